@@ -1,0 +1,115 @@
+package io.cistern.connections.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A redis-server of a test's own, on a random port, for tests that must kill, restart or configure a server
+ * differently (AOF, memory limits, passwords). Never the shared server.
+ */
+public final class PrivateRedis implements AutoCloseable {
+    private final Path dir;
+    private final int port;
+    private final List<String> extraArgs;
+    private Process process;
+
+    private PrivateRedis(Path dir, int port, List<String> extraArgs) {
+        this.dir = dir;
+        this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
+    }
+
+    /** Starts a server with the given extra arguments, for example {@code "--appendonly", "yes"}. */
+    public static PrivateRedis start(String... extraArgs) {
+        try {
+            PrivateRedis r =
+                    new PrivateRedis(Files.createTempDirectory("cistern-redis"), freePort(), List.of(extraArgs));
+            r.startProcess();
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a private redis-server: " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Stops the server at once (SIGKILL) and starts it again on the same port and directory. */
+    public void restart() {
+        process.destroyForcibly();
+        waitFor(process);
+        startProcess();
+    }
+
+    private void startProcess() {
+        List<String> cmd = new ArrayList<>(List.of(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.toString(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                dir.resolve("redis.log").toString()));
+        cmd.addAll(extraArgs);
+        try {
+            process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("stdout.log").toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run redis-server (is it installed?): " + e.getMessage(), e);
+        }
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (Instant.now().isBefore(deadline)) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException notYet) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("redis-server exited at start; see " + dir.resolve("redis.log"));
+                }
+                Thread.onSpinWait();
+            }
+        }
+        throw new IllegalStateException("redis-server did not listen on port " + port + " within 20 s");
+    }
+
+    private static void waitFor(Process p) {
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null) {
+            process.destroyForcibly();
+            waitFor(process);
+        }
+    }
+}

@@ -1,0 +1,536 @@
+package io.cistern.schema.codec;
+
+import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.InvalidRecordException.Reason;
+import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.SqlType;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoField;
+import java.time.temporal.TemporalAccessor;
+import java.util.Base64;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.io.JsonStringEncoder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Converts column values to their one canonical JSON text, the form in which they travel through Redis (record hash
+ * fields and change entries), and back to Java values ready to bind to SQL. Stateless and thread-safe.
+ *
+ * <table>
+ *   <caption>Encodings</caption>
+ *   <tr><th>type</th><th>JSON</th><th>Java in</th><th>Java out</th></tr>
+ *   <tr><td>any</td><td>{@code null}</td><td>{@code null}</td><td>{@code null}</td></tr>
+ *   <tr><td>text, varchar</td><td>string</td><td>String</td><td>String</td></tr>
+ *   <tr><td>int2, int4, int8</td><td>integer number (a string of digits is accepted)</td><td>Short, Integer,
+ *       Long, BigInteger</td><td>Short, Integer, Long</td></tr>
+ *   <tr><td>numeric</td><td>number, exactly as written ({@code "NaN"}, {@code "Infinity"} as strings)</td>
+ *       <td>BigDecimal, BigInteger, Long, Integer</td><td>BigDecimal, or Double for NaN and infinities</td></tr>
+ *   <tr><td>float4, float8</td><td>number ({@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"} as strings)</td>
+ *       <td>Float, Double</td><td>Float, Double</td></tr>
+ *   <tr><td>bool</td><td>{@code true}/{@code false}</td><td>Boolean</td><td>Boolean</td></tr>
+ *   <tr><td>uuid</td><td>lower-case string</td><td>UUID, String</td><td>UUID</td></tr>
+ *   <tr><td>date</td><td>{@code "2026-11-23"}</td><td>LocalDate</td><td>LocalDate</td></tr>
+ *   <tr><td>timestamp</td><td>{@code "2026-11-23T06:21:43.123456"}</td><td>LocalDateTime</td>
+ *       <td>LocalDateTime</td></tr>
+ *   <tr><td>timestamptz</td><td>UTC {@code "2026-11-23T06:21:43.123456Z"} (any offset accepted)</td><td>Instant,
+ *       OffsetDateTime, ZonedDateTime</td><td>OffsetDateTime in UTC</td></tr>
+ *   <tr><td>json, jsonb</td><td>the JSON value itself</td><td>a String of JSON text, JsonNode, Map, List, Number,
+ *       Boolean</td><td>String (JSON text)</td></tr>
+ *   <tr><td>bytea</td><td>base64 string (RFC 4648, with padding)</td><td>byte[]</td><td>byte[]</td></tr>
+ * </table>
+ *
+ * Timestamps carry at most microseconds, as PostgreSQL does; a value with finer precision is refused rather than
+ * rounded.
+ */
+public final class ValueCodec {
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern INTEGER_TEXT = Pattern.compile("-?(0|[1-9][0-9]*)");
+    private static final BigInteger[] MIN = {
+        BigInteger.valueOf(Short.MIN_VALUE), BigInteger.valueOf(Integer.MIN_VALUE), BigInteger.valueOf(Long.MIN_VALUE)
+    };
+    private static final BigInteger[] MAX = {
+        BigInteger.valueOf(Short.MAX_VALUE), BigInteger.valueOf(Integer.MAX_VALUE), BigInteger.valueOf(Long.MAX_VALUE)
+    };
+    private static final DateTimeFormatter LOCAL_TS = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
+
+    private ValueCodec() {}
+
+    // ---------------------------------------------------------------------------------------------------- Java in
+
+    /**
+     * The canonical JSON text of a Java value for {@code column} of {@code table}.
+     *
+     * @throws InvalidRecordException naming the column when the value does not fit its type
+     */
+    public static String encode(String table, ColumnDef column, Object value) {
+        if (value == null) {
+            return nullFor(table, column);
+        }
+        if (value instanceof JsonNode node) {
+            return encodeJson(table, column, node);
+        }
+        SqlType type = column.type();
+        try {
+            return switch (type) {
+                case TEXT -> {
+                    if (value instanceof CharSequence cs) {
+                        yield text(table, column, cs.toString());
+                    }
+                    throw wrongType(table, column, value);
+                }
+                case SMALLINT, INTEGER, BIGINT -> integer(table, column, integralOf(table, column, value));
+                case NUMERIC ->
+                    switch (value) {
+                        case BigDecimal d -> d.toPlainString();
+                        case BigInteger i -> i.toString();
+                        case Long l -> l.toString();
+                        case Integer i -> i.toString();
+                        case Short s -> s.toString();
+                        case Double d when d.isNaN() || d.isInfinite() -> quote(specialFloat(d));
+                        default -> throw wrongType(table, column, value);
+                    };
+                case REAL ->
+                    switch (value) {
+                        case Float f -> floatText(f);
+                        default -> throw wrongType(table, column, value);
+                    };
+                case DOUBLE ->
+                    switch (value) {
+                        case Double d -> doubleText(d);
+                        case Float f -> doubleText(f.doubleValue());
+                        default -> throw wrongType(table, column, value);
+                    };
+                case BOOLEAN -> {
+                    if (value instanceof Boolean b) {
+                        yield b.toString();
+                    }
+                    throw wrongType(table, column, value);
+                }
+                case UUID ->
+                    switch (value) {
+                        case UUID u -> quote(u.toString());
+                        case CharSequence cs -> quote(uuidText(table, column, cs.toString()));
+                        default -> throw wrongType(table, column, value);
+                    };
+                case DATE -> {
+                    if (value instanceof LocalDate d) {
+                        yield quote(d.toString());
+                    }
+                    throw wrongType(table, column, value);
+                }
+                case TIMESTAMP -> {
+                    if (value instanceof LocalDateTime t) {
+                        requireMicros(table, column, t);
+                        yield quote(LOCAL_TS.format(t));
+                    }
+                    throw wrongType(table, column, value);
+                }
+                case TIMESTAMPTZ -> {
+                    Instant instant = switch (value) {
+                        case Instant i -> i;
+                        case OffsetDateTime o -> o.toInstant();
+                        case ZonedDateTime z -> z.toInstant();
+                        default -> throw wrongType(table, column, value);
+                    };
+                    requireMicros(table, column, instant);
+                    yield quote(instant.toString());
+                }
+                case JSON, JSONB ->
+                    value instanceof CharSequence cs
+                            ? canonicalJson(table, column, cs.toString())
+                            : ExactJson.mapper().writeValueAsString(value);
+                case BYTEA -> {
+                    if (value instanceof byte[] bytes) {
+                        yield quote(Base64.getEncoder().encodeToString(bytes));
+                    }
+                    throw wrongType(table, column, value);
+                }
+            };
+        } catch (JacksonException e) {
+            throw new InvalidRecordException(
+                    Reason.WRONG_TYPE,
+                    table,
+                    column.name(),
+                    "column '" + column.name() + "' of table '" + table + "' (" + type.sqlName() + ") cannot hold a "
+                            + value.getClass().getSimpleName() + ": " + e.getOriginalMessage(),
+                    e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- JSON in
+
+    /**
+     * The canonical JSON text of a parsed JSON value for {@code column}, as received from HTTP or read from Redis.
+     * Integers and decimals keep their exact value: parse with {@link ExactJson#mapper()}.
+     *
+     * @throws InvalidRecordException naming the column when the value does not fit its type
+     */
+    public static String encodeJson(String table, ColumnDef column, JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return nullFor(table, column);
+        }
+        SqlType type = column.type();
+        switch (type) {
+            case TEXT -> {
+                if (node.isString()) {
+                    return text(table, column, node.stringValue());
+                }
+            }
+            case SMALLINT, INTEGER, BIGINT -> {
+                if (node.isIntegralNumber()) {
+                    return integer(table, column, node.bigIntegerValue());
+                }
+                if (node.isString() && INTEGER_TEXT.matcher(node.stringValue()).matches()) {
+                    return integer(table, column, new BigInteger(node.stringValue()));
+                }
+            }
+            case NUMERIC -> {
+                if (node.isNumber()) {
+                    return node.isIntegralNumber()
+                            ? node.bigIntegerValue().toString()
+                            : node.decimalValue().toPlainString();
+                }
+                if (node.isString()) {
+                    String s = node.stringValue();
+                    if (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity")) {
+                        return quote(s);
+                    }
+                    try {
+                        return new BigDecimal(s).toPlainString();
+                    } catch (NumberFormatException e) {
+                        // falls through to the type error below
+                    }
+                }
+            }
+            case REAL, DOUBLE -> {
+                if (node.isNumber()) {
+                    double d = node.decimalValue().doubleValue();
+                    return type == SqlType.REAL ? floatText((float) d) : doubleText(d);
+                }
+                if (node.isString()) {
+                    String s = node.stringValue();
+                    if (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity")) {
+                        return quote(s);
+                    }
+                }
+            }
+            case BOOLEAN -> {
+                if (node.isBoolean()) {
+                    return Boolean.toString(node.booleanValue());
+                }
+            }
+            case UUID -> {
+                if (node.isString()) {
+                    return quote(uuidText(table, column, node.stringValue()));
+                }
+            }
+            case DATE -> {
+                if (node.isString()) {
+                    try {
+                        return quote(LocalDate.parse(node.stringValue()).toString());
+                    } catch (DateTimeException e) {
+                        throw badValue(table, column, "a date like \"2026-11-23\"", e);
+                    }
+                }
+            }
+            case TIMESTAMP -> {
+                if (node.isString()) {
+                    LocalDateTime t;
+                    try {
+                        t = LocalDateTime.parse(node.stringValue());
+                    } catch (DateTimeException e) {
+                        throw badValue(table, column, "a timestamp like \"2026-11-23T06:21:43.123456\"", e);
+                    }
+                    requireMicros(table, column, t);
+                    return quote(LOCAL_TS.format(t));
+                }
+            }
+            case TIMESTAMPTZ -> {
+                if (node.isString()) {
+                    Instant i;
+                    try {
+                        i = OffsetDateTime.parse(node.stringValue()).toInstant();
+                    } catch (DateTimeException e) {
+                        throw badValue(
+                                table, column, "a timestamp with offset like \"2026-11-23T06:21:43.123456Z\"", e);
+                    }
+                    requireMicros(table, column, i);
+                    return quote(i.toString());
+                }
+            }
+            case JSON, JSONB -> {
+                return ExactJson.mapper().writeValueAsString(node);
+            }
+            case BYTEA -> {
+                if (node.isString()) {
+                    try {
+                        byte[] bytes = Base64.getDecoder().decode(node.stringValue());
+                        return quote(Base64.getEncoder().encodeToString(bytes));
+                    } catch (IllegalArgumentException e) {
+                        throw badValue(table, column, "a base64 string", e);
+                    }
+                }
+            }
+        }
+        throw new InvalidRecordException(
+                Reason.WRONG_TYPE,
+                table,
+                column.name(),
+                "column '" + column.name() + "' of table '" + table + "' is " + type.sqlName() + ", got JSON "
+                        + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " "
+                        + abbreviate(node.toString()));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- keys
+
+    /**
+     * The canonical text of a key column's value, before {@link io.cistern.schema.keys.KeyEncoding}: a number's
+     * digits, a uuid in lower case, a date as {@code yyyy-mm-dd}, text as is.
+     *
+     * @throws InvalidRecordException naming the column when the value does not fit
+     */
+    public static String keyText(String table, ColumnDef column, Object value) {
+        if (value == null) {
+            throw new InvalidRecordException(
+                    Reason.MISSING_KEY,
+                    table,
+                    column.name(),
+                    "key column '" + column.name() + "' of table '" + table + "' must not be null");
+        }
+        String json = value instanceof CharSequence cs && column.type() != SqlType.TEXT
+                ? keyJsonFromText(table, column, cs.toString())
+                : encode(table, column, value);
+        return json.startsWith("\"") ? ExactJson.mapper().readValue(json, String.class) : json;
+    }
+
+    private static String keyJsonFromText(String table, ColumnDef column, String text) {
+        return switch (column.type()) {
+            case SMALLINT, INTEGER, BIGINT -> {
+                if (!INTEGER_TEXT.matcher(text).matches()) {
+                    throw badValue(table, column, "an integer", null);
+                }
+                yield integer(table, column, new BigInteger(text));
+            }
+            case UUID -> quote(uuidText(table, column, text));
+            case DATE -> {
+                try {
+                    yield quote(LocalDate.parse(text).toString());
+                } catch (DateTimeException e) {
+                    throw badValue(table, column, "a date like 2026-11-23", e);
+                }
+            }
+            default ->
+                throw new InvalidRecordException(
+                        Reason.MALFORMED_KEY,
+                        table,
+                        column.name(),
+                        "key column '" + column.name() + "' has type "
+                                + column.type().sqlName() + ", which Cistern does not support in keys");
+        };
+    }
+
+    /** Whether a column of this type may be part of a primary key that Cistern syncs. */
+    public static boolean supportedInKey(SqlType type) {
+        return switch (type) {
+            case TEXT, SMALLINT, INTEGER, BIGINT, UUID, DATE -> true;
+            default -> false;
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------------- out
+
+    /**
+     * The Java value of a canonical JSON text for {@code column}, ready to bind to a PreparedStatement parameter of the
+     * column's type.
+     *
+     * @throws IllegalArgumentException when {@code json} is not valid for the column's type
+     */
+    public static Object decode(ColumnDef column, String json) {
+        JsonNode node;
+        try {
+            node = ExactJson.mapper().readTree(json);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(
+                    "value of column '" + column.name() + "' is not valid JSON: " + abbreviate(json), e);
+        }
+        if (node.isNull()) {
+            return null;
+        }
+        return switch (column.type()) {
+            case TEXT -> requireString(column, node);
+            case SMALLINT -> node.bigIntegerValue().shortValueExact();
+            case INTEGER -> node.bigIntegerValue().intValueExact();
+            case BIGINT -> node.bigIntegerValue().longValueExact();
+            case NUMERIC -> node.isString() ? Double.valueOf(specialValue(node.stringValue())) : node.decimalValue();
+            case REAL ->
+                node.isString()
+                        ? Float.valueOf((float) specialValue(node.stringValue()))
+                        : Float.valueOf(node.decimalValue().floatValue());
+            case DOUBLE ->
+                node.isString()
+                        ? Double.valueOf(specialValue(node.stringValue()))
+                        : Double.valueOf(node.decimalValue().doubleValue());
+            case BOOLEAN -> node.booleanValue();
+            case UUID -> java.util.UUID.fromString(requireString(column, node));
+            case DATE -> LocalDate.parse(requireString(column, node));
+            case TIMESTAMP -> LocalDateTime.parse(requireString(column, node));
+            case TIMESTAMPTZ ->
+                OffsetDateTime.parse(requireString(column, node)).withOffsetSameInstant(ZoneOffset.UTC);
+            case JSON, JSONB -> ExactJson.mapper().writeValueAsString(node);
+            case BYTEA -> Base64.getDecoder().decode(requireString(column, node));
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    private static String nullFor(String table, ColumnDef column) {
+        if (!column.nullable()) {
+            throw new InvalidRecordException(
+                    Reason.NOT_NULLABLE,
+                    table,
+                    column.name(),
+                    "column '" + column.name() + "' of table '" + table + "' is NOT NULL; give it a value");
+        }
+        return "null";
+    }
+
+    private static String text(String table, ColumnDef column, String s) {
+        if (column.maxLength() > 0 && s.codePointCount(0, s.length()) > column.maxLength()) {
+            throw new InvalidRecordException(
+                    Reason.VALUE_TOO_LARGE,
+                    table,
+                    column.name(),
+                    "column '" + column.name() + "' of table '" + table + "' holds at most " + column.maxLength()
+                            + " characters, got " + s.codePointCount(0, s.length()));
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == 0) {
+                throw badValue(table, column, "text without NUL characters (PostgreSQL cannot store U+0000)", null);
+            }
+        }
+        return quote(s);
+    }
+
+    private static BigInteger integralOf(String table, ColumnDef column, Object value) {
+        return switch (value) {
+            case Long l -> BigInteger.valueOf(l);
+            case Integer i -> BigInteger.valueOf(i);
+            case Short s -> BigInteger.valueOf(s);
+            case Byte b -> BigInteger.valueOf(b);
+            case BigInteger b -> b;
+            default -> throw wrongType(table, column, value);
+        };
+    }
+
+    private static String integer(String table, ColumnDef column, BigInteger v) {
+        int idx = column.type() == SqlType.SMALLINT ? 0 : column.type() == SqlType.INTEGER ? 1 : 2;
+        if (v.compareTo(MIN[idx]) < 0 || v.compareTo(MAX[idx]) > 0) {
+            throw new InvalidRecordException(
+                    Reason.WRONG_TYPE,
+                    table,
+                    column.name(),
+                    "column '" + column.name() + "' of table '" + table + "' is "
+                            + column.type().sqlName() + " (" + MIN[idx] + ".." + MAX[idx] + "), got " + v);
+        }
+        return v.toString();
+    }
+
+    private static String uuidText(String table, ColumnDef column, String s) {
+        if (!UUID_TEXT.matcher(s).matches()) {
+            throw badValue(table, column, "a uuid like 7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f", null);
+        }
+        return s.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static void requireMicros(String table, ColumnDef column, TemporalAccessor t) {
+        if (t.get(ChronoField.NANO_OF_SECOND) % 1000 != 0) {
+            throw new InvalidRecordException(
+                    Reason.WRONG_TYPE,
+                    table,
+                    column.name(),
+                    "column '" + column.name() + "' of table '" + table
+                            + "' keeps microseconds, as PostgreSQL does; this value has nanoseconds"
+                            + " (truncate it with .truncatedTo(ChronoUnit.MICROS))");
+        }
+    }
+
+    private static String canonicalJson(String table, ColumnDef column, String text) {
+        try {
+            return ExactJson.mapper().writeValueAsString(ExactJson.mapper().readTree(text));
+        } catch (JacksonException e) {
+            throw badValue(table, column, "JSON text", e);
+        }
+    }
+
+    private static String floatText(float f) {
+        return Float.isNaN(f) || Float.isInfinite(f) ? quote(specialFloat(f)) : Float.toString(f);
+    }
+
+    private static String doubleText(double d) {
+        return Double.isNaN(d) || Double.isInfinite(d) ? quote(specialFloat(d)) : Double.toString(d);
+    }
+
+    private static String specialFloat(double d) {
+        return Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+    }
+
+    private static double specialValue(String s) {
+        return switch (s) {
+            case "NaN" -> Double.NaN;
+            case "Infinity" -> Double.POSITIVE_INFINITY;
+            case "-Infinity" -> Double.NEGATIVE_INFINITY;
+            default -> throw new IllegalArgumentException("'" + s + "' is not NaN, Infinity or -Infinity");
+        };
+    }
+
+    private static String requireString(ColumnDef column, JsonNode node) {
+        if (!node.isString()) {
+            throw new IllegalArgumentException("value of column '" + column.name() + "' must be a JSON string");
+        }
+        return node.stringValue();
+    }
+
+    private static String quote(String s) {
+        JsonStringEncoder enc = JsonStringEncoder.getInstance();
+        StringBuilder sb = new StringBuilder(s.length() + 2);
+        sb.append('"');
+        enc.quoteAsString(s, sb);
+        return sb.append('"').toString();
+    }
+
+    private static InvalidRecordException wrongType(String table, ColumnDef column, Object value) {
+        return new InvalidRecordException(
+                Reason.WRONG_TYPE,
+                table,
+                column.name(),
+                "column '" + column.name() + "' of table '" + table + "' is "
+                        + column.type().sqlName() + " and cannot hold a "
+                        + value.getClass().getSimpleName());
+    }
+
+    private static InvalidRecordException badValue(String table, ColumnDef column, String expected, Throwable cause) {
+        return new InvalidRecordException(
+                Reason.WRONG_TYPE,
+                table,
+                column.name(),
+                "column '" + column.name() + "' of table '" + table + "' ("
+                        + column.type().sqlName() + ") needs " + expected,
+                cause);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+}

@@ -1,0 +1,142 @@
+package io.cistern.schema.failure;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The one place that classifies failures into Cistern's exceptions: Redis errors by their error prefix (the first word
+ * of the error reply, which the Function library sets to {@code CISTERN_<CODE>}).
+ *
+ * <p>Errors of the Function library:
+ *
+ * <ul>
+ *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR} — retryable;
+ *   <li>{@code CISTERN_DELETED} — a patch of a deleted record, permanent, field {@code key};
+ *   <li>{@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_TOO_LARGE}, {@code
+ *       CISTERN_BADKEY}, {@code CISTERN_BADARGS} — permanent.
+ * </ul>
+ *
+ * Redis's own {@code OOM}, {@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, {@code MASTERDOWN}, {@code CLUSTERDOWN} and
+ * connection failures or timeouts are retryable; anything else is permanent.
+ */
+public final class FailureTranslator {
+    /** How long a producer should wait after a backpressure refusal, by default. */
+    public static final Duration BACKPRESSURE_RETRY_AFTER = Duration.ofSeconds(1);
+
+    private FailureTranslator() {}
+
+    /** Translates a failure of a Redis call made for {@code what} (for example "put source_documents/42"). */
+    public static CisternException fromRedis(String what, Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof CisternException ce) {
+            return ce;
+        }
+        if (t instanceof RedisCommandTimeoutException) {
+            return new RetryableException(
+                    "REDIS_TIMEOUT",
+                    what + " timed out waiting for Redis: " + t.getMessage()
+                            + "; the write may or may not have been applied, and retrying it is safe only if it is idempotent for you",
+                    Duration.ofSeconds(1),
+                    t);
+        }
+        if (t instanceof RedisConnectionException || isConnectionProblem(t)) {
+            return new RetryableException(
+                    "REDIS_UNAVAILABLE",
+                    what + " failed: Redis is unreachable (" + t.getMessage()
+                            + "); nothing was written, retry when Redis is back",
+                    Duration.ofSeconds(1),
+                    t);
+        }
+        if (t instanceof RedisCommandExecutionException rce && rce.getMessage() != null) {
+            return fromErrorReply(what, rce.getMessage(), rce);
+        }
+        if (t instanceof RedisException) {
+            return new RetryableException(
+                    "REDIS_UNAVAILABLE", what + " failed: " + t.getMessage(), Duration.ofSeconds(1), t);
+        }
+        return new PermanentException("INTERNAL", what + " failed: " + t, t);
+    }
+
+    /** Translates a Redis error reply text such as {@code "CISTERN_BACKPRESSURE partition 3 ..."}. */
+    public static CisternException fromErrorReply(String what, String reply, Throwable cause) {
+        int space = reply.indexOf(' ');
+        String prefix = (space < 0 ? reply : reply.substring(0, space)).toUpperCase(Locale.ROOT);
+        String detail = space < 0 ? "" : reply.substring(space + 1);
+        return switch (prefix) {
+            case "CISTERN_BACKPRESSURE" ->
+                new RetryableException(
+                        "BACKPRESSURE",
+                        what + " refused under backpressure: " + detail,
+                        BACKPRESSURE_RETRY_AFTER,
+                        cause);
+            case "CISTERN_NOFLOOR" ->
+                new RetryableException("NO_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(2), cause);
+            case "CISTERN_DELETED" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.RECORD_DELETED, null, "key", what + " refused: " + detail, cause);
+            case "CISTERN_UNKNOWN_TABLE" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.UNKNOWN_TABLE,
+                        null,
+                        "table",
+                        what + " refused: " + detail,
+                        cause);
+            case "CISTERN_UNKNOWN_COLUMN" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.UNKNOWN_COLUMN, null, null, what + " refused: " + detail, cause);
+            case "CISTERN_TOO_LARGE" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.VALUE_TOO_LARGE, null, null, what + " refused: " + detail, cause);
+            case "CISTERN_BADKEY" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.MALFORMED_KEY, null, "key", what + " refused: " + detail, cause);
+            case "CISTERN_BADARGS" -> new PermanentException("BAD_ARGUMENTS", what + " refused: " + detail, cause);
+            case "OOM" ->
+                new RetryableException(
+                        "BACKPRESSURE",
+                        what + " refused: Redis is out of memory (" + reply + ")",
+                        BACKPRESSURE_RETRY_AFTER,
+                        cause);
+            case "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "READONLY" ->
+                new RetryableException(
+                        "REDIS_UNAVAILABLE",
+                        what + " failed: Redis is not accepting writes right now (" + reply + ")",
+                        Duration.ofSeconds(1),
+                        cause);
+            case "ERR" ->
+                reply.contains("Function not found") || reply.contains("function not found")
+                        ? new PermanentException(
+                                "NOT_INITIALISED",
+                                what + " failed: the Cistern Function library is not loaded in this Redis; run"
+                                        + " `ops/cistern init` (" + reply + ")",
+                                cause)
+                        : new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);
+            default -> new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);
+        };
+    }
+
+    private static boolean isConnectionProblem(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException
+                    || c instanceof java.nio.channels.ClosedChannelException
+                    || c instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof java.util.concurrent.ExecutionException
+                        || c instanceof java.util.concurrent.CompletionException)
+                && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+}

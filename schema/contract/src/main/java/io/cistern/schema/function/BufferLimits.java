@@ -1,0 +1,30 @@
+package io.cistern.schema.function;
+
+/**
+ * The limits the Function library enforces on every write, so that no producer can bypass them. Published to each
+ * partition's meta hash by {@code ops/cistern init}.
+ *
+ * @param maxBacklogPerPartition a write is refused (retryable) while its partition stream holds this many entries or
+ *     more; 0 disables the check
+ * @param maxRedisMemoryBytes a write is refused (retryable) while Redis's {@code used_memory} is at or above this; 0
+ *     disables the check
+ * @param maxValueBytes the largest encoded value of one column, in bytes
+ */
+public record BufferLimits(long maxBacklogPerPartition, long maxRedisMemoryBytes, int maxValueBytes) {
+    /** 1,000,000 entries per partition, no memory limit of its own, 1 MiB per value. */
+    public static final BufferLimits DEFAULTS = new BufferLimits(1_000_000, 0, 1 << 20);
+
+    public BufferLimits {
+        if (maxBacklogPerPartition < 0) {
+            throw new IllegalArgumentException(
+                    "maxBacklogPerPartition must not be negative (0 disables it), was " + maxBacklogPerPartition);
+        }
+        if (maxRedisMemoryBytes < 0) {
+            throw new IllegalArgumentException(
+                    "maxRedisMemoryBytes must not be negative (0 disables it), was " + maxRedisMemoryBytes);
+        }
+        if (maxValueBytes < 1) {
+            throw new IllegalArgumentException("maxValueBytes must be positive, was " + maxValueBytes);
+        }
+    }
+}

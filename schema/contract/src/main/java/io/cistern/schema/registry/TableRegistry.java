@@ -1,0 +1,47 @@
+package io.cistern.schema.registry;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * An immutable snapshot of the synced tables and the partition count, as published to Redis by {@code ops/cistern
+ * init}. Thread-safe.
+ */
+public final class TableRegistry {
+    private final int partitions;
+    private final Map<String, TableDef> tables;
+
+    public TableRegistry(int partitions, Collection<TableDef> tables) {
+        if (partitions < 1 || partitions > 16_384) {
+            throw new IllegalArgumentException("partition count must be between 1 and 16384, was " + partitions);
+        }
+        this.partitions = partitions;
+        Map<String, TableDef> byName = new TreeMap<>();
+        for (TableDef t : tables) {
+            if (byName.put(t.name(), t) != null) {
+                throw new IllegalArgumentException("table '" + t.name() + "' is registered twice");
+            }
+        }
+        this.tables = Map.copyOf(byName);
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    public Optional<TableDef> table(String name) {
+        return Optional.ofNullable(tables.get(name));
+    }
+
+    /** All registered tables, sorted by name. */
+    public Collection<TableDef> tables() {
+        return new TreeMap<>(tables).values();
+    }
+
+    @Override
+    public String toString() {
+        return "TableRegistry[partitions=" + partitions + ", tables=" + new TreeMap<>(tables).keySet() + "]";
+    }
+}

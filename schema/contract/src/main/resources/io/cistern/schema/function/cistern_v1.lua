@@ -1,0 +1,247 @@
+#!lua name=cistern_v1
+--[[
+Cistern's Redis Function library, protocol version 1. See docs/protocol.md.
+
+Every write is one FCALL with three keys of one partition p (one hash tag, one cluster slot):
+  KEYS[1] = {prefix}:{p}:r:{table}:{key}   the record hash
+  KEYS[2] = {prefix}:{p}:s                 the partition stream
+  KEYS[3] = {prefix}:{p}:m                 the partition meta hash
+and ARGV = table, key [, column, json-value]...
+
+In one atomic step a write checks its input against the table spec published in the meta hash, enforces
+backpressure, assigns the next version of the partition (always above the floor the sync worker records in
+PostgreSQL), updates the record hash and appends the change entry. It returns {version, entry-id}.
+
+Errors start with CISTERN_<CODE>: BADARGS, BADKEY, UNKNOWN_TABLE, UNKNOWN_COLUMN, TOO_LARGE, DELETED (permanent);
+NOFLOOR, BACKPRESSURE (retry later).
+]]
+
+local REVISION = 1
+
+-- Built on first use: the bit library is not available while the library loads.
+local CRC_TABLE = nil
+
+local function crc_table()
+  local t = {}
+  for i = 0, 255 do
+    local c = i
+    for _ = 1, 8 do
+      if bit.band(c, 1) == 1 then
+        c = bit.bxor(bit.rshift(c, 1), 0xEDB88320)
+      else
+        c = bit.rshift(c, 1)
+      end
+    end
+    t[i] = c
+  end
+  return t
+end
+
+-- IEEE CRC-32 of a byte string, as an unsigned number (zlib's crc32).
+local function crc32(s)
+  CRC_TABLE = CRC_TABLE or crc_table()
+  local c = 0xFFFFFFFF
+  for i = 1, #s do
+    c = bit.bxor(bit.rshift(c, 8), CRC_TABLE[bit.band(bit.bxor(c, string.byte(s, i)), 0xFF)])
+  end
+  c = bit.bxor(c, 0xFFFFFFFF)
+  if c < 0 then
+    c = c + 4294967296
+  end
+  return c
+end
+
+local function fail(code, message)
+  return redis.error_reply('CISTERN_' .. code .. ' ' .. message)
+end
+
+-- Checks the keys and arguments of a write; returns the context or an error reply.
+local function prepare(keys, args, op)
+  if #keys ~= 3 then
+    return nil, fail('BADARGS', 'expected 3 keys (record, stream, meta), got ' .. #keys)
+  end
+  local tbl, key = args[1], args[2]
+  if tbl == nil or key == nil then
+    return nil, fail('BADARGS', 'expected arguments: table, key [, column, value]...')
+  end
+  local prefix, p = string.match(keys[3], '^(.+):{(%d+)}:m$')
+  if prefix == nil then
+    return nil, fail('BADARGS', 'the third key must be the partition meta key {prefix}:{p}:m, got ' .. keys[3])
+  end
+  local tag = prefix .. ':{' .. p .. '}:'
+  if keys[2] ~= tag .. 's' then
+    return nil, fail('BADARGS', 'the second key must be the stream of the same partition, ' .. tag .. 's')
+  end
+  if keys[1] ~= tag .. 'r:' .. tbl .. ':' .. key then
+    return nil, fail('BADARGS', 'the first key must be the record hash ' .. tag .. 'r:' .. tbl .. ':' .. key)
+  end
+  local meta = redis.call('HMGET', keys[3], 'floor', 'seq', 'partitions', 'max_backlog', 'max_memory',
+    'max_value', 't:' .. tbl)
+  local floor = tonumber(meta[1])
+  if floor == nil then
+    return nil, fail('NOFLOOR', 'partition ' .. p .. ' has no version floor in Redis (Redis lost its data or'
+      .. ' Cistern is not initialised); the sync worker or `ops/cistern init` re-seeds it from PostgreSQL: retry')
+  end
+  local spec = meta[7]
+  if not spec then
+    return nil, fail('UNKNOWN_TABLE', 'table ' .. tbl .. ' is not registered with Cistern'
+      .. ' (register it with `ops/cistern init --table ' .. tbl .. '`)')
+  end
+  local routing, keycount, columns = string.match(spec, '^(%d+) (%d+) (.*)$')
+  routing, keycount = tonumber(routing), tonumber(keycount)
+  -- The key: the right number of components, each non-empty or canonical, and in this partition.
+  local components, route_end = 1, nil
+  for i = 1, #key do
+    if string.byte(key, i) == 44 then -- ','
+      if components == routing then
+        route_end = i - 1
+      end
+      components = components + 1
+    end
+  end
+  if components ~= keycount then
+    return nil, fail('BADKEY', 'key of table ' .. tbl .. ' has ' .. components .. ' components, needs '
+      .. keycount .. ' (join the key columns with "," after %-encoding each)')
+  end
+  if string.find(key, '[^A-Za-z0-9%-%._~%%,]') then
+    return nil, fail('BADKEY', 'key ' .. key .. ' is not %-encoded: only A-Z a-z 0-9 - . _ ~ , and %XX may appear')
+  end
+  local routing_text = route_end and string.sub(key, 1, route_end) or key
+  local partitions = tonumber(meta[3])
+  local expected = crc32(routing_text) % partitions
+  if expected ~= tonumber(p) then
+    return nil, fail('BADKEY', 'key ' .. key .. ' of table ' .. tbl .. ' belongs to partition ' .. expected
+      .. ' (crc32 of "' .. routing_text .. '" mod ' .. partitions .. '), not ' .. p)
+  end
+  -- Columns and values.
+  local nargs = #args
+  if nargs % 2 ~= 0 then
+    return nil, fail('BADARGS', 'columns and values must come in pairs, got an odd number of arguments')
+  end
+  if op == 'patch' and nargs == 2 then
+    return nil, fail('BADARGS', 'a patch needs at least one column')
+  end
+  if op == 'delete' and nargs > 2 then
+    return nil, fail('BADARGS', 'a delete takes no columns')
+  end
+  local max_value = tonumber(meta[6]) or 0
+  for i = 3, nargs, 2 do
+    local col, val = args[i], args[i + 1]
+    if not string.find(columns, ',' .. col .. ',', 1, true) then
+      return nil, fail('UNKNOWN_COLUMN', 'table ' .. tbl .. ' has no column ' .. col)
+    end
+    if max_value > 0 and #val > max_value then
+      return nil, fail('TOO_LARGE', 'value of column ' .. col .. ' is ' .. #val .. ' bytes, more than the limit of '
+        .. max_value)
+    end
+    if #val == 0 then
+      return nil, fail('BADARGS', 'value of column ' .. col .. ' is empty: send a JSON value ("" for an empty string,'
+        .. ' null for NULL)')
+    end
+  end
+  -- Backpressure: refuse before anything changes.
+  local max_backlog = tonumber(meta[4]) or 0
+  if max_backlog > 0 then
+    local backlog = redis.call('XLEN', keys[2])
+    if backlog >= max_backlog then
+      return nil, fail('BACKPRESSURE', 'partition ' .. p .. ' holds ' .. backlog .. ' entries, at or above its limit of '
+        .. max_backlog .. '; retry later')
+    end
+  end
+  local max_memory = tonumber(meta[5]) or 0
+  if max_memory > 0 then
+    local used = tonumber(string.match(redis.call('INFO', 'memory'), 'used_memory:(%d+)'))
+    if used and used >= max_memory then
+      return nil, fail('BACKPRESSURE', 'Redis uses ' .. used .. ' bytes, at or above the limit of ' .. max_memory
+        .. '; retry later')
+    end
+  end
+  local seq = tonumber(meta[2]) or 0
+  if seq < floor then
+    seq = floor
+  end
+  return { p = p, tbl = tbl, key = key, version = seq + 1 }
+end
+
+local function append(keys, args, ctx, op)
+  redis.call('HSET', keys[3], 'seq', ctx.version)
+  local entry = { 't', ctx.tbl, 'k', ctx.key, 'o', op, 'v', ctx.version }
+  for i = 3, #args, 2 do
+    entry[#entry + 1] = 'c:' .. args[i]
+    entry[#entry + 1] = args[i + 1]
+  end
+  local id = redis.call('XADD', keys[2], '*', unpack(entry))
+  return { ctx.version, id }
+end
+
+local function record_fields(args, ctx, state)
+  local fields = { 'v', ctx.version, 's', state }
+  for i = 3, #args, 2 do
+    fields[#fields + 1] = 'c:' .. args[i]
+    fields[#fields + 1] = args[i + 1]
+  end
+  return fields
+end
+
+local function put(keys, args)
+  local ctx, err = prepare(keys, args, 'put')
+  if not ctx then
+    return err
+  end
+  -- A fresh hash: replaces every column, and carries no TTL while it holds unsynced state.
+  redis.call('DEL', keys[1])
+  redis.call('HSET', keys[1], unpack(record_fields(args, ctx, 'put')))
+  return append(keys, args, ctx, 'put')
+end
+
+local function patch(keys, args)
+  local ctx, err = prepare(keys, args, 'patch')
+  if not ctx then
+    return err
+  end
+  local state = redis.call('HGET', keys[1], 's')
+  if state == 'deleted' then
+    return fail('DELETED', 'record ' .. args[2] .. ' of table ' .. args[1] .. ' is deleted; put it instead of'
+      .. ' patching it')
+  end
+  -- An expired or never-seen record: the hash holds only the patched columns, marked as partial.
+  redis.call('HSET', keys[1], unpack(record_fields(args, ctx, state or 'patch')))
+  redis.call('PERSIST', keys[1])
+  return append(keys, args, ctx, 'patch')
+end
+
+local function delete(keys, args)
+  local ctx, err = prepare(keys, args, 'delete')
+  if not ctx then
+    return err
+  end
+  redis.call('DEL', keys[1])
+  redis.call('HSET', keys[1], 'v', ctx.version, 's', 'deleted')
+  return append(keys, args, ctx, 'delete')
+end
+
+-- Raises the partition's version floor (never lowers it); KEYS[1] = meta, ARGV[1] = floor.
+local function seed(keys, args)
+  local floor = tonumber(args[1])
+  if #keys ~= 1 or floor == nil then
+    return fail('BADARGS', 'expected the meta key and a floor')
+  end
+  local current = tonumber(redis.call('HGET', keys[1], 'floor'))
+  if current == nil or current < floor then
+    redis.call('HSET', keys[1], 'floor', floor)
+    current = floor
+  end
+  return current
+end
+
+redis.register_function('cistern_put_v1', put)
+redis.register_function('cistern_patch_v1', patch)
+redis.register_function('cistern_delete_v1', delete)
+redis.register_function('cistern_seed_v1', seed)
+redis.register_function {
+  function_name = 'cistern_info_v1',
+  callback = function()
+    return { 'protocol', 1, 'revision', REVISION }
+  end,
+  flags = { 'no-writes' }
+}

@@ -1,0 +1,121 @@
+package io.cistern.schema.postgres;
+
+import io.cistern.schema.codec.ValueCodec;
+import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.SqlType;
+import io.cistern.schema.registry.TableDef;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Reads a table's definition from the PostgreSQL catalog (tables in the connection's current schema). */
+final class CatalogReader {
+    private static final String COLUMNS = """
+            SELECT a.attname, t.typname, NOT a.attnotnull AS nullable, a.atthasdef,
+                   CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_type t ON t.oid = a.atttypid
+            WHERE n.nspname = current_schema() AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """;
+    private static final String PRIMARY_KEY = """
+            SELECT a.attname
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+            WHERE n.nspname = current_schema() AND c.relname = ? AND i.indisprimary
+            ORDER BY k.ord
+            """;
+    private static final String REFERENCED = """
+            SELECT DISTINCT p.relname
+            FROM pg_constraint f
+            JOIN pg_class c ON c.oid = f.conrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class p ON p.oid = f.confrelid
+            WHERE f.contype = 'f' AND n.nspname = current_schema() AND c.relname = ? AND p.relname <> c.relname
+            ORDER BY p.relname
+            """;
+
+    private CatalogReader() {}
+
+    /**
+     * The definition of {@code table}, or empty when there is no such table.
+     *
+     * @param registered the names of all registered tables, to find the parent this table references
+     * @throws IllegalArgumentException naming the column when a column's type, or a key column's type, is not supported
+     */
+    static Optional<TableDef> read(Connection c, String table, int routingColumns, Set<String> registered)
+            throws SQLException {
+        List<ColumnDef> columns = new ArrayList<>();
+        boolean hasVersion = false;
+        try (PreparedStatement ps = c.prepareStatement(COLUMNS)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    if (name.equals(TableDef.VERSION_COLUMN)) {
+                        hasVersion = true;
+                        continue;
+                    }
+                    String typeName = rs.getString(2);
+                    SqlType type = SqlType.fromCatalogName(typeName)
+                            .orElseThrow(() -> new IllegalArgumentException("column '" + name + "' of table '" + table
+                                    + "' has type " + typeName + ", which Cistern does not carry yet (supported: "
+                                    + SqlType.supportedNames() + ")"));
+                    columns.add(new ColumnDef(name, type, rs.getBoolean(3), rs.getBoolean(4), rs.getInt(5)));
+                }
+            }
+        }
+        if (columns.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!hasVersion) {
+            throw new IllegalStateException("table '" + table + "' has no " + TableDef.VERSION_COLUMN
+                    + " column; register it with `ops/cistern init --table " + table + "`, which adds it");
+        }
+        List<String> pk = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(PRIMARY_KEY)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    pk.add(rs.getString(1));
+                }
+            }
+        }
+        if (pk.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "table '" + table + "' has no primary key; Cistern needs one to upsert (ALTER TABLE " + table
+                            + " ADD PRIMARY KEY (...))");
+        }
+        for (String k : pk) {
+            ColumnDef col =
+                    columns.stream().filter(x -> x.name().equals(k)).findFirst().orElseThrow();
+            if (!ValueCodec.supportedInKey(col.type())) {
+                throw new IllegalArgumentException("primary-key column '" + k + "' of table '" + table + "' has type "
+                        + col.type().sqlName() + "; Cistern keys support text, int2, int4, int8, uuid and date");
+            }
+        }
+        Optional<String> parent = Optional.empty();
+        try (PreparedStatement ps = c.prepareStatement(REFERENCED)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next() && parent.isEmpty()) {
+                    String referenced = rs.getString(1);
+                    if (registered.contains(referenced)) {
+                        parent = Optional.of(referenced);
+                    }
+                }
+            }
+        }
+        return Optional.of(new TableDef(table, columns, pk, Math.min(routingColumns, pk.size()), parent));
+    }
+}

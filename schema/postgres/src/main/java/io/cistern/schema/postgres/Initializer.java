@@ -1,0 +1,198 @@
+package io.cistern.schema.postgres;
+
+import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.TableDef;
+import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Initialises (or upgrades) Cistern on a PostgreSQL database and a Redis: runs the migrations, fixes the partition
+ * count, registers tables (adding {@code cistern_version}), publishes the registry to Redis, installs the Function
+ * library and seeds each partition's version floor from PostgreSQL. Idempotent: running it again changes nothing but
+ * what changed in the catalog.
+ */
+public final class Initializer {
+    private static final Logger LOG = LoggerFactory.getLogger(Initializer.class);
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final String MIGRATIONS = "classpath:io/cistern/schema/postgres/migration/";
+
+    private final DataSource dataSource;
+    private final RedisCommands<String, String> redis;
+
+    public Initializer(DataSource dataSource, RedisCommands<String, String> redis) {
+        this.dataSource = dataSource;
+        this.redis = redis;
+    }
+
+    /** What an init did. */
+    public record Report(TableRegistry registry, int libraryRevision, Map<Integer, Long> floors) {}
+
+    public Report run(InitOptions options) {
+        migrate("cistern", "cistern_schema_history");
+        if (options.demoTables()) {
+            migrate("demo", "cistern_demo_schema_history");
+        }
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            int partitions = fixPartitions(c, options.partitions());
+            for (Map.Entry<String, String> t : options.register().entrySet()) {
+                register(c, t.getKey(), t.getValue());
+            }
+            TableRegistry registry = readRegistry(c, partitions);
+            Map<Integer, Long> floors = floors(c);
+            c.commit();
+            int revision = FunctionLibrary.install(redis);
+            new RedisRegistry(redis, options.layout()).publish(registry, options.limits());
+            for (Map.Entry<Integer, Long> f : floors.entrySet()) {
+                redis.fcall(
+                        FunctionLibrary.SEED_FUNCTION,
+                        ScriptOutputType.INTEGER,
+                        new String[] {options.layout().meta(f.getKey())},
+                        Long.toString(f.getValue()));
+            }
+            LOG.info(
+                    "initialised Cistern: {} partitions, tables {}, Function library {} revision {}, prefix '{}'",
+                    partitions,
+                    registry.tables().stream().map(TableDef::name).toList(),
+                    FunctionLibrary.LIBRARY_NAME,
+                    revision,
+                    options.layout().prefix());
+            return new Report(registry, revision, floors);
+        } catch (SQLException e) {
+            throw new PermanentException("INIT_FAILED", "init failed in PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    private void migrate(String location, String historyTable) {
+        Flyway.configure()
+                .dataSource(dataSource)
+                .locations(MIGRATIONS + location)
+                .table(historyTable)
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
+                .load()
+                .migrate();
+    }
+
+    private static int fixPartitions(Connection c, int requested) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO cistern_settings (name, value) VALUES ('partitions', ?) ON CONFLICT (name) DO NOTHING")) {
+            ps.setString(1, Integer.toString(requested));
+            ps.executeUpdate();
+        }
+        int partitions;
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT value FROM cistern_settings WHERE name = 'partitions'")) {
+            rs.next();
+            partitions = Integer.parseInt(rs.getString(1));
+        }
+        if (partitions != requested) {
+            throw new PermanentException(
+                    "PARTITIONS_CHANGED",
+                    "this database was initialised with " + partitions + " partitions, not " + requested
+                            + "; changing the partition count is not supported yet (run init with --partitions "
+                            + partitions + ")",
+                    null);
+        }
+        try (PreparedStatement ps =
+                c.prepareStatement("INSERT INTO cistern_partition (partition) SELECT g FROM generate_series(0, ? - 1) g"
+                        + " ON CONFLICT (partition) DO NOTHING")) {
+            ps.setInt(1, partitions);
+            ps.executeUpdate();
+        }
+        return partitions;
+    }
+
+    /** Registers {@code table}, routed by {@code routeBy} (a leading key column) or by its whole key when blank. */
+    private static void register(Connection c, String table, String routeBy) throws SQLException {
+        if (!IDENTIFIER.matcher(table).matches()) {
+            throw new IllegalArgumentException(
+                    "table name '" + table + "' must be a plain lower-case identifier ([a-z_][a-z0-9_]*)");
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    throw new IllegalArgumentException("table '" + table
+                            + "' does not exist in the current schema; create it first, then register it");
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + TableDef.VERSION_COLUMN
+                    + " bigint NOT NULL DEFAULT 0");
+        }
+        TableDef def = CatalogReader.read(c, table, Integer.MAX_VALUE, Set.of()).orElseThrow();
+        int routing = def.primaryKey().size();
+        if (routeBy != null && !routeBy.isBlank()) {
+            int idx = def.primaryKey().indexOf(routeBy);
+            if (idx < 0) {
+                throw new IllegalArgumentException("--route-by " + routeBy + ": table '" + table + "' has primary key "
+                        + def.primaryKey() + "; route by one of its leading columns");
+            }
+            routing = idx + 1;
+        }
+        try (PreparedStatement ps =
+                c.prepareStatement("INSERT INTO cistern_table (table_name, routing_columns) VALUES (?, ?)"
+                        + " ON CONFLICT (table_name) DO UPDATE SET routing_columns = excluded.routing_columns")) {
+            ps.setString(1, table);
+            ps.setInt(2, routing);
+            ps.executeUpdate();
+        }
+        LOG.info(
+                "registered table '{}' (key {}, routed by {})",
+                table,
+                def.primaryKey(),
+                def.primaryKey().subList(0, routing));
+    }
+
+    private static TableRegistry readRegistry(Connection c, int partitions) throws SQLException {
+        Map<String, Integer> registered = new LinkedHashMap<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT table_name, routing_columns FROM cistern_table ORDER BY 1")) {
+            while (rs.next()) {
+                registered.put(rs.getString(1), rs.getInt(2));
+            }
+        }
+        Set<String> names = new LinkedHashSet<>(registered.keySet());
+        List<TableDef> tables = new ArrayList<>();
+        for (Map.Entry<String, Integer> t : registered.entrySet()) {
+            tables.add(CatalogReader.read(c, t.getKey(), t.getValue(), names)
+                    .orElseThrow(() -> new IllegalStateException("registered table '" + t.getKey()
+                            + "' no longer exists; drop it from cistern_table or create it again")));
+        }
+        return new TableRegistry(partitions, tables);
+    }
+
+    private static Map<Integer, Long> floors(Connection c) throws SQLException {
+        Map<Integer, Long> floors = new LinkedHashMap<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery("SELECT partition, version_floor FROM cistern_partition ORDER BY partition")) {
+            while (rs.next()) {
+                floors.put(rs.getInt(1), rs.getLong(2));
+            }
+        }
+        return floors;
+    }
+}

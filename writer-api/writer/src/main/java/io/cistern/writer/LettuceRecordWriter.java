@@ -1,0 +1,258 @@
+package io.cistern.writer;
+
+import io.cistern.connections.RedisClients;
+import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.FailureTranslator;
+import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.function.BufferLimits;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Lettuce implementation of {@link RecordWriter}.
+ *
+ * <p>Concurrency: single writes share one auto-flushing connection (Lettuce connections are thread-safe). Batches use
+ * a second connection with manual flushing, so a batch goes out in as few packets as possible; a lock keeps batches
+ * from interleaving their flushes, and is held only while commands are queued, not while replies are awaited. The
+ * registry snapshot is swapped atomically when it is refreshed.
+ */
+final class LettuceRecordWriter implements RecordWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(LettuceRecordWriter.class);
+
+    private final WriterSettings settings;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> single;
+    private final StatefulRedisConnection<String, String> batch;
+    private final ReentrantLock batchLock = new ReentrantLock();
+    private final AtomicReference<TableRegistry> registry;
+    private final WriteEncoder encoder;
+    private final InstantSource clock;
+    private volatile long lastRefreshMillis;
+
+    private LettuceRecordWriter(
+            WriterSettings settings,
+            RedisClient client,
+            StatefulRedisConnection<String, String> single,
+            StatefulRedisConnection<String, String> batch,
+            TableRegistry registry,
+            int maxValueBytes,
+            InstantSource clock) {
+        this.settings = settings;
+        this.client = client;
+        this.single = single;
+        this.batch = batch;
+        this.registry = new AtomicReference<>(registry);
+        this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
+        this.clock = clock;
+        this.lastRefreshMillis = clock.millis();
+    }
+
+    static LettuceRecordWriter connect(WriterSettings settings) {
+        RedisClient client = RedisClients.create(settings.redis());
+        StatefulRedisConnection<String, String> single = null;
+        StatefulRedisConnection<String, String> batch = null;
+        try {
+            single = client.connect();
+            batch = client.connect();
+            batch.setAutoFlushCommands(false);
+            FunctionLibrary.requireInstalled(single.sync());
+            TableRegistry registry = new RedisRegistry(single.sync(), settings.layout()).load();
+            String maxValue = single.sync().hget(settings.layout().meta(0), "max_value");
+            int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
+            LOG.info(
+                    "RecordWriter connected to {} (prefix '{}'): {} partitions, tables {}",
+                    settings.redis().redactedUrl(),
+                    settings.layout().prefix(),
+                    registry.partitions(),
+                    registry.tables().stream().map(t -> t.name()).toList());
+            return new LettuceRecordWriter(
+                    settings, client, single, batch, registry, maxValueBytes, InstantSource.system());
+        } catch (RuntimeException e) {
+            if (batch != null) {
+                batch.close();
+            }
+            if (single != null) {
+                single.close();
+            }
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            throw FailureTranslator.fromRedis(
+                    "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
+        }
+    }
+
+    @Override
+    public WriteReceipt put(String table, RecordKey key, Map<String, ?> columns) {
+        return write(Write.put(table, key, columns));
+    }
+
+    @Override
+    public WriteReceipt patch(String table, RecordKey key, Map<String, ?> columns) {
+        return write(Write.patch(table, key, columns));
+    }
+
+    @Override
+    public WriteReceipt delete(String table, RecordKey key) {
+        return write(Write.delete(table, key));
+    }
+
+    @Override
+    public WriteReceipt write(Write write) {
+        EncodedWrite w = encode(write);
+        return await(w.describe(), send(single.async(), w));
+    }
+
+    @Override
+    public CompletableFuture<WriteReceipt> writeAsync(Write write) {
+        EncodedWrite w;
+        try {
+            w = encode(write);
+        } catch (CisternException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return send(single.async(), w)
+                .exceptionallyCompose(
+                        t -> CompletableFuture.failedFuture(FailureTranslator.fromRedis(w.describe(), t)));
+    }
+
+    @Override
+    public BatchReceipt writeAll(List<Write> writes) {
+        CompletableFuture<BatchReceipt> f = writeAllAsync(writes);
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw FailureTranslator.fromRedis("batch of " + writes.size() + " writes", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw FailureTranslator.fromRedis("batch of " + writes.size() + " writes", e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<BatchReceipt> writeAllAsync(List<Write> writes) {
+        List<EncodedWrite> encoded = new ArrayList<>(writes.size());
+        for (int i = 0; i < writes.size(); i++) {
+            try {
+                encoded.add(encode(writes.get(i)));
+            } catch (InvalidRecordException e) {
+                throw new InvalidRecordException(
+                        e.reason(), e.table(), e.field(), "write " + i + " of the batch: " + e.getMessage(), e);
+            }
+        }
+        List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
+        RedisAsyncCommands<String, String> async = batch.async();
+        batchLock.lock();
+        try {
+            for (EncodedWrite w : encoded) {
+                futures.add(send(async, w));
+            }
+            batch.flushCommands();
+        } finally {
+            batchLock.unlock();
+        }
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                .handle((ignored, ignoredFailure) -> {
+                    List<Optional<WriteReceipt>> receipts = new ArrayList<>(futures.size());
+                    Map<Integer, CisternException> failures = new HashMap<>();
+                    for (int i = 0; i < futures.size(); i++) {
+                        try {
+                            receipts.add(Optional.of(futures.get(i).join()));
+                        } catch (CompletionException e) {
+                            receipts.add(Optional.empty());
+                            failures.put(
+                                    i,
+                                    FailureTranslator.fromRedis(encoded.get(i).describe(), e.getCause()));
+                        }
+                    }
+                    return new BatchReceipt(receipts, failures);
+                });
+    }
+
+    @Override
+    public TableRegistry registry() {
+        return registry.get();
+    }
+
+    private EncodedWrite encode(Write write) {
+        try {
+            return encoder.encode(registry.get(), write);
+        } catch (InvalidRecordException e) {
+            if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
+                            || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN)
+                    && refreshRegistry()) {
+                return encoder.encode(registry.get(), write);
+            }
+            throw e;
+        }
+    }
+
+    /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
+    private boolean refreshRegistry() {
+        long now = clock.millis();
+        if (now - lastRefreshMillis < settings.registryRefresh().toMillis()) {
+            return false;
+        }
+        lastRefreshMillis = now;
+        try {
+            registry.set(new RedisRegistry(single.sync(), settings.layout()).load());
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("could not refresh the table registry from Redis: {}", e.toString());
+            return false;
+        }
+    }
+
+    private static CompletableFuture<WriteReceipt> send(RedisAsyncCommands<String, String> async, EncodedWrite w) {
+        RedisFuture<List<Object>> reply = async.fcall(w.function(), ScriptOutputType.MULTI, w.keys(), w.args());
+        return reply.toCompletableFuture().thenApply(r -> receipt(w, r));
+    }
+
+    private static WriteReceipt receipt(EncodedWrite w, List<Object> reply) {
+        return new WriteReceipt(
+                w.table(), w.key(), w.op(), w.partition(), ((Number) reply.get(0)).longValue(), (String) reply.get(1));
+    }
+
+    private WriteReceipt await(String what, CompletableFuture<WriteReceipt> f) {
+        try {
+            return f.get(settings.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw FailureTranslator.fromRedis(what, e.getCause());
+        } catch (TimeoutException e) {
+            throw FailureTranslator.fromRedis(
+                    what,
+                    new io.lettuce.core.RedisCommandTimeoutException("no reply within "
+                            + settings.redis().commandTimeout().toMillis() + " ms"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw FailureTranslator.fromRedis(what, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        batch.close();
+        single.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}

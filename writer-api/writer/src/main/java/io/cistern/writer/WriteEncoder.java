@@ -1,0 +1,150 @@
+package io.cistern.writer;
+
+import io.cistern.schema.codec.Operation;
+import io.cistern.schema.codec.ValueCodec;
+import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.InvalidRecordException.Reason;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.keys.KeyEncoding;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.TableDef;
+import io.cistern.schema.registry.TableRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Validates a {@link Write} against the registry and encodes it as a Function call. Pure: no I/O, no threads;
+ * thread-safe. Every refusal names the table and the field, so the producer knows what to fix.
+ */
+final class WriteEncoder {
+    private final KeyLayout layout;
+    private final int maxValueBytes;
+
+    WriteEncoder(KeyLayout layout, int maxValueBytes) {
+        this.layout = layout;
+        this.maxValueBytes = maxValueBytes;
+    }
+
+    EncodedWrite encode(TableRegistry registry, Write write) {
+        TableDef table = registry.table(write.table())
+                .orElseThrow(() -> new InvalidRecordException(
+                        Reason.UNKNOWN_TABLE,
+                        write.table(),
+                        "table",
+                        "table '" + write.table() + "' is not registered with Cistern (registered: "
+                                + registry.tables().stream().map(TableDef::name).toList()
+                                + "); register it with `ops/cistern init --table " + write.table() + "`"));
+        String key = encodeKey(table, write.key());
+        int partition =
+                Partitioner.partitionOf(Partitioner.routingText(key, table.routingColumns()), registry.partitions());
+        List<String> args = new ArrayList<>(2 + 2 * write.columns().size());
+        args.add(table.name());
+        args.add(key);
+        if (write.op() == Operation.DELETE) {
+            if (!write.columns().isEmpty()) {
+                throw new InvalidRecordException(
+                        Reason.WRONG_TYPE, table.name(), "columns", "a delete takes no columns");
+            }
+        } else {
+            encodeColumns(table, write, args);
+        }
+        String[] keys = {layout.record(partition, table.name(), key), layout.stream(partition), layout.meta(partition)};
+        return new EncodedWrite(
+                write.op(),
+                table.name(),
+                key,
+                partition,
+                FunctionLibrary.functionName(write.op()),
+                keys,
+                args.toArray(String[]::new));
+    }
+
+    private void encodeColumns(TableDef table, Write write, List<String> args) {
+        int given = 0;
+        for (Map.Entry<String, ?> e : write.columns().entrySet()) {
+            String name = e.getKey();
+            ColumnDef column = table.column(name)
+                    .orElseThrow(() -> new InvalidRecordException(
+                            Reason.UNKNOWN_COLUMN,
+                            table.name(),
+                            name,
+                            "table '" + table.name() + "' has no column '" + name + "' (columns: "
+                                    + table.columns().stream()
+                                            .map(ColumnDef::name)
+                                            .toList() + ")"));
+            if (table.isKeyColumn(name)) {
+                // Key columns travel in the key; a repeated one must agree with it.
+                int idx = table.primaryKey().indexOf(name);
+                String inBody = ValueCodec.keyText(table.name(), column, e.getValue());
+                String inKey = KeyEncoding.decode(encodeKey(table, write.key())).get(idx);
+                if (!inBody.equals(inKey)) {
+                    throw new InvalidRecordException(
+                            Reason.MALFORMED_KEY,
+                            table.name(),
+                            name,
+                            "key column '" + name + "' is '" + inBody + "' in the columns but '" + inKey
+                                    + "' in the key; leave it out of the columns or make them equal");
+                }
+                continue;
+            }
+            String json = ValueCodec.encode(table.name(), column, e.getValue());
+            if (json.length() > maxValueBytes / 3 && json.getBytes(StandardCharsets.UTF_8).length > maxValueBytes) {
+                throw new InvalidRecordException(
+                        Reason.VALUE_TOO_LARGE,
+                        table.name(),
+                        name,
+                        "column '" + name + "' of table '" + table.name() + "' is "
+                                + json.getBytes(StandardCharsets.UTF_8).length
+                                + " bytes encoded, more than the limit of "
+                                + maxValueBytes);
+            }
+            args.add(name);
+            args.add(json);
+            given++;
+        }
+        if (write.op() == Operation.PATCH && given == 0) {
+            throw new InvalidRecordException(
+                    Reason.EMPTY_PATCH,
+                    table.name(),
+                    "columns",
+                    "a patch of table '" + table.name() + "' needs at least one column besides the key");
+        }
+        if (write.op() == Operation.PUT) {
+            for (ColumnDef c : table.columns()) {
+                if (!c.nullable()
+                        && !c.hasDefault()
+                        && !table.isKeyColumn(c.name())
+                        && !write.columns().containsKey(c.name())) {
+                    throw new InvalidRecordException(
+                            Reason.NOT_NULLABLE,
+                            table.name(),
+                            c.name(),
+                            "column '" + c.name() + "' of table '" + table.name()
+                                    + "' is NOT NULL and has no default; a put must give it a value");
+                }
+            }
+        }
+    }
+
+    private static String encodeKey(TableDef table, RecordKey key) {
+        List<ColumnDef> keyColumns = table.keyColumns();
+        List<Object> values = key.values();
+        if (values.size() != keyColumns.size()) {
+            throw new InvalidRecordException(
+                    values.isEmpty() ? Reason.MISSING_KEY : Reason.MALFORMED_KEY,
+                    table.name(),
+                    "key",
+                    "table '" + table.name() + "' has primary key " + table.primaryKey() + " (" + keyColumns.size()
+                            + " value" + (keyColumns.size() == 1 ? "" : "s") + "), got " + values.size());
+        }
+        List<String> texts = new ArrayList<>(values.size());
+        for (int i = 0; i < values.size(); i++) {
+            texts.add(ValueCodec.keyText(table.name(), keyColumns.get(i), values.get(i)));
+        }
+        return KeyEncoding.encode(texts);
+    }
+}

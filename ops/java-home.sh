@@ -1,0 +1,33 @@
+# Sourced by ops/cistern and .ci/run: sets JAVA_HOME to a JDK 21 or newer.
+# Order: $JAVA_HOME if it is 21+, then the newest JDK 21+ under /usr/lib/jvm, then the java on PATH if it is 21+.
+java_major() { # JDK dir -> major version, or 0
+  local rel="$1/release" v
+  if [ -f "$rel" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$rel")
+  elif [ -x "$1/bin/java" ]; then
+    v=$("$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  fi
+  echo "${v:-0}"
+}
+pick_java_home() {
+  if [ -n "${JAVA_HOME:-}" ] && [ "$(java_major "$JAVA_HOME")" -ge 21 ] && [ -x "$JAVA_HOME/bin/javac" ]; then
+    return 0
+  fi
+  local best="" best_v=0 d v
+  for d in /usr/lib/jvm/*/; do
+    d="${d%/}"
+    [ -x "$d/bin/javac" ] || continue
+    v=$(java_major "$d")
+    if [ "$v" -ge 21 ] && [ "$v" -gt "$best_v" ]; then best="$d"; best_v="$v"; fi
+  done
+  if [ -z "$best" ] && command -v javac >/dev/null 2>&1; then
+    d=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+    [ "$(java_major "$d")" -ge 21 ] && best="$d"
+  fi
+  if [ -z "$best" ]; then
+    echo "Cistern needs a JDK 21 or newer; none found (JAVA_HOME, /usr/lib/jvm, PATH)." >&2
+    echo "Install one, e.g. apt-get install openjdk-21-jdk-headless, or set JAVA_HOME." >&2
+    return 1
+  fi
+  export JAVA_HOME="$best"
+}

@@ -1,0 +1,65 @@
+package io.cistern.ops;
+
+import io.cistern.schema.failure.CisternException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The entry point of {@code ops/cistern}. */
+@Command(
+        name = "cistern",
+        mixinStandardHelpOptions = true,
+        versionProvider = CisternCli.Version.class,
+        description = "Cistern: a Redis-buffered write-behind pipeline for PostgreSQL.",
+        subcommands = {
+            InitCommand.class,
+            WriterApiCommand.class,
+            UpCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class CisternCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        if (code != 0 || !keepsRunning(args)) {
+            System.exit(code);
+        }
+    }
+
+    /** The command line with Cistern's error handling: operational failures print their message, not a trace. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new CisternCli());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (e instanceof CisternException
+                    || e instanceof IllegalArgumentException
+                    || e instanceof IllegalStateException) {
+                err.println("cistern " + commandLine.getCommandName() + ": " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli;
+    }
+
+    /** Services keep running after their command returns (their threads are not daemons). */
+    private static boolean keepsRunning(String[] args) {
+        return args.length > 0 && (args[0].equals("up") || args[0].equals("writer-api"));
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = CisternCli.class.getPackage().getImplementationVersion();
+            return new String[] {"cistern " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.cistern.ops;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.DataSources;
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.schema.function.BufferLimits;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.registry.TableDef;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ops/cistern init}: migrate, register tables, publish the registry, install the Function library. */
+@Command(
+        name = "init",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Initialise or upgrade Cistern on PostgreSQL and Redis: run the migrations, register tables (adding their"
+                    + " cistern_version column), publish the table registry to Redis, install the Function library"
+                    + " and seed each partition's version floor. Safe to run again at any time.",
+            "",
+            "Register a new table at runtime, with no code change:",
+            "  ops/cistern init --table invoices",
+            "  ops/cistern init --table line_items --route-by invoice_id"
+        })
+final class InitCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(
+            names = "--table",
+            paramLabel = "NAME",
+            description = "Register this table (repeatable). It must exist and have a primary key.")
+    List<String> tables = List.of();
+
+    @Option(
+            names = "--route-by",
+            paramLabel = "COLUMN",
+            description = "With one --table: route its records by this leading primary-key column (default: the"
+                    + " whole key). Records sharing it share a partition, and so one order.")
+    String routeBy;
+
+    @Option(
+            names = "--partitions",
+            paramLabel = "N",
+            description = "Partition count, fixed at the first init (default: ${DEFAULT-VALUE}).")
+    int partitions = InitOptions.DEFAULT_PARTITIONS;
+
+    @Option(
+            names = "--no-demo-tables",
+            negatable = true,
+            description = "Create the demo tables source_documents and" + " entities (default: true).")
+    boolean demoTables = true;
+
+    @Option(
+            names = "--max-backlog",
+            paramLabel = "ENTRIES",
+            description = "Refuse writes to a partition whose stream holds this many entries; 0 = no limit (default:"
+                    + " ${DEFAULT-VALUE}).")
+    long maxBacklog = BufferLimits.DEFAULTS.maxBacklogPerPartition();
+
+    @Option(
+            names = "--max-redis-memory",
+            paramLabel = "BYTES",
+            description = "Refuse writes while Redis uses this much memory; 0 = no limit of Cistern's own (default:"
+                    + " ${DEFAULT-VALUE}). Keep it below maxmemory.")
+    long maxRedisMemory = BufferLimits.DEFAULTS.maxRedisMemoryBytes();
+
+    @Option(
+            names = "--max-value-bytes",
+            paramLabel = "BYTES",
+            description = "The largest encoded column value (default: ${DEFAULT-VALUE}).")
+    int maxValueBytes = BufferLimits.DEFAULTS.maxValueBytes();
+
+    @Override
+    public Integer call() {
+        if (routeBy != null && tables.size() != 1) {
+            throw new IllegalArgumentException("--route-by goes with exactly one --table");
+        }
+        Map<String, String> register = new LinkedHashMap<>();
+        for (String t : tables) {
+            register.put(t.strip(), routeBy == null ? "" : routeBy.strip());
+        }
+        InitOptions options = InitOptions.defaults(connection.layout())
+                .withPartitions(partitions)
+                .withDemoTables(demoTables)
+                .withLimits(new BufferLimits(maxBacklog, maxRedisMemory, maxValueBytes))
+                .withRegister(register);
+        Initializer.Report report = run(connection.database(), connection.redis(), options);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(
+                "Cistern initialised: %d partitions, Function library revision %d, prefix '%s'%n",
+                report.registry().partitions(),
+                report.libraryRevision(),
+                options.layout().prefix());
+        for (TableDef t : report.registry().tables()) {
+            out.printf(
+                    "  %-24s key %s, routed by %s%n",
+                    t.name(), t.primaryKey(), t.primaryKey().subList(0, t.routingColumns()));
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Runs an init with its own short-lived connections. */
+    static Initializer.Report run(DatabaseSettings database, RedisSettings redis, InitOptions options) {
+        try (HikariDataSource ds = DataSources.create(database, "cistern-init")) {
+            RedisClient client = RedisClients.create(redis);
+            try (StatefulRedisConnection<String, String> connection = client.connect()) {
+                return new Initializer(ds, connection.sync()).run(options);
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+}

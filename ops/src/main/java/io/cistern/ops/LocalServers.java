@@ -1,0 +1,257 @@
+package io.cistern.ops;
+
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The servers {@code up} runs against: the ones configured, else the local ones on their standard ports, else servers
+ * it starts itself under its data directory (Redis with AOF and noeviction; PostgreSQL with initdb). Stops what it
+ * started when closed. Not thread-safe.
+ */
+final class LocalServers implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path dataDir;
+    private final PrintWriter err;
+    private final List<Process> started = new ArrayList<>();
+
+    LocalServers(Path dataDir, PrintWriter err) {
+        this.dataDir = dataDir;
+        this.err = err;
+    }
+
+    RedisSettings redis(Map<String, String> env) {
+        if (env.get("REDIS_URL") == null && !listening("127.0.0.1", 6379)) {
+            startRedis();
+            return RedisSettings.fromEnvironment(env);
+        }
+        RedisSettings settings = RedisSettings.fromEnvironment(env);
+        warnAboutPersistence(settings);
+        return settings;
+    }
+
+    DatabaseSettings postgres(Map<String, String> env) {
+        boolean configured = Stream.of("DATABASE_URL", "DB_HOST", "PGHOST").anyMatch(env::containsKey);
+        if (!configured && !listening("127.0.0.1", 5432)) {
+            startPostgres();
+        }
+        return DatabaseSettings.fromEnvironment(env);
+    }
+
+    private void startRedis() {
+        Path dir = dataDir.resolve("redis");
+        createDirectories(dir);
+        err.println("starting redis-server on 127.0.0.1:6379 with AOF (data in " + dir + ")");
+        err.flush();
+        start(
+                List.of(
+                        "redis-server",
+                        "--bind",
+                        "127.0.0.1",
+                        "--port",
+                        "6379",
+                        "--dir",
+                        dir.toString(),
+                        "--appendonly",
+                        "yes",
+                        "--appendfsync",
+                        "everysec",
+                        "--maxmemory-policy",
+                        "noeviction",
+                        "--logfile",
+                        dir.resolve("redis.log").toString()),
+                6379,
+                "redis-server (apt-get install redis-server)");
+    }
+
+    private void startPostgres() {
+        Path dir = dataDir.resolve("postgres");
+        Path bin = postgresBin();
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (!Files.exists(dir.resolve("PG_VERSION"))) {
+            createDirectories(dir);
+            err.println("initialising a PostgreSQL cluster in " + dir);
+            err.flush();
+            if (root) {
+                run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
+            }
+            run(asPostgres(
+                    root,
+                    List.of(
+                            bin.resolve("initdb").toString(),
+                            "-D",
+                            dir.toString(),
+                            "-U",
+                            "postgres",
+                            "--auth=trust",
+                            "-E",
+                            "UTF8")));
+        }
+        err.println("starting PostgreSQL on 127.0.0.1:5432 (data in " + dir + ")");
+        err.flush();
+        start(
+                asPostgres(
+                        root,
+                        List.of(
+                                bin.resolve("postgres").toString(),
+                                "-D",
+                                dir.toString(),
+                                "-p",
+                                "5432",
+                                "-c",
+                                "listen_addresses=127.0.0.1",
+                                "-c",
+                                "unix_socket_directories=" + dir)),
+                5432,
+                "PostgreSQL (apt-get install postgresql)");
+    }
+
+    private static List<String> asPostgres(boolean root, List<String> command) {
+        if (!root) {
+            return command;
+        }
+        List<String> c = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+        c.addAll(command);
+        return c;
+    }
+
+    private static Path postgresBin() {
+        for (String candidate : List.of("/usr/local/bin", "/usr/lib/postgresql")) {
+            Path p = Path.of(candidate);
+            if (Files.isExecutable(p.resolve("initdb"))) {
+                return p;
+            }
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> versions = Files.list(p)) {
+                    var found = versions.map(v -> v.resolve("bin"))
+                            .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                            .sorted()
+                            .reduce((a, b) -> b);
+                    if (found.isPresent()) {
+                        return found.get();
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        throw new IllegalStateException("no PostgreSQL server binaries found (initdb): install them with"
+                + " `apt-get install postgresql`, or point DATABASE_URL at a running server");
+    }
+
+    private void start(List<String> command, int port, String what) {
+        Process p;
+        try {
+            p = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            dataDir.resolve(port + ".out").toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + what + ": " + e.getMessage(), e);
+        }
+        started.add(p);
+        Instant deadline = Instant.now().plus(START_TIMEOUT);
+        while (!listening("127.0.0.1", port)) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(what + " exited at start; see " + dataDir.resolve(port + ".out"));
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException(what + " did not listen on port " + port + " within " + START_TIMEOUT);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + what, e);
+            }
+        }
+    }
+
+    private void warnAboutPersistence(RedisSettings settings) {
+        RedisClient client = RedisClients.create(settings);
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            Map<String, String> aof = c.sync().configGet("appendonly");
+            Map<String, String> save = c.sync().configGet("save");
+            Map<String, String> policy = c.sync().configGet("maxmemory-policy");
+            if ("no".equals(aof.get("appendonly"))
+                    && save.getOrDefault("save", "").isBlank()) {
+                err.println("WARNING: Redis at " + settings.redactedUrl() + " has no persistence (appendonly no,"
+                        + " save \"\"): writes buffered there but not yet in PostgreSQL would not survive its restart."
+                        + " Turn on AOF (appendonly yes) for anything but a trial.");
+            }
+            String p = policy.get("maxmemory-policy");
+            if (p != null && !p.equals("noeviction")) {
+                err.println("WARNING: Redis at " + settings.redactedUrl() + " has maxmemory-policy " + p
+                        + ", which may evict unsynced records; set it to noeviction.");
+            }
+        } catch (RuntimeException e) {
+            err.println("note: could not check the persistence of Redis at " + settings.redactedUrl() + " ("
+                    + e.getMessage() + ")");
+        } finally {
+            err.flush();
+            client.shutdown();
+        }
+    }
+
+    private static void run(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + command.get(0), e);
+        }
+    }
+
+    private static boolean listening(String host, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, port), 300);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops the servers this instance started (SIGTERM, so Redis flushes its AOF and PostgreSQL shuts down cleanly). */
+    @Override
+    public void close() {
+        for (Process p : started.reversed()) {
+            p.destroy();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.cistern.ops;
+
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisSettings;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriterSettings;
+import io.cistern.writer.http.WriterHttpConfiguration;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ops/cistern up}: everything on one port. Starts (or reuses) local Redis and PostgreSQL, runs init, and serves
+ * every role built so far.
+ */
+@Command(
+        name = "up",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run Cistern all-in-one on one port: start (or reuse) local Redis and PostgreSQL, run init, and serve"
+                    + " every role: the HTTP ingest API (/v1/tables/...), /actuator/health and /actuator/prometheus.",
+            "A Redis it starts itself has AOF on (appendfsync everysec) and noeviction, with its data under"
+                    + " --data-dir. Reusing a Redis without persistence prints a warning: buffered writes would not"
+                    + " survive its restart."
+        })
+final class UpCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(UpCommand.class);
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int port = 8080;
+
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Where servers started by up keep their data (default: ${DEFAULT-VALUE}).")
+    Path dataDir = Path.of(".cistern");
+
+    /** The running service, once {@link #call()} returned; tests close it. */
+    ConfigurableApplicationContext context;
+
+    @Override
+    public Integer call() {
+        Map<String, String> env = connection.environment();
+        LocalServers servers =
+                new LocalServers(dataDir.toAbsolutePath(), spec.commandLine().getErr());
+        RedisSettings redis = servers.redis(env);
+        DatabaseSettings database = servers.postgres(env);
+        InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
+        WriterSettings writerSettings = new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1));
+        RecordWriter writer = RecordWriter.connect(writerSettings);
+        Runtime.getRuntime().addShutdownHook(new Thread(servers::close, "cistern-up-servers"));
+        context = ServiceLauncher.start("cistern", port, Map.of("recordWriter", writer), AllInOne.class);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(
+                "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s)%n",
+                port, redis.redactedUrl(), database.jdbcUrl());
+        out.printf(
+                "  write:  curl -X PUT http://127.0.0.1:%d/v1/tables/source_documents/records/"
+                        + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f -H 'content-type: application/json'"
+                        + " -d '{\"filename\":\"scan-0001.pdf\"}'%n",
+                port);
+        out.printf("  health: curl http://127.0.0.1:%d/actuator/health%n", port);
+        out.flush();
+        LOG.info("all roles serving on port {}", port);
+        return 0;
+    }
+
+    /** Every role on one port. Later roles (sync worker, read proxy, dashboard) join here. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    @Import(WriterHttpConfiguration.class)
+    static class AllInOne {}
+}

@@ -1,0 +1,225 @@
+package io.cistern.ops.bench;
+
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.schema.function.BufferLimits;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.SqlType;
+import io.cistern.schema.registry.TableDef;
+import io.cistern.schema.registry.TableRegistry;
+import io.cistern.writer.RecordKey;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.Write;
+import io.cistern.writer.WriteReceipt;
+import io.cistern.writer.WriterSettings;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * The {@code write} scenario: {@link RecordWriter} pipelined puts against {@code redis-benchmark} running the very same
+ * FCALL (same record, same payload, one connection, same pipeline depth), alternating, in the same run.
+ *
+ * <p>Both sides put the same record over and over, so both do identical work per call: validate, assign a version,
+ * rewrite the hash, append a stream entry. The stream is emptied between rounds so memory stays flat.
+ */
+final class WriteBenchmark {
+    static final String TABLE = "bench_records";
+
+    /** What to run. */
+    record Options(int writes, int pipeline, int columns, int valueBytes, int rounds) {
+        Options {
+            if (writes < 1 || pipeline < 1 || columns < 1 || valueBytes < 1 || rounds < 1) {
+                throw new IllegalArgumentException(
+                        "writes, pipeline, columns, value bytes and rounds must be positive");
+            }
+        }
+    }
+
+    /** Writes per second of both sides per round, and their medians. */
+    record Result(Options options, List<Double> cistern, List<Double> baseline, String redisVersion) {
+        double cisternMedian() {
+            return Stats.median(cistern);
+        }
+
+        double baselineMedian() {
+            return Stats.median(baseline);
+        }
+
+        double ratio() {
+            return cisternMedian() / baselineMedian();
+        }
+    }
+
+    private final RedisSettings redis;
+    private final KeyLayout layout;
+
+    WriteBenchmark(RedisSettings redis) {
+        this.redis = redis;
+        this.layout = new KeyLayout(
+                "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36));
+    }
+
+    Result run(Options o, IntConsumer progress) {
+        RedisClient client = RedisClients.create(redis);
+        try (StatefulRedisConnection<String, String> admin = client.connect()) {
+            RedisCommands<String, String> r = admin.sync();
+            FunctionLibrary.install(r);
+            TableRegistry registry = new TableRegistry(1, List.of(table(o.columns())));
+            new RedisRegistry(r, layout)
+                    .publish(registry, new BufferLimits(0, 0, Math.max(1 << 20, o.valueBytes() * 2)));
+            r.fcall(FunctionLibrary.SEED_FUNCTION, ScriptOutputType.INTEGER, new String[] {layout.meta(0)}, "0");
+            String version = r.info("server")
+                    .lines()
+                    .filter(l -> l.startsWith("redis_version:"))
+                    .map(l -> l.substring("redis_version:".length()).strip())
+                    .findFirst()
+                    .orElse("?");
+            Map<String, Object> columns = payload(o);
+            List<Double> cistern = new ArrayList<>();
+            List<Double> baseline = new ArrayList<>();
+            try (RecordWriter writer = RecordWriter.connect(new WriterSettings(redis, layout, Duration.ofSeconds(1)))) {
+                // Warm-up: JIT and connections, not measured.
+                runCistern(
+                        writer,
+                        columns,
+                        new Options(Math.min(o.writes(), 20_000), o.pipeline(), o.columns(), o.valueBytes(), 1));
+                r.del(layout.stream(0));
+                for (int round = 0; round < o.rounds(); round++) {
+                    cistern.add(runCistern(writer, columns, o));
+                    r.del(layout.stream(0));
+                    progress.accept(2 * round + 1);
+                    baseline.add(runRedisBenchmark(o, columns));
+                    r.del(layout.stream(0));
+                    progress.accept(2 * round + 2);
+                }
+            }
+            return new Result(o, cistern, baseline, version);
+        } finally {
+            cleanUp(client);
+            client.shutdown();
+        }
+    }
+
+    private static TableDef table(int columns) {
+        List<ColumnDef> defs = new ArrayList<>();
+        defs.add(new ColumnDef("id", SqlType.BIGINT, false, false, 0));
+        for (int i = 0; i < columns; i++) {
+            defs.add(new ColumnDef("c" + i, SqlType.TEXT, true, false, 0));
+        }
+        return new TableDef(TABLE, defs, List.of("id"), 1, Optional.empty());
+    }
+
+    private static Map<String, Object> payload(Options o) {
+        Map<String, Object> columns = new LinkedHashMap<>();
+        for (int i = 0; i < o.columns(); i++) {
+            columns.put("c" + i, "x".repeat(o.valueBytes()));
+        }
+        return columns;
+    }
+
+    private static double runCistern(RecordWriter writer, Map<String, Object> columns, Options o) {
+        List<Write> batch = new ArrayList<>(o.pipeline());
+        for (int i = 0; i < o.pipeline(); i++) {
+            batch.add(Write.put(TABLE, RecordKey.of(1L), columns));
+        }
+        long start = System.nanoTime();
+        int done = 0;
+        while (done < o.writes()) {
+            int n = Math.min(o.pipeline(), o.writes() - done);
+            List<WriteReceipt> receipts = writer.writeAll(n == batch.size() ? batch : batch.subList(0, n))
+                    .orThrow();
+            done += receipts.size();
+        }
+        return done / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private double runRedisBenchmark(Options o, Map<String, Object> columns) {
+        RedisURI uri = redis.uri();
+        List<String> cmd = new ArrayList<>(List.of(
+                "redis-benchmark",
+                "-h",
+                uri.getHost(),
+                "-p",
+                Integer.toString(uri.getPort()),
+                "-c",
+                "1",
+                "-P",
+                Integer.toString(o.pipeline()),
+                "-n",
+                Integer.toString(o.writes()),
+                "--csv"));
+        if (uri.getCredentialsProvider() != null) {
+            var credentials = uri.getCredentialsProvider().resolveCredentials().block();
+            if (credentials != null && credentials.hasPassword()) {
+                if (credentials.hasUsername()) {
+                    cmd.addAll(List.of("--user", credentials.getUsername()));
+                }
+                cmd.addAll(List.of("-a", new String(credentials.getPassword())));
+            }
+        }
+        if (uri.isSsl()) {
+            cmd.add("--tls");
+        }
+        cmd.addAll(List.of(
+                "FCALL",
+                "cistern_put_v1",
+                "3",
+                layout.record(0, TABLE, "1"),
+                layout.stream(0),
+                layout.meta(0),
+                TABLE,
+                "1"));
+        columns.forEach((name, value) -> {
+            cmd.add(name);
+            cmd.add("\"" + value + "\"");
+        });
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("redis-benchmark failed: " + out);
+            }
+            for (String line : out.lines().toList()) {
+                if (line.startsWith("\"FCALL")) {
+                    String[] fields = line.split("\",\"");
+                    return Double.parseDouble(fields[1].replace("\"", ""));
+                }
+            }
+            throw new IllegalStateException("redis-benchmark printed no result: " + out);
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    "cannot run redis-benchmark (apt-get install redis-tools): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private void cleanUp(RedisClient client) {
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            c.sync()
+                    .del(
+                            layout.stream(0),
+                            layout.meta(0),
+                            layout.record(0, TABLE, "1"),
+                            layout.registry(),
+                            layout.config());
+        }
+    }
+}

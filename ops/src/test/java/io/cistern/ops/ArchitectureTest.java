@@ -1,0 +1,108 @@
+package io.cistern.ops;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module boundaries of DESIGN.md section 1, checked on the compiled classes of every module (ops depends on all of
+ * them). Each rule says why it exists when it fails.
+ */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.cistern");
+    }
+
+    @Test
+    void schema_dependsOnNoOtherCisternModule() {
+        ArchRule rule = noClasses()
+                .that()
+                .resideInAPackage("io.cistern.schema..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.cistern.writer..",
+                        "io.cistern.sync..",
+                        "io.cistern.proxy..",
+                        "io.cistern.ops..",
+                        "io.cistern.connections..")
+                .because("schema is the contract every module shares; it may depend on nothing of ours"
+                        + " (DESIGN.md section 1)");
+        rule.check(classes);
+    }
+
+    @Test
+    void services_neverDependOnEachOther() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.writer..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.cistern.sync..", "io.cistern.proxy..", "io.cistern.ops..")
+                .because("the services meet only in Redis and PostgreSQL, never by calling each other"
+                        + " (DESIGN.md section 1)")
+                .check(classes);
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.sync..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.cistern.writer..", "io.cistern.proxy..", "io.cistern.ops..")
+                .because("the services meet only in Redis and PostgreSQL (DESIGN.md section 1)")
+                .check(classes);
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.proxy..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.cistern.writer..", "io.cistern.sync..", "io.cistern.ops..")
+                .because("the services meet only in Redis and PostgreSQL (DESIGN.md section 1)")
+                .check(classes);
+    }
+
+    @Test
+    void writerLibrary_usesNoSpringNoWebServerNoDatabaseDriver() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.writer")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "org.springframework..",
+                        "jakarta.servlet..",
+                        "org.apache.catalina..",
+                        "org.postgresql..",
+                        "com.zaxxer..",
+                        "java.sql..")
+                .because("Java producers embed the writer library: it brings Lettuce and Cistern's own code only"
+                        + " (DESIGN.md section 1); HTTP belongs in io.cistern.writer.http")
+                .check(classes);
+    }
+
+    @Test
+    void connections_dependOnNoCisternModule() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.connections..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.cistern.schema..",
+                        "io.cistern.writer..",
+                        "io.cistern.sync..",
+                        "io.cistern.proxy..",
+                        "io.cistern.ops..")
+                .because("connection settings are shared by every module and must not pull any of them in")
+                .check(classes);
+    }
+}

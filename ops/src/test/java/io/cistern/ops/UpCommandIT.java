@@ -1,0 +1,94 @@
+package io.cistern.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cistern.connections.testing.TestDatabase;
+import io.cistern.connections.testing.TestRedis;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ops/cistern up} against given servers: init runs, and every role serves on one port. */
+class UpCommandIT {
+    private TestRedis redis;
+    private TestDatabase database;
+    private UpCommand up;
+
+    @TempDir
+    Path dataDir;
+
+    @BeforeEach
+    void setUp() {
+        redis = TestRedis.create("UpCommandIT");
+        database = TestDatabase.create("UpCommandIT");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (up != null && up.context != null) {
+            up.context.close();
+        }
+        redis.close();
+        database.close();
+    }
+
+    @Test
+    void up_initialisesAndServesTheWriterApiAndHealthOnOnePort() throws Exception {
+        int port = freePort();
+        StringWriter out = new StringWriter();
+        CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(out, true));
+
+        int code = cli.execute(
+                "up",
+                "--port",
+                Integer.toString(port),
+                "--redis-url",
+                redis.url(),
+                "--database-url",
+                database.jdbcUrl(),
+                "--prefix",
+                redis.prefix(),
+                "--data-dir",
+                dataDir.toString());
+        up = cli.getSubcommands().get("up").getCommand();
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("Cistern is up on http://127.0.0.1:" + port);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> put = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/v1/tables/source_documents/records/7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f"))
+                        .header("content-type", "application/json")
+                        .PUT(HttpRequest.BodyPublishers.ofString("{\"filename\":\"scan-0001.pdf\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(202);
+        assertThat(redis.commands()
+                        .hget(
+                                redis.prefix() + ":{13}:r:source_documents:7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f",
+                                "c:filename"))
+                .isEqualTo("\"scan-0001.pdf\"");
+        HttpResponse<String> health = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).contains("UP");
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

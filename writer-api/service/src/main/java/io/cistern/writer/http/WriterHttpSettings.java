@@ -1,0 +1,114 @@
+package io.cistern.writer.http;
+
+import io.cistern.connections.Secret;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of the HTTP ingest service. Immutable; validated in the constructor.
+ *
+ * <p>From the environment (or the Spring properties of the same name, such as {@code cistern.writer.token}):
+ *
+ * <ul>
+ *   <li>{@code CISTERN_WRITER_TOKEN} or {@code CISTERN_WRITER_TOKEN_FILE} (a file holding the token) — when set, every
+ *       write must carry {@code Authorization: Bearer <token>}; setting both is refused. Unset: no authentication.
+ *   <li>{@code CISTERN_WRITER_MAX_BODY_BYTES} — the largest request body accepted, in bytes (default 8 MiB); a larger
+ *       body is refused with 413 before it is parsed.
+ * </ul>
+ *
+ * @param maxBodyBytes the largest request body accepted, in bytes
+ * @param token the bearer token writes must carry, or empty when authentication is off; never printed
+ */
+public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
+    /** 8 MiB: room for a batch of several large values, small enough to keep one request's memory bounded. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
+    /** The upper bound of {@code maxBodyBytes}: a body is held in memory while it is parsed. */
+    public static final int MAX_MAX_BODY_BYTES = 1 << 30;
+
+    static final String TOKEN = "CISTERN_WRITER_TOKEN";
+    static final String TOKEN_FILE = "CISTERN_WRITER_TOKEN_FILE";
+    static final String MAX_BODY_BYTES = "CISTERN_WRITER_MAX_BODY_BYTES";
+
+    public WriterHttpSettings {
+        if (maxBodyBytes < 1 || maxBodyBytes > MAX_MAX_BODY_BYTES) {
+            throw new IllegalArgumentException(
+                    MAX_BODY_BYTES + " must be between 1 and " + MAX_MAX_BODY_BYTES + " bytes, was " + maxBodyBytes);
+        }
+        Objects.requireNonNull(token, "token (use Optional.empty() to turn authentication off)");
+        if (token.isPresent() && token.get().reveal().isBlank()) {
+            throw new IllegalArgumentException("the bearer token is blank: set " + TOKEN
+                    + " to a non-blank value, or unset it to turn" + " authentication off");
+        }
+    }
+
+    /** No authentication, the default body limit. */
+    public static WriterHttpSettings defaults() {
+        return new WriterHttpSettings(DEFAULT_MAX_BODY_BYTES, Optional.empty());
+    }
+
+    /**
+     * Resolves the settings from environment variables; blank values count as unset.
+     *
+     * @throws IllegalArgumentException naming the variable and the fix when a value is wrong
+     */
+    public static WriterHttpSettings fromEnvironment(Map<String, String> env) {
+        Optional<String> direct = value(env, TOKEN);
+        Optional<String> file = value(env, TOKEN_FILE);
+        if (direct.isPresent() && file.isPresent()) {
+            throw new IllegalArgumentException("both " + TOKEN + " and " + TOKEN_FILE + " are set: keep one of them");
+        }
+        Optional<Secret> token = direct.map(Secret::of).or(() -> file.map(WriterHttpSettings::readTokenFile));
+        int maxBody =
+                value(env, MAX_BODY_BYTES).map(WriterHttpSettings::parseMaxBody).orElse(DEFAULT_MAX_BODY_BYTES);
+        return new WriterHttpSettings(maxBody, token);
+    }
+
+    public WriterHttpSettings withToken(String newToken) {
+        return new WriterHttpSettings(maxBodyBytes, Optional.of(Secret.of(newToken)));
+    }
+
+    public WriterHttpSettings withMaxBodyBytes(int bytes) {
+        return new WriterHttpSettings(bytes, token);
+    }
+
+    private static Optional<String> value(Map<String, String> env, String name) {
+        String raw = env.get(name);
+        return raw == null || raw.isBlank() ? Optional.empty() : Optional.of(raw.strip());
+    }
+
+    private static Secret readTokenFile(String path) {
+        String content;
+        try {
+            content = Files.readString(Path.of(path)).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    TOKEN_FILE + " names " + path + ", which cannot be read ("
+                            + e.getClass().getSimpleName() + "): fix the path or the file's permissions",
+                    e);
+        }
+        if (content.isEmpty()) {
+            throw new IllegalArgumentException(
+                    TOKEN_FILE + " names " + path + ", which is empty: write the token into it");
+        }
+        return Secret.of(content);
+    }
+
+    private static int parseMaxBody(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    MAX_BODY_BYTES + " must be a whole number of bytes, such as 8388608, was '" + text + "'", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WriterHttpSettings[maxBodyBytes=" + maxBodyBytes + ", auth="
+                + (token.isPresent() ? "bearer token" : "off") + "]";
+    }
+}

@@ -53,6 +53,25 @@ public final class PrivateRedis implements AutoCloseable {
         startProcess();
     }
 
+    /**
+     * Stops the server at once (SIGKILL), as a crash or a lost host would; clients see their connections drop. Start it
+     * again with {@link #startAgain()}.
+     */
+    public void stop() {
+        if (process != null) {
+            process.destroyForcibly();
+            waitFor(process);
+        }
+    }
+
+    /** Starts a stopped server again on the same port and directory (what it persisted is loaded back). */
+    public void startAgain() {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("redis-server on port " + port + " is still running; stop() it first");
+        }
+        startProcess();
+    }
+
     private void startProcess() {
         List<String> cmd = new ArrayList<>(List.of(
                 "redis-server",

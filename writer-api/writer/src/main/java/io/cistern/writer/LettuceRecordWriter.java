@@ -120,7 +120,7 @@ final class LettuceRecordWriter implements RecordWriter {
     @Override
     public WriteReceipt write(Write write) {
         EncodedWrite w = encode(write);
-        return await(w.describe(), send(single.async(), w));
+        return await(w, send(single.async(), w));
     }
 
     @Override
@@ -131,9 +131,7 @@ final class LettuceRecordWriter implements RecordWriter {
         } catch (CisternException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return send(single.async(), w)
-                .exceptionallyCompose(
-                        t -> CompletableFuture.failedFuture(FailureTranslator.fromRedis(w.describe(), t)));
+        return send(single.async(), w).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
     }
 
     @Override
@@ -180,9 +178,7 @@ final class LettuceRecordWriter implements RecordWriter {
                             receipts.add(Optional.of(futures.get(i).join()));
                         } catch (CompletionException e) {
                             receipts.add(Optional.empty());
-                            failures.put(
-                                    i,
-                                    FailureTranslator.fromRedis(encoded.get(i).describe(), e.getCause()));
+                            failures.put(i, translate(encoded.get(i), e.getCause()));
                         }
                     }
                     return new BatchReceipt(receipts, failures);
@@ -233,20 +229,33 @@ final class LettuceRecordWriter implements RecordWriter {
                 w.table(), w.key(), w.op(), w.partition(), ((Number) reply.get(0)).longValue(), (String) reply.get(1));
     }
 
-    private WriteReceipt await(String what, CompletableFuture<WriteReceipt> f) {
+    private WriteReceipt await(EncodedWrite w, CompletableFuture<WriteReceipt> f) {
         try {
             return f.get(settings.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw FailureTranslator.fromRedis(what, e.getCause());
+            throw translate(w, e.getCause());
         } catch (TimeoutException e) {
-            throw FailureTranslator.fromRedis(
-                    what,
+            throw translate(
+                    w,
                     new io.lettuce.core.RedisCommandTimeoutException("no reply within "
                             + settings.redis().commandTimeout().toMillis() + " ms"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw FailureTranslator.fromRedis(what, e);
+            throw translate(w, e);
         }
+    }
+
+    /**
+     * Translates the failure of one write. Redis does not echo the table in its refusals (a patch of a deleted record,
+     * say), so the write's table is filled in here: every {@link InvalidRecordException} names its table.
+     */
+    private static CisternException translate(EncodedWrite w, Throwable failure) {
+        CisternException e = FailureTranslator.fromRedis(w.describe(), failure);
+        if (e instanceof InvalidRecordException invalid && invalid.table() == null) {
+            return new InvalidRecordException(
+                    invalid.reason(), w.table(), invalid.field(), invalid.getMessage(), invalid.getCause());
+        }
+        return e;
     }
 
     @Override

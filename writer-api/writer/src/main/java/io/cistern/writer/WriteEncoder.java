@@ -133,9 +133,18 @@ final class WriteEncoder {
     private static String encodeKey(TableDef table, RecordKey key) {
         List<ColumnDef> keyColumns = table.keyColumns();
         List<Object> values = key.values();
-        if (values.size() != keyColumns.size()) {
+        if (values.size() < keyColumns.size()) {
+            String missing = keyColumns.get(values.size()).name();
             throw new InvalidRecordException(
-                    values.isEmpty() ? Reason.MISSING_KEY : Reason.MALFORMED_KEY,
+                    Reason.MISSING_KEY,
+                    table.name(),
+                    missing,
+                    "table '" + table.name() + "' has primary key " + table.primaryKey() + "; the key gives "
+                            + values.size() + " of its " + keyColumns.size() + " values and lacks '" + missing + "'");
+        }
+        if (values.size() > keyColumns.size()) {
+            throw new InvalidRecordException(
+                    Reason.MALFORMED_KEY,
                     table.name(),
                     "key",
                     "table '" + table.name() + "' has primary key " + table.primaryKey() + " (" + keyColumns.size()

@@ -309,9 +309,18 @@ public final class ValueCodec {
                     column.name(),
                     "key column '" + column.name() + "' of table '" + table + "' must not be null");
         }
-        String json = value instanceof CharSequence cs && column.type() != SqlType.TEXT
-                ? keyJsonFromText(table, column, cs.toString())
-                : encode(table, column, value);
+        String json;
+        try {
+            json = value instanceof CharSequence cs && column.type() != SqlType.TEXT
+                    ? keyJsonFromText(table, column, cs.toString())
+                    : encode(table, column, value);
+        } catch (InvalidRecordException e) {
+            if (e.reason() != Reason.WRONG_TYPE) {
+                throw e;
+            }
+            // A key value that does not fit its column is a malformed key: the producer must fix the key.
+            throw new InvalidRecordException(Reason.MALFORMED_KEY, table, column.name(), e.getMessage(), e);
+        }
         return json.startsWith("\"") ? ExactJson.mapper().readValue(json, String.class) : json;
     }
 

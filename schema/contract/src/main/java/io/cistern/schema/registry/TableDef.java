@@ -44,7 +44,12 @@ public record TableDef(
                 throw new IllegalArgumentException("table '" + name + "' lists column '" + c.name() + "' twice");
             }
         }
-        for (String k : primaryKey) {
+        for (int i = 0; i < primaryKey.size(); i++) {
+            String k = primaryKey.get(i);
+            if (primaryKey.indexOf(k) != i) {
+                throw new IllegalArgumentException(
+                        "table '" + name + "' lists primary-key column '" + k + "' twice: " + primaryKey);
+            }
             if (!byName.containsKey(k)) {
                 throw new IllegalArgumentException(
                         "primary-key column '" + k + "' of table '" + name + "' is not one of its columns");

@@ -127,7 +127,8 @@ local function prepare(keys, args, op)
   local max_value = tonumber(meta[6]) or 0
   for i = 3, nargs, 2 do
     local col, val = args[i], args[i + 1]
-    if not string.find(columns, ',' .. col .. ',', 1, true) then
+    -- A name holding ',' could match two adjacent columns of the spec: no column name has one.
+    if string.find(col, ',', 1, true) or not string.find(columns, ',' .. col .. ',', 1, true) then
       return nil, fail('UNKNOWN_COLUMN', 'table ' .. tbl .. ' has no column ' .. col)
     end
     if max_value > 0 and #val > max_value then

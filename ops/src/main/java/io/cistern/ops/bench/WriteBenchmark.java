@@ -28,7 +28,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -37,6 +39,11 @@ import java.util.function.IntConsumer;
  *
  * <p>Both sides put the same record over and over, so both do identical work per call: validate, assign a version,
  * rewrite the hash, append a stream entry. The stream is emptied between rounds so memory stays flat.
+ *
+ * <p>The writer is measured two ways, both with at most {@code pipeline} writes in flight on one connection: {@code
+ * writeAsync} with a sliding window (a new write is sent as soon as one completes, the way a producer streams writes),
+ * and {@code writeAll} in synchronous batches of {@code pipeline} (send a batch, wait for all its replies, as {@code
+ * redis-benchmark -P} does).
  */
 final class WriteBenchmark {
     static final String TABLE = "bench_records";
@@ -51,10 +58,23 @@ final class WriteBenchmark {
         }
     }
 
-    /** Writes per second of both sides per round, and their medians. */
-    record Result(Options options, List<Double> cistern, List<Double> baseline, String redisVersion) {
+    /** Writes per second of each side per round, and their medians. */
+    record Result(
+            Options options,
+            List<Double> cistern,
+            List<Double> cisternBatches,
+            List<Double> baseline,
+            String redisVersion) {
         double cisternMedian() {
             return Stats.median(cistern);
+        }
+
+        double cisternBatchesMedian() {
+            return Stats.median(cisternBatches);
+        }
+
+        double batchesRatio() {
+            return cisternBatchesMedian() / baselineMedian();
         }
 
         double baselineMedian() {
@@ -92,24 +112,28 @@ final class WriteBenchmark {
                     .orElse("?");
             Map<String, Object> columns = payload(o);
             List<Double> cistern = new ArrayList<>();
+            List<Double> batches = new ArrayList<>();
             List<Double> baseline = new ArrayList<>();
             try (RecordWriter writer = RecordWriter.connect(new WriterSettings(redis, layout, Duration.ofSeconds(1)))) {
                 // Warm-up: JIT and connections, not measured.
-                runCistern(
-                        writer,
-                        columns,
-                        new Options(Math.min(o.writes(), 20_000), o.pipeline(), o.columns(), o.valueBytes(), 1));
+                Options warmUp =
+                        new Options(Math.min(o.writes(), 20_000), o.pipeline(), o.columns(), o.valueBytes(), 1);
+                runWindow(writer, columns, warmUp);
+                runBatches(writer, columns, warmUp);
                 r.del(layout.stream(0));
                 for (int round = 0; round < o.rounds(); round++) {
-                    cistern.add(runCistern(writer, columns, o));
+                    cistern.add(runWindow(writer, columns, o));
                     r.del(layout.stream(0));
-                    progress.accept(2 * round + 1);
+                    progress.accept(3 * round + 1);
+                    batches.add(runBatches(writer, columns, o));
+                    r.del(layout.stream(0));
+                    progress.accept(3 * round + 2);
                     baseline.add(runRedisBenchmark(o, columns));
                     r.del(layout.stream(0));
-                    progress.accept(2 * round + 2);
+                    progress.accept(3 * round + 3);
                 }
             }
-            return new Result(o, cistern, baseline, version);
+            return new Result(o, cistern, batches, baseline, version);
         } finally {
             cleanUp(client);
             client.shutdown();
@@ -133,7 +157,32 @@ final class WriteBenchmark {
         return columns;
     }
 
-    private static double runCistern(RecordWriter writer, Map<String, Object> columns, Options o) {
+    /** writeAsync with at most {@code pipeline} writes in flight. */
+    private static double runWindow(RecordWriter writer, Map<String, Object> columns, Options o) {
+        Semaphore inFlight = new Semaphore(o.pipeline());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Write write = Write.put(TABLE, RecordKey.of(1L), columns);
+        long start = System.nanoTime();
+        for (int i = 0; i < o.writes() && failure.get() == null; i++) {
+            inFlight.acquireUninterruptibly();
+            writer.writeAsync(write).whenComplete((receipt, t) -> {
+                if (t != null) {
+                    failure.compareAndSet(null, t);
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquireUninterruptibly(o.pipeline());
+        double rate = o.writes() / ((System.nanoTime() - start) / 1e9);
+        inFlight.release(o.pipeline());
+        if (failure.get() != null) {
+            throw new IllegalStateException("a benchmark write failed: " + failure.get(), failure.get());
+        }
+        return rate;
+    }
+
+    /** writeAll in synchronous batches of {@code pipeline}. */
+    private static double runBatches(RecordWriter writer, Map<String, Object> columns, Options o) {
         List<Write> batch = new ArrayList<>(o.pipeline());
         for (int i = 0; i < o.pipeline(); i++) {
             batch.add(Write.put(TABLE, RecordKey.of(1L), columns));

@@ -9,10 +9,13 @@ import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -26,26 +29,22 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Lettuce implementation of {@link RecordWriter}.
  *
- * <p>Concurrency: single writes share one auto-flushing connection (Lettuce connections are thread-safe). Batches use
- * a second connection with manual flushing, so a batch goes out in as few packets as possible; a lock keeps batches
- * from interleaving their flushes, and is held only while commands are queued, not while replies are awaited. The
- * registry snapshot is swapped atomically when it is refreshed.
+ * <p>Concurrency: every thread shares one connection (Lettuce connections are thread-safe). A batch is handed to the
+ * connection as one collection, so it is written and flushed in one go by the I/O thread, as a pipeline, without
+ * interleaving with other threads' commands. The registry snapshot is swapped atomically when it is refreshed.
  */
 final class LettuceRecordWriter implements RecordWriter {
     private static final Logger LOG = LoggerFactory.getLogger(LettuceRecordWriter.class);
 
     private final WriterSettings settings;
     private final RedisClient client;
-    private final StatefulRedisConnection<String, String> single;
-    private final StatefulRedisConnection<String, String> batch;
-    private final ReentrantLock batchLock = new ReentrantLock();
+    private final StatefulRedisConnection<String, String> connection;
     private final AtomicReference<TableRegistry> registry;
     private final WriteEncoder encoder;
     private final InstantSource clock;
@@ -54,15 +53,13 @@ final class LettuceRecordWriter implements RecordWriter {
     private LettuceRecordWriter(
             WriterSettings settings,
             RedisClient client,
-            StatefulRedisConnection<String, String> single,
-            StatefulRedisConnection<String, String> batch,
+            StatefulRedisConnection<String, String> connection,
             TableRegistry registry,
             int maxValueBytes,
             InstantSource clock) {
         this.settings = settings;
         this.client = client;
-        this.single = single;
-        this.batch = batch;
+        this.connection = connection;
         this.registry = new AtomicReference<>(registry);
         this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
         this.clock = clock;
@@ -71,15 +68,12 @@ final class LettuceRecordWriter implements RecordWriter {
 
     static LettuceRecordWriter connect(WriterSettings settings) {
         RedisClient client = RedisClients.create(settings.redis());
-        StatefulRedisConnection<String, String> single = null;
-        StatefulRedisConnection<String, String> batch = null;
+        StatefulRedisConnection<String, String> connection = null;
         try {
-            single = client.connect();
-            batch = client.connect();
-            batch.setAutoFlushCommands(false);
-            FunctionLibrary.requireInstalled(single.sync());
-            TableRegistry registry = new RedisRegistry(single.sync(), settings.layout()).load();
-            String maxValue = single.sync().hget(settings.layout().meta(0), "max_value");
+            connection = client.connect();
+            FunctionLibrary.requireInstalled(connection.sync());
+            TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
+            String maxValue = connection.sync().hget(settings.layout().meta(0), "max_value");
             int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
             LOG.info(
                     "RecordWriter connected to {} (prefix '{}'): {} partitions, tables {}",
@@ -88,13 +82,10 @@ final class LettuceRecordWriter implements RecordWriter {
                     registry.partitions(),
                     registry.tables().stream().map(t -> t.name()).toList());
             return new LettuceRecordWriter(
-                    settings, client, single, batch, registry, maxValueBytes, InstantSource.system());
+                    settings, client, connection, registry, maxValueBytes, InstantSource.system());
         } catch (RuntimeException e) {
-            if (batch != null) {
-                batch.close();
-            }
-            if (single != null) {
-                single.close();
+            if (connection != null) {
+                connection.close();
             }
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             throw FailureTranslator.fromRedis(
@@ -120,7 +111,7 @@ final class LettuceRecordWriter implements RecordWriter {
     @Override
     public WriteReceipt write(Write write) {
         EncodedWrite w = encode(write);
-        return await(w, send(single.async(), w));
+        return await(w, send(w));
     }
 
     @Override
@@ -131,7 +122,7 @@ final class LettuceRecordWriter implements RecordWriter {
         } catch (CisternException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return send(single.async(), w).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
+        return send(w).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
     }
 
     @Override
@@ -158,17 +149,14 @@ final class LettuceRecordWriter implements RecordWriter {
                         e.reason(), e.table(), e.field(), "write " + i + " of the batch: " + e.getMessage(), e);
             }
         }
+        List<AsyncCommand<String, String, List<Object>>> commands = new ArrayList<>(encoded.size());
         List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
-        RedisAsyncCommands<String, String> async = batch.async();
-        batchLock.lock();
-        try {
-            for (EncodedWrite w : encoded) {
-                futures.add(send(async, w));
-            }
-            batch.flushCommands();
-        } finally {
-            batchLock.unlock();
+        for (EncodedWrite w : encoded) {
+            AsyncCommand<String, String, List<Object>> command = command(w);
+            commands.add(command);
+            futures.add(command.thenApply(reply -> receipt(w, reply)));
         }
+        connection.dispatch(commands);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .handle((ignored, ignoredFailure) -> {
                     List<Optional<WriteReceipt>> receipts = new ArrayList<>(futures.size());
@@ -211,7 +199,7 @@ final class LettuceRecordWriter implements RecordWriter {
         }
         lastRefreshMillis = now;
         try {
-            registry.set(new RedisRegistry(single.sync(), settings.layout()).load());
+            registry.set(new RedisRegistry(connection.sync(), settings.layout()).load());
             return true;
         } catch (RuntimeException e) {
             LOG.warn("could not refresh the table registry from Redis: {}", e.toString());
@@ -219,9 +207,20 @@ final class LettuceRecordWriter implements RecordWriter {
         }
     }
 
-    private static CompletableFuture<WriteReceipt> send(RedisAsyncCommands<String, String> async, EncodedWrite w) {
-        RedisFuture<List<Object>> reply = async.fcall(w.function(), ScriptOutputType.MULTI, w.keys(), w.args());
-        return reply.toCompletableFuture().thenApply(r -> receipt(w, r));
+    private CompletableFuture<WriteReceipt> send(EncodedWrite w) {
+        AsyncCommand<String, String, List<Object>> command = command(w);
+        connection.dispatch(command);
+        return command.thenApply(reply -> receipt(w, reply));
+    }
+
+    /** {@code FCALL function numkeys key... arg...}, replying with a list (version, entry ID). */
+    private static AsyncCommand<String, String, List<Object>> command(EncodedWrite w) {
+        CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8)
+                .add(w.function())
+                .add(w.keys().length)
+                .addKeys(w.keys())
+                .addValues(w.args());
+        return new AsyncCommand<>(new Command<>(CommandType.FCALL, new NestedMultiOutput<>(StringCodec.UTF8), args));
     }
 
     private static WriteReceipt receipt(EncodedWrite w, List<Object> reply) {
@@ -260,8 +259,7 @@ final class LettuceRecordWriter implements RecordWriter {
 
     @Override
     public void close() {
-        batch.close();
-        single.close();
+        connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 }

@@ -512,6 +512,15 @@ public final class ValueCodec {
     }
 
     private static String quote(String s) {
+        // Fast path for the common case: nothing to escape (JSON escapes only '"', '\\' and control characters).
+        boolean plain = true;
+        for (int i = 0; i < s.length() && plain; i++) {
+            char c = s.charAt(i);
+            plain = c >= 0x20 && c != '"' && c != '\\';
+        }
+        if (plain) {
+            return "\"" + s + "\"";
+        }
         JsonStringEncoder enc = JsonStringEncoder.getInstance();
         StringBuilder sb = new StringBuilder(s.length() + 2);
         sb.append('"');

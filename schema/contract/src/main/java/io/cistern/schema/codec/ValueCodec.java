@@ -93,11 +93,11 @@ public final class ValueCodec {
                 case SMALLINT, INTEGER, BIGINT -> integer(table, column, integralOf(table, column, value));
                 case NUMERIC ->
                     switch (value) {
-                        case BigDecimal d -> d.toPlainString();
-                        case BigInteger i -> i.toString();
-                        case Long l -> l.toString();
-                        case Integer i -> i.toString();
-                        case Short s -> s.toString();
+                        case BigDecimal d -> numeric(table, column, d);
+                        case BigInteger i -> numeric(table, column, new BigDecimal(i));
+                        case Long l -> numeric(table, column, BigDecimal.valueOf(l));
+                        case Integer i -> numeric(table, column, BigDecimal.valueOf(i));
+                        case Short s -> numeric(table, column, BigDecimal.valueOf(s));
                         case Double d when d.isNaN() || d.isInfinite() -> quote(specialFloat(d));
                         default -> throw wrongType(table, column, value);
                     };
@@ -198,25 +198,39 @@ public final class ValueCodec {
             }
             case NUMERIC -> {
                 if (node.isNumber()) {
-                    return node.isIntegralNumber()
-                            ? node.bigIntegerValue().toString()
-                            : node.decimalValue().toPlainString();
+                    return numeric(
+                            table,
+                            column,
+                            node.isIntegralNumber() ? new BigDecimal(node.bigIntegerValue()) : node.decimalValue());
                 }
                 if (node.isString()) {
                     String s = node.stringValue();
                     if (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity")) {
                         return quote(s);
                     }
+                    BigDecimal parsed = null;
                     try {
-                        return new BigDecimal(s).toPlainString();
+                        parsed = new BigDecimal(s);
                     } catch (NumberFormatException e) {
                         // falls through to the type error below
+                    }
+                    if (parsed != null) {
+                        return numeric(table, column, parsed);
                     }
                 }
             }
             case REAL, DOUBLE -> {
                 if (node.isNumber()) {
                     double d = node.decimalValue().doubleValue();
+                    boolean overflow = type == SqlType.REAL ? Float.isInfinite((float) d) : Double.isInfinite(d);
+                    if (overflow) {
+                        throw badValue(
+                                table,
+                                column,
+                                "a number within its range (" + abbreviate(node.toString())
+                                        + " overflows; send \"Infinity\" or \"-Infinity\" if that is meant)",
+                                null);
+                    }
                     return type == SqlType.REAL ? floatText((float) d) : doubleText(d);
                 }
                 if (node.isString()) {
@@ -430,6 +444,36 @@ public final class ValueCodec {
             }
         }
         return quote(s);
+    }
+
+    /**
+     * The text of a numeric value, refused when PostgreSQL would round it (more fractional digits than the column's
+     * scale) or reject it (more integer digits than precision minus scale).
+     */
+    private static String numeric(String table, ColumnDef column, BigDecimal value) {
+        if (column.scale() >= 0 && value.signum() != 0) {
+            BigDecimal stripped = value.stripTrailingZeros();
+            if (stripped.scale() > column.scale()) {
+                throw new InvalidRecordException(
+                        Reason.WRONG_TYPE,
+                        table,
+                        column.name(),
+                        "column '" + column.name() + "' of table '" + table + "' is numeric(" + column.precision()
+                                + "," + column.scale() + "); " + value.toPlainString() + " has more than "
+                                + column.scale() + " decimal places and PostgreSQL would round it");
+            }
+            int integerDigits = Math.max(0, stripped.precision() - stripped.scale());
+            if (integerDigits > column.precision() - column.scale()) {
+                throw new InvalidRecordException(
+                        Reason.WRONG_TYPE,
+                        table,
+                        column.name(),
+                        "column '" + column.name() + "' of table '" + table + "' is numeric(" + column.precision()
+                                + "," + column.scale() + "); " + value.toPlainString() + " has more than "
+                                + (column.precision() - column.scale()) + " digits before the decimal point");
+            }
+        }
+        return value.toPlainString();
     }
 
     private static BigInteger integralOf(String table, ColumnDef column, Object value) {

@@ -29,6 +29,10 @@ public final class RegistryCodec {
             if (c.maxLength() > 0) {
                 n.put("maxLength", c.maxLength());
             }
+            if (c.precision() > 0) {
+                n.put("precision", c.precision());
+                n.put("scale", c.scale());
+            }
         }
         return ExactJson.mapper().writeValueAsString(root);
     }
@@ -45,7 +49,9 @@ public final class RegistryCodec {
                     type,
                     n.get("nullable").booleanValue(),
                     n.get("hasDefault").booleanValue(),
-                    n.path("maxLength").asInt(0)));
+                    n.path("maxLength").asInt(0),
+                    n.path("precision").asInt(0),
+                    n.path("scale").asInt(-1)));
         }
         List<String> pk = new ArrayList<>();
         root.get("primaryKey").forEach(k -> pk.add(k.stringValue()));

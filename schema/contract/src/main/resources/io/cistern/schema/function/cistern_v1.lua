@@ -18,6 +18,9 @@ NOFLOOR, BACKPRESSURE (retry later).
 
 local REVISION = 1
 
+-- Versions are Lua numbers (doubles): exact up to 2^53 - 1, far above what any partition will issue.
+local MAX_VERSION = 9007199254740991
+
 -- Built on first use: the bit library is not available while the library loads.
 local CRC_TABLE = nil
 
@@ -161,6 +164,9 @@ local function prepare(keys, args, op)
   if seq < floor then
     seq = floor
   end
+  if seq >= MAX_VERSION then
+    return nil, fail('BADARGS', 'partition ' .. p .. ' has used every version up to 2^53 - 1')
+  end
   return { p = p, tbl = tbl, key = key, version = seq + 1 }
 end
 
@@ -226,6 +232,9 @@ local function seed(keys, args)
   local floor = tonumber(args[1])
   if #keys ~= 1 or floor == nil then
     return fail('BADARGS', 'expected the meta key and a floor')
+  end
+  if floor < 0 or floor > MAX_VERSION then
+    return fail('BADARGS', 'a floor must be between 0 and 2^53 - 1 (exact in Lua), got ' .. args[1])
   end
   local current = tonumber(redis.call('HGET', keys[1], 'floor'))
   if current == nil or current < floor then

@@ -77,6 +77,54 @@ class ValueCodecTest {
     }
 
     @Test
+    void numericWithMoreDecimalPlacesThanItsScale_isRefusedRatherThanRounded() {
+        ColumnDef confidence = new ColumnDef("confidence", SqlType.NUMERIC, true, false, 0, 5, 4);
+
+        assertThat(ValueCodec.encode(TABLE, confidence, new BigDecimal("0.9731")))
+                .isEqualTo("0.9731");
+        assertThat(ValueCodec.encode(TABLE, confidence, new BigDecimal("0.97310")))
+                .isEqualTo("0.97310");
+        assertThatThrownBy(() -> ValueCodec.encode(TABLE, confidence, new BigDecimal("0.97315")))
+                .isInstanceOfSatisfying(InvalidRecordException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+                    assertThat(e.field()).isEqualTo("confidence");
+                })
+                .hasMessageContaining("numeric(5,4)")
+                .hasMessageContaining("round");
+        assertThatThrownBy(() -> ValueCodec.encodeJson(
+                        TABLE, confidence, ExactJson.mapper().readTree("0.97315")))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("confidence");
+    }
+
+    @Test
+    void numericWithTooManyIntegerDigits_isRefused() {
+        ColumnDef confidence = new ColumnDef("confidence", SqlType.NUMERIC, true, false, 0, 5, 4);
+
+        assertThatThrownBy(() -> ValueCodec.encode(TABLE, confidence, 12L))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("digits before the decimal point");
+        assertThat(ValueCodec.encode(TABLE, confidence, 1L)).isEqualTo("1");
+    }
+
+    @Test
+    void floatNumberBeyondItsRange_isRefusedInsteadOfBecomingInfinity() {
+        assertRefused(
+                () -> ValueCodec.encodeJson(
+                        TABLE, col(SqlType.DOUBLE), ExactJson.mapper().readTree("1e400")),
+                SqlType.DOUBLE,
+                Reason.WRONG_TYPE);
+        assertRefused(
+                () -> ValueCodec.encodeJson(
+                        TABLE, col(SqlType.REAL), ExactJson.mapper().readTree("1e39")),
+                SqlType.REAL,
+                Reason.WRONG_TYPE);
+        assertThat(ValueCodec.encodeJson(
+                        TABLE, col(SqlType.DOUBLE), ExactJson.mapper().readTree("\"Infinity\"")))
+                .isEqualTo("\"Infinity\"");
+    }
+
+    @Test
     void text_roundTripsExactly() {
         assertThat(roundTrip(SqlType.TEXT, "")).isEqualTo("\"\"");
         assertThat(roundTrip(SqlType.TEXT, "naïve café 日本語 😀👍🏽")).isEqualTo("\"naïve café 日本語 😀👍🏽\"");

@@ -1,6 +1,7 @@
 package io.cistern.schema.function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.TestRedis;
@@ -301,6 +302,17 @@ class WriteFunctionIT {
         long v2 = version(call(Operation.PATCH, DOCS, k, "title", "\"y\""));
         assertThat(v1).isGreaterThan(1_000_000);
         assertThat(v2).isGreaterThan(v1);
+    }
+
+    @Test
+    void seedAbove2pow53_isRefusedBecauseLuaCouldNotKeepItExact() {
+        new RedisRegistry(cmd, layout).publish(REGISTRY, BufferLimits.DEFAULTS);
+
+        assertThatThrownBy(() -> seed(0, 9_007_199_254_740_993L))
+                .hasMessageContaining("CISTERN_BADARGS")
+                .hasMessageContaining("2^53");
+        assertThat(cmd.hget(layout.meta(0), "floor")).isNull();
+        assertThat(seed(0, 9_007_199_254_740_000L)).isEqualTo(9_007_199_254_740_000L);
     }
 
     @Test

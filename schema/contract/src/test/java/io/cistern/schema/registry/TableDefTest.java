@@ -144,4 +144,26 @@ class TableDefTest {
 
         assertThat(RegistryCodec.fromJson(RegistryCodec.toJson(t))).isEqualTo(t);
     }
+
+    @Test
+    void registryJson_keepsNumericPrecisionAndScale() {
+        TableDef t = new TableDef(
+                "scores",
+                List.of(
+                        new ColumnDef("id", SqlType.BIGINT, false, false, 0),
+                        new ColumnDef("confidence", SqlType.NUMERIC, true, false, 0, 5, 4),
+                        new ColumnDef("label", SqlType.TEXT, true, false, 16)),
+                List.of("id"),
+                1,
+                Optional.empty());
+
+        assertThat(RegistryCodec.fromJson(RegistryCodec.toJson(t))).isEqualTo(t);
+    }
+
+    @Test
+    void precisionOnANonNumericColumn_isRefused() {
+        assertThatThrownBy(() -> new ColumnDef("label", SqlType.TEXT, true, false, 0, 5, 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("only numeric columns");
+    }
 }

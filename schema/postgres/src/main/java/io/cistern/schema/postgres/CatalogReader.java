@@ -17,7 +17,9 @@ import java.util.Set;
 final class CatalogReader {
     private static final String COLUMNS = """
             SELECT a.attname, t.typname, NOT a.attnotnull AS nullable, a.atthasdef,
-                   CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END
+                   CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 ELSE 0 END,
+                   CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN ((a.atttypmod - 4) >> 16) & 65535 ELSE 0 END,
+                   CASE WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN (a.atttypmod - 4) & 65535 ELSE -1 END
             FROM pg_attribute a
             JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -71,7 +73,8 @@ final class CatalogReader {
                             .orElseThrow(() -> new IllegalArgumentException("column '" + name + "' of table '" + table
                                     + "' has type " + typeName + ", which Cistern does not carry yet (supported: "
                                     + SqlType.supportedNames() + ")"));
-                    columns.add(new ColumnDef(name, type, rs.getBoolean(3), rs.getBoolean(4), rs.getInt(5)));
+                    columns.add(new ColumnDef(
+                            name, type, rs.getBoolean(3), rs.getBoolean(4), rs.getInt(5), rs.getInt(6), rs.getInt(7)));
                 }
             }
         }

@@ -110,6 +110,21 @@ class InitializerIT {
     }
 
     @Test
+    void numericPrecisionAndScale_areReadFromTheCatalogAndPublished() {
+        init(InitOptions.defaults(layout));
+
+        var confidence = new RedisRegistry(redis.commands(), layout)
+                .load()
+                .table("entities")
+                .orElseThrow()
+                .column("confidence")
+                .orElseThrow();
+
+        assertThat(confidence.precision()).isEqualTo(5);
+        assertThat(confidence.scale()).isEqualTo(4);
+    }
+
+    @Test
     void floors_areSeededFromPostgreSQL() {
         init(InitOptions.defaults(layout));
         db.execute("UPDATE cistern_partition SET version_floor = 1000 + partition");

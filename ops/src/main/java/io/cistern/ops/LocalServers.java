@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -29,35 +30,54 @@ final class LocalServers implements AutoCloseable {
 
     private final Path dataDir;
     private final PrintWriter err;
+    private final int redisPort;
+    private final int postgresPort;
     private final List<Process> started = new ArrayList<>();
 
-    LocalServers(Path dataDir, PrintWriter err) {
+    LocalServers(Path dataDir, PrintWriter err, int redisPort, int postgresPort) {
         this.dataDir = dataDir;
         this.err = err;
+        this.redisPort = redisPort;
+        this.postgresPort = postgresPort;
     }
 
+    /** The configured Redis, else the local one on the Redis port, started with AOF if none listens there. */
     RedisSettings redis(Map<String, String> env) {
-        if (env.get("REDIS_URL") == null && !listening("127.0.0.1", 6379)) {
-            startRedis();
-            return RedisSettings.fromEnvironment(env);
+        if (env.get("REDIS_URL") != null) {
+            RedisSettings settings = RedisSettings.fromEnvironment(env);
+            warnAboutPersistence(settings);
+            return settings;
         }
-        RedisSettings settings = RedisSettings.fromEnvironment(env);
-        warnAboutPersistence(settings);
-        return settings;
+        Map<String, String> local = new HashMap<>(env);
+        local.put("REDIS_URL", "redis://127.0.0.1:" + redisPort);
+        if (listening("127.0.0.1", redisPort)) {
+            RedisSettings settings = RedisSettings.fromEnvironment(local);
+            warnAboutPersistence(settings);
+            return settings;
+        }
+        startRedis();
+        return RedisSettings.fromEnvironment(local);
     }
 
+    /** The configured PostgreSQL, else the local one on the PostgreSQL port, started if none listens there. */
     DatabaseSettings postgres(Map<String, String> env) {
         boolean configured = Stream.of("DATABASE_URL", "DB_HOST", "PGHOST").anyMatch(env::containsKey);
-        if (!configured && !listening("127.0.0.1", 5432)) {
+        if (configured) {
+            return DatabaseSettings.fromEnvironment(env);
+        }
+        if (!listening("127.0.0.1", postgresPort)) {
             startPostgres();
         }
-        return DatabaseSettings.fromEnvironment(env);
+        Map<String, String> local = new HashMap<>(env);
+        local.put("DB_HOST", "127.0.0.1");
+        local.put("DB_PORT", Integer.toString(postgresPort));
+        return DatabaseSettings.fromEnvironment(local);
     }
 
     private void startRedis() {
         Path dir = dataDir.resolve("redis");
         createDirectories(dir);
-        err.println("starting redis-server on 127.0.0.1:6379 with AOF (data in " + dir + ")");
+        err.println("starting redis-server on 127.0.0.1:" + redisPort + " with AOF (data in " + dir + ")");
         err.flush();
         start(
                 List.of(
@@ -65,7 +85,7 @@ final class LocalServers implements AutoCloseable {
                         "--bind",
                         "127.0.0.1",
                         "--port",
-                        "6379",
+                        Integer.toString(redisPort),
                         "--dir",
                         dir.toString(),
                         "--appendonly",
@@ -76,7 +96,7 @@ final class LocalServers implements AutoCloseable {
                         "noeviction",
                         "--logfile",
                         dir.resolve("redis.log").toString()),
-                6379,
+                redisPort,
                 "redis-server (apt-get install redis-server)");
     }
 
@@ -103,7 +123,7 @@ final class LocalServers implements AutoCloseable {
                             "-E",
                             "UTF8")));
         }
-        err.println("starting PostgreSQL on 127.0.0.1:5432 (data in " + dir + ")");
+        err.println("starting PostgreSQL on 127.0.0.1:" + postgresPort + " (data in " + dir + ")");
         err.flush();
         start(
                 asPostgres(
@@ -113,12 +133,12 @@ final class LocalServers implements AutoCloseable {
                                 "-D",
                                 dir.toString(),
                                 "-p",
-                                "5432",
+                                Integer.toString(postgresPort),
                                 "-c",
                                 "listen_addresses=127.0.0.1",
                                 "-c",
                                 "unix_socket_directories=" + dir)),
-                5432,
+                postgresPort,
                 "PostgreSQL (apt-get install postgresql)");
     }
 

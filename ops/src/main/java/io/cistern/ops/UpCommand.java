@@ -54,20 +54,36 @@ final class UpCommand implements Callable<Integer> {
             description = "Where servers started by up keep their data (default: ${DEFAULT-VALUE}).")
     Path dataDir = Path.of(".cistern");
 
-    /** The running service, once {@link #call()} returned; tests close it. */
-    ConfigurableApplicationContext context;
+    @Option(
+            names = "--redis-port",
+            paramLabel = "PORT",
+            description = "Port of the local Redis to reuse, or to start one on, when REDIS_URL is not set"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int redisPort = 6379;
+
+    @Option(
+            names = "--postgres-port",
+            paramLabel = "PORT",
+            description = "Port of the local PostgreSQL to reuse, or to start one on, when no database is configured"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int postgresPort = 5432;
+
+    /** The running service, once {@link #call()} returned. */
+    private ConfigurableApplicationContext context;
+
+    /** The servers up reused or started. */
+    private LocalServers servers;
 
     @Override
     public Integer call() {
         Map<String, String> env = connection.environment();
-        LocalServers servers =
-                new LocalServers(dataDir.toAbsolutePath(), spec.commandLine().getErr());
+        servers = new LocalServers(dataDir.toAbsolutePath(), spec.commandLine().getErr(), redisPort, postgresPort);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-up-shutdown"));
         RedisSettings redis = servers.redis(env);
         DatabaseSettings database = servers.postgres(env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
-        WriterSettings writerSettings = new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1));
-        RecordWriter writer = RecordWriter.connect(writerSettings);
-        Runtime.getRuntime().addShutdownHook(new Thread(servers::close, "cistern-up-servers"));
+        RecordWriter writer =
+                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)));
         context = ServiceLauncher.start("cistern", port, Map.of("recordWriter", writer), AllInOne.class);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
@@ -82,6 +98,18 @@ final class UpCommand implements Callable<Integer> {
         out.flush();
         LOG.info("all roles serving on port {}", port);
         return 0;
+    }
+
+    /** Stops serving, then stops the servers up started itself (SIGTERM: Redis flushes its AOF). Idempotent. */
+    synchronized void stop() {
+        if (context != null) {
+            context.close();
+            context = null;
+        }
+        if (servers != null) {
+            servers.close();
+            servers = null;
+        }
     }
 
     /** Every role on one port. Later roles (sync worker, read proxy, dashboard) join here. */

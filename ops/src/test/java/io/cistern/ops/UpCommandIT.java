@@ -35,8 +35,8 @@ class UpCommandIT {
 
     @AfterEach
     void tearDown() {
-        if (up != null && up.context != null) {
-            up.context.close();
+        if (up != null) {
+            up.stop();
         }
         redis.close();
         database.close();

@@ -2,6 +2,7 @@ package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cistern.connections.testing.PrivateRedis;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import java.io.PrintWriter;
@@ -84,6 +85,36 @@ class UpCommandIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("UP");
+    }
+
+    @Test
+    void up_reusingARedisWithoutPersistence_warnsThatBufferedWritesWouldNotSurviveARestart() throws Exception {
+        try (PrivateRedis volatileRedis = PrivateRedis.start("--appendonly", "no", "--save", "")) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = CisternCli.commandLine()
+                    .setOut(new PrintWriter(new StringWriter(), true))
+                    .setErr(new PrintWriter(err, true));
+
+            int code = cli.execute(
+                    "up",
+                    "--port",
+                    Integer.toString(freePort()),
+                    "--redis-url",
+                    volatileRedis.url(),
+                    "--database-url",
+                    database.jdbcUrl(),
+                    "--data-dir",
+                    dataDir.toString());
+            up = cli.getSubcommands().get("up").getCommand();
+
+            assertThat(code).isZero();
+            assertThat(err.toString())
+                    .contains("WARNING: Redis at " + volatileRedis.url())
+                    .contains("has no persistence")
+                    .contains("would not survive its restart");
+            up.stop();
+            up = null;
+        }
     }
 
     private static int freePort() throws Exception {

@@ -1,10 +1,14 @@
 package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ValueCodec;
+import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
@@ -15,6 +19,7 @@ import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,6 +70,25 @@ class InitCommandIT {
             assertThat(ValueCodec.decode(invoices.column("total").orElseThrow(), hash.get("c:total")))
                     .isEqualTo(new BigDecimal("99.90"));
             assertThat(receipt.version()).isPositive();
+        }
+    }
+
+    @Test
+    void runningWriter_picksUpATableRegisteredAfterItStarted_withoutARestart() {
+        assertThat(cli("init")).isZero();
+        database.execute("CREATE TABLE tags (tag text PRIMARY KEY, color text)");
+        WriterSettings settings =
+                new WriterSettings(RedisSettings.of(redis.url()), new KeyLayout(redis.prefix()), Duration.ZERO);
+        try (RecordWriter writer = RecordWriter.connect(settings)) {
+            assertThatThrownBy(() -> writer.put("tags", RecordKey.of("urgent"), Map.of("color", "red")))
+                    .isInstanceOfSatisfying(
+                            InvalidRecordException.class,
+                            e -> assertThat(e.reason()).isEqualTo(InvalidRecordException.Reason.UNKNOWN_TABLE));
+
+            assertThat(cli("init", "--table", "tags")).isZero();
+
+            WriteReceipt receipt = writer.put("tags", RecordKey.of("urgent"), Map.of("color", "red"));
+            assertThat(receipt.key()).isEqualTo("urgent");
         }
     }
 

@@ -2,23 +2,45 @@ package io.cistern.connections;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.time.Duration;
 
 /** Builds HikariCP pools from {@link DatabaseSettings}. Needs HikariCP and pgjdbc on the classpath. */
 public final class DataSources {
     private DataSources() {}
 
-    /** A pool named {@code poolName} (it appears in every pool log line and in metrics). */
+    /**
+     * A pool named {@code poolName} (it appears in every pool log line and in metrics). It does not connect when built,
+     * so that a service can start, report itself not ready and wait for the database (see {@link StartupWaiter}).
+     */
     public static HikariDataSource create(DatabaseSettings settings, String poolName) {
+        return new HikariDataSource(config(settings, poolName));
+    }
+
+    /** The pool configuration {@link #create} uses, for callers that adjust it further. */
+    public static HikariConfig config(DatabaseSettings settings, String poolName) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);
         config.setJdbcUrl(settings.jdbcUrl());
         config.setUsername(settings.user());
         settings.password().ifPresent(p -> config.setPassword(p.reveal()));
+        settings.driverProperties().forEach((key, value) -> {
+            if (!key.equals("user") && !key.equals("password")) {
+                config.addDataSourceProperty((String) key, value);
+            }
+        });
         config.setMaximumPoolSize(settings.poolSize());
         config.setMinimumIdle(Math.min(1, settings.poolSize()));
         config.setConnectionTimeout(settings.connectTimeout().toMillis());
+        // HikariCP requires the validation timeout to be shorter than the connection timeout (else it resets both).
+        config.setValidationTimeout(Math.max(
+                250,
+                Math.min(
+                        Duration.ofSeconds(5).toMillis(),
+                        settings.connectTimeout().toMillis() / 2)));
+        config.setMaxLifetime(settings.maxLifetime().toMillis());
+        config.setKeepaliveTime(settings.keepaliveTime().toMillis());
         // Fail at first use rather than at construction, so that a service can start and report readiness.
         config.setInitializationFailTimeout(-1);
-        return new HikariDataSource(config);
+        return config;
     }
 }

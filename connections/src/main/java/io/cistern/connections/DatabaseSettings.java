@@ -3,57 +3,191 @@ package io.cistern.connections;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.stream.Collectors;
 
 /**
- * How to reach PostgreSQL. Immutable; validated when built.
+ * How to reach PostgreSQL and how to pool connections to it. Immutable; every value and combination is validated when
+ * built, with a message that says what to change.
  *
- * <p>Resolved from the environment with this precedence, first match wins for each part:
+ * <p>Resolved from the environment by {@link #fromEnvironment(Map)}. For each part the first source that sets it wins:
  *
  * <ol>
  *   <li>{@code DATABASE_URL}: {@code postgres://user:password@host:port/db?sslmode=...}, {@code postgresql://...} or
- *       {@code jdbc:postgresql://...};
- *   <li>{@code DB_HOST}, {@code DB_PORT}, {@code DB_NAME}, {@code DB_USER}, {@code DB_PASSWORD};
- *   <li>libpq's {@code PGHOST}, {@code PGPORT}, {@code PGDATABASE}, {@code PGUSER}, {@code PGPASSWORD};
- *   <li>defaults: {@code 127.0.0.1:5432}, database {@code postgres}, user {@code postgres}, no password.
+ *       {@code jdbc:postgresql://...}, with several {@code host:port} pairs separated by commas;
+ *   <li>Cistern's variables: {@code DB_HOST}, {@code DB_PORT}, {@code DB_NAME}, {@code DB_USER}, {@code
+ *       DB_PASSWORD}, {@code DB_SSL_MODE}, {@code DB_SSL_ROOT_CERT}, {@code DB_TARGET_SERVER_TYPE}, {@code
+ *       DB_APPLICATION_NAME};
+ *   <li>libpq's {@code PGHOST}, {@code PGPORT}, {@code PGDATABASE}, {@code PGUSER}, {@code PGPASSWORD}, {@code
+ *       PGSSLMODE}, {@code PGSSLROOTCERT}, {@code PGTARGETSESSIONATTRS}, {@code PGAPPNAME};
+ *   <li>defaults: {@code 127.0.0.1:5432}, database {@code postgres}, user {@code postgres}, no password, {@code
+ *       sslmode=prefer}, target server type {@code primary}, application name {@code cistern}.
  * </ol>
  *
- * Every password variable also has a {@code _FILE} form. {@code DB_POOL_SIZE} (default 4) sizes the connection pool.
+ * Every password variable also has a {@code _FILE} form (setting both is an error). Pool and timeout variables have no
+ * libpq equivalent: {@code DB_POOL_SIZE} (4), {@code DB_CONNECT_TIMEOUT_MS} (5000), {@code DB_MAX_LIFETIME_MS}
+ * (1800000), {@code DB_KEEPALIVE_TIME_MS} (120000), {@code DB_STATEMENT_TIMEOUT_MS} (30000, 0 = none), {@code
+ * DB_IDLE_IN_TRANSACTION_TIMEOUT_MS} (60000, 0 = none), {@code DB_SOCKET_TIMEOUT_MS} (60000, 0 = none), {@code
+ * DB_TCP_KEEPALIVE} (true). {@code docs/configuration.md} has the full table.
  *
- * @param jdbcUrl the JDBC URL, without user or password
+ * @param hosts the servers to try, in order (several for a primary with replicas)
+ * @param database the database name
  * @param user the database user
  * @param password the password, if any
+ * @param sslMode how TLS is used
+ * @param sslRootCert the root certificate (PEM) that signs the server's certificate, for {@code verify-ca} and {@code
+ *     verify-full}
+ * @param targetServerType which of the hosts to use
+ * @param applicationName shown in {@code pg_stat_activity} and in the server's log
  * @param poolSize the connection pool's maximum size
- * @param connectTimeout how long to wait for a connection
- * @param warnings what resolution noticed and fixed, to log at startup
+ * @param connectTimeout how long to wait for a connection (TCP and authentication, and for a free pooled connection)
+ * @param maxLifetime how long a pooled connection lives; set it below any limit a proxy or the server enforces
+ * @param keepaliveTime how often an idle pooled connection is tested, so a dropped one is noticed; zero for never
+ * @param statementTimeout the server cancels a statement that runs longer; zero for no limit
+ * @param idleInTransactionTimeout the server ends a session idle inside a transaction for longer; zero for no limit
+ * @param socketTimeout the driver gives up on a server that sends nothing for this long; zero for no limit
+ * @param tcpKeepAlive whether TCP keepalive is enabled on connections
+ * @param parameters further pgjdbc parameters given in {@code DATABASE_URL}, passed on as they are
+ * @param sources which variable gave each part, for {@link #describe()}
+ * @param warnings what resolution noticed and fixed or ignored, to log at startup
  */
 public record DatabaseSettings(
-        String jdbcUrl,
+        List<Host> hosts,
+        String database,
         String user,
         Optional<Secret> password,
+        SslMode sslMode,
+        Optional<Path> sslRootCert,
+        TargetServerType targetServerType,
+        String applicationName,
         int poolSize,
         Duration connectTimeout,
+        Duration maxLifetime,
+        Duration keepaliveTime,
+        Duration statementTimeout,
+        Duration idleInTransactionTimeout,
+        Duration socketTimeout,
+        boolean tcpKeepAlive,
+        Map<String, String> parameters,
+        Map<String, String> sources,
         List<String> warnings) {
 
-    public DatabaseSettings {
-        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
-        if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:, was " + jdbcUrl);
+    public static final int DEFAULT_POOL_SIZE = 4;
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(30);
+    public static final Duration DEFAULT_KEEPALIVE_TIME = Duration.ofMinutes(2);
+    public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_SOCKET_TIMEOUT = Duration.ofSeconds(60);
+
+    /** HikariCP's lower bounds; below them it silently substitutes its own values, so they are rejected here. */
+    private static final Duration MIN_LIFETIME = Duration.ofSeconds(30);
+
+    private static final Duration MIN_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+    /** Parameters this record manages; they are never passed through {@link #parameters()}. */
+    private static final List<String> MANAGED = List.of(
+            "user",
+            "password",
+            "sslmode",
+            "sslrootcert",
+            "targetservertype",
+            "target_session_attrs",
+            "applicationname",
+            "application_name",
+            "connecttimeout",
+            "connect_timeout",
+            "logintimeout",
+            "sockettimeout",
+            "tcpkeepalive");
+
+    /** One server: a host name or address, and a port. */
+    public record Host(String host, int port) {
+        public Host {
+            Objects.requireNonNull(host, "host");
+            if (host.isEmpty()) {
+                throw new IllegalArgumentException("the database host is empty: set DB_HOST or DATABASE_URL");
+            }
+            if (host.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("database host '" + host + "' contains whitespace: remove it (a"
+                        + " stray space or line break copied along with the name is a common slip)");
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("database port must be between 1 and 65535, was " + port);
+            }
         }
-        Objects.requireNonNull(user, "user");
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    public DatabaseSettings {
+        hosts = List.copyOf(hosts);
+        if (hosts.isEmpty()) {
+            throw new IllegalArgumentException("no database host: set DB_HOST or DATABASE_URL");
+        }
+        requireText(database, "database name", "DB_NAME");
+        requireText(user, "database user", "DB_USER");
         Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(sslMode, "sslMode");
+        Objects.requireNonNull(sslRootCert, "sslRootCert");
+        Objects.requireNonNull(targetServerType, "targetServerType");
+        requireText(applicationName, "application name", "DB_APPLICATION_NAME");
+        if (sslRootCert.isPresent()) {
+            if (sslMode == SslMode.DISABLE) {
+                throw new IllegalArgumentException("DB_SSL_ROOT_CERT is set but DB_SSL_MODE is disable: set"
+                        + " DB_SSL_MODE=verify-full to use the certificate, or unset DB_SSL_ROOT_CERT");
+            }
+            if (!Files.isReadable(sslRootCert.get())) {
+                throw new IllegalArgumentException("DB_SSL_ROOT_CERT names " + sslRootCert.get()
+                        + ", which does not exist or cannot be read: check the path (for Amazon RDS, download"
+                        + " global-bundle.pem from https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)");
+            }
+        }
         if (poolSize < 1) {
             throw new IllegalArgumentException("DB_POOL_SIZE must be at least 1, was " + poolSize);
         }
-        if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
-            throw new IllegalArgumentException("connectTimeout must be positive, was " + connectTimeout);
+        requireAtLeast(connectTimeout, MIN_CONNECT_TIMEOUT, "DB_CONNECT_TIMEOUT_MS");
+        requireAtLeast(maxLifetime, MIN_LIFETIME, "DB_MAX_LIFETIME_MS");
+        requireNotNegative(keepaliveTime, "DB_KEEPALIVE_TIME_MS");
+        if (!keepaliveTime.isZero()) {
+            requireAtLeast(keepaliveTime, MIN_LIFETIME, "DB_KEEPALIVE_TIME_MS");
+            if (keepaliveTime.compareTo(maxLifetime) >= 0) {
+                throw new IllegalArgumentException("DB_KEEPALIVE_TIME_MS (" + keepaliveTime.toMillis()
+                        + ") must be shorter than DB_MAX_LIFETIME_MS (" + maxLifetime.toMillis()
+                        + "), or set it to 0 to turn keepalive off");
+            }
         }
+        requireNotNegative(statementTimeout, "DB_STATEMENT_TIMEOUT_MS");
+        requireNotNegative(idleInTransactionTimeout, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS");
+        requireNotNegative(socketTimeout, "DB_SOCKET_TIMEOUT_MS");
+        if (!socketTimeout.isZero() && !statementTimeout.isZero() && socketTimeout.compareTo(statementTimeout) <= 0) {
+            throw new IllegalArgumentException("DB_SOCKET_TIMEOUT_MS (" + socketTimeout.toMillis()
+                    + ") must be longer than DB_STATEMENT_TIMEOUT_MS (" + statementTimeout.toMillis()
+                    + "), or a slow statement is cut off as if the network had failed");
+        }
+        parameters = Map.copyOf(parameters);
+        for (String key : parameters.keySet()) {
+            if (MANAGED.contains(key.toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException(
+                        "parameter " + key + " is managed by DatabaseSettings: set its own component instead");
+            }
+        }
+        sources = Map.copyOf(sources);
         warnings = List.copyOf(warnings);
     }
 
@@ -64,78 +198,205 @@ public record DatabaseSettings(
 
     /** Resolves the settings from environment variables (see the class comment for the precedence). */
     public static DatabaseSettings fromEnvironment(Map<String, String> environment) {
-        EnvironmentReader env = new EnvironmentReader(environment);
-        String host = null;
-        String port = null;
-        String db = null;
-        String user = null;
-        Optional<Secret> password = Optional.empty();
-        Map<String, String> params = new LinkedHashMap<>();
-        Optional<String> url = env.get("DATABASE_URL");
-        if (url.isPresent()) {
-            ParsedUrl p = ParsedUrl.parse(url.get());
-            host = p.host;
-            port = p.port;
-            db = p.database;
-            user = p.params.remove("user");
-            String pw = p.params.remove("password");
-            password = Optional.ofNullable(pw).map(Secret::of);
-            if (p.user != null) {
-                user = p.user;
-            }
-            if (p.password != null) {
-                password = Optional.of(Secret.of(p.password));
-            }
-            params.putAll(p.params);
-        }
-        host = first(host, env.get("DB_HOST"), env.get("PGHOST"), "127.0.0.1");
-        port = first(port, env.get("DB_PORT"), env.get("PGPORT"), "5432");
-        db = first(db, env.get("DB_NAME"), env.get("PGDATABASE"), "postgres");
-        user = first(user, env.get("DB_USER"), env.get("PGUSER"), "postgres");
-        if (password.isEmpty()) {
-            password = env.secret("DB_PASSWORD").or(() -> env.secret("PGPASSWORD"));
-        }
-        if (host.chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("database host '" + host
-                    + "' contains whitespace: remove it (a stray space is a common copy-paste slip)");
-        }
-        int portNumber;
-        try {
-            portNumber = Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("database port '" + port + "' is not a number", e);
-        }
-        int pool = Integer.parseInt(env.get("DB_POOL_SIZE").orElse("4"));
-        StringBuilder jdbc = new StringBuilder("jdbc:postgresql://")
-                .append(host.contains(":") && !host.startsWith("[") && !host.contains(",") ? "[" + host + "]" : host)
-                .append(host.contains(",") ? "" : ":" + portNumber)
-                .append('/')
-                .append(db);
-        params.putIfAbsent("ApplicationName", env.get("DB_APPLICATION_NAME").orElse("cistern"));
-        char sep = '?';
-        for (Map.Entry<String, String> e : params.entrySet()) {
-            jdbc.append(sep).append(e.getKey()).append('=').append(e.getValue());
-            sep = '&';
-        }
-        return new DatabaseSettings(jdbc.toString(), user, password, pool, Duration.ofSeconds(5), env.warnings());
+        return new DatabaseResolution(new EnvironmentReader(environment)).resolve();
     }
 
-    private static String first(String explicit, Optional<String> a, Optional<String> b, String fallback) {
-        if (explicit != null && !explicit.isEmpty()) {
-            return explicit;
+    /**
+     * The JDBC URL, without user, password or other secrets (see {@link #driverProperties()}): hosts, database, TLS, target server type, application name, timeouts and
+     * TCP keepalive. The statement and idle-in-transaction timeouts travel in the startup packet ({@code options}), so
+     * they hold from the first statement of every connection.
+     */
+    public String jdbcUrl() {
+        StringBuilder url = new StringBuilder("jdbc:postgresql://")
+                .append(hosts.stream().map(Host::toString).collect(Collectors.joining(",")))
+                .append('/')
+                .append(encode(database));
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("ApplicationName", applicationName);
+        query.put("sslmode", sslMode.value());
+        sslRootCert.ifPresent(p -> query.put("sslrootcert", p.toString()));
+        query.put("targetServerType", targetServerType.value());
+        query.put("connectTimeout", Long.toString(ceilSeconds(connectTimeout)));
+        // Bounds the whole login (TCP, TLS, authentication), not only the TCP handshake.
+        query.put("loginTimeout", Long.toString(ceilSeconds(connectTimeout)));
+        query.put("socketTimeout", Long.toString(ceilSeconds(socketTimeout)));
+        query.put("tcpKeepAlive", Boolean.toString(tcpKeepAlive));
+        String options = "-c statement_timeout=" + statementTimeout.toMillis()
+                + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis();
+        // Options given in DATABASE_URL come last, so the server applies them over these defaults.
+        String given = parameters.get("options");
+        query.put("options", given == null ? options : options + " " + given);
+        parameters.forEach((key, value) -> {
+            if (!isSecretKey(key)) {
+                query.putIfAbsent(key, value);
+            }
+        });
+        char separator = '?';
+        for (Map.Entry<String, String> e : query.entrySet()) {
+            url.append(separator).append(e.getKey()).append('=').append(encode(e.getValue()));
+            separator = '&';
         }
-        return a.or(() -> b).orElse(fallback);
+        return url.toString();
+    }
+
+    /**
+     * What the driver needs besides {@link #jdbcUrl()}: {@code user}, {@code password} and secret parameters from
+     * {@code DATABASE_URL} (such as {@code sslpassword}), kept out of the URL so that printing the URL is safe. Pass it
+     * to {@code DriverManager.getConnection(url, properties)}; never log it.
+     */
+    public Properties driverProperties() {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        password.ifPresent(p -> properties.setProperty("password", p.reveal()));
+        parameters.forEach((key, value) -> {
+            if (isSecretKey(key)) {
+                properties.setProperty(key, value);
+            }
+        });
+        return properties;
+    }
+
+    /** A copy that uses servers of {@code type}: {@code PRIMARY} for writers, a replica type for reads. */
+    public DatabaseSettings withTargetServerType(TargetServerType type) {
+        return new DatabaseSettings(
+                hosts,
+                database,
+                user,
+                password,
+                sslMode,
+                sslRootCert,
+                type,
+                applicationName,
+                poolSize,
+                connectTimeout,
+                maxLifetime,
+                keepaliveTime,
+                statementTimeout,
+                idleInTransactionTimeout,
+                socketTimeout,
+                tcpKeepAlive,
+                parameters,
+                sources,
+                warnings);
+    }
+
+    /** A copy with a different pool size, for components that know how many connections they need. */
+    public DatabaseSettings withPoolSize(int size) {
+        return new DatabaseSettings(
+                hosts,
+                database,
+                user,
+                password,
+                sslMode,
+                sslRootCert,
+                targetServerType,
+                applicationName,
+                size,
+                connectTimeout,
+                maxLifetime,
+                keepaliveTime,
+                statementTimeout,
+                idleInTransactionTimeout,
+                socketTimeout,
+                tcpKeepAlive,
+                parameters,
+                sources,
+                warnings);
+    }
+
+    /**
+     * The effective configuration, one line per aspect with the variable each value came from, to log at startup.
+     * Secrets appear as {@code ****}.
+     */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add("PostgreSQL hosts: " + hosts.stream().map(Host::toString).collect(Collectors.joining(", ")) + " ("
+                + source("host") + "), target server type " + targetServerType + " (" + source("targetServerType")
+                + ")");
+        lines.add("PostgreSQL database: " + database + " (" + source("database") + ")");
+        lines.add("PostgreSQL user: " + user + " (" + source("user") + "), password "
+                + (password.isPresent() ? "**** (" + source("password") + ")" : "not set"));
+        lines.add("PostgreSQL TLS: sslmode " + sslMode + " (" + source("sslMode") + ")"
+                + sslRootCert
+                        .map(p -> ", root certificate " + p + " (" + source("sslRootCert") + ")")
+                        .orElse(""));
+        lines.add("PostgreSQL pool: " + poolSize + " connections, connect timeout " + connectTimeout.toMillis()
+                + " ms, max lifetime " + maxLifetime.toMillis() + " ms, keepalive " + millisOrOff(keepaliveTime));
+        lines.add("PostgreSQL timeouts: statement " + millisOrOff(statementTimeout) + ", idle in transaction "
+                + millisOrOff(idleInTransactionTimeout) + ", socket " + millisOrOff(socketTimeout)
+                + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off"));
+        lines.add("PostgreSQL application name: " + applicationName + " (" + source("applicationName") + ")");
+        if (!parameters.isEmpty()) {
+            lines.add("PostgreSQL driver parameters: "
+                    + parameters.entrySet().stream()
+                            .map(e -> e.getKey() + "=" + (isSecretKey(e.getKey()) ? "****" : e.getValue()))
+                            .collect(Collectors.joining(", ")));
+        }
+        return List.copyOf(lines);
+    }
+
+    /** The first host, for messages. */
+    Host primaryHost() {
+        return hosts.get(0);
+    }
+
+    private String source(String part) {
+        return sources.getOrDefault(part, "default");
+    }
+
+    static boolean isSecretKey(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        return k.contains("password") || k.contains("secret") || k.contains("token");
     }
 
     @Override
     public String toString() {
-        return "DatabaseSettings[url=" + jdbcUrl + ", user=" + user + ", password="
+        return "DatabaseSettings[url=" + jdbcUrl() + ", user=" + user + ", password="
                 + (password.isPresent() ? "****" : "(none)") + ", poolSize=" + poolSize + "]";
     }
 
+    private static String millisOrOff(Duration d) {
+        return d.isZero() ? "off" : d.toMillis() + " ms";
+    }
+
+    private static long ceilSeconds(Duration d) {
+        return (d.toMillis() + 999) / 1000;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static void requireText(String value, String what, String variable) {
+        Objects.requireNonNull(value, what);
+        if (value.isBlank()) {
+            throw new IllegalArgumentException("the " + what + " is empty: set " + variable);
+        }
+    }
+
+    private static void requireNotNegative(Duration d, String variable) {
+        Objects.requireNonNull(d, variable);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(variable + " must not be negative, was " + d.toMillis());
+        }
+    }
+
+    private static void requireAtLeast(Duration d, Duration min, String variable) {
+        Objects.requireNonNull(d, variable);
+        if (d.compareTo(min) < 0) {
+            throw new IllegalArgumentException(
+                    variable + " must be at least " + min.toMillis() + " ms, was " + d.toMillis() + " ms");
+        }
+    }
+
     /** A DATABASE_URL taken apart. */
-    private record ParsedUrl(
-            String host, String port, String database, String user, String password, Map<String, String> params) {
+    record ParsedUrl(
+            List<String> hosts,
+            List<String> ports,
+            String database,
+            String user,
+            String password,
+            Map<String, String> params) {
 
         static ParsedUrl parse(String url) {
             String rest;
@@ -152,7 +413,8 @@ public record DatabaseSettings(
             }
             String user = null;
             String password = null;
-            int at = rest.lastIndexOf('@', rest.indexOf('/') < 0 ? rest.length() : rest.indexOf('/'));
+            int slashAt = rest.indexOf('/');
+            int at = rest.lastIndexOf('@', slashAt < 0 ? rest.length() : slashAt);
             if (at >= 0) {
                 String info = rest.substring(0, at);
                 rest = rest.substring(at + 1);
@@ -167,24 +429,21 @@ public record DatabaseSettings(
                 rest = rest.substring(0, q);
             }
             int slash = rest.indexOf('/');
-            String hostPort = slash < 0 ? rest : rest.substring(0, slash);
+            String hostPorts = slash < 0 ? rest : rest.substring(0, slash);
             String database = slash < 0 ? null : decode(rest.substring(slash + 1));
-            String host = hostPort;
-            String port = null;
-            if (!hostPort.contains(",")) {
-                try {
-                    URI u = new URI("x://" + hostPort);
-                    if (u.getHost() != null) {
-                        host = u.getHost();
-                        port = u.getPort() < 0 ? null : Integer.toString(u.getPort());
-                    }
-                } catch (URISyntaxException e) {
-                    host = hostPort;
+            List<String> hosts = new ArrayList<>();
+            List<String> ports = new ArrayList<>();
+            if (!hostPorts.isEmpty()) {
+                for (String entry : hostPorts.split(",", -1)) {
+                    splitHostPort(entry, hosts, ports);
                 }
             }
             Map<String, String> params = new LinkedHashMap<>();
             if (!query.isEmpty()) {
                 for (String kv : query.split("&")) {
+                    if (kv.isEmpty()) {
+                        continue;
+                    }
                     int eq = kv.indexOf('=');
                     String k = decode(eq < 0 ? kv : kv.substring(0, eq));
                     String v = eq < 0 ? "" : decode(kv.substring(eq + 1));
@@ -192,12 +451,44 @@ public record DatabaseSettings(
                 }
             }
             return new ParsedUrl(
-                    host.isEmpty() ? null : host,
-                    port,
+                    hosts,
+                    ports,
                     database == null || database.isEmpty() ? null : database,
-                    user,
+                    user == null || user.isEmpty() ? null : user,
                     password,
                     params);
+        }
+
+        private static void splitHostPort(String entry, List<String> hosts, List<String> ports) {
+            String decoded = decode(entry);
+            if (decoded.chars().anyMatch(Character::isWhitespace)) {
+                // Keep the whitespace so that the Host check reports it with its hint.
+                int colon = decoded.lastIndexOf(':');
+                boolean hasPort =
+                        colon > 0 && decoded.substring(colon + 1).chars().allMatch(Character::isDigit);
+                hosts.add(hasPort ? decoded.substring(0, colon) : decoded);
+                ports.add(hasPort ? decoded.substring(colon + 1) : null);
+                return;
+            }
+            try {
+                URI u = new URI("x://" + entry);
+                if (u.getHost() != null) {
+                    String host = u.getHost();
+                    hosts.add(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+                    ports.add(u.getPort() < 0 ? null : Integer.toString(u.getPort()));
+                    return;
+                }
+            } catch (URISyntaxException e) {
+                // Not a host[:port] a URI accepts (for example an underscore in the name): split it by hand below.
+            }
+            int colon = entry.lastIndexOf(':');
+            if (colon > 0 && !entry.endsWith("]")) {
+                hosts.add(entry.substring(0, colon));
+                ports.add(entry.substring(colon + 1));
+            } else {
+                hosts.add(entry);
+                ports.add(null);
+            }
         }
 
         private static String decode(String s) {

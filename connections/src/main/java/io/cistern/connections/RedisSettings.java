@@ -1,67 +1,170 @@
 package io.cistern.connections;
 
+import io.lettuce.core.RedisCredentials;
+import io.lettuce.core.RedisCredentialsProvider;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
- * How to reach Redis. Immutable; validated when built.
+ * How to reach Redis. Immutable once built (the {@link RedisURI}s are copies nobody else holds; do not change them);
+ * validated when built.
  *
- * <p>From the environment: {@code REDIS_URL} ({@code redis://[user:password@]host:port/db}, {@code rediss://} for
- * TLS), default {@code redis://127.0.0.1:6379}; {@code REDIS_PASSWORD} or {@code REDIS_PASSWORD_FILE} override the
- * URL's password; {@code REDIS_COMMAND_TIMEOUT_MS} (default 2000) and {@code REDIS_CONNECT_TIMEOUT_MS} (default 2000).
+ * <p>From the environment ({@code docs/configuration.md} has the full table):
  *
- * @param uri the Redis URI, password included; never printed as is (see {@link #toString()})
+ * <ul>
+ *   <li>{@code REDIS_URL}, default {@code redis://127.0.0.1:6379}, one of
+ *       <ul>
+ *         <li>{@code redis://[[user]:password@]host[:port][/db]}, {@code rediss://...} for TLS;
+ *         <li>{@code redis-sentinel://[[user]:password@]host1:26379,host2:26379[/db]#master} ({@code
+ *             rediss-sentinel://} for TLS);
+ *         <li>{@code redis-cluster://[[user]:password@]host1:6379,host2:6379} ({@code rediss-cluster://} for TLS),
+ *             seed nodes of a Redis Cluster, for {@link RedisClients#createCluster(RedisSettings)};
+ *       </ul>
+ *   <li>{@code REDIS_USERNAME} and {@code REDIS_PASSWORD} (or {@code REDIS_PASSWORD_FILE}) override the URL's
+ *       credentials (an ACL user, or only a password for {@code requirepass});
+ *   <li>{@code REDIS_TLS_CA_CERT}: a PEM file of the CA that signs the server's certificate (default: the JVM's
+ *       trust store); {@code REDIS_TLS_VERIFY}: {@code full} (default; certificate and host name), {@code ca} or
+ *       {@code none};
+ *   <li>{@code REDIS_COMMAND_TIMEOUT_MS} (default 2000) and {@code REDIS_CONNECT_TIMEOUT_MS} (default 2000).
+ * </ul>
+ *
+ * @param uri the Redis URI, password included; never printed as is (see {@link #toString()}). For a cluster, the first
+ *     seed node
+ * @param clusterNodes the seed nodes of a Redis Cluster; empty for a single server or Sentinel
+ * @param tlsCaCert the CA certificate (PEM) that signs the server's certificate, when not the JVM's trust store
  * @param commandTimeout how long one command may take before it fails with a retryable error
  * @param connectTimeout how long opening a connection may take
  * @param warnings what resolution noticed and fixed (for example trimmed whitespace), to log at startup
  */
-public record RedisSettings(RedisURI uri, Duration commandTimeout, Duration connectTimeout, List<String> warnings) {
+public record RedisSettings(
+        RedisURI uri,
+        List<RedisURI> clusterNodes,
+        Optional<Path> tlsCaCert,
+        Duration commandTimeout,
+        Duration connectTimeout,
+        List<String> warnings) {
     public static final String DEFAULT_URL = "redis://127.0.0.1:6379";
+
+    /** How the servers are arranged. */
+    public enum Topology {
+        /** One server (perhaps behind a managed service's endpoint). */
+        STANDALONE,
+        /** A master found through Sentinel. */
+        SENTINEL,
+        /** A Redis Cluster: keys spread over shards. */
+        CLUSTER
+    }
 
     public RedisSettings {
         Objects.requireNonNull(uri, "uri");
-        requirePositive(commandTimeout, "commandTimeout");
-        requirePositive(connectTimeout, "connectTimeout");
+        clusterNodes = List.copyOf(clusterNodes);
+        Objects.requireNonNull(tlsCaCert, "tlsCaCert");
+        requirePositive(commandTimeout, "REDIS_COMMAND_TIMEOUT_MS");
+        requirePositive(connectTimeout, "REDIS_CONNECT_TIMEOUT_MS");
+        if (tlsCaCert.isPresent()) {
+            if (!uri.isSsl()) {
+                throw new IllegalArgumentException("REDIS_TLS_CA_CERT is set but REDIS_URL does not use TLS: use a"
+                        + " rediss:// URL, or unset REDIS_TLS_CA_CERT");
+            }
+            if (!Files.isReadable(tlsCaCert.get())) {
+                throw new IllegalArgumentException("REDIS_TLS_CA_CERT names " + tlsCaCert.get()
+                        + ", which does not exist or cannot be read: check the path");
+            }
+        }
         warnings = List.copyOf(warnings);
+    }
+
+    /** Settings for a single server or Sentinel, as before clusters and CA certificates were supported. */
+    public RedisSettings(RedisURI uri, Duration commandTimeout, Duration connectTimeout, List<String> warnings) {
+        this(uri, List.of(), Optional.empty(), commandTimeout, connectTimeout, warnings);
     }
 
     public static RedisSettings of(String url) {
         return fromEnvironment(Map.of("REDIS_URL", url));
     }
 
-    /** Resolves the settings from environment variables. */
+    /** Resolves the settings from environment variables (see the class comment). */
     public static RedisSettings fromEnvironment(Map<String, String> environment) {
         EnvironmentReader env = new EnvironmentReader(environment);
         String url = env.get("REDIS_URL").orElse(DEFAULT_URL);
-        RedisURI uri;
-        try {
-            uri = RedisURI.create(url);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "REDIS_URL is not a Redis URL (" + redact(url)
-                            + "): use redis://[user:password@]host:port[/db] or rediss:// for TLS",
-                    e);
+        if (url.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("REDIS_URL (" + redact(url) + ") contains whitespace: remove it (a"
+                    + " stray space or line break copied along with the host name is a common slip)");
         }
-        if (uri.getHost() != null && uri.getHost().chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("REDIS_URL host '" + uri.getHost()
-                    + "' contains whitespace: remove it (a stray space is a common copy-paste slip)");
+        Duration command = env.millis("REDIS_COMMAND_TIMEOUT_MS", Duration.ofMillis(2000));
+        Duration connect = env.millis("REDIS_CONNECT_TIMEOUT_MS", Duration.ofMillis(2000));
+        List<RedisURI> uris = parse(url);
+        Optional<String> username = env.get("REDIS_USERNAME");
+        Optional<Secret> password = env.secret("REDIS_PASSWORD");
+        SslVerifyMode verify =
+                env.get("REDIS_TLS_VERIFY").map(RedisSettings::verifyMode).orElse(null);
+        for (RedisURI uri : uris) {
+            if (username.isPresent() || password.isPresent()) {
+                RedisCredentials given = credentials(uri).orElse(null);
+                String user = username.orElse(given != null && given.hasUsername() ? given.getUsername() : null);
+                char[] pw = password.map(s -> s.reveal().toCharArray())
+                        .orElse(given != null && given.hasPassword() ? given.getPassword() : new char[0]);
+                if (user == null) {
+                    uri.setAuthentication(pw);
+                } else {
+                    uri.setAuthentication(user, pw);
+                }
+            }
+            if (verify != null) {
+                uri.setVerifyPeer(verify);
+            }
+            uri.setTimeout(command);
         }
-        env.secret("REDIS_PASSWORD")
-                .ifPresent(p -> uri.setAuthentication(p.reveal().toCharArray()));
-        Duration command = Duration.ofMillis(
-                Long.parseLong(env.get("REDIS_COMMAND_TIMEOUT_MS").orElse("2000")));
-        Duration connect = Duration.ofMillis(
-                Long.parseLong(env.get("REDIS_CONNECT_TIMEOUT_MS").orElse("2000")));
-        uri.setTimeout(command);
-        return new RedisSettings(uri, command, connect, env.warnings());
+        Optional<Path> ca = env.get("REDIS_TLS_CA_CERT").map(Path::of);
+        if (verify == SslVerifyMode.NONE && ca.isPresent()) {
+            env.warn("REDIS_TLS_CA_CERT is set but REDIS_TLS_VERIFY is none, so the certificate is not checked");
+        }
+        boolean cluster = url.startsWith("redis-cluster://") || url.startsWith("rediss-cluster://");
+        return new RedisSettings(uris.get(0), cluster ? uris : List.of(), ca, command, connect, env.warnings());
     }
 
-    /** The URL with its password replaced by {@code ****}. */
+    /** Whether this is a single server, a Sentinel-managed master or a Cluster. */
+    public Topology topology() {
+        if (!clusterNodes.isEmpty()) {
+            return Topology.CLUSTER;
+        }
+        return uri.getSentinelMasterId() != null ? Topology.SENTINEL : Topology.STANDALONE;
+    }
+
+    /** The URL with its password replaced by {@code ****} (all seed nodes for a cluster). */
     public String redactedUrl() {
+        if (!clusterNodes.isEmpty()) {
+            return clusterNodes.stream().map(u -> redact(u.toString())).collect(Collectors.joining(", "));
+        }
         return redact(uri.toString());
+    }
+
+    /** The effective configuration, one line per aspect, secrets as {@code ****}, to log at startup. */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        lines.add("Redis: " + redactedUrl() + " (" + topology().name().toLowerCase(Locale.ROOT)
+                + (topology() == Topology.SENTINEL ? ", master " + uri.getSentinelMasterId() : "")
+                + ", database " + uri.getDatabase() + ")");
+        String auth = credentials(uri).map(RedisSettings::describeCredentials).orElse("none");
+        lines.add("Redis authentication: " + auth);
+        lines.add("Redis TLS: "
+                + (uri.isSsl()
+                        ? "on, verify " + uri.getVerifyMode().name().toLowerCase(Locale.ROOT) + ", CA "
+                                + tlsCaCert.map(Path::toString).orElse("the JVM trust store")
+                        : "off"));
+        lines.add("Redis timeouts: command " + commandTimeout.toMillis() + " ms, connect " + connectTimeout.toMillis()
+                + " ms; reconnects automatically with exponential backoff, rejecting commands while disconnected");
+        return List.copyOf(lines);
     }
 
     static String redact(String url) {
@@ -72,6 +175,63 @@ public record RedisSettings(RedisURI uri, Duration commandTimeout, Duration conn
     public String toString() {
         return "RedisSettings[url=" + redactedUrl() + ", commandTimeout=" + commandTimeout + ", connectTimeout="
                 + connectTimeout + "]";
+    }
+
+    /** The user name and password a URI carries (static ones, as resolution sets them). */
+    static Optional<RedisCredentials> credentials(RedisURI uri) {
+        RedisCredentialsProvider provider = uri.getCredentialsProvider();
+        if (provider == null) {
+            return Optional.empty();
+        }
+        if (provider instanceof RedisCredentialsProvider.ImmediateRedisCredentialsProvider immediate) {
+            return Optional.ofNullable(immediate.resolveCredentialsNow());
+        }
+        return Optional.ofNullable(provider.resolveCredentials().block(Duration.ofSeconds(1)));
+    }
+
+    private static String describeCredentials(RedisCredentials c) {
+        if (c == null || !c.hasPassword()) {
+            return c != null && c.hasUsername() ? "user " + c.getUsername() + ", no password" : "none";
+        }
+        return (c.hasUsername() ? "user " + c.getUsername() : "default user") + ", password ****";
+    }
+
+    private static List<RedisURI> parse(String url) {
+        String scheme = url.contains("://") ? url.substring(0, url.indexOf("://")) : "";
+        try {
+            if (scheme.equals("redis-cluster") || scheme.equals("rediss-cluster")) {
+                String rest = url.substring(scheme.length() + 3);
+                int at = rest.lastIndexOf('@');
+                String userInfo = at < 0 ? "" : rest.substring(0, at + 1);
+                String nodes = rest.substring(at + 1).replaceFirst("[/?].*$", "");
+                String base = scheme.equals("rediss-cluster") ? "rediss://" : "redis://";
+                List<RedisURI> uris = new ArrayList<>();
+                for (String node : nodes.split(",")) {
+                    uris.add(RedisURI.create(base + userInfo + node));
+                }
+                return uris;
+            }
+            if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel").contains(scheme)) {
+                throw new IllegalArgumentException("unknown scheme");
+            }
+            return List.of(RedisURI.create(url));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            // The cause is left off on purpose: Lettuce's message may quote the URL, password and all.
+            throw new IllegalArgumentException("REDIS_URL is not a Redis URL (" + redact(url)
+                    + "): use redis://[user:password@]host:port[/db],"
+                    + " rediss:// for TLS, redis-sentinel://host:26379,host2:26379#master or"
+                    + " redis-cluster://host1:6379,host2:6379 (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static SslVerifyMode verifyMode(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "full" -> SslVerifyMode.FULL;
+            case "ca" -> SslVerifyMode.CA;
+            case "none" -> SslVerifyMode.NONE;
+            default ->
+                throw new IllegalArgumentException("REDIS_TLS_VERIFY must be full, ca or none, was '" + text + "'");
+        };
     }
 
     private static void requirePositive(Duration d, String name) {

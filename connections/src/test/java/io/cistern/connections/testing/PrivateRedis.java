@@ -19,11 +19,33 @@ public final class PrivateRedis implements AutoCloseable {
     private final int port;
     private final List<String> extraArgs;
     private Process process;
+    private boolean tls;
 
     private PrivateRedis(Path dir, int port, List<String> extraArgs) {
         this.dir = dir;
         this.port = port;
         this.extraArgs = List.copyOf(extraArgs);
+    }
+
+    /**
+     * Starts a server that speaks only TLS on its port, with {@code certificates}' server certificate; clients need not
+     * present a certificate. {@link #url()} is then a {@code rediss://} URL.
+     */
+    public static PrivateRedis startWithTls(TestCertificates certificates, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of(
+                "--tls-cert-file", certificates.serverCertificate().toString(),
+                "--tls-key-file", certificates.serverKey().toString(),
+                "--tls-ca-cert-file", certificates.caCertificate().toString(),
+                "--tls-auth-clients", "no"));
+        args.addAll(List.of(extraArgs));
+        try {
+            PrivateRedis r = new PrivateRedis(Files.createTempDirectory("cistern-redis"), freePort(), args);
+            r.tls = true;
+            r.startProcess();
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a private redis-server: " + e.getMessage(), e);
+        }
     }
 
     /** Starts a server with the given extra arguments, for example {@code "--appendonly", "yes"}. */
@@ -43,7 +65,7 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
     }
 
     /** Stops the server at once (SIGKILL) and starts it again on the same port and directory. */
@@ -76,7 +98,7 @@ public final class PrivateRedis implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(
                 "redis-server",
                 "--port",
-                Integer.toString(port),
+                tls ? "0" : Integer.toString(port),
                 "--bind",
                 "127.0.0.1",
                 "--dir",
@@ -87,6 +109,9 @@ public final class PrivateRedis implements AutoCloseable {
                 "no",
                 "--logfile",
                 dir.resolve("redis.log").toString()));
+        if (tls) {
+            cmd.addAll(List.of("--tls-port", Integer.toString(port)));
+        }
         cmd.addAll(extraArgs);
         try {
             process = new ProcessBuilder(cmd)
@@ -129,6 +154,12 @@ public final class PrivateRedis implements AutoCloseable {
         if (process != null) {
             process.destroyForcibly();
             waitFor(process);
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Best effort: a leftover temporary directory is not worth failing a test for.
         }
     }
 }

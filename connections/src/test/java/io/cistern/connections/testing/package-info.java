@@ -8,5 +8,10 @@
  * io.cistern.connections.testing.TestDatabase} its own database, so the suite can run against shared servers, again
  * and in any order. Tests that must kill or reconfigure a server start a {@link
  * io.cistern.connections.testing.PrivateRedis} instead, never touching the shared ones.
+ *
+ * <p>{@link io.cistern.connections.testing.PrivatePostgres} is the same for PostgreSQL: a fresh cluster on a random
+ * port with the pg_hba lines, passwords, {@code max_connections} and TLS certificate a test asks for, which it can stop
+ * and start again. {@link io.cistern.connections.testing.TestCertificates} makes a CA and a server certificate with
+ * {@code openssl} for TLS tests of either server ({@code PrivateRedis.startWithTls}).
  */
 package io.cistern.connections.testing;

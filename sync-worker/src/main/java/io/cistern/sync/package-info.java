@@ -1,8 +1,12 @@
 /**
- * The sync worker: drains the partition streams into PostgreSQL with leases and fencing tokens, batching and
- * coalescing per key, version-guarded upserts, retry classification and the dead-letter stream (DESIGN.md 3.3).
+ * The sync worker: drains the partition streams into PostgreSQL (DESIGN.md 3.3). {@link io.cistern.sync.SyncWorker}
+ * and {@link io.cistern.sync.SyncSettings} are the public surface; everything else is package-private.
  *
- * <p>Not built yet: issue 4 delivers it. Until then, entries written through {@code RecordWriter} wait on the
- * partition streams.
+ * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code
+ * BatchPlanner} (decoding, coalescing, foreign-key and primary-key order), {@code SqlFailureTranslator} (the one
+ * classification of SQLSTATEs), {@code Backoff}. Drivers: {@code BatchApplier} (one fenced transaction per batch,
+ * set-based statements from {@code RowStatements}, bisection of poison entries under savepoints, the watermark),
+ * {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one retry loop) and {@code
+ * SyncWorker} (leases on their own thread and connection, fencing tokens from {@code FenceTokens}).
  */
 package io.cistern.sync;

@@ -1,0 +1,230 @@
+package io.cistern.sync;
+
+import static org.jooq.impl.DSL.field;
+import static org.jooq.impl.DSL.greatest;
+import static org.jooq.impl.DSL.name;
+import static org.jooq.impl.DSL.table;
+import static org.jooq.impl.DSL.val;
+
+import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.registry.TableRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.SQLDialect;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies one batch of one partition in one PostgreSQL transaction (DESIGN.md 3.3):
+ *
+ * <ol>
+ *   <li>the fence check: a locking {@code UPDATE} of the partition's row in {@code cistern_partition} that matches only
+ *       while {@code fence_token} is this worker's token; no row means another worker took over, and nothing is
+ *       committed. The row lock is held to commit, so a takeover's token increment waits for this transaction;
+ *   <li>the plan ({@link BatchPlanner}), run by {@link RowStatements}: version-guarded, tombstone-guarded upserts,
+ *       patches that report absent records, deletes that leave tombstones;
+ *   <li>a permanent failure (SQLSTATE, {@link SqlFailureTranslator}) rolls back to a savepoint and the entries are
+ *       bisected, each half under its own savepoint, until only the poison entries are left; they become dead letters
+ *       and the rest is applied;
+ *   <li>the applied watermark moves forward only, to the batch's highest entry ID, and the version floor rises to the
+ *       batch's highest version, in the same transaction.
+ * </ol>
+ *
+ * A retryable failure aborts the whole transaction with {@link BatchFailedException}; a stale token with {@link
+ * FencedOutException}. Either way nothing is committed, and the caller decides when to try again. Thread-safe: each
+ * call takes its own connection.
+ */
+final class BatchApplier {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchApplier.class);
+    private static final Table<?> PARTITIONS = table(name("cistern_partition"));
+    private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
+    private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
+    private static final Field<Long> VERSION_FLOOR = field(name("version_floor"), SQLDataType.BIGINT);
+    private static final Field<String> WATERMARK = field(name("applied_watermark"), SQLDataType.VARCHAR);
+    private static final Field<OffsetDateTime> UPDATED_AT =
+            field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
+
+    private final DataSource dataSource;
+    private final BatchPlanner planner;
+    private final RowStatements statements = new RowStatements();
+
+    BatchApplier(DataSource dataSource, TableRegistry registry) {
+        this.dataSource = dataSource;
+        this.planner = new BatchPlanner(registry);
+    }
+
+    /**
+     * Applies {@code entries} (one partition's, in stream order) and commits.
+     *
+     * @param attempt the how-many-th try of this batch, from 1; recorded on dead letters
+     * @param parentMissingIsPermanent whether a missing foreign-key parent now counts as permanent (its bounded retry
+     *     time is over) rather than retryable
+     * @throws FencedOutException when {@code token} is not the partition's token
+     * @throws BatchFailedException on a retryable failure
+     */
+    ApplyResult apply(
+            int partition, long token, List<ChangeEntry> entries, int attempt, boolean parentMissingIsPermanent) {
+        return apply(partition, token, entries, attempt, parentMissingIsPermanent, deadLetters -> {});
+    }
+
+    /**
+     * As {@link #apply(int, long, List, int, boolean)}, handing the dead letters to {@code beforeCommit} before the
+     * transaction commits: they are durable before the watermark passes them. If the commit then fails, the batch is
+     * applied again and its dead letters are recorded again (each names its entry ID, so a replay can tell).
+     */
+    ApplyResult apply(
+            int partition,
+            long token,
+            List<ChangeEntry> entries,
+            int attempt,
+            boolean parentMissingIsPermanent,
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
+                int fenced = sql.update(PARTITIONS)
+                        .set(UPDATED_AT, DSL.currentOffsetDateTime())
+                        .where(PARTITION.eq(partition))
+                        .and(FENCE_TOKEN.eq(token))
+                        .execute();
+                if (fenced != 1) {
+                    throw new FencedOutException(partition, token);
+                }
+                Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
+                int operations = narrowing.apply(entries);
+                String watermark = entries.stream()
+                        .map(ChangeEntry::id)
+                        .max(StreamIds.ORDER)
+                        .orElseThrow();
+                long floor =
+                        entries.stream().mapToLong(ChangeEntry::version).max().orElseThrow();
+                sql.update(PARTITIONS)
+                        .set(
+                                WATERMARK,
+                                DSL.when(laterThanWatermark(watermark), val(watermark))
+                                        .otherwise(WATERMARK))
+                        .set(VERSION_FLOOR, greatest(VERSION_FLOOR, val(floor)))
+                        .where(PARTITION.eq(partition))
+                        .execute();
+                if (!narrowing.deadLetters.isEmpty()) {
+                    beforeCommit.accept(List.copyOf(narrowing.deadLetters));
+                }
+                connection.commit();
+                if (!narrowing.deadLetters.isEmpty()) {
+                    LOG.warn(
+                            "partition {}: applied {} of {} entries; {} set aside as dead letters",
+                            partition,
+                            entries.size() - narrowing.deadLetters.size(),
+                            entries.size(),
+                            narrowing.deadLetters.size());
+                }
+                return new ApplyResult(entries.size(), operations, narrowing.deadLetters, watermark);
+            } catch (RuntimeException | SQLException e) {
+                rollbackQuietly(connection);
+                throw e;
+            }
+        } catch (SQLException | org.jooq.exception.DataAccessException e) {
+            SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+            // Outside the narrowing only the fence and watermark statements run: a failure there is never a record's.
+            throw new BatchFailedException(
+                    partition,
+                    entries.size(),
+                    c.kind() == SqlFailureTranslator.Kind.RETRYABLE
+                            ? c
+                            : new SqlFailureTranslator.Classified(
+                                    SqlFailureTranslator.Kind.RETRYABLE, c.sqlState(), c.message()),
+                    e);
+        }
+    }
+
+    /** Stream IDs compare as (ms, seq) numbers, never as text ("10-0" is after "9-0"). */
+    private static org.jooq.Condition laterThanWatermark(String id) {
+        Field<Long> ms = field("split_part({0}, '-', 1)::bigint", SQLDataType.BIGINT, WATERMARK);
+        Field<Long> seq = field("split_part({0}, '-', 2)::bigint", SQLDataType.BIGINT, WATERMARK);
+        int dash = id.indexOf('-');
+        long idMs = Long.parseLong(id.substring(0, dash));
+        long idSeq = Long.parseLong(id.substring(dash + 1));
+        return DSL.row(val(idMs), val(idSeq)).gt(DSL.row(ms, seq));
+    }
+
+    /** One batch's bisection state: the dead letters found so far. Confined to the applying thread. */
+    private final class Narrowing {
+        private final Connection connection;
+        private final int partition;
+        private final int attempt;
+        private final boolean parentMissingIsPermanent;
+        private final List<DeadLetter> deadLetters = new ArrayList<>();
+
+        Narrowing(Connection connection, int partition, int attempt, boolean parentMissingIsPermanent) {
+            this.connection = connection;
+            this.partition = partition;
+            this.attempt = attempt;
+            this.parentMissingIsPermanent = parentMissingIsPermanent;
+        }
+
+        /** Applies {@code entries} under a savepoint; bisects on a permanent failure. Returns row operations run. */
+        int apply(List<ChangeEntry> entries) throws SQLException {
+            Savepoint savepoint = connection.setSavepoint();
+            try {
+                BatchPlan plan = planner.plan(entries, attempt);
+                List<RowOperation> absent = statements.execute(connection, plan.operations());
+                connection.releaseSavepoint(savepoint);
+                deadLetters.addAll(plan.rejected());
+                for (RowOperation op : absent) {
+                    for (ChangeEntry e : op.entries()) {
+                        deadLetters.add(DeadLetter.of(e, DeadLetter.RECORD_ABSENT, "", attempt));
+                    }
+                }
+                return plan.operations().size() - absent.size();
+            } catch (SQLException | org.jooq.exception.DataAccessException e) {
+                SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+                boolean permanent = c.kind() == SqlFailureTranslator.Kind.PERMANENT
+                        || (c.kind() == SqlFailureTranslator.Kind.PARENT_MISSING && parentMissingIsPermanent);
+                if (!permanent) {
+                    throw new BatchFailedException(partition, entries.size(), c, e);
+                }
+                connection.rollback(savepoint);
+                if (entries.size() == 1) {
+                    ChangeEntry poison = entries.getFirst();
+                    LOG.warn(
+                            "partition {}: entry {} ({} {}/{} v{}) is poison, SQLSTATE {}: {}",
+                            partition,
+                            poison.id(),
+                            poison.op().wire(),
+                            poison.table(),
+                            poison.key(),
+                            poison.version(),
+                            c.sqlState(),
+                            c.message());
+                    deadLetters.add(DeadLetter.of(poison, c.message(), c.sqlState(), attempt));
+                    return 0;
+                }
+                int middle = entries.size() / 2;
+                return apply(entries.subList(0, middle)) + apply(entries.subList(middle, entries.size()));
+            }
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            // The connection is broken; the pool drops it and the server rolls the transaction back.
+            LOG.debug("rollback failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.cistern.sync;
+
+import static org.jooq.impl.DSL.field;
+import static org.jooq.impl.DSL.name;
+import static org.jooq.impl.DSL.table;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.jooq.Field;
+import org.jooq.Record1;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
+
+/**
+ * Issues fencing tokens from PostgreSQL: {@code UPDATE cistern_partition SET fence_token = fence_token + 1 ...
+ * RETURNING fence_token}. Because the counter lives in the database the batches commit to, losing Redis data can
+ * never reissue an old token, and taking a token waits for the previous owner's open transaction (it holds the row
+ * lock) and makes its later fence checks fail. Thread-safe.
+ */
+final class FenceTokens {
+    private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
+    private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
+
+    private final DataSource dataSource;
+
+    FenceTokens(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * A new token for {@code partition}; every token issued before it is stale from now on.
+     *
+     * @throws IllegalStateException when the partition has no row (Cistern is not initialised with that many)
+     */
+    long next(int partition) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            Record1<Long> token = DSL.using(connection, SQLDialect.POSTGRES)
+                    .update(table(name("cistern_partition")))
+                    .set(FENCE_TOKEN, FENCE_TOKEN.plus(1))
+                    .set(field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE), DSL.currentOffsetDateTime())
+                    .where(PARTITION.eq(partition))
+                    .returningResult(FENCE_TOKEN)
+                    .fetchOne();
+            if (token == null) {
+                throw new IllegalStateException("partition " + partition
+                        + " has no row in cistern_partition: run `ops/cistern init` with the right partition count");
+            }
+            return token.value1();
+        }
+    }
+}

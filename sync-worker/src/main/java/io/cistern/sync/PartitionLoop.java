@@ -1,0 +1,264 @@
+package io.cistern.sync;
+
+import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.keys.KeyLayout;
+import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consumer loop of one owned partition, run by exactly one thread, which owns its Redis connection and closes it
+ * when the loop ends (blocking reads never share a connection with lease renewal or other partitions).
+ *
+ * <p>Consumer group {@code sync}, consumer name = the partition number, so entries read by a worker that lost the
+ * partition stay pending where the next owner looks. On start the loop first re-reads the partition's pending entries
+ * (ID {@code 0}) in order and applies them, then reads new ones ({@code >}). A batch closes when it holds {@code
+ * batchSize} entries or {@code linger} after its first entry arrived. Each batch: one transaction ({@link
+ * BatchApplier}), dead letters appended before its commit, then {@code XACK}. Transient failures are retried here, and
+ * only here, with capped exponential backoff and jitter; a missing foreign-key parent for at most {@code
+ * parentMissingTimeout}. A stale fencing token ends the loop without acknowledging anything.
+ *
+ * <p>{@link #stop()} asks the loop to finish the batch in hand (commit and acknowledge) and exit; it never abandons a
+ * committed batch unacknowledged unless Redis is gone, in which case the entries stay pending and are re-applied
+ * idempotently by the next owner.
+ */
+final class PartitionLoop implements Runnable {
+    static final String GROUP = "sync";
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionLoop.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+
+    private final int partition;
+    private final long token;
+    private final SyncSettings settings;
+    private final BatchApplier applier;
+    private final StatefulRedisConnection<String, String> connection;
+    private final InstantSource clock;
+    private final Backoff backoff;
+    private final String stream;
+    private final Consumer<String> consumer;
+    private final DeadLetterStream deadLetters;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile long appliedEntries;
+
+    PartitionLoop(
+            int partition,
+            long token,
+            SyncSettings settings,
+            BatchApplier applier,
+            StatefulRedisConnection<String, String> connection,
+            InstantSource clock,
+            Backoff backoff) {
+        this.partition = partition;
+        this.token = token;
+        this.settings = settings;
+        this.applier = applier;
+        this.connection = connection;
+        this.clock = clock;
+        this.backoff = backoff;
+        KeyLayout layout = settings.layout();
+        this.stream = layout.stream(partition);
+        this.consumer = Consumer.from(GROUP, Integer.toString(partition));
+        this.deadLetters = new DeadLetterStream(connection.sync(), layout, settings.workerId());
+    }
+
+    /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
+    void stop() {
+        stopping = true;
+    }
+
+    boolean isFinished() {
+        return finished.getCount() == 0;
+    }
+
+    /** Waits until the loop has exited; false if it has not within {@code timeout}. */
+    boolean awaitFinished(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    long appliedEntries() {
+        return appliedEntries;
+    }
+
+    @Override
+    public void run() {
+        RedisCommands<String, String> redis = connection.sync();
+        boolean pending = true;
+        int readFailures = 0;
+        LOG.info("partition {}: worker {} took over with fencing token {}", partition, settings.workerId(), token);
+        try {
+            while (!stopping && !Thread.currentThread().isInterrupted()) {
+                List<StreamMessage<String, String>> batch;
+                try {
+                    batch = pending ? readPending(redis) : readNew(redis);
+                    readFailures = 0;
+                } catch (RedisException e) {
+                    readFailures++;
+                    pause(readFailures, "reading the stream", e);
+                    continue;
+                }
+                if (batch.isEmpty()) {
+                    if (pending) {
+                        LOG.debug("partition {}: pending entries done, reading new ones", partition);
+                        pending = false;
+                    }
+                    continue;
+                }
+                process(redis, batch);
+            }
+        } catch (FencedOutException e) {
+            LOG.warn("{}; this worker stops working on it", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("partition {}: interrupted; the batch in hand stays pending for the next owner", partition);
+        } catch (RuntimeException e) {
+            LOG.error("partition {}: loop failed; the batch in hand stays pending for the next owner", partition, e);
+        } finally {
+            connection.close();
+            finished.countDown();
+        }
+    }
+
+    private List<StreamMessage<String, String>> readPending(RedisCommands<String, String> redis) {
+        // Acknowledged entries leave the pending list, so reading from 0 again yields the next pending ones.
+        return redis.xreadgroup(
+                consumer, XReadArgs.Builder.count(settings.batchSize()), XReadArgs.StreamOffset.from(stream, "0"));
+    }
+
+    private List<StreamMessage<String, String>> readNew(RedisCommands<String, String> redis) {
+        List<StreamMessage<String, String>> batch = new ArrayList<>();
+        Instant closesAt = null;
+        while (batch.size() < settings.batchSize() && !stopping) {
+            Duration block = POLL;
+            if (closesAt != null) {
+                block = Duration.between(clock.instant(), closesAt);
+                if (block.isNegative() || block.isZero()) {
+                    break;
+                }
+            }
+            List<StreamMessage<String, String>> read = redis.xreadgroup(
+                    consumer,
+                    // BLOCK 0 would wait forever: never ask for less than a millisecond.
+                    XReadArgs.Builder.count(settings.batchSize() - batch.size())
+                            .block(Duration.ofMillis(Math.max(1, block.toMillis()))),
+                    XReadArgs.StreamOffset.lastConsumed(stream));
+            if (read == null || read.isEmpty()) {
+                if (closesAt == null) {
+                    return batch;
+                }
+                break;
+            }
+            batch.addAll(read);
+            if (closesAt == null) {
+                closesAt = clock.instant().plus(settings.linger());
+            }
+        }
+        return batch;
+    }
+
+    private void process(RedisCommands<String, String> redis, List<StreamMessage<String, String>> batch)
+            throws InterruptedException {
+        List<ChangeEntry> entries = new ArrayList<>(batch.size());
+        List<DeadLetter> malformed = new ArrayList<>();
+        List<String> ids = new ArrayList<>(batch.size());
+        for (StreamMessage<String, String> m : batch) {
+            ids.add(m.getId());
+            if (m.getBody() == null || m.getBody().isEmpty()) {
+                LOG.warn(
+                        "partition {}: pending entry {} is no longer in the stream; acknowledging it",
+                        partition,
+                        m.getId());
+                continue;
+            }
+            try {
+                entries.add(ChangeEntry.fromFields(m.getId(), m.getBody()));
+            } catch (IllegalArgumentException e) {
+                malformed.add(new DeadLetter(m.getId(), m.getBody(), e.getMessage(), "", 1));
+            }
+        }
+        if (!malformed.isEmpty()) {
+            retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
+        }
+        if (!entries.isEmpty()) {
+            ApplyResult result = applyWithRetries(entries);
+            appliedEntries += result.entries() - result.deadLetters().size();
+        }
+        retryRedis(
+                () -> redis.xack(stream, GROUP, ids.toArray(String[]::new)),
+                "acknowledging " + ids.size() + " entries");
+    }
+
+    /** The one retry loop for a batch's transaction. */
+    private ApplyResult applyWithRetries(List<ChangeEntry> entries) throws InterruptedException {
+        Instant parentMissingSince = null;
+        boolean parentMissingIsPermanent = false;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return applier.apply(
+                        partition,
+                        token,
+                        entries,
+                        attempt,
+                        parentMissingIsPermanent,
+                        d -> deadLetters.append(partition, d));
+            } catch (FencedOutException e) {
+                throw e;
+            } catch (BatchFailedException e) {
+                if (e.classified().kind() == SqlFailureTranslator.Kind.PARENT_MISSING) {
+                    Instant now = clock.instant();
+                    parentMissingSince = parentMissingSince == null ? now : parentMissingSince;
+                    Duration missingFor = Duration.between(parentMissingSince, now);
+                    if (missingFor.compareTo(settings.parentMissingTimeout()) >= 0) {
+                        LOG.warn(
+                                "partition {}: a foreign-key parent has been missing for {} ms (limit {} ms); the entries"
+                                        + " that need it go to the dead-letter stream",
+                                partition,
+                                missingFor.toMillis(),
+                                settings.parentMissingTimeout().toMillis());
+                        parentMissingIsPermanent = true;
+                        continue;
+                    }
+                }
+                pause(attempt, "applying " + entries.size() + " entries", e);
+            } catch (RedisException e) {
+                // Appending dead letters failed before commit: nothing was committed.
+                pause(attempt, "appending dead letters", e);
+            }
+        }
+    }
+
+    private void retryRedis(Runnable action, String what) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                action.run();
+                return;
+            } catch (RedisException e) {
+                pause(attempt, what, e);
+            }
+        }
+    }
+
+    /** Waits before retry {@code attempt}; logs {@code retry n in m ms: cause}. Gives up once stopping past the drain. */
+    private void pause(int attempt, String what, RuntimeException cause) throws InterruptedException {
+        Duration delay = backoff.delay(attempt);
+        LOG.warn(
+                "partition {}: {} failed; retry {} in {} ms: {}",
+                partition,
+                what,
+                attempt,
+                delay.toMillis(),
+                cause.getMessage());
+        Thread.sleep(delay);
+    }
+}

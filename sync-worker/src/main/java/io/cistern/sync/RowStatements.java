@@ -1,0 +1,277 @@
+package io.cistern.sync;
+
+import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.TableDef;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+
+/**
+ * Runs a plan's row operations as set-based SQL: one statement per table and shape (kind and column set), each row's
+ * values bound as {@code text[]} arrays and expanded with {@code unnest}, then cast to the column types in SQL.
+ * Statements are rendered once per shape (identifiers quoted by jOOQ) and cached. Thread-safe.
+ *
+ * <ul>
+ *   <li>Upsert: {@code INSERT ... SELECT ... FROM unnest(...) WHERE NOT EXISTS (newer-or-equal tombstone) ON CONFLICT
+ *       (pk) DO UPDATE SET given = excluded.given, omitted = DEFAULT, cistern_version = excluded.cistern_version WHERE
+ *       target.cistern_version < excluded.cistern_version}: a put replaces the whole record, an older write never
+ *       overwrites a newer one nor resurrects a deleted one.
+ *   <li>Patch: an {@code UPDATE ... FROM unnest(...)} guarded by the version, in a statement that also returns the
+ *       keys that are absent: no row, and no tombstone at or above the patch's version (that would make the patch
+ *       merely superseded).
+ *   <li>Delete: deletes rows older than the delete and raises the key's tombstone to the delete's version (forward
+ *       only), in one statement.
+ * </ul>
+ */
+final class RowStatements {
+    static final String TOMBSTONES = "cistern_tombstone";
+    private static final DSLContext RENDER = DSL.using(SQLDialect.POSTGRES);
+
+    private final Map<String, String> sqlByShape = new ConcurrentHashMap<>();
+
+    /**
+     * Runs {@code operations}, which must be in plan order, on {@code connection} inside the caller's transaction.
+     *
+     * @return the row operations of patches whose record is absent
+     */
+    List<RowOperation> execute(Connection connection, List<RowOperation> operations) throws SQLException {
+        List<RowOperation> absent = new ArrayList<>();
+        int i = 0;
+        while (i < operations.size()) {
+            RowOperation first = operations.get(i);
+            Map<String, List<RowOperation>> byShape = new LinkedHashMap<>();
+            int j = i;
+            for (; j < operations.size(); j++) {
+                RowOperation op = operations.get(j);
+                if (op.kind() != first.kind()
+                        || !op.table().name().equals(first.table().name())) {
+                    break;
+                }
+                byShape.computeIfAbsent(op.shape(), s -> new ArrayList<>()).add(op);
+            }
+            for (List<RowOperation> group : byShape.values()) {
+                switch (first.kind()) {
+                    case UPSERT -> upsert(connection, group);
+                    case PATCH -> absent.addAll(patch(connection, group));
+                    case DELETE -> delete(connection, group);
+                }
+            }
+            i = j;
+        }
+        return absent;
+    }
+
+    private void upsert(Connection connection, List<RowOperation> group) throws SQLException {
+        RowOperation first = group.getFirst();
+        List<String> columns = List.copyOf(new TreeSet<>(first.columns().keySet()));
+        String sql =
+                sqlByShape.computeIfAbsent(first.shape(), s -> upsertSql(first.table(), columns, RowSource.UNNEST));
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindArrays(connection, ps, group, columns);
+            ps.executeUpdate();
+        }
+    }
+
+    private List<RowOperation> patch(Connection connection, List<RowOperation> group) throws SQLException {
+        RowOperation first = group.getFirst();
+        List<String> columns = List.copyOf(new TreeSet<>(first.columns().keySet()));
+        String sql = sqlByShape.computeIfAbsent(first.shape(), s -> patchSql(first.table(), columns));
+        Set<String> absentKeys = new HashSet<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindArrays(connection, ps, group, columns);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    absentKeys.add(rs.getString(1));
+                }
+            }
+        }
+        return group.stream()
+                .filter(op -> absentKeys.contains(op.key().encoded()))
+                .toList();
+    }
+
+    private void delete(Connection connection, List<RowOperation> group) throws SQLException {
+        RowOperation first = group.getFirst();
+        String sql = sqlByShape.computeIfAbsent(first.shape(), s -> deleteSql(first.table()));
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindArrays(connection, ps, group, List.of());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Binds, in order: the encoded keys, each key column's text, each of {@code columns}' text, the versions; one array
+     * element per row operation.
+     */
+    private static void bindArrays(
+            Connection connection, PreparedStatement ps, List<RowOperation> group, List<String> columns)
+            throws SQLException {
+        int n = group.size();
+        int keyColumns = group.getFirst().table().primaryKey().size();
+        String[] keys = new String[n];
+        String[][] keyTexts = new String[keyColumns][n];
+        String[][] values = new String[columns.size()][n];
+        Long[] versions = new Long[n];
+        for (int r = 0; r < n; r++) {
+            RowOperation op = group.get(r);
+            keys[r] = op.key().encoded();
+            for (int k = 0; k < keyColumns; k++) {
+                keyTexts[k][r] = op.key().texts().get(k);
+            }
+            for (int c = 0; c < columns.size(); c++) {
+                values[c][r] = op.columns().get(columns.get(c));
+            }
+            versions[r] = op.version();
+        }
+        int p = 1;
+        ps.setArray(p++, text(connection, keys));
+        for (String[] k : keyTexts) {
+            ps.setArray(p++, text(connection, k));
+        }
+        for (String[] v : values) {
+            ps.setArray(p++, text(connection, v));
+        }
+        ps.setArray(p, connection.createArrayOf("int8", versions));
+    }
+
+    private static Array text(Connection connection, String[] values) throws SQLException {
+        return connection.createArrayOf("text", values);
+    }
+
+    /** Where a statement's rows come from: bound arrays, or one row of bound values per batch element. */
+    enum RowSource {
+        /** {@code unnest(?::text[], ..., ?::int8[])}: one execution for all rows. */
+        UNNEST,
+        /** {@code (VALUES (?::text, ..., ?::int8))}: one JDBC batch element per row. */
+        BIND_MANY
+    }
+
+    static String upsertSql(TableDef table, List<String> columns, RowSource source) {
+        String t = quote(table.name());
+        List<ColumnDef> keyColumns = table.keyColumns();
+        StringJoiner insertColumns = new StringJoiner(", ");
+        StringJoiner selectValues = new StringJoiner(", ");
+        for (int k = 0; k < keyColumns.size(); k++) {
+            insertColumns.add(quote(keyColumns.get(k).name()));
+            selectValues.add("v.p" + k + "::" + keyColumns.get(k).type().sqlName());
+        }
+        StringJoiner set = new StringJoiner(", ");
+        for (int c = 0; c < columns.size(); c++) {
+            ColumnDef column = table.column(columns.get(c)).orElseThrow();
+            insertColumns.add(quote(column.name()));
+            selectValues.add(cast("v.c" + c, column));
+            set.add(quote(column.name()) + " = excluded." + quote(column.name()));
+        }
+        for (ColumnDef column : table.columns()) {
+            if (!table.isKeyColumn(column.name()) && !columns.contains(column.name())) {
+                set.add(quote(column.name()) + " = DEFAULT");
+            }
+        }
+        String version = quote(TableDef.VERSION_COLUMN);
+        insertColumns.add(version);
+        selectValues.add("v.ver");
+        set.add(version + " = excluded." + version);
+        return "INSERT INTO " + t + " AS target (" + insertColumns + ") SELECT " + selectValues + " FROM "
+                + rows(table, columns.size(), source) + " WHERE " + noTombstoneAtOrAbove(table)
+                + " ON CONFLICT (" + keyList(table) + ") DO UPDATE SET " + set + " WHERE target." + version
+                + " < excluded." + version;
+    }
+
+    static String patchSql(TableDef table, List<String> columns) {
+        String t = quote(table.name());
+        String version = quote(TableDef.VERSION_COLUMN);
+        StringJoiner set = new StringJoiner(", ");
+        for (int c = 0; c < columns.size(); c++) {
+            ColumnDef column = table.column(columns.get(c)).orElseThrow();
+            set.add(quote(column.name()) + " = " + cast("v.c" + c, column));
+        }
+        set.add(version + " = v.ver");
+        return "WITH v AS (SELECT * FROM " + rows(table, columns.size(), RowSource.UNNEST) + "), updated AS (UPDATE "
+                + t + " AS target SET " + set + " FROM v WHERE " + keyMatch(table) + " AND target." + version
+                + " < v.ver RETURNING v.k) SELECT v.k FROM v WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.k = v.k)"
+                + " AND NOT EXISTS (SELECT 1 FROM " + t + " AS target WHERE " + keyMatch(table) + ") AND "
+                + noTombstoneAtOrAbove(table);
+    }
+
+    static String deleteSql(TableDef table) {
+        String t = quote(table.name());
+        String version = quote(TableDef.VERSION_COLUMN);
+        return "WITH v AS (SELECT * FROM " + rows(table, 0, RowSource.UNNEST) + "), deleted AS (DELETE FROM " + t
+                + " AS target USING v WHERE " + keyMatch(table) + " AND target." + version + " < v.ver)"
+                + " INSERT INTO " + TOMBSTONES + " AS ts (table_name, record_key, version) SELECT "
+                + literal(table.name()) + ", v.k, v.ver FROM v ON CONFLICT (table_name, record_key) DO UPDATE SET"
+                + " version = excluded.version, deleted_at = now() WHERE ts.version < excluded.version";
+    }
+
+    /** The row source {@code v(k, p0.., c0.., ver)}: encoded key, key texts, column texts, version. */
+    private static String rows(TableDef table, int columnCount, RowSource source) {
+        int keys = table.primaryKey().size();
+        StringJoiner names = new StringJoiner(", ", "v(", ")");
+        StringJoiner params = new StringJoiner(", ");
+        String text = source == RowSource.UNNEST ? "?::text[]" : "?::text";
+        names.add("k");
+        params.add(text);
+        for (int k = 0; k < keys; k++) {
+            names.add("p" + k);
+            params.add(text);
+        }
+        for (int c = 0; c < columnCount; c++) {
+            names.add("c" + c);
+            params.add(text);
+        }
+        names.add("ver");
+        params.add(source == RowSource.UNNEST ? "?::int8[]" : "?::int8");
+        return source == RowSource.UNNEST
+                ? "unnest(" + params + ") AS " + names
+                : "(VALUES (" + params + ")) AS " + names;
+    }
+
+    private static String noTombstoneAtOrAbove(TableDef table) {
+        return "NOT EXISTS (SELECT 1 FROM " + TOMBSTONES + " ts WHERE ts.table_name = " + literal(table.name())
+                + " AND ts.record_key = v.k AND ts.version >= v.ver)";
+    }
+
+    private static String keyMatch(TableDef table) {
+        StringJoiner match = new StringJoiner(" AND ");
+        List<ColumnDef> keyColumns = table.keyColumns();
+        for (int k = 0; k < keyColumns.size(); k++) {
+            ColumnDef column = keyColumns.get(k);
+            match.add("target." + quote(column.name()) + " = v.p" + k + "::"
+                    + column.type().sqlName());
+        }
+        return match.toString();
+    }
+
+    private static String keyList(TableDef table) {
+        StringJoiner keys = new StringJoiner(", ");
+        table.primaryKey().forEach(k -> keys.add(quote(k)));
+        return keys.toString();
+    }
+
+    /** A text value cast to the column's type; varchar(n) and numeric(p,s) limits apply on assignment. */
+    private static String cast(String expression, ColumnDef column) {
+        return expression + "::" + column.type().sqlName();
+    }
+
+    static String quote(String identifier) {
+        return RENDER.render(DSL.name(identifier));
+    }
+
+    private static String literal(String plainIdentifier) {
+        return RENDER.render(DSL.inline(plainIdentifier));
+    }
+}

@@ -1,0 +1,344 @@
+package io.cistern.sync;
+
+import static io.cistern.schema.codec.Operation.DELETE;
+import static io.cistern.schema.codec.Operation.PATCH;
+import static io.cistern.schema.codec.Operation.PUT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cistern.schema.codec.ChangeEntry;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The applier against a real PostgreSQL: every invariant of DESIGN.md 3.3 it keeps. */
+class BatchApplierIT {
+    private static final String DOCS = "source_documents";
+    private static final String ENTITIES = "entities";
+    private static SyncFixture fx;
+    private static BatchApplier applier;
+    private static FenceTokens tokens;
+    private static long token;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = new SyncFixture(BatchApplierIT.class.getSimpleName());
+        applier = new BatchApplier(fx.dataSource, fx.registry);
+        tokens = new FenceTokens(fx.dataSource);
+        token = tokens.next(0);
+    }
+
+    @AfterAll
+    static void stop() {
+        fx.close();
+    }
+
+    @Test
+    void olderRedelivery_doesNotOverwriteNewer() {
+        String doc = uuid();
+        apply(put(doc, 2, "newer.pdf"));
+
+        apply(put(doc, 1, "older.pdf"));
+
+        assertThat(doc(doc)).containsEntry("filename", "newer.pdf").containsEntry("cistern_version", "2");
+    }
+
+    @Test
+    void reapplyingTheSameBatch_changesNothing() {
+        String doc = uuid();
+        List<ChangeEntry> batch =
+                List.of(put(doc, 1, "a.pdf"), fx.entry(DOCS, doc, PATCH, 2, Map.of("status", "\"processing\"")));
+        ApplyResult first = applier.apply(0, token, batch, 1, false);
+        Map<String, String> once = doc(doc);
+
+        ApplyResult second = applier.apply(0, token, batch, 1, false);
+
+        assertThat(doc(doc)).isEqualTo(once).containsEntry("status", "processing");
+        assertThat(first.deadLetters()).isEmpty();
+        assertThat(second.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void deleteThenOlderPutInALaterTransaction_staysDeleted() {
+        String doc = uuid();
+        apply(put(doc, 1, "a.pdf"), fx.entry(DOCS, doc, DELETE, 3, Map.of()));
+
+        ApplyResult replay = apply(put(doc, 2, "resurrected.pdf"));
+
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+        assertThat(fx.scalar("SELECT version FROM cistern_tombstone WHERE table_name = 'source_documents'"
+                        + " AND record_key = '" + doc + "'"))
+                .isEqualTo("3");
+        assertThat(replay.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void putNewerThanTheTombstone_bringsTheRecordBack() {
+        String doc = uuid();
+        apply(put(doc, 1, "a.pdf"), fx.entry(DOCS, doc, DELETE, 2, Map.of()));
+
+        apply(put(doc, 3, "again.pdf"));
+
+        assertThat(doc(doc)).containsEntry("filename", "again.pdf").containsEntry("cistern_version", "3");
+    }
+
+    @Test
+    void documentAndEntitiesInsertedInOneBatch_thenDeletedInOneBatch_withoutForeignKeyError() {
+        String doc = uuid();
+        String e1 = doc + "," + uuid();
+        String e2 = doc + "," + uuid();
+
+        ApplyResult inserted = apply(entity(e1, 2, "alpha"), put(doc, 1, "a.pdf"), entity(e2, 3, "beta"));
+        assertThat(fx.rows("SELECT * FROM entities WHERE document_uuid = '" + doc + "'"))
+                .hasSize(2);
+
+        ApplyResult deleted = apply(
+                fx.entry(DOCS, doc, DELETE, 4, Map.of()),
+                fx.entry(ENTITIES, e1, DELETE, 5, Map.of()),
+                fx.entry(ENTITIES, e2, DELETE, 6, Map.of()));
+
+        assertThat(inserted.deadLetters()).isEmpty();
+        assertThat(deleted.deadLetters()).isEmpty();
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+        assertThat(fx.rows("SELECT * FROM entities WHERE document_uuid = '" + doc + "'"))
+                .isEmpty();
+    }
+
+    @Test
+    void rowThatExistedBeforeCistern_countsAsVersionZero_andIsUpdated() {
+        String doc = uuid();
+        fx.db.execute("INSERT INTO source_documents (document_uuid, filename) VALUES ('" + doc + "', 'legacy.pdf')");
+
+        apply(fx.entry(DOCS, doc, PATCH, 1, Map.of("status", "\"done\"")));
+
+        assertThat(doc(doc))
+                .containsEntry("filename", "legacy.pdf")
+                .containsEntry("status", "done")
+                .containsEntry("cistern_version", "1");
+    }
+
+    @Test
+    void putOmittingColumns_setsThemToTheirDefaultOrNull() {
+        String doc = uuid();
+        apply(fx.entry(
+                DOCS,
+                doc,
+                PUT,
+                1,
+                Map.of("filename", "\"a.pdf\"", "status", "\"done\"", "page_count", "12", "metadata", "{\"a\":1}")));
+
+        apply(put(doc, 2, "b.pdf"));
+
+        assertThat(doc(doc))
+                .containsEntry("filename", "b.pdf")
+                .containsEntry("status", "registered")
+                .containsEntry("page_count", null)
+                .containsEntry("metadata", null);
+    }
+
+    @Test
+    void patchOfARecordNeverWritten_isDeadLetteredAsRecordAbsent_andTheRestIsApplied() {
+        String ghost = uuid();
+        String doc = uuid();
+        ChangeEntry patch = fx.entry(DOCS, ghost, PATCH, 1, Map.of("status", "\"done\""));
+
+        ApplyResult result = apply(patch, put(doc, 1, "a.pdf"));
+
+        assertThat(result.deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.entryId()).isEqualTo(patch.id());
+            assertThat(d.reason()).isEqualTo(DeadLetter.RECORD_ABSENT);
+        });
+        assertThat(fx.row(DOCS, "document_uuid = '" + ghost + "'")).isEmpty();
+        assertThat(doc(doc)).containsEntry("filename", "a.pdf");
+    }
+
+    @Test
+    void patchAfterADeleteInAnEarlierTransaction_isRecordAbsent_butAnOlderPatchIsMerelySuperseded() {
+        String doc = uuid();
+        apply(put(doc, 1, "a.pdf"), fx.entry(DOCS, doc, DELETE, 3, Map.of()));
+
+        ApplyResult newer = apply(fx.entry(DOCS, doc, PATCH, 4, Map.of("status", "\"done\"")));
+        ApplyResult older = apply(fx.entry(DOCS, doc, PATCH, 2, Map.of("status", "\"done\"")));
+
+        assertThat(newer.deadLetters()).extracting(DeadLetter::reason).containsExactly(DeadLetter.RECORD_ABSENT);
+        assertThat(older.deadLetters()).isEmpty();
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+    }
+
+    @Test
+    void patchBeforeAPutInTheSameBatch_ofARecordThatIsNotThere_isRecordAbsent() {
+        String doc = uuid();
+        ChangeEntry patch = fx.entry(DOCS, doc, PATCH, 1, Map.of("status", "\"done\""));
+
+        ApplyResult result = apply(patch, put(doc, 2, "a.pdf"));
+
+        assertThat(result.deadLetters()).extracting(DeadLetter::entryId).containsExactly(patch.id());
+        assertThat(doc(doc)).containsEntry("status", "registered").containsEntry("cistern_version", "2");
+    }
+
+    @Test
+    void staleFenceToken_commitsNothing() throws Exception {
+        long stale = tokens.next(3);
+        long current = tokens.next(3);
+        String doc = uuid();
+        String watermarkBefore = watermark(3);
+
+        assertThatThrownBy(() -> applier.apply(3, stale, List.of(put(doc, 1, "a.pdf")), 1, false))
+                .isInstanceOf(FencedOutException.class)
+                .hasMessageContaining("partition 3");
+
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+        assertThat(watermark(3)).isEqualTo(watermarkBefore);
+        assertThat(current).isGreaterThan(stale);
+    }
+
+    @Test
+    void watermarkMovesForwardOnly_comparingIdsAsNumbers_andTheFloorRisesToTheHighestVersion() throws Exception {
+        long t = tokens.next(2);
+        String doc = uuid();
+        applier.apply(
+                2, t, List.of(new ChangeEntry("10-0", DOCS, doc, PUT, 41, Map.of("filename", "\"a\""))), 1, false);
+        applier.apply(2, t, List.of(new ChangeEntry("9-7", DOCS, doc, PUT, 40, Map.of("filename", "\"a\""))), 1, false);
+
+        assertThat(watermark(2)).isEqualTo("10-0");
+        assertThat(fx.scalar("SELECT version_floor FROM cistern_partition WHERE partition = 2"))
+                .isEqualTo("41");
+    }
+
+    @Test
+    void poisonRecords_areDeadLetteredWithTheirSqlState_whileTheRestOfTheBatchIsApplied() {
+        List<String> docs = List.of(uuid(), uuid(), uuid(), uuid(), uuid(), uuid());
+        ChangeEntry tooLong = fx.entry(
+                DOCS, docs.get(1), PUT, 1, Map.of("filename", "\"x\"", "language", "\"" + "x".repeat(40) + "\""));
+        ChangeEntry badStatus = fx.entry(DOCS, docs.get(4), PUT, 1, Map.of("filename", "\"x\"", "status", "\"bogus\""));
+
+        ApplyResult result = apply(
+                put(docs.get(0), 1, "0"),
+                tooLong,
+                put(docs.get(2), 1, "2"),
+                put(docs.get(3), 1, "3"),
+                badStatus,
+                put(docs.get(5), 1, "5"));
+
+        assertThat(result.deadLetters())
+                .extracting(DeadLetter::entryId, DeadLetter::sqlState)
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple(tooLong.id(), "22001"),
+                        org.assertj.core.groups.Tuple.tuple(badStatus.id(), "23514"));
+        assertThat(result.deadLetters())
+                .allSatisfy(d -> assertThat(d.fields()).containsEntry("t", DOCS).containsKey("c:filename"));
+        for (int i : new int[] {0, 2, 3, 5}) {
+            assertThat(doc(docs.get(i))).containsEntry("filename", Integer.toString(i));
+        }
+        assertThat(fx.row(DOCS, "document_uuid = '" + docs.get(1) + "'")).isEmpty();
+        assertThat(fx.row(DOCS, "document_uuid = '" + docs.get(4) + "'")).isEmpty();
+    }
+
+    @Test
+    void missingForeignKeyParent_isRetryable_untilItsTimeIsUp_thenOnlyThatEntryIsDeadLettered() {
+        String orphan = uuid() + "," + uuid();
+        String doc = uuid();
+        List<ChangeEntry> batch = List.of(put(doc, 1, "a.pdf"), entity(orphan, 1, "lost"));
+
+        assertThatThrownBy(() -> applier.apply(0, token, batch, 1, false))
+                .isInstanceOfSatisfying(
+                        BatchFailedException.class,
+                        e -> assertThat(e.classified().kind()).isEqualTo(SqlFailureTranslator.Kind.PARENT_MISSING))
+                .hasMessageContaining("23503");
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+
+        ApplyResult result = applier.apply(0, token, batch, 2, true);
+
+        assertThat(result.deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.sqlState()).isEqualTo("23503");
+            assertThat(d.attempts()).isEqualTo(2);
+            assertThat(d.fields()).containsEntry("t", ENTITIES);
+        });
+        assertThat(doc(doc)).containsEntry("filename", "a.pdf");
+    }
+
+    @Test
+    void valuesOfEveryKindRoundTrip_exactly() {
+        String doc = uuid();
+        apply(fx.entry(
+                DOCS,
+                doc,
+                PUT,
+                1,
+                Map.of(
+                        "filename", "\"quote ' and \\\\ backslash, comma {}\"",
+                        "size_bytes", "9007199254740993",
+                        "metadata", "{\"n\":12345678901234567890.5,\"s\":\"\\u00e9\"}",
+                        "processed_at", "\"2026-11-23T06:21:43.123456Z\"")));
+
+        assertThat(doc(doc))
+                .containsEntry("filename", "quote ' and \\ backslash, comma {}")
+                .containsEntry("size_bytes", "9007199254740993")
+                .containsEntry("metadata", "{\"n\": 12345678901234567890.5, \"s\": \"é\"}");
+        assertThat(fx.scalar("SELECT processed_at = '2026-11-23T06:21:43.123456Z'::timestamptz FROM source_documents"
+                        + " WHERE document_uuid = '" + doc + "'"))
+                .isEqualTo("t");
+    }
+
+    @Test
+    void connectionKilledMidTransaction_isRetryable_commitsNothing_andTheRetryApplies() throws Exception {
+        String doc = uuid();
+        List<ChangeEntry> batch = List.of(put(doc, 1, "a.pdf"));
+        // Hold the partition's fence row, so the applier's transaction waits on it; then kill the applier's backend.
+        try (java.sql.Connection blocker = fx.db.connect()) {
+            blocker.setAutoCommit(false);
+            blocker.createStatement().execute("SELECT * FROM cistern_partition WHERE partition = 0 FOR UPDATE");
+            java.util.concurrent.CompletableFuture<ApplyResult> applying =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> applier.apply(0, token, batch, 1, false));
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> Integer.parseInt(fx.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+                                    + fx.db.name() + "' AND wait_event_type = 'Lock'"))
+                            == 1);
+            fx.db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + fx.db.name()
+                    + "' AND wait_event_type = 'Lock'");
+
+            assertThatThrownBy(applying::join)
+                    .hasCauseInstanceOf(BatchFailedException.class)
+                    .cause()
+                    .satisfies(e -> assertThat(
+                                    ((BatchFailedException) e).classified().kind())
+                            .isEqualTo(SqlFailureTranslator.Kind.RETRYABLE));
+            blocker.rollback();
+        }
+        assertThat(fx.row(DOCS, "document_uuid = '" + doc + "'")).isEmpty();
+
+        ApplyResult retried = applier.apply(0, token, batch, 2, false);
+
+        assertThat(retried.deadLetters()).isEmpty();
+        assertThat(doc(doc)).containsEntry("filename", "a.pdf");
+    }
+
+    private static ApplyResult apply(ChangeEntry... entries) {
+        return applier.apply(0, token, List.of(entries), 1, false);
+    }
+
+    private static ChangeEntry put(String doc, long version, String filename) {
+        return fx.entry(DOCS, doc, PUT, version, Map.of("filename", "\"" + filename + "\""));
+    }
+
+    private static ChangeEntry entity(String key, long version, String value) {
+        return fx.entry(ENTITIES, key, PUT, version, Map.of("entity_type", "\"person\"", "value", "\"" + value + "\""));
+    }
+
+    private static Map<String, String> doc(String doc) {
+        return fx.row(DOCS, "document_uuid = '" + doc + "'")
+                .orElseThrow(() -> new AssertionError("no row for document " + doc));
+    }
+
+    private static String watermark(int partition) {
+        return fx.scalar("SELECT applied_watermark FROM cistern_partition WHERE partition = " + partition);
+    }
+
+    private static String uuid() {
+        return UUID.randomUUID().toString();
+    }
+}

@@ -1,0 +1,96 @@
+package io.cistern.sync;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.testing.TestDatabase;
+import io.cistern.connections.testing.TestRedis;
+import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.codec.Operation;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.registry.TableRegistry;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A test class's own Cistern: a fresh database and Redis prefix, initialised with the demo tables and 4 partitions, a
+ * small pool, and helpers to make change entries and read rows back.
+ */
+final class SyncFixture implements AutoCloseable {
+    static final int PARTITIONS = 4;
+
+    final TestDatabase db;
+    final TestRedis redis;
+    final KeyLayout layout;
+    final TableRegistry registry;
+    final HikariDataSource dataSource;
+    private final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+
+    SyncFixture(String hint) {
+        db = TestDatabase.create(hint);
+        redis = TestRedis.create(hint);
+        layout = new KeyLayout(redis.prefix());
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl());
+        config.setPoolName("test-" + hint);
+        config.setMaximumPoolSize(4);
+        dataSource = new HikariDataSource(config);
+        registry = new Initializer(dataSource, redis.commands())
+                .run(InitOptions.defaults(layout).withPartitions(PARTITIONS))
+                .registry();
+    }
+
+    /** A change entry with the next stream ID. */
+    ChangeEntry entry(String table, String key, Operation op, long version, Map<String, String> columns) {
+        return new ChangeEntry(clock.incrementAndGet() + "-0", table, key, op, version, columns);
+    }
+
+    /** One row of {@code table} where {@code where} holds, column name to text, or empty. */
+    Optional<Map<String, String>> row(String table, String where) {
+        List<Map<String, String>> rows = rows("SELECT * FROM " + table + " WHERE " + where);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+    }
+
+    List<Map<String, String>> rows(String query) {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(query)) {
+            ResultSetMetaData meta = rs.getMetaData();
+            List<Map<String, String>> rows = new ArrayList<>();
+            while (rs.next()) {
+                Map<String, String> row = new LinkedHashMap<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    row.put(meta.getColumnName(i), rs.getString(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(query + ": " + e.getMessage(), e);
+        }
+    }
+
+    String scalar(String query) {
+        return rows(query).getFirst().values().iterator().next();
+    }
+
+    @Override
+    public void close() {
+        try {
+            dataSource.close();
+            redis.close();
+        } finally {
+            db.close();
+        }
+    }
+}

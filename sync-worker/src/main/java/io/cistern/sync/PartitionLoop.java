@@ -1,5 +1,6 @@
 package io.cistern.sync;
 
+import io.cistern.connections.Backoff;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.Consumer;
@@ -14,6 +15,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,7 @@ final class PartitionLoop implements Runnable {
     private final StatefulRedisConnection<String, String> connection;
     private final InstantSource clock;
     private final Backoff backoff;
+    private final RandomGenerator random = RandomGenerator.getDefault();
     private final String stream;
     private final Consumer<String> consumer;
     private final DeadLetterStream deadLetters;
@@ -251,7 +254,7 @@ final class PartitionLoop implements Runnable {
 
     /** Waits before retry {@code attempt}; logs {@code retry n in m ms: cause}. Gives up once stopping past the drain. */
     private void pause(int attempt, String what, RuntimeException cause) throws InterruptedException {
-        Duration delay = backoff.delay(attempt);
+        Duration delay = backoff.delay(attempt, random.nextDouble());
         LOG.warn(
                 "partition {}: {} failed; retry {} in {} ms: {}",
                 partition,

@@ -1,5 +1,6 @@
 package io.cistern.sync;
 
+import io.cistern.connections.Backoff;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
@@ -16,7 +17,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -198,7 +198,7 @@ public final class SyncWorker implements AutoCloseable {
                 applier,
                 connection,
                 clock,
-                new Backoff(settings.backoffInitial(), settings.backoffMax(), new Random()));
+                new Backoff(settings.backoffInitial(), settings.backoffMax(), Duration.ZERO));
         Thread thread = Thread.ofPlatform()
                 .name("cistern-sync-p" + partition + "-" + settings.workerId())
                 .start(loop);
@@ -245,8 +245,7 @@ public final class SyncWorker implements AutoCloseable {
 
     /** {@code <prefix>:{p}:lease}, in the partition's hash slot. */
     String leaseKey(int partition) {
-        String stream = settings.layout().stream(partition);
-        return stream.substring(0, stream.length() - 1) + "lease";
+        return settings.layout().lease(partition);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
  * {prefix}:{p}:s                       the partition's change stream
  * {prefix}:{p}:m                       partition meta: version floor, sequence, limits, table specs
  * {prefix}:{p}:dlq                     the partition's dead-letter stream
+ * {prefix}:{p}:lease                   the partition's lease: which sync worker should work on it
  * {prefix}:registry                    table definitions (JSON per table)
  * {prefix}:config                      partition count and protocol version
  * </pre>
@@ -50,6 +51,10 @@ public record KeyLayout(String prefix) {
 
     public String deadLetters(int partition) {
         return tag(partition) + "dlq";
+    }
+
+    public String lease(int partition) {
+        return tag(partition) + "lease";
     }
 
     public String registry() {

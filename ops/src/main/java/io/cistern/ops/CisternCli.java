@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             InitCommand.class,
             WriterApiCommand.class,
+            SyncWorkerCommand.class,
             UpCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
@@ -47,7 +48,8 @@ public final class CisternCli implements Runnable {
 
     /** Services keep running after their command returns (their threads are not daemons). */
     private static boolean keepsRunning(String[] args) {
-        return args.length > 0 && (args[0].equals("up") || args[0].equals("writer-api"));
+        return args.length > 0
+                && (args[0].equals("up") || args[0].equals("writer-api") || args[0].equals("sync-worker"));
     }
 
     @Override

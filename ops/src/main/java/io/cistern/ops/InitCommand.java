@@ -100,7 +100,11 @@ final class InitCommand implements Callable<Integer> {
                 .withDemoTables(demoTables)
                 .withLimits(new BufferLimits(maxBacklog, maxRedisMemory, maxValueBytes))
                 .withRegister(register);
-        Initializer.Report report = run(connection.database(), connection.redis(), options);
+        DatabaseSettings database = connection.database();
+        RedisSettings redis = connection.redis();
+        Startup.database(database, connection.environment());
+        Startup.redis(redis, connection.environment());
+        Initializer.Report report = run(database, redis, options);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Cistern initialised: %d partitions, Function library revision %d, prefix '%s'%n",

@@ -3,12 +3,14 @@ package io.cistern.ops;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.postgres.InitOptions;
+import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -31,7 +33,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run Cistern all-in-one on one port: start (or reuse) local Redis and PostgreSQL, run init, and serve"
-                    + " every role: the HTTP ingest API (/v1/tables/...), /actuator/health and /actuator/prometheus.",
+                    + " every role: the HTTP ingest API (/v1/tables/...), a sync worker draining the streams into"
+                    + " PostgreSQL, /actuator/health and /actuator/prometheus.",
             "A Redis it starts itself has AOF on (appendfsync everysec) and noeviction, with its data under"
                     + " --data-dir. Reusing a Redis without persistence prints a warning: buffered writes would not"
                     + " survive its restart."
@@ -81,14 +84,20 @@ final class UpCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-up-shutdown"));
         RedisSettings redis = servers.redis(env);
         DatabaseSettings database = servers.postgres(env);
+        Startup.redis(redis, env);
+        Startup.database(database, env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
         RecordWriter writer =
                 RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)));
-        context = ServiceLauncher.start("cistern", port, Map.of("recordWriter", writer), AllInOne.class);
+        SyncWorkerCommand.Running worker = SyncWorkerCommand.start(
+                redis, database, connection.layout(), SyncSettings.defaults(connection.layout()));
+        Map<String, Object> beans = new LinkedHashMap<>(worker.beans());
+        beans.put("recordWriter", writer);
+        context = ServiceLauncher.start("cistern", port, beans, AllInOne.class);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
-                "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s)%n",
-                port, redis.redactedUrl(), database.jdbcUrl());
+                "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s/%s)%n",
+                port, redis.redactedUrl(), database.hosts().get(0), database.database());
         out.printf(
                 "  write:  curl -X PUT http://127.0.0.1:%d/v1/tables/source_documents/records/"
                         + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f -H 'content-type: application/json'"
@@ -112,7 +121,7 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
-    /** Every role on one port. Later roles (sync worker, read proxy, dashboard) join here. */
+    /** Every role on one port. Later roles (read proxy, dashboard) join here. */
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
     @Import(WriterHttpConfiguration.class)

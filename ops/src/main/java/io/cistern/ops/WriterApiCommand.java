@@ -30,7 +30,9 @@ final class WriterApiCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RecordWriter writer = RecordWriter.connect(WriterSettings.fromEnvironment(connection.environment()));
+        WriterSettings settings = WriterSettings.fromEnvironment(connection.environment());
+        Startup.redis(settings.redis(), connection.environment());
+        RecordWriter writer = RecordWriter.connect(settings);
         ServiceLauncher.start("cistern-writer-api", port, Map.of("recordWriter", writer), WriterApiService.class);
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.PrivateRedis;
 import io.cistern.connections.testing.TestDatabase;
@@ -13,6 +14,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +83,17 @@ class UpCommandIT {
                                 redis.prefix() + ":{13}:r:source_documents:7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f",
                                 "c:filename"))
                 .isEqualTo("\"scan-0001.pdf\"");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (Connection c = database.connect();
+                    ResultSet rs = c.createStatement()
+                            .executeQuery("SELECT filename FROM source_documents"
+                                    + " WHERE document_uuid = '7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f'")) {
+                assertThat(rs.next())
+                        .as("the sync worker inside up applied the write")
+                        .isTrue();
+                assertThat(rs.getString(1)).isEqualTo("scan-0001.pdf");
+            }
+        });
         HttpResponse<String> health = http.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health"))
                         .build(),

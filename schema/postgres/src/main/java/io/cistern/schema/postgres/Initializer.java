@@ -82,6 +82,39 @@ public final class Initializer {
         }
     }
 
+    /**
+     * The registry as PostgreSQL records it (the partition count, the registered tables read from the catalog),
+     * without changing anything. For components that start after init, such as the sync worker.
+     *
+     * @throws PermanentException naming the fix when Cistern was never initialised in this database
+     */
+    public static TableRegistry registry(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection()) {
+            Integer partitions = null;
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT value FROM cistern_settings WHERE name = 'partitions'")) {
+                if (rs.next()) {
+                    partitions = Integer.parseInt(rs.getString(1));
+                }
+            }
+            if (partitions == null) {
+                throw new PermanentException(
+                        "NOT_INITIALISED",
+                        "this database has no Cistern partition count; run `ops/cistern init`",
+                        null);
+            }
+            return readRegistry(c, partitions);
+        } catch (SQLException e) {
+            if ("42P01".equals(e.getSQLState())) {
+                throw new PermanentException(
+                        "NOT_INITIALISED",
+                        "Cistern's tables are missing from this database; run `ops/cistern init`",
+                        e);
+            }
+            throw new PermanentException("REGISTRY_UNREADABLE", "cannot read the registry: " + e.getMessage(), e);
+        }
+    }
+
     private void migrate(String location, String historyTable) {
         Flyway.configure()
                 .dataSource(dataSource)

@@ -1,0 +1,130 @@
+package io.cistern.ops;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.DataSources;
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.sync.SyncSettings;
+import io.cistern.sync.SyncWorker;
+import io.lettuce.core.RedisClient;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ops/cistern sync-worker}: drains the partition streams into PostgreSQL; health and metrics on its port. */
+@Command(
+        name = "sync-worker",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Drain the partition streams into PostgreSQL: partitions are shared with the other workers through"
+                    + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
+                    + " poison records go to the partition's dead-letter stream. Several may run at once.",
+            "Serves /actuator/health (readiness: Redis and PostgreSQL) and /actuator/prometheus. Stops gracefully"
+                    + " on SIGTERM: finishes and acknowledges the batches in hand, then releases its leases."
+        })
+final class SyncWorkerCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int port = 8083;
+
+    @Option(
+            names = "--worker-id",
+            paramLabel = "ID",
+            description = "Name in leases and logs (default: host-pid-random).")
+    String workerId;
+
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            description = "Most entries per transaction (default: ${DEFAULT-VALUE}).")
+    int batchSize = SyncSettings.DEFAULT_BATCH_SIZE;
+
+    @Option(
+            names = "--linger-ms",
+            paramLabel = "MS",
+            description = "How long a batch waits for more entries when not full (default: ${DEFAULT-VALUE}).")
+    long lingerMillis = SyncSettings.DEFAULT_LINGER.toMillis();
+
+    /** The running service, once {@link #call()} returned. */
+    private ConfigurableApplicationContext context;
+
+    @Override
+    public Integer call() {
+        Map<String, String> env = connection.environment();
+        RedisSettings redis = connection.redis();
+        DatabaseSettings database = connection.database();
+        Startup.redis(redis, env);
+        Startup.database(database, env);
+        Running running = start(redis, database, connection.layout(), settings(connection.layout()));
+        context = ServiceLauncher.start("cistern-sync-worker", port, running.beans(), WorkerService.class);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
+        return 0;
+    }
+
+    /** Stops the service: the worker drains and releases its leases, then its clients close. Idempotent. */
+    synchronized void stop() {
+        if (context != null) {
+            context.close();
+            context = null;
+        }
+    }
+
+    SyncSettings settings(KeyLayout layout) {
+        SyncSettings d = SyncSettings.defaults(layout);
+        return new SyncSettings(
+                layout,
+                workerId == null ? d.workerId() : workerId,
+                batchSize,
+                Duration.ofMillis(lingerMillis),
+                d.leaseTime(),
+                d.renewInterval(),
+                d.parentMissingTimeout(),
+                d.backoffInitial(),
+                d.backoffMax(),
+                d.drainTimeout());
+    }
+
+    /** A started worker with the clients it owns; closing the Spring context closes them, worker first. */
+    record Running(RedisClient redisClient, HikariDataSource dataSource, SyncWorker worker) {
+        Map<String, Object> beans() {
+            Map<String, Object> beans = new LinkedHashMap<>();
+            beans.put("cisternRedisClient", redisClient);
+            beans.put("cisternDataSource", dataSource);
+            beans.put("redisReady", new DependencyHealth.RedisReady(redisClient));
+            beans.put("postgresReady", new DependencyHealth.PostgresReady(dataSource));
+            beans.put("syncWorker", worker);
+            return beans;
+        }
+    }
+
+    /** Builds and starts a worker reading its registry from PostgreSQL, the source of truth. */
+    static Running start(RedisSettings redis, DatabaseSettings database, KeyLayout layout, SyncSettings settings) {
+        HikariDataSource dataSource = DataSources.create(database, "cistern-sync");
+        RedisClient client = RedisClients.create(redis);
+        try {
+            SyncWorker worker = new SyncWorker(settings, Initializer.registry(dataSource), dataSource, client);
+            worker.start();
+            return new Running(client, dataSource, worker);
+        } catch (RuntimeException e) {
+            client.shutdown();
+            dataSource.close();
+            throw e;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    static class WorkerService {}
+}

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             WriterApiCommand.class,
             SyncWorkerCommand.class,
             UpCommand.class,
+            DoctorCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -1,0 +1,378 @@
+package io.cistern.ops.doctor;
+
+import io.cistern.connections.ConnectionFailure;
+import io.cistern.connections.ConnectionFailureTranslator;
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.connections.SslMode;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.keys.KeyLayout;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the doctor's checks against the configured Redis and PostgreSQL. Each check catches its own failure and turns
+ * it into a result with a fix, so one broken thing never hides the others. Not thread-safe; one per run.
+ *
+ * @param expectedDatabaseClients how many Cistern processes will each hold a pool of {@code poolSize} connections
+ *     (sync workers and read proxies), for the {@code max_connections} check
+ */
+public final class Doctor {
+    /** Skew between this machine and a server above which lag ages and write times become misleading. */
+    static final Duration CLOCK_SKEW_WARN = Duration.ofSeconds(1);
+
+    static final Duration CLOCK_SKEW_FAIL = Duration.ofSeconds(30);
+    private static final List<String> CISTERN_TABLES =
+            List.of("cistern_settings", "cistern_partition", "cistern_table", "cistern_tombstone");
+
+    private final RedisSettings redis;
+    private final DatabaseSettings database;
+    private final KeyLayout layout;
+    private final int expectedDatabaseClients;
+    private final InstantSource clock;
+    private final List<Check> checks = new ArrayList<>();
+
+    public Doctor(
+            RedisSettings redis,
+            DatabaseSettings database,
+            KeyLayout layout,
+            int expectedDatabaseClients,
+            InstantSource clock) {
+        this.redis = redis;
+        this.database = database;
+        this.layout = layout;
+        this.expectedDatabaseClients = expectedDatabaseClients;
+        this.clock = clock;
+    }
+
+    public CheckReport run() {
+        checkRedis();
+        checkPostgres();
+        return new CheckReport(checks);
+    }
+
+    // ------------------------------------------------------------------------------------------------------ Redis
+
+    private void checkRedis() {
+        String host = redis.uri().getHost();
+        int port = redis.uri().getPort();
+        if (host != null && !dnsAndTcp("redis", host, port, redis.connectTimeout())) {
+            return;
+        }
+        RedisClient client = RedisClients.create(redis);
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            RedisCommands<String, String> r = c.sync();
+            r.ping();
+            checks.add(Check.ok("redis.auth", "PING answered at " + redis.redactedUrl()));
+            redisPersistence(r);
+            redisEvictionPolicy(r);
+            functionLibrary(r);
+            clockSkew("redis.clock", serverTime(r.time()));
+        } catch (RuntimeException e) {
+            ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
+            checks.add(Check.fail("redis.auth", f.problem().name().toLowerCase(java.util.Locale.ROOT), f.getMessage()));
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    private void redisPersistence(RedisCommands<String, String> r) {
+        Map<String, String> aof;
+        try {
+            aof = r.configGet("appendonly", "appendfsync");
+        } catch (RuntimeException e) {
+            checks.add(Check.warn(
+                    "redis.persistence",
+                    "cannot read CONFIG (" + e.getMessage() + "); a managed Redis may hide it",
+                    "make sure AOF is on (appendonly yes, appendfsync everysec or always) in the provider's settings"));
+            return;
+        }
+        if ("yes".equals(aof.get("appendonly"))) {
+            checks.add(Check.ok("redis.persistence", "AOF on, appendfsync " + aof.get("appendfsync")));
+        } else {
+            checks.add(Check.fail(
+                    "redis.persistence",
+                    "AOF is off: writes buffered in Redis and not yet in PostgreSQL are lost when Redis restarts",
+                    "set appendonly yes (appendfsync everysec loses at most a second; always loses nothing)"));
+        }
+    }
+
+    private void redisEvictionPolicy(RedisCommands<String, String> r) {
+        String policy;
+        try {
+            policy = r.configGet("maxmemory-policy").get("maxmemory-policy");
+        } catch (RuntimeException e) {
+            checks.add(Check.warn(
+                    "redis.maxmemory-policy",
+                    "cannot read CONFIG (" + e.getMessage() + ")",
+                    "make sure maxmemory-policy is noeviction in the provider's settings"));
+            return;
+        }
+        if ("noeviction".equals(policy)) {
+            checks.add(Check.ok("redis.maxmemory-policy", "noeviction"));
+        } else {
+            checks.add(Check.fail(
+                    "redis.maxmemory-policy",
+                    policy + " may evict records and stream entries that are not yet in PostgreSQL",
+                    "set maxmemory-policy noeviction; Cistern refuses writes under its own memory limit instead"
+                            + " (ops/cistern init --max-redis-memory)"));
+        }
+    }
+
+    private void functionLibrary(RedisCommands<String, String> r) {
+        int installed = FunctionLibrary.installedRevision(r);
+        String name = FunctionLibrary.LIBRARY_NAME;
+        if (installed < 0) {
+            checks.add(Check.fail("redis.function-library", name + " is not loaded", "run ops/cistern init"));
+        } else if (installed < FunctionLibrary.REVISION) {
+            checks.add(Check.fail(
+                    "redis.function-library",
+                    name + " revision " + installed + " is older than this build's " + FunctionLibrary.REVISION,
+                    "run ops/cistern init from this release to upgrade it"));
+        } else if (installed > FunctionLibrary.REVISION) {
+            checks.add(Check.warn(
+                    "redis.function-library",
+                    name + " revision " + installed + " is newer than this build's " + FunctionLibrary.REVISION,
+                    "upgrade this installation of Cistern to the release that loaded it"));
+        } else {
+            String partitions = r.hget(layout.config(), "partitions");
+            if (partitions == null) {
+                checks.add(Check.fail(
+                        "redis.function-library",
+                        name + " revision " + installed + " is loaded, but prefix '" + layout.prefix()
+                                + "' is not initialised",
+                        "run ops/cistern init (with --prefix " + layout.prefix() + ")"));
+            } else {
+                checks.add(Check.ok(
+                        "redis.function-library",
+                        name + " revision " + installed + "; prefix '" + layout.prefix() + "' has " + partitions
+                                + " partitions"));
+            }
+        }
+    }
+
+    private static Instant serverTime(List<String> time) {
+        return Instant.ofEpochSecond(Long.parseLong(time.get(0)), Long.parseLong(time.get(1)) * 1000);
+    }
+
+    // ------------------------------------------------------------------------------------------------ PostgreSQL
+
+    private void checkPostgres() {
+        DatabaseSettings.Host first = database.hosts().get(0);
+        if (!dnsAndTcp("postgres", first.host(), first.port(), database.connectTimeout())) {
+            return;
+        }
+        try (Connection c = DriverManager.getConnection(database.jdbcUrl(), database.driverProperties())) {
+            checks.add(Check.ok(
+                    "postgres.auth", "connected to " + first + "/" + database.database() + " as " + database.user()));
+            postgresTls(c, first.host());
+            postgresVersion(c);
+            tablePrivileges(c);
+            connectionBudget(c);
+            try (ResultSet rs = c.createStatement().executeQuery("SELECT clock_timestamp()")) {
+                rs.next();
+                clockSkew("postgres.clock", rs.getTimestamp(1).toInstant());
+            }
+        } catch (SQLException | RuntimeException e) {
+            ConnectionFailure f = ConnectionFailureTranslator.translate(e, database);
+            checks.add(
+                    Check.fail("postgres.auth", f.problem().name().toLowerCase(java.util.Locale.ROOT), f.getMessage()));
+        }
+    }
+
+    private void postgresTls(Connection c, String host) throws SQLException {
+        boolean ssl;
+        String version;
+        try (ResultSet rs =
+                c.createStatement().executeQuery("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            rs.next();
+            ssl = rs.getBoolean(1);
+            version = rs.getString(2);
+        }
+        boolean loopback = isLoopback(host);
+        if (ssl) {
+            String verified = database.sslMode() == SslMode.VERIFY_FULL
+                    ? "certificate and host name verified"
+                    : database.sslMode() == SslMode.VERIFY_CA ? "certificate verified, host name not" : "not verified";
+            checks.add(Check.ok("postgres.tls", version + ", " + verified));
+        } else if (loopback) {
+            checks.add(Check.ok("postgres.tls", "not encrypted (loopback connection)"));
+        } else {
+            checks.add(Check.warn(
+                    "postgres.tls",
+                    "the connection to " + host + " is not encrypted (DB_SSL_MODE " + database.sslMode() + ")",
+                    "set DB_SSL_MODE=verify-full and DB_SSL_ROOT_CERT to the server's CA bundle"));
+        }
+    }
+
+    private void postgresVersion(Connection c) throws SQLException {
+        int version = c.getMetaData().getDatabaseMajorVersion();
+        if (version >= 13) {
+            checks.add(Check.ok("postgres.version", c.getMetaData().getDatabaseProductVersion()));
+        } else {
+            checks.add(Check.fail(
+                    "postgres.version",
+                    "PostgreSQL " + version + " is older than 13",
+                    "upgrade PostgreSQL to 13 or newer"));
+        }
+    }
+
+    private void tablePrivileges(Connection c) throws SQLException {
+        List<String> tables = new ArrayList<>(CISTERN_TABLES);
+        boolean initialised = exists(c, "cistern_table");
+        if (!initialised) {
+            checks.add(Check.fail(
+                    "postgres.tables", "Cistern's tables are missing", "run ops/cistern init against this database"));
+            return;
+        }
+        try (ResultSet rs = c.createStatement().executeQuery("SELECT table_name FROM cistern_table ORDER BY 1")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        for (String t : tables) {
+            if (!exists(c, t)) {
+                problems.add(t + " does not exist");
+                continue;
+            }
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE']) p"
+                            + " WHERE NOT has_table_privilege(current_user, ?::regclass, p)")) {
+                ps.setString(1, t);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> missing = new ArrayList<>();
+                    while (rs.next()) {
+                        missing.add(rs.getString(1));
+                    }
+                    if (!missing.isEmpty()) {
+                        problems.add(t + " lacks " + String.join(", ", missing));
+                    }
+                }
+            }
+        }
+        if (problems.isEmpty()) {
+            checks.add(Check.ok(
+                    "postgres.privileges",
+                    database.user() + " may read and write all " + tables.size() + " tables (Cistern's and "
+                            + (tables.size() - CISTERN_TABLES.size()) + " synced)"));
+        } else {
+            checks.add(Check.fail(
+                    "postgres.privileges",
+                    String.join("; ", problems),
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO " + database.user()
+                            + ", or register only tables that exist (ops/cistern init --table)"));
+        }
+    }
+
+    private void connectionBudget(Connection c) throws SQLException {
+        int max;
+        int reserved;
+        try (ResultSet rs = c.createStatement()
+                .executeQuery("SELECT current_setting('max_connections')::int,"
+                        + " current_setting('superuser_reserved_connections')::int")) {
+            rs.next();
+            max = rs.getInt(1);
+            reserved = rs.getInt(2);
+        }
+        int available = max - reserved;
+        int needed = database.poolSize() * expectedDatabaseClients + 1;
+        String detail =
+                expectedDatabaseClients + " Cistern processes x DB_POOL_SIZE " + database.poolSize() + " + init = "
+                        + needed + " of " + available + " connections (max_connections " + max + " - " + reserved
+                        + " reserved)";
+        if (needed > available) {
+            checks.add(Check.fail(
+                    "postgres.connections",
+                    detail,
+                    "lower DB_POOL_SIZE or raise max_connections; other applications need connections too"));
+        } else if (needed * 2 > available) {
+            checks.add(Check.warn(
+                    "postgres.connections",
+                    detail + ": more than half",
+                    "leave room for other applications and for a rolling deploy that runs old and new side by side"));
+        } else {
+            checks.add(Check.ok("postgres.connections", detail));
+        }
+    }
+
+    private static boolean exists(Connection c, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------ common
+
+    /** DNS then TCP; adds a result for each and returns whether both passed. */
+    private boolean dnsAndTcp(String server, String host, int port, Duration timeout) {
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+            checks.add(Check.ok(server + ".dns", host + " resolves to " + address.getHostAddress()));
+        } catch (UnknownHostException e) {
+            checks.add(Check.fail(
+                    server + ".dns",
+                    "'" + host + "' does not resolve",
+                    host.chars().anyMatch(Character::isWhitespace)
+                            ? "the host name contains whitespace: remove it"
+                            : "check the host name and this machine's DNS (a private name needs the VPC's resolver)"));
+            return false;
+        }
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), (int) timeout.toMillis());
+            checks.add(Check.ok(server + ".tcp", address.getHostAddress() + ":" + port + " accepts connections"));
+            return true;
+        } catch (IOException e) {
+            checks.add(Check.fail(
+                    server + ".tcp",
+                    address.getHostAddress() + ":" + port + " does not accept connections (" + e.getMessage() + ")",
+                    "check that the server runs and listens there, and that security groups, firewalls or the"
+                            + " tunnel let this machine through"));
+            return false;
+        }
+    }
+
+    private void clockSkew(String name, Instant serverTime) {
+        Duration skew = Duration.between(clock.instant(), serverTime).abs();
+        String detail = "differs from this machine by " + skew.toMillis() + " ms";
+        if (skew.compareTo(CLOCK_SKEW_FAIL) > 0) {
+            checks.add(Check.fail(name, detail, "synchronise the clocks (NTP/chrony) of this machine and the server"));
+        } else if (skew.compareTo(CLOCK_SKEW_WARN) > 0) {
+            checks.add(Check.warn(
+                    name, detail + ": lag ages will be off by that much", "synchronise the clocks with NTP/chrony"));
+        } else {
+            checks.add(Check.ok(name, detail));
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.cistern.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cistern.connections.testing.PrivateRedis;
+import io.cistern.connections.testing.TestDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code ops/cistern doctor} against a healthy setup and against a Redis that endangers unsynced data. */
+class DoctorCommandIT {
+    private TestDatabase database;
+
+    @BeforeEach
+    void setUp() {
+        database = TestDatabase.create("DoctorCommandIT");
+    }
+
+    @AfterEach
+    void tearDown() {
+        database.close();
+    }
+
+    @Test
+    void healthySetup_passesEveryCheck() {
+        try (PrivateRedis redis = PrivateRedis.start("--appendonly", "yes", "--maxmemory-policy", "noeviction")) {
+            assertThat(cli(redis, new StringWriter(), "init")).isZero();
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor");
+
+            assertThat(code).as(out.toString()).isZero();
+            assertThat(out.toString())
+                    .doesNotContain("[FAIL]")
+                    .doesNotContain("[WARN]")
+                    .contains("[ OK ] redis.persistence: AOF on")
+                    .contains("[ OK ] redis.maxmemory-policy: noeviction")
+                    .contains("[ OK ] redis.function-library")
+                    .contains("[ OK ] postgres.privileges")
+                    .contains("[ OK ] postgres.connections")
+                    .contains("0 failed");
+        }
+    }
+
+    @Test
+    void redisWithAnEvictingPolicyAndNoAof_namesBothProblems_andExitsNonZero() {
+        try (PrivateRedis redis = PrivateRedis.start("--appendonly", "no", "--maxmemory-policy", "allkeys-lru")) {
+            assertThat(cli(redis, new StringWriter(), "init")).isZero();
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor");
+
+            assertThat(code).isEqualTo(1);
+            assertThat(out.toString())
+                    .contains("[FAIL] redis.persistence: AOF is off")
+                    .contains("fix: set appendonly yes")
+                    .contains("[FAIL] redis.maxmemory-policy: allkeys-lru may evict")
+                    .contains("fix: set maxmemory-policy noeviction")
+                    .contains("2 failed");
+        }
+    }
+
+    @Test
+    void unreachableRedis_failsAtTcp_withTheFix_andJsonSaysSo() {
+        StringWriter out = new StringWriter();
+
+        int code = CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .execute(
+                        "doctor", "--json", "--redis-url", "redis://127.0.0.1:1", "--database-url", database.jdbcUrl());
+
+        assertThat(code).isEqualTo(1);
+        assertThat(out.toString())
+                .contains("\"passed\":false")
+                .contains("\"name\":\"redis.tcp\",\"status\":\"fail\"")
+                .contains("security groups");
+    }
+
+    private int cli(PrivateRedis redis, StringWriter out, String command) {
+        return CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(new StringWriter(), true))
+                .execute(command, "--redis-url", redis.url(), "--database-url", database.jdbcUrl());
+    }
+}

@@ -1,45 +1,59 @@
 package io.cistern.ops;
 
+import io.cistern.connections.ConnectionFailureTranslator;
+import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
-import javax.sql.DataSource;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * Readiness contributors of the sync worker's service: Redis answers PING, PostgreSQL hands out a valid connection.
- * Each says what is wrong when it is down; neither shows a secret. Thread-safe.
+ * Readiness contributors of the services that need Redis and PostgreSQL. They work from settings alone, so they answer
+ * while the service is still waiting for its servers at startup: down, with what is wrong and what to check (the
+ * connection-failure translator's message, never a secret). Thread-safe.
  */
 final class DependencyHealth {
     private DependencyHealth() {}
 
-    /** Redis, through its own connection (a blocking read on a worker connection must not delay health). */
+    /** Redis answers PING, on a connection of its own (a blocking read elsewhere must not delay health). */
     static final class RedisReady implements HealthIndicator, AutoCloseable {
-        private final RedisClient client;
+        private final RedisSettings settings;
+        private RedisClient client;
         private StatefulRedisConnection<String, String> connection;
 
-        RedisReady(RedisClient client) {
-            this.client = client;
+        RedisReady(RedisSettings settings) {
+            this.settings = settings;
         }
 
         @Override
         public synchronized Health health() {
             long start = System.nanoTime();
             try {
+                if (client == null) {
+                    client = RedisClients.create(settings);
+                }
                 if (connection == null || !connection.isOpen()) {
                     connection = client.connect();
                 }
                 connection.sync().ping();
                 return Health.up()
+                        .withDetail("redis", settings.redactedUrl())
                         .withDetail(
                                 "latencyMillis",
                                 Duration.ofNanos(System.nanoTime() - start).toMillis())
                         .build();
             } catch (RuntimeException e) {
                 return Health.down()
-                        .withDetail("error", "Redis does not answer: " + e.getMessage())
+                        .withDetail("redis", settings.redactedUrl())
+                        .withDetail(
+                                "error",
+                                ConnectionFailureTranslator.translate(e, settings)
+                                        .getMessage())
                         .build();
             }
         }
@@ -49,34 +63,38 @@ final class DependencyHealth {
             if (connection != null) {
                 connection.close();
             }
+            if (client != null) {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
         }
     }
 
-    /** PostgreSQL, through the worker's pool. */
+    /** PostgreSQL accepts a connection and answers {@code SELECT 1}. */
     static final class PostgresReady implements HealthIndicator {
-        private final DataSource dataSource;
+        private final DatabaseSettings settings;
 
-        PostgresReady(DataSource dataSource) {
-            this.dataSource = dataSource;
+        PostgresReady(DatabaseSettings settings) {
+            this.settings = settings;
         }
 
         @Override
         public Health health() {
             long start = System.nanoTime();
-            try (Connection c = dataSource.getConnection()) {
-                if (!c.isValid(2)) {
-                    return Health.down()
-                            .withDetail("error", "PostgreSQL connection is not valid")
-                            .build();
-                }
+            try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.driverProperties())) {
+                c.createStatement().execute("SELECT 1");
                 return Health.up()
+                        .withDetail("postgres", settings.hosts().get(0) + "/" + settings.database())
                         .withDetail(
                                 "latencyMillis",
                                 Duration.ofNanos(System.nanoTime() - start).toMillis())
                         .build();
             } catch (Exception e) {
                 return Health.down()
-                        .withDetail("error", "PostgreSQL does not answer: " + e.getMessage())
+                        .withDetail("postgres", settings.hosts().get(0) + "/" + settings.database())
+                        .withDetail(
+                                "error",
+                                ConnectionFailureTranslator.translate(e, settings)
+                                        .getMessage())
                         .build();
             }
         }

@@ -21,9 +21,18 @@ final class ServiceLauncher {
         properties.put("spring.application.name", name);
         properties.put("server.port", port);
         properties.put("spring.main.banner-mode", "off");
+        // Liveness is the process alone; readiness is every dependency's health (the writer's Redis, the worker's
+        // Redis and PostgreSQL): a service that waits for a server is alive but not ready.
+        properties.put("management.endpoint.health.probes.enabled", true);
+        properties.put("management.endpoint.health.show-details", "always");
+        properties.put("management.endpoints.web.exposure.include", "health,prometheus");
         app.setDefaultProperties(properties);
         app.addInitializers(ctx -> beans.forEach((beanName, bean) -> register(ctx, beanName, bean)));
-        return app.run();
+        // As arguments, so they win over a role's own defaults: with every role on one port, readiness must cover
+        // all of them.
+        return app.run(
+                "--management.endpoint.health.group.liveness.include=livenessState",
+                "--management.endpoint.health.group.readiness.include=*");
     }
 
     private static <T> void register(ConfigurableApplicationContext ctx, String name, T bean) {

@@ -29,8 +29,10 @@ import picocli.CommandLine.Option;
             "Drain the partition streams into PostgreSQL: partitions are shared with the other workers through"
                     + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
                     + " poison records go to the partition's dead-letter stream. Several may run at once.",
-            "Serves /actuator/health (readiness: Redis and PostgreSQL) and /actuator/prometheus. Stops gracefully"
-                    + " on SIGTERM: finishes and acknowledges the batches in hand, then releases its leases."
+            "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis and PostgreSQL, each"
+                    + " saying what is wrong when down) and /actuator/prometheus from the start, while it waits for"
+                    + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
+                    + " batches in hand, then releases its leases."
         })
 final class SyncWorkerCommand implements Callable<Integer> {
     @Mixin
@@ -65,11 +67,14 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Map<String, String> env = connection.environment();
         RedisSettings redis = connection.redis();
         DatabaseSettings database = connection.database();
+        Running running = new Running();
+        // Health first: liveness answers and readiness says what is missing while the servers are awaited.
+        context = ServiceLauncher.start(
+                "cistern-sync-worker", port, healthBeans(redis, database, running), WorkerService.class);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
         Startup.redis(redis, env);
         Startup.database(database, env);
-        Running running = start(redis, database, connection.layout(), settings(connection.layout()));
-        context = ServiceLauncher.start("cistern-sync-worker", port, running.beans(), WorkerService.class);
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
+        running.start(redis, database, settings(connection.layout()));
         return 0;
     }
 
@@ -96,31 +101,43 @@ final class SyncWorkerCommand implements Callable<Integer> {
                 d.drainTimeout());
     }
 
-    /** A started worker with the clients it owns; closing the Spring context closes them, worker first. */
-    record Running(RedisClient redisClient, HikariDataSource dataSource, SyncWorker worker) {
-        Map<String, Object> beans() {
-            Map<String, Object> beans = new LinkedHashMap<>();
-            beans.put("cisternRedisClient", redisClient);
-            beans.put("cisternDataSource", dataSource);
-            beans.put("redisReady", new DependencyHealth.RedisReady(redisClient));
-            beans.put("postgresReady", new DependencyHealth.PostgresReady(dataSource));
-            beans.put("syncWorker", worker);
-            return beans;
-        }
+    /** The readiness contributors and the worker's holder, as beans the service context closes in reverse order. */
+    static Map<String, Object> healthBeans(RedisSettings redis, DatabaseSettings database, Running running) {
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("redisReady", new DependencyHealth.RedisReady(redis));
+        beans.put("postgresReady", new DependencyHealth.PostgresReady(database));
+        beans.put("syncWorker", running);
+        return beans;
     }
 
-    /** Builds and starts a worker reading its registry from PostgreSQL, the source of truth. */
-    static Running start(RedisSettings redis, DatabaseSettings database, KeyLayout layout, SyncSettings settings) {
-        HikariDataSource dataSource = DataSources.create(database, "cistern-sync");
-        RedisClient client = RedisClients.create(redis);
-        try {
-            SyncWorker worker = new SyncWorker(settings, Initializer.registry(dataSource), dataSource, client);
+    /**
+     * A worker with the clients it owns, once started. Closing it drains the worker first, then closes its clients.
+     * Thread-safe.
+     */
+    static final class Running implements AutoCloseable {
+        private SyncWorker worker;
+        private RedisClient client;
+        private HikariDataSource dataSource;
+
+        /** Builds and starts a worker that reads its registry from PostgreSQL, the source of truth. */
+        synchronized void start(RedisSettings redis, DatabaseSettings database, SyncSettings settings) {
+            dataSource = DataSources.create(database, "cistern-sync");
+            client = RedisClients.create(redis);
+            worker = new SyncWorker(settings, Initializer.registry(dataSource), dataSource, client);
             worker.start();
-            return new Running(client, dataSource, worker);
-        } catch (RuntimeException e) {
-            client.shutdown();
-            dataSource.close();
-            throw e;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (worker != null) {
+                worker.close();
+            }
+            if (client != null) {
+                client.shutdown();
+            }
+            if (dataSource != null) {
+                dataSource.close();
+            }
         }
     }
 

@@ -89,9 +89,9 @@ final class UpCommand implements Callable<Integer> {
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
         RecordWriter writer =
                 RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)));
-        SyncWorkerCommand.Running worker = SyncWorkerCommand.start(
-                redis, database, connection.layout(), SyncSettings.defaults(connection.layout()));
-        Map<String, Object> beans = new LinkedHashMap<>(worker.beans());
+        SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
+        worker.start(redis, database, SyncSettings.defaults(connection.layout()));
+        Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
         beans.put("recordWriter", writer);
         context = ServiceLauncher.start("cistern", port, beans, AllInOne.class);
         PrintWriter out = spec.commandLine().getOut();

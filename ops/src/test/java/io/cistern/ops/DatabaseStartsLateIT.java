@@ -66,7 +66,6 @@ class DatabaseStartsLateIT {
         assertThat(CisternCli.commandLine().execute(concat("init", connection))).isZero();
         postgres.stop();
         long stoppedAt = System.nanoTime();
-        scheduler.schedule(postgres::startAgain, 10, TimeUnit.SECONDS);
 
         int port = freePort();
         CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
@@ -81,19 +80,36 @@ class DatabaseStartsLateIT {
         assertThat(started.isDone())
                 .as("the worker is still waiting for PostgreSQL")
                 .isFalse();
+        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(Duration.ofSeconds(10))
+                .ignoreExceptions()
+                .untilAsserted(() -> assertThat(get(http, port, "liveness").statusCode())
+                        .as("alive while waiting")
+                        .isEqualTo(200));
+        HttpResponse<String> waiting = get(http, port, "readiness");
+        assertThat(waiting.statusCode())
+                .as("not ready while PostgreSQL is down: %s", waiting.body())
+                .isEqualTo(503);
+        assertThat(waiting.body()).contains("postgresReady").contains("DOWN");
+        // PostgreSQL comes up 10 seconds after the worker started.
+        long remaining = Duration.ofSeconds(10).toNanos() - (System.nanoTime() - stoppedAt);
+        scheduler.schedule(postgres::startAgain, Math.max(0, remaining), TimeUnit.NANOSECONDS);
 
         assertThat(started.get(60, TimeUnit.SECONDS)).isZero();
         worker = cli.getSubcommands().get("sync-worker").getCommand();
 
         assertThat(Duration.ofNanos(System.nanoTime() - stoppedAt)).isGreaterThanOrEqualTo(Duration.ofSeconds(9));
-        HttpResponse<String> ready = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/readiness"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> ready = get(http, port, "readiness");
         assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(rows()).isEqualTo(WRITES));
+    }
+
+    private static HttpResponse<String> get(HttpClient http, int port, String probe) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health/" + probe))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private int rows() throws Exception {

@@ -123,7 +123,12 @@ final class SyncWorkerCommand implements Callable<Integer> {
         synchronized void start(RedisSettings redis, DatabaseSettings database, SyncSettings settings) {
             dataSource = DataSources.create(database, "cistern-sync");
             client = RedisClients.create(redis);
-            worker = new SyncWorker(settings, Initializer.registry(dataSource), dataSource, client);
+            // The limits init recorded, so that re-publishing them after Redis lost its data restores them.
+            worker = new SyncWorker(
+                    settings.withLimits(Initializer.limits(dataSource)),
+                    Initializer.registry(dataSource),
+                    dataSource,
+                    client);
             worker.start();
         }
 

@@ -3,9 +3,11 @@ package io.cistern.ops;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import picocli.CommandLine.Command;
@@ -28,13 +30,31 @@ final class WriterApiCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8081;
 
+    /** The running service, once {@link #call()} returned. */
+    private ConfigurableApplicationContext context;
+
     @Override
     public Integer call() {
         WriterSettings settings = WriterSettings.fromEnvironment(connection.environment());
+        // Serve health first: alive, and refusing writes as retryable, while Redis is awaited.
+        DeferredRecordWriter writer =
+                new DeferredRecordWriter("Redis at " + settings.redis().redactedUrl());
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("writerSettings", settings);
+        beans.put("recordWriter", writer);
+        context = ServiceLauncher.start("cistern-writer-api", port, beans, WriterApiService.class);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-writer-api-shutdown"));
         Startup.redis(settings.redis(), connection.environment());
-        RecordWriter writer = RecordWriter.connect(settings);
-        ServiceLauncher.start("cistern-writer-api", port, Map.of("recordWriter", writer), WriterApiService.class);
+        writer.connected(RecordWriter.connect(settings));
         return 0;
+    }
+
+    /** Stops the service and closes its writer. Idempotent. */
+    synchronized void stop() {
+        if (context != null) {
+            context.close();
+            context = null;
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -1,5 +1,6 @@
 package io.cistern.sync;
 
+import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.LinkedHashMap;
@@ -41,6 +42,12 @@ final class DeadLetterStream {
             fields.put(PARTITION, Integer.toString(partition));
             fields.put(WORKER, workerId);
             fields.putAll(d.fields());
+            // The key is marked first: a hash must never expire with a dead letter open, even if the XADD fails.
+            String table = d.fields().get(ChangeEntry.TABLE);
+            String key = d.fields().get(ChangeEntry.KEY);
+            if (table != null && key != null) {
+                redis.sadd(layout.deadLetterKeys(partition), layout.record(partition, table, key));
+            }
             redis.xadd(layout.deadLetters(partition), fields);
         }
     }

@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.jooq.Field;
-import org.jooq.Record1;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
@@ -21,6 +20,7 @@ import org.jooq.impl.SQLDataType;
  */
 final class FenceTokens {
     private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
+    private static final Field<Long> VERSION_FLOOR = field(name("version_floor"), SQLDataType.BIGINT);
     private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
 
     private final DataSource dataSource;
@@ -30,25 +30,36 @@ final class FenceTokens {
     }
 
     /**
+     * A new token for a partition, and the partition's version floor read in the same statement: after the increment
+     * no transaction with an older token commits, so the floor cannot rise behind the new owner's back.
+     */
+    record Grant(long token, long versionFloor) {}
+
+    /** As {@link #next(int)}, also returning the partition's version floor. */
+    Grant grant(int partition) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(true);
+            org.jooq.Record2<Long, Long> row = DSL.using(connection, SQLDialect.POSTGRES)
+                    .update(table(name("cistern_partition")))
+                    .set(FENCE_TOKEN, FENCE_TOKEN.plus(1))
+                    .set(field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE), DSL.currentOffsetDateTime())
+                    .where(PARTITION.eq(partition))
+                    .returningResult(FENCE_TOKEN, VERSION_FLOOR)
+                    .fetchOne();
+            if (row == null) {
+                throw new IllegalStateException("partition " + partition
+                        + " has no row in cistern_partition: run `ops/cistern init` with the right partition count");
+            }
+            return new Grant(row.value1(), row.value2());
+        }
+    }
+
+    /**
      * A new token for {@code partition}; every token issued before it is stale from now on.
      *
      * @throws IllegalStateException when the partition has no row (Cistern is not initialised with that many)
      */
     long next(int partition) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(true);
-            Record1<Long> token = DSL.using(connection, SQLDialect.POSTGRES)
-                    .update(table(name("cistern_partition")))
-                    .set(FENCE_TOKEN, FENCE_TOKEN.plus(1))
-                    .set(field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE), DSL.currentOffsetDateTime())
-                    .where(PARTITION.eq(partition))
-                    .returningResult(FENCE_TOKEN)
-                    .fetchOne();
-            if (token == null) {
-                throw new IllegalStateException("partition " + partition
-                        + " has no row in cistern_partition: run `ops/cistern init` with the right partition count");
-            }
-            return token.value1();
-        }
+        return grant(partition).token();
     }
 }

@@ -4,11 +4,14 @@ import io.cistern.connections.Backoff;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.Consumer;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -51,6 +54,13 @@ final class PartitionLoop implements Runnable {
     private final String stream;
     private final Consumer<String> consumer;
     private final DeadLetterStream deadLetters;
+    private final StreamTrimmer trimmer;
+    private final SyncedHashes syncedHashes;
+    /** The highest entry ID this loop committed; confined to the loop thread. */
+    private java.util.Optional<String> watermark = java.util.Optional.empty();
+    /** When the stream is trimmed next; confined to the loop thread. */
+    private Instant nextTrimAt;
+
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile long appliedEntries;
@@ -74,6 +84,9 @@ final class PartitionLoop implements Runnable {
         this.stream = layout.stream(partition);
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
         this.deadLetters = new DeadLetterStream(connection.sync(), layout, settings.workerId());
+        this.trimmer = new StreamTrimmer(connection.sync());
+        this.syncedHashes = new SyncedHashes(connection.sync(), layout, settings.syncedHashTtl());
+        this.nextTrimAt = clock.instant().plus(settings.trimInterval());
     }
 
     /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
@@ -102,11 +115,15 @@ final class PartitionLoop implements Runnable {
         LOG.info("partition {}: worker {} took over with fencing token {}", partition, settings.workerId(), token);
         try {
             while (!stopping && !Thread.currentThread().isInterrupted()) {
+                maybeTrim();
                 List<StreamMessage<String, String>> batch;
                 try {
                     batch = pending ? readPending(redis) : readNew(redis);
                     readFailures = 0;
                 } catch (RedisException e) {
+                    // The read may have been executed and its reply lost (a restart, a reset, a timeout): its
+                    // entries are then pending under this partition's consumer, so read the pending ones first.
+                    pending = true;
                     readFailures++;
                     pause(readFailures, "reading the stream", e);
                     continue;
@@ -116,6 +133,23 @@ final class PartitionLoop implements Runnable {
                         LOG.debug("partition {}: pending entries done, reading new ones", partition);
                         pending = false;
                     }
+                    continue;
+                }
+                boolean olderPending;
+                try {
+                    olderPending = !pending && pendingBelow(redis, batch.get(0).getId());
+                } catch (RedisException e) {
+                    pending = true;
+                    readFailures++;
+                    pause(readFailures, "checking the pending entries", e);
+                    continue;
+                }
+                if (olderPending) {
+                    // Entries older than this batch are pending (delivered by a read whose reply was lost, perhaps
+                    // by a previous owner that was frozen): apply in stream order, so the watermark never passes an
+                    // entry that is not applied. The new batch stays pending and is read again right after them.
+                    LOG.info("partition {}: older entries are pending; applying them first", partition);
+                    pending = true;
                     continue;
                 }
                 process(redis, batch);
@@ -131,6 +165,12 @@ final class PartitionLoop implements Runnable {
             connection.close();
             finished.countDown();
         }
+    }
+
+    /** Whether this partition's consumer has a pending entry older than {@code firstId}. */
+    private boolean pendingBelow(RedisCommands<String, String> redis, String firstId) {
+        List<PendingMessage> lowest = redis.xpending(stream, consumer, Range.create("-", "+"), Limit.from(1));
+        return !lowest.isEmpty() && StreamIds.compare(lowest.get(0).getId(), firstId) < 0;
     }
 
     private List<StreamMessage<String, String>> readPending(RedisCommands<String, String> redis) {
@@ -193,13 +233,58 @@ final class PartitionLoop implements Runnable {
         if (!malformed.isEmpty()) {
             retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
         }
+        ApplyResult result = null;
         if (!entries.isEmpty()) {
-            ApplyResult result = applyWithRetries(entries);
+            result = applyWithRetries(entries);
             appliedEntries += result.entries() - result.deadLetters().size();
         }
         retryRedis(
                 () -> redis.xack(stream, GROUP, ids.toArray(String[]::new)),
                 "acknowledging " + ids.size() + " entries");
+        if (result != null) {
+            watermark = java.util.Optional.of(result.watermark());
+            releaseSyncedHashes(entries, result);
+        }
+    }
+
+    /**
+     * Publishes the applied watermark and lets the synced hashes expire ({@link SyncedHashes}). Best effort, tried
+     * once: a missed TTL only keeps a hash longer, and the next batch publishes a later watermark.
+     */
+    private void releaseSyncedHashes(List<ChangeEntry> entries, ApplyResult result) {
+        java.util.Set<String> deadLettered = new java.util.HashSet<>();
+        result.deadLetters().forEach(d -> deadLettered.add(d.entryId()));
+        try {
+            syncedHashes.release(partition, result.watermark(), entries, deadLettered);
+        } catch (RedisException e) {
+            LOG.warn(
+                    "partition {}: publishing watermark {} and releasing synced hashes failed: {}",
+                    partition,
+                    result.watermark(),
+                    e.getMessage());
+        }
+    }
+
+    /** Trims the stream every {@code trimInterval} ({@link StreamTrimmer}); a failure waits for the next round. */
+    private void maybeTrim() {
+        Instant now = clock.instant();
+        if (now.isBefore(nextTrimAt)) {
+            return;
+        }
+        nextTrimAt = now.plus(settings.trimInterval());
+        try {
+            long trimmed = trimmer.trim(stream, watermark);
+            if (trimmed > 0) {
+                LOG.debug("partition {}: trimmed {} acknowledged entries from {}", partition, trimmed, stream);
+            }
+        } catch (RedisException e) {
+            LOG.warn(
+                    "partition {}: trimming {} failed; trying again in {} ms: {}",
+                    partition,
+                    stream,
+                    settings.trimInterval().toMillis(),
+                    e.getMessage());
+        }
     }
 
     /** The one retry loop for a batch's transaction. */

@@ -1,5 +1,6 @@
 package io.cistern.sync;
 
+import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,6 +19,12 @@ import java.util.Objects;
  * @param backoffInitial the first retry delay after a transient failure
  * @param backoffMax the cap of the exponential retry delay
  * @param drainTimeout how long {@link SyncWorker#close()} waits for the batches in hand to commit
+ * @param limits the buffer limits the worker re-publishes with the registry when it re-seeds a partition whose meta
+ *     hash lost its version floor (Redis lost its data); keep them equal to what {@code ops/cistern init} publishes
+ * @param trimInterval how often each partition loop trims its stream ({@code XTRIM MINID}) up to what every consumer
+ *     group has acknowledged
+ * @param syncedHashTtl the time to live given to a record hash once its latest version is applied and acknowledged;
+ *     zero keeps synced hashes forever
  */
 public record SyncSettings(
         KeyLayout layout,
@@ -29,7 +36,10 @@ public record SyncSettings(
         Duration parentMissingTimeout,
         Duration backoffInitial,
         Duration backoffMax,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        BufferLimits limits,
+        Duration trimInterval,
+        Duration syncedHashTtl) {
     public static final int DEFAULT_BATCH_SIZE = 1_000;
     public static final Duration DEFAULT_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(10);
@@ -38,6 +48,8 @@ public record SyncSettings(
     public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofMillis(100);
     public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofSeconds(10);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_SYNCED_HASH_TTL = Duration.ofHours(1);
 
     public SyncSettings {
         Objects.requireNonNull(layout, "layout must not be null");
@@ -55,6 +67,9 @@ public record SyncSettings(
         requirePositive("backoffInitial", backoffInitial, false);
         requirePositive("backoffMax", backoffMax, false);
         requirePositive("drainTimeout", drainTimeout, true);
+        Objects.requireNonNull(limits, "limits must not be null");
+        requirePositive("trimInterval", trimInterval, false);
+        requirePositive("syncedHashTtl", syncedHashTtl, true);
         if (renewInterval.multipliedBy(2).compareTo(leaseTime) > 0) {
             throw new IllegalArgumentException("renewInterval (" + renewInterval.toMillis()
                     + " ms) must be at most half of leaseTime (" + leaseTime.toMillis()
@@ -64,6 +79,37 @@ public record SyncSettings(
             throw new IllegalArgumentException("backoffMax (" + backoffMax.toMillis()
                     + " ms) must not be below backoffInitial (" + backoffInitial.toMillis() + " ms)");
         }
+    }
+
+    /**
+     * The settings of earlier releases, with the default {@link BufferLimits#DEFAULTS limits}, {@link
+     * #DEFAULT_TRIM_INTERVAL trim interval} and {@link #DEFAULT_SYNCED_HASH_TTL synced-hash TTL}.
+     */
+    public SyncSettings(
+            KeyLayout layout,
+            String workerId,
+            int batchSize,
+            Duration linger,
+            Duration leaseTime,
+            Duration renewInterval,
+            Duration parentMissingTimeout,
+            Duration backoffInitial,
+            Duration backoffMax,
+            Duration drainTimeout) {
+        this(
+                layout,
+                workerId,
+                batchSize,
+                linger,
+                leaseTime,
+                renewInterval,
+                parentMissingTimeout,
+                backoffInitial,
+                backoffMax,
+                drainTimeout,
+                BufferLimits.DEFAULTS,
+                DEFAULT_TRIM_INTERVAL,
+                DEFAULT_SYNCED_HASH_TTL);
     }
 
     /** The defaults, with {@code layout} and a worker ID made of host, process and a random suffix. */
@@ -100,7 +146,10 @@ public record SyncSettings(
                 parentMissingTimeout,
                 backoffInitial,
                 backoffMax,
-                drainTimeout);
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
     }
 
     public SyncSettings withLinger(Duration value) {
@@ -114,7 +163,10 @@ public record SyncSettings(
                 parentMissingTimeout,
                 backoffInitial,
                 backoffMax,
-                drainTimeout);
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
     }
 
     public SyncSettings withLease(Duration time, Duration renewEvery) {
@@ -128,7 +180,10 @@ public record SyncSettings(
                 parentMissingTimeout,
                 backoffInitial,
                 backoffMax,
-                drainTimeout);
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
     }
 
     public SyncSettings withParentMissingTimeout(Duration value) {
@@ -142,7 +197,10 @@ public record SyncSettings(
                 value,
                 backoffInitial,
                 backoffMax,
-                drainTimeout);
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
     }
 
     public SyncSettings withBackoff(Duration initial, Duration max) {
@@ -156,7 +214,78 @@ public record SyncSettings(
                 parentMissingTimeout,
                 initial,
                 max,
-                drainTimeout);
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
+    }
+
+    public SyncSettings withLimits(BufferLimits value) {
+        return new SyncSettings(
+                layout,
+                workerId,
+                batchSize,
+                linger,
+                leaseTime,
+                renewInterval,
+                parentMissingTimeout,
+                backoffInitial,
+                backoffMax,
+                drainTimeout,
+                value,
+                trimInterval,
+                syncedHashTtl);
+    }
+
+    public SyncSettings withTrimInterval(Duration value) {
+        return new SyncSettings(
+                layout,
+                workerId,
+                batchSize,
+                linger,
+                leaseTime,
+                renewInterval,
+                parentMissingTimeout,
+                backoffInitial,
+                backoffMax,
+                drainTimeout,
+                limits,
+                value,
+                syncedHashTtl);
+    }
+
+    public SyncSettings withSyncedHashTtl(Duration value) {
+        return new SyncSettings(
+                layout,
+                workerId,
+                batchSize,
+                linger,
+                leaseTime,
+                renewInterval,
+                parentMissingTimeout,
+                backoffInitial,
+                backoffMax,
+                drainTimeout,
+                limits,
+                trimInterval,
+                value);
+    }
+
+    public SyncSettings withWorkerId(String value) {
+        return new SyncSettings(
+                layout,
+                value,
+                batchSize,
+                linger,
+                leaseTime,
+                renewInterval,
+                parentMissingTimeout,
+                backoffInitial,
+                backoffMax,
+                drainTimeout,
+                limits,
+                trimInterval,
+                syncedHashTtl);
     }
 
     private static void requirePositive(String name, Duration value, boolean zeroAllowed) {

@@ -1,6 +1,8 @@
 package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
+import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
@@ -15,8 +17,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,11 +39,27 @@ import org.slf4j.LoggerFactory;
  * checks it, so a worker that lost its lease (a GC pause, a partition from Redis) commits nothing. A worker whose
  * renewal fails stops the partition's loop once its lease would have expired by its own clock.
  *
+ * <p>Even spread: every round the worker announces itself in the sorted set {@link
+ * io.cistern.schema.keys.KeyLayout#workers()} (its ID scored with the Redis time at which its heartbeat expires, one
+ * lease time ahead; expired members are pruned in the same script, so clocks of different hosts never matter),
+ * counts the live workers, and takes free partitions only up to its fair share {@code ceil(partitions / live)}
+ * ({@link PartitionShare}). Partitions above its share it drains (the loop commits and acknowledges its batch in
+ * hand) and releases, so a worker that joins gets its share within a few renew intervals; the partitions of a worker
+ * that leaves ({@link #close()} removes it from the set at once) or dies (its heartbeat and leases expire after one
+ * lease time) are taken by the others.
+ *
+ * <p>Losing Redis data (invariant 6): whenever it takes a partition whose meta hash has no version floor, the worker
+ * re-seeds it before starting its loop: it loads the Function library if it is missing, re-publishes the registry and
+ * {@link SyncSettings#limits() the buffer limits} ({@link RedisRegistry#publish}), then raises the floor to {@code
+ * cistern_partition.version_floor} ({@code FCALL cistern_seed_v1}), read together with the fresh fencing token; the
+ * consumer group is created from the start of the stream ({@code XGROUP CREATE <stream> sync 0 MKSTREAM}). Until the
+ * floor is back, writes to the partition are refused as retryable ({@code CISTERN_NOFLOOR}); after it, versions are
+ * issued above everything PostgreSQL holds. When Redis loses everything the leases go too, so every owner sees its
+ * renewal fail, stops the old loop and takes the partition again this way.
+ *
  * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}) and one thread per owned partition ({@code
  * cistern-sync-p<n>-<workerId>}), each with its own Redis connection. {@link #close()} stops taking partitions, lets
  * each loop finish and acknowledge its batch in hand (up to {@code drainTimeout}), then releases the leases.
- *
- * <p>Not yet: spreading partitions evenly across workers (each worker takes every free partition it sees).
  */
 public final class SyncWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncWorker.class);
@@ -47,6 +67,15 @@ public final class SyncWorker implements AutoCloseable {
             + " return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
     private static final String RELEASE =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live count. */
+    private static final String HEARTBEAT = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+            redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+            redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
+            return redis.call('ZCARD', KEYS[1])
+            """;
 
     private final SyncSettings settings;
     private final TableRegistry registry;
@@ -62,7 +91,22 @@ public final class SyncWorker implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean closed;
 
-    private record Owned(PartitionLoop loop, Thread thread, long token, Instant[] validUntil) {}
+    /** An owned partition. Its mutable fields are written by the lease thread only. */
+    private static final class Owned {
+        final PartitionLoop loop;
+        final Thread thread;
+        final long token;
+        volatile Instant validUntil;
+        /** Draining to be released: above this worker's fair share. */
+        volatile boolean releasing;
+
+        Owned(PartitionLoop loop, Thread thread, long token, Instant validUntil) {
+            this.loop = loop;
+            this.thread = thread;
+            this.token = token;
+            this.validUntil = validUntil;
+        }
+    }
 
     public SyncWorker(SyncSettings settings, TableRegistry registry, DataSource dataSource, RedisClient redisClient) {
         this(settings, registry, dataSource, redisClient, InstantSource.system());
@@ -114,7 +158,7 @@ public final class SyncWorker implements AutoCloseable {
     public long appliedEntries() {
         synchronized (this) {
             return owned.values().stream()
-                    .mapToLong(o -> o.loop().appliedEntries())
+                    .mapToLong(o -> o.loop.appliedEntries())
                     .sum();
         }
     }
@@ -125,15 +169,37 @@ public final class SyncWorker implements AutoCloseable {
         }
         try {
             RedisCommands<String, String> redis = leaseConnection.sync();
-            for (int p = 0; p < registry.partitions(); p++) {
-                Owned o;
-                synchronized (this) {
-                    o = owned.get(p);
+            long live = heartbeat(redis);
+            for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
+                renew(redis, e.getKey(), e.getValue());
+            }
+            if (closed) {
+                return;
+            }
+            Map<Integer, Owned> current = snapshot();
+            Set<Integer> releasing = new HashSet<>();
+            current.forEach((p, o) -> {
+                if (o.releasing) {
+                    releasing.add(p);
                 }
-                if (o != null) {
-                    renew(redis, p, o);
-                } else if (!closed) {
-                    tryTake(redis, p);
+            });
+            PartitionShare share =
+                    PartitionShare.decide(registry.partitions(), (int) live, current.keySet(), releasing);
+            for (int p : share.toRelease()) {
+                LOG.info(
+                        "partition {}: {} live workers, fair share {}, this worker owns {}; draining it for release",
+                        p,
+                        live,
+                        share.fairShare(),
+                        current.size());
+                Owned o = current.get(p);
+                o.releasing = true;
+                o.loop.stop();
+            }
+            int toTake = share.toTake();
+            for (int p = 0; p < registry.partitions() && toTake > 0 && !closed; p++) {
+                if (!current.containsKey(p) && tryTake(redis, p)) {
+                    toTake--;
                 }
             }
         } catch (RuntimeException e) {
@@ -143,9 +209,27 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
+    /** Announces this worker for one more lease time; returns how many workers are live, this one included. */
+    private long heartbeat(RedisCommands<String, String> redis) {
+        Long live = redis.eval(
+                HEARTBEAT,
+                ScriptOutputType.INTEGER,
+                new String[] {settings.layout().workers()},
+                settings.workerId(),
+                Long.toString(settings.leaseTime().toMillis()));
+        return live == null ? 1 : Math.max(1, live);
+    }
+
+    private synchronized Map<Integer, Owned> snapshot() {
+        return new TreeMap<>(owned);
+    }
+
     private void renew(RedisCommands<String, String> redis, int partition, Owned o) {
-        if (o.loop().isFinished()) {
-            LOG.info("partition {}: loop ended; releasing the lease", partition);
+        if (o.loop.isFinished()) {
+            LOG.info(
+                    "partition {}: loop ended{}; releasing the lease",
+                    partition,
+                    o.releasing ? " (above this worker's fair share)" : "");
             drop(partition, o, true);
             return;
         }
@@ -157,30 +241,43 @@ public final class SyncWorker implements AutoCloseable {
                 settings.workerId(),
                 Long.toString(settings.leaseTime().toMillis()));
         if (renewed != null && renewed == 1) {
-            o.validUntil()[0] = now.plus(settings.leaseTime());
+            o.validUntil = now.plus(settings.leaseTime());
         } else {
-            LOG.warn("partition {}: lease lost to another worker; stopping its loop", partition);
+            LOG.warn(
+                    "partition {}: lease lost (taken by another worker, or Redis lost its data); stopping its loop",
+                    partition);
             drop(partition, o, false);
         }
     }
 
-    private void tryTake(RedisCommands<String, String> redis, int partition) {
+    /** Takes a free partition: lease, fencing token, re-seed if Redis lost the floor, consumer group, loop. */
+    private boolean tryTake(RedisCommands<String, String> redis, int partition) {
         String ok = redis.set(
                 leaseKey(partition),
                 settings.workerId(),
                 SetArgs.Builder.nx().px(settings.leaseTime().toMillis()));
         if (!"OK".equals(ok)) {
-            return;
+            return false;
         }
         Instant validUntil = clock.instant().plus(settings.leaseTime());
-        long token;
+        FenceTokens.Grant grant;
         try {
-            token = fenceTokens.next(partition);
+            grant = fenceTokens.grant(partition);
         } catch (SQLException | RuntimeException e) {
             LOG.warn(
                     "partition {}: cannot take a fencing token ({}); giving the lease back", partition, e.getMessage());
             release(redis, partition);
-            return;
+            return false;
+        }
+        try {
+            reseedIfFloorMissing(redis, partition, grant.versionFloor());
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "partition {}: cannot re-seed its version floor ({}); giving the lease back",
+                    partition,
+                    e.getMessage());
+            release(redis, partition);
+            return false;
         }
         try {
             redis.xgroupCreate(
@@ -193,7 +290,7 @@ public final class SyncWorker implements AutoCloseable {
         StatefulRedisConnection<String, String> connection = redisClient.connect();
         PartitionLoop loop = new PartitionLoop(
                 partition,
-                token,
+                grant.token(),
                 settings,
                 applier,
                 connection,
@@ -203,18 +300,42 @@ public final class SyncWorker implements AutoCloseable {
                 .name("cistern-sync-p" + partition + "-" + settings.workerId())
                 .start(loop);
         synchronized (this) {
-            owned.put(partition, new Owned(loop, thread, token, new Instant[] {validUntil}));
+            owned.put(partition, new Owned(loop, thread, grant.token(), validUntil));
         }
+        return true;
+    }
+
+    /**
+     * Re-seeds a partition whose meta hash has no version floor (invariant 6): the Function library when it is
+     * missing, the registry and limits, then the floor from PostgreSQL, last, because the floor is what lets writes in.
+     */
+    private void reseedIfFloorMissing(RedisCommands<String, String> redis, int partition, long versionFloor) {
+        String meta = settings.layout().meta(partition);
+        if (redis.hget(meta, "floor") != null) {
+            return;
+        }
+        LOG.warn(
+                "partition {}: {} has no version floor (Redis lost its data, or Cistern was never initialised with prefix"
+                        + " '{}'); re-seeding it from PostgreSQL with floor {}",
+                partition,
+                meta,
+                settings.layout().prefix(),
+                versionFloor);
+        if (FunctionLibrary.installedRevision(redis) < FunctionLibrary.REVISION) {
+            FunctionLibrary.install(redis);
+        }
+        new RedisRegistry(redis, settings.layout()).publish(registry, settings.limits());
+        redis.fcall(
+                FunctionLibrary.SEED_FUNCTION,
+                ScriptOutputType.INTEGER,
+                new String[] {meta},
+                Long.toString(versionFloor));
     }
 
     private void expireUnrenewed() {
         Instant now = clock.instant();
-        Map<Integer, Owned> snapshot;
-        synchronized (this) {
-            snapshot = new TreeMap<>(owned);
-        }
-        snapshot.forEach((p, o) -> {
-            if (now.isAfter(o.validUntil()[0])) {
+        snapshot().forEach((p, o) -> {
+            if (now.isAfter(o.validUntil)) {
                 LOG.warn("partition {}: lease expired without renewal; stopping its loop", p);
                 drop(p, o, false);
             }
@@ -226,7 +347,7 @@ public final class SyncWorker implements AutoCloseable {
      * own connection when it exits. Releases the lease if asked, which only a loop that has already ended may ask.
      */
     private void drop(int partition, Owned o, boolean releaseLease) {
-        o.loop().stop();
+        o.loop.stop();
         synchronized (this) {
             owned.remove(partition);
         }
@@ -249,8 +370,34 @@ public final class SyncWorker implements AutoCloseable {
     }
 
     /**
-     * Stops taking partitions, lets every loop commit and acknowledge its batch in hand (up to {@code drainTimeout}),
-     * releases the leases and closes the connections. Idempotent.
+     * For tests: stops this worker as if its process froze or died: no more renewals or heartbeats, loops stopped, and
+     * nothing released, so its leases and its heartbeat expire on their own. {@link #close()} does nothing after it.
+     */
+    void halt() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        leaseThread.shutdownNow();
+        try {
+            leaseThread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Map<Integer, Owned> all = snapshot();
+        all.values().forEach(o -> o.loop.stop());
+        if (leaseConnection != null) {
+            leaseConnection.close();
+        }
+        LOG.warn("sync worker {} halted without releasing partitions {}", settings.workerId(), all.keySet());
+    }
+
+    /**
+     * Stops taking partitions, leaves the live workers (so the others take its share at once), lets every loop commit
+     * and acknowledge its batch in hand (up to {@code drainTimeout}), releases the leases and closes the connections.
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -269,19 +416,26 @@ public final class SyncWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
             leaseThread.shutdownNow();
         }
-        Map<Integer, Owned> all;
-        synchronized (this) {
-            all = new TreeMap<>(owned);
+        if (leaseConnection != null) {
+            try {
+                leaseConnection.sync().zrem(settings.layout().workers(), settings.workerId());
+            } catch (RedisException e) {
+                LOG.warn(
+                        "sync worker {}: could not leave the live workers ({}); its heartbeat expires by itself",
+                        settings.workerId(),
+                        e.getMessage());
+            }
         }
-        all.values().forEach(o -> o.loop().stop());
+        Map<Integer, Owned> all = snapshot();
+        all.values().forEach(o -> o.loop.stop());
         Instant drainDeadline = clock.instant().plus(settings.drainTimeout());
         all.forEach((p, o) -> {
             try {
                 Duration left = Duration.between(clock.instant(), drainDeadline);
-                if (!o.loop().awaitFinished(left.isNegative() ? Duration.ZERO : left)) {
+                if (!o.loop.awaitFinished(left.isNegative() ? Duration.ZERO : left)) {
                     LOG.warn("partition {}: batch in hand not committed within the drain timeout; it stays pending", p);
-                    o.thread().interrupt();
-                    o.loop().awaitFinished(Duration.ofSeconds(5));
+                    o.thread.interrupt();
+                    o.loop.awaitFinished(Duration.ofSeconds(5));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

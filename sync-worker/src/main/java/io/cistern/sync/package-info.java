@@ -4,10 +4,29 @@
  *
  * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code
  * BatchPlanner} (decoding, coalescing, foreign-key and primary-key order), {@code SqlFailureTranslator} (the one
- * classification of SQLSTATEs); retry delays come from {@link io.cistern.connections.Backoff}, the one backoff policy
- * of Cistern. Drivers: {@code BatchApplier} (one fenced transaction per batch,
- * set-based statements from {@code RowStatements}, bisection of poison entries under savepoints, the watermark),
- * {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one retry loop) and {@code
- * SyncWorker} (leases on their own thread and connection, fencing tokens from {@code FenceTokens}).
+ * classification of SQLSTATEs), {@code PartitionShare} (a worker's fair share of the partitions and which it gives
+ * up), {@code TrimPoint} (how far a stream may be trimmed); retry delays come from {@link
+ * io.cistern.connections.Backoff}, the one backoff policy of Cistern. Drivers: {@code BatchApplier} (one fenced
+ * transaction per batch, set-based statements from {@code RowStatements}, bisection of poison entries under
+ * savepoints, the watermark), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
+ * retry loop; after each commit and {@code XACK}, {@code SyncedHashes}; every {@code trimInterval}, {@code
+ * StreamTrimmer}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
+ * tokens from {@code FenceTokens}, re-seeding after Redis lost its data).
+ *
+ * <h2>What the worker keeps in Redis besides the streams</h2>
+ *
+ * <ul>
+ *   <li><b>Applied watermark</b>: field {@code applied} of the partition meta hash {@code {prefix}:{p}:m}, a stream
+ *       entry ID. Every entry of the partition stream up to it is applied to PostgreSQL (committed) or dead-lettered.
+ *       Written after each batch's commit and {@code XACK}, forward only (IDs compared as numbers, in one script), so
+ *       a flush barrier completes for a write once {@code applied >= the write's entry ID}. Absent until the first
+ *       batch after a start or after Redis lost its data. PostgreSQL's {@code cistern_partition.applied_watermark}
+ *       is the durable copy.
+ *   <li><b>Keys with an open dead letter</b>: the set {@code {prefix}:{p}:dlqkeys} of record hash keys; their hashes
+ *       never get a TTL. Whoever resolves a dead letter (replay or discard) removes the key.
+ *   <li><b>Live workers</b>: the sorted set {@code {prefix}:workers}, worker ID scored with the Redis time (ms) its
+ *       heartbeat expires; used to compute each worker's fair share of the partitions.
+ *   <li><b>Leases</b>: {@code {prefix}:{p}:lease}, the owning worker's ID with a TTL of one lease time.
+ * </ul>
  */
 package io.cistern.sync;

@@ -23,7 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A test class's own Cistern: a fresh database and Redis prefix, initialised with the demo tables and 4 partitions, a
+ * A test class's own Cistern: a fresh database and Redis prefix, initialised with the demo tables and 4 partitions (or as many as asked), a
  * small pool, and helpers to make change entries and read rows back.
  */
 final class SyncFixture implements AutoCloseable {
@@ -37,6 +37,10 @@ final class SyncFixture implements AutoCloseable {
     private final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
 
     SyncFixture(String hint) {
+        this(hint, PARTITIONS);
+    }
+
+    SyncFixture(String hint, int partitions) {
         db = TestDatabase.create(hint);
         redis = TestRedis.create(hint);
         layout = new KeyLayout(redis.prefix());
@@ -46,7 +50,7 @@ final class SyncFixture implements AutoCloseable {
         config.setMaximumPoolSize(4);
         dataSource = new HikariDataSource(config);
         registry = new Initializer(dataSource, redis.commands())
-                .run(InitOptions.defaults(layout).withPartitions(PARTITIONS))
+                .run(InitOptions.defaults(layout).withPartitions(partitions))
                 .registry();
     }
 

@@ -9,11 +9,13 @@ import java.util.regex.Pattern;
  * <pre>
  * {prefix}:{p}:r:{table}:{encodedKey}  record hash: latest state, version, state marker
  * {prefix}:{p}:s                       the partition's change stream
- * {prefix}:{p}:m                       partition meta: version floor, sequence, limits, table specs
+ * {prefix}:{p}:m                       partition meta: version floor, sequence, limits, table specs, applied watermark
  * {prefix}:{p}:dlq                     the partition's dead-letter stream
+ * {prefix}:{p}:dlqkeys                 set of record hash keys with an open dead letter (their hashes never expire)
  * {prefix}:{p}:lease                   the partition's lease: which sync worker should work on it
  * {prefix}:registry                    table definitions (JSON per table)
  * {prefix}:config                      partition count and protocol version
+ * {prefix}:workers                     live sync workers: sorted set of worker IDs scored by heartbeat expiry (ms)
  * </pre>
  *
  * The prefix defaults to {@code cistern}; tests use their own prefix to isolate themselves on a shared server.
@@ -53,8 +55,25 @@ public record KeyLayout(String prefix) {
         return tag(partition) + "dlq";
     }
 
+    /**
+     * The set of record hash keys ({@link #record}) of partition {@code p} that have an open dead letter: the sync
+     * worker adds a key when it dead-letters one of its entries, and never lets such a hash expire; resolving the dead
+     * letter (replay or discard) removes the key.
+     */
+    public String deadLetterKeys(int partition) {
+        return tag(partition) + "dlqkeys";
+    }
+
     public String lease(int partition) {
         return tag(partition) + "lease";
+    }
+
+    /**
+     * The live sync workers: a sorted set of worker IDs, each scored with the Redis time (ms) at which its heartbeat
+     * expires. Workers count the live members to share the partitions evenly. Not tied to a partition (no hash tag).
+     */
+    public String workers() {
+        return prefix + ":workers";
     }
 
     public String registry() {

@@ -1,6 +1,7 @@
 package io.cistern.schema.postgres;
 
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableDef;
@@ -54,6 +55,7 @@ public final class Initializer {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             int partitions = fixPartitions(c, options.partitions());
+            recordLimits(c, options.limits());
             for (Map.Entry<String, String> t : options.register().entrySet()) {
                 register(c, t.getKey(), t.getValue());
             }
@@ -112,6 +114,47 @@ public final class Initializer {
                         e);
             }
             throw new PermanentException("REGISTRY_UNREADABLE", "cannot read the registry: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The buffer limits the last init published, as recorded in PostgreSQL, so that a sync worker re-publishing them
+     * after Redis lost its data restores the operator's limits, not defaults. Defaults when none were recorded.
+     */
+    public static BufferLimits limits(DataSource dataSource) {
+        Map<String, String> values = new LinkedHashMap<>();
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT name, value FROM cistern_settings WHERE name LIKE 'limit.%'")) {
+            while (rs.next()) {
+                values.put(rs.getString(1), rs.getString(2));
+            }
+        } catch (SQLException e) {
+            if (!"42P01".equals(e.getSQLState())) { // no cistern_settings yet: nothing recorded
+                throw new PermanentException(
+                        "REGISTRY_UNREADABLE", "cannot read the buffer limits: " + e.getMessage(), e);
+            }
+        }
+        BufferLimits d = BufferLimits.DEFAULTS;
+        return new BufferLimits(
+                Long.parseLong(values.getOrDefault("limit.max_backlog", Long.toString(d.maxBacklogPerPartition()))),
+                Long.parseLong(values.getOrDefault("limit.max_memory", Long.toString(d.maxRedisMemoryBytes()))),
+                Integer.parseInt(values.getOrDefault("limit.max_value", Integer.toString(d.maxValueBytes()))));
+    }
+
+    private static void recordLimits(Connection c, BufferLimits limits) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO cistern_settings (name, value) VALUES (?, ?)"
+                + " ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
+            for (Map.Entry<String, String> e : Map.of(
+                            "limit.max_backlog", Long.toString(limits.maxBacklogPerPartition()),
+                            "limit.max_memory", Long.toString(limits.maxRedisMemoryBytes()),
+                            "limit.max_value", Integer.toString(limits.maxValueBytes()))
+                    .entrySet()) {
+                ps.setString(1, e.getKey());
+                ps.setString(2, e.getValue());
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 

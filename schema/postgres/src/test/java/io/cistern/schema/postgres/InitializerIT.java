@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.registry.ColumnDef;
@@ -122,6 +123,16 @@ class InitializerIT {
 
         assertThat(confidence.precision()).isEqualTo(5);
         assertThat(confidence.scale()).isEqualTo(4);
+    }
+
+    @Test
+    void bufferLimits_areRecordedInPostgreSQL_forWorkersThatRepublishThemAfterRedisDataLoss() {
+        assertThat(Initializer.limits(dataSource)).as("before any init").isEqualTo(BufferLimits.DEFAULTS);
+        BufferLimits limits = new BufferLimits(5_000, 1L << 30, 4096);
+
+        init(InitOptions.defaults(layout).withLimits(limits));
+
+        assertThat(Initializer.limits(dataSource)).isEqualTo(limits);
     }
 
     @Test

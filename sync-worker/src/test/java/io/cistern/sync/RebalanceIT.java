@@ -1,0 +1,100 @@
+package io.cistern.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Live workers share the 16 partitions evenly, and take over the partitions of a worker that leaves or dies. */
+class RebalanceIT {
+    private static final int PARTITIONS = 16;
+    private static final Duration LEASE = Duration.ofMillis(1500);
+    private static final Duration RENEW = Duration.ofMillis(250);
+    private static SyncFixture fx;
+
+    @BeforeAll
+    static void start() {
+        fx = new SyncFixture(RebalanceIT.class.getSimpleName(), PARTITIONS);
+    }
+
+    @AfterAll
+    static void stop() {
+        fx.close();
+    }
+
+    private static SyncWorker worker(String name) {
+        SyncSettings settings = SyncSettings.defaults(fx.layout)
+                .withWorkerId(name + "-" + System.nanoTime())
+                .withLinger(Duration.ofMillis(10))
+                .withLease(LEASE, RENEW)
+                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+        return new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client());
+    }
+
+    private static void assertNoPartitionOwnedByBoth(SyncWorker a, SyncWorker b) {
+        Set<Integer> both = new HashSet<>(a.ownedPartitions());
+        both.retainAll(b.ownedPartitions());
+        assertThat(both).as("partitions owned by both workers").isEmpty();
+    }
+
+    @Test
+    void givenOneWorkerOwningAllSixteen_whenASecondJoins_theySettleAtEightEach_andTheSurvivorOfACloseTakesAll() {
+        try (SyncWorker first = worker("first")) {
+            first.start();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> first.ownedPartitions().size() == PARTITIONS);
+
+            try (SyncWorker second = worker("second")) {
+                second.start();
+
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertThat(first.ownedPartitions()).hasSize(8);
+                    assertThat(second.ownedPartitions()).hasSize(8);
+                });
+                assertNoPartitionOwnedByBoth(first, second);
+            }
+
+            // close() leaves the live workers and releases its leases: no lease has to expire.
+            await().atMost(LEASE.plus(Duration.ofSeconds(1)))
+                    .untilAsserted(() -> assertThat(first.ownedPartitions()).hasSize(PARTITIONS));
+        }
+    }
+
+    @Test
+    void
+            givenTwoWorkersAtEightEach_whenOneStopsRenewingWithoutReleasing_theSurvivorHasAllSixteenWithinTheLeasePlusAMargin() {
+        try (SyncWorker survivor = worker("survivor")) {
+            SyncWorker frozen = worker("frozen");
+            try {
+                survivor.start();
+                frozen.start();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertThat(survivor.ownedPartitions()).hasSize(8);
+                    assertThat(frozen.ownedPartitions()).hasSize(8);
+                });
+                Set<Integer> frozenPartitions = frozen.ownedPartitions();
+                assertThat(fx.redis
+                                .commands()
+                                .get(fx.layout.lease(frozenPartitions.iterator().next())))
+                        .startsWith("frozen-");
+
+                Instant haltedAt = Instant.now();
+                frozen.halt();
+
+                // Its leases and heartbeat expire after one lease time; then one renew round takes them.
+                await().atMost(LEASE.plus(RENEW.multipliedBy(2)).plus(Duration.ofSeconds(1)))
+                        .untilAsserted(
+                                () -> assertThat(survivor.ownedPartitions()).hasSize(PARTITIONS));
+                assertThat(Duration.between(haltedAt, Instant.now())).isGreaterThanOrEqualTo(LEASE.minusMillis(300));
+            } finally {
+                frozen.close();
+            }
+        }
+    }
+}

@@ -103,7 +103,7 @@ final class InitCommand implements Callable<Integer> {
         DatabaseSettings database = connection.database();
         RedisSettings redis = connection.redis();
         Startup.database(database, connection.environment());
-        Startup.redis(redis, connection.environment());
+        Startup.redis(redis, connection.environment(), true);
         Initializer.Report report = run(database, redis, options);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(

@@ -6,6 +6,8 @@ import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.StartupWaiter;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,14 +24,56 @@ final class Startup {
 
     private Startup() {}
 
+    /** The flag that turns the refusal of an evicting Redis into a loud warning. */
+    static final String ALLOW_EVICTING_REDIS = "CISTERN_ALLOW_EVICTING_REDIS";
+
+    /** For the services that buffer or drain data: refuses an evicting Redis unless the flag allows it. */
     static void redis(RedisSettings settings, Map<String, String> env) {
+        redis(settings, env, "true".equalsIgnoreCase(env.get(ALLOW_EVICTING_REDIS)));
+    }
+
+    /**
+     * Logs the settings, waits for Redis, and checks its eviction policy: refused, or only warned about when {@code
+     * allowEvicting} (as for init, which buffers nothing itself).
+     */
+    static void redis(RedisSettings settings, Map<String, String> env, boolean allowEvicting) {
         log(settings.describe(), settings.warnings());
         RedisClient client = RedisClients.create(settings);
         try {
             StartupWaiter.create(Backoff.fromEnvironment(env)).waitForRedis(client, settings);
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                requireSafeEviction(settings, readPolicy(c), allowEvicting);
+            }
         } finally {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
+    }
+
+    /** The policy, or null when CONFIG is not permitted (a managed Redis may hide it). */
+    private static String readPolicy(StatefulRedisConnection<String, String> c) {
+        try {
+            return c.sync().configGet("maxmemory-policy").get("maxmemory-policy");
+        } catch (RedisException e) {
+            LOG.warn("cannot read maxmemory-policy ({}); make sure it is noeviction or volatile-*", e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Refuses to start on a Redis whose eviction policy may drop unsynced data (invariant 5), unless the operator set
+     * {@value #ALLOW_EVICTING_REDIS}, which turns the refusal into a loud warning.
+     */
+    static void requireSafeEviction(RedisSettings settings, String policy, boolean allowed) {
+        if (EvictionPolicy.of(policy) != EvictionPolicy.ENDANGERS_UNSYNCED_DATA) {
+            return;
+        }
+        String message = "Redis at " + settings.redactedUrl() + " has maxmemory-policy " + policy
+                + ", which may evict records and stream entries not yet in PostgreSQL; set it to noeviction (or a"
+                + " volatile-* policy, which evicts only synced records)";
+        if (!allowed) {
+            throw new IllegalStateException(message + ", or set " + ALLOW_EVICTING_REDIS + "=true to run anyway");
+        }
+        LOG.warn("DANGER: {}; running anyway because {}=true", message, ALLOW_EVICTING_REDIS);
     }
 
     static void database(DatabaseSettings settings, Map<String, String> env) {

@@ -3,6 +3,7 @@ package io.cistern.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.cistern.connections.testing.PrivateRedis;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.writer.RecordKey;
@@ -78,6 +79,31 @@ class SyncWorkerCommandIT {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    }
+
+    @Test
+    void syncWorker_refusesToStartOnARedisThatMayEvictUnsyncedData() {
+        try (PrivateRedis evicting = PrivateRedis.start("--maxmemory-policy", "allkeys-lru")) {
+            StringWriter err = new StringWriter();
+
+            int code = CisternCli.commandLine()
+                    .setOut(new PrintWriter(new StringWriter(), true))
+                    .setErr(new PrintWriter(err, true))
+                    .execute(
+                            "sync-worker",
+                            "--port",
+                            "0",
+                            "--redis-url",
+                            evicting.url(),
+                            "--database-url",
+                            database.jdbcUrl());
+
+            assertThat(code).isEqualTo(1);
+            assertThat(err.toString())
+                    .contains("maxmemory-policy allkeys-lru")
+                    .contains("noeviction")
+                    .contains("CISTERN_ALLOW_EVICTING_REDIS");
+        }
     }
 
     private String status(UUID document) throws Exception {

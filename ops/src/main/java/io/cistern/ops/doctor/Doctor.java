@@ -128,6 +128,10 @@ public final class Doctor {
         }
         if ("noeviction".equals(policy)) {
             checks.add(Check.ok("redis.maxmemory-policy", "noeviction"));
+        } else if (policy != null && policy.startsWith("volatile-")) {
+            checks.add(Check.ok(
+                    "redis.maxmemory-policy",
+                    policy + ": evicts only keys with a TTL, which Cistern sets on synced records alone"));
         } else {
             checks.add(Check.fail(
                     "redis.maxmemory-policy",

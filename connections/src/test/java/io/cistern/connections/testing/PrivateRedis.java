@@ -86,6 +86,29 @@ public final class PrivateRedis implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the server at once (SIGKILL), deletes everything it persisted (AOF and RDB files), and starts it again:
+     * Redis comes back empty, as after a failover to a stale replica or a restart without persistence.
+     */
+    public void loseAllData() {
+        stop();
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                String name = p.getFileName().toString();
+                if (!p.equals(dir)
+                        && (name.endsWith(".rdb")
+                                || name.startsWith("appendonly")
+                                || name.endsWith(".aof")
+                                || name.endsWith(".manifest"))) {
+                    Files.delete(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot delete the data of redis-server on port " + port, e);
+        }
+        startProcess();
+    }
+
     /** Starts a stopped server again on the same port and directory (what it persisted is loaded back). */
     public void startAgain() {
         if (process != null && process.isAlive()) {

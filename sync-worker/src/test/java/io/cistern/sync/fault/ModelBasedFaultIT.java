@@ -57,8 +57,9 @@ import org.junit.jupiter.api.Test;
  * random ports. Faults: a worker SIGKILLed and relaunched; the workers' PostgreSQL connections terminated ({@code
  * pg_terminate_backend}); a worker frozen with SIGSTOP until its leases are gone, then SIGCONT; PostgreSQL stopped
  * ({@code -m immediate}) and started again once writes were acknowledged during the outage; Redis SIGKILLed and
- * restarted from its AOF. Not here yet: Redis restarted without persistence (all data lost), which needs the worker
- * to re-seed version floors after a data loss.
+ * restarted from its AOF; Redis losing all its data (its files deleted, as after a failover to a stale replica), after
+ * which every key written so far is uncertain (a write acknowledged but not yet synced is lost by design) until a later
+ * put or delete settles it, and that later write must reach PostgreSQL with a version above everything there.
  *
  * <p>It found that a stream read whose reply is lost (Redis restarted, a connection reset) left its entries pending
  * where the partition loop never looked again, and that the applied watermark then passed them: the loop now re-reads
@@ -79,7 +80,8 @@ class ModelBasedFaultIT {
         BACKENDS_TERMINATED,
         WORKER_FROZEN_PAST_LEASE,
         POSTGRES_RESTARTED,
-        REDIS_AOF_RESTARTED
+        REDIS_AOF_RESTARTED,
+        REDIS_DATA_LOST
     }
 
     private static long seed;
@@ -514,6 +516,10 @@ class ModelBasedFaultIT {
                     }
                 }
                 case REDIS_AOF_RESTARTED -> redis.restart();
+                case REDIS_DATA_LOST -> {
+                    redis.loseAllData();
+                    producers.forEach(Producer::redisLostItsData);
+                }
             }
             fired.merge(fault, 1, Integer::sum);
             if (entriesInFlight) {

@@ -70,6 +70,7 @@ final class Producer {
     private final Map<Key, Expected> model = new HashMap<>();
     private final Map<Key, List<String>> history = new HashMap<>();
     private final Set<Key> uncertain = new LinkedHashSet<>();
+    private volatile boolean dataLost;
     private final Set<String> expectedDeadLetters = new HashSet<>();
     private final Set<String> possibleDeadLetters = new HashSet<>();
     private final List<String> unexpected = new ArrayList<>();
@@ -93,9 +94,25 @@ final class Producer {
         }
     }
 
+    /**
+     * Redis lost all its data: every write acknowledged so far may be gone unless it was synced, so every key written
+     * becomes uncertain until a later put or delete settles it, and the dead letters written so far were lost with
+     * Redis. Called from another thread; the producer applies it at its next step.
+     */
+    void redisLostItsData() {
+        dataLost = true;
+    }
+
     /** One random step; never throws (a scheduled task that throws is silently cancelled). */
     void step() {
         try {
+            if (dataLost) {
+                dataLost = false;
+                uncertain.addAll(model.keySet());
+                possibleDeadLetters.addAll(expectedDeadLetters);
+                expectedDeadLetters.clear();
+                model.keySet().forEach(k -> history(k, "Redis lost its data: uncertain"));
+            }
             if (!uncertain.isEmpty()) {
                 resolveOne();
                 return;

@@ -20,8 +20,9 @@ import java.util.Locale;
  *       CISTERN_BADKEY}, {@code CISTERN_BADARGS} — permanent.
  * </ul>
  *
- * Redis's own {@code OOM}, {@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, {@code MASTERDOWN}, {@code CLUSTERDOWN} and
- * connection failures or timeouts are retryable; anything else is permanent.
+ * Redis's own {@code OOM}, {@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, {@code MASTERDOWN}, {@code CLUSTERDOWN},
+ * a missing Function library (Redis lost its data; a sync worker reloads it) and connection failures or timeouts are
+ * retryable; anything else is permanent.
  */
 public final class FailureTranslator {
     /** How long a producer should wait after a backpressure refusal, by default. */
@@ -109,10 +110,14 @@ public final class FailureTranslator {
                         cause);
             case "ERR" ->
                 reply.contains("Function not found") || reply.contains("function not found")
-                        ? new PermanentException(
+                        // Retryable: a Redis that lost its data mid-flight gets the library back from the first sync
+                        // worker that re-seeds it; a Redis never initialised needs `ops/cistern init`.
+                        ? new RetryableException(
                                 "NOT_INITIALISED",
-                                what + " failed: the Cistern Function library is not loaded in this Redis; run"
-                                        + " `ops/cistern init` (" + reply + ")",
+                                what + " failed: the Cistern Function library is not loaded in this Redis (it lost its"
+                                        + " data, or was never initialised); a sync worker reloads it after a data loss,"
+                                        + " otherwise run `ops/cistern init` (" + reply + ")",
+                                Duration.ofSeconds(2),
                                 cause)
                         : new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);
             default -> new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);

@@ -36,6 +36,7 @@ public final class ConnectionFailure extends RuntimeException {
         UNKNOWN_HOST(true),
         /** Nothing listens on the host and port (yet). */
         CONNECTION_REFUSED(true),
+        CONNECTION_RESET(true),
         /** No answer in time. */
         TIMEOUT(true),
         /** The server is starting up or shutting down (57P03). */

@@ -384,6 +384,19 @@ public final class ConnectionFailureTranslator {
                         password);
             }
         }
+        for (Throwable t : chain(failure)) {
+            String text = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+            if (t instanceof java.net.SocketException && text.contains("connection reset")) {
+                // A server that resets a fresh connection at once usually expects TLS and got plain text.
+                return failure(
+                        ConnectionFailure.Problem.CONNECTION_RESET,
+                        where + " accepted the connection and reset it at once" + tls
+                                + "; a server that accepts only TLS does that to a plain client, and a proxy or"
+                                + " tunnel that cannot reach the server does too",
+                        failure,
+                        password);
+            }
+        }
         String causes = chain(failure).stream()
                 .map(t -> t.getClass().getSimpleName() + ": " + t.getMessage())
                 .collect(Collectors.joining("; caused by "));

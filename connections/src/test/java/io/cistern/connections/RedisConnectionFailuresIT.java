@@ -145,6 +145,51 @@ class RedisConnectionFailuresIT {
         assertThat(failure.getMessage()).contains("REDIS_TLS_CA_CERT");
     }
 
+    @Test
+    void serverThatNeverAnswers_saysTimeoutAndWhichVariableSetsIt() throws IOException {
+        try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            ConnectionFailure failure = fails(
+                    Map.of(
+                            "REDIS_URL", "redis://127.0.0.1:" + silent.getLocalPort(),
+                            "REDIS_COMMAND_TIMEOUT_MS", "500",
+                            "REDIS_CONNECT_TIMEOUT_MS", "500"),
+                    c -> c.sync().ping());
+
+            assertThat(failure.problem()).isEqualTo(Problem.TIMEOUT);
+            assertThat(failure.retryable()).isTrue();
+            assertThat(failure.getMessage()).contains("_TIMEOUT_MS");
+        }
+    }
+
+    @Test
+    void plainClientAgainstATlsOnlyServer_isToldToUseRediss() {
+        String plainUrl = tls.url().replaceFirst("^rediss://", "redis://");
+
+        ConnectionFailure failure = fails(
+                Map.of("REDIS_URL", plainUrl, "REDIS_COMMAND_TIMEOUT_MS", "1000", "REDIS_CONNECT_TIMEOUT_MS", "1000"),
+                c -> c.sync().ping());
+
+        assertThat(failure.problem()).isEqualTo(Problem.CONNECTION_RESET);
+        assertThat(failure.getMessage()).contains("use a rediss:// URL").contains("accepts only TLS");
+    }
+
+    @Test
+    void tlsCertificateForAnotherHost_saysTheHostNameDoesNotMatch() throws IOException {
+        TestCertificates elsewhere = TestCertificates.create(dir.resolve("elsewhere"), "DNS:redis.elsewhere.example");
+        try (PrivateRedis other = PrivateRedis.startWithTls(elsewhere)) {
+            ConnectionFailure failure = fails(
+                    Map.of(
+                            "REDIS_URL",
+                            other.url(),
+                            "REDIS_TLS_CA_CERT",
+                            elsewhere.caCertificate().toString()),
+                    c -> c.sync().ping());
+
+            assertThat(failure.problem()).isEqualTo(Problem.HOST_NAME_MISMATCH);
+            assertThat(failure.retryable()).isFalse();
+        }
+    }
+
     private static <T> T run(
             Map<String, String> env, java.util.function.Function<StatefulRedisConnection<String, String>, T> action) {
         RedisSettings settings = RedisSettings.fromEnvironment(env);

@@ -5,6 +5,7 @@ import io.cistern.schema.registry.TableRegistry;
 import io.cistern.writer.BatchReceipt;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
+import io.cistern.writer.SyncOutcome;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import java.time.Duration;
@@ -85,6 +86,15 @@ final class DeferredRecordWriter implements RecordWriter {
     public CompletableFuture<BatchReceipt> writeAllAsync(List<Write> writes) {
         try {
             return writer().writeAllAsync(writes);
+        } catch (RetryableException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<SyncOutcome> awaitSyncedAsync(WriteReceipt receipt, Duration timeout) {
+        try {
+            return writer().awaitSyncedAsync(receipt, timeout);
         } catch (RetryableException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -4,6 +4,7 @@ import io.cistern.connections.RedisClients;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
@@ -37,10 +38,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: every thread shares one connection (Lettuce connections are thread-safe). A batch is handed to the
  * connection as one collection, so it is written and flushed in one go by the I/O thread, as a pipeline, without
- * interleaving with other threads' commands. The registry snapshot is swapped atomically when it is refreshed.
+ * interleaving with other threads' commands. The registry snapshot is swapped atomically when it is refreshed. Flush
+ * barriers are answered by a {@link SyncBarrier} on its own thread, with asynchronous reads on the same connection.
  */
 final class LettuceRecordWriter implements RecordWriter {
     private static final Logger LOG = LoggerFactory.getLogger(LettuceRecordWriter.class);
+
+    private static final Duration BLOCKING_MARGIN = Duration.ofSeconds(5);
 
     private final WriterSettings settings;
     private final RedisClient client;
@@ -48,6 +52,7 @@ final class LettuceRecordWriter implements RecordWriter {
     private final AtomicReference<TableRegistry> registry;
     private final WriteEncoder encoder;
     private final InstantSource clock;
+    private final SyncBarrier barrier;
     private volatile long lastRefreshMillis;
 
     private LettuceRecordWriter(
@@ -64,6 +69,7 @@ final class LettuceRecordWriter implements RecordWriter {
         this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
         this.clock = clock;
         this.lastRefreshMillis = clock.millis();
+        this.barrier = new SyncBarrier(connection.async(), settings.layout(), clock);
     }
 
     static LettuceRecordWriter connect(WriterSettings settings) {
@@ -174,6 +180,43 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     @Override
+    public CompletableFuture<SyncOutcome> awaitSyncedAsync(WriteReceipt receipt, Duration timeout) {
+        return barrier.await(receipt, timeout);
+    }
+
+    @Override
+    public SyncOutcome awaitSynced(WriteReceipt receipt, Duration timeout) {
+        CompletableFuture<SyncOutcome> f = awaitSyncedAsync(receipt, timeout);
+        try {
+            // The barrier answers by the deadline on its own; the margin only guards against a barrier that never
+            // answers, which must not hang the caller.
+            return f.get(timeout.plus(BLOCKING_MARGIN).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof CisternException ce
+                    ? ce
+                    : FailureTranslator.fromRedis("waiting for " + receipt.entryId() + " to be synced", e.getCause());
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new SyncTimeoutException(
+                    receipt,
+                    null,
+                    timeout.plus(BLOCKING_MARGIN),
+                    "no answer about " + receipt.table() + "/" + receipt.key() + " (entry " + receipt.entryId()
+                            + ") within " + timeout.plus(BLOCKING_MARGIN).toMillis() + " ms",
+                    e);
+        } catch (InterruptedException e) {
+            f.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new RetryableException(
+                    "SYNC_INTERRUPTED",
+                    "waiting for " + receipt.table() + "/" + receipt.key() + " (entry " + receipt.entryId()
+                            + ") to be synced was interrupted; the write itself is stored in Redis",
+                    Duration.ZERO,
+                    e);
+        }
+    }
+
+    @Override
     public TableRegistry registry() {
         return registry.get();
     }
@@ -259,6 +302,7 @@ final class LettuceRecordWriter implements RecordWriter {
 
     @Override
     public void close() {
+        barrier.close();
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }

@@ -2,8 +2,10 @@ package io.cistern.writer;
 
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.registry.TableRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -79,6 +81,63 @@ public interface RecordWriter extends AutoCloseable {
 
     /** {@link #writeAll} without blocking. */
     CompletableFuture<BatchReceipt> writeAllAsync(List<Write> writes);
+
+    /**
+     * The flush barrier: completes once the write of {@code receipt} is <em>synced</em> to PostgreSQL, fails once it is
+     * known to have been dead-lettered, and fails when {@code timeout} passes first. Needs Redis only, never the
+     * database. The arguments are checked at once; every other outcome is in the future.
+     *
+     * <p><b>What "synced" means.</b> The sync worker has committed, in PostgreSQL, a transaction that covered the
+     * write's change entry: the partition's applied watermark (meta hash {@code {prefix}:{p}:m}, field {@code applied})
+     * is at or past {@link WriteReceipt#entryId()}, and the entry is not on the partition's dead-letter stream. From
+     * then on the row holds this write's version <em>or a newer one</em>: a write superseded by a later write of the
+     * same key (coalesced into one batch, or older than the row when it was applied) is synced too, because nothing
+     * older than it can ever overwrite the row again. A synced delete leaves the row absent (with a tombstone at this
+     * version or newer), unless a newer write put it back. Synced does not mean the row holds exactly these values:
+     * read the row (or compare its {@code cistern_version}) for that.
+     *
+     * <p><b>Outcomes.</b>
+     *
+     * <ul>
+     *   <li>{@link SyncOutcome} — synced, with the watermark that covered it and how long the wait took;
+     *   <li>{@link DeadLetteredException} (permanent, code {@code DEAD_LETTERED}) — the worker dead-lettered the entry;
+     *       the message, {@link DeadLetteredException#reason()} and {@link DeadLetteredException#sqlState()} say why.
+     *       A dead letter resolved before the barrier looked (replayed or discarded, so the record key has left {@code
+     *       {prefix}:{p}:dlqkeys}) is not seen, and the write counts as synced;
+     *   <li>{@link SyncTimeoutException} (retryable, code {@code SYNC_TIMEOUT}) — neither within {@code timeout}; the
+     *       message gives the partition's watermark. Nothing is lost: wait again with the same receipt;
+     *   <li>another {@link RetryableException} — Redis failed while the barrier checked the dead letters at the very
+     *       end of the timeout;
+     *   <li>{@link PermanentException} code {@code WRITER_CLOSED} — the writer was closed while waiting.
+     * </ul>
+     *
+     * <p><b>Cost.</b> Waiters of one partition share one {@code HGET} per poll (first after 10 ms, backing off to 200
+     * ms while the watermark stands still); a covered waiter costs one {@code SISMEMBER}, and an {@code XRANGE} of the
+     * dead-letter stream only when its record has an open dead letter. Cancelling the future stops the wait.
+     *
+     * @param receipt the receipt of a write made through any writer (or rebuilt from an HTTP or {@code FCALL} reply)
+     * @param timeout how long to wait at most; zero checks once
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code timeout} is negative or the receipt's entry ID is malformed
+     */
+    CompletableFuture<SyncOutcome> awaitSyncedAsync(WriteReceipt receipt, Duration timeout);
+
+    /**
+     * {@link #awaitSyncedAsync} blocking: returns the {@link SyncOutcome} or throws what the future would fail with
+     * ({@link DeadLetteredException}, {@link SyncTimeoutException}, ...). When the calling thread is interrupted it
+     * stops waiting, keeps the interrupt flag set and throws a {@link RetryableException} with code {@code
+     * SYNC_INTERRUPTED}.
+     */
+    default SyncOutcome awaitSynced(WriteReceipt receipt, Duration timeout) {
+        try {
+            return awaitSyncedAsync(receipt, timeout).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof CisternException ce) {
+                throw ce;
+            }
+            throw e;
+        }
+    }
 
     /** The registry snapshot this writer validates against. */
     TableRegistry registry();

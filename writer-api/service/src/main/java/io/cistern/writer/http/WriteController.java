@@ -6,16 +6,22 @@ import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.writer.BatchReceipt;
+import io.cistern.writer.DeadLetteredException;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
+import io.cistern.writer.SyncOutcome;
+import io.cistern.writer.SyncTimeoutException;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +34,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,7 +42,14 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The write endpoints. Each request is authenticated, its body read (bounded) and parsed exactly, handed to the {@link
  * RecordWriter}, answered with {@code 202 Accepted} and the receipt, or with an error JSON (see {@link HttpFailure}),
- * and counted in {@link RequestMetrics}. Errors are handled here rather than in a controller advice so that every
+ * and counted in {@link RequestMetrics}.
+ *
+ * <p>With {@code ?wait=synced[&timeout=5s]} ({@link SyncWait}) the answer waits for the flush barrier ({@link
+ * RecordWriter#awaitSyncedAsync}), asynchronously: {@code 200} with the receipt and {@code "synced": true} once
+ * PostgreSQL holds the write (or a newer version of the row); {@code 422} {@code DEAD_LETTERED} with the reason and
+ * SQLSTATE when the worker dead-lettered it; {@code 504} {@code SYNC_TIMEOUT} with the applied watermark when the
+ * timeout passed first. Every one of them carries the receipt: the write is stored in Redis either way, so a client
+ * must not write it again after a 504. A batch waits only when all its writes were accepted. Errors are handled here rather than in a controller advice so that every
  * outcome is counted once and the advice cannot catch other controllers' errors in the all-in-one launcher.
  *
  * <p>The key is read from the raw request URI (see {@link WriteRequestParser#rawKeySegment}), never from the decoded
@@ -60,69 +74,114 @@ final class WriteController {
     }
 
     @PutMapping(RECORD)
-    ResponseEntity<byte[]> put(@PathVariable String table, HttpServletRequest request) {
+    Object put(@PathVariable String table, HttpServletRequest request) {
         return handle(table, Operation.PUT.wire(), request, () -> single(Operation.PUT, table, request));
     }
 
     @PatchMapping(RECORD)
-    ResponseEntity<byte[]> patch(@PathVariable String table, HttpServletRequest request) {
+    Object patch(@PathVariable String table, HttpServletRequest request) {
         return handle(table, Operation.PATCH.wire(), request, () -> single(Operation.PATCH, table, request));
     }
 
     /** A delete takes no body; one that is sent is not read. */
     @DeleteMapping(RECORD)
-    ResponseEntity<byte[]> delete(@PathVariable String table, HttpServletRequest request) {
+    Object delete(@PathVariable String table, HttpServletRequest request) {
         return handle(table, Operation.DELETE.wire(), request, () -> single(Operation.DELETE, table, request));
     }
 
     @PostMapping(BATCH)
-    ResponseEntity<byte[]> batch(@PathVariable String table, HttpServletRequest request) {
+    Object batch(@PathVariable String table, HttpServletRequest request) {
         return handle(table, "batch", request, () -> writeBatch(table, request));
     }
 
     private record Answer(ResponseEntity<byte[]> response, String outcome) {}
 
-    private ResponseEntity<byte[]> handle(
-            String table, String op, HttpServletRequest request, Supplier<Answer> action) {
-        Answer answer;
+    /**
+     * Runs {@code action} and answers: at once with a {@link ResponseEntity} when the answer is known (every request
+     * without {@code wait=synced}), else with a {@link DeferredResult} that the flush barrier completes, so a waiting
+     * request holds no server thread. Spring picks the return value handler by the runtime type.
+     */
+    private Object handle(
+            String table, String op, HttpServletRequest request, Supplier<CompletableFuture<Answer>> action) {
+        String key = keyForLog(request);
+        CompletableFuture<Answer> answer;
         try {
             auth.check(request.getHeader(HttpHeaders.AUTHORIZATION));
             answer = action.get();
-        } catch (RequestRefusedException e) {
-            answer = failure(HttpFailure.of(e, table));
-        } catch (CisternException e) {
-            answer = failure(HttpFailure.of(e, table));
-            if (e instanceof InvalidRecordException || e instanceof RetryableException) {
-                // The client's to fix or to retry, and counted in the metrics; under backpressure or while Redis is
-                // away every request would log, so only at debug level.
-                LOG.debug("{} {}/{} refused with {}: {}", op, table, keyForLog(request), e.code(), e.getMessage());
-            } else {
-                LOG.warn("{} {}/{} failed with {}: {}", op, table, keyForLog(request), e.code(), e.getMessage());
-            }
         } catch (RuntimeException e) {
-            LOG.error("{} {}/{} failed unexpectedly", op, table, keyForLog(request), e);
-            answer = failure(HttpFailure.internal(table));
+            answer = CompletableFuture.failedFuture(e);
+        }
+        if (answer.isDone()) {
+            return finish(table, op, key, answer);
+        }
+        // The barrier answers by the request's own timeout; this one only guards against an answer that never comes.
+        DeferredResult<ResponseEntity<byte[]>> deferred =
+                new DeferredResult<>(SyncWait.MAX_TIMEOUT.plusSeconds(15).toMillis());
+        CompletableFuture<Answer> pending = answer;
+        pending.whenComplete((a, t) -> deferred.setResult(finish(table, op, key, pending)));
+        return deferred;
+    }
+
+    private ResponseEntity<byte[]> finish(String table, String op, String key, CompletableFuture<Answer> done) {
+        Answer answer;
+        try {
+            answer = done.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            answer = recover(
+                    table, op, key, e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
         }
         metrics.count(table, op, answer.outcome());
         return answer.response();
     }
 
-    private Answer single(Operation op, String table, HttpServletRequest request) {
+    private Answer recover(String table, String op, String key, Throwable t) {
+        if (t instanceof RequestRefusedException e) {
+            return failure(HttpFailure.of(e, table));
+        }
+        if (t instanceof CisternException e) {
+            if (e instanceof InvalidRecordException || e instanceof RetryableException) {
+                // The client's to fix or to retry, and counted in the metrics; under backpressure or while Redis is
+                // away every request would log, so only at debug level.
+                LOG.debug("{} {}/{} refused with {}: {}", op, table, key, e.code(), e.getMessage());
+            } else {
+                LOG.warn("{} {}/{} failed with {}: {}", op, table, key, e.code(), e.getMessage());
+            }
+            return failure(HttpFailure.of(e, table));
+        }
+        LOG.error("{} {}/{} failed unexpectedly", op, table, key, t);
+        return failure(HttpFailure.internal(table));
+    }
+
+    private CompletableFuture<Answer> single(Operation op, String table, HttpServletRequest request) {
+        // Parameters first: a request refused for a bad timeout writes nothing.
+        Optional<Duration> wait = SyncWait.fromQuery(request.getQueryString());
         RecordKey key = WriteRequestParser.key(table, WriteRequestParser.rawKeySegment(request.getRequestURI()));
         Map<String, JsonNode> columns = op == Operation.DELETE
                 ? Map.of()
                 : WriteRequestParser.columns(WriteRequestParser.object(body(request)));
         WriteReceipt receipt = writer.write(new Write(op, table, key, columns));
-        return new Answer(json(ResponseEntity.accepted(), receiptJson(receipt)), "accepted");
+        if (wait.isEmpty()) {
+            return CompletableFuture.completedFuture(
+                    new Answer(json(ResponseEntity.accepted(), receiptJson(receipt)), "accepted"));
+        }
+        return writer.awaitSyncedAsync(receipt, wait.get()).handle((outcome, failure) -> {
+            SyncResult result = SyncResult.of(receipt, outcome, failure);
+            ObjectNode body = result.json();
+            return new Answer(json(ResponseEntity.status(result.status()), body), result.outcome());
+        });
     }
 
-    private Answer writeBatch(String table, HttpServletRequest request) {
+    private CompletableFuture<Answer> writeBatch(String table, HttpServletRequest request) {
+        Optional<Duration> wait = SyncWait.fromQuery(request.getQueryString());
         List<Write> writes = WriteRequestParser.batch(table, WriteRequestParser.object(body(request)));
         BatchReceipt batch;
         try {
             batch = writer.writeAll(writes);
         } catch (InvalidRecordException e) {
-            return failure(HttpFailure.ofBatchRefusal(e, table));
+            return CompletableFuture.completedFuture(failure(HttpFailure.ofBatchRefusal(e, table)));
+        }
+        if (batch.allSucceeded() && wait.isPresent()) {
+            return awaitBatch(batch, wait.get());
         }
         ObjectNode body = ExactJson.mapper().createObjectNode();
         body.put("accepted", writes.size() - batch.failures().size());
@@ -145,7 +204,7 @@ final class WriteController {
             }
         }
         if (batch.allSucceeded()) {
-            return new Answer(json(ResponseEntity.accepted(), body), "accepted");
+            return CompletableFuture.completedFuture(new Answer(json(ResponseEntity.accepted(), body), "accepted"));
         }
         LOG.debug(
                 "batch of {} writes to {}: {} accepted, {} refused (first: {})",
@@ -156,12 +215,83 @@ final class WriteController {
                 batch.failures().values().iterator().next().getMessage());
         if (batch.failures().size() == writes.size() && allRetryable) {
             // Nothing was written and all of it may succeed later: the same answer as a refused single write.
-            return new Answer(
+            return CompletableFuture.completedFuture(new Answer(
                     json(ResponseEntity.status(503).header(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter)), body),
-                    batch.failures().values().iterator().next().code());
+                    batch.failures().values().iterator().next().code()));
         }
         // Some writes are stored and some are not: 207 with one result per write, so the client retries only those.
-        return new Answer(json(ResponseEntity.status(207), body), "partial");
+        // It does not wait for the stored ones to be synced: the client has to act on the refused ones first.
+        return CompletableFuture.completedFuture(new Answer(json(ResponseEntity.status(207), body), "partial"));
+    }
+
+    /**
+     * Waits for every write of a fully accepted batch, all at once with one timeout: 200 when all are synced, else
+     * 422 when any was dead-lettered, else 504. One result per write, each with {@code "synced"}.
+     */
+    private CompletableFuture<Answer> awaitBatch(BatchReceipt batch, Duration timeout) {
+        List<WriteReceipt> receipts =
+                batch.receipts().stream().map(Optional::orElseThrow).toList();
+        List<CompletableFuture<SyncResult>> waits = receipts.stream()
+                .map(r -> writer.awaitSyncedAsync(r, timeout).handle((o, t) -> SyncResult.of(r, o, t)))
+                .toList();
+        return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            ObjectNode body = ExactJson.mapper().createObjectNode();
+            body.put("accepted", receipts.size());
+            body.put("failed", 0);
+            ArrayNode results = body.putArray("results");
+            int synced = 0;
+            boolean deadLettered = false;
+            String firstProblem = null;
+            for (CompletableFuture<SyncResult> w : waits) {
+                SyncResult r = w.join();
+                results.add(r.json());
+                synced += r.status() == 200 ? 1 : 0;
+                deadLettered |= r.status() == 422;
+                if (firstProblem == null && r.status() != 200) {
+                    firstProblem = r.outcome();
+                }
+            }
+            body.put("synced", synced);
+            int status = synced == receipts.size() ? 200 : deadLettered ? 422 : 504;
+            String outcome = status == 200 ? "synced" : deadLettered ? DeadLetteredException.CODE : firstProblem;
+            return new Answer(json(ResponseEntity.status(status), body), outcome);
+        });
+    }
+
+    /** The answer to one awaited write: its status, and its receipt with {@code "synced"} and, if not, the error. */
+    private record SyncResult(int status, String outcome, ObjectNode json) {
+        static SyncResult of(WriteReceipt receipt, SyncOutcome outcome, Throwable failure) {
+            ObjectNode json = receiptJson(receipt);
+            if (failure == null) {
+                json.put("synced", true);
+                json.put("appliedWatermark", outcome.appliedWatermark());
+                return new SyncResult(200, "synced", json);
+            }
+            Throwable t =
+                    failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            json.put("synced", false);
+            if (t instanceof DeadLetteredException d) {
+                json.put("error", d.code());
+                json.put("message", d.getMessage());
+                json.put("reason", d.reason());
+                json.put("sqlstate", d.sqlState());
+                json.put("deadLetterId", d.deadLetterId());
+                return new SyncResult(422, d.code(), json);
+            }
+            if (t instanceof CisternException e) {
+                json.put("error", e.code());
+                json.put("message", e.getMessage());
+                if (e instanceof SyncTimeoutException timeout) {
+                    timeout.appliedWatermark().ifPresent(w -> json.put("appliedWatermark", w));
+                }
+                // Retryable (a timeout, Redis failing while checking): the write is stored, only the answer is late.
+                return new SyncResult(e.retryable() ? 504 : 500, e.code(), json);
+            }
+            LOG.error("waiting for {} to be synced failed unexpectedly", receipt.entryId(), t);
+            json.put("error", "INTERNAL");
+            json.put("message", "waiting for the write to be synced failed unexpectedly; the write itself is stored");
+            return new SyncResult(500, "INTERNAL", json);
+        }
     }
 
     private byte[] body(HttpServletRequest request) {

@@ -57,6 +57,29 @@ final class TestCistern implements AutoCloseable {
         return redis.prefix();
     }
 
+    String jdbcUrl() {
+        return database.jdbcUrl();
+    }
+
+    io.lettuce.core.RedisClient redisClient() {
+        return redis.client();
+    }
+
+    KeyLayout layout() {
+        return layout;
+    }
+
+    /** The first column of the first row of {@code query}, as text; null when there is no row. */
+    String scalar(String query) {
+        try (java.sql.Connection c = database.connect();
+                java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(query)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(query + ": " + e.getMessage(), e);
+        }
+    }
+
     WriterSettings writerSettings() {
         return WriterSettings.of(redis.url()).withPrefix(redis.prefix());
     }

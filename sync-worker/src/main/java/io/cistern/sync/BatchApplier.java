@@ -13,7 +13,10 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -40,7 +43,11 @@ import org.slf4j.LoggerFactory;
  *       batch's highest version, in the same transaction.
  * </ol>
  *
- * A retryable failure aborts the whole transaction with {@link BatchFailedException}; a stale token with {@link
+ * Each entry's outcome is reported ({@link ApplyResult#outcomeOf}): applied, superseded (the version guard skipped it,
+ * found by the set-based statements themselves) or dead-lettered. {@link #replay} runs dead letters through the same
+ * path under the fence row's lock instead of a token.
+ *
+ * <p>A retryable failure aborts the whole transaction with {@link BatchFailedException}; a stale token with {@link
  * FencedOutException}. Either way nothing is committed, and the caller decides when to try again. Thread-safe: each
  * call takes its own connection.
  */
@@ -89,6 +96,35 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
+        return run(partition, OptionalLong.of(token), entries, attempt, parentMissingIsPermanent, beforeCommit);
+    }
+
+    /**
+     * Applies dead-lettered entries again ({@link DeadLetterReplayer}) and commits: the same plan, statements, version
+     * guard, tombstones and bisection as a batch, with these differences. No fencing token is checked and none is
+     * taken: the transaction locks the partition's fence row ({@code SELECT ... FOR UPDATE}) instead, so it runs
+     * between the owner's batches and between a takeover and the new owner's first batch, and the owner is neither
+     * fenced out nor stopped. That is safe because the outcome of every row operation depends only on versions, never
+     * on which transaction runs first: an entry older than the row or its tombstone is skipped and reported superseded.
+     * The applied watermark and the version floor are left alone: they belong to the owner's reading of the stream,
+     * and a replayed entry was issued below the floor and is not a stream position. A missing foreign-key parent is
+     * permanent at once (there is no bounded retry in a replay).
+     *
+     * @throws BatchFailedException on a retryable failure: nothing committed
+     * @throws IllegalStateException when the partition has no row in {@code cistern_partition}
+     */
+    ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt) {
+        return run(partition, OptionalLong.empty(), entries, attempt, true, deadLetters -> {});
+    }
+
+    /** One transaction; {@code token} empty for a replay (lock the fence row, leave the watermark and floor alone). */
+    private ApplyResult run(
+            int partition,
+            OptionalLong token,
+            List<ChangeEntry> entries,
+            int attempt,
+            boolean parentMissingIsPermanent,
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
         if (entries.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
@@ -96,13 +132,24 @@ final class BatchApplier {
             connection.setAutoCommit(false);
             try {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
-                int fenced = sql.update(PARTITIONS)
-                        .set(UPDATED_AT, DSL.currentOffsetDateTime())
+                if (token.isPresent()) {
+                    int fenced = sql.update(PARTITIONS)
+                            .set(UPDATED_AT, DSL.currentOffsetDateTime())
+                            .where(PARTITION.eq(partition))
+                            .and(FENCE_TOKEN.eq(token.getAsLong()))
+                            .execute();
+                    if (fenced != 1) {
+                        throw new FencedOutException(partition, token.getAsLong());
+                    }
+                } else if (sql.select(FENCE_TOKEN)
+                        .from(PARTITIONS)
                         .where(PARTITION.eq(partition))
-                        .and(FENCE_TOKEN.eq(token))
-                        .execute();
-                if (fenced != 1) {
-                    throw new FencedOutException(partition, token);
+                        .forUpdate()
+                        .fetchOptional()
+                        .isEmpty()) {
+                    throw new IllegalStateException("partition " + partition
+                            + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
+                            + " count");
                 }
                 Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
                 int operations = narrowing.apply(entries);
@@ -110,16 +157,20 @@ final class BatchApplier {
                         .map(ChangeEntry::id)
                         .max(StreamIds.ORDER)
                         .orElseThrow();
-                long floor =
-                        entries.stream().mapToLong(ChangeEntry::version).max().orElseThrow();
-                sql.update(PARTITIONS)
-                        .set(
-                                WATERMARK,
-                                DSL.when(laterThanWatermark(watermark), val(watermark))
-                                        .otherwise(WATERMARK))
-                        .set(VERSION_FLOOR, greatest(VERSION_FLOOR, val(floor)))
-                        .where(PARTITION.eq(partition))
-                        .execute();
+                if (token.isPresent()) {
+                    long floor = entries.stream()
+                            .mapToLong(ChangeEntry::version)
+                            .max()
+                            .orElseThrow();
+                    sql.update(PARTITIONS)
+                            .set(
+                                    WATERMARK,
+                                    DSL.when(laterThanWatermark(watermark), val(watermark))
+                                            .otherwise(WATERMARK))
+                            .set(VERSION_FLOOR, greatest(VERSION_FLOOR, val(floor)))
+                            .where(PARTITION.eq(partition))
+                            .execute();
+                }
                 if (!narrowing.deadLetters.isEmpty()) {
                     beforeCommit.accept(List.copyOf(narrowing.deadLetters));
                 }
@@ -132,7 +183,8 @@ final class BatchApplier {
                             entries.size(),
                             narrowing.deadLetters.size());
                 }
-                return new ApplyResult(entries.size(), operations, narrowing.deadLetters, watermark);
+                return new ApplyResult(
+                        entries.size(), operations, narrowing.deadLetters, narrowing.superseded, watermark);
             } catch (RuntimeException | SQLException e) {
                 rollbackQuietly(connection);
                 throw e;
@@ -168,6 +220,8 @@ final class BatchApplier {
         private final int attempt;
         private final boolean parentMissingIsPermanent;
         private final List<DeadLetter> deadLetters = new ArrayList<>();
+        /** IDs of the entries the version guard skipped, from the parts that were applied. */
+        private final Set<String> superseded = new HashSet<>();
 
         Narrowing(Connection connection, int partition, int attempt, boolean parentMissingIsPermanent) {
             this.connection = connection;
@@ -181,15 +235,18 @@ final class BatchApplier {
             Savepoint savepoint = connection.setSavepoint();
             try {
                 BatchPlan plan = planner.plan(entries, attempt);
-                List<RowOperation> absent = statements.execute(connection, plan.operations());
+                RowStatements.Executed executed = statements.execute(connection, plan.operations());
                 connection.releaseSavepoint(savepoint);
                 deadLetters.addAll(plan.rejected());
-                for (RowOperation op : absent) {
+                for (RowOperation op : executed.absent()) {
                     for (ChangeEntry e : op.entries()) {
                         deadLetters.add(DeadLetter.of(e, DeadLetter.RECORD_ABSENT, "", attempt));
                     }
                 }
-                return plan.operations().size() - absent.size();
+                for (RowOperation op : executed.superseded()) {
+                    op.entries().forEach(e -> superseded.add(e.id()));
+                }
+                return plan.operations().size() - executed.absent().size();
             } catch (SQLException | org.jooq.exception.DataAccessException e) {
                 SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
                 boolean permanent = c.kind() == SqlFailureTranslator.Kind.PERMANENT

@@ -36,6 +36,13 @@ import org.jooq.impl.DSL;
  *   <li>Delete: deletes rows older than the delete and raises the key's tombstone to the delete's version (forward
  *       only), in one statement.
  * </ul>
+ *
+ * <p>Each statement also returns the keys its guard skipped, the <em>superseded</em> ones: the row or the key's
+ * tombstone already holds the operation's version or a newer one. The upsert returns the keys it wrote into a CTE and
+ * anti-joins them with its input (no extra table access); the patch reports, among the keys it did not update, those
+ * whose row exists or whose tombstone is at or above it; the delete reports the keys whose tombstone it did not raise
+ * or whose row it left because it is newer. In the usual case nothing is superseded and the statements return no
+ * rows: no query per row, no extra round trip.
  */
 final class RowStatements {
     static final String TOMBSTONES = "cistern_tombstone";
@@ -44,12 +51,21 @@ final class RowStatements {
     private final Map<String, String> sqlByShape = new ConcurrentHashMap<>();
 
     /**
+     * What a plan's statements did besides applying.
+     *
+     * @param absent the patches whose record is absent (no row, no tombstone at or above the patch)
+     * @param superseded the operations the version guard skipped: the row or its tombstone is at or above them
+     */
+    record Executed(List<RowOperation> absent, List<RowOperation> superseded) {}
+
+    /**
      * Runs {@code operations}, which must be in plan order, on {@code connection} inside the caller's transaction.
      *
-     * @return the row operations of patches whose record is absent
+     * @return the absent patches and the superseded operations
      */
-    List<RowOperation> execute(Connection connection, List<RowOperation> operations) throws SQLException {
+    Executed execute(Connection connection, List<RowOperation> operations) throws SQLException {
         List<RowOperation> absent = new ArrayList<>();
+        List<RowOperation> superseded = new ArrayList<>();
         int i = 0;
         while (i < operations.size()) {
             RowOperation first = operations.get(i);
@@ -65,52 +81,76 @@ final class RowStatements {
             }
             for (List<RowOperation> group : byShape.values()) {
                 switch (first.kind()) {
-                    case UPSERT -> upsert(connection, group);
-                    case PATCH -> absent.addAll(patch(connection, group));
-                    case DELETE -> delete(connection, group);
+                    case UPSERT -> superseded.addAll(upsert(connection, group));
+                    case PATCH -> patch(connection, group, absent, superseded);
+                    case DELETE -> superseded.addAll(delete(connection, group));
                 }
             }
             i = j;
         }
-        return absent;
+        return new Executed(List.copyOf(absent), List.copyOf(superseded));
     }
 
-    private void upsert(Connection connection, List<RowOperation> group) throws SQLException {
+    /** Returns the superseded operations of {@code group}. */
+    private List<RowOperation> upsert(Connection connection, List<RowOperation> group) throws SQLException {
         RowOperation first = group.getFirst();
         List<String> columns = List.copyOf(new TreeSet<>(first.columns().keySet()));
-        String sql =
-                sqlByShape.computeIfAbsent(first.shape(), s -> upsertSql(first.table(), columns, RowSource.UNNEST));
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindArrays(connection, ps, group, columns);
-            ps.executeUpdate();
-        }
-    }
-
-    private List<RowOperation> patch(Connection connection, List<RowOperation> group) throws SQLException {
-        RowOperation first = group.getFirst();
-        List<String> columns = List.copyOf(new TreeSet<>(first.columns().keySet()));
-        String sql = sqlByShape.computeIfAbsent(first.shape(), s -> patchSql(first.table(), columns));
-        Set<String> absentKeys = new HashSet<>();
+        String sql = sqlByShape.computeIfAbsent(first.shape(), s -> upsertReportingSql(first.table(), columns));
+        Set<String> superseded = new HashSet<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             bindArrays(connection, ps, group, columns);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    absentKeys.add(rs.getString(1));
+                    superseded.add(rs.getString(1));
                 }
             }
         }
-        return group.stream()
-                .filter(op -> absentKeys.contains(op.key().encoded()))
-                .toList();
+        return withKeys(group, superseded);
     }
 
-    private void delete(Connection connection, List<RowOperation> group) throws SQLException {
+    private void patch(
+            Connection connection, List<RowOperation> group, List<RowOperation> absent, List<RowOperation> superseded)
+            throws SQLException {
+        RowOperation first = group.getFirst();
+        List<String> columns = List.copyOf(new TreeSet<>(first.columns().keySet()));
+        String sql = sqlByShape.computeIfAbsent(first.shape(), s -> patchSql(first.table(), columns));
+        Set<String> absentKeys = new HashSet<>();
+        Set<String> supersededKeys = new HashSet<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindArrays(connection, ps, group, columns);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    (rs.getBoolean(2) ? supersededKeys : absentKeys).add(rs.getString(1));
+                }
+            }
+        }
+        absent.addAll(withKeys(group, absentKeys));
+        superseded.addAll(withKeys(group, supersededKeys));
+    }
+
+    /** Returns the superseded operations of {@code group}. */
+    private List<RowOperation> delete(Connection connection, List<RowOperation> group) throws SQLException {
         RowOperation first = group.getFirst();
         String sql = sqlByShape.computeIfAbsent(first.shape(), s -> deleteSql(first.table()));
+        Set<String> superseded = new HashSet<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             bindArrays(connection, ps, group, List.of());
-            ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    superseded.add(rs.getString(1));
+                }
+            }
         }
+        return withKeys(group, superseded);
+    }
+
+    private static List<RowOperation> withKeys(List<RowOperation> group, Set<String> encodedKeys) {
+        if (encodedKeys.isEmpty()) {
+            return List.of();
+        }
+        return group.stream()
+                .filter(op -> encodedKeys.contains(op.key().encoded()))
+                .toList();
     }
 
     /**
@@ -161,6 +201,30 @@ final class RowStatements {
     }
 
     static String upsertSql(TableDef table, List<String> columns, RowSource source) {
+        return insert(table, columns, rows(table, columns.size(), source));
+    }
+
+    /**
+     * The upsert of {@link #upsertSql} from {@code unnest}, returning the encoded keys it did not write (superseded):
+     * the written keys come back from {@code RETURNING} and are anti-joined with the input by the typed key.
+     */
+    static String upsertReportingSql(TableDef table, List<String> columns) {
+        StringJoiner returning = new StringJoiner(", ");
+        StringJoiner written = new StringJoiner(" AND ");
+        List<ColumnDef> keyColumns = table.keyColumns();
+        for (int k = 0; k < keyColumns.size(); k++) {
+            ColumnDef column = keyColumns.get(k);
+            returning.add("target." + quote(column.name()));
+            written.add("w." + quote(column.name()) + " = v.p" + k + "::"
+                    + column.type().sqlName());
+        }
+        return "WITH v AS (SELECT * FROM " + rows(table, columns.size(), RowSource.UNNEST) + "), written AS ("
+                + insert(table, columns, "v") + " RETURNING " + returning + ")"
+                + " SELECT v.k FROM v WHERE NOT EXISTS (SELECT 1 FROM written w WHERE " + written + ")";
+    }
+
+    /** The guarded {@code INSERT ... SELECT ... FROM <from> ... ON CONFLICT DO UPDATE}; {@code from} yields {@code v}. */
+    private static String insert(TableDef table, List<String> columns, String from) {
         String t = quote(table.name());
         List<ColumnDef> keyColumns = table.keyColumns();
         StringJoiner insertColumns = new StringJoiner(", ");
@@ -185,10 +249,9 @@ final class RowStatements {
         insertColumns.add(version);
         selectValues.add("v.ver");
         set.add(version + " = excluded." + version);
-        return "INSERT INTO " + t + " AS target (" + insertColumns + ") SELECT " + selectValues + " FROM "
-                + rows(table, columns.size(), source) + " WHERE " + noTombstoneAtOrAbove(table)
-                + " ON CONFLICT (" + keyList(table) + ") DO UPDATE SET " + set + " WHERE target." + version
-                + " < excluded." + version;
+        return "INSERT INTO " + t + " AS target (" + insertColumns + ") SELECT " + selectValues + " FROM " + from
+                + " WHERE " + noTombstoneAtOrAbove(table) + " ON CONFLICT (" + keyList(table) + ") DO UPDATE SET " + set
+                + " WHERE target." + version + " < excluded." + version;
     }
 
     static String patchSql(TableDef table, List<String> columns) {
@@ -202,19 +265,26 @@ final class RowStatements {
         set.add(version + " = v.ver");
         return "WITH v AS (SELECT * FROM " + rows(table, columns.size(), RowSource.UNNEST) + "), updated AS (UPDATE "
                 + t + " AS target SET " + set + " FROM v WHERE " + keyMatch(table) + " AND target." + version
-                + " < v.ver RETURNING v.k) SELECT v.k FROM v WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.k = v.k)"
-                + " AND NOT EXISTS (SELECT 1 FROM " + t + " AS target WHERE " + keyMatch(table) + ") AND "
-                + noTombstoneAtOrAbove(table);
+                + " < v.ver RETURNING v.k) SELECT v.k, EXISTS (SELECT 1 FROM " + t + " AS target WHERE "
+                + keyMatch(table) + ") OR NOT " + noTombstoneAtOrAbove(table) + " AS superseded FROM v"
+                + " WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.k = v.k)";
     }
 
+    /**
+     * Deletes and raises tombstones; returns the encoded keys whose delete is superseded: the tombstone was already at
+     * or above it, or the row is newer than it (it stays; the tombstone still rises to the delete's version).
+     */
     static String deleteSql(TableDef table) {
         String t = quote(table.name());
         String version = quote(TableDef.VERSION_COLUMN);
         return "WITH v AS (SELECT * FROM " + rows(table, 0, RowSource.UNNEST) + "), deleted AS (DELETE FROM " + t
-                + " AS target USING v WHERE " + keyMatch(table) + " AND target." + version + " < v.ver)"
-                + " INSERT INTO " + TOMBSTONES + " AS ts (table_name, record_key, version) SELECT "
+                + " AS target USING v WHERE " + keyMatch(table) + " AND target." + version + " < v.ver RETURNING v.k),"
+                + " raised AS (INSERT INTO " + TOMBSTONES + " AS ts (table_name, record_key, version) SELECT "
                 + literal(table.name()) + ", v.k, v.ver FROM v ON CONFLICT (table_name, record_key) DO UPDATE SET"
-                + " version = excluded.version, deleted_at = now() WHERE ts.version < excluded.version";
+                + " version = excluded.version, deleted_at = now() WHERE ts.version < excluded.version"
+                + " RETURNING ts.record_key) SELECT v.k FROM v WHERE NOT EXISTS (SELECT 1 FROM raised r WHERE"
+                + " r.record_key = v.k) OR (NOT EXISTS (SELECT 1 FROM deleted d WHERE d.k = v.k) AND EXISTS (SELECT 1"
+                + " FROM " + t + " AS target WHERE " + keyMatch(table) + " AND target." + version + " >= v.ver))";
     }
 
     /** The row source {@code v(k, p0.., c0.., ver)}: encoded key, key texts, column texts, version. */

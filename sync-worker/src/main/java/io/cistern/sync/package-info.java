@@ -1,6 +1,9 @@
 /**
  * The sync worker: drains the partition streams into PostgreSQL (DESIGN.md 3.3). {@link io.cistern.sync.SyncWorker}
- * and {@link io.cistern.sync.SyncSettings} are the public surface; everything else is package-private.
+ * and {@link io.cistern.sync.SyncSettings} are the public surface, with {@link io.cistern.sync.DeadLetterReplayer}
+ * (list, show, replay and drop dead letters, for the ops CLI) and its value types {@link
+ * io.cistern.sync.OpenDeadLetter}, {@link io.cistern.sync.DeadLetterFilter} and {@link
+ * io.cistern.sync.DeadLetterOutcome}; everything else is package-private.
  *
  * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code
  * BatchPlanner} (decoding, coalescing, foreign-key and primary-key order), {@code SqlFailureTranslator} (the one
@@ -8,7 +11,7 @@
  * up), {@code TrimPoint} (how far a stream may be trimmed); retry delays come from {@link
  * io.cistern.connections.Backoff}, the one backoff policy of Cistern. Drivers: {@code BatchApplier} (one fenced
  * transaction per batch, set-based statements from {@code RowStatements}, bisection of poison entries under
- * savepoints, the watermark), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
+ * savepoints, the watermark; each entry reported applied, superseded or dead-lettered), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
  * retry loop; after each commit and {@code XACK}, {@code SyncedHashes}; every {@code trimInterval}, {@code
  * StreamTrimmer}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
  * tokens from {@code FenceTokens}, re-seeding after Redis lost its data).
@@ -23,7 +26,9 @@
  *       batch after a start or after Redis lost its data. PostgreSQL's {@code cistern_partition.applied_watermark}
  *       is the durable copy.
  *   <li><b>Keys with an open dead letter</b>: the set {@code {prefix}:{p}:dlqkeys} of record hash keys; their hashes
- *       never get a TTL. Whoever resolves a dead letter (replay or discard) removes the key.
+ *       never get a TTL. A key is added in the same script that appends its dead letter; {@code DeadLetterReplayer}
+ *       removes it, in the same script that removes a resolved (replayed or dropped) dead letter, once no other dead
+ *       letter of the key is left on the stream.
  *   <li><b>Live workers</b>: the sorted set {@code {prefix}:workers}, worker ID scored with the Redis time (ms) its
  *       heartbeat expires; used to compute each worker's fair share of the partitions.
  *   <li><b>Leases</b>: {@code {prefix}:{p}:lease}, the owning worker's ID with a TTL of one lease time.

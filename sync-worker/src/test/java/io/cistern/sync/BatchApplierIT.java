@@ -317,6 +317,108 @@ class BatchApplierIT {
         assertThat(doc(doc)).containsEntry("filename", "a.pdf");
     }
 
+    @Test
+    void eachEntryOfOneStatement_isReportedApplied_orSupersededByTheRowOrItsTombstone() {
+        String fresh = uuid();
+        String newerRow = uuid();
+        String deleted = uuid();
+        apply(put(newerRow, 5, "newer.pdf"), put(deleted, 1, "a.pdf"), fx.entry(DOCS, deleted, DELETE, 5, Map.of()));
+        ChangeEntry applied = put(fresh, 3, "fresh.pdf");
+        ChangeEntry olderThanRow = put(newerRow, 3, "older.pdf");
+        ChangeEntry sameAsRow = put(newerRow, 5, "same.pdf");
+        ChangeEntry olderThanTombstone = put(deleted, 4, "resurrected.pdf");
+
+        ApplyResult first = apply(applied, olderThanRow, olderThanTombstone);
+        ApplyResult again = apply(sameAsRow);
+
+        assertThat(first.outcomeOf(applied.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(first.outcomeOf(olderThanRow.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(first.outcomeOf(olderThanTombstone.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(first.superseded()).containsExactlyInAnyOrder(olderThanRow.id(), olderThanTombstone.id());
+        assertThat(again.outcomeOf(sameAsRow.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(doc(newerRow)).containsEntry("filename", "newer.pdf").containsEntry("cistern_version", "5");
+        assertThat(fx.row(DOCS, "document_uuid = '" + deleted + "'")).isEmpty();
+    }
+
+    @Test
+    void olderPatch_isSuperseded_whileAPatchOfARecordThatIsNotThereIsRecordAbsent() {
+        String doc = uuid();
+        String gone = uuid();
+        apply(put(doc, 4, "a.pdf"), put(gone, 1, "b.pdf"), fx.entry(DOCS, gone, DELETE, 4, Map.of()));
+        ChangeEntry olderThanRow = fx.entry(DOCS, doc, PATCH, 3, Map.of("status", "\"done\""));
+        ChangeEntry olderThanTombstone = fx.entry(DOCS, gone, PATCH, 2, Map.of("status", "\"done\""));
+        ChangeEntry afterTheDelete = fx.entry(DOCS, uuid(), PATCH, 2, Map.of("status", "\"done\""));
+        ChangeEntry newer = fx.entry(DOCS, doc, PATCH, 6, Map.of("page_count", "7"));
+
+        ApplyResult result = apply(olderThanRow, olderThanTombstone, afterTheDelete);
+        ApplyResult applied = apply(newer);
+
+        assertThat(result.outcomeOf(olderThanRow.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(result.outcomeOf(olderThanTombstone.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(result.outcomeOf(afterTheDelete.id())).isEqualTo(ApplyResult.Outcome.DEAD_LETTERED);
+        assertThat(applied.outcomeOf(newer.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(doc(doc)).containsEntry("status", "registered").containsEntry("page_count", "7");
+    }
+
+    @Test
+    void deleteOlderThanTheRow_orAtTheTombstone_isSuperseded_andTheNewerRowStays() {
+        String doc = uuid();
+        String gone = uuid();
+        apply(put(doc, 5, "kept.pdf"), put(gone, 1, "b.pdf"));
+        ChangeEntry firstDelete = fx.entry(DOCS, gone, DELETE, 3, Map.of());
+        ChangeEntry olderThanRow = fx.entry(DOCS, doc, DELETE, 4, Map.of());
+
+        ApplyResult first = apply(firstDelete, olderThanRow);
+        ApplyResult redelivered = apply(firstDelete);
+
+        assertThat(first.outcomeOf(firstDelete.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(first.outcomeOf(olderThanRow.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(redelivered.outcomeOf(firstDelete.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(doc(doc)).containsEntry("filename", "kept.pdf");
+        assertThat(fx.row(DOCS, "document_uuid = '" + gone + "'")).isEmpty();
+    }
+
+    @Test
+    void replay_waitsForTheOwnersTransaction_keepsItsToken_andLeavesWatermarkAndFloorAlone() throws Exception {
+        long owner = tokens.next(1);
+        String doc = uuid();
+        applier.apply(1, owner, List.of(put(doc, 2, "owner.pdf")), 1, false);
+        String watermarkBefore = watermark(1);
+        String floorBefore = fx.scalar("SELECT version_floor FROM cistern_partition WHERE partition = 1");
+        ChangeEntry older = put(doc, 1, "replayed.pdf");
+        ChangeEntry newDoc =
+                new ChangeEntry("99999999999999-0", DOCS, uuid(), PUT, 1_000_000, Map.of("filename", "\"late.pdf\""));
+        ApplyResult replayed;
+        // The owner is inside a batch: it holds the fence row. The replay waits for it instead of interleaving.
+        try (java.sql.Connection ownerBatch = fx.db.connect()) {
+            ownerBatch.setAutoCommit(false);
+            ownerBatch.createStatement().execute("UPDATE cistern_partition SET updated_at = now() WHERE partition = 1");
+            java.util.concurrent.CompletableFuture<ApplyResult> replaying =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> applier.replay(1, List.of(older, newDoc), 1));
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> Integer.parseInt(fx.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = '"
+                                    + fx.db.name() + "' AND wait_event_type = 'Lock'"))
+                            == 1);
+            assertThat(replaying).isNotDone();
+            ownerBatch.commit();
+            replayed = replaying.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        String watermarkAfterReplay = watermark(1);
+        String floorAfterReplay = fx.scalar("SELECT version_floor FROM cistern_partition WHERE partition = 1");
+        ChangeEntry next = put(doc, 3, "owner-again.pdf");
+        ApplyResult ownerAgain = applier.apply(1, owner, List.of(next), 1, false);
+
+        assertThat(replayed.outcomeOf(older.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
+        assertThat(replayed.outcomeOf(newDoc.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(ownerAgain.outcomeOf(next.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(doc(doc)).containsEntry("filename", "owner-again.pdf");
+        assertThat(watermarkAfterReplay).isEqualTo(watermarkBefore);
+        assertThat(floorAfterReplay).isEqualTo(floorBefore);
+        assertThat(watermark(1)).isEqualTo(next.id());
+    }
+
     private static ApplyResult apply(ChangeEntry... entries) {
         return applier.apply(0, token, List.of(entries), 1, false);
     }

@@ -1,0 +1,428 @@
+package io.cistern.sync;
+
+import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lists, shows, replays and drops the dead letters of a partition ({@link KeyLayout#deadLetters(int)}). Runs without
+ * Spring and without a running worker: the ops CLI builds one, uses it and closes it.
+ *
+ * <h2>Replay</h2>
+ *
+ * A replay rebuilds each selected dead letter's {@link ChangeEntry} from its stored fields and applies the entries,
+ * oldest entry first, in transactions of up to {@value #CHUNK} entries through the same {@code BatchApplier} path as a
+ * batch: coalescing, foreign-key order, version-guarded upserts and patches, tombstone-leaving deletes, bisection of
+ * poison entries. Each selected dead letter then has one outcome ({@link DeadLetterOutcome.Kind}): applied,
+ * superseded (the row or the key's tombstone already held this version or a newer one: nothing changed), or failed
+ * again.
+ *
+ * <p><b>Fencing.</b> The replayer takes no fencing token: that would fence the partition's live owner out and stop its
+ * loop. Instead each replay transaction locks the partition's fence row ({@code SELECT ... FOR UPDATE} on {@code
+ * cistern_partition}), the row every owner's batch locks first and every takeover increments, so a replay runs
+ * strictly between two of the owner's batches, never inside one, and the owner's token stays valid. A replay can
+ * neither overwrite newer data nor make the owner commit stale data, because no row operation depends on which
+ * transaction runs first: an upsert, patch or delete only ever moves a row (or its tombstone) to a higher version. A
+ * replayed entry the owner has meanwhile overtaken is reported superseded; a newer entry the owner applies after the
+ * replay overwrites it, as it should. The replay moves neither the applied watermark nor the version floor.
+ *
+ * <p><b>Resolution is removal.</b> A dead letter that was applied or superseded is removed from the stream ({@code
+ * XDEL}) after the transaction committed; so is a dropped one. In the same Redis script, a record hash key that has
+ * no other open dead letter left on the stream leaves {@link KeyLayout#deadLetterKeys(int)}, and if the hash still
+ * holds the replayed version (no newer write waits to be synced) it gets {@code syncedHashTtl}; otherwise the next
+ * synced write of the key gives it its TTL. If Redis fails after the commit, the dead letters stay open; replaying
+ * them again reports them superseded and removes them. A dead letter that failed again is replaced, atomically, by a
+ * new one holding the entry, the new reason and SQLSTATE, one more attempt and {@code worker = replay:<actor>}: a
+ * failed replay never loses a dead letter. A second replay of a resolved dead letter finds nothing ({@link
+ * DeadLetterOutcome.Kind#NOT_FOUND}) and changes nothing; a duplicate dead letter of an already applied entry (a
+ * batch whose commit failed after its dead letters were recorded) is reported superseded.
+ *
+ * <p>Every replay and drop is logged at INFO (WARN for a drop and for failures): who ({@code actor}), the partition,
+ * the dead-letter IDs and entry IDs, and each outcome. A retryable database failure ({@link BatchFailedException})
+ * leaves the dead letters of the failing transaction untouched and is thrown; nothing is retried here.
+ *
+ * <p>Thread-safe. Owns one Redis connection, closed by {@link #close()}; takes database connections from {@code
+ * dataSource} per transaction. Resolving scans the partition's dead-letter stream once per transaction inside a Redis
+ * script, which is fine for the dead-letter streams' intended size (letters waiting for a person).
+ */
+public final class DeadLetterReplayer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterReplayer.class);
+    /** The most entries replayed in one transaction. */
+    static final int CHUNK = 500;
+
+    private static final int PAGE = 500;
+    /** The record hash field holding the record's version (written by the Function library). */
+    private static final String VERSION_FIELD = "v";
+
+    /*
+     * Removes resolved dead letters and clears the keys that have no open dead letter left.
+     * KEYS[1] dead-letter stream, KEYS[2] dead-lettered keys set, KEYS[3..] the record hashes of the keyed letters.
+     * ARGV[1] TTL in ms (0: none), ARGV[2] m, ARGV[3..2+m] IDs of letters without a key (malformed entries), then per
+     * record hash KEYS[2+i]: letter ID, table, key, version to expire at ('' never).
+     * Returns how many letters it removed.
+     */
+    private static final String RESOLVE = """
+            local ttl = tonumber(ARGV[1])
+            local m = tonumber(ARGV[2])
+            local removed = 0
+            for i = 3, 2 + m do removed = removed + redis.call('XDEL', KEYS[1], ARGV[i]) end
+            local n = #KEYS - 2
+            local base = 2 + m
+            for i = 1, n do removed = removed + redis.call('XDEL', KEYS[1], ARGV[base + 4 * (i - 1) + 1]) end
+            if n == 0 then return removed end
+            local open = {}
+            local start = '-'
+            while true do
+              local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 1000)
+              for _, e in ipairs(page) do
+                local f = e[2]
+                local t, k
+                for j = 1, #f, 2 do
+                  if f[j] == 't' then t = f[j + 1] elseif f[j] == 'k' then k = f[j + 1] end
+                end
+                if t and k then open[t .. '\\0' .. k] = true end
+              end
+              if #page < 1000 then break end
+              start = '(' .. page[#page][1]
+            end
+            for i = 1, n do
+              local o = base + 4 * (i - 1)
+              if not open[ARGV[o + 2] .. '\\0' .. ARGV[o + 3]] then
+                redis.call('SREM', KEYS[2], KEYS[2 + i])
+                if ttl > 0 and ARGV[o + 4] ~= '' and redis.call('HGET', KEYS[2 + i], 'v') == ARGV[o + 4] then
+                  redis.call('PEXPIRE', KEYS[2 + i], ttl)
+                end
+              end
+            end
+            return removed
+            """;
+
+    private final KeyLayout layout;
+    private final TableRegistry registry;
+    private final BatchApplier applier;
+    private final Duration syncedHashTtl;
+    private final StatefulRedisConnection<String, String> connection;
+
+    /**
+     * A replayer for the Cistern at {@code layout} (its prefix).
+     *
+     * @param syncedHashTtl the TTL given to a record hash whose dead letter was resolved by a replay while the hash
+     *     still holds the replayed version; use the workers' {@link SyncSettings#syncedHashTtl()}; zero gives none
+     */
+    public DeadLetterReplayer(
+            KeyLayout layout,
+            TableRegistry registry,
+            DataSource dataSource,
+            RedisClient redisClient,
+            Duration syncedHashTtl) {
+        this.layout = Objects.requireNonNull(layout, "layout must not be null");
+        this.registry = Objects.requireNonNull(registry, "registry must not be null");
+        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource must not be null"), registry);
+        Objects.requireNonNull(syncedHashTtl, "syncedHashTtl must not be null");
+        if (syncedHashTtl.isNegative()) {
+            throw new IllegalArgumentException(
+                    "syncedHashTtl must not be negative, was " + syncedHashTtl.toMillis() + " ms");
+        }
+        this.syncedHashTtl = syncedHashTtl;
+        this.connection = Objects.requireNonNull(redisClient, "redisClient must not be null")
+                .connect();
+    }
+
+    /** The open dead letters of {@code partition} that {@code filter} matches, oldest first, up to its limit. */
+    public List<OpenDeadLetter> list(int partition, DeadLetterFilter filter) {
+        checkPartition(partition);
+        Objects.requireNonNull(filter, "filter must not be null");
+        RedisCommands<String, String> redis = connection.sync();
+        List<OpenDeadLetter> found = new ArrayList<>();
+        Range.Boundary<String> start =
+                filter.firstId().equals("-") ? Range.Boundary.unbounded() : Range.Boundary.including(filter.firstId());
+        Range.Boundary<String> end =
+                filter.lastId().equals("+") ? Range.Boundary.unbounded() : Range.Boundary.including(filter.lastId());
+        while (found.size() < filter.limit()) {
+            List<StreamMessage<String, String>> page =
+                    redis.xrange(layout.deadLetters(partition), Range.from(start, end), Limit.from(PAGE));
+            for (StreamMessage<String, String> m : page) {
+                OpenDeadLetter letter = OpenDeadLetter.fromStream(partition, m.getId(), m.getBody());
+                if (filter.matches(letter) && found.size() < filter.limit()) {
+                    found.add(letter);
+                }
+            }
+            if (page.size() < PAGE) {
+                break;
+            }
+            start = Range.Boundary.excluding(page.getLast().getId());
+        }
+        LOG.debug("partition {}: listed {} dead letters matching {}", partition, found.size(), filter);
+        return List.copyOf(found);
+    }
+
+    /** The open dead letter {@code deadLetterId} of {@code partition}, if it is still there. */
+    public Optional<OpenDeadLetter> show(int partition, String deadLetterId) {
+        checkPartition(partition);
+        StreamIds.require(Objects.requireNonNull(deadLetterId, "deadLetterId must not be null"));
+        return read(partition, deadLetterId);
+    }
+
+    /**
+     * Replays the selected dead letters of {@code partition} (see the class comment) and reports, in the order given,
+     * what became of each.
+     *
+     * @param actor who asks, for the log (a person or a tool)
+     * @param deadLetterIds IDs on the partition's dead-letter stream; unknown ones are reported {@code NOT_FOUND}
+     * @throws BatchFailedException on a retryable database failure; the dead letters of the failing transaction stay
+     *     as they were, those of transactions already committed are resolved
+     */
+    public List<DeadLetterOutcome> replay(String actor, int partition, Collection<String> deadLetterIds) {
+        checkActor(actor);
+        checkPartition(partition);
+        Map<String, DeadLetterOutcome> outcomes = new LinkedHashMap<>();
+        Map<String, List<OpenDeadLetter>> byEntry = new TreeMap<>(StreamIds.ORDER);
+        Map<String, ChangeEntry> entries = new TreeMap<>(StreamIds.ORDER);
+        for (String id : selection(deadLetterIds)) {
+            Optional<OpenDeadLetter> letter = read(partition, id);
+            if (letter.isEmpty()) {
+                outcomes.put(id, DeadLetterOutcome.notFound(id));
+                continue;
+            }
+            OpenDeadLetter l = letter.get();
+            outcomes.put(id, null);
+            try {
+                ChangeEntry entry = ChangeEntry.fromFields(StreamIds.require(l.entryId()), l.entry());
+                entries.putIfAbsent(entry.id(), entry);
+                byEntry.computeIfAbsent(entry.id(), e -> new ArrayList<>()).add(l);
+            } catch (IllegalArgumentException e) {
+                // Nothing to apply: the letter stays as it is, and says so.
+                outcomes.put(
+                        id,
+                        new DeadLetterOutcome(
+                                id,
+                                l.entryId(),
+                                DeadLetterOutcome.Kind.FAILED_AGAIN,
+                                "malformed entry: " + e.getMessage(),
+                                "",
+                                id));
+            }
+        }
+        LOG.info(
+                "partition {}: {} replays dead letters {} (entries {})",
+                partition,
+                actor,
+                outcomes.keySet(),
+                entries.keySet());
+        List<ChangeEntry> ordered = List.copyOf(entries.values());
+        for (int from = 0; from < ordered.size(); from += CHUNK) {
+            List<ChangeEntry> chunk = ordered.subList(from, Math.min(ordered.size(), from + CHUNK));
+            ApplyResult result = applier.replay(partition, chunk, 1);
+            settle(actor, partition, chunk, result, byEntry, outcomes);
+        }
+        List<DeadLetterOutcome> report = List.copyOf(outcomes.values());
+        for (DeadLetterOutcome o : report) {
+            if (o.kind() == DeadLetterOutcome.Kind.FAILED_AGAIN) {
+                LOG.warn(
+                        "partition {}: {} replayed dead letter {} (entry {}): failed again, SQLSTATE {}: {}; now dead"
+                                + " letter {}",
+                        partition,
+                        actor,
+                        o.deadLetterId(),
+                        o.entryId(),
+                        o.sqlState().isEmpty() ? "none" : o.sqlState(),
+                        o.reason(),
+                        o.newDeadLetterId().isEmpty() ? "(resolved meanwhile)" : o.newDeadLetterId());
+            } else {
+                LOG.info(
+                        "partition {}: {} replayed dead letter {} (entry {}): {}",
+                        partition,
+                        actor,
+                        o.deadLetterId(),
+                        o.entryId().isEmpty() ? "-" : o.entryId(),
+                        o.kind());
+            }
+        }
+        return report;
+    }
+
+    /**
+     * Drops the selected dead letters of {@code partition}: removes them without applying them, and clears their keys
+     * from {@link KeyLayout#deadLetterKeys(int)} when no other dead letter of the key is open. The writes they hold
+     * never reach PostgreSQL.
+     *
+     * @param actor who asks, for the log (a person or a tool)
+     * @param deadLetterIds IDs on the partition's dead-letter stream; unknown ones are reported {@code NOT_FOUND}
+     */
+    public List<DeadLetterOutcome> drop(String actor, int partition, Collection<String> deadLetterIds) {
+        checkActor(actor);
+        checkPartition(partition);
+        Map<String, DeadLetterOutcome> outcomes = new LinkedHashMap<>();
+        List<OpenDeadLetter> found = new ArrayList<>();
+        for (String id : selection(deadLetterIds)) {
+            Optional<OpenDeadLetter> letter = read(partition, id);
+            if (letter.isEmpty()) {
+                outcomes.put(id, DeadLetterOutcome.notFound(id));
+            } else {
+                found.add(letter.get());
+                outcomes.put(id, DeadLetterOutcome.of(letter.get(), DeadLetterOutcome.Kind.DROPPED));
+            }
+        }
+        resolve(partition, found, Map.of());
+        for (OpenDeadLetter l : found) {
+            LOG.warn(
+                    "partition {}: {} dropped dead letter {} (entry {}, {} {}/{} v{}, reason: {}); it will never be"
+                            + " applied",
+                    partition,
+                    actor,
+                    l.id(),
+                    l.entryId(),
+                    l.operation(),
+                    l.table(),
+                    l.key(),
+                    l.version().isPresent() ? Long.toString(l.version().getAsLong()) : "?",
+                    l.reason());
+        }
+        outcomes.values().stream()
+                .filter(o -> o.kind() == DeadLetterOutcome.Kind.NOT_FOUND)
+                .forEach(o -> LOG.info(
+                        "partition {}: {} asked to drop dead letter {}: not found",
+                        partition,
+                        actor,
+                        o.deadLetterId()));
+        return List.copyOf(outcomes.values());
+    }
+
+    /** Records the outcomes of one committed replay transaction in Redis. */
+    private void settle(
+            String actor,
+            int partition,
+            List<ChangeEntry> chunk,
+            ApplyResult result,
+            Map<String, List<OpenDeadLetter>> byEntry,
+            Map<String, DeadLetterOutcome> outcomes) {
+        Map<String, DeadLetter> failed = new LinkedHashMap<>();
+        result.deadLetters().forEach(d -> failed.put(d.entryId(), d));
+        List<OpenDeadLetter> resolved = new ArrayList<>();
+        Map<String, Long> versions = new LinkedHashMap<>();
+        DeadLetterStream stream = new DeadLetterStream(connection.sync(), layout, "replay:" + actor);
+        for (ChangeEntry entry : chunk) {
+            for (OpenDeadLetter letter : byEntry.get(entry.id())) {
+                DeadLetterOutcome outcome = switch (result.outcomeOf(entry.id())) {
+                    case APPLIED -> DeadLetterOutcome.of(letter, DeadLetterOutcome.Kind.APPLIED);
+                    case SUPERSEDED -> DeadLetterOutcome.of(letter, DeadLetterOutcome.Kind.SUPERSEDED);
+                    case DEAD_LETTERED -> {
+                        DeadLetter again = failed.get(entry.id());
+                        DeadLetter renewed = new DeadLetter(
+                                letter.entryId(),
+                                letter.entry(),
+                                again.reason(),
+                                again.sqlState(),
+                                letter.attempts() + 1);
+                        String newId = stream.append(partition, renewed, letter.id());
+                        yield new DeadLetterOutcome(
+                                letter.id(),
+                                letter.entryId(),
+                                DeadLetterOutcome.Kind.FAILED_AGAIN,
+                                again.reason(),
+                                again.sqlState(),
+                                newId == null ? "" : newId);
+                    }
+                };
+                if (outcome.kind() != DeadLetterOutcome.Kind.FAILED_AGAIN) {
+                    resolved.add(letter);
+                    versions.put(letter.id(), entry.version());
+                }
+                outcomes.put(letter.id(), outcome);
+            }
+        }
+        resolve(partition, resolved, versions);
+    }
+
+    /**
+     * Removes {@code letters} from the stream; clears their keys with no open dead letter left; gives a hash whose
+     * version is still {@code expireAt.get(letter ID)} its TTL.
+     */
+    private void resolve(int partition, List<OpenDeadLetter> letters, Map<String, Long> expireAt) {
+        if (letters.isEmpty()) {
+            return;
+        }
+        List<String> keys = new ArrayList<>();
+        List<String> unkeyed = new ArrayList<>();
+        List<String> keyed = new ArrayList<>();
+        keys.add(layout.deadLetters(partition));
+        keys.add(layout.deadLetterKeys(partition));
+        for (OpenDeadLetter l : letters) {
+            if (l.table().isEmpty() || l.key().isEmpty()) {
+                unkeyed.add(l.id());
+                continue;
+            }
+            keys.add(layout.record(partition, l.table(), l.key()));
+            Long version = expireAt.get(l.id());
+            keyed.addAll(List.of(l.id(), l.table(), l.key(), version == null ? "" : Long.toString(version)));
+        }
+        List<String> args = new ArrayList<>();
+        args.add(Long.toString(syncedHashTtl.toMillis()));
+        args.add(Integer.toString(unkeyed.size()));
+        args.addAll(unkeyed);
+        args.addAll(keyed);
+        connection
+                .sync()
+                .eval(RESOLVE, ScriptOutputType.INTEGER, keys.toArray(String[]::new), args.toArray(String[]::new));
+    }
+
+    private Optional<OpenDeadLetter> read(int partition, String deadLetterId) {
+        List<StreamMessage<String, String>> found =
+                connection.sync().xrange(layout.deadLetters(partition), Range.create(deadLetterId, deadLetterId));
+        return found.isEmpty()
+                ? Optional.empty()
+                : Optional.of(OpenDeadLetter.fromStream(
+                        partition, deadLetterId, found.getFirst().getBody()));
+    }
+
+    private static List<String> selection(Collection<String> deadLetterIds) {
+        Objects.requireNonNull(deadLetterIds, "deadLetterIds must not be null");
+        if (deadLetterIds.isEmpty()) {
+            throw new IllegalArgumentException("select at least one dead letter");
+        }
+        LinkedHashSet<String> ids = new LinkedHashSet<>();
+        for (String id : deadLetterIds) {
+            ids.add(StreamIds.require(Objects.requireNonNull(id, "a dead-letter ID must not be null")));
+        }
+        return List.copyOf(ids);
+    }
+
+    private void checkPartition(int partition) {
+        if (partition < 0 || partition >= registry.partitions()) {
+            throw new IllegalArgumentException(
+                    "partition must be between 0 and " + (registry.partitions() - 1) + ", was " + partition);
+        }
+    }
+
+    private static void checkActor(String actor) {
+        Objects.requireNonNull(actor, "actor must not be null");
+        if (actor.isBlank()) {
+            throw new IllegalArgumentException("actor must name who replays or drops, was blank");
+        }
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+}

@@ -1,0 +1,88 @@
+package io.cistern.sync;
+
+import io.cistern.schema.codec.ChangeEntry;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * A dead letter still on its partition's dead-letter stream: not replayed, not dropped. Immutable.
+ *
+ * @param id its ID on the dead-letter stream (what {@link DeadLetterReplayer} selects by); the time it was recorded
+ * @param partition the partition
+ * @param entryId the stream entry ID of the original change entry
+ * @param reason why it was set aside: {@code "record absent"}, the database's message, or why the entry is malformed
+ * @param sqlState the SQLSTATE of the database error, or empty when the database was not asked
+ * @param attempts how many times the entry was tried, replays included
+ * @param worker who recorded it: a worker ID, or {@code replay:<actor>} after a replay that failed again
+ * @param entry the original change entry's fields, exactly as on the partition stream ({@code t}, {@code k}, {@code
+ *     o}, {@code v}, {@code c:<column>})
+ */
+public record OpenDeadLetter(
+        String id,
+        int partition,
+        String entryId,
+        String reason,
+        String sqlState,
+        int attempts,
+        String worker,
+        Map<String, String> entry) {
+
+    public OpenDeadLetter {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(entryId, "entryId must not be null");
+        Objects.requireNonNull(reason, "reason must not be null");
+        Objects.requireNonNull(sqlState, "sqlState must not be null");
+        Objects.requireNonNull(worker, "worker must not be null");
+        entry = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entry));
+    }
+
+    /** When it was recorded, from its ID on the dead-letter stream. */
+    public Instant recordedAt() {
+        return Instant.ofEpochMilli(StreamIds.millis(id));
+    }
+
+    /** The original entry's table, or {@code ""} when the entry is malformed and has none. */
+    public String table() {
+        return entry.getOrDefault(ChangeEntry.TABLE, "");
+    }
+
+    /** The original entry's encoded record key, or {@code ""} when the entry is malformed and has none. */
+    public String key() {
+        return entry.getOrDefault(ChangeEntry.KEY, "");
+    }
+
+    /** The original entry's operation on the wire ({@code put}, {@code patch}, {@code delete}), or {@code ""}. */
+    public String operation() {
+        return entry.getOrDefault(ChangeEntry.OP, "");
+    }
+
+    /** The original entry's version, when it has a well-formed one. */
+    public OptionalLong version() {
+        try {
+            return OptionalLong.of(Long.parseLong(entry.getOrDefault(ChangeEntry.VERSION, "")));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Reads an entry of the dead-letter stream ({@link DeadLetterStream} wrote it). */
+    static OpenDeadLetter fromStream(int partition, String id, Map<String, String> body) {
+        Map<String, String> entry = new LinkedHashMap<>(body);
+        String reason = Objects.requireNonNullElse(entry.remove(DeadLetterStream.REASON), "");
+        String sqlState = Objects.requireNonNullElse(entry.remove(DeadLetterStream.SQLSTATE), "");
+        String attempts = entry.remove(DeadLetterStream.ATTEMPTS);
+        String entryId = Objects.requireNonNullElse(entry.remove(DeadLetterStream.ENTRY_ID), "");
+        entry.remove(DeadLetterStream.PARTITION);
+        String worker = Objects.requireNonNullElse(entry.remove(DeadLetterStream.WORKER), "");
+        int tries;
+        try {
+            tries = attempts == null ? 0 : Integer.parseInt(attempts);
+        } catch (NumberFormatException e) {
+            tries = 0;
+        }
+        return new OpenDeadLetter(id, partition, entryId, reason, sqlState, tries, worker, entry);
+    }
+}

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             SyncWorkerCommand.class,
             UpCommand.class,
             DoctorCommand.class,
+            DlqCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

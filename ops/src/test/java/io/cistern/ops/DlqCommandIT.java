@@ -1,0 +1,119 @@
+package io.cistern.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cistern.connections.testing.TestDatabase;
+import io.cistern.connections.testing.TestRedis;
+import io.cistern.writer.RecordKey;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriteReceipt;
+import io.cistern.writer.WriterSettings;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code ops/cistern dlq}: an operator finds a poison record, fixes the cause, replays it, and replays it again. */
+class DlqCommandIT {
+    private TestRedis redis;
+    private TestDatabase database;
+    private SyncWorkerCommand worker;
+
+    @BeforeEach
+    void setUp() {
+        redis = TestRedis.create("DlqCommandIT");
+        database = TestDatabase.create("DlqCommandIT");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (worker != null) {
+            worker.stop();
+        }
+        redis.close();
+        database.close();
+    }
+
+    @Test
+    void poisonRecord_isListed_replayedAfterTheFix_andAReplayAgainFindsNothing() throws Exception {
+        assertThat(cli(new StringWriter(), "init")).isZero();
+        database.execute("ALTER TABLE source_documents ADD CONSTRAINT no_tmp CHECK (filename NOT LIKE '%.tmp')");
+        UUID poison = UUID.randomUUID();
+        WriteReceipt receipt;
+        try (RecordWriter writer =
+                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+            receipt = writer.put("source_documents", RecordKey.of(poison), Map.of("filename", "upload.tmp"));
+        }
+        CommandLine workerCli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(workerCli.execute(args("sync-worker", "--port", "0"))).isZero();
+        worker = workerCli.getSubcommands().get("sync-worker").getCommand();
+
+        StringWriter listed = new StringWriter();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            listed.getBuffer().setLength(0);
+            assertThat(cli(listed, "dlq", "list", "--table", "source_documents"))
+                    .isZero();
+            assertThat(listed.toString()).contains("1 open dead letters").contains("23514");
+        });
+        Matcher m = Pattern.compile("(?m)^(\\d+)\\s+(\\S+)\\s+" + Pattern.quote(receipt.entryId()))
+                .matcher(listed.toString());
+        assertThat(m.find()).as(listed.toString()).isTrue();
+        String partition = m.group(1);
+        String deadLetter = m.group(2);
+
+        database.execute("ALTER TABLE source_documents DROP CONSTRAINT no_tmp");
+        StringWriter replayed = new StringWriter();
+        assertThat(cli(replayed, "dlq", "replay", partition, deadLetter)).isZero();
+        StringWriter again = new StringWriter();
+        int secondReplay = cli(again, "dlq", "replay", partition, deadLetter);
+
+        assertThat(replayed.toString()).contains(deadLetter).contains("applied");
+        assertThat(filename(poison)).isEqualTo("upload.tmp");
+        assertThat(secondReplay).as("nothing left to replay").isEqualTo(1);
+        assertThat(again.toString()).contains("not found");
+        StringWriter after = new StringWriter();
+        assertThat(cli(after, "dlq", "list")).isZero();
+        assertThat(after.toString()).contains("0 open dead letters");
+    }
+
+    private String filename(UUID document) throws Exception {
+        try (Connection c = database.connect();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT filename FROM source_documents WHERE document_uuid = ?")) {
+            ps.setObject(1, document);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    private String[] args(String... command) {
+        String[] all = new String[command.length + 6];
+        System.arraycopy(command, 0, all, 0, command.length);
+        all[command.length] = "--redis-url";
+        all[command.length + 1] = redis.url();
+        all[command.length + 2] = "--database-url";
+        all[command.length + 3] = database.jdbcUrl();
+        all[command.length + 4] = "--prefix";
+        all[command.length + 5] = redis.prefix();
+        return all;
+    }
+
+    private int cli(StringWriter out, String... command) {
+        return CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(out, true))
+                .execute(args(command));
+    }
+}

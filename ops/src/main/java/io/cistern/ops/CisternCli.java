@@ -26,9 +26,26 @@ public final class CisternCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (keepsRunning(args)) {
+            exitCleanlyOnSigterm();
+        }
         int code = commandLine().execute(args);
         if (code != 0 || !keepsRunning(args)) {
             System.exit(code);
+        }
+    }
+
+    /**
+     * A service stopped with SIGTERM (a deploy, {@code docker stop}, Kubernetes) shuts down in order — the shutdown
+     * hooks stop reading, commit and acknowledge the batches in hand and release the leases — and then exits 0, not
+     * the JVM's default 143, so that supervisors see a clean stop.
+     */
+    @SuppressWarnings("restriction")
+    private static void exitCleanlyOnSigterm() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> System.exit(0));
+        } catch (IllegalArgumentException e) {
+            // No SIGTERM on this platform: the JVM's default handling applies.
         }
     }
 

@@ -183,6 +183,18 @@ final class DlqCommand implements Runnable {
         }
     }
 
+    /** The servers, a partition and dead-letter IDs: what replay and drop act on. */
+    static final class LetterSelection {
+        @Mixin
+        ConnectionOptions connection;
+
+        @Parameters(index = "0", paramLabel = "PARTITION")
+        int partition;
+
+        @Parameters(index = "1..*", paramLabel = "DEAD-LETTER-ID", arity = "1..*")
+        List<String> ids;
+    }
+
     @Command(
             name = "replay",
             mixinStandardHelpOptions = true,
@@ -194,18 +206,15 @@ final class DlqCommand implements Runnable {
         DlqCommand parent;
 
         @Mixin
-        ConnectionOptions connection;
-
-        @Parameters(index = "0", paramLabel = "PARTITION")
-        int partition;
-
-        @Parameters(index = "1..*", paramLabel = "DEAD-LETTER-ID", arity = "1..*")
-        List<String> ids;
+        LetterSelection letters;
 
         @Override
         public Integer call() {
             return report(
-                    parent, withReplayer(connection, (replayer, registry) -> replayer.replay(actor(), partition, ids)));
+                    parent,
+                    withReplayer(
+                            letters.connection,
+                            (replayer, registry) -> replayer.replay(actor(), letters.partition, letters.ids)));
         }
     }
 
@@ -218,18 +227,15 @@ final class DlqCommand implements Runnable {
         DlqCommand parent;
 
         @Mixin
-        ConnectionOptions connection;
-
-        @Parameters(index = "0", paramLabel = "PARTITION")
-        int partition;
-
-        @Parameters(index = "1..*", paramLabel = "DEAD-LETTER-ID", arity = "1..*")
-        List<String> ids;
+        LetterSelection letters;
 
         @Override
         public Integer call() {
             return report(
-                    parent, withReplayer(connection, (replayer, registry) -> replayer.drop(actor(), partition, ids)));
+                    parent,
+                    withReplayer(
+                            letters.connection,
+                            (replayer, registry) -> replayer.drop(actor(), letters.partition, letters.ids)));
         }
     }
 

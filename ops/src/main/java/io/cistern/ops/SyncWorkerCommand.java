@@ -87,18 +87,9 @@ final class SyncWorkerCommand implements Callable<Integer> {
     }
 
     SyncSettings settings(KeyLayout layout) {
-        SyncSettings d = SyncSettings.defaults(layout);
-        return new SyncSettings(
-                layout,
-                workerId == null ? d.workerId() : workerId,
-                batchSize,
-                Duration.ofMillis(lingerMillis),
-                d.leaseTime(),
-                d.renewInterval(),
-                d.parentMissingTimeout(),
-                d.backoffInitial(),
-                d.backoffMax(),
-                d.drainTimeout());
+        SyncSettings settings =
+                SyncSettings.defaults(layout).withBatchSize(batchSize).withLinger(Duration.ofMillis(lingerMillis));
+        return workerId == null ? settings : settings.withWorkerId(workerId);
     }
 
     /** The readiness contributors and the worker's holder, as beans the service context closes in reverse order. */

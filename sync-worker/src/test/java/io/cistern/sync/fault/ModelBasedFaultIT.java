@@ -168,17 +168,9 @@ class ModelBasedFaultIT {
         }
     }
 
-    /**
-     * Every fault kind; Redis losing all its data only with {@code -Dcistern.fault.redisDataLoss=true}: one run with it
-     * (seed -4361064703361161346) stopped firing faults after a data loss and timed out, cause not yet found, so CI
-     * leaves it out until it is. {@code RedisDataLossIT} covers the data loss itself.
-     */
     @Test
     void randomWritesUnderAllFaults_endInPostgreSQLExactlyAsTheModelSays() throws Exception {
-        runModel(
-                Boolean.getBoolean("cistern.fault.redisDataLoss")
-                        ? EnumSet.allOf(Fault.class)
-                        : EnumSet.complementOf(EnumSet.of(Fault.REDIS_DATA_LOST)));
+        runModel(EnumSet.allOf(Fault.class));
     }
 
     private void runModel(Set<Fault> kinds) throws Exception {

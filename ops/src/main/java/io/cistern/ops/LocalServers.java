@@ -110,6 +110,7 @@ final class LocalServers implements AutoCloseable {
             err.flush();
             if (root) {
                 run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
+                requireReachableByPostgres(dir);
             }
             run(asPostgres(
                     root,
@@ -140,6 +141,26 @@ final class LocalServers implements AutoCloseable {
                                 "unix_socket_directories=" + dir)),
                 postgresPort,
                 "PostgreSQL (apt-get install postgresql)");
+    }
+
+    /** PostgreSQL runs as the postgres user, which must be able to reach its data directory through every parent. */
+    private static void requireReachableByPostgres(Path dir) {
+        try {
+            Process p = new ProcessBuilder("runuser", "-u", "postgres", "--", "test", "-w", dir.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("the postgres user cannot reach " + dir
+                        + " (a parent directory is private to root); choose a --data-dir under a directory others"
+                        + " may traverse, for example /var/lib/cistern");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run runuser to start PostgreSQL as postgres: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking " + dir, e);
+        }
     }
 
     private static List<String> asPostgres(boolean root, List<String> command) {

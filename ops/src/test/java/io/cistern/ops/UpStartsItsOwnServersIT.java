@@ -17,12 +17,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -43,12 +43,10 @@ class UpStartsItsOwnServersIT {
         Assumptions.assumeTrue(
                 Stream.of("REDIS_URL", "DATABASE_URL", "DB_HOST", "PGHOST").allMatch(v -> System.getenv(v) == null),
                 "up reuses configured servers; this test needs none configured");
-        // Under target/, not /tmp: the PostgreSQL server runs as the postgres user and must reach its directory.
-        dataDir = Path.of(
-                        "target",
-                        "up-it-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36))
-                .toAbsolutePath();
-        Files.createDirectories(dataDir);
+        // In the system temporary directory with rwxr-xr-x: PostgreSQL runs as the postgres user, which must reach
+        // it, whatever the permissions of the checkout (a fresh clone may sit in a private directory).
+        dataDir = Files.createTempDirectory(
+                "cistern-up-it", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
 
     @AfterEach

@@ -42,6 +42,12 @@ import java.util.stream.Stream;
  * whatever the pg_hba lines say, which {@link #execute} uses. Not thread-safe: one test class owns an instance.
  */
 public final class PrivatePostgres implements AutoCloseable {
+    /**
+     * The working directory of every command run as the server user: a checkout in a private directory (mktemp -d)
+     * is out of that user's reach, and its tools then print "could not change directory" into their output.
+     */
+    private static final java.io.File SERVER_USER_CWD = new java.io.File("/");
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path dir;
@@ -210,6 +216,7 @@ public final class PrivatePostgres implements AutoCloseable {
         cmd.addAll(settings);
         try {
             process = new ProcessBuilder(asServerUser(cmd))
+                    .directory(SERVER_USER_CWD)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(
                             dir.resolve("postgres.log").toFile()))
@@ -239,6 +246,7 @@ public final class PrivatePostgres implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(asServerUser(
                             List.of(bin("pg_isready"), "-q", "-h", dir.toString(), "-p", Integer.toString(port))))
+                    .directory(SERVER_USER_CWD)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -304,6 +312,7 @@ public final class PrivatePostgres implements AutoCloseable {
     private String run(List<String> cmd, String what) {
         try {
             Process p = new ProcessBuilder(asServerUser(cmd))
+                    .directory(SERVER_USER_CWD)
                     .redirectErrorStream(true)
                     .start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

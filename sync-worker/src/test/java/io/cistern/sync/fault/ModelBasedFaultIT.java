@@ -46,7 +46,6 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The model-based fault test of DESIGN.md section 9 (issue 4): random puts, patches and deletes from several producer
@@ -169,13 +168,7 @@ class ModelBasedFaultIT {
         }
     }
 
-    /**
-     * Out of the default build for now: it passed in CI and alone, then three CI runs in a row timed out waiting for
-     * the fault phase to end (a fault kind that keeps failing is never counted as fired); run it with {@code
-     * -Dcistern.fault.model=true} until that is found.
-     */
     @Test
-    @EnabledIfSystemProperty(named = "cistern.fault.model", matches = "true")
     void randomWritesUnderAllFaults_endInPostgreSQLExactlyAsTheModelSays() throws Exception {
         runModel(EnumSet.allOf(Fault.class));
     }

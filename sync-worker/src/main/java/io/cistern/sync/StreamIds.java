@@ -1,21 +1,24 @@
 package io.cistern.sync;
 
+import io.cistern.schema.keys.StreamEntryId;
 import java.util.Comparator;
 
-/** Stream entry IDs ({@code <ms>-<seq>}) compared as numbers, as Redis orders them. Stateless. */
+/**
+ * Stream entry IDs kept as strings (as Lettuce hands them over), compared as Redis orders them. The parsing and the
+ * order are the contract's {@link StreamEntryId}; this only saves the callers the conversions. Stateless.
+ */
 final class StreamIds {
     static final Comparator<String> ORDER = StreamIds::compare;
 
     private StreamIds() {}
 
     static int compare(String a, String b) {
-        int c = Long.compareUnsigned(part(a, 0), part(b, 0));
-        return c != 0 ? c : Long.compareUnsigned(part(a, 1), part(b, 1));
+        return StreamEntryId.parse(a).compareTo(StreamEntryId.parse(b));
     }
 
     /** The milliseconds part of {@code id}. */
     static long millis(String id) {
-        return part(id, 0);
+        return StreamEntryId.parse(id).millis();
     }
 
     /**
@@ -24,20 +27,7 @@ final class StreamIds {
      * @throws IllegalArgumentException naming the malformed ID
      */
     static String require(String id) {
-        try {
-            part(id, 0);
-            part(id, 1);
-            return id;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + id + "' is not a stream entry ID (<ms>-<seq>)", e);
-        }
-    }
-
-    private static long part(String id, int index) {
-        int dash = id.indexOf('-');
-        if (dash < 0) {
-            throw new IllegalArgumentException("'" + id + "' is not a stream entry ID (<ms>-<seq>)");
-        }
-        return Long.parseUnsignedLong(index == 0 ? id.substring(0, dash) : id.substring(dash + 1));
+        StreamEntryId.parse(id);
+        return id;
     }
 }

@@ -145,6 +145,7 @@ final class LettuceCachedReader implements CachedReader {
         }
         try {
             TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
+            DatabaseRows.warmUp(registry.tables());
             connection.sync().clientSetname(CLIENT_NAME);
             LettuceCachedReader reader =
                     new LettuceCachedReader(settings, connection, registry, database, meters, ticker, hooks);

@@ -54,6 +54,11 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
         this.connection = conn;
         conn.addListener((PushListener) this);
         conn.addListener((RedisConnectionStateListener) this);
+        String info = conn.sync().clientInfo();
+        if (info != null && !info.contains(" resp=3")) {
+            // On RESP2 Redis accepts tracking but has no way to push the invalidations on this connection.
+            throw new IllegalStateException("the connection speaks RESP2, and invalidations need RESP3");
+        }
         conn.sync().clientTracking(TRACKING);
         local.clear();
         local.active(true);

@@ -91,6 +91,30 @@ class ReconnectIT {
     }
 
     @Test
+    void silentConnection_turnsTheLocalCacheOffUntilRedisAnswersAgain() {
+        // given a proxy holding a record locally
+        CachedReader reader = cistern.reader();
+        String id = UUID.randomUUID().toString();
+        cistern.writer.put("source_documents", RecordKey.of(UUID.fromString(id)), Map.of("filename", "x.pdf"));
+        reader.get("source_documents", id);
+        assertThat(reader.get("source_documents", id).tier()).isEqualTo(Tier.LOCAL);
+        long clearsBefore = reader.status().localCacheClears();
+
+        // when Redis stops answering without closing the connection (as a half-open TCP connection would look)
+        cistern.redis().clientPause(4_000);
+
+        // then within the silence limit the local cache is cleared and off: no copy outlives the proof it is current
+        await().atMost(Invalidations.SILENCE_LIMIT.plusSeconds(1))
+                .until(() -> !reader.status().trackingActive());
+        assertThat(reader.status().localCacheClears()).isGreaterThan(clearsBefore);
+        assertThat(reader.status().localEntries()).isZero();
+        // and once Redis answers again it is back on, and serves from Redis then locally
+        await().atMost(Duration.ofSeconds(10)).until(() -> reader.status().trackingActive());
+        assertThat(reader.get("source_documents", id).tier()).isEqualTo(Tier.REDIS);
+        assertThat(reader.get("source_documents", id).tier()).isEqualTo(Tier.LOCAL);
+    }
+
+    @Test
     void flushOfTheServer_clearsTheLocalCache() {
         // given a proxy holding a record locally
         CachedReader reader = cistern.reader();

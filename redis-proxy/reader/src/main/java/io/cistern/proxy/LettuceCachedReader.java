@@ -161,6 +161,10 @@ final class LettuceCachedReader implements CachedReader {
             } catch (RuntimeException e) {
                 reader.heartbeat.shutdownNow();
                 reader.databaseThreads.shutdown();
+                if (!(e instanceof IllegalStateException
+                        || e instanceof io.lettuce.core.RedisCommandExecutionException)) {
+                    throw ReadFailures.redis("switching on Redis client tracking", e);
+                }
                 throw new PermanentException(
                         "TRACKING_UNAVAILABLE",
                         "the reader could not switch on Redis client tracking (" + e.getMessage()

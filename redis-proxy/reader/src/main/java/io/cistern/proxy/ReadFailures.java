@@ -35,7 +35,17 @@ final class ReadFailures {
                     t);
         }
         if (t instanceof RedisCommandExecutionException e) {
-            return new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + e.getMessage(), e);
+            String reply = e.getMessage() == null ? "" : e.getMessage();
+            // Redis's own "not now" replies: loading its data, a busy script, a replica without its master.
+            if (reply.startsWith("LOADING")
+                    || reply.startsWith("BUSY")
+                    || reply.startsWith("MASTERDOWN")
+                    || reply.startsWith("TRYAGAIN")
+                    || reply.startsWith("CLUSTERDOWN")) {
+                return new RetryableException(
+                        "REDIS_UNAVAILABLE", what + " failed: Redis replied " + reply + "; retry", RETRY_AFTER, e);
+            }
+            return new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + reply, e);
         }
         if (t instanceof RedisException) {
             return new RetryableException(

@@ -55,6 +55,30 @@ final class DatabaseRows {
     }
 
     /**
+     * Renders each table's query once, without a database: jOOQ's first query in a process loads and initialises
+     * hundreds of classes, which on a busy machine can take longer than a read may wait.
+     */
+    static void warmUp(Collection<TableDef> tables) {
+        DSLContext sql = DSL.using(SQLDialect.POSTGRES);
+        for (TableDef table : tables) {
+            List<Field<?>> select = new ArrayList<>();
+            for (ColumnDef c : table.columns()) {
+                select.add(fetchField(c));
+            }
+            select.add(VERSION);
+            List<String> parts = table.primaryKey().stream().map(k -> "0").toList();
+            sql.select(select)
+                    .from(table(name(table.name())))
+                    .where(keyCondition(table.keyColumns(), List.of(KeyEncoding.encode(parts))))
+                    .getSQL();
+        }
+        sql.select(TOMBSTONE_KEY, TOMBSTONE_VERSION)
+                .from(table(name("cistern_tombstone")))
+                .where(TOMBSTONE_TABLE.eq("t").and(TOMBSTONE_KEY.in(List.of("k"))))
+                .getSQL();
+    }
+
+    /**
      * Reads the rows of {@code keys} (encoded, canonical, of {@code table}).
      *
      * @throws SQLException or a jOOQ {@code DataAccessException} when PostgreSQL fails: the caller translates it

@@ -9,8 +9,8 @@ import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.codec.StringCodec;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,24 +24,43 @@ import org.slf4j.LoggerFactory;
  * unnoticed while the connection lives. {@code NOLOOP}: changes this connection makes itself (fill reservations and
  * fills) are not echoed back.
  *
- * <p><b>What can lose invalidations, and what the reader does.</b> The connection dropping (network, {@code CLIENT
- * KILL}, a restart, a Sentinel failover to another server): tracking state lives in the server's connection, so every
- * registration is gone. On disconnect the local cache is switched off and cleared; on reconnect tracking is switched on
- * again, the cache is cleared once more (loads that read before tracking was on must not install), and only then
- * switched back on. A {@code FLUSHALL}/{@code FLUSHDB} arrives as an invalidation of every key: the cache is cleared.
- * When the server's tracking table is full it invalidates keys to make room: those arrive as ordinary invalidations.
+ * <p><b>What can lose invalidations, and what the reader does.</b>
  *
- * <p>Thread-safe. Listener callbacks run on Lettuce's event loop and do no blocking work.
+ * <ul>
+ *   <li>The connection drops (network, {@code CLIENT KILL}, a restart, a Sentinel failover to another server): the
+ *       tracking state lived in the server's connection, so every registration is gone. On disconnect the local cache
+ *       is switched off and cleared; on reconnect tracking is switched on again, the cache is cleared once more (loads
+ *       that read before tracking was on must not install), and only then switched back on.
+ *   <li>The connection goes silent without dropping (a half-open TCP connection after a network partition, a stalled
+ *       server): invalidations would simply stop arriving. A heartbeat {@code PING}s the connection every {@link
+ *       #HEARTBEAT}; when no {@code PING} sent within the last {@link #SILENCE_LIMIT} has been answered, the cache is
+ *       cleared and switched off until one is. Pushes travel in order with replies, so once a {@code PING} is
+ *       answered every invalidation sent before it has been applied, and the cache can be used again.
+ *   <li>{@code FLUSHALL}/{@code FLUSHDB} arrive as an invalidation of every key: the cache is cleared.
+ *   <li>When the server's tracking table is full it invalidates keys to make room: ordinary invalidations.
+ * </ul>
+ *
+ * So a local copy is never served more than {@link #SILENCE_LIMIT} after the last proof that invalidations were
+ * flowing. Thread-safe: state changes are synchronized; listener callbacks run on Lettuce's event loop and do no
+ * blocking work.
  */
 final class Invalidations implements PushListener, RedisConnectionStateListener {
     private static final Logger log = LoggerFactory.getLogger(Invalidations.class);
     static final TrackingArgs TRACKING = TrackingArgs.Builder.enabled().noloop();
+    static final Duration HEARTBEAT = Duration.ofMillis(500);
+    static final Duration SILENCE_LIMIT = Duration.ofSeconds(2);
 
     private final LocalCache local;
     private final ReaderMetrics metrics;
     private final String name;
-    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile StatefulRedisConnection<String, String> connection;
+    private boolean closed;
+    /** Redis tracks this connection's reads (set once tracking is confirmed, cleared on disconnect). */
+    private boolean tracking;
+    /** A heartbeat was answered recently enough. */
+    private boolean alive = true;
+
+    private volatile long lastAnsweredPingSentAt = System.nanoTime();
 
     Invalidations(LocalCache local, ReaderMetrics metrics, String name) {
         this.local = local;
@@ -54,15 +73,70 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
         this.connection = conn;
         conn.addListener((PushListener) this);
         conn.addListener((RedisConnectionStateListener) this);
+        String info = conn.sync().clientInfo();
+        if (info != null && !info.contains(" resp=3")) {
+            // On RESP2 Redis accepts tracking but has no way to push the invalidations on this connection.
+            throw new IllegalStateException("the connection speaks RESP2, and invalidations need RESP3");
+        }
         conn.sync().clientTracking(TRACKING);
-        local.clear();
-        local.active(true);
+        synchronized (this) {
+            lastAnsweredPingSentAt = System.nanoTime();
+            local.clear();
+            tracking = true;
+            update();
+        }
     }
 
-    void close() {
-        closed.set(true);
-        local.active(false);
+    synchronized void close() {
+        closed = true;
+        tracking = false;
+        update();
         local.clear();
+    }
+
+    /** Called every {@link #HEARTBEAT} by the reader's scheduler. */
+    void heartbeat() {
+        StatefulRedisConnection<String, String> conn = connection;
+        if (conn == null) {
+            return;
+        }
+        long sent = System.nanoTime();
+        try {
+            conn.async().ping().whenComplete((pong, failure) -> {
+                if (failure == null) {
+                    answered(sent);
+                }
+            });
+        } catch (RuntimeException e) {
+            // Rejected while disconnected: the silence check below notices.
+        }
+        synchronized (this) {
+            if (alive && !closed && System.nanoTime() - lastAnsweredPingSentAt > SILENCE_LIMIT.toNanos()) {
+                alive = false;
+                update();
+                clear("silence");
+                log.warn(
+                        "{}: no answer from Redis for {} ms; local cache cleared and off until Redis answers again",
+                        name,
+                        SILENCE_LIMIT.toMillis());
+            }
+        }
+    }
+
+    private synchronized void answered(long sentAt) {
+        if (sentAt > lastAnsweredPingSentAt) {
+            lastAnsweredPingSentAt = sentAt;
+        }
+        if (!alive) {
+            // Every push sent before this reply has been applied: what the cache holds now is current.
+            alive = true;
+            update();
+            log.info("{}: Redis answers again; local cache back on", name);
+        }
+    }
+
+    private void update() {
+        local.active(tracking && alive && !closed);
     }
 
     @Override
@@ -89,25 +163,25 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
 
     @Override
     public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-        if (closed.get()) {
-            return;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            tracking = false;
+            update();
+            clear("disconnect");
         }
-        local.active(false);
-        clear("disconnect");
         log.warn("{}: Redis connection lost; local cache cleared and off until tracking is re-established", name);
     }
 
     @Override
     public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
         StatefulRedisConnection<String, String> conn = connection;
-        if (closed.get() || conn == null) {
+        if (conn == null) {
             return; // the first connect: start() enables tracking itself
         }
         // Runs on the event loop: the command is asynchronous, and the cache comes back only once Redis confirmed.
         conn.async().clientTracking(TRACKING).whenComplete((ok, failure) -> {
-            if (closed.get()) {
-                return;
-            }
             if (failure != null) {
                 log.warn(
                         "{}: could not re-enable client tracking after reconnecting to {}: {}; local cache stays off"
@@ -117,8 +191,14 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
                         failure.toString());
                 return;
             }
-            clear("reconnect");
-            local.active(true);
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                clear("reconnect");
+                tracking = true;
+                update();
+            }
             log.info("{}: reconnected to {}; client tracking on again, local cache cleared and back on", name, address);
         });
     }

@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -75,6 +76,7 @@ final class LettuceCachedReader implements CachedReader {
     private final DatabaseRows database;
     private final Semaphore fillSlots;
     private final ExecutorService databaseThreads;
+    private final ScheduledExecutorService heartbeat;
     private final ReaderMetrics metrics;
     private final ConcurrentHashMap<String, CompletableFuture<ReadResult>> loads = new ConcurrentHashMap<>();
     private final Duration joinTimeout;
@@ -120,6 +122,8 @@ final class LettuceCachedReader implements CachedReader {
         this.databaseThreads = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("cistern-reader-db-", 0).factory());
         this.joinTimeout = connection.getTimeout().multipliedBy(3).plus(settings.databaseTimeout());
+        this.heartbeat = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("cistern-reader-heartbeat").factory());
     }
 
     static CachedReader create(ReaderSettings settings, RedisClient redis, DataSource database, MeterRegistry meters) {
@@ -145,12 +149,18 @@ final class LettuceCachedReader implements CachedReader {
         }
         try {
             TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
+            DatabaseRows.warmUp(registry.tables());
             connection.sync().clientSetname(CLIENT_NAME);
             LettuceCachedReader reader =
                     new LettuceCachedReader(settings, connection, registry, database, meters, ticker, hooks);
             try {
                 reader.invalidations.start(connection);
+                long every = Invalidations.HEARTBEAT.toMillis();
+                reader.heartbeat.scheduleWithFixedDelay(
+                        reader.invalidations::heartbeat, every, every, TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
+                reader.heartbeat.shutdownNow();
+                reader.databaseThreads.shutdown();
                 throw new PermanentException(
                         "TRACKING_UNAVAILABLE",
                         "the reader could not switch on Redis client tracking (" + e.getMessage()
@@ -662,6 +672,7 @@ final class LettuceCachedReader implements CachedReader {
             return;
         }
         closed = true;
+        heartbeat.shutdownNow();
         invalidations.close();
         databaseThreads.shutdown();
         connection.close();

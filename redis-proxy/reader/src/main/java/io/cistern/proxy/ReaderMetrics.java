@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  *       PostgreSQL rows into Redis: {@code superseded} when a write came first, {@code elsewhere} when another reader
  *       held the reservation;
  *   <li>{@code cistern.proxy.invalidations} (counter) — keys Redis told this reader to drop;
- *   <li>{@code cistern.proxy.local.clears} (counter; {@code reason} = disconnect|reconnect|flush) — whole-cache
+ *   <li>{@code cistern.proxy.local.clears} (counter; {@code reason} = disconnect|reconnect|flush|silence) — whole-cache
  *       clears;
  *   <li>{@code cistern.proxy.local.entries} (gauge) — records in the local cache;
  *   <li>{@code cistern.proxy.coalesced} (counter) — reads that waited for another read's load of the same key instead
@@ -75,7 +75,7 @@ final class ReaderMetrics {
         Gauge.builder("cistern.proxy.local.entries", localEntries)
                 .description("Records in the local cache (estimate)")
                 .register(registry);
-        for (String reason : new String[] {"disconnect", "reconnect", "flush"}) {
+        for (String reason : new String[] {"disconnect", "reconnect", "flush", "silence"}) {
             clear(reason);
         }
         for (String outcome : new String[] {"ok", "failed", "timeout", "rejected"}) {

@@ -249,6 +249,26 @@ class CachedReaderIT {
     }
 
     @Test
+    void resp2Connection_isRefusedAtStart_becauseInvalidationsNeedRESP3() {
+        // given a client forced to RESP2, where Redis cannot push invalidations on the reading connection
+        io.lettuce.core.RedisClient resp2 =
+                io.cistern.connections.RedisClients.create(io.cistern.connections.RedisSettings.of(cistern.redisUrl));
+        resp2.setOptions(io.lettuce.core.ClientOptions.builder()
+                .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2)
+                .build());
+        try {
+            // when a reader starts on it, then it refuses, saying what to change
+            assertThatThrownBy(() -> CachedReader.create(cistern.settings(), resp2, cistern.dataSource))
+                    .isInstanceOfSatisfying(
+                            io.cistern.schema.failure.PermanentException.class,
+                            e -> assertThat(e.code()).isEqualTo("TRACKING_UNAVAILABLE"))
+                    .hasMessageContaining("RESP3");
+        } finally {
+            resp2.shutdown();
+        }
+    }
+
+    @Test
     void meters_countReadsPerTierAndDatabaseQueries() {
         // given a reader with its own meters
         SimpleMeterRegistry meters = new SimpleMeterRegistry();

@@ -59,6 +59,7 @@ final class ReaderFixture implements AutoCloseable {
         this.testDatabase = testDb;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
+        config.setUsername("postgres");
         config.setPoolName("reader-test");
         config.setMaximumPoolSize(8);
         config.setConnectionTimeout(1_000);
@@ -74,18 +75,28 @@ final class ReaderFixture implements AutoCloseable {
 
     /** On the shared servers. */
     static ReaderFixture shared(String hint) {
-        TestRedis redis = TestRedis.create(hint);
-        TestDatabase db = TestDatabase.create(hint);
-        return new ReaderFixture(redis.url(), redis.prefix(), redis, db.jdbcUrl(), db);
+        return with(hint, null, null);
     }
 
-    /** On the given servers (private ones the test stops or kills), with its own prefix on the shared Redis. */
-    static ReaderFixture on(String redisUrl, String jdbcUrl) {
-        if (redisUrl == null) {
-            TestRedis redis = TestRedis.create("reader");
-            return new ReaderFixture(redis.url(), redis.prefix(), redis, jdbcUrl, null);
-        }
-        return new ReaderFixture(redisUrl, "cistern", null, jdbcUrl, null);
+    /**
+     * On a private Redis ({@code redisUrl}, prefix {@code cistern}) and/or a private PostgreSQL ({@code jdbcUrl}), for
+     * tests that kill or stop them; null takes the shared server, with a prefix or database of its own.
+     */
+    static ReaderFixture with(String hint, String redisUrl, String jdbcUrl) {
+        TestRedis redis = redisUrl == null ? TestRedis.create(hint) : null;
+        TestDatabase db = jdbcUrl == null ? TestDatabase.create(hint) : null;
+        return new ReaderFixture(
+                redis == null ? redisUrl : redis.url(),
+                redis == null ? KeyLayout.DEFAULT_PREFIX : redis.prefix(),
+                redis,
+                db == null ? jdbcUrl : db.jdbcUrl(),
+                db);
+    }
+
+    /** Runs the initialisation again (after a test flushed Redis). */
+    void reinitialise() {
+        new Initializer(dataSource, admin.sync())
+                .run(InitOptions.defaults(layout).withPartitions(PARTITIONS));
     }
 
     /** Settings for invalidation tests: a big local cache whose entries live far longer than any test. */

@@ -119,8 +119,8 @@ public class CisternProperties {
          */
         private Duration redisFillTtl = Duration.ofMinutes(10);
 
-        /** Most PostgreSQL reads in flight at once in this process; keep it below the connection pool size. */
-        private int maxConcurrentFills = 8;
+        /** Most PostgreSQL reads in flight at once in this process; at most the connection pool size, so reads cannot take every connection. */
+        private int maxConcurrentFills = 4;
 
         /** How long a read that needs PostgreSQL may take in total before it fails with a retryable error. */
         private Duration databaseTimeout = Duration.ofSeconds(2);

@@ -37,13 +37,23 @@ public final class CisternAutoConfiguration {
         return options -> options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
     }
 
-    /** The writer, closed with the context (its connection only: the client belongs to the connection factory). */
-    @Bean(destroyMethod = "close")
+    /** Closes Cistern's connections before the connection factory shuts the client down. */
+    @Bean
+    static ClosedBeforeRedisClient cisternClosedBeforeRedisClient() {
+        return new ClosedBeforeRedisClient();
+    }
+
+    /**
+     * The writer, closed with the context before the Redis client (its connection only: the client belongs to the
+     * connection factory).
+     */
+    @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
     @ConditionalOnBean(RedisConnectionFactory.class)
     @ConditionalOnProperty(name = "cistern.writer.enabled", havingValue = "true", matchIfMissing = true)
-    RecordWriter cisternRecordWriter(CisternProperties properties, RedisConnectionFactory redis) {
-        return RecordWriter.connect(
-                ComponentSettings.writer(properties, SpringRedis.describe(redis)), SpringRedis.client(redis));
+    RecordWriter cisternRecordWriter(
+            CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
+        return closer.register(RecordWriter.connect(
+                ComponentSettings.writer(properties, SpringRedis.describe(redis)), SpringRedis.client(redis)));
     }
 }

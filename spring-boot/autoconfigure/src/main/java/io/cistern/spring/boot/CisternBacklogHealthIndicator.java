@@ -29,6 +29,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
     private final Duration ageWarning;
     private final InstantSource clock;
     private StatefulRedisConnection<String, String> connection;
+    private boolean closed;
 
     CisternBacklogHealthIndicator(RedisClient client, KeyLayout layout, Duration ageWarning, InstantSource clock) {
         this.client = client;
@@ -39,6 +40,11 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
 
     @Override
     public synchronized Health health() {
+        if (closed) {
+            return Health.unknown()
+                    .withDetail("reason", "the application is shutting down")
+                    .build();
+        }
         try {
             if (connection == null) {
                 connection = client.connect();
@@ -88,6 +94,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (connection != null) {
             connection.close();
         }

@@ -29,23 +29,25 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 @ConditionalOnEnabledHealthIndicator("cistern")
 public final class CisternHealthAutoConfiguration {
 
-    @Bean(destroyMethod = "close")
+    @Bean(destroyMethod = "")
     @ConditionalOnMissingBean(name = "cisternRedisHealthIndicator")
     @ConditionalOnBean(RedisConnectionFactory.class)
-    HealthIndicator cisternRedisHealthIndicator(CisternProperties properties, RedisConnectionFactory redis) {
-        return new CisternRedisHealthIndicator(
-                SpringRedis.client(redis), SpringRedis.describe(redis), ComponentSettings.layout(properties));
+    HealthIndicator cisternRedisHealthIndicator(
+            CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
+        return closer.register(new CisternRedisHealthIndicator(
+                SpringRedis.client(redis), SpringRedis.describe(redis), ComponentSettings.layout(properties)));
     }
 
-    @Bean(destroyMethod = "close")
+    @Bean(destroyMethod = "")
     @ConditionalOnMissingBean(name = "cisternBacklogHealthIndicator")
     @ConditionalOnBean(RedisConnectionFactory.class)
-    HealthIndicator cisternBacklogHealthIndicator(CisternProperties properties, RedisConnectionFactory redis) {
-        return new CisternBacklogHealthIndicator(
+    HealthIndicator cisternBacklogHealthIndicator(
+            CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
+        return closer.register(new CisternBacklogHealthIndicator(
                 SpringRedis.client(redis),
                 ComponentSettings.layout(properties),
                 properties.getHealth().getBacklogAgeWarning(),
-                InstantSource.system());
+                InstantSource.system()));
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -30,20 +30,21 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 @ConditionalOnProperty(name = "cistern.reader.enabled", havingValue = "true", matchIfMissing = true)
 public final class CisternReaderAutoConfiguration {
 
-    /** The reader, closed with the context (its own connections only). */
-    @Bean(destroyMethod = "close")
+    /** The reader, closed with the context before the Redis client (its own connections only). */
+    @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
     @ConditionalOnBean({RedisConnectionFactory.class, DataSource.class})
     CachedReader cisternCachedReader(
             CisternProperties properties,
             RedisConnectionFactory redis,
             DataSource dataSource,
-            ObjectProvider<MeterRegistry> meters) {
-        return CachedReader.create(
+            ObjectProvider<MeterRegistry> meters,
+            ClosedBeforeRedisClient closer) {
+        return closer.register(CachedReader.create(
                 settings(properties),
                 SpringRedis.client(redis),
                 dataSource,
-                meters.getIfAvailable(CompositeMeterRegistry::new));
+                meters.getIfAvailable(CompositeMeterRegistry::new)));
     }
 
     static ReaderSettings settings(CisternProperties properties) {

@@ -18,6 +18,7 @@ final class CisternRedisHealthIndicator implements HealthIndicator, AutoCloseabl
     private final RedisSettings description;
     private final KeyLayout layout;
     private StatefulRedisConnection<String, String> connection;
+    private boolean closed;
 
     CisternRedisHealthIndicator(RedisClient client, RedisSettings description, KeyLayout layout) {
         this.client = client;
@@ -28,6 +29,11 @@ final class CisternRedisHealthIndicator implements HealthIndicator, AutoCloseabl
     @Override
     public synchronized Health health() {
         long start = System.nanoTime();
+        if (closed) {
+            return Health.unknown()
+                    .withDetail("reason", "the application is shutting down")
+                    .build();
+        }
         try {
             if (connection == null) {
                 connection = client.connect();
@@ -56,6 +62,7 @@ final class CisternRedisHealthIndicator implements HealthIndicator, AutoCloseabl
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (connection != null) {
             connection.close();
         }

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -48,6 +49,9 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private final WriterSettings settings;
     private final RedisClient client;
+    /** Whether {@link #close()} shuts the client down: only when this writer created it. */
+    private final boolean ownsClient;
+
     private final StatefulRedisConnection<String, String> connection;
     private final AtomicReference<TableRegistry> registry;
     private final WriteEncoder encoder;
@@ -58,12 +62,14 @@ final class LettuceRecordWriter implements RecordWriter {
     private LettuceRecordWriter(
             WriterSettings settings,
             RedisClient client,
+            boolean ownsClient,
             StatefulRedisConnection<String, String> connection,
             TableRegistry registry,
             int maxValueBytes,
             InstantSource clock) {
         this.settings = settings;
         this.client = client;
+        this.ownsClient = ownsClient;
         this.connection = connection;
         this.registry = new AtomicReference<>(registry);
         this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
@@ -73,7 +79,14 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     static LettuceRecordWriter connect(WriterSettings settings) {
-        RedisClient client = RedisClients.create(settings.redis());
+        return open(settings, RedisClients.create(settings.redis()), true);
+    }
+
+    static LettuceRecordWriter connect(WriterSettings settings, RedisClient client) {
+        return open(settings, Objects.requireNonNull(client, "client"), false);
+    }
+
+    private static LettuceRecordWriter open(WriterSettings settings, RedisClient client, boolean ownsClient) {
         StatefulRedisConnection<String, String> connection = null;
         try {
             connection = client.connect();
@@ -88,12 +101,14 @@ final class LettuceRecordWriter implements RecordWriter {
                     registry.partitions(),
                     registry.tables().stream().map(t -> t.name()).toList());
             return new LettuceRecordWriter(
-                    settings, client, connection, registry, maxValueBytes, InstantSource.system());
+                    settings, client, ownsClient, connection, registry, maxValueBytes, InstantSource.system());
         } catch (RuntimeException e) {
             if (connection != null) {
                 connection.close();
             }
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            if (ownsClient) {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
             throw FailureTranslator.fromRedis(
                     "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
         }
@@ -304,6 +319,8 @@ final class LettuceRecordWriter implements RecordWriter {
     public void close() {
         barrier.close();
         connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (ownsClient) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
     }
 }

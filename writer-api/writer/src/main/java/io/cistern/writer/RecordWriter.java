@@ -5,6 +5,7 @@ import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.RedisClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,21 @@ public interface RecordWriter extends AutoCloseable {
     /** Connects to Redis and loads the registry; fails at once when Redis is unreachable or not initialised. */
     static RecordWriter connect(WriterSettings settings) {
         return LettuceRecordWriter.connect(settings);
+    }
+
+    /**
+     * A writer on an existing Lettuce client (for example the one a Spring Boot application already configured),
+     * which the caller keeps owning: the writer opens one connection from it, and {@link #close()} closes only that
+     * connection, never the client. The client's options decide connecting, reconnecting and TLS; for the behaviour
+     * described above (a write fails at once while Redis is unreachable, never queued in memory), its {@code
+     * ClientOptions} should reject commands while disconnected, as {@code io.cistern.connections.RedisClients} sets
+     * them. {@code settings.redis()} only names Redis in log messages (redacted) and bounds how long a blocking write
+     * waits ({@link io.cistern.connections.RedisSettings#commandTimeout()}); its URL is not used to connect.
+     *
+     * @throws CisternException when Redis is unreachable or not initialised; the client stays open
+     */
+    static RecordWriter connect(WriterSettings settings, RedisClient client) {
+        return LettuceRecordWriter.connect(settings, client);
     }
 
     /** Replaces the whole record: columns not given take their default or NULL. */
@@ -142,7 +158,7 @@ public interface RecordWriter extends AutoCloseable {
     /** The registry snapshot this writer validates against. */
     TableRegistry registry();
 
-    /** Closes the Redis connections. */
+    /** Closes the Redis connections, and the Redis client when the writer created it ({@link #connect(WriterSettings)}). */
     @Override
     void close();
 }

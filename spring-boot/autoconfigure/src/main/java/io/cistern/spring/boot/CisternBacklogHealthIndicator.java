@@ -1,0 +1,102 @@
+package io.cistern.spring.boot;
+
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.StreamEntryId;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+
+/**
+ * {@code cisternBacklog}: how much is buffered in Redis and how old the oldest change not yet applied to PostgreSQL is,
+ * read from the partition streams and their applied watermarks (never from {@code XINFO}'s best-effort lag). See
+ * {@link BacklogAssessment} for the verdict. Thread-safe: checks are serialised on one lazily opened connection.
+ */
+final class CisternBacklogHealthIndicator implements HealthIndicator, AutoCloseable {
+    private final RedisClient client;
+    private final KeyLayout layout;
+    private final Duration ageWarning;
+    private final InstantSource clock;
+    private StatefulRedisConnection<String, String> connection;
+    private boolean closed;
+
+    CisternBacklogHealthIndicator(RedisClient client, KeyLayout layout, Duration ageWarning, InstantSource clock) {
+        this.client = client;
+        this.layout = layout;
+        this.ageWarning = ageWarning;
+        this.clock = clock;
+    }
+
+    @Override
+    public synchronized Health health() {
+        if (closed) {
+            return Health.unknown()
+                    .withDetail("reason", "the application is shutting down")
+                    .build();
+        }
+        try {
+            if (connection == null) {
+                connection = client.connect();
+            }
+            RedisCommands<String, String> redis = connection.sync();
+            String partitions = redis.hget(layout.meta(0), "partitions");
+            if (partitions == null) {
+                return Health.down()
+                        .withDetail("prefix", layout.prefix())
+                        .withDetail(
+                                "reason",
+                                "Cistern is not initialised in this Redis under prefix '" + layout.prefix()
+                                        + "': run `ops/cistern init`, or check cistern.key-prefix")
+                        .build();
+            }
+            List<BacklogAssessment.PartitionReading> readings = new ArrayList<>();
+            for (int p = 0; p < Integer.parseInt(partitions); p++) {
+                readings.add(read(redis, p));
+            }
+            BacklogAssessment verdict = BacklogAssessment.assess(readings, clock.instant(), ageWarning);
+            return Health.status(new Status(verdict.status()))
+                    .withDetails(verdict.details())
+                    .build();
+        } catch (RuntimeException e) {
+            return Health.down()
+                    .withDetail("prefix", layout.prefix())
+                    .withDetail("error", e.getClass().getSimpleName() + ": " + e.getMessage())
+                    .build();
+        }
+    }
+
+    private BacklogAssessment.PartitionReading read(RedisCommands<String, String> redis, int partition) {
+        List<io.lettuce.core.KeyValue<String, String>> meta =
+                redis.hmget(layout.meta(partition), "applied", "max_backlog");
+        String applied = meta.get(0).getValueOrElse("0-0");
+        long maxBacklog = Long.parseLong(meta.get(1).getValueOrElse("0"));
+        String stream = layout.stream(partition);
+        long entries = redis.xlen(stream);
+        List<StreamMessage<String, String>> first = redis.xrange(
+                stream, Range.from(Range.Boundary.excluding(applied), Range.Boundary.unbounded()), Limit.create(0, 1));
+        Optional<Instant> oldest = first.isEmpty()
+                ? Optional.empty()
+                : Optional.of(Instant.ofEpochMilli(
+                        StreamEntryId.parse(first.get(0).getId()).millis()));
+        return new BacklogAssessment.PartitionReading(partition, entries, maxBacklog, oldest);
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (connection != null) {
+            connection.close();
+        }
+    }
+}

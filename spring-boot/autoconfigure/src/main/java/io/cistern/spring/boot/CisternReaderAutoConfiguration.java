@@ -1,0 +1,62 @@
+package io.cistern.spring.boot;
+
+import io.cistern.proxy.CachedReader;
+import io.cistern.proxy.ReaderSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+
+/**
+ * A {@link CachedReader} on the application's Redis client and {@link DataSource}, with its meters ({@code
+ * cistern.proxy.*}) in the application's {@link MeterRegistry}. Present when {@code cistern-reader} is on the classpath
+ * and the application has a DataSource; {@code cistern.reader.enabled=false} or a bean of your own replaces it.
+ */
+@AutoConfiguration(
+        after = CisternAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration"
+        })
+@ConditionalOnClass({CachedReader.class, DataSource.class, MeterRegistry.class})
+@ConditionalOnProperty(name = "cistern.reader.enabled", havingValue = "true", matchIfMissing = true)
+public final class CisternReaderAutoConfiguration {
+
+    /** The reader, closed with the context before the Redis client (its own connections only). */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    @ConditionalOnBean({RedisConnectionFactory.class, DataSource.class})
+    CachedReader cisternCachedReader(
+            CisternProperties properties,
+            RedisConnectionFactory redis,
+            DataSource dataSource,
+            ObjectProvider<MeterRegistry> meters,
+            ClosedBeforeRedisClient closer) {
+        return closer.register(CachedReader.create(
+                settings(properties),
+                SpringRedis.client(redis),
+                dataSource,
+                meters.getIfAvailable(CompositeMeterRegistry::new)));
+    }
+
+    static ReaderSettings settings(CisternProperties properties) {
+        CisternProperties.Reader r = properties.getReader();
+        return new ReaderSettings(
+                ComponentSettings.layout(properties),
+                r.getLocalCacheEntries(),
+                r.getLocalCacheTtl(),
+                r.getNegativeCacheTtl(),
+                r.getRedisFillTtl(),
+                r.getMaxConcurrentFills(),
+                r.getDatabaseTimeout(),
+                r.getMaxBatchKeys());
+    }
+}

@@ -1,0 +1,67 @@
+package io.cistern.spring.boot;
+
+import io.cistern.sync.SyncSettings;
+import io.cistern.sync.SyncWorker;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+
+/**
+ * The embedded sync worker, when {@code cistern.sync.embedded.enabled=true}: for small deployments that do not run
+ * {@code ops/cistern sync-worker} beside the application. It uses the application's Redis client and DataSource (one
+ * connection per batch being applied), shares the partitions with every other worker through leases, and stops
+ * gracefully with the context ({@link EmbeddedSyncWorker}).
+ */
+@AutoConfiguration(
+        after = CisternAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration"
+        })
+@ConditionalOnClass({SyncWorker.class, DataSource.class})
+@ConditionalOnProperty(name = "cistern.sync.embedded.enabled", havingValue = "true")
+public final class CisternSyncWorkerAutoConfiguration {
+    /** The partition loops block on Redis for up to this long per read; the command timeout must allow it. */
+    static final Duration MIN_COMMAND_TIMEOUT = Duration.ofSeconds(1);
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean({RedisConnectionFactory.class, DataSource.class})
+    EmbeddedSyncWorker cisternEmbeddedSyncWorker(
+            CisternProperties properties, RedisConnectionFactory redis, DataSource dataSource) {
+        Duration commandTimeout = SpringRedis.describe(redis).commandTimeout();
+        if (commandTimeout.compareTo(MIN_COMMAND_TIMEOUT) < 0) {
+            throw new IllegalStateException("spring.data.redis.timeout is " + commandTimeout.toMillis()
+                    + " ms, but the embedded sync worker blocks up to 500 ms on each stream read: set it to at least "
+                    + MIN_COMMAND_TIMEOUT.toMillis() + " ms, or set cistern.sync.embedded.enabled=false");
+        }
+        return new EmbeddedSyncWorker(settings(properties), dataSource, SpringRedis.client(redis));
+    }
+
+    /** The worker's settings, with the default buffer limits (replaced by those PostgreSQL records at start). */
+    static SyncSettings settings(CisternProperties properties) {
+        CisternProperties.Sync s = properties.getSync();
+        SyncSettings defaults = SyncSettings.defaults(ComponentSettings.layout(properties));
+        String workerId = s.getWorkerId() == null || s.getWorkerId().isBlank() ? defaults.workerId() : s.getWorkerId();
+        return new SyncSettings(
+                defaults.layout(),
+                workerId,
+                s.getBatchSize(),
+                s.getLinger(),
+                s.getLeaseTime(),
+                s.getRenewInterval(),
+                s.getParentMissingTimeout(),
+                s.getBackoffInitial(),
+                s.getBackoffMax(),
+                s.getDrainTimeout(),
+                defaults.limits(),
+                s.getTrimInterval(),
+                s.getSyncedHashTtl());
+    }
+}

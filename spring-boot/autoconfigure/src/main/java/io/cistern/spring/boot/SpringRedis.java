@@ -1,0 +1,86 @@
+package io.cistern.spring.boot;
+
+import io.cistern.connections.RedisSettings;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisNode;
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * The application's Lettuce client, taken from its {@link RedisConnectionFactory}, and a description of it for
+ * Cistern's settings records. Stateless.
+ */
+final class SpringRedis {
+    /** Lettuce's connect timeout when the application's client options do not set one. */
+    private static final Duration LETTUCE_DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    private SpringRedis() {}
+
+    /**
+     * The Lettuce client behind {@code factory}, shared with the application (which keeps owning it).
+     *
+     * @throws IllegalStateException naming the fix when the factory is not Lettuce, or is a Redis Cluster
+     */
+    static RedisClient client(RedisConnectionFactory factory) {
+        LettuceConnectionFactory lettuce = lettuce(factory);
+        AbstractRedisClient client = lettuce.getRequiredNativeClient();
+        if (client instanceof RedisClient single) {
+            return single;
+        }
+        throw new IllegalStateException("Cistern needs a single Redis server or Sentinel, but the application's Redis"
+                + " connection factory is a Redis Cluster client ("
+                + client.getClass().getSimpleName()
+                + "): unset spring.data.redis.cluster.*, or set cistern.writer.enabled=false and"
+                + " cistern.reader.enabled=false");
+    }
+
+    /**
+     * Settings that describe the application's Redis for Cistern's components: its address without credentials (for
+     * log messages only; the client connects as Spring configured it), the command timeout ({@code
+     * spring.data.redis.timeout}) and the connect timeout ({@code spring.data.redis.connect-timeout}).
+     */
+    static RedisSettings describe(RedisConnectionFactory factory) {
+        LettuceConnectionFactory lettuce = lettuce(factory);
+        RedisURI uri;
+        RedisSentinelConfiguration sentinel = lettuce.getSentinelConfiguration();
+        if (lettuce.isRedisSentinelAware()
+                && sentinel != null
+                && !sentinel.getSentinels().isEmpty()) {
+            RedisNode node = sentinel.getSentinels().iterator().next();
+            String master = sentinel.getMaster() == null
+                    ? "master"
+                    : sentinel.getMaster().getName();
+            uri = RedisURI.Builder.sentinel(node.getHost(), node.getPort() == null ? 26379 : node.getPort(), master)
+                    .withDatabase(lettuce.getDatabase())
+                    .withSsl(lettuce.isUseSsl())
+                    .build();
+        } else {
+            uri = RedisURI.builder()
+                    .withHost(lettuce.getHostName())
+                    .withPort(lettuce.getPort())
+                    .withDatabase(lettuce.getDatabase())
+                    .withSsl(lettuce.isUseSsl())
+                    .build();
+        }
+        Duration commandTimeout = lettuce.getClientConfiguration().getCommandTimeout();
+        Duration connectTimeout = lettuce.getClientConfiguration()
+                .getClientOptions()
+                .map(o -> o.getSocketOptions().getConnectTimeout())
+                .orElse(LETTUCE_DEFAULT_CONNECT_TIMEOUT);
+        return new RedisSettings(uri, commandTimeout, connectTimeout, List.of());
+    }
+
+    private static LettuceConnectionFactory lettuce(RedisConnectionFactory factory) {
+        if (factory instanceof LettuceConnectionFactory lettuce) {
+            return lettuce;
+        }
+        throw new IllegalStateException("Cistern needs Spring Data Redis on Lettuce, but the application's"
+                + " RedisConnectionFactory is a " + factory.getClass().getName()
+                + ": remove Jedis from the classpath or set spring.data.redis.client-type=lettuce");
+    }
+}

@@ -56,6 +56,7 @@ final class PartitionLoop implements Runnable {
     private final DeadLetterStream deadLetters;
     private final StreamTrimmer trimmer;
     private final SyncedHashes syncedHashes;
+    private final SyncMetrics metrics;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
     /** When the stream is trimmed next; confined to the loop thread. */
@@ -72,7 +73,8 @@ final class PartitionLoop implements Runnable {
             BatchApplier applier,
             StatefulRedisConnection<String, String> connection,
             InstantSource clock,
-            Backoff backoff) {
+            Backoff backoff,
+            SyncMetrics metrics) {
         this.partition = partition;
         this.token = token;
         this.settings = settings;
@@ -80,6 +82,7 @@ final class PartitionLoop implements Runnable {
         this.connection = connection;
         this.clock = clock;
         this.backoff = backoff;
+        this.metrics = metrics;
         KeyLayout layout = settings.layout();
         this.stream = layout.stream(partition);
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
@@ -230,12 +233,18 @@ final class PartitionLoop implements Runnable {
                 malformed.add(new DeadLetter(m.getId(), m.getBody(), e.getMessage(), "", 1));
             }
         }
+        metrics.batchRead(partition, batch.size());
+        malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
         if (!malformed.isEmpty()) {
             retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
         }
         ApplyResult result = null;
         if (!entries.isEmpty()) {
+            Instant firstAttempt = clock.instant();
             result = applyWithRetries(entries);
+            Instant committed = clock.instant();
+            metrics.batchCommitted(
+                    partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());
             appliedEntries += result.entries() - result.deadLetters().size();
         }
         retryRedis(
@@ -339,6 +348,7 @@ final class PartitionLoop implements Runnable {
 
     /** Waits before retry {@code attempt}; logs {@code retry n in m ms: cause}. Gives up once stopping past the drain. */
     private void pause(int attempt, String what, RuntimeException cause) throws InterruptedException {
+        metrics.retried(partition, cause);
         Duration delay = backoff.delay(attempt, random.nextDouble());
         LOG.warn(
                 "partition {}: {} failed; retry {} in {} ms: {}",

@@ -17,12 +17,14 @@ import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -53,6 +55,7 @@ final class LettuceRecordWriter implements RecordWriter {
     private final WriteEncoder encoder;
     private final InstantSource clock;
     private final SyncBarrier barrier;
+    private final WriterMetrics metrics;
     private volatile long lastRefreshMillis;
 
     private LettuceRecordWriter(
@@ -61,7 +64,8 @@ final class LettuceRecordWriter implements RecordWriter {
             StatefulRedisConnection<String, String> connection,
             TableRegistry registry,
             int maxValueBytes,
-            InstantSource clock) {
+            InstantSource clock,
+            MeterRegistry meters) {
         this.settings = settings;
         this.client = client;
         this.connection = connection;
@@ -70,9 +74,11 @@ final class LettuceRecordWriter implements RecordWriter {
         this.clock = clock;
         this.lastRefreshMillis = clock.millis();
         this.barrier = new SyncBarrier(connection.async(), settings.layout(), clock);
+        this.metrics = new WriterMetrics(meters, this.registry::get);
     }
 
-    static LettuceRecordWriter connect(WriterSettings settings) {
+    static LettuceRecordWriter connect(WriterSettings settings, MeterRegistry meters) {
+        Objects.requireNonNull(meters, "meters");
         RedisClient client = RedisClients.create(settings.redis());
         StatefulRedisConnection<String, String> connection = null;
         try {
@@ -88,7 +94,7 @@ final class LettuceRecordWriter implements RecordWriter {
                     registry.partitions(),
                     registry.tables().stream().map(t -> t.name()).toList());
             return new LettuceRecordWriter(
-                    settings, client, connection, registry, maxValueBytes, InstantSource.system());
+                    settings, client, connection, registry, maxValueBytes, InstantSource.system(), meters);
         } catch (RuntimeException e) {
             if (connection != null) {
                 connection.close();
@@ -117,7 +123,7 @@ final class LettuceRecordWriter implements RecordWriter {
     @Override
     public WriteReceipt write(Write write) {
         EncodedWrite w = encode(write);
-        return await(w, send(w));
+        return await(w, observed(w, send(w)));
     }
 
     @Override
@@ -128,7 +134,7 @@ final class LettuceRecordWriter implements RecordWriter {
         } catch (CisternException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return send(w).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
+        return observed(w, send(w)).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
     }
 
     @Override
@@ -151,6 +157,12 @@ final class LettuceRecordWriter implements RecordWriter {
             try {
                 encoded.add(encode(writes.get(i)));
             } catch (InvalidRecordException e) {
+                // The whole batch is refused: count its other writes too, under the reason of the one at fault.
+                for (int j = 0; j < writes.size(); j++) {
+                    if (j != i) {
+                        metrics.refused(writes.get(j).table(), e.code());
+                    }
+                }
                 throw new InvalidRecordException(
                         e.reason(), e.table(), e.field(), "write " + i + " of the batch: " + e.getMessage(), e);
             }
@@ -160,7 +172,7 @@ final class LettuceRecordWriter implements RecordWriter {
         for (EncodedWrite w : encoded) {
             AsyncCommand<String, String, List<Object>> command = command(w);
             commands.add(command);
-            futures.add(command.thenApply(reply -> receipt(w, reply)));
+            futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
         }
         connection.dispatch(commands);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
@@ -223,6 +235,15 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private EncodedWrite encode(Write write) {
         try {
+            return encodeOnce(write);
+        } catch (CisternException e) {
+            metrics.refused(write.table(), e.code());
+            throw e;
+        }
+    }
+
+    private EncodedWrite encodeOnce(Write write) {
+        try {
             return encoder.encode(registry.get(), write);
         } catch (InvalidRecordException e) {
             if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
@@ -232,6 +253,20 @@ final class LettuceRecordWriter implements RecordWriter {
             }
             throw e;
         }
+    }
+
+    /** Counts the write as stored or refused when Redis answers ({@link WriterMetrics}). */
+    private CompletableFuture<WriteReceipt> observed(EncodedWrite w, CompletableFuture<WriteReceipt> f) {
+        return f.whenComplete((receipt, failure) -> {
+            if (failure == null) {
+                metrics.written(w.table(), w.op());
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                metrics.refused(w.table(), translate(w, cause).code());
+            }
+        });
     }
 
     /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */

@@ -57,6 +57,8 @@ final class PartitionLoop implements Runnable {
     private final StreamTrimmer trimmer;
     private final SyncedHashes syncedHashes;
     private final SyncMetrics metrics;
+    /** Whether an operator paused this partition (ops/cistern pause); checked before every read. */
+    private final PauseGate pauseGate;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
     /** When the stream is trimmed next; confined to the loop thread. */
@@ -90,6 +92,7 @@ final class PartitionLoop implements Runnable {
         this.trimmer = new StreamTrimmer(connection.sync());
         this.syncedHashes = new SyncedHashes(connection.sync(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
+        this.pauseGate = new PauseGate(connection.sync(), partition, layout.meta(partition), clock);
     }
 
     /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
@@ -119,6 +122,11 @@ final class PartitionLoop implements Runnable {
         try {
             while (!stopping && !Thread.currentThread().isInterrupted()) {
                 maybeTrim();
+                if (pauseGate.isPaused()) {
+                    // Paused by an operator: read and apply nothing, keep the lease; resuming continues in order.
+                    Thread.sleep(PauseGate.CHECK_INTERVAL);
+                    continue;
+                }
                 List<StreamMessage<String, String>> batch;
                 try {
                     batch = pending ? readPending(redis) : readNew(redis);

@@ -316,6 +316,7 @@ public final class SyncWorker implements AutoCloseable {
         } catch (RedisBusyException e) {
             // BUSYGROUP: the group exists, as it should.
         }
+        recordTakeover(redis, partition, grant.token());
         StatefulRedisConnection<String, String> connection = redisClient.connect();
         PartitionLoop loop = new PartitionLoop(
                 partition,
@@ -361,6 +362,15 @@ public final class SyncWorker implements AutoCloseable {
                 ScriptOutputType.INTEGER,
                 new String[] {meta},
                 Long.toString(versionFloor));
+    }
+
+    /** For operators ({@code ops/cistern leases}): who took the partition, when, with which token. Best effort. */
+    private void recordTakeover(RedisCommands<String, String> redis, int partition, long token) {
+        try {
+            new PartitionControl(redis, settings.layout()).recordTakeover(partition, settings.workerId(), token);
+        } catch (RedisException e) {
+            LOG.debug("partition {}: takeover not recorded for operators: {}", partition, e.getMessage());
+        }
     }
 
     private void expireUnrenewed() {

@@ -1,0 +1,262 @@
+package io.cistern.ops.status;
+
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.sync.PartitionControl;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Reads the pipeline's status from Redis: one Lua script per partition, so that the watermark, the stream, the
+ * pending list, the dead letters, the lease and the pause flag of a partition are read at one instant; then {@link
+ * LagCalculator} turns the reading into a backlog and an oldest age. Read-only (the script is flagged {@code
+ * no-writes}, so it runs on a replica too).
+ *
+ * <p>Cost: a few commands per partition, plus counting the applied entries not yet trimmed (usually a few seconds'
+ * worth: the workers trim every few seconds) up to {@value #COUNT_BUDGET}; past that, the entries above the watermark
+ * up to the same budget; past both (another consumer group holding trimming back and a large backlog), a count in
+ * pages outside the script, flagged {@link PartitionStatus#exact() inexact}.
+ *
+ * <p>Owns one Redis connection, opened on first use and closed by {@link #close()}; the client stays the caller's.
+ * Thread-safe ({@link #read()} is serialised).
+ */
+public final class PipelineStatus implements AutoCloseable {
+    static final int COUNT_BUDGET = 20_000;
+    static final String GROUP = "sync";
+    private static final int PAGE = 1_000;
+
+    /*
+     * KEYS[1] stream, KEYS[2] meta, KEYS[3] dead letters, KEYS[4] lease; ARGV[1] group, ARGV[2] count budget.
+     * Returns: 1 now ms, 2 watermark, 3 paused-by, 4 owner-token, 5 owner-since, 6 XLEN, 7 applied in stream (-1
+     * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
+     * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms.
+     */
+    private static final String SCRIPT = """
+            #!lua flags=no-writes
+            local stream, meta, dlq, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+            local group, budget = ARGV[1], tonumber(ARGV[2])
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local m = redis.call('HMGET', meta, 'applied', 'paused', 'owner-token', 'owner-since')
+            local wm = m[1]
+            local len = redis.call('XLEN', stream)
+            local function count(from, to)
+              local n, start = 0, from
+              while true do
+                local page = redis.call('XRANGE', stream, start, to, 'COUNT', 1000)
+                n = n + #page
+                if n > budget then return -1 end
+                if #page < 1000 then return n end
+                start = '(' .. page[#page][1]
+              end
+            end
+            local applied, unapplied, first = -1, -1, nil
+            if wm then
+              applied = count('-', wm)
+              if applied < 0 then unapplied = count('(' .. wm, '+') end
+              first = redis.call('XRANGE', stream, '(' .. wm, '+', 'COUNT', 1)
+            else
+              first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+            end
+            local firstId = false
+            if first[1] then firstId = first[1][1] end
+            local lastId = false
+            local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+            if last[1] then lastId = last[1][1] end
+            local maxDeleted, pending, lag = false, 0, false
+            if redis.call('EXISTS', stream) == 1 then
+              local info = redis.call('XINFO', 'STREAM', stream)
+              for i = 1, #info, 2 do
+                if info[i] == 'max-deleted-entry-id' then maxDeleted = info[i + 1] end
+              end
+              for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+                local fields = {}
+                for i = 1, #g, 2 do fields[g[i]] = g[i + 1] end
+                if fields['name'] == group then
+                  pending = fields['pending']
+                  if fields['lag'] then lag = tostring(fields['lag']) end
+                end
+              end
+            end
+            return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
+              pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease)}
+            """;
+
+    private final RedisClient client;
+    private final KeyLayout layout;
+    private StatefulRedisConnection<String, String> connection;
+    /** The Redis time of the last partition read; guarded by this. */
+    private Instant lastNow;
+
+    public PipelineStatus(RedisClient client, KeyLayout layout) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.layout = Objects.requireNonNull(layout, "layout");
+    }
+
+    /** The key layout read. */
+    public KeyLayout layout() {
+        return layout;
+    }
+
+    /**
+     * Reads every partition.
+     *
+     * @throws IllegalStateException when Cistern is not initialised with this prefix (no partition count in Redis)
+     * @throws io.lettuce.core.RedisException when Redis cannot be read
+     */
+    public synchronized StatusSnapshot read() {
+        RedisCommands<String, String> redis = commands();
+        int partitions = partitions(redis);
+        List<PartitionStatus> all = new ArrayList<>(partitions);
+        Instant takenAt = null;
+        for (int p = 0; p < partitions; p++) {
+            PartitionStatus status = read(redis, p);
+            if (takenAt == null) {
+                takenAt = lastNow;
+            }
+            all.add(status);
+        }
+        return new StatusSnapshot(takenAt == null ? redisTime(redis) : takenAt, layout.prefix(), all);
+    }
+
+    private PartitionStatus read(RedisCommands<String, String> redis, int p) {
+        List<Object> r = redis.eval(
+                SCRIPT,
+                ScriptOutputType.MULTI,
+                new String[] {layout.stream(p), layout.meta(p), layout.deadLetters(p), layout.lease(p)},
+                GROUP,
+                Integer.toString(COUNT_BUDGET));
+        long now = Long.parseLong(text(r, 0));
+        lastNow = Instant.ofEpochMilli(now);
+        Optional<String> watermark = Optional.ofNullable(text(r, 1));
+        StreamReading reading = new StreamReading(
+                watermark.map(StreamEntryId::parse),
+                number(r, 5),
+                number(r, 6),
+                number(r, 7),
+                Optional.ofNullable(text(r, 8)).map(StreamEntryId::parse),
+                Optional.ofNullable(text(r, 10)).map(StreamEntryId::parse),
+                now);
+        boolean exact = true;
+        OptionalLong fallback = OptionalLong.empty();
+        if (watermark.isPresent()
+                && reading.appliedInStream() == StreamReading.UNCOUNTED
+                && reading.unappliedInStream() == StreamReading.UNCOUNTED) {
+            fallback = OptionalLong.of(Math.max(0, reading.length() - countUpTo(redis, p, watermark.get())));
+            exact = false;
+        }
+        LagCalculator.Lag lag = LagCalculator.of(reading, fallback);
+        Optional<LeaseStatus> owner = Optional.empty();
+        String worker = text(r, 14);
+        if (worker != null) {
+            String token = text(r, 3);
+            String since = text(r, 4);
+            owner = Optional.of(new LeaseStatus(
+                    worker,
+                    Optional.ofNullable(since).map(s -> Instant.ofEpochMilli(Long.parseLong(s))),
+                    token == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(token)),
+                    Duration.ofMillis(Math.max(0, number(r, 15)))));
+        }
+        String xinfoLag = text(r, 12);
+        return new PartitionStatus(
+                p,
+                lag.backlog(),
+                lag.oldestAge(),
+                lag.backlog() > 0 ? Optional.ofNullable(text(r, 8)) : Optional.empty(),
+                watermark,
+                Optional.ofNullable(text(r, 9)),
+                reading.length(),
+                number(r, 11),
+                number(r, 13),
+                owner,
+                Optional.ofNullable(text(r, 2)),
+                xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),
+                lag.deletedBeforeApplied(),
+                exact);
+    }
+
+    /** Entries at or below {@code watermark}, counted in pages outside any script (not atomic with the rest). */
+    private long countUpTo(RedisCommands<String, String> redis, int p, String watermark) {
+        long n = 0;
+        Range.Boundary<String> from = Range.Boundary.unbounded();
+        while (true) {
+            List<StreamMessage<String, String>> page = redis.xrange(
+                    layout.stream(p),
+                    Range.from(from, Range.Boundary.including(watermark)),
+                    io.lettuce.core.Limit.from(PAGE));
+            n += page.size();
+            if (page.size() < PAGE) {
+                return n;
+            }
+            from = Range.Boundary.excluding(page.get(page.size() - 1).getId());
+        }
+    }
+
+    /**
+     * The partition count recorded by {@code ops/cistern init} in {@code {prefix}:config}.
+     *
+     * @throws IllegalStateException when it is missing
+     */
+    public synchronized int partitions() {
+        return partitions(commands());
+    }
+
+    private int partitions(RedisCommands<String, String> redis) {
+        String count = redis.hget(layout.config(), "partitions");
+        if (count == null) {
+            throw new IllegalStateException("Redis has no partition count at " + layout.config()
+                    + ": Cistern is not initialised with prefix '" + layout.prefix()
+                    + "' (run ops/cistern init, or pass the right --prefix)");
+        }
+        return Integer.parseInt(count);
+    }
+
+    /** Who paused partitions, as {@link PartitionControl} records it. */
+    public synchronized PartitionControl control() {
+        return new PartitionControl(commands(), layout);
+    }
+
+    private static Instant redisTime(RedisCommands<String, String> redis) {
+        List<String> t = redis.time();
+        return Instant.ofEpochSecond(Long.parseLong(t.get(0)), Long.parseLong(t.get(1)) * 1_000);
+    }
+
+    private RedisCommands<String, String> commands() {
+        if (connection == null || !connection.isOpen()) {
+            connection = client.connect();
+        }
+        return connection.sync();
+    }
+
+    private static String text(List<Object> r, int i) {
+        Object o = r.get(i);
+        return o == null ? null : o.toString();
+    }
+
+    private static long number(List<Object> r, int i) {
+        Object o = r.get(i);
+        if (o instanceof Number n) {
+            return n.longValue();
+        }
+        return o == null ? 0 : Long.parseLong(o.toString());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+}

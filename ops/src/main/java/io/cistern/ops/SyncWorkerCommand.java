@@ -5,11 +5,15 @@ import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
 import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +21,7 @@ import java.util.concurrent.Callable;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,13 +73,15 @@ final class SyncWorkerCommand implements Callable<Integer> {
         RedisSettings redis = connection.redis();
         DatabaseSettings database = connection.database();
         Running running = new Running();
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
-        context = ServiceLauncher.start(
-                "cistern-sync-worker", port, healthBeans(redis, database, running), WorkerService.class);
+        Map<String, Object> beans = new LinkedHashMap<>(healthBeans(redis, database, running));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
         Startup.redis(redis, env);
         Startup.database(database, env);
-        running.start(redis, database, settings(connection.layout()));
+        running.start(redis, database, settings(connection.layout()), meters);
         return 0;
     }
 
@@ -112,6 +119,12 @@ final class SyncWorkerCommand implements Callable<Integer> {
 
         /** Builds and starts a worker that reads its registry from PostgreSQL, the source of truth. */
         synchronized void start(RedisSettings redis, DatabaseSettings database, SyncSettings settings) {
+            start(redis, database, settings, new CompositeMeterRegistry());
+        }
+
+        /** As {@link #start(RedisSettings, DatabaseSettings, SyncSettings)}, recording the worker's meters in {@code meters}. */
+        synchronized void start(
+                RedisSettings redis, DatabaseSettings database, SyncSettings settings, MeterRegistry meters) {
             dataSource = DataSources.create(database, "cistern-sync");
             client = RedisClients.create(redis);
             // The limits init recorded, so that re-publishing them after Redis lost its data restores them.
@@ -119,7 +132,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
                     settings.withLimits(Initializer.limits(dataSource)),
                     Initializer.registry(dataSource),
                     dataSource,
-                    client);
+                    client,
+                    meters);
             worker.start();
         }
 
@@ -139,5 +153,6 @@ final class SyncWorkerCommand implements Callable<Integer> {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
+    @Import(DashboardConfiguration.class)
     static class WorkerService {}
 }

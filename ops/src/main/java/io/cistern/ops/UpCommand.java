@@ -2,11 +2,14 @@ package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,13 +90,16 @@ final class UpCommand implements Callable<Integer> {
         Startup.redis(redis, env);
         Startup.database(database, env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
+        // The writer and the worker record their meters here; /actuator/prometheus serves them once the context runs.
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
         RecordWriter writer =
-                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)));
+                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
-        worker.start(redis, database, SyncSettings.defaults(connection.layout()));
+        worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
         Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
         beans.put("recordWriter", writer);
-        context = ServiceLauncher.start("cistern", port, beans, AllInOne.class);
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s/%s)%n",
@@ -121,9 +127,9 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
-    /** Every role on one port. Later roles (read proxy, dashboard) join here. */
+    /** Every role on one port, and the operator dashboard. Later roles (read proxy) join here. */
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
-    @Import(WriterHttpConfiguration.class)
+    @Import({WriterHttpConfiguration.class, DashboardConfiguration.class})
     static class AllInOne {}
 }

@@ -95,11 +95,12 @@ final class UpCommand implements Callable<Integer> {
         RecordWriter writer =
                 RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
-        worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
         Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
         beans.put("recordWriter", writer);
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
+        // Started once the context's registry is attached, so that its first lease changes are counted there.
+        worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s/%s)%n",

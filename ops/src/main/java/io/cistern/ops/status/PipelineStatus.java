@@ -1,5 +1,7 @@
 package io.cistern.ops.status;
 
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.sync.PartitionControl;
@@ -28,7 +30,8 @@ import java.util.OptionalLong;
  * up to the same budget; past both (another consumer group holding trimming back and a large backlog), a count in
  * pages outside the script, flagged {@link PartitionStatus#exact() inexact}.
  *
- * <p>Owns one Redis connection, opened on first use and closed by {@link #close()}; the client stays the caller's.
+ * <p>Owns one Redis connection, opened on first use and closed by {@link #close()}; the client stays the caller's
+ * unless the reader was made by {@link #connect}.
  * Thread-safe ({@link #read()} is serialised).
  */
 public final class PipelineStatus implements AutoCloseable {
@@ -95,13 +98,25 @@ public final class PipelineStatus implements AutoCloseable {
 
     private final RedisClient client;
     private final KeyLayout layout;
+    private final boolean ownsClient;
     private StatefulRedisConnection<String, String> connection;
     /** The Redis time of the last partition read; guarded by this. */
     private Instant lastNow;
 
+    /** A reader on {@code client}, which stays the caller's to shut down. */
     public PipelineStatus(RedisClient client, KeyLayout layout) {
+        this(client, layout, false);
+    }
+
+    private PipelineStatus(RedisClient client, KeyLayout layout, boolean ownsClient) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = Objects.requireNonNull(layout, "layout");
+        this.ownsClient = ownsClient;
+    }
+
+    /** A reader with a client of its own on {@code redis}, shut down by {@link #close()}. Connects on first use. */
+    public static PipelineStatus connect(RedisSettings redis, KeyLayout layout) {
+        return new PipelineStatus(RedisClients.create(redis), layout, true);
     }
 
     /** The key layout read. */
@@ -257,6 +272,9 @@ public final class PipelineStatus implements AutoCloseable {
         if (connection != null) {
             connection.close();
             connection = null;
+        }
+        if (ownsClient) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
     }
 }

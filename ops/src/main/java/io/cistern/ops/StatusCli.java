@@ -1,6 +1,9 @@
 package io.cistern.ops;
 
+import io.cistern.connections.ConnectionFailureTranslator;
+import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.PipelineStatus;
+import io.lettuce.core.RedisException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -15,10 +18,17 @@ final class StatusCli {
 
     private StatusCli() {}
 
-    /** Runs {@code action} with a status reader on the configured Redis, closing it after. */
+    /**
+     * Runs {@code action} with a status reader on the configured Redis, closing it after. A Redis failure becomes an
+     * {@link IllegalStateException} with the translated explanation, which the CLI prints without a trace.
+     */
     static <T> T withStatus(ConnectionOptions connection, Function<PipelineStatus, T> action) {
-        try (PipelineStatus status = PipelineStatus.connect(connection.redis(), connection.layout())) {
+        RedisSettings redis = connection.redis();
+        try (PipelineStatus status = PipelineStatus.connect(redis, connection.layout())) {
             return action.apply(status);
+        } catch (RedisException e) {
+            throw new IllegalStateException(
+                    ConnectionFailureTranslator.translate(e, redis).getMessage(), e);
         }
     }
 

@@ -293,6 +293,55 @@ class OperatorCommandsIT {
         assertThat(live.statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void lagWatch_printsOneTablePerRefresh_andWatchJsonOneObjectPerLine() {
+        write(10, "watch");
+        StringWriter table = new StringWriter();
+        StringWriter json = new StringWriter();
+
+        assertThat(cli(table, "lag", "--watch", "--count", "2", "--interval", "100ms"))
+                .isZero();
+        assertThat(cli(json, "lag", "--watch", "--json", "--count", "3", "--interval", "100ms"))
+                .isZero();
+
+        assertThat(table.toString().split("total: backlog 10 entries", -1)).hasSize(3);
+        assertThat(table.toString())
+                .containsPattern("(?m)^P\\s+BACKLOG\\s+OLDEST\\s+PENDING\\s+OWNER\\s+DLQ\\s+PAUSED");
+        List<String> lines = json.toString().lines().toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines)
+                .allSatisfy(l -> assertThat(ExactJson.mapper()
+                                .readTree(l)
+                                .get("totals")
+                                .get("backlog")
+                                .asLong())
+                        .isEqualTo(10));
+    }
+
+    @Test
+    void lag_onAnUnreachableRedis_saysWhatIsWrong_withoutATrace() {
+        StringWriter out = new StringWriter();
+
+        int code = CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(out, true))
+                .execute("lag", "--redis-url", "redis://127.0.0.1:1", "--prefix", redis.prefix());
+
+        assertThat(code).isEqualTo(1);
+        assertThat(out.toString())
+                .startsWith("cistern lag: ")
+                .contains("127.0.0.1:1")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void pause_ofAPartitionThatDoesNotExist_isRefusedNamingTheRange() {
+        StringWriter out = new StringWriter();
+
+        assertThat(cli(out, "pause", "16")).isEqualTo(1);
+        assertThat(out.toString()).contains("partition 16 does not exist").contains("0 to 15");
+    }
+
     // --- helpers
 
     private JsonNode lagJson() {

@@ -155,8 +155,8 @@ class OperatorCommandsIT {
         assertThat(cli(paused, "pause", Integer.toString(p), "--reason", "test maintenance"))
                 .isZero();
         assertThat(paused.toString()).contains("partition 5 paused by");
-        // the loop checks the flag every 250 ms before reading; give it that long before writing
-        await().pollDelay(Duration.ofMillis(600)).until(() -> true);
+        // the loop checks the flag before each read, at most 250 ms apart, and a blocking read lasts up to 500 ms
+        await().pollDelay(Duration.ofMillis(1_500)).until(() -> true);
 
         List<WriteReceipt> writes = new ArrayList<>();
         try (RecordWriter writer = writer()) {

@@ -7,6 +7,7 @@ import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.dashboard.DashboardConfiguration;
 import io.cistern.ops.dashboard.DashboardSource;
+import io.cistern.ops.status.StatusSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.sync.SyncSettings;
@@ -34,14 +35,22 @@ import picocli.CommandLine.Option;
             "Drain the partition streams into PostgreSQL: partitions are shared with the other workers through"
                     + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
                     + " poison records go to the partition's dead-letter stream. Several may run at once.",
-            "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis and PostgreSQL, each"
-                    + " saying what is wrong when down) and /actuator/prometheus from the start, while it waits for"
+            "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis, PostgreSQL, and lag"
+                    + " under CISTERN_READY_MAX_LAG_MS, each saying what is wrong when down) and /actuator/prometheus"
+                    + " (with the per-partition cistern.partition.* gauges) from the start, while it waits for"
                     + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
                     + " batches in hand, then releases its leases."
         })
 final class SyncWorkerCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
+
+    @Option(
+            names = "--ready-max-lag-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
+                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
+    Long readyMaxLagMillis;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8083;
@@ -75,7 +84,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Running running = new Running();
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
-        Map<String, Object> beans = new LinkedHashMap<>(healthBeans(redis, database, running));
+        Map<String, Object> beans =
+                new LinkedHashMap<>(healthBeans(redis, database, running, connection.layout(), statusSettings(env)));
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
@@ -99,11 +109,16 @@ final class SyncWorkerCommand implements Callable<Integer> {
         return workerId == null ? settings : settings.withWorkerId(workerId);
     }
 
-    /** The readiness contributors and the worker's holder, as beans the service context closes in reverse order. */
-    static Map<String, Object> healthBeans(RedisSettings redis, DatabaseSettings database, Running running) {
+    /**
+     * The readiness contributors (Redis, PostgreSQL, lag), the pipeline status and its gauges, and the worker's holder,
+     * as beans the service context closes in reverse order.
+     */
+    static Map<String, Object> healthBeans(
+            RedisSettings redis, DatabaseSettings database, Running running, KeyLayout layout, StatusSettings status) {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("redisReady", new DependencyHealth.RedisReady(redis));
         beans.put("postgresReady", new DependencyHealth.PostgresReady(database));
+        beans.putAll(StatusBeans.of(redis, layout, status));
         beans.put("syncWorker", running);
         return beans;
     }
@@ -155,4 +170,12 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @EnableAutoConfiguration
     @Import(DashboardConfiguration.class)
     static class WorkerService {}
+
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    StatusSettings statusSettings(Map<String, String> env) {
+        StatusSettings settings = StatusSettings.fromEnvironment(env);
+        return readyMaxLagMillis == null
+                ? settings
+                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+    }
 }

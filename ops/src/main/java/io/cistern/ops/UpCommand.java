@@ -4,6 +4,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.dashboard.DashboardConfiguration;
 import io.cistern.ops.dashboard.DashboardSource;
+import io.cistern.ops.status.StatusSettings;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;
@@ -51,6 +52,13 @@ final class UpCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    @Option(
+            names = "--ready-max-lag-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
+                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
+    Long readyMaxLagMillis;
+
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8080;
 
@@ -95,7 +103,8 @@ final class UpCommand implements Callable<Integer> {
         RecordWriter writer =
                 RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
-        Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
+        Map<String, Object> beans = new LinkedHashMap<>(
+                SyncWorkerCommand.healthBeans(redis, database, worker, connection.layout(), statusSettings(env)));
         beans.put("recordWriter", writer);
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
@@ -133,4 +142,12 @@ final class UpCommand implements Callable<Integer> {
     @EnableAutoConfiguration
     @Import({WriterHttpConfiguration.class, DashboardConfiguration.class})
     static class AllInOne {}
+
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    StatusSettings statusSettings(Map<String, String> env) {
+        StatusSettings settings = StatusSettings.fromEnvironment(env);
+        return readyMaxLagMillis == null
+                ? settings
+                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+    }
 }

@@ -3,18 +3,12 @@ package io.cistern.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.cistern.connections.RedisClients;
-import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
-import io.cistern.ops.status.PipelineStatus;
-import io.cistern.ops.status.StatusJson;
 import io.cistern.schema.codec.ExactJson;
-import io.cistern.schema.keys.KeyLayout;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
-import io.lettuce.core.RedisClient;
 import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -44,8 +38,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The operator dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromedriver}; nothing is
- * ever downloaded): served by the writer API while no worker runs, it shows the backlog the status reader computes
- * ({@code ops/cistern lag --json}'s snapshot), partition by partition and in the lag chart; when a sync worker starts,
+ * ever downloaded): served by the writer API while no worker runs, it shows the backlog {@code ops/cistern lag --json}
+ * prints, partition by partition and in the lag chart; when a sync worker starts,
  * both follow the backlog down to zero. Screenshots go to {@code ops/target/dashboard-backlog.png} and {@code
  * ops/target/dashboard.png}.
  */
@@ -206,14 +200,16 @@ class DashboardBrowserIT {
         return ((JavascriptExecutor) browser).executeScript(script, args);
     }
 
-    /** What {@code ops/cistern lag --json} prints: the status reader's snapshot as JSON. */
+    /** What {@code ops/cistern lag --json} prints, run in this JVM. */
     private JsonNode lagJson() {
-        RedisClient client = RedisClients.create(RedisSettings.of(redis.url()));
-        try (PipelineStatus status = new PipelineStatus(client, new KeyLayout(redis.prefix()))) {
-            return ExactJson.mapper().readTree(StatusJson.toText(status.read()));
-        } finally {
-            client.shutdown();
-        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute("lag", "--json", "--redis-url", redis.url(), "--prefix", redis.prefix());
+        assertThat(code).as(err.toString()).isZero();
+        return ExactJson.mapper().readTree(out.toString());
     }
 
     private WebDriver chromium() {

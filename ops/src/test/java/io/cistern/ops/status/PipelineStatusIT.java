@@ -126,4 +126,53 @@ class PipelineStatusIT {
         assertThat(p.exact()).isTrue();
         assertThat(p.streamLength()).isEqualTo(applied + 2L);
     }
+
+    @Test
+    void versionedEntries_areIndexedByVersion_untilAnXdelMakesAHole() {
+        RedisCommands<String, String> r = redis.commands();
+        r.hset(layout.config(), "partitions", "1");
+        String stream = layout.stream(0);
+        addEntries(stream, 1, 5_000, true);
+        r.hset(layout.meta(0), PartitionControl.APPLIED_FIELD, "4000-0");
+        r.xtrim(stream, XTrimArgs.Builder.minId("1500-0").exactTrimming());
+
+        PartitionStatus indexed = status.read().partition(0);
+        r.xdel(stream, "4500-0");
+        PartitionStatus holed = status.read().partition(0);
+
+        assertThat(indexed.backlog()).isEqualTo(1_000);
+        assertThat(indexed.oldestUnappliedId()).contains("4001-0");
+        assertThat(indexed.exact()).isTrue();
+        assertThat(holed.backlog()).isEqualTo(999);
+        assertThat(holed.exact()).isTrue();
+        assertThat(holed.deletedBeforeApplied()).isTrue();
+    }
+
+    @Test
+    void bothSidesPastTheBudget_areCountedInPages_andFlaggedInexact() {
+        RedisCommands<String, String> r = redis.commands();
+        r.hset(layout.config(), "partitions", "1");
+        String stream = layout.stream(0);
+        addEntries(stream, 1, 3 * PipelineStatus.COUNT_BUDGET + 500, false);
+        r.hset(layout.meta(0), PartitionControl.APPLIED_FIELD, (PipelineStatus.COUNT_BUDGET + 200) + "-0");
+
+        PartitionStatus p = status.read().partition(0);
+
+        assertThat(p.backlog()).isEqualTo(2L * PipelineStatus.COUNT_BUDGET + 300);
+        assertThat(p.exact()).isFalse();
+    }
+
+    /** Entries {@code from-0} to {@code to-0}, each with version {@code v} = its number when {@code versioned}. */
+    private void addEntries(String stream, int from, int to, boolean versioned) {
+        redis.commands()
+                .eval(
+                        "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do"
+                                + " if ARGV[3] == '1' then redis.call('XADD', KEYS[1], i .. '-0', 'v', i)"
+                                + " else redis.call('XADD', KEYS[1], i .. '-0', 'i', 'x') end end",
+                        io.lettuce.core.ScriptOutputType.STATUS,
+                        new String[] {stream},
+                        Integer.toString(from),
+                        Integer.toString(to),
+                        versioned ? "1" : "0");
+    }
 }

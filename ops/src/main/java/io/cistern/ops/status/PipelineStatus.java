@@ -51,7 +51,7 @@ public final class PipelineStatus implements AutoCloseable {
      * Returns: 1 now ms, 2 watermark, 3 paused-by, 4 owner-token, 5 owner-since, 6 XLEN, 7 applied in stream (-1
      * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
      * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms,
-     * 17 1 when the counts came from the entries' versions.
+     * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record.
      */
     private static final String SCRIPT = """
             #!lua flags=no-writes
@@ -59,7 +59,7 @@ public final class PipelineStatus implements AutoCloseable {
             local group, budget = ARGV[1], tonumber(ARGV[2])
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local m = redis.call('HMGET', meta, 'applied', 'paused', 'owner-token', 'owner-since')
+            local m = redis.call('HMGET', meta, 'applied', 'paused', 'owner-token', 'owner-since', 'owner')
             local wm = m[1]
             local len = redis.call('XLEN', stream)
             local function count(from, to)
@@ -113,7 +113,8 @@ public final class PipelineStatus implements AutoCloseable {
               end
             end
             return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
-              pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed}
+              pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
+              m[5]}
             """;
 
     private final RedisClient client;
@@ -195,8 +196,10 @@ public final class PipelineStatus implements AutoCloseable {
         Optional<LeaseStatus> owner = Optional.empty();
         String worker = text(r, 14);
         if (worker != null) {
-            String token = text(r, 3);
-            String since = text(r, 4);
+            // The takeover record is the lease owner's only if it names it (recording it is best effort).
+            boolean recorded = worker.equals(text(r, 17));
+            String token = recorded ? text(r, 3) : null;
+            String since = recorded ? text(r, 4) : null;
             owner = Optional.of(new LeaseStatus(
                     worker,
                     Optional.ofNullable(since).map(s -> Instant.ofEpochMilli(Long.parseLong(s))),

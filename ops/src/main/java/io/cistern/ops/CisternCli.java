@@ -19,6 +19,12 @@ import picocli.CommandLine.Command;
             UpCommand.class,
             DoctorCommand.class,
             DlqCommand.class,
+            LagCommand.class,
+            LeasesCommand.class,
+            PartitionsCommand.class,
+            PauseCommand.class,
+            PauseCommand.ResumeCommand.class,
+            DrainCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

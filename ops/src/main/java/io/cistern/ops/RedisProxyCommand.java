@@ -5,6 +5,8 @@ import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.proxy.CachedReader;
 import io.cistern.proxy.ReaderSettings;
 import io.cistern.proxy.http.ProxyHttpConfiguration;
@@ -53,6 +55,7 @@ final class RedisProxyCommand implements Callable<Integer> {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("readerSettings", settings);
         beans.put("cachedReader", reader);
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern-redis-proxy", port, beans, RedisProxyService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-redis-proxy-shutdown"));
         Startup.redis(redis, env);
@@ -95,6 +98,6 @@ final class RedisProxyCommand implements Callable<Integer> {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
-    @Import(ProxyHttpConfiguration.class)
+    @Import({ProxyHttpConfiguration.class, DashboardConfiguration.class})
     static class RedisProxyService {}
 }

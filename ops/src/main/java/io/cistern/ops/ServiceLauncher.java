@@ -1,9 +1,12 @@
 package io.cistern.ops;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.support.GenericApplicationContext;
 
 /** Starts a Spring Boot service from configuration classes, with ready-made beans handed in by the command. */
@@ -33,6 +36,26 @@ final class ServiceLauncher {
         return app.run(
                 "--management.endpoint.health.group.liveness.include=livenessState",
                 "--management.endpoint.health.group.readiness.include=*");
+    }
+
+    /**
+     * Starts the service, and routes {@code meters} into its registry: the components a command builds before or
+     * outside the Spring context (the record writer, the sync worker) record into {@code meters}, an empty composite
+     * until now, and their meters appear on {@code /actuator/prometheus} from here on (a composite replays the meters
+     * it already holds into a registry added later). The registry is detached when the context closes.
+     */
+    static ConfigurableApplicationContext start(
+            String name,
+            int port,
+            Map<String, Object> beans,
+            CompositeMeterRegistry meters,
+            Class<?>... configurations) {
+        ConfigurableApplicationContext context = start(name, port, beans, configurations);
+        MeterRegistry registry = context.getBean(MeterRegistry.class);
+        meters.add(registry);
+        context.addApplicationListener(
+                (org.springframework.context.ApplicationListener<ContextClosedEvent>) e -> meters.remove(registry));
+        return context;
     }
 
     private static <T> void register(ConfigurableApplicationContext ctx, String name, T bean) {

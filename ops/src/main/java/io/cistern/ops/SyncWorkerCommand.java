@@ -5,11 +5,16 @@ import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
+import io.cistern.ops.status.StatusSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
 import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +22,7 @@ import java.util.concurrent.Callable;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,14 +35,22 @@ import picocli.CommandLine.Option;
             "Drain the partition streams into PostgreSQL: partitions are shared with the other workers through"
                     + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
                     + " poison records go to the partition's dead-letter stream. Several may run at once.",
-            "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis and PostgreSQL, each"
-                    + " saying what is wrong when down) and /actuator/prometheus from the start, while it waits for"
+            "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis, PostgreSQL, and lag"
+                    + " under CISTERN_READY_MAX_LAG_MS, each saying what is wrong when down) and /actuator/prometheus"
+                    + " (with the per-partition cistern.partition.* gauges) from the start, while it waits for"
                     + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
                     + " batches in hand, then releases its leases."
         })
 final class SyncWorkerCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
+
+    @Option(
+            names = "--ready-max-lag-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
+                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
+    Long readyMaxLagMillis;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8083;
@@ -68,13 +82,16 @@ final class SyncWorkerCommand implements Callable<Integer> {
         RedisSettings redis = connection.redis();
         DatabaseSettings database = connection.database();
         Running running = new Running();
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
-        context = ServiceLauncher.start(
-                "cistern-sync-worker", port, healthBeans(redis, database, running), WorkerService.class);
+        Map<String, Object> beans =
+                new LinkedHashMap<>(healthBeans(redis, database, running, connection.layout(), statusSettings(env)));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
         Startup.redis(redis, env);
         Startup.database(database, env);
-        running.start(redis, database, settings(connection.layout()));
+        running.start(redis, database, settings(connection.layout()), meters);
         return 0;
     }
 
@@ -92,11 +109,16 @@ final class SyncWorkerCommand implements Callable<Integer> {
         return workerId == null ? settings : settings.withWorkerId(workerId);
     }
 
-    /** The readiness contributors and the worker's holder, as beans the service context closes in reverse order. */
-    static Map<String, Object> healthBeans(RedisSettings redis, DatabaseSettings database, Running running) {
+    /**
+     * The readiness contributors (Redis, PostgreSQL, lag), the pipeline status and its gauges, and the worker's holder,
+     * as beans the service context closes in reverse order.
+     */
+    static Map<String, Object> healthBeans(
+            RedisSettings redis, DatabaseSettings database, Running running, KeyLayout layout, StatusSettings status) {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("redisReady", new DependencyHealth.RedisReady(redis));
         beans.put("postgresReady", new DependencyHealth.PostgresReady(database));
+        beans.putAll(StatusBeans.of(redis, layout, status));
         beans.put("syncWorker", running);
         return beans;
     }
@@ -112,6 +134,12 @@ final class SyncWorkerCommand implements Callable<Integer> {
 
         /** Builds and starts a worker that reads its registry from PostgreSQL, the source of truth. */
         synchronized void start(RedisSettings redis, DatabaseSettings database, SyncSettings settings) {
+            start(redis, database, settings, new CompositeMeterRegistry());
+        }
+
+        /** As {@link #start(RedisSettings, DatabaseSettings, SyncSettings)}, recording the worker's meters in {@code meters}. */
+        synchronized void start(
+                RedisSettings redis, DatabaseSettings database, SyncSettings settings, MeterRegistry meters) {
             dataSource = DataSources.create(database, "cistern-sync");
             client = RedisClients.create(redis);
             // The limits init recorded, so that re-publishing them after Redis lost its data restores them.
@@ -119,7 +147,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
                     settings.withLimits(Initializer.limits(dataSource)),
                     Initializer.registry(dataSource),
                     dataSource,
-                    client);
+                    client,
+                    meters);
             worker.start();
         }
 
@@ -139,5 +168,14 @@ final class SyncWorkerCommand implements Callable<Integer> {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
+    @Import(DashboardConfiguration.class)
     static class WorkerService {}
+
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    StatusSettings statusSettings(Map<String, String> env) {
+        StatusSettings settings = StatusSettings.fromEnvironment(env);
+        return readyMaxLagMillis == null
+                ? settings
+                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+    }
 }

@@ -2,6 +2,9 @@ package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
+import io.cistern.ops.status.StatusSettings;
 import io.cistern.proxy.ReaderSettings;
 import io.cistern.proxy.http.ProxyHttpConfiguration;
 import io.cistern.schema.postgres.InitOptions;
@@ -10,6 +13,7 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +56,13 @@ final class UpCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    @Option(
+            names = "--ready-max-lag-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
+                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
+    Long readyMaxLagMillis;
+
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8080;
 
@@ -91,17 +102,22 @@ final class UpCommand implements Callable<Integer> {
         Startup.redis(redis, env);
         Startup.database(database, env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
+        // The writer and the worker record their meters here; /actuator/prometheus serves them once the context runs.
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
         RecordWriter writer =
-                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)));
+                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
-        worker.start(redis, database, SyncSettings.defaults(connection.layout()));
-        Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
+        Map<String, Object> beans = new LinkedHashMap<>(
+                SyncWorkerCommand.healthBeans(redis, database, worker, connection.layout(), statusSettings(env)));
         beans.put("recordWriter", writer);
         ReaderSettings readerSettings = RedisProxyCommand.settings(env, connection);
         DeferredCachedReader reader = new DeferredCachedReader("Redis at " + redis.redactedUrl());
         beans.put("readerSettings", readerSettings);
         beans.put("cachedReader", reader);
-        context = ServiceLauncher.start("cistern", port, beans, AllInOne.class);
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
+        // Started once the context's registry is attached, so that its first lease changes are counted there.
+        worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
         RedisProxyCommand.connect(reader, readerSettings, redis, database, context.getBean(MeterRegistry.class));
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
@@ -134,9 +150,17 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
-    /** Every role on one port. Later roles (dashboard) join here. */
+    /** Every role on one port, and the operator dashboard. */
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
-    @Import({WriterHttpConfiguration.class, ProxyHttpConfiguration.class})
+    @Import({WriterHttpConfiguration.class, ProxyHttpConfiguration.class, DashboardConfiguration.class})
     static class AllInOne {}
+
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    StatusSettings statusSettings(Map<String, String> env) {
+        StatusSettings settings = StatusSettings.fromEnvironment(env);
+        return readyMaxLagMillis == null
+                ? settings
+                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+    }
 }

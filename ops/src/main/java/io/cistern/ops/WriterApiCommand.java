@@ -1,8 +1,11 @@
 package io.cistern.ops;
 
+import io.cistern.ops.dashboard.DashboardConfiguration;
+import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -42,10 +45,12 @@ final class WriterApiCommand implements Callable<Integer> {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("writerSettings", settings);
         beans.put("recordWriter", writer);
-        context = ServiceLauncher.start("cistern-writer-api", port, beans, WriterApiService.class);
+        beans.put("cisternDashboard", new DashboardSource(settings.redis(), settings.layout()));
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
+        context = ServiceLauncher.start("cistern-writer-api", port, beans, meters, WriterApiService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-writer-api-shutdown"));
         Startup.redis(settings.redis(), connection.environment());
-        writer.connected(RecordWriter.connect(settings));
+        writer.connected(RecordWriter.connect(settings, meters));
         return 0;
     }
 
@@ -59,6 +64,6 @@ final class WriterApiCommand implements Callable<Integer> {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
-    @Import(WriterHttpConfiguration.class)
+    @Import({WriterHttpConfiguration.class, DashboardConfiguration.class})
     static class WriterApiService {}
 }

@@ -68,8 +68,8 @@ public record OpenDeadLetter(
         }
     }
 
-    /** Reads an entry of the dead-letter stream ({@link DeadLetterStream} wrote it). */
-    static OpenDeadLetter fromStream(int partition, String id, Map<String, String> body) {
+    /** Reads an entry of the dead-letter stream ({@link DeadLetterStream} wrote it): its ID there and its fields. */
+    public static OpenDeadLetter fromStream(int partition, String id, Map<String, String> body) {
         Map<String, String> entry = new LinkedHashMap<>(body);
         String reason = Objects.requireNonNullElse(entry.remove(DeadLetterStream.REASON), "");
         String sqlState = Objects.requireNonNullElse(entry.remove(DeadLetterStream.SQLSTATE), "");

@@ -56,6 +56,9 @@ final class PartitionLoop implements Runnable {
     private final DeadLetterStream deadLetters;
     private final StreamTrimmer trimmer;
     private final SyncedHashes syncedHashes;
+    private final SyncMetrics metrics;
+    /** Whether an operator paused this partition (ops/cistern pause); checked before every read. */
+    private final PauseGate pauseGate;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
     /** When the stream is trimmed next; confined to the loop thread. */
@@ -72,7 +75,8 @@ final class PartitionLoop implements Runnable {
             BatchApplier applier,
             StatefulRedisConnection<String, String> connection,
             InstantSource clock,
-            Backoff backoff) {
+            Backoff backoff,
+            SyncMetrics metrics) {
         this.partition = partition;
         this.token = token;
         this.settings = settings;
@@ -80,6 +84,7 @@ final class PartitionLoop implements Runnable {
         this.connection = connection;
         this.clock = clock;
         this.backoff = backoff;
+        this.metrics = metrics;
         KeyLayout layout = settings.layout();
         this.stream = layout.stream(partition);
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
@@ -87,6 +92,7 @@ final class PartitionLoop implements Runnable {
         this.trimmer = new StreamTrimmer(connection.sync());
         this.syncedHashes = new SyncedHashes(connection.sync(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
+        this.pauseGate = new PauseGate(connection.sync(), partition, layout.meta(partition), clock);
     }
 
     /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
@@ -116,6 +122,11 @@ final class PartitionLoop implements Runnable {
         try {
             while (!stopping && !Thread.currentThread().isInterrupted()) {
                 maybeTrim();
+                if (pauseGate.isPaused()) {
+                    // Paused by an operator: read and apply nothing, keep the lease; resuming continues in order.
+                    Thread.sleep(PauseGate.CHECK_INTERVAL);
+                    continue;
+                }
                 List<StreamMessage<String, String>> batch;
                 try {
                     batch = pending ? readPending(redis) : readNew(redis);
@@ -230,12 +241,18 @@ final class PartitionLoop implements Runnable {
                 malformed.add(new DeadLetter(m.getId(), m.getBody(), e.getMessage(), "", 1));
             }
         }
+        metrics.batchRead(partition, batch.size());
+        malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
         if (!malformed.isEmpty()) {
             retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
         }
         ApplyResult result = null;
         if (!entries.isEmpty()) {
+            Instant firstAttempt = clock.instant();
             result = applyWithRetries(entries);
+            Instant committed = clock.instant();
+            metrics.batchCommitted(
+                    partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());
             appliedEntries += result.entries() - result.deadLetters().size();
         }
         retryRedis(
@@ -339,6 +356,7 @@ final class PartitionLoop implements Runnable {
 
     /** Waits before retry {@code attempt}; logs {@code retry n in m ms: cause}. Gives up once stopping past the drain. */
     private void pause(int attempt, String what, RuntimeException cause) throws InterruptedException {
+        metrics.retried(partition, cause);
         Duration delay = backoff.delay(attempt, random.nextDouble());
         LOG.warn(
                 "partition {}: {} failed; retry {} in {} ms: {}",

@@ -13,6 +13,8 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,6 +85,7 @@ public final class SyncWorker implements AutoCloseable {
     private final InstantSource clock;
     private final BatchApplier applier;
     private final FenceTokens fenceTokens;
+    private final SyncMetrics metrics;
     private final ScheduledExecutorService leaseThread;
     /** Owned partitions. Touched only by the lease thread, and by close() after that thread has ended. */
     private final Map<Integer, Owned> owned = new TreeMap<>();
@@ -109,7 +112,21 @@ public final class SyncWorker implements AutoCloseable {
     }
 
     public SyncWorker(SyncSettings settings, TableRegistry registry, DataSource dataSource, RedisClient redisClient) {
-        this(settings, registry, dataSource, redisClient, InstantSource.system());
+        this(settings, registry, dataSource, redisClient, new CompositeMeterRegistry());
+    }
+
+    /**
+     * A worker that records its meters in {@code meters} (see the {@code cistern.sync.*} meters in {@code
+     * docs/operations.md}): batch sizes, apply latency, retries by class, dead letters, lease changes and the
+     * write-to-commit latency per table.
+     */
+    public SyncWorker(
+            SyncSettings settings,
+            TableRegistry registry,
+            DataSource dataSource,
+            RedisClient redisClient,
+            MeterRegistry meters) {
+        this(settings, registry, dataSource, redisClient, InstantSource.system(), meters);
     }
 
     SyncWorker(
@@ -118,12 +135,23 @@ public final class SyncWorker implements AutoCloseable {
             DataSource dataSource,
             RedisClient redisClient,
             InstantSource clock) {
+        this(settings, registry, dataSource, redisClient, clock, new CompositeMeterRegistry());
+    }
+
+    SyncWorker(
+            SyncSettings settings,
+            TableRegistry registry,
+            DataSource dataSource,
+            RedisClient redisClient,
+            InstantSource clock,
+            MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource"), registry);
         this.fenceTokens = new FenceTokens(dataSource);
+        this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), registry);
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("cistern-sync-leases-" + settings.workerId())
                 .factory());
@@ -246,6 +274,7 @@ public final class SyncWorker implements AutoCloseable {
             LOG.warn(
                     "partition {}: lease lost (taken by another worker, or Redis lost its data); stopping its loop",
                     partition);
+            metrics.leaseChanged(partition, SyncMetrics.LeaseChange.LOST);
             drop(partition, o, false);
         }
     }
@@ -287,6 +316,7 @@ public final class SyncWorker implements AutoCloseable {
         } catch (RedisBusyException e) {
             // BUSYGROUP: the group exists, as it should.
         }
+        recordTakeover(redis, partition, grant.token());
         StatefulRedisConnection<String, String> connection = redisClient.connect();
         PartitionLoop loop = new PartitionLoop(
                 partition,
@@ -295,13 +325,15 @@ public final class SyncWorker implements AutoCloseable {
                 applier,
                 connection,
                 clock,
-                new Backoff(settings.backoffInitial(), settings.backoffMax(), Duration.ZERO));
+                new Backoff(settings.backoffInitial(), settings.backoffMax(), Duration.ZERO),
+                metrics);
         Thread thread = Thread.ofPlatform()
                 .name("cistern-sync-p" + partition + "-" + settings.workerId())
                 .start(loop);
         synchronized (this) {
             owned.put(partition, new Owned(loop, thread, grant.token(), validUntil));
         }
+        metrics.leaseChanged(partition, SyncMetrics.LeaseChange.ACQUIRED);
         return true;
     }
 
@@ -332,11 +364,21 @@ public final class SyncWorker implements AutoCloseable {
                 Long.toString(versionFloor));
     }
 
+    /** For operators ({@code ops/cistern leases}): who took the partition, when, with which token. Best effort. */
+    private void recordTakeover(RedisCommands<String, String> redis, int partition, long token) {
+        try {
+            new PartitionControl(redis, settings.layout()).recordTakeover(partition, settings.workerId(), token);
+        } catch (RedisException e) {
+            LOG.debug("partition {}: takeover not recorded for operators: {}", partition, e.getMessage());
+        }
+    }
+
     private void expireUnrenewed() {
         Instant now = clock.instant();
         snapshot().forEach((p, o) -> {
             if (now.isAfter(o.validUntil)) {
                 LOG.warn("partition {}: lease expired without renewal; stopping its loop", p);
+                metrics.leaseChanged(p, SyncMetrics.LeaseChange.LOST);
                 drop(p, o, false);
             }
         });
@@ -354,6 +396,7 @@ public final class SyncWorker implements AutoCloseable {
         if (releaseLease) {
             try {
                 release(leaseConnection.sync(), partition);
+                metrics.leaseChanged(partition, SyncMetrics.LeaseChange.RELEASED);
             } catch (RedisException e) {
                 LOG.warn("partition {}: lease not released ({}); it expires by itself", partition, e.getMessage());
             }

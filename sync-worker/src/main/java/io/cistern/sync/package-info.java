@@ -3,7 +3,8 @@
  * and {@link io.cistern.sync.SyncSettings} are the public surface, with {@link io.cistern.sync.DeadLetterReplayer}
  * (list, show, replay and drop dead letters, for the ops CLI) and its value types {@link
  * io.cistern.sync.OpenDeadLetter}, {@link io.cistern.sync.DeadLetterFilter} and {@link
- * io.cistern.sync.DeadLetterOutcome}; everything else is package-private.
+ * io.cistern.sync.DeadLetterOutcome}, and {@link io.cistern.sync.PartitionControl} (pause and resume a partition, and
+ * the meta hash fields operators read: pause, applied watermark, last takeover); everything else is package-private.
  *
  * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code
  * BatchPlanner} (decoding, coalescing, foreign-key and primary-key order), {@code SqlFailureTranslator} (the one
@@ -13,7 +14,7 @@
  * transaction per batch, set-based statements from {@code RowStatements}, bisection of poison entries under
  * savepoints, the watermark; each entry reported applied, superseded or dead-lettered), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
  * retry loop; after each commit and {@code XACK}, {@code SyncedHashes}; every {@code trimInterval}, {@code
- * StreamTrimmer}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
+ * StreamTrimmer}; before every read, {@code PauseGate}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
  * tokens from {@code FenceTokens}, re-seeding after Redis lost its data).
  *
  * <h2>What the worker keeps in Redis besides the streams</h2>

@@ -17,6 +17,7 @@ import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -57,6 +58,7 @@ final class LettuceRecordWriter implements RecordWriter {
     private final WriteEncoder encoder;
     private final InstantSource clock;
     private final SyncBarrier barrier;
+    private final WriterMetrics metrics;
     private volatile long lastRefreshMillis;
 
     private LettuceRecordWriter(
@@ -66,7 +68,8 @@ final class LettuceRecordWriter implements RecordWriter {
             StatefulRedisConnection<String, String> connection,
             TableRegistry registry,
             int maxValueBytes,
-            InstantSource clock) {
+            InstantSource clock,
+            MeterRegistry meters) {
         this.settings = settings;
         this.client = client;
         this.ownsClient = ownsClient;
@@ -76,17 +79,20 @@ final class LettuceRecordWriter implements RecordWriter {
         this.clock = clock;
         this.lastRefreshMillis = clock.millis();
         this.barrier = new SyncBarrier(connection.async(), settings.layout(), clock);
+        this.metrics = new WriterMetrics(meters, this.registry::get);
     }
 
-    static LettuceRecordWriter connect(WriterSettings settings) {
-        return open(settings, RedisClients.create(settings.redis()), true);
+    static LettuceRecordWriter connect(WriterSettings settings, MeterRegistry meters) {
+        return open(settings, RedisClients.create(settings.redis()), true, meters);
     }
 
-    static LettuceRecordWriter connect(WriterSettings settings, RedisClient client) {
-        return open(settings, Objects.requireNonNull(client, "client"), false);
+    static LettuceRecordWriter connect(WriterSettings settings, RedisClient client, MeterRegistry meters) {
+        return open(settings, Objects.requireNonNull(client, "client"), false, meters);
     }
 
-    private static LettuceRecordWriter open(WriterSettings settings, RedisClient client, boolean ownsClient) {
+    private static LettuceRecordWriter open(
+            WriterSettings settings, RedisClient client, boolean ownsClient, MeterRegistry meters) {
+        Objects.requireNonNull(meters, "meters");
         StatefulRedisConnection<String, String> connection = null;
         try {
             connection = client.connect();
@@ -101,7 +107,7 @@ final class LettuceRecordWriter implements RecordWriter {
                     registry.partitions(),
                     registry.tables().stream().map(t -> t.name()).toList());
             return new LettuceRecordWriter(
-                    settings, client, ownsClient, connection, registry, maxValueBytes, InstantSource.system());
+                    settings, client, ownsClient, connection, registry, maxValueBytes, InstantSource.system(), meters);
         } catch (RuntimeException e) {
             if (connection != null) {
                 connection.close();
@@ -132,7 +138,7 @@ final class LettuceRecordWriter implements RecordWriter {
     @Override
     public WriteReceipt write(Write write) {
         EncodedWrite w = encode(write);
-        return await(w, send(w));
+        return await(w, observed(w, send(w)));
     }
 
     @Override
@@ -143,7 +149,7 @@ final class LettuceRecordWriter implements RecordWriter {
         } catch (CisternException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return send(w).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
+        return observed(w, send(w)).exceptionallyCompose(t -> CompletableFuture.failedFuture(translate(w, t)));
     }
 
     @Override
@@ -166,6 +172,12 @@ final class LettuceRecordWriter implements RecordWriter {
             try {
                 encoded.add(encode(writes.get(i)));
             } catch (InvalidRecordException e) {
+                // The whole batch is refused: count its other writes too, under the reason of the one at fault.
+                for (int j = 0; j < writes.size(); j++) {
+                    if (j != i) {
+                        metrics.refused(writes.get(j).table(), e.code());
+                    }
+                }
                 throw new InvalidRecordException(
                         e.reason(), e.table(), e.field(), "write " + i + " of the batch: " + e.getMessage(), e);
             }
@@ -175,7 +187,7 @@ final class LettuceRecordWriter implements RecordWriter {
         for (EncodedWrite w : encoded) {
             AsyncCommand<String, String, List<Object>> command = command(w);
             commands.add(command);
-            futures.add(command.thenApply(reply -> receipt(w, reply)));
+            futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
         }
         connection.dispatch(commands);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
@@ -238,6 +250,15 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private EncodedWrite encode(Write write) {
         try {
+            return encodeOnce(write);
+        } catch (CisternException e) {
+            metrics.refused(write.table(), e.code());
+            throw e;
+        }
+    }
+
+    private EncodedWrite encodeOnce(Write write) {
+        try {
             return encoder.encode(registry.get(), write);
         } catch (InvalidRecordException e) {
             if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
@@ -247,6 +268,20 @@ final class LettuceRecordWriter implements RecordWriter {
             }
             throw e;
         }
+    }
+
+    /** Counts the write as stored or refused when Redis answers ({@link WriterMetrics}). */
+    private CompletableFuture<WriteReceipt> observed(EncodedWrite w, CompletableFuture<WriteReceipt> f) {
+        return f.whenComplete((receipt, failure) -> {
+            if (failure == null) {
+                metrics.written(w.table(), w.op());
+            } else {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                metrics.refused(w.table(), translate(w, cause).code());
+            }
+        });
     }
 
     /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */

@@ -6,6 +6,8 @@ import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +40,16 @@ public interface RecordWriter extends AutoCloseable {
 
     /** Connects to Redis and loads the registry; fails at once when Redis is unreachable or not initialised. */
     static RecordWriter connect(WriterSettings settings) {
-        return LettuceRecordWriter.connect(settings);
+        return LettuceRecordWriter.connect(settings, new CompositeMeterRegistry());
+    }
+
+    /**
+     * Like {@link #connect(WriterSettings)}, and counts writes and refusals in {@code meters}: {@code
+     * cistern.writer.writes} (tags {@code table}, {@code op}) and {@code cistern.writer.refusals} (tags {@code table},
+     * {@code reason}); {@code table} is {@code unknown} for a table that is not registered.
+     */
+    static RecordWriter connect(WriterSettings settings, MeterRegistry meters) {
+        return LettuceRecordWriter.connect(settings, meters);
     }
 
     /**
@@ -53,7 +64,12 @@ public interface RecordWriter extends AutoCloseable {
      * @throws CisternException when Redis is unreachable or not initialised; the client stays open
      */
     static RecordWriter connect(WriterSettings settings, RedisClient client) {
-        return LettuceRecordWriter.connect(settings, client);
+        return LettuceRecordWriter.connect(settings, client, new CompositeMeterRegistry());
+    }
+
+    /** {@link #connect(WriterSettings, RedisClient)}, counting writes and refusals in {@code meters}. */
+    static RecordWriter connect(WriterSettings settings, RedisClient client, MeterRegistry meters) {
+        return LettuceRecordWriter.connect(settings, client, meters);
     }
 
     /** Replaces the whole record: columns not given take their default or NULL. */

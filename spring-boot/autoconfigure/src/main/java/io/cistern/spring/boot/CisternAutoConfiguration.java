@@ -2,6 +2,9 @@ package io.cistern.spring.boot;
 
 import io.cistern.writer.RecordWriter;
 import io.lettuce.core.ClientOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -52,8 +55,14 @@ public final class CisternAutoConfiguration {
     @ConditionalOnBean(RedisConnectionFactory.class)
     @ConditionalOnProperty(name = "cistern.writer.enabled", havingValue = "true", matchIfMissing = true)
     RecordWriter cisternRecordWriter(
-            CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
+            CisternProperties properties,
+            RedisConnectionFactory redis,
+            ClosedBeforeRedisClient closer,
+            ObjectProvider<MeterRegistry> meters) {
+        // Writes and refusals per table go to the application's registry when it has one (cistern.writer.*).
         return closer.register(RecordWriter.connect(
-                ComponentSettings.writer(properties, SpringRedis.describe(redis)), SpringRedis.client(redis)));
+                ComponentSettings.writer(properties, SpringRedis.describe(redis)),
+                SpringRedis.client(redis),
+                meters.getIfAvailable(CompositeMeterRegistry::new)));
     }
 }

@@ -2,11 +2,14 @@ package io.cistern.writer.http;
 
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -50,8 +53,8 @@ class WriterDefaults {
 
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    RecordWriter cisternRecordWriter(WriterSettings settings) {
-        return RecordWriter.connect(settings);
+    RecordWriter cisternRecordWriter(WriterSettings settings, ObjectProvider<MeterRegistry> meters) {
+        return RecordWriter.connect(settings, meters.getIfAvailable(CompositeMeterRegistry::new));
     }
 
     @Bean

@@ -1,0 +1,105 @@
+package io.cistern.ops;
+
+import io.cistern.ops.status.PartitionStatus;
+import io.cistern.ops.status.StatusJson;
+import io.cistern.ops.status.StatusSnapshot;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ops/cistern lag}: how far behind PostgreSQL is, per partition. */
+@Command(
+        name = "lag",
+        mixinStandardHelpOptions = true,
+        description = {
+            "How far behind PostgreSQL is, per partition: BACKLOG (entries not yet applied), OLDEST (age of the oldest"
+                    + " of them), PENDING (read by a worker, not yet acknowledged), OWNER (the worker holding the"
+                    + " lease), DLQ (dead letters) and PAUSED.",
+            "Computed from entry IDs and the applied watermark the workers publish after each commit, so it stays"
+                    + " right after trims and deletes that make Redis's own XINFO lag null or wrong."
+        })
+final class LagCommand implements Callable<Integer> {
+    @Mixin
+    ConnectionOptions connection;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--json", description = "One JSON object (with --watch: one per line).")
+    boolean json;
+
+    @Option(names = "--watch", description = "Refresh every --interval until interrupted (Ctrl-C).")
+    boolean watch;
+
+    @Option(
+            names = "--interval",
+            paramLabel = "DURATION",
+            converter = StatusCli.DurationConverter.class,
+            description = "With --watch: time between refreshes, like 2s or 500ms (default: ${DEFAULT-VALUE}).")
+    Duration interval = Duration.ofSeconds(2);
+
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            description = "With --watch: stop after N refreshes (default: until interrupted).")
+    int count = Integer.MAX_VALUE;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        int refreshes = watch ? count : 1;
+        boolean terminal = System.console() != null && !json;
+        return StatusCli.withStatus(connection, status -> {
+            for (int i = 0; i < refreshes; i++) {
+                StatusSnapshot s = status.read();
+                if (terminal && watch) {
+                    out.print("\033[H\033[2J");
+                }
+                if (json) {
+                    out.println(StatusJson.toText(s));
+                } else {
+                    print(out, s);
+                }
+                out.flush();
+                if (i + 1 < refreshes) {
+                    try {
+                        Thread.sleep(interval);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+            return 0;
+        });
+    }
+
+    static void print(PrintWriter out, StatusSnapshot s) {
+        out.printf("%-4s %10s %12s %8s %-32s %6s %s%n", "P", "BACKLOG", "OLDEST", "PENDING", "OWNER", "DLQ", "PAUSED");
+        for (PartitionStatus p : s.partitions()) {
+            out.printf(
+                    "%-4d %10d %12s %8d %-32s %6d %s%s%n",
+                    p.partition(),
+                    p.backlog(),
+                    p.backlog() == 0 ? "-" : StatusCli.age(p.oldestAge()),
+                    p.pending(),
+                    p.owner().map(o -> o.worker()).orElse("(none)"),
+                    p.deadLetters(),
+                    p.pausedBy().map(by -> "yes, by " + by).orElse("no"),
+                    p.deletedBeforeApplied() ? "  ! an unapplied entry was deleted with XDEL" : "");
+        }
+        out.printf(
+                "total: backlog %d entries, oldest %s%s, pending %d, dead letters %d (read at %s, prefix '%s')%n",
+                s.backlog(),
+                s.backlog() == 0 ? "-" : StatusCli.age(s.oldestAge()),
+                s.mostBehind().map(p -> " (partition " + p.partition() + ")").orElse(""),
+                s.pending(),
+                s.deadLetters(),
+                s.takenAt(),
+                s.prefix());
+    }
+}

@@ -1,0 +1,31 @@
+package io.cistern.ops;
+
+import io.cistern.connections.RedisSettings;
+import io.cistern.ops.status.LagReadiness;
+import io.cistern.ops.status.PartitionGauges;
+import io.cistern.ops.status.PipelineStatus;
+import io.cistern.ops.status.StatusMonitor;
+import io.cistern.ops.status.StatusSettings;
+import io.cistern.schema.keys.KeyLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The pipeline-status beans of the sync worker and of {@code up}: the monitor that reads the status every refresh
+ * interval (bean {@code pipelineStatus}, a {@link StatusMonitor}, for the dashboard too), the per-partition gauges
+ * ({@code partitionGauges}) and the lag readiness check ({@code lagReady}). Its client connects on first use, so the
+ * beans can be made before Redis answers.
+ */
+final class StatusBeans {
+    private StatusBeans() {}
+
+    static Map<String, Object> of(RedisSettings redis, KeyLayout layout, StatusSettings settings) {
+        StatusMonitor monitor = new StatusMonitor(PipelineStatus.connect(redis, layout), settings.refreshInterval());
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("pipelineStatus", monitor);
+        beans.put("partitionGauges", new PartitionGauges(monitor));
+        beans.put("lagReady", new LagReadiness(monitor, settings.readyMaxLag()));
+        monitor.start();
+        return beans;
+    }
+}

@@ -1,0 +1,63 @@
+package io.cistern.ops.dashboard;
+
+import io.cistern.schema.codec.ExactJson;
+import io.lettuce.core.RedisException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.io.Resource;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The dashboard page and the JSON it polls. Thread-safe. */
+@RestController
+final class DashboardController {
+    private static final Logger LOG = LoggerFactory.getLogger(DashboardController.class);
+
+    private final DashboardSource source;
+    private final Resource page = new ClassPathResource("io/cistern/ops/dashboard/static/index.html");
+
+    DashboardController(DashboardSource source) {
+        this.source = source;
+    }
+
+    @GetMapping(value = "/", produces = MediaType.TEXT_HTML_VALUE)
+    public ResponseEntity<Resource> page() {
+        return ResponseEntity.ok().cacheControl(CacheControl.noCache()).body(page);
+    }
+
+    /** The same snapshot as {@code ops/cistern lag --json}; 503 with the reason while Redis cannot be read. */
+    @GetMapping(value = "/cistern/status", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<String> status() {
+        return read("status", source::statusJson);
+    }
+
+    /** Entries added per partition and the latest dead letters; 503 with the reason while Redis cannot be read. */
+    @GetMapping(value = "/cistern/activity", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<String> activity() {
+        return read("activity", source::activityJson);
+    }
+
+    private ResponseEntity<String> read(String what, java.util.function.Supplier<String> reader) {
+        try {
+            return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(reader.get());
+        } catch (RedisException | IllegalStateException e) {
+            // The exception's own text is not shown: it could name more than the redacted URL does.
+            String message = "cannot read the pipeline " + what + " from " + source.describe() + ": "
+                    + (e instanceof IllegalStateException
+                            ? e.getMessage()
+                            : e.getClass().getSimpleName());
+            LOG.debug("dashboard: {}", message, e);
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .cacheControl(CacheControl.noStore())
+                    .body(ExactJson.mapper()
+                            .createObjectNode()
+                            .put("error", message)
+                            .toString());
+        }
+    }
+}

@@ -1,0 +1,314 @@
+package io.cistern.ops.status;
+
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.sync.PartitionControl;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Reads the pipeline's status from Redis: one Lua script per partition, so that the watermark, the stream, the
+ * pending list, the dead letters, the lease and the pause flag of a partition are read at one instant; then {@link
+ * LagCalculator} turns the reading into a backlog and an oldest age. Read-only (the script is flagged {@code
+ * no-writes}, so it runs on a replica too).
+ *
+ * <p>Cost, and why it stays small: counting entries means enumerating them (Redis has no range count), which blocks
+ * Redis for about 3 microseconds per entry inside a script. So the script first tries the entries' versions: the
+ * Function library gives each entry of a partition the next version ({@code v}), one more than the entry before, so
+ * when the versions of the stream's first and last entries span exactly {@code XLEN} there is no hole and {@code
+ * v(last) - v(first unapplied) + 1} is the backlog, in O(1). A hole (an {@code XDEL}, a re-seed after Redis lost its
+ * data, entries not written by Cistern) makes the span longer than the stream, and the script then counts: the applied
+ * entries not yet trimmed up to {@value #COUNT_BUDGET}, else the entries above the watermark up to the same budget.
+ * Past both, the entries are counted outside the script in pages of {@value #PAGE}, from both ends until one end is
+ * done (so at most twice the shorter side), and the partition is flagged {@link PartitionStatus#exact() inexact}
+ * (counted in several steps while writes went on).
+ *
+ * <p>Owns one Redis connection, opened on first use and closed by {@link #close()}; the client stays the caller's
+ * unless the reader was made by {@link #connect}.
+ * Thread-safe ({@link #read()} is serialised).
+ */
+public final class PipelineStatus implements AutoCloseable {
+    static final int COUNT_BUDGET = 1_000;
+    static final String GROUP = "sync";
+    private static final int PAGE = 1_000;
+
+    /*
+     * KEYS[1] stream, KEYS[2] meta, KEYS[3] dead letters, KEYS[4] lease; ARGV[1] group, ARGV[2] count budget.
+     * Returns: 1 now ms, 2 watermark, 3 paused-by, 4 owner-token, 5 owner-since, 6 XLEN, 7 applied in stream (-1
+     * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
+     * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms,
+     * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record.
+     */
+    private static final String SCRIPT = """
+            #!lua flags=no-writes
+            local stream, meta, dlq, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+            local group, budget = ARGV[1], tonumber(ARGV[2])
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local m = redis.call('HMGET', meta, 'applied', 'paused', 'owner-token', 'owner-since', 'owner')
+            local wm = m[1]
+            local len = redis.call('XLEN', stream)
+            local function count(from, to)
+              local n = #redis.call('XRANGE', stream, from, to, 'COUNT', budget + 1)
+              if n > budget then return -1 end
+              return n
+            end
+            local function version(entry)
+              if not entry then return nil end
+              local f = entry[2]
+              for i = 1, #f, 2 do
+                if f[i] == 'v' then return tonumber(f[i + 1]) end
+              end
+              return nil
+            end
+            local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+            local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+            local first = head
+            if wm then first = redis.call('XRANGE', stream, '(' .. wm, '+', 'COUNT', 1)[1] end
+            local applied, unapplied, indexed = -1, -1, 0
+            local vh, vl, vf = version(head), version(last), version(first)
+            if wm and len == 0 then
+              applied = 0
+            elseif wm and vh and vl and vl - vh + 1 == len and (vf or not first) then
+              -- Versions rise by one per entry of the partition, so when the stream's version span equals its length
+              -- there is no hole (no XDEL, no re-seed jump) and versions index the entries: no need to count them.
+              unapplied = 0
+              if first then unapplied = vl - vf + 1 end
+              applied = len - unapplied
+              indexed = 1
+            elseif wm then
+              applied = count('-', wm)
+              if applied < 0 then unapplied = count('(' .. wm, '+') end
+            end
+            local firstId, lastId = false, false
+            if first then firstId = first[1] end
+            if last then lastId = last[1] end
+            local maxDeleted, pending, lag = false, 0, false
+            if redis.call('EXISTS', stream) == 1 then
+              local info = redis.call('XINFO', 'STREAM', stream)
+              for i = 1, #info, 2 do
+                if info[i] == 'max-deleted-entry-id' then maxDeleted = info[i + 1] end
+              end
+              for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+                local fields = {}
+                for i = 1, #g, 2 do fields[g[i]] = g[i + 1] end
+                if fields['name'] == group then
+                  pending = fields['pending']
+                  if fields['lag'] then lag = tostring(fields['lag']) end
+                end
+              end
+            end
+            return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
+              pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
+              m[5]}
+            """;
+
+    private final RedisClient client;
+    private final KeyLayout layout;
+    private final boolean ownsClient;
+    private StatefulRedisConnection<String, String> connection;
+    /** The Redis time of the last partition read; guarded by this. */
+    private Instant lastNow;
+
+    /** A reader on {@code client}, which stays the caller's to shut down. */
+    public PipelineStatus(RedisClient client, KeyLayout layout) {
+        this(client, layout, false);
+    }
+
+    private PipelineStatus(RedisClient client, KeyLayout layout, boolean ownsClient) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.ownsClient = ownsClient;
+    }
+
+    /** A reader with a client of its own on {@code redis}, shut down by {@link #close()}. Connects on first use. */
+    public static PipelineStatus connect(RedisSettings redis, KeyLayout layout) {
+        return new PipelineStatus(RedisClients.create(redis), layout, true);
+    }
+
+    /** The key layout read. */
+    public KeyLayout layout() {
+        return layout;
+    }
+
+    /**
+     * Reads every partition.
+     *
+     * @throws IllegalStateException when Cistern is not initialised with this prefix (no partition count in Redis)
+     * @throws io.lettuce.core.RedisException when Redis cannot be read
+     */
+    public synchronized StatusSnapshot read() {
+        RedisCommands<String, String> redis = commands();
+        int partitions = partitions(redis);
+        List<PartitionStatus> all = new ArrayList<>(partitions);
+        Instant takenAt = null;
+        for (int p = 0; p < partitions; p++) {
+            PartitionStatus status = read(redis, p);
+            if (takenAt == null) {
+                takenAt = lastNow;
+            }
+            all.add(status);
+        }
+        return new StatusSnapshot(takenAt == null ? redisTime(redis) : takenAt, layout.prefix(), all);
+    }
+
+    private PartitionStatus read(RedisCommands<String, String> redis, int p) {
+        List<Object> r = redis.eval(
+                SCRIPT,
+                ScriptOutputType.MULTI,
+                new String[] {layout.stream(p), layout.meta(p), layout.deadLetters(p), layout.lease(p)},
+                GROUP,
+                Integer.toString(COUNT_BUDGET));
+        long now = Long.parseLong(text(r, 0));
+        lastNow = Instant.ofEpochMilli(now);
+        Optional<String> watermark = Optional.ofNullable(text(r, 1));
+        StreamReading reading = new StreamReading(
+                watermark.map(StreamEntryId::parse),
+                number(r, 5),
+                number(r, 6),
+                number(r, 7),
+                Optional.ofNullable(text(r, 8)).map(StreamEntryId::parse),
+                Optional.ofNullable(text(r, 10)).map(StreamEntryId::parse),
+                now);
+        boolean exact = true;
+        OptionalLong fallback = OptionalLong.empty();
+        if (watermark.isPresent()
+                && reading.appliedInStream() == StreamReading.UNCOUNTED
+                && reading.unappliedInStream() == StreamReading.UNCOUNTED) {
+            fallback = OptionalLong.of(countUnapplied(redis, p, watermark.get(), reading.length()));
+            exact = false;
+        }
+        LagCalculator.Lag lag = LagCalculator.of(reading, fallback);
+        Optional<LeaseStatus> owner = Optional.empty();
+        String worker = text(r, 14);
+        if (worker != null) {
+            // The takeover record is the lease owner's only if it names it (recording it is best effort).
+            boolean recorded = worker.equals(text(r, 17));
+            String token = recorded ? text(r, 3) : null;
+            String since = recorded ? text(r, 4) : null;
+            owner = Optional.of(new LeaseStatus(
+                    worker,
+                    Optional.ofNullable(since).map(s -> Instant.ofEpochMilli(Long.parseLong(s))),
+                    token == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(token)),
+                    Duration.ofMillis(Math.max(0, number(r, 15)))));
+        }
+        String xinfoLag = text(r, 12);
+        return new PartitionStatus(
+                p,
+                lag.backlog(),
+                lag.oldestAge(),
+                lag.backlog() > 0 ? Optional.ofNullable(text(r, 8)) : Optional.empty(),
+                watermark,
+                Optional.ofNullable(text(r, 9)),
+                reading.length(),
+                number(r, 11),
+                number(r, 13),
+                owner,
+                Optional.ofNullable(text(r, 2)),
+                xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),
+                lag.deletedBeforeApplied(),
+                exact);
+    }
+
+    /**
+     * The entries above {@code watermark}, counted in pages outside any script (not atomic with the rest): from both
+     * ends of the stream in turn until one end is done, so the cost is at most twice the shorter side.
+     */
+    private long countUnapplied(RedisCommands<String, String> redis, int p, String watermark, long length) {
+        String stream = layout.stream(p);
+        long applied = 0;
+        long unapplied = 0;
+        Range.Boundary<String> headFrom = Range.Boundary.unbounded();
+        Range.Boundary<String> tailFrom = Range.Boundary.excluding(watermark);
+        while (true) {
+            List<StreamMessage<String, String>> head =
+                    redis.xrange(stream, Range.from(headFrom, Range.Boundary.including(watermark)), Limit.from(PAGE));
+            applied += head.size();
+            if (head.size() < PAGE) {
+                return Math.max(0, length - applied);
+            }
+            headFrom = Range.Boundary.excluding(head.get(head.size() - 1).getId());
+            List<StreamMessage<String, String>> tail =
+                    redis.xrange(stream, Range.from(tailFrom, Range.Boundary.unbounded()), Limit.from(PAGE));
+            unapplied += tail.size();
+            if (tail.size() < PAGE) {
+                return unapplied;
+            }
+            tailFrom = Range.Boundary.excluding(tail.get(tail.size() - 1).getId());
+        }
+    }
+
+    /**
+     * The partition count recorded by {@code ops/cistern init} in {@code {prefix}:config}.
+     *
+     * @throws IllegalStateException when it is missing
+     */
+    public synchronized int partitions() {
+        return partitions(commands());
+    }
+
+    private int partitions(RedisCommands<String, String> redis) {
+        String count = redis.hget(layout.config(), "partitions");
+        if (count == null) {
+            throw new IllegalStateException("Redis has no partition count at " + layout.config()
+                    + ": Cistern is not initialised with prefix '" + layout.prefix()
+                    + "' (run ops/cistern init, or pass the right --prefix)");
+        }
+        return Integer.parseInt(count);
+    }
+
+    /** Who paused partitions, as {@link PartitionControl} records it. */
+    public synchronized PartitionControl control() {
+        return new PartitionControl(commands(), layout);
+    }
+
+    private static Instant redisTime(RedisCommands<String, String> redis) {
+        List<String> t = redis.time();
+        return Instant.ofEpochSecond(Long.parseLong(t.get(0)), Long.parseLong(t.get(1)) * 1_000);
+    }
+
+    private RedisCommands<String, String> commands() {
+        if (connection == null || !connection.isOpen()) {
+            connection = client.connect();
+        }
+        return connection.sync();
+    }
+
+    private static String text(List<Object> r, int i) {
+        Object o = r.get(i);
+        return o == null ? null : o.toString();
+    }
+
+    private static long number(List<Object> r, int i) {
+        Object o = r.get(i);
+        if (o instanceof Number n) {
+            return n.longValue();
+        }
+        return o == null ? 0 : Long.parseLong(o.toString());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+        if (ownsClient) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.cistern.ops.status;
+
+import io.cistern.schema.codec.ExactJson;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The JSON form of a {@link StatusSnapshot}: what {@code ops/cistern lag --json} prints, one object. Ages are seconds
+ * with millisecond precision; absent values are {@code null}. Fields are only ever added, never renamed.
+ *
+ * <pre>
+ * {"takenAt":"2026-11-23T09:30:00.123Z","prefix":"cistern",
+ *  "totals":{"backlog":12,"oldestAgeSeconds":3.5,"pending":2,"deadLetters":0},
+ *  "partitions":[{"partition":0,"backlog":12,"oldestAgeSeconds":3.5,"oldestUnappliedId":"1795...-0",
+ *    "appliedWatermark":"1795...-3","lastEntryId":"1795...-0","streamLength":20,"pending":2,"deadLetters":0,
+ *    "paused":false,"pausedBy":null,"owner":{"worker":"host-1-ab12","since":"...","token":7,"expiresInMillis":9000},
+ *    "xinfoLag":12,"deletedBeforeApplied":false,"exact":true}, ...]}
+ * </pre>
+ */
+public final class StatusJson {
+    private StatusJson() {}
+
+    /** The snapshot as one JSON object. */
+    public static ObjectNode toJson(StatusSnapshot s) {
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+        root.put("takenAt", s.takenAt().toString());
+        root.put("prefix", s.prefix());
+        ObjectNode totals = root.putObject("totals");
+        totals.put("backlog", s.backlog());
+        totals.put("oldestAgeSeconds", s.oldestAge().toMillis() / 1000.0);
+        totals.put("pending", s.pending());
+        totals.put("deadLetters", s.deadLetters());
+        ArrayNode partitions = root.putArray("partitions");
+        s.partitions().forEach(p -> partitions.add(toJson(p)));
+        return root;
+    }
+
+    /** One partition as a JSON object. */
+    public static ObjectNode toJson(PartitionStatus p) {
+        ObjectNode n = ExactJson.mapper().createObjectNode();
+        n.put("partition", p.partition());
+        n.put("backlog", p.backlog());
+        n.put("oldestAgeSeconds", p.oldestAgeSeconds());
+        n.put("oldestUnappliedId", p.oldestUnappliedId().orElse(null));
+        n.put("appliedWatermark", p.appliedWatermark().orElse(null));
+        n.put("lastEntryId", p.lastEntryId().orElse(null));
+        n.put("streamLength", p.streamLength());
+        n.put("pending", p.pending());
+        n.put("deadLetters", p.deadLetters());
+        n.put("paused", p.paused());
+        n.put("pausedBy", p.pausedBy().orElse(null));
+        if (p.owner().isPresent()) {
+            LeaseStatus o = p.owner().get();
+            ObjectNode owner = n.putObject("owner");
+            owner.put("worker", o.worker());
+            owner.put("since", o.since().map(Object::toString).orElse(null));
+            if (o.token().isPresent()) {
+                owner.put("token", o.token().getAsLong());
+            } else {
+                owner.putNull("token");
+            }
+            owner.put("expiresInMillis", o.expiresIn().toMillis());
+        } else {
+            n.putNull("owner");
+        }
+        if (p.xinfoLag().isPresent()) {
+            n.put("xinfoLag", p.xinfoLag().getAsLong());
+        } else {
+            n.putNull("xinfoLag");
+        }
+        n.put("deletedBeforeApplied", p.deletedBeforeApplied());
+        n.put("exact", p.exact());
+        return n;
+    }
+
+    /** The snapshot as compact JSON text. */
+    public static String toText(StatusSnapshot s) {
+        return ExactJson.mapper().writeValueAsString(toJson(s));
+    }
+}

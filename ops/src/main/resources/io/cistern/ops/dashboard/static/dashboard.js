@@ -1,0 +1,264 @@
+// Cistern's operator dashboard: polls the service's JSON endpoints and draws the page with plain DOM and SVG.
+// No framework and no build step. Every value from the server is set as text (textContent), never as HTML.
+(() => {
+  "use strict";
+  const params = new URLSearchParams(location.search);
+  const interval = Math.max(200, Number(params.get("interval")) || 2000);
+  const windowMs = Math.max(0.25, Number(params.get("minutes")) || 5) * 60000;
+  const SVG = "http://www.w3.org/2000/svg";
+  /** Samples over the chart window: {t (ms, Redis time), total, backlogs[], added (entries ever added, or null)}. */
+  const history = [];
+  /** Throughput samples: {t, in, out} in entries per second. */
+  const rates = [];
+  let updates = 0;
+
+  const $ = (id) => document.getElementById(id);
+  const color = (p) => `hsl(${(p * 137.5) % 360}, 62%, 45%)`;
+
+  function fmtCount(n) { return n == null ? "–" : Number(n).toLocaleString("en-US"); }
+  function fmtAge(seconds) {
+    if (seconds == null) return "–";
+    if (seconds < 1) return seconds === 0 ? "0 s" : `${Math.round(seconds * 1000)} ms`;
+    if (seconds < 120) return `${seconds.toFixed(1)} s`;
+    if (seconds < 7200) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+    return `${(seconds / 3600).toFixed(1)} h`;
+  }
+  function fmtRate(r) { return r == null ? "–" : r < 10 ? r.toFixed(1) : Math.round(r).toLocaleString("en-US"); }
+  function fmtTime(iso) { return iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "–"; }
+
+  async function getJson(path, acceptErrors) {
+    const response = await fetch(path, { cache: "no-store", headers: { accept: "application/json" } });
+    const body = await response.json().catch(() => null);
+    if (!response.ok && !acceptErrors) {
+      throw new Error(body && body.error ? body.error : `${path} answered ${response.status}`);
+    }
+    return body;
+  }
+
+  function cell(row, text, className) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    row.appendChild(td);
+    return td;
+  }
+
+  function renderStatus(status) {
+    $("prefix").textContent = status.prefix;
+    $("taken-at").textContent = fmtTime(status.takenAt);
+    $("total-backlog").textContent = fmtCount(status.totals.backlog);
+    $("total-age").textContent = fmtAge(status.totals.oldestAgeSeconds);
+    $("total-pending").textContent = fmtCount(status.totals.pending);
+    $("total-dlq").textContent = fmtCount(status.totals.deadLetters);
+    const body = $("partitions").querySelector("tbody");
+    body.replaceChildren();
+    for (const p of status.partitions) {
+      const row = document.createElement("tr");
+      row.dataset.partition = p.partition;
+      row.dataset.backlog = p.backlog;
+      if (p.backlog > 0) row.classList.add("behind");
+      cell(row, String(p.partition), "partition num");
+      cell(row, fmtCount(p.backlog), "backlog num");
+      cell(row, fmtAge(p.oldestAgeSeconds), "age num");
+      cell(row, fmtCount(p.pending), "pending num");
+      cell(row, fmtCount(p.deadLetters), "dlq num");
+      cell(row, p.owner ? p.owner.worker : "none", "owner");
+      cell(row, p.owner && p.owner.since ? fmtTime(p.owner.since) : "–", "since");
+      let state = p.owner ? "owned" : "no owner";
+      if (p.paused) state = `paused${p.pausedBy ? " by " + p.pausedBy : ""}`;
+      if (p.deletedBeforeApplied) state += " · entries deleted before applied";
+      if (!p.owner && !p.paused) row.classList.add("orphan");
+      cell(row, state, "state");
+      body.appendChild(row);
+    }
+  }
+
+  function renderDeadLetters(activity) {
+    const body = $("dead-letters").querySelector("tbody");
+    body.replaceChildren();
+    if (activity.deadLetters.length === 0) {
+      const row = document.createElement("tr");
+      const td = cell(row, "none", "empty");
+      td.colSpan = 8;
+      body.appendChild(row);
+      return;
+    }
+    for (const d of activity.deadLetters) {
+      const row = document.createElement("tr");
+      row.dataset.partition = d.partition;
+      cell(row, fmtTime(d.recordedAt));
+      cell(row, String(d.partition), "num");
+      cell(row, d.table || "–");
+      cell(row, d.key || "–");
+      cell(row, d.operation || "–");
+      cell(row, d.reason);
+      cell(row, d.sqlState || "–");
+      cell(row, String(d.attempts), "num");
+      body.appendChild(row);
+    }
+  }
+
+  function renderHealth(health) {
+    const badge = $("health-badge");
+    const status = health && health.status ? health.status : "UNKNOWN";
+    badge.textContent = `health: ${status}`;
+    badge.className = `badge ${status === "UP" ? "up" : status === "UNKNOWN" ? "unknown" : "down"}`;
+    const body = $("health").querySelector("tbody");
+    body.replaceChildren();
+    const components = (health && health.components) || {};
+    for (const [name, component] of Object.entries(components)) {
+      const row = document.createElement("tr");
+      cell(row, name);
+      cell(row, component.status, component.status === "UP" ? "state" : "state down");
+      const details = Object.entries(component.details || {})
+        .filter(([, v]) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(" · ");
+      cell(row, details);
+      body.appendChild(row);
+    }
+  }
+
+  function remember(status, activity) {
+    const t = Date.parse(status.takenAt);
+    const added = activity ? activity.partitions.reduce((sum, p) => sum + p.entriesAdded, 0) : null;
+    const sample = { t, total: status.totals.backlog, backlogs: status.partitions.map((p) => p.backlog), added };
+    const previous = history[history.length - 1];
+    if (previous && t > previous.t && previous.added != null && added != null && added >= previous.added) {
+      const seconds = (t - previous.t) / 1000;
+      const rateIn = (added - previous.added) / seconds;
+      // Applied = added - growth of the backlog (dead letters count as handled: they leave the backlog too).
+      const rateOut = Math.max(0, rateIn - (sample.total - previous.total) / seconds);
+      rates.push({ t, in: rateIn, out: rateOut });
+      $("rate-in").textContent = fmtRate(rateIn);
+      $("rate-out").textContent = fmtRate(rateOut);
+    }
+    history.push(sample);
+    while (history.length > 0 && history[0].t < t - windowMs) history.shift();
+    while (rates.length > 0 && rates[0].t < t - windowMs) rates.shift();
+  }
+
+  /** How far back the charts reach: the window, or less while the page has not been open that long (30 s at least). */
+  function span(now) {
+    const least = Math.min(30000, windowMs);
+    return history.length === 0 ? windowMs : Math.min(windowMs, Math.max(least, now - history[0].t));
+  }
+
+  function fmtSpan(ms) { return ms >= 60000 ? `-${Math.round(ms / 60000)} min` : `-${Math.round(ms / 1000)} s`; }
+
+  /** Draws series [{name, color, points: [[t, v]], width}] over the span ending at `now`, into `container`. */
+  function drawChart(container, series, now, unitLabel) {
+    const width = 600, height = 220, left = 46, right = 8, top = 8, bottom = 22;
+    const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
+    const shown = span(now);
+    const x = (t) => left + ((t - (now - shown)) / shown) * (width - left - right);
+    const y = (v) => top + (1 - v / max) * (height - top - bottom);
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    for (let i = 0; i <= 4; i++) {
+      const v = (max * i) / 4;
+      const line = document.createElementNS(SVG, "line");
+      line.setAttribute("class", "grid");
+      line.setAttribute("x1", left); line.setAttribute("x2", width - right);
+      line.setAttribute("y1", y(v)); line.setAttribute("y2", y(v));
+      svg.appendChild(line);
+      const label = document.createElementNS(SVG, "text");
+      label.setAttribute("x", left - 4); label.setAttribute("y", y(v) + 4);
+      label.setAttribute("text-anchor", "end");
+      label.textContent = unitLabel(v);
+      svg.appendChild(label);
+    }
+    for (const [text, t] of [[fmtSpan(shown), now - shown], ["now", now]]) {
+      const label = document.createElementNS(SVG, "text");
+      label.setAttribute("x", x(t)); label.setAttribute("y", height - 6);
+      label.setAttribute("text-anchor", t === now ? "end" : "start");
+      label.textContent = text;
+      svg.appendChild(label);
+    }
+    for (const s of series) {
+      if (s.points.length === 0) continue;
+      const line = document.createElementNS(SVG, "polyline");
+      line.setAttribute("fill", "none");
+      line.setAttribute("stroke", s.color);
+      line.setAttribute("stroke-width", s.width || 1.5);
+      line.setAttribute("points", s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
+      line.dataset.series = s.name;
+      line.dataset.values = s.points.map(([, v]) => v).join(",");
+      line.dataset.last = s.points[s.points.length - 1][1];
+      svg.appendChild(line);
+      // The latest value as a dot: visible even while the series has a single sample.
+      const [lastT, lastV] = s.points[s.points.length - 1];
+      const dot = document.createElementNS(SVG, "circle");
+      dot.setAttribute("cx", x(lastT).toFixed(1));
+      dot.setAttribute("cy", y(lastV).toFixed(1));
+      dot.setAttribute("r", (s.width || 1.5) + 1);
+      dot.setAttribute("fill", s.color);
+      svg.appendChild(dot);
+    }
+    container.replaceChildren(svg);
+    return svg;
+  }
+
+  function renderCharts() {
+    if (history.length === 0) return;
+    const now = history[history.length - 1].t;
+    const partitions = history[history.length - 1].backlogs.length;
+    const series = [];
+    for (let p = 0; p < partitions; p++) {
+      series.push({ name: `p${p}`, color: color(p), points: history.map((h) => [h.t, h.backlogs[p] || 0]) });
+    }
+    series.push({ name: "total", color: "#1d2430", width: 2.5, points: history.map((h) => [h.t, h.total]) });
+    const svg = drawChart($("lag-chart"), series, now, (v) => fmtCount(Math.round(v)));
+    svg.dataset.total = history[history.length - 1].total;
+    svg.dataset.samples = history.length;
+    const legend = $("lag-legend");
+    if (legend.childElementCount !== partitions + 1) {
+      legend.replaceChildren();
+      for (const s of series) {
+        const item = document.createElement("span");
+        const swatch = document.createElement("i");
+        swatch.style.background = s.color;
+        item.append(swatch, s.name);
+        legend.appendChild(item);
+      }
+    }
+    drawChart($("rate-chart"), [
+      { name: "in", color: "#2b7bd6", width: 2, points: rates.map((r) => [r.t, r.in]) },
+      { name: "out", color: "#2aa876", width: 2, points: rates.map((r) => [r.t, r.out]) },
+    ], now, (v) => fmtRate(v));
+  }
+
+  async function poll() {
+    try {
+      await update();
+    } catch (e) {
+      const error = $("error");
+      error.hidden = false;
+      error.textContent = `dashboard: ${e.message}`;
+    } finally {
+      setTimeout(poll, interval);
+    }
+  }
+
+  async function update() {
+    const [status, activity, health] = await Promise.allSettled([
+      getJson("/cistern/status"), getJson("/cistern/activity"), getJson("/actuator/health", true),
+    ]);
+    const problems = [status, activity].filter((r) => r.status === "rejected").map((r) => r.reason.message);
+    const error = $("error");
+    error.hidden = problems.length === 0;
+    error.textContent = problems.join(" · ");
+    if (status.status === "fulfilled") {
+      renderStatus(status.value);
+      remember(status.value, activity.status === "fulfilled" ? activity.value : null);
+      renderCharts();
+    }
+    if (activity.status === "fulfilled") renderDeadLetters(activity.value);
+    renderHealth(health.status === "fulfilled" ? health.value : null);
+    document.body.dataset.updates = String(++updates);
+  }
+
+  document.querySelectorAll(".window").forEach((e) => { e.textContent = String(windowMs / 60000); });
+  poll();
+})();

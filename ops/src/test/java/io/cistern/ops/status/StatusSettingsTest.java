@@ -1,0 +1,36 @@
+package io.cistern.ops.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StatusSettingsTest {
+    @Test
+    void defaults_whenNothingIsSet() {
+        assertThat(StatusSettings.fromEnvironment(Map.of())).isEqualTo(StatusSettings.defaults());
+    }
+
+    @Test
+    void readsBothVariables_andZeroTurnsTheLagCheckOff() {
+        StatusSettings s = StatusSettings.fromEnvironment(
+                Map.of("CISTERN_STATUS_INTERVAL_MS", "500", "CISTERN_READY_MAX_LAG_MS", "0"));
+
+        assertThat(s.refreshInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(s.readyMaxLag()).isZero();
+    }
+
+    @Test
+    void badValues_nameTheVariable() {
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_LAG_MS", "5m")))
+                .hasMessageContaining("CISTERN_READY_MAX_LAG_MS")
+                .hasMessageContaining("milliseconds");
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_STATUS_INTERVAL_MS", "10")))
+                .hasMessageContaining("CISTERN_STATUS_INTERVAL_MS")
+                .hasMessageContaining("at least 100");
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_LAG_MS", "-1")))
+                .hasMessageContaining("0 (off) or more");
+    }
+}

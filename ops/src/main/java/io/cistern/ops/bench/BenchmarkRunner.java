@@ -26,8 +26,20 @@ public final class BenchmarkRunner {
     public int run(BenchSettings s) {
         WriteBenchmark.Result write = null;
         List<SyncBenchmark.Result> syncs = new ArrayList<>();
+        MemoryBenchmark.Result memory = null;
+        MachineLoad.Snapshot machineBefore = MachineLoad.take();
+        long started = System.nanoTime();
         for (String scenario : s.scenarios()) {
-            if (scenario.equals("write")) {
+            if (scenario.equals("memory")) {
+                quietSyncLogs();
+                MemoryBenchmark.Options options = new MemoryBenchmark.Options(
+                        s.records(), s.valueBytes(), s.partitions(), s.batchSize(), s.syncRounds());
+                ProgressBar bar = new ProgressBar(err, "memory", MemoryBenchmark.steps(options));
+                memory = new MemoryBenchmark(redis, database).run(options, bar::update);
+                bar.done();
+            } else if (scenario.equals("read")) {
+                throw new IllegalArgumentException("bench: the read scenario needs the read proxy, not built yet");
+            } else if (scenario.equals("write")) {
                 WriteBenchmark.Options options = new WriteBenchmark.Options(
                         s.writes(), s.pipeline(), s.columns(), s.valueBytes(), s.writeRounds());
                 ProgressBar bar = new ProgressBar(err, "write", 3 * s.writeRounds());
@@ -60,6 +72,10 @@ public final class BenchmarkRunner {
             for (SyncBenchmark.Result r : syncs) {
                 syncJson(root, r);
             }
+            if (memory != null) {
+                memoryJson(root, memory);
+            }
+            machineJson(root, s, machineBefore, MachineLoad.take(), (System.nanoTime() - started) / 1e9);
             out.println(ExactJson.mapper().writeValueAsString(root));
         } else {
             out.printf("| scenario | Cistern | baseline | ratio | baseline is |%n");
@@ -70,12 +86,21 @@ public final class BenchmarkRunner {
             for (SyncBenchmark.Result r : syncs) {
                 syncRows(r);
             }
+            if (memory != null) {
+                memoryRows(memory);
+            }
             if (write != null) {
                 writeNotes(write);
             }
             for (SyncBenchmark.Result r : syncs) {
                 syncNotes(r);
             }
+            if (memory != null) {
+                memoryNotes(memory);
+            }
+            out.printf(
+                    "%nmachine: %s; %.0f s in all%n",
+                    MachineLoad.describe(machineBefore, MachineLoad.take()), (System.nanoTime() - started) / 1e9);
         }
         out.flush();
         return 0;
@@ -177,6 +202,120 @@ public final class BenchmarkRunner {
                 r.latency().failedWrites());
     }
 
+    private void memoryRows(MemoryBenchmark.Result r) {
+        MemoryBenchmark.Options o = r.options();
+        out.printf(
+                "| memory: Redis bytes per buffered record, MEMORY USAGE (%s) | %,.0f B | %,.0f B | %.2f | plain HSET"
+                        + " + XADD of the same values |%n",
+                shape(o.valueBytes()), r.usageMedian(), r.plainUsageMedian(), r.ratio());
+        out.printf(
+                "| memory: Redis bytes per buffered record, INFO used_memory delta | %,.0f B | %,.0f B | %.2f | same |%n",
+                r.infoMedian(), r.plainInfoMedian(), r.infoRatio());
+        MemoryBenchmark.Heap h = r.heap();
+        out.printf(
+                "| memory: worker heap draining %,d records at full rate | live %.1f MiB after GC (+%.1f MiB over"
+                        + " idle), peak used %.1f MiB | | | no baseline |%n",
+                o.records(), mib(h.maxLiveDuringDrain()), mib(h.liveGrowth()), mib(h.peakUsed()));
+    }
+
+    private void memoryNotes(MemoryBenchmark.Result r) {
+        MemoryBenchmark.Options o = r.options();
+        out.printf(
+                "%nmemory: medians of %d alternating rounds of %,d records over %d partitions; Redis %s%n",
+                o.rounds(), o.records(), o.partitions(), r.redisVersion());
+        for (int i = 0; i < r.cistern().size(); i++) {
+            MemoryBenchmark.Footprint c = r.cistern().get(i);
+            MemoryBenchmark.Footprint p = r.plain().get(i);
+            out.printf(
+                    "  round %d: Cistern hash %.0f B + stream entry %.0f B (INFO %.0f B); plain hash %.0f B + stream"
+                            + " entry %.0f B (INFO %.0f B)%n",
+                    i + 1,
+                    c.hashBytes(),
+                    c.streamEntryBytes(),
+                    c.infoBytes(),
+                    p.hashBytes(),
+                    p.streamEntryBytes(),
+                    p.infoBytes());
+        }
+        MemoryBenchmark.Heap h = r.heap();
+        out.printf(
+                "  heap: live %.1f MiB before the drain, at most %.1f MiB during it (%d collections, forced every"
+                        + " 200 ms), peak used %.1f MiB of %.0f MiB max; drained at %,.0f entries/s%n",
+                mib(h.liveBeforeDrain()),
+                mib(h.maxLiveDuringDrain()),
+                h.collections(),
+                mib(h.peakUsed()),
+                mib(h.maxHeap()),
+                h.entriesPerSecond());
+    }
+
+    static void memoryJson(ObjectNode root, MemoryBenchmark.Result r) {
+        MemoryBenchmark.Options o = r.options();
+        ObjectNode m = root.putObject("memory");
+        m.put("records", o.records())
+                .put("valueBytes", o.valueBytes())
+                .put("partitions", o.partitions())
+                .put("batchSize", o.batchSize())
+                .put("rounds", o.rounds())
+                .put("redisVersion", r.redisVersion());
+        new Headline(
+                        "Redis bytes per buffered record (MEMORY USAGE of sampled record hashes plus the streams)",
+                        "bytes/record",
+                        r.usageMedian(),
+                        r.plainUsageMedian(),
+                        false,
+                        "the same column values as a plain HSET hash and a plain XADD entry, no Cistern metadata",
+                        null)
+                .putInto(m);
+        m.put("cisternUsageBytesPerRecord", round3(r.usageMedian()))
+                .put("baselineUsageBytesPerRecord", round3(r.plainUsageMedian()))
+                .put("cisternInfoBytesPerRecord", round3(r.infoMedian()))
+                .put("baselineInfoBytesPerRecord", round3(r.plainInfoMedian()))
+                .put("infoRatio", round3(r.infoRatio()));
+        ArrayNode rounds = m.putArray("roundsDetail");
+        for (int i = 0; i < r.cistern().size(); i++) {
+            ObjectNode round = rounds.addObject();
+            footprintJson(round.putObject("cistern"), r.cistern().get(i));
+            footprintJson(round.putObject("baseline"), r.plain().get(i));
+        }
+        MemoryBenchmark.Heap h = r.heap();
+        m.putObject("workerHeap")
+                .put("liveBeforeDrainBytes", h.liveBeforeDrain())
+                .put("maxLiveDuringDrainBytes", h.maxLiveDuringDrain())
+                .put("liveGrowthBytes", h.liveGrowth())
+                .put("peakUsedBytes", h.peakUsed())
+                .put("maxHeapBytes", h.maxHeap())
+                .put("collections", h.collections())
+                .put("drainEntriesPerSecond", Math.round(h.entriesPerSecond()));
+    }
+
+    private static void footprintJson(ObjectNode node, MemoryBenchmark.Footprint f) {
+        node.put("hashBytes", round3(f.hashBytes()))
+                .put("streamEntryBytes", round3(f.streamEntryBytes()))
+                .put("usageBytes", round3(f.usageBytes()))
+                .put("infoBytes", round3(f.infoBytes()));
+    }
+
+    static void machineJson(
+            ObjectNode root, BenchSettings s, MachineLoad.Snapshot before, MachineLoad.Snapshot after, double seconds) {
+        ObjectNode m = root.putObject("machine");
+        m.put("cores", after.cores())
+                .put("loadAverageBefore", round3(before.loadAverage()))
+                .put("loadAverageAfter", round3(after.loadAverage()))
+                .put("java", after.java())
+                .put("elapsedSeconds", Math.round(seconds));
+        ArrayNode scenarios = m.putArray("scenarios");
+        s.scenarios().forEach(scenarios::add);
+    }
+
+    private static double mib(long bytes) {
+        return bytes / (1024.0 * 1024.0);
+    }
+
+    private static String shape(int valueBytes) {
+        return "source_documents, 5 cols, 2 x " + valueBytes + " B text";
+    }
+
     /** The workers log every partition they take and release; in a benchmark only warnings matter. */
     private static void quietSyncLogs() {
         for (String name : List.of("io.cistern.sync", "io.cistern.schema", "com.zaxxer.hikari")) {
@@ -207,9 +346,15 @@ public final class BenchmarkRunner {
         rounds(w.putArray("cisternRounds"), r.cistern());
         rounds(w.putArray("cisternBatchRounds"), r.cisternBatches());
         rounds(w.putArray("baselineRounds"), r.baseline());
-        w.put(
-                "baseline",
-                "redis-benchmark -c 1 -P " + o.pipeline() + " FCALL cistern_put_v1 (same record, same payload)");
+        new Headline(
+                        "writeAsync writes per second, " + o.pipeline() + " in flight",
+                        "writes/s",
+                        r.cisternMedian(),
+                        r.baselineMedian(),
+                        true,
+                        "redis-benchmark -c 1 -P " + o.pipeline() + " FCALL cistern_put_v1 (same record, same payload)",
+                        0.8)
+                .putInto(w);
     }
 
     private static void syncJson(ObjectNode root, SyncBenchmark.Result r) {
@@ -265,10 +410,19 @@ public final class BenchmarkRunner {
                 .put("p99Ms", round3(l.p99Ms()))
                 .put("maxMs", round3(l.maxMs()))
                 .put("goalP99Ms", 250);
-        n.put(
-                "baseline",
-                "the same rows upserted by a Java loop: unnest text[] arrays, 1,000-row batches, one"
-                        + " transaction each, 2 connections; same table, indexes, version guard and tombstone NOT EXISTS");
+        new Headline(
+                        o.kind() == SyncBenchmark.Kind.INSERT
+                                ? "rows applied per second, draining a backlog"
+                                : "entries applied per second, draining a backlog",
+                        o.kind() == SyncBenchmark.Kind.INSERT ? "rows/s" : "entries/s",
+                        r.headline(),
+                        r.baselineMedian(),
+                        true,
+                        "the same rows upserted by a Java loop: unnest text[] arrays, 1,000-row batches, one"
+                                + " transaction each, 2 connections; same table, indexes, version guard and tombstone"
+                                + " NOT EXISTS",
+                        0.6)
+                .putInto(n);
         n.put("baselineSql", r.baselineSql());
     }
 

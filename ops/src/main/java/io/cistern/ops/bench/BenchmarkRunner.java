@@ -27,6 +27,7 @@ public final class BenchmarkRunner {
         WriteBenchmark.Result write = null;
         List<SyncBenchmark.Result> syncs = new ArrayList<>();
         MemoryBenchmark.Result memory = null;
+        ReadBenchmark.Result read = null;
         MachineLoad.Snapshot machineBefore = MachineLoad.take();
         long started = System.nanoTime();
         for (String scenario : s.scenarios()) {
@@ -38,7 +39,12 @@ public final class BenchmarkRunner {
                 memory = new MemoryBenchmark(redis, database).run(options, bar::update);
                 bar.done();
             } else if (scenario.equals("read")) {
-                throw new IllegalArgumentException("bench: the read scenario needs the read proxy, not built yet");
+                quietSyncLogs();
+                ReadBenchmark.Options options = new ReadBenchmark.Options(
+                        s.readKeys(), s.reads(), s.zipfExponent(), s.valueBytes(), s.partitions(), s.syncRounds());
+                ProgressBar bar = new ProgressBar(err, "read", ReadBenchmark.steps(options));
+                read = new ReadBenchmark(redis, database).run(options, bar::update);
+                bar.done();
             } else if (scenario.equals("write")) {
                 WriteBenchmark.Options options = new WriteBenchmark.Options(
                         s.writes(), s.pipeline(), s.columns(), s.valueBytes(), s.writeRounds());
@@ -75,6 +81,9 @@ public final class BenchmarkRunner {
             if (memory != null) {
                 memoryJson(root, memory);
             }
+            if (read != null) {
+                readJson(root, read);
+            }
             machineJson(root, s, machineBefore, MachineLoad.take(), (System.nanoTime() - started) / 1e9);
             out.println(ExactJson.mapper().writeValueAsString(root));
         } else {
@@ -89,6 +98,9 @@ public final class BenchmarkRunner {
             if (memory != null) {
                 memoryRows(memory);
             }
+            if (read != null) {
+                readRows(read);
+            }
             if (write != null) {
                 writeNotes(write);
             }
@@ -97,6 +109,9 @@ public final class BenchmarkRunner {
             }
             if (memory != null) {
                 memoryNotes(memory);
+            }
+            if (read != null) {
+                readNotes(read);
             }
             out.printf(
                     "%nmachine: %s; %.0f s in all%n",
@@ -294,6 +309,117 @@ public final class BenchmarkRunner {
                 .put("streamEntryBytes", round3(f.streamEntryBytes()))
                 .put("usageBytes", round3(f.usageBytes()))
                 .put("infoBytes", round3(f.infoBytes()));
+    }
+
+    private void readRows(ReadBenchmark.Result r) {
+        ReadBenchmark.Options o = r.options();
+        String mix = String.format(
+                java.util.Locale.ROOT,
+                "Zipf %.2f over %,d keys, local cache %,d",
+                o.zipfExponent(),
+                o.keys(),
+                o.localCacheEntries());
+        out.printf(
+                "| read: CachedReader, one thread (%s) | %,.0f reads/s | %,.0f reads/s | %.2f | plain HGETALL loop,"
+                        + " same keys |%n",
+                mix, r.readerMedian(), r.hgetallMedian(), r.ratio());
+        out.printf(
+                "| read: same reads against the PostgreSQL ceiling | %,.0f reads/s | %,.0f reads/s | %.2f | plain JDBC"
+                        + " primary-key SELECT loop |%n",
+                r.readerMedian(), r.jdbcMedian(), r.jdbcRatio());
+        out.printf(
+                "| read: latency p50 / p99 | %.1f / %.1f µs | %.1f / %.1f µs | | HGETALL; JDBC %.1f / %.1f µs |%n",
+                r.median(x -> x.reader().p50Micros()),
+                r.median(x -> x.reader().p99Micros()),
+                r.median(x -> x.hgetall().p50Micros()),
+                r.median(x -> x.hgetall().p99Micros()),
+                r.median(x -> x.jdbc().p50Micros()),
+                r.median(x -> x.jdbc().p99Micros()));
+        double localP99 = r.median(ReadBenchmark.Round::localHitP99Micros);
+        out.printf(
+                "| read: local-hit p99 | %.1f µs | | | goal < 50 µs, %s |%n",
+                localP99, localP99 < 50 ? "met" : "missed");
+        out.printf(
+                "| read: share of reads reaching PostgreSQL | %.2f%% | | | local %.1f%%, Redis %.1f%% |%n",
+                100 * r.median(ReadBenchmark.Round::databaseShare),
+                100 * r.median(x -> x.share(io.cistern.proxy.Tier.LOCAL)),
+                100 * r.median(x -> x.share(io.cistern.proxy.Tier.REDIS)));
+    }
+
+    private void readNotes(ReadBenchmark.Result r) {
+        ReadBenchmark.Options o = r.options();
+        out.printf(
+                "%nread: medians of %d rounds of %,d reads (after a warm-up round); PostgreSQL %s, Redis %s%n",
+                o.rounds(), o.reads(), r.postgresVersion(), r.redisVersion());
+        for (int i = 0; i < r.rounds().size(); i++) {
+            ReadBenchmark.Round x = r.rounds().get(i);
+            out.printf(
+                    "  round %d: CachedReader %,.0f reads/s (tiers %s), HGETALL %,.0f reads/s, JDBC %,.0f reads/s%n",
+                    i + 1,
+                    x.reader().readsPerSecond(),
+                    x.tiers(),
+                    x.hgetall().readsPerSecond(),
+                    x.jdbc().readsPerSecond());
+        }
+    }
+
+    static void readJson(ObjectNode root, ReadBenchmark.Result r) {
+        ReadBenchmark.Options o = r.options();
+        ObjectNode n = root.putObject("read");
+        n.put("keys", o.keys())
+                .put("reads", o.reads())
+                .put("zipfExponent", o.zipfExponent())
+                .put("localCacheEntries", o.localCacheEntries())
+                .put("valueBytes", o.valueBytes())
+                .put("partitions", o.partitions())
+                .put("rounds", o.rounds())
+                .put("postgresVersion", r.postgresVersion())
+                .put("redisVersion", r.redisVersion());
+        new Headline(
+                        "CachedReader reads per second, one thread, Zipf key mix",
+                        "reads/s",
+                        r.readerMedian(),
+                        r.hgetallMedian(),
+                        true,
+                        "the same key sequence read by a minimal loop of plain Lettuce HGETALLs of the same record"
+                                + " hashes, one connection of the same client (the Redis ceiling)",
+                        null)
+                .putInto(n);
+        n.put("databaseBaseline", round3(r.jdbcMedian()))
+                .put(
+                        "databaseBaselineIs",
+                        "the same key sequence read by a minimal loop of JDBC primary-key SELECTs,"
+                                + " one connection of the same pool (the PostgreSQL ceiling)")
+                .put("databaseRatio", round3(r.jdbcRatio()));
+        n.put("p50Micros", round3(r.median(x -> x.reader().p50Micros())))
+                .put("p99Micros", round3(r.median(x -> x.reader().p99Micros())))
+                .put("baselineP50Micros", round3(r.median(x -> x.hgetall().p50Micros())))
+                .put("baselineP99Micros", round3(r.median(x -> x.hgetall().p99Micros())))
+                .put("databaseBaselineP50Micros", round3(r.median(x -> x.jdbc().p50Micros())))
+                .put("databaseBaselineP99Micros", round3(r.median(x -> x.jdbc().p99Micros())));
+        double localP99 = r.median(ReadBenchmark.Round::localHitP99Micros);
+        if (Double.isNaN(localP99)) {
+            n.putNull("localHitP99Micros"); // no read was a local hit
+        } else {
+            n.put("localHitP99Micros", round3(localP99));
+        }
+        n.put("goalLocalHitP99Micros", 50).put("localHitGoalMet", localP99 < 50);
+        n.put("databaseShare", round3(r.median(ReadBenchmark.Round::databaseShare)))
+                .put("localShare", round3(r.median(x -> x.share(io.cistern.proxy.Tier.LOCAL))))
+                .put("redisShare", round3(r.median(x -> x.share(io.cistern.proxy.Tier.REDIS))));
+        ArrayNode rounds = n.putArray("roundsDetail");
+        for (ReadBenchmark.Round x : r.rounds()) {
+            ObjectNode round = rounds.addObject();
+            round.put("readerReadsPerSecond", Math.round(x.reader().readsPerSecond()))
+                    .put("hgetallReadsPerSecond", Math.round(x.hgetall().readsPerSecond()))
+                    .put("jdbcReadsPerSecond", Math.round(x.jdbc().readsPerSecond()))
+                    .put("databaseShare", round3(x.databaseShare()));
+            if (Double.isNaN(x.localHitP99Micros())) {
+                round.putNull("localHitP99Micros");
+            } else {
+                round.put("localHitP99Micros", round3(x.localHitP99Micros()));
+            }
+        }
     }
 
     static void machineJson(

@@ -18,12 +18,9 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
-import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -36,7 +33,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -187,7 +183,7 @@ final class MemoryBenchmark {
                     return new Result(o, cistern, plain, heap, SyncBenchmark.redisVersion(redis));
                 }
             } finally {
-                deleteKeys(admin.sync(), layout.allKeysPattern());
+                BenchRedis.deleteKeys(admin.sync(), layout.allKeysPattern());
             }
         } finally {
             client.shutdown();
@@ -198,11 +194,11 @@ final class MemoryBenchmark {
 
     private Footprint cisternRound(
             RecordWriter writer, RedisCommands<String, String> redis, KeyLayout layout, Options o) {
-        long before = usedMemory(redis);
+        long before = BenchRedis.usedMemory(redis);
         List<WriteReceipt> receipts = new ArrayList<>(o.records());
         Map<Integer, StreamEntryId> unused = new HashMap<>();
         bufferCistern(writer, o.records(), o.valueBytes(), receipts, unused);
-        long after = usedMemory(redis);
+        long after = BenchRedis.usedMemory(redis);
         List<String> sample = new ArrayList<>();
         int step = Math.max(1, receipts.size() / SAMPLED_HASHES);
         for (int i = 0; i < receipts.size() && sample.size() < SAMPLED_HASHES; i += step) {
@@ -224,7 +220,7 @@ final class MemoryBenchmark {
             KeyLayout layout,
             Options o) {
         String base = layout.prefix() + ":plain:";
-        long before = usedMemory(redis);
+        long before = BenchRedis.usedMemory(redis);
         List<RedisFuture<?>> pending = new ArrayList<>(2 * BATCH);
         List<String> keys = new ArrayList<>(o.records());
         for (int i = 0; i < o.records(); i++) {
@@ -240,7 +236,7 @@ final class MemoryBenchmark {
                 pending.clear();
             }
         }
-        long after = usedMemory(redis);
+        long after = BenchRedis.usedMemory(redis);
         List<String> sample = new ArrayList<>();
         int step = Math.max(1, keys.size() / SAMPLED_HASHES);
         for (int i = 0; i < keys.size() && sample.size() < SAMPLED_HASHES; i += step) {
@@ -284,19 +280,10 @@ final class MemoryBenchmark {
         return bytes == null ? 0 : bytes;
     }
 
-    static long usedMemory(RedisCommands<String, String> redis) {
-        for (String line : redis.info("memory").lines().toList()) {
-            if (line.startsWith("used_memory:")) {
-                return Long.parseLong(line.substring("used_memory:".length()).strip());
-            }
-        }
-        throw new IllegalStateException("bench memory: INFO memory has no used_memory");
-    }
-
     /** Deletes the record hashes and empties the streams; the streams and their consumer group stay. */
     private static void deleteRecords(RedisCommands<String, String> redis, KeyLayout layout, Options o) {
         for (int p = 0; p < o.partitions(); p++) {
-            deleteKeys(redis, layout.record(p, TABLE, "*"));
+            BenchRedis.deleteKeys(redis, layout.record(p, TABLE, "*"));
             redis.xtrim(layout.stream(p), 0);
         }
     }
@@ -407,7 +394,7 @@ final class MemoryBenchmark {
             });
             long start = System.nanoTime();
             worker.start();
-            awaitApplied(redis, layout, targets);
+            BenchRedis.awaitApplied(redis, layout, targets, DRAIN_TIMEOUT, "memory");
             double seconds = (System.nanoTime() - start) / 1e9;
             sampler.interrupt();
             sampler.join();
@@ -440,35 +427,5 @@ final class MemoryBenchmark {
     private static boolean isHeapPool(String pool) {
         return ManagementFactory.getMemoryPoolMXBeans().stream()
                 .anyMatch(p -> p.getName().equals(pool) && p.getType() == java.lang.management.MemoryType.HEAP);
-    }
-
-    private static void awaitApplied(
-            RedisCommands<String, String> redis, KeyLayout layout, Map<Integer, StreamEntryId> targets) {
-        Map<Integer, StreamEntryId> remaining = new TreeMap<>(targets);
-        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
-        while (!remaining.isEmpty()) {
-            remaining
-                    .entrySet()
-                    .removeIf(e -> SyncBenchmark.parseOrZero(redis.hget(layout.meta(e.getKey()), "applied"))
-                            .isAtOrAfter(e.getValue()));
-            if (!remaining.isEmpty() && System.nanoTime() > deadline) {
-                throw new IllegalStateException("bench memory: partitions " + remaining.keySet()
-                        + " did not reach their last entry within " + DRAIN_TIMEOUT.toSeconds() + " s");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-        }
-    }
-
-    /** Deletes every key matching {@code pattern} (SCAN, never KEYS). */
-    private static void deleteKeys(RedisCommands<String, String> redis, String pattern) {
-        ScanCursor cursor = ScanCursor.INITIAL;
-        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1_000);
-        do {
-            KeyScanCursor<String> page = redis.scan(cursor, args);
-            if (!page.getKeys().isEmpty()) {
-                redis.del(page.getKeys().toArray(String[]::new));
-            }
-            cursor = page;
-        } while (!cursor.isFinished());
     }
 }

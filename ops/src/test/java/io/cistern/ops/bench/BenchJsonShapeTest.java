@@ -2,9 +2,12 @@ package io.cistern.ops.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cistern.proxy.Tier;
 import io.cistern.schema.codec.ExactJson;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -49,5 +52,52 @@ class BenchJsonShapeTest {
         assertThat(m.get("loadAverageAfter").asDouble()).isEqualTo(2.25);
         assertThat(m.get("elapsedSeconds").asLong()).isEqualTo(42);
         assertThat(m.get("scenarios").get(0).asString()).isEqualTo("memory");
+    }
+
+    @Test
+    void read_reportsTheHgetallCeilingAsBaseline_theJdbcCeilingBesideIt_andTheTiers() {
+        ReadBenchmark.Options o = new ReadBenchmark.Options(1_000, 10_000, 0.99, 32, 4, 1);
+        Map<Tier, Integer> tiers = new EnumMap<>(Tier.class);
+        tiers.put(Tier.LOCAL, 7_000);
+        tiers.put(Tier.REDIS, 2_900);
+        tiers.put(Tier.DATABASE, 100);
+        ReadBenchmark.Round round = new ReadBenchmark.Round(
+                new ReadBenchmark.Loop(60_000, 2, 40),
+                tiers,
+                12.5,
+                new ReadBenchmark.Loop(30_000, 30, 80),
+                new ReadBenchmark.Loop(10_000, 95, 300));
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+
+        BenchmarkRunner.readJson(root, new ReadBenchmark.Result(o, List.of(round), "15.20", "7.0.15"));
+
+        ObjectNode n = (ObjectNode) root.get("read");
+        assertThat(n.get("result").asDouble()).isEqualTo(60_000);
+        assertThat(n.get("baseline").asDouble()).isEqualTo(30_000);
+        assertThat(n.get("ratio").asDouble()).isEqualTo(2.0);
+        assertThat(n.get("databaseBaseline").asDouble()).isEqualTo(10_000);
+        assertThat(n.get("databaseRatio").asDouble()).isEqualTo(6.0);
+        assertThat(n.get("databaseShare").asDouble()).isEqualTo(0.01);
+        assertThat(n.get("localHitP99Micros").asDouble()).isEqualTo(12.5);
+        assertThat(n.get("localHitGoalMet").asBoolean()).isTrue();
+        assertThat(n.get("p99Micros").asDouble()).isEqualTo(40);
+    }
+
+    @Test
+    void read_withoutAnyLocalHit_reportsNullNotNaN() {
+        ReadBenchmark.Options o = new ReadBenchmark.Options(1_000, 10_000, 0.99, 32, 4, 1);
+        ReadBenchmark.Round round = new ReadBenchmark.Round(
+                new ReadBenchmark.Loop(20_000, 40, 90),
+                new EnumMap<>(Map.of(Tier.REDIS, 10_000)),
+                Double.NaN,
+                new ReadBenchmark.Loop(30_000, 30, 80),
+                new ReadBenchmark.Loop(10_000, 95, 300));
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+
+        BenchmarkRunner.readJson(root, new ReadBenchmark.Result(o, List.of(round), "15.20", "7.0.15"));
+
+        assertThat(root.get("read").get("localHitP99Micros").isNull()).isTrue();
+        assertThat(root.get("read").get("localHitGoalMet").asBoolean()).isFalse();
+        assertThat(ExactJson.mapper().writeValueAsString(root)).doesNotContain("NaN");
     }
 }

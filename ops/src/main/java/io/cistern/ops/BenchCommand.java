@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
                     "Scenarios to run: write, sync-insert, sync-update, memory, read (default: all, at the quick size).")
     List<String> scenarios = List.of();
 
-    @Option(names = "--writes", paramLabel = "N", description = "write: writes per round (default: 50,000 / 200,000).")
+    @Option(names = "--writes", paramLabel = "N", description = "write: writes per round (default: 30,000 / 200,000).")
     Integer writes;
 
     @Option(names = "--pipeline", paramLabel = "N", description = "write: pipeline depth (default: ${DEFAULT-VALUE}).")
@@ -108,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--duration",
             paramLabel = "SECONDS",
-            description = "sync: how long the latency phase offers writes (default: 5 / 10).")
+            description = "sync: how long the latency phase offers writes; write: half of it (default: 5 / 10).")
     Integer durationSeconds;
 
     @Option(

@@ -52,7 +52,7 @@ public record BenchSettings(
      */
     public record Size(
             int writes, int writeRounds, int records, int syncRounds, Duration duration, int readKeys, int reads) {
-        public static final Size QUICK = new Size(50_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 50_000);
+        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 50_000);
         public static final Size FULL = new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 200_000);
 
         /** {@link #QUICK} for a run of every scenario, {@link #FULL} for named ones. */
@@ -100,6 +100,11 @@ public record BenchSettings(
         if (!(zipfExponent >= 0 && zipfExponent <= 5)) {
             throw new IllegalArgumentException("--zipf must be between 0 (uniform) and 5, was " + zipfExponent);
         }
+    }
+
+    /** How long {@code write} offers writes at a fixed rate for its latency figures: half the sync latency phase. */
+    public Duration writeLatency() {
+        return duration.dividedBy(2).isZero() ? duration : duration.dividedBy(2);
     }
 
     private static void requirePositive(String option, int value) {

@@ -47,8 +47,8 @@ public final class BenchmarkRunner {
                 bar.done();
             } else if (scenario.equals("write")) {
                 WriteBenchmark.Options options = new WriteBenchmark.Options(
-                        s.writes(), s.pipeline(), s.columns(), s.valueBytes(), s.writeRounds());
-                ProgressBar bar = new ProgressBar(err, "write", 3 * s.writeRounds());
+                        s.writes(), s.pipeline(), s.columns(), s.valueBytes(), s.writeRounds(), s.writeLatency());
+                ProgressBar bar = new ProgressBar(err, "write", WriteBenchmark.steps(options));
                 write = new WriteBenchmark(redis).run(options, bar::update);
                 bar.done();
             } else {
@@ -131,6 +131,13 @@ public final class BenchmarkRunner {
         out.printf(
                 "| write: writeAll, batches of %d (%s) | %,.0f writes/s | %,.0f writes/s | %.2f | %s |%n",
                 o.pipeline(), shape, r.cisternBatchesMedian(), r.baselineMedian(), r.batchesRatio(), baseline);
+        WriteBenchmark.Latency c = r.cisternLatency();
+        WriteBenchmark.Latency b = r.baselineLatency();
+        out.printf(
+                "| write: latency at %,.0f writes/s offered (half the baseline), %d in flight at most | p50 %.2f ms,"
+                        + " p99 %.2f ms | p50 %.2f ms, p99 %.2f ms | %.2f (p99) | the same FCALL from a paced Lettuce"
+                        + " loop |%n",
+                c.offeredPerSecond(), o.pipeline(), c.p50Ms(), c.p99Ms(), b.p50Ms(), b.p99Ms(), c.p99Ms() / b.p99Ms());
     }
 
     private void writeNotes(WriteBenchmark.Result r) {
@@ -469,6 +476,8 @@ public final class BenchmarkRunner {
         w.put("baselineWritesPerSecond", Math.round(r.baselineMedian()));
         w.put("ratio", round3(r.ratio()));
         w.put("batchRatio", round3(r.batchesRatio()));
+        latencyJson(w.putObject("latency"), r.cisternLatency());
+        latencyJson(w.putObject("baselineLatency"), r.baselineLatency());
         rounds(w.putArray("cisternRounds"), r.cistern());
         rounds(w.putArray("cisternBatchRounds"), r.cisternBatches());
         rounds(w.putArray("baselineRounds"), r.baseline());
@@ -481,6 +490,15 @@ public final class BenchmarkRunner {
                         "redis-benchmark -c 1 -P " + o.pipeline() + " FCALL cistern_put_v1 (same record, same payload)",
                         0.8)
                 .putInto(w);
+    }
+
+    private static void latencyJson(ObjectNode node, WriteBenchmark.Latency l) {
+        node.put("offeredPerSecond", Math.round(l.offeredPerSecond()))
+                .put("achievedPerSecond", Math.round(l.achievedPerSecond()))
+                .put("writes", l.writes())
+                .put("p50Ms", round3(l.p50Ms()))
+                .put("p99Ms", round3(l.p99Ms()))
+                .put("maxMs", round3(l.maxMs()));
     }
 
     private static void syncJson(ObjectNode root, SyncBenchmark.Result r) {

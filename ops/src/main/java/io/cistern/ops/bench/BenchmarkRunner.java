@@ -30,6 +30,7 @@ public final class BenchmarkRunner {
         ReadBenchmark.Result read = null;
         MachineLoad.Snapshot machineBefore = MachineLoad.take();
         long started = System.nanoTime();
+        quietSyncLogs();
         for (String scenario : s.scenarios()) {
             if (scenario.equals("memory")) {
                 quietSyncLogs();
@@ -451,7 +452,14 @@ public final class BenchmarkRunner {
 
     /** The workers log every partition they take and release; in a benchmark only warnings matter. */
     private static void quietSyncLogs() {
-        for (String name : List.of("io.cistern.sync", "io.cistern.schema", "com.zaxxer.hikari")) {
+        for (String name : List.of(
+                "io.cistern.sync",
+                "io.cistern.schema",
+                "io.cistern.writer",
+                "io.cistern.proxy",
+                "com.zaxxer.hikari",
+                "org.flywaydb",
+                "org.jooq")) {
             if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
                 logger.setLevel(ch.qos.logback.classic.Level.WARN);
             }

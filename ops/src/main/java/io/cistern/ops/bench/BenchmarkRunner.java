@@ -263,7 +263,7 @@ public final class BenchmarkRunner {
         MemoryBenchmark.Heap h = r.heap();
         out.printf(
                 "  heap: live %.1f MiB before the drain, at most %.1f MiB during it (%d collections, forced every"
-                        + " 200 ms), peak used %.1f MiB of %.0f MiB max; drained at %,.0f entries/s%n",
+                        + " 500 ms), peak used %.1f MiB of %.0f MiB max; drained at %,.0f entries/s%n",
                 mib(h.liveBeforeDrain()),
                 mib(h.maxLiveDuringDrain()),
                 h.collections(),

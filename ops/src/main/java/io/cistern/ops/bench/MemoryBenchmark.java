@@ -60,8 +60,9 @@ import javax.management.openmbean.CompositeData;
  * covers, blind to the dictionary growth). Each side is deleted before the next; rounds alternate which goes first.
  *
  * <p><b>Heap.</b> Then a backlog of {@code records} is buffered again and one in-process sync worker drains it. Heap
- * used after a collection is taken from the JVM's GC notifications; a sampler forces a collection every 200 ms of the
- * drain, so that the live set is seen even when the drain fits between two natural collections. Reported: the live
+ * used after a collection is taken from the JVM's GC notifications; a sampler forces a collection every 500 ms of the
+ * drain, and once more when it ends (the worker still running, idle), so that the live set is seen even when the drain
+ * fits between two natural collections. Reported: the live
  * heap after a forced GC before the drain (the harness and the idle worker), the largest live heap after a GC during
  * the drain, and the peak heap used (live data and garbage, which depends on the heap size more than on Cistern).
  */
@@ -70,7 +71,7 @@ final class MemoryBenchmark {
     private static final int BATCH = 1_000;
     private static final int SAMPLED_HASHES = 200;
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
-    private static final long FORCED_GC_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long FORCED_GC_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /** What to run. */
     record Options(int records, int valueBytes, int partitions, int batchSize, int rounds) {
@@ -398,6 +399,12 @@ final class MemoryBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             sampler.interrupt();
             sampler.join();
+            System.gc();
+            // GC notifications arrive on a JDK service thread: wait (briefly) for the last one.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (maxLive.get() == 0 && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
             return new Heap(
                     liveBefore,
                     maxLive.get(),

@@ -368,6 +368,12 @@ public final class BenchmarkRunner {
                     x.tiers(),
                     x.hgetall().readsPerSecond(),
                     x.jdbc().readsPerSecond());
+            out.printf(
+                    "  round %d CPU: CachedReader %s; HGETALL %s; JDBC %s%n",
+                    i + 1,
+                    x.reader().cpu().describe(),
+                    x.hgetall().cpu().describe(),
+                    x.jdbc().cpu().describe());
         }
     }
 
@@ -422,6 +428,12 @@ public final class BenchmarkRunner {
                     .put("hgetallReadsPerSecond", Math.round(x.hgetall().readsPerSecond()))
                     .put("jdbcReadsPerSecond", Math.round(x.jdbc().readsPerSecond()))
                     .put("databaseShare", round3(x.databaseShare()));
+            if (x.reader().cpu() != null) {
+                ObjectNode cpu = round.putObject("cpuCores");
+                cpuJson(cpu.putObject("reader"), x.reader().cpu());
+                cpuJson(cpu.putObject("hgetall"), x.hgetall().cpu());
+                cpuJson(cpu.putObject("jdbc"), x.jdbc().cpu());
+            }
             if (Double.isNaN(x.localHitP99Micros())) {
                 round.putNull("localHitP99Micros");
             } else {

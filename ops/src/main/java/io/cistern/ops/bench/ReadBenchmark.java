@@ -77,10 +77,14 @@ final class ReadBenchmark {
         }
     }
 
-    /** One loop's rate and latencies, in microseconds. */
-    record Loop(double readsPerSecond, double p50Micros, double p99Micros) {
-        static Loop of(int reads, long nanos, double[] micros) {
-            return new Loop(reads / (nanos / 1e9), Stats.percentile(micros, 50), Stats.percentile(micros, 99));
+    /** One loop's rate, latencies in microseconds, and where the CPU went meanwhile (null when not measured). */
+    record Loop(double readsPerSecond, double p50Micros, double p99Micros, CpuMeter.Use cpu) {
+        Loop(double readsPerSecond, double p50Micros, double p99Micros) {
+            this(readsPerSecond, p50Micros, p99Micros, null);
+        }
+
+        static Loop of(int reads, long nanos, double[] micros, CpuMeter.Use cpu) {
+            return new Loop(reads / (nanos / 1e9), Stats.percentile(micros, 50), Stats.percentile(micros, 99), cpu);
         }
     }
 
@@ -220,7 +224,7 @@ final class ReadBenchmark {
                     StatefulRedisConnection<String, String> plain = client.connect();
                     Connection jdbc = pool.getConnection();
                     PreparedStatement select = jdbc.prepareStatement(SELECT)) {
-                Loops loops = new Loops(reader, plain.sync(), select, keys, hashKeys, uuids);
+                Loops loops = new Loops(reader, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(redis));
                 long seed = ThreadLocalRandom.current().nextLong();
                 loops.round(draws(o, seed), 0);
                 progress.accept(2);
@@ -251,7 +255,8 @@ final class ReadBenchmark {
             PreparedStatement select,
             String[] keys,
             String[] hashKeys,
-            UUID[] uuids) {
+            UUID[] uuids,
+            CpuMeter meter) {
 
         /** Runs the three loops in an order that rotates with the round. */
         Round round(int[] draws, int round) {
@@ -276,6 +281,7 @@ final class ReadBenchmark {
         Loop readerLoop(int[] draws, Map<Tier, Integer> tiers, double[] local, int[] localCount) {
             double[] micros = new double[draws.length];
             int[] counts = new int[Tier.values().length];
+            CpuMeter.Snapshot before = meter.take();
             long start = System.nanoTime();
             for (int i = 0; i < draws.length; i++) {
                 long t0 = System.nanoTime();
@@ -291,14 +297,16 @@ final class ReadBenchmark {
                 }
             }
             long elapsed = System.nanoTime() - start;
+            CpuMeter.Use cpu = meter.since(before);
             for (Tier tier : Tier.values()) {
                 tiers.put(tier, counts[tier.ordinal()]);
             }
-            return Loop.of(draws.length, elapsed, micros);
+            return Loop.of(draws.length, elapsed, micros, cpu);
         }
 
         Loop hgetallLoop(int[] draws) {
             double[] micros = new double[draws.length];
+            CpuMeter.Snapshot before = meter.take();
             long start = System.nanoTime();
             for (int i = 0; i < draws.length; i++) {
                 long t0 = System.nanoTime();
@@ -308,11 +316,13 @@ final class ReadBenchmark {
                     throw new IllegalStateException("bench read: HGETALL answered nothing");
                 }
             }
-            return Loop.of(draws.length, System.nanoTime() - start, micros);
+            long elapsed = System.nanoTime() - start;
+            return Loop.of(draws.length, elapsed, micros, meter.since(before));
         }
 
         Loop jdbcLoop(int[] draws) {
             double[] micros = new double[draws.length];
+            CpuMeter.Snapshot before = meter.take();
             long start = System.nanoTime();
             try {
                 for (int i = 0; i < draws.length; i++) {
@@ -332,7 +342,8 @@ final class ReadBenchmark {
             } catch (SQLException e) {
                 throw new IllegalStateException("bench read: the JDBC baseline failed: " + e.getMessage(), e);
             }
-            return Loop.of(draws.length, System.nanoTime() - start, micros);
+            long elapsed = System.nanoTime() - start;
+            return Loop.of(draws.length, elapsed, micros, meter.since(before));
         }
     }
 }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             InitCommand.class,
             WriterApiCommand.class,
             SyncWorkerCommand.class,
+            RedisProxyCommand.class,
             UpCommand.class,
             DoctorCommand.class,
             DlqCommand.class,
@@ -68,7 +69,10 @@ public final class CisternCli implements Runnable {
     /** Services keep running after their command returns (their threads are not daemons). */
     private static boolean keepsRunning(String[] args) {
         return args.length > 0
-                && (args[0].equals("up") || args[0].equals("writer-api") || args[0].equals("sync-worker"));
+                && (args[0].equals("up")
+                        || args[0].equals("writer-api")
+                        || args[0].equals("sync-worker")
+                        || args[0].equals("redis-proxy"));
     }
 
     @Override

@@ -2,11 +2,14 @@ package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
+import io.cistern.proxy.ReaderSettings;
+import io.cistern.proxy.http.ProxyHttpConfiguration;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.cistern.writer.http.WriterHttpConfiguration;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,8 +36,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run Cistern all-in-one on one port: start (or reuse) local Redis and PostgreSQL, run init, and serve"
-                    + " every role: the HTTP ingest API (/v1/tables/...), a sync worker draining the streams into"
-                    + " PostgreSQL, /actuator/health and /actuator/prometheus.",
+                    + " every role: the HTTP ingest API (PUT/PATCH/DELETE /v1/tables/...), the read proxy (GET"
+                    + " /v1/tables/{table}/records/{id}, POST .../records:get), a sync worker draining the streams"
+                    + " into PostgreSQL, /actuator/health and /actuator/prometheus.",
             "A Redis it starts itself has AOF on (appendfsync everysec) and noeviction, with its data under"
                     + " --data-dir. Reusing a Redis without persistence prints a warning: buffered writes would not"
                     + " survive its restart."
@@ -93,7 +97,12 @@ final class UpCommand implements Callable<Integer> {
         worker.start(redis, database, SyncSettings.defaults(connection.layout()));
         Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(redis, database, worker));
         beans.put("recordWriter", writer);
+        ReaderSettings readerSettings = RedisProxyCommand.settings(env, connection);
+        DeferredCachedReader reader = new DeferredCachedReader("Redis at " + redis.redactedUrl());
+        beans.put("readerSettings", readerSettings);
+        beans.put("cachedReader", reader);
         context = ServiceLauncher.start("cistern", port, beans, AllInOne.class);
+        RedisProxyCommand.connect(reader, readerSettings, redis, database, context.getBean(MeterRegistry.class));
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s/%s)%n",
@@ -102,6 +111,10 @@ final class UpCommand implements Callable<Integer> {
                 "  write:  curl -X PUT http://127.0.0.1:%d/v1/tables/source_documents/records/"
                         + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f -H 'content-type: application/json'"
                         + " -d '{\"filename\":\"scan-0001.pdf\"}'%n",
+                port);
+        out.printf(
+                "  read:   curl -i http://127.0.0.1:%d/v1/tables/source_documents/records/"
+                        + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f%n",
                 port);
         out.printf("  health: curl http://127.0.0.1:%d/actuator/health%n", port);
         out.flush();
@@ -121,9 +134,9 @@ final class UpCommand implements Callable<Integer> {
         }
     }
 
-    /** Every role on one port. Later roles (read proxy, dashboard) join here. */
+    /** Every role on one port. Later roles (dashboard) join here. */
     @Configuration(proxyBeanMethods = false)
     @EnableAutoConfiguration
-    @Import(WriterHttpConfiguration.class)
+    @Import({WriterHttpConfiguration.class, ProxyHttpConfiguration.class})
     static class AllInOne {}
 }

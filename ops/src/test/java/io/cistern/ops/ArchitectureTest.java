@@ -90,6 +90,19 @@ class ArchitectureTest {
     }
 
     @Test
+    void readerLibrary_usesNoSpringNoWebServer() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.cistern.proxy")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.springframework..", "jakarta.servlet..", "org.apache.catalina..")
+                .because("Java services embed the reader library (and the Spring Boot starter wraps it): Spring and"
+                        + " the web server belong in io.cistern.proxy.http (DESIGN.md section 1)")
+                .check(classes);
+    }
+
+    @Test
     void connections_dependOnNoCisternModule() {
         noClasses()
                 .that()

@@ -48,7 +48,7 @@ class UpCommandIT {
     }
 
     @Test
-    void up_initialisesAndServesTheWriterApiAndHealthOnOnePort() throws Exception {
+    void up_initialisesAndServesTheWriterApiTheReadProxyAndHealthOnOnePort() throws Exception {
         int port = freePort();
         StringWriter out = new StringWriter();
         CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(out, true));
@@ -83,6 +83,14 @@ class UpCommandIT {
                                 redis.prefix() + ":{13}:r:source_documents:7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f",
                                 "c:filename"))
                 .isEqualTo("\"scan-0001.pdf\"");
+        HttpResponse<String> read = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/v1/tables/source_documents/records/7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+        assertThat(read.body()).contains("scan-0001.pdf");
+        assertThat(read.headers().firstValue("ETag")).isPresent();
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             try (Connection c = database.connect();
                     ResultSet rs = c.createStatement()

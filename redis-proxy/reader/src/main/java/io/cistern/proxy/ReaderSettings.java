@@ -21,7 +21,7 @@ import java.util.Objects;
  *     PROXY_REDIS_FILL_TTL_MS}, default 10 minutes); 0 never fills Redis (each instance then reads PostgreSQL on its
  *     own local misses). Fills always carry this TTL, so they never hold Redis memory for long
  * @param maxConcurrentFills the most PostgreSQL reads in flight at once in this process ({@code
- *     PROXY_MAX_CONCURRENT_FILLS}, default 8); keep it below the pool size so fills cannot take every connection
+ *     PROXY_MAX_CONCURRENT_FILLS}, default 4, the default pool size); at most the pool size so fills cannot take every connection
  * @param databaseTimeout how long a read that needs PostgreSQL may take in total (waiting for a fill slot, a connection
  *     and the query) before it fails with a retryable error ({@code PROXY_DATABASE_TIMEOUT_MS}, default 2 s)
  * @param maxBatchKeys the most keys one {@link CachedReader#getAll} call may ask for ({@code PROXY_MAX_BATCH_KEYS},
@@ -41,7 +41,7 @@ public record ReaderSettings(
     public static final Duration DEFAULT_LOCAL_CACHE_TTL = Duration.ofMinutes(10);
     public static final Duration DEFAULT_NEGATIVE_CACHE_TTL = Duration.ofSeconds(2);
     public static final Duration DEFAULT_REDIS_FILL_TTL = Duration.ofMinutes(10);
-    public static final int DEFAULT_MAX_CONCURRENT_FILLS = 8;
+    public static final int DEFAULT_MAX_CONCURRENT_FILLS = 4;
     public static final Duration DEFAULT_DATABASE_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_MAX_BATCH_KEYS = 1000;
 

@@ -1,0 +1,105 @@
+package io.cistern.proxy;
+
+import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.RetryableException;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The one place where the reader's Redis and PostgreSQL failures become {@link CisternException}s: by exception type
+ * for Redis, by SQLSTATE class for PostgreSQL. Messages say what was being read and what to do; never a secret.
+ */
+final class ReadFailures {
+    /** What a caller should wait before retrying a read that failed for want of a server. */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+    private ReadFailures() {}
+
+    static CisternException redis(String what, Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof CisternException ce) {
+            return ce;
+        }
+        if (t instanceof RedisCommandTimeoutException) {
+            return new RetryableException(
+                    "REDIS_TIMEOUT",
+                    what + " timed out waiting for Redis (" + t.getMessage() + "); retry",
+                    RETRY_AFTER,
+                    t);
+        }
+        if (t instanceof RedisCommandExecutionException e) {
+            return new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + e.getMessage(), e);
+        }
+        if (t instanceof RedisException) {
+            return new RetryableException(
+                    "REDIS_UNAVAILABLE",
+                    what + " failed: Redis is unreachable (" + t.getMessage()
+                            + "); the reader answers nothing, not even from its local cache, until Redis is back",
+                    RETRY_AFTER,
+                    t);
+        }
+        return new PermanentException("INTERNAL", what + " failed: " + t, t);
+    }
+
+    /** A PostgreSQL failure: retryable unless the SQLSTATE says the table does not match the registry. */
+    static CisternException database(String what, Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof CisternException ce) {
+            return ce;
+        }
+        String state = sqlState(t);
+        String klass = state == null || state.length() < 2 ? "" : state.substring(0, 2);
+        if (klass.equals("42")) {
+            return new PermanentException(
+                    "DATABASE_SCHEMA",
+                    what + " failed: PostgreSQL refused the query (SQLSTATE " + state + ": " + rootMessage(t)
+                            + "); the table no longer matches Cistern's registry: run `ops/cistern init` again",
+                    t);
+        }
+        String why = t instanceof SQLTransientConnectionException
+                ? "no database connection became free"
+                : "PostgreSQL failed" + (state == null ? "" : " (SQLSTATE " + state + ")");
+        return unavailable(what + " failed: " + why + ": " + rootMessage(t), t);
+    }
+
+    static RetryableException unavailable(String message, Throwable cause) {
+        return new RetryableException(
+                "DATABASE_UNAVAILABLE",
+                message + "; records in Redis and in the local cache are still served, retry this one later",
+                RETRY_AFTER,
+                cause);
+    }
+
+    private static String sqlState(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SQLException s && s.getSQLState() != null) {
+                return s.getSQLState();
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return m == null ? root.getClass().getSimpleName() : m;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+}

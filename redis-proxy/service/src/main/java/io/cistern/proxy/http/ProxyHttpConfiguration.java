@@ -1,0 +1,66 @@
+package io.cistern.proxy.http;
+
+import io.cistern.proxy.CachedReader;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import org.apache.tomcat.util.buf.EncodedSolidusHandling;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.PropertySource;
+
+/**
+ * The HTTP read service as a Spring configuration: import it into a Spring Boot application (the standalone {@link
+ * ProxyApiApplication} does, and so does the all-in-one launcher {@code ops/cistern up}). Import it, do not
+ * component-scan this package.
+ *
+ * <p>It registers:
+ *
+ * <ul>
+ *   <li>the read endpoints {@code GET /v1/tables/{table}/records/{id}} and {@code POST
+ *       /v1/tables/{table}/records:get} ({@link ReadController}), counted in {@code cistern.proxy.requests};
+ *   <li>a {@link CachedReader} (with its own Redis client and PostgreSQL pool, closed with the context) and its {@link
+ *       io.cistern.proxy.ReaderSettings}, each only when the application has none of its own. They come from the
+ *       environment ({@code REDIS_URL}, {@code DATABASE_URL} or {@code DB_*}, {@code CISTERN_PREFIX}, {@code PROXY_*}),
+ *       where a Spring property of the same name overrides the variable. The reader's meters ({@code
+ *       cistern.proxy.*}) go to the application's {@link MeterRegistry};
+ *   <li>the health contributor {@code proxyReader}: up while the reader's Redis connection tracks its keys (so its
+ *       local cache is in use), part of the {@code readiness} group. PostgreSQL being down does not make the service
+ *       unready: it still answers everything Redis and its local cache hold, and 503 for the rest;
+ *   <li>defaults, overridable by the application: {@code /actuator/health} (with {@code liveness} and {@code
+ *       readiness}) and {@code /actuator/prometheus} exposed;
+ *   <li>on Tomcat, encoded slashes ({@code %2F}) and backslashes ({@code %5C}) in paths passed through undecoded, since
+ *       a key component may contain them (the whole server).
+ * </ul>
+ */
+@Configuration(proxyBeanMethods = false)
+@PropertySource("classpath:io/cistern/proxy/http/proxy-http-defaults.properties")
+@Import(ProxyDefaults.Selector.class)
+public class ProxyHttpConfiguration {
+
+    @Bean
+    ReadController cisternReadController(CachedReader reader, ObjectProvider<MeterRegistry> meters) {
+        return new ReadController(reader, meters.getIfAvailable(() -> Metrics.globalRegistry));
+    }
+
+    @Bean
+    ReaderHealthIndicator proxyReaderHealthIndicator(CachedReader reader) {
+        return new ReaderHealthIndicator(reader);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.apache.catalina.connector.Connector")
+    static class TomcatReadKeysWithSlashes {
+        /** Tomcat refuses {@code %2F} in a path by default (400); decoding it would split the key. */
+        @Bean
+        TomcatConnectorCustomizer cisternReaderEncodedSlashesPassThrough() {
+            return connector -> {
+                connector.setEncodedSolidusHandling(EncodedSolidusHandling.PASS_THROUGH.getValue());
+                connector.setEncodedReverseSolidusHandling(EncodedSolidusHandling.PASS_THROUGH.getValue());
+            };
+        }
+    }
+}

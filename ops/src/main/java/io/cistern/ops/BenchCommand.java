@@ -117,7 +117,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "read: keys written once, then read (default: 10,000 / 100,000).")
     Integer readKeys;
 
-    @Option(names = "--reads", paramLabel = "N", description = "read: reads per round (default: 50,000 / 200,000).")
+    @Option(names = "--reads", paramLabel = "N", description = "read: reads per round (default: 30,000 / 100,000).")
     Integer reads;
 
     @Option(

@@ -67,7 +67,8 @@ public class CoalescerBenchmark {
         Map<String, String> columns = new LinkedHashMap<>();
         Fixtures.benchColumns(k)
                 .forEach((name, value) -> columns.put(
-                        name, ValueCodec.encode(Fixtures.TABLE, table.column(name).orElseThrow(), value)));
+                        name,
+                        ValueCodec.encode(Fixtures.TABLE, table.column(name).orElseThrow(), value)));
         return new ChangeEntry(
                 "1795000000123-" + (k * 10 + version),
                 Fixtures.TABLE,
@@ -78,7 +79,8 @@ public class CoalescerBenchmark {
     }
 
     private static Coalescer.Prepared prepared(ChangeEntry e) {
-        // The SQL texts of these columns equal their JSON texts minus the quotes; their exact form does not matter here.
+        // The SQL texts of these columns equal their JSON texts minus the quotes; their exact form does not matter
+        // here.
         Map<String, String> texts = new LinkedHashMap<>();
         e.columns().forEach((name, json) -> texts.put(name, json.replace("\"", "")));
         return new Coalescer.Prepared(e, texts);

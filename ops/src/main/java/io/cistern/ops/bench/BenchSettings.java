@@ -52,8 +52,8 @@ public record BenchSettings(
      */
     public record Size(
             int writes, int writeRounds, int records, int syncRounds, Duration duration, int readKeys, int reads) {
-        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 50_000);
-        public static final Size FULL = new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 200_000);
+        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 30_000);
+        public static final Size FULL = new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 100_000);
 
         /** {@link #QUICK} for a run of every scenario, {@link #FULL} for named ones. */
         public static Size of(List<String> scenarios) {

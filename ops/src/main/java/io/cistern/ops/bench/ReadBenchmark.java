@@ -52,8 +52,9 @@ import java.util.function.IntConsumer;
  *
  * <p>A round draws {@code reads} key indices from a Zipf generator seeded for that round; all three loops read that
  * very sequence, one read at a time on one thread, each through its own connection of the same Redis client or the
- * same database pool. A warm-up round (not measured) comes first: JIT, connections, and the local cache reaching its
- * steady state. Latency is timed per read with {@code System.nanoTime()}; the reader's answers are grouped by the tier
+ * same database pool; the order of the three rotates from round to round. A warm-up (not measured) comes first: the
+ * reader over a whole round's draws (JIT, connections, the local cache reaching its steady state), the baselines over
+ * a tenth of them. Latency is timed per read with {@code System.nanoTime()}; the reader's answers are grouped by the tier
  * that answered ({@link ReadResult#tier()}), which gives the share of reads that reached PostgreSQL and the local-hit
  * latency.
  */
@@ -226,7 +227,13 @@ final class ReadBenchmark {
                     PreparedStatement select = jdbc.prepareStatement(SELECT)) {
                 Loops loops = new Loops(reader, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(redis));
                 long seed = ThreadLocalRandom.current().nextLong();
-                loops.round(draws(o, seed), 0);
+                // Warm-up: the reader over a whole round's draws, so its local cache reaches its steady state;
+                // the baselines over a tenth (their code paths are the same client's and pool's).
+                int[] warmUp = draws(o, seed);
+                loops.readerLoop(warmUp, new EnumMap<>(Tier.class), new double[warmUp.length], new int[1]);
+                int[] tenth = Arrays.copyOf(warmUp, Math.max(1, warmUp.length / 10));
+                loops.hgetallLoop(tenth);
+                loops.jdbcLoop(tenth);
                 progress.accept(2);
                 for (int r = 0; r < o.rounds(); r++) {
                     rounds.add(loops.round(draws(o, seed + 1 + r), r + 1));

@@ -17,15 +17,23 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run benchmark scenarios against the configured Redis and PostgreSQL, each beside a baseline doing the same"
-                    + " work in the same run, and report ratios. The sync scenarios create their own database"
-                    + " (cistern_bench_<random>) and key prefix on the configured servers and drop them at the end.",
+                    + " work in the same run, and report ratios. The sync, memory and read scenarios create their own"
+                    + " database (cistern_bench_<random>) and key prefix on the configured servers and drop them at"
+                    + " the end.",
             "Scenarios (default: all):",
             "  write        RecordWriter pipelined puts vs redis-benchmark running the same FCALL with the same payload,"
                     + " one connection and the same pipeline depth.",
             "  sync-insert  sync workers draining a preloaded backlog of new records vs the same rows upserted by a"
                     + " Java unnest loop (1,000-row batches, 2 connections, same SQL); then write-to-commit latency at"
                     + " half the sustained rate.",
-            "  sync-update  the same over a small set of hot keys, each updated many times."
+            "  sync-update  the same over a small set of hot keys, each updated many times.",
+            "  memory       Redis bytes per buffered record (MEMORY USAGE and INFO used_memory) vs the same payload as a"
+                    + " plain HSET hash and XADD entry; then the sync worker's heap while it drains that backlog.",
+            "  read         CachedReader reads on a Zipf key mix vs the same keys read by a plain HGETALL loop and a"
+                    + " plain primary-key SELECT loop.",
+            "Sizes: with no scenario named, every scenario runs at the quick size (a few minutes on 2 cores); naming"
+                    + " scenarios uses the full size. An option given here wins over both; defaults below read"
+                    + " 'quick / full'."
         })
 final class BenchCommand implements Callable<Integer> {
     @Mixin
@@ -37,11 +45,12 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(
             arity = "0..*",
             paramLabel = "SCENARIO",
-            description = "Scenarios to run: write, sync-insert, sync-update (default: all).")
+            description =
+                    "Scenarios to run: write, sync-insert, sync-update, memory, read (default: all, at the quick size).")
     List<String> scenarios = List.of();
 
-    @Option(names = "--writes", paramLabel = "N", description = "write: writes per round (default: ${DEFAULT-VALUE}).")
-    int writes = 200_000;
+    @Option(names = "--writes", paramLabel = "N", description = "write: writes per round (default: 30,000 / 200,000).")
+    Integer writes;
 
     @Option(names = "--pipeline", paramLabel = "N", description = "write: pipeline depth (default: ${DEFAULT-VALUE}).")
     int pipeline = 64;
@@ -55,21 +64,22 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--value-bytes",
             paramLabel = "N",
-            description = "Bytes per column value; in the sync scenarios the width of filename and storage_uri"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "Bytes per column value; in the sync, memory and read scenarios the width of filename and"
+                    + " storage_uri (default: ${DEFAULT-VALUE}).")
     int valueBytes = 32;
 
     @Option(
             names = "--rounds",
             paramLabel = "N",
-            description = "Alternating rounds; medians are reported (default: 5 for write, 3 for the sync scenarios).")
+            description = "Alternating rounds; medians are reported (default: write 3 / 5; sync and memory 3).")
     Integer rounds;
 
     @Option(
             names = "--records",
             paramLabel = "N",
-            description = "sync: entries preloaded per round (default: ${DEFAULT-VALUE}).")
-    int records = 50_000;
+            description = "sync: entries preloaded per round; memory: records buffered per round (default: 20,000 /"
+                    + " 50,000).")
+    Integer records;
 
     @Option(
             names = "--keys",
@@ -80,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--partitions",
             paramLabel = "N",
-            description = "sync: partitions of the bench's own Cistern (default: ${DEFAULT-VALUE}).")
+            description = "sync, memory, read: partitions of the bench's own Cistern (default: ${DEFAULT-VALUE}).")
     int partitions = 4;
 
     @Option(
@@ -92,35 +102,54 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--batch-size",
             paramLabel = "N",
-            description = "sync: the workers' batch size (default: ${DEFAULT-VALUE}).")
+            description = "sync, memory: the workers' batch size (default: ${DEFAULT-VALUE}).")
     int batchSize = 1_000;
 
     @Option(
             names = "--duration",
             paramLabel = "SECONDS",
-            description = "sync: how long the latency phase offers writes (default: ${DEFAULT-VALUE}).")
-    int durationSeconds = 10;
+            description = "sync: how long the latency phase offers writes; write: half of it (default: 5 / 10).")
+    Integer durationSeconds;
+
+    @Option(
+            names = "--read-keys",
+            paramLabel = "N",
+            description = "read: keys written once, then read (default: 10,000 / 100,000).")
+    Integer readKeys;
+
+    @Option(names = "--reads", paramLabel = "N", description = "read: reads per round (default: 30,000 / 100,000).")
+    Integer reads;
+
+    @Option(
+            names = "--zipf",
+            paramLabel = "S",
+            description = "read: Zipf exponent of the key mix, 0 for uniform (default: ${DEFAULT-VALUE}).")
+    double zipfExponent = 0.99;
 
     @Option(names = "--json", description = "Print one JSON object instead of a Markdown table.")
     boolean json;
 
     @Override
     public Integer call() {
+        BenchSettings.Size size = BenchSettings.Size.of(scenarios);
         BenchSettings settings = new BenchSettings(
                 scenarios,
-                writes,
+                writes != null ? writes : size.writes(),
                 pipeline,
                 columns,
                 valueBytes,
-                rounds == null ? 5 : rounds,
-                records,
+                rounds != null ? rounds : size.writeRounds(),
+                records != null ? records : size.records(),
                 keys,
                 partitions,
                 workers,
                 batchSize,
-                rounds == null ? 3 : rounds,
-                Duration.ofSeconds(durationSeconds),
-                json);
+                rounds != null ? rounds : size.syncRounds(),
+                durationSeconds != null ? Duration.ofSeconds(durationSeconds) : size.duration(),
+                json,
+                readKeys != null ? readKeys : size.readKeys(),
+                reads != null ? reads : size.reads(),
+                zipfExponent);
         return new BenchmarkRunner(
                         connection.redis(),
                         connection.database(),

@@ -10,16 +10,20 @@ import java.util.List;
  * @param writes writes per round of {@code write}
  * @param pipeline writes in flight of {@code write}
  * @param columns columns per record of {@code write}
- * @param valueBytes bytes per column value ({@code write}), width of {@code filename} and {@code storage_uri} (sync)
+ * @param valueBytes bytes per column value ({@code write}), width of {@code filename} and {@code storage_uri} (sync,
+ *     memory)
  * @param writeRounds alternating rounds of {@code write}
- * @param records entries preloaded per round of the sync scenarios
+ * @param records entries preloaded per round of the sync scenarios, records buffered per round of {@code memory}
  * @param keys hot keys of {@code sync-update}
- * @param partitions partitions of the sync scenarios' own Cistern
+ * @param partitions partitions of the sync, memory and read scenarios' own Cistern
  * @param workers in-process sync workers
  * @param batchSize the workers' batch size
- * @param syncRounds alternating rounds of the sync scenarios
+ * @param syncRounds alternating rounds of the sync and memory scenarios
  * @param duration how long the paced producer of the sync latency phase runs
  * @param json print one JSON object instead of Markdown
+ * @param readKeys the key space of {@code read}
+ * @param reads reads per round of {@code read}
+ * @param zipfExponent the skew of {@code read}'s key mix (0 is uniform; about 1 is web-like)
  */
 public record BenchSettings(
         List<String> scenarios,
@@ -35,8 +39,27 @@ public record BenchSettings(
         int batchSize,
         int syncRounds,
         Duration duration,
-        boolean json) {
-    public static final List<String> SCENARIOS = List.of("write", "sync-insert", "sync-update");
+        boolean json,
+        int readKeys,
+        int reads,
+        double zipfExponent) {
+    public static final List<String> SCENARIOS = List.of("write", "sync-insert", "sync-update", "memory", "read");
+
+    /**
+     * The defaults of a run. {@link #QUICK} applies when no scenario is named ({@code ops/cistern bench}): every
+     * scenario at a small size, in well under 5 minutes on a 2-core machine. {@link #FULL} applies when scenarios are
+     * named: the sizes the published results use. An option given on the command line wins over either.
+     */
+    public record Size(
+            int writes, int writeRounds, int records, int syncRounds, Duration duration, int readKeys, int reads) {
+        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 30_000);
+        public static final Size FULL = new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 100_000);
+
+        /** {@link #QUICK} for a run of every scenario, {@link #FULL} for named ones. */
+        public static Size of(List<String> scenarios) {
+            return scenarios.isEmpty() ? QUICK : FULL;
+        }
+    }
 
     public BenchSettings {
         scenarios = List.copyOf(scenarios.isEmpty() ? SCENARIOS : scenarios);
@@ -57,6 +80,8 @@ public record BenchSettings(
         requirePositive("--workers", workers);
         requirePositive("--batch-size", batchSize);
         requirePositive("--rounds", syncRounds);
+        requirePositive("--read-keys", readKeys);
+        requirePositive("--reads", reads);
         if (scenarios.contains("sync-update") && keys < 2) {
             throw new IllegalArgumentException("--keys must be at least 2 for sync-update, was " + keys);
         }
@@ -69,6 +94,17 @@ public record BenchSettings(
         if (duration == null || duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("--duration must be positive, was " + duration);
         }
+        if (readKeys > 10_000_000) {
+            throw new IllegalArgumentException("--read-keys must be at most 10000000, was " + readKeys);
+        }
+        if (!(zipfExponent >= 0 && zipfExponent <= 5)) {
+            throw new IllegalArgumentException("--zipf must be between 0 (uniform) and 5, was " + zipfExponent);
+        }
+    }
+
+    /** How long {@code write} offers writes at a fixed rate for its latency figures: half the sync latency phase. */
+    public Duration writeLatency() {
+        return duration.dividedBy(2).isZero() ? duration : duration.dividedBy(2);
     }
 
     private static void requirePositive(String option, int value) {

@@ -19,19 +19,24 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * The {@code write} scenario: {@link RecordWriter} pipelined puts against {@code redis-benchmark} running the very same
@@ -49,14 +54,24 @@ final class WriteBenchmark {
     static final String TABLE = "bench_records";
 
     /** What to run. */
-    record Options(int writes, int pipeline, int columns, int valueBytes, int rounds) {
+    record Options(int writes, int pipeline, int columns, int valueBytes, int rounds, Duration latencyDuration) {
         Options {
             if (writes < 1 || pipeline < 1 || columns < 1 || valueBytes < 1 || rounds < 1) {
                 throw new IllegalArgumentException(
                         "writes, pipeline, columns, value bytes and rounds must be positive");
             }
+            if (latencyDuration.isNegative() || latencyDuration.isZero()) {
+                throw new IllegalArgumentException("the latency phase's duration must be positive");
+            }
         }
     }
+
+    /**
+     * Write latency at a fixed offered rate: from the moment a write was due to be sent (so a sender that falls behind
+     * counts against it) to its reply, in milliseconds, nearest-rank percentiles.
+     */
+    record Latency(
+            double offeredPerSecond, double achievedPerSecond, int writes, double p50Ms, double p99Ms, double maxMs) {}
 
     /** Writes per second of each side per round, and their medians. */
     record Result(
@@ -64,6 +79,8 @@ final class WriteBenchmark {
             List<Double> cistern,
             List<Double> cisternBatches,
             List<Double> baseline,
+            Latency cisternLatency,
+            Latency baselineLatency,
             String redisVersion) {
         double cisternMedian() {
             return Stats.median(cistern);
@@ -116,8 +133,13 @@ final class WriteBenchmark {
             List<Double> baseline = new ArrayList<>();
             try (RecordWriter writer = RecordWriter.connect(new WriterSettings(redis, layout, Duration.ofSeconds(1)))) {
                 // Warm-up: JIT and connections, not measured.
-                Options warmUp =
-                        new Options(Math.min(o.writes(), 20_000), o.pipeline(), o.columns(), o.valueBytes(), 1);
+                Options warmUp = new Options(
+                        Math.min(o.writes(), 20_000),
+                        o.pipeline(),
+                        o.columns(),
+                        o.valueBytes(),
+                        1,
+                        o.latencyDuration());
                 runWindow(writer, columns, warmUp);
                 runBatches(writer, columns, warmUp);
                 r.del(layout.stream(0));
@@ -132,12 +154,96 @@ final class WriteBenchmark {
                     r.del(layout.stream(0));
                     progress.accept(3 * round + 3);
                 }
+                // Latency at half the same-run Redis ceiling: a load both sides sustain with room to spare.
+                double rate = Stats.median(baseline) / 2;
+                Write write = Write.put(TABLE, RecordKey.of(1L), columns);
+                Supplier<CompletableFuture<?>> cisternSend = () -> writer.writeAsync(write);
+                paced(rate, warmUpLatency(o), cisternSend);
+                r.del(layout.stream(0));
+                Latency cisternLatency = paced(rate, o, cisternSend);
+                r.del(layout.stream(0));
+                progress.accept(3 * o.rounds() + 1);
+                RedisAsyncCommands<String, String> async = admin.async();
+                String[] keys = {layout.record(0, TABLE, "1"), layout.stream(0), layout.meta(0)};
+                String[] args = fcallArgs(columns);
+                Supplier<CompletableFuture<?>> baselineSend =
+                        () -> async.fcall("cistern_put_v1", ScriptOutputType.MULTI, keys, args)
+                                .toCompletableFuture();
+                paced(rate, warmUpLatency(o), baselineSend);
+                r.del(layout.stream(0));
+                Latency baselineLatency = paced(rate, o, baselineSend);
+                r.del(layout.stream(0));
+                progress.accept(3 * o.rounds() + 2);
+                return new Result(o, cistern, batches, baseline, cisternLatency, baselineLatency, version);
             }
-            return new Result(o, cistern, batches, baseline, version);
         } finally {
             cleanUp(client);
             client.shutdown();
         }
+    }
+
+    /** Steps reported to {@code progress}: three per round and the two latency phases. */
+    static int steps(Options o) {
+        return 3 * o.rounds() + 2;
+    }
+
+    /** One second of the paced loop, unmeasured, so that neither side is timed while its code is still interpreted. */
+    private static Options warmUpLatency(Options o) {
+        Duration d =
+                o.latencyDuration().compareTo(Duration.ofSeconds(1)) < 0 ? o.latencyDuration() : Duration.ofSeconds(1);
+        return new Options(o.writes(), o.pipeline(), o.columns(), o.valueBytes(), 1, d);
+    }
+
+    /** The FCALL's arguments after the keys, exactly as redis-benchmark sends them. */
+    private static String[] fcallArgs(Map<String, Object> columns) {
+        List<String> args = new ArrayList<>(List.of(TABLE, "1"));
+        columns.forEach((name, value) -> {
+            args.add(name);
+            args.add("\"" + value + "\"");
+        });
+        return args.toArray(String[]::new);
+    }
+
+    /**
+     * Offers writes at {@code rate} per second for the latency duration, at most {@code pipeline} in flight on the one
+     * connection, and measures each from its due time to its reply.
+     */
+    private static Latency paced(double rate, Options o, Supplier<CompletableFuture<?>> send) {
+        int total = (int)
+                Math.max(1, Math.min(50_000_000, rate * o.latencyDuration().toNanos() / 1e9));
+        double[] millis = new double[total];
+        Semaphore inFlight = new Semaphore(o.pipeline());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        double interval = 1e9 / rate;
+        long start = System.nanoTime();
+        for (int i = 0; i < total && failure.get() == null; i++) {
+            long due = start + (long) (i * interval);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            inFlight.acquireUninterruptibly();
+            int index = i;
+            send.get().whenComplete((reply, t) -> {
+                if (t != null) {
+                    failure.compareAndSet(null, t);
+                }
+                millis[index] = (System.nanoTime() - due) / 1e6;
+                inFlight.release();
+            });
+        }
+        inFlight.acquireUninterruptibly(o.pipeline());
+        double achieved = total / ((System.nanoTime() - start) / 1e9);
+        if (failure.get() != null) {
+            throw new IllegalStateException("a benchmark write failed: " + failure.get(), failure.get());
+        }
+        return new Latency(
+                rate,
+                achieved,
+                total,
+                Stats.percentile(millis, 50),
+                Stats.percentile(millis, 99),
+                Arrays.stream(millis).max().orElse(0));
     }
 
     private static TableDef table(int columns) {

@@ -1,0 +1,63 @@
+package io.cistern.ops.bench;
+
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.StreamEntryId;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/** Redis chores the scenarios share: waiting for a drain, deleting a run's keys, reading {@code used_memory}. */
+final class BenchRedis {
+    private BenchRedis() {}
+
+    /** Waits until every partition's published watermark has reached its target entry. */
+    static void awaitApplied(
+            RedisCommands<String, String> redis,
+            KeyLayout layout,
+            Map<Integer, StreamEntryId> targets,
+            Duration timeout,
+            String scenario) {
+        Map<Integer, StreamEntryId> remaining = new TreeMap<>(targets);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!remaining.isEmpty()) {
+            remaining
+                    .entrySet()
+                    .removeIf(e -> SyncBenchmark.parseOrZero(redis.hget(layout.meta(e.getKey()), "applied"))
+                            .isAtOrAfter(e.getValue()));
+            if (!remaining.isEmpty() && System.nanoTime() > deadline) {
+                throw new IllegalStateException("bench " + scenario + ": partitions " + remaining.keySet()
+                        + " did not reach their last entry within " + timeout.toSeconds() + " s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    /** Deletes every key matching {@code pattern} (SCAN, never KEYS). */
+    static void deleteKeys(RedisCommands<String, String> redis, String pattern) {
+        ScanCursor cursor = ScanCursor.INITIAL;
+        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1_000);
+        do {
+            KeyScanCursor<String> page = redis.scan(cursor, args);
+            if (!page.getKeys().isEmpty()) {
+                redis.del(page.getKeys().toArray(String[]::new));
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+    }
+
+    /** {@code INFO memory used_memory}, in bytes. */
+    static long usedMemory(RedisCommands<String, String> redis) {
+        for (String line : redis.info("memory").lines().toList()) {
+            if (line.startsWith("used_memory:")) {
+                return Long.parseLong(line.substring("used_memory:".length()).strip());
+            }
+        }
+        throw new IllegalStateException("bench: INFO memory has no used_memory");
+    }
+}

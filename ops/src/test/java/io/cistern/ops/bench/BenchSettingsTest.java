@@ -1,0 +1,60 @@
+package io.cistern.ops.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BenchSettingsTest {
+    @Test
+    void noScenarioNamed_runsEveryScenarioAtTheQuickSize() {
+        BenchSettings s = settings(List.of(), BenchSettings.Size.of(List.of()));
+
+        assertThat(s.scenarios()).containsExactly("write", "sync-insert", "sync-update", "memory", "read");
+        assertThat(BenchSettings.Size.of(List.of())).isEqualTo(BenchSettings.Size.QUICK);
+        assertThat(s.records()).isLessThan(BenchSettings.Size.FULL.records());
+        assertThat(s.writes()).isLessThan(BenchSettings.Size.FULL.writes());
+    }
+
+    @Test
+    void namedScenarios_useTheFullSize() {
+        assertThat(BenchSettings.Size.of(List.of("write"))).isEqualTo(BenchSettings.Size.FULL);
+    }
+
+    @Test
+    void unknownScenario_isRefusedListingTheAvailableOnes() {
+        assertThatThrownBy(() -> settings(List.of("reed"), BenchSettings.Size.FULL))
+                .hasMessageContaining("unknown scenario 'reed'")
+                .hasMessageContaining("memory, read");
+    }
+
+    @Test
+    void zipfExponentOutOfRange_isRefusedNamingTheOption() {
+        assertThatThrownBy(() -> new BenchSettings(
+                        List.of("read"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, -1))
+                .hasMessageContaining("--zipf");
+    }
+
+    private static BenchSettings settings(List<String> scenarios, BenchSettings.Size size) {
+        return new BenchSettings(
+                scenarios,
+                size.writes(),
+                64,
+                4,
+                32,
+                size.writeRounds(),
+                size.records(),
+                2_000,
+                4,
+                1,
+                1_000,
+                size.syncRounds(),
+                size.duration(),
+                true,
+                size.readKeys(),
+                size.reads(),
+                0.99);
+    }
+}

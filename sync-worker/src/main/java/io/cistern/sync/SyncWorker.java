@@ -287,7 +287,7 @@ public final class SyncWorker implements AutoCloseable {
         } catch (RedisBusyException e) {
             // BUSYGROUP: the group exists, as it should.
         }
-        StatefulRedisConnection<String, String> connection = redisClient.connect();
+        StatefulRedisConnection<String, String> connection = redisClient.connect(StreamReplyCodec.INSTANCE);
         PartitionLoop loop = new PartitionLoop(
                 partition,
                 grant.token(),

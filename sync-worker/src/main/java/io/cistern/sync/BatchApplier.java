@@ -1,18 +1,16 @@
 package io.cistern.sync;
 
 import static org.jooq.impl.DSL.field;
-import static org.jooq.impl.DSL.greatest;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
-import static org.jooq.impl.DSL.val;
 
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.registry.TableRegistry;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -62,10 +60,6 @@ final class BatchApplier {
     private static final Table<?> PARTITIONS = table(name("cistern_partition"));
     private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
     private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
-    private static final Field<Long> VERSION_FLOOR = field(name("version_floor"), SQLDataType.BIGINT);
-    private static final Field<String> WATERMARK = field(name("applied_watermark"), SQLDataType.VARCHAR);
-    private static final Field<OffsetDateTime> UPDATED_AT =
-            field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
 
     private final DataSource dataSource;
     private final BatchPlanner planner;
@@ -148,17 +142,7 @@ final class BatchApplier {
                             .orElseThrow();
                     // The fence check, the watermark and the floor in one locking statement, the transaction's last
                     // before commit: it matches only while the token is ours, and its row lock is held to commit.
-                    int fenced = sql.update(PARTITIONS)
-                            .set(UPDATED_AT, DSL.currentOffsetDateTime())
-                            .set(
-                                    WATERMARK,
-                                    DSL.when(laterThanWatermark(watermark), val(watermark))
-                                            .otherwise(WATERMARK))
-                            .set(VERSION_FLOOR, greatest(VERSION_FLOOR, val(floor)))
-                            .where(PARTITION.eq(partition))
-                            .and(FENCE_TOKEN.eq(token.getAsLong()))
-                            .execute();
-                    if (fenced != 1) {
+                    if (fence(connection, partition, token.getAsLong(), watermark, floor) != 1) {
                         throw new FencedOutException(partition, token.getAsLong());
                     }
                 } else if (sql.select(FENCE_TOKEN)
@@ -217,14 +201,33 @@ final class BatchApplier {
         return latest;
     }
 
-    /** Stream IDs compare as (ms, seq) numbers, never as text ("10-0" is after "9-0"). */
-    private static org.jooq.Condition laterThanWatermark(String id) {
-        Field<Long> ms = field("split_part({0}, '-', 1)::bigint", SQLDataType.BIGINT, WATERMARK);
-        Field<Long> seq = field("split_part({0}, '-', 2)::bigint", SQLDataType.BIGINT, WATERMARK);
-        int dash = id.indexOf('-');
-        long idMs = Long.parseLong(id.substring(0, dash));
-        long idSeq = Long.parseLong(id.substring(dash + 1));
-        return DSL.row(val(idMs), val(idSeq)).gt(DSL.row(ms, seq));
+    /**
+     * The fence statement, rendered once: sets {@code updated_at}, moves the watermark forward only (stream IDs compare
+     * as (ms, seq) numbers, never as text: "10-0" is after "9-0") and raises the floor, where the token is ours.
+     */
+    private static final String FENCE_SQL = "UPDATE " + RowStatements.quote("cistern_partition") + " SET "
+            + RowStatements.quote("updated_at") + " = current_timestamp, " + RowStatements.quote("applied_watermark")
+            + " = CASE WHEN (?::bigint, ?::bigint) > (split_part(" + RowStatements.quote("applied_watermark")
+            + ", '-', 1)::bigint, split_part(" + RowStatements.quote("applied_watermark") + ", '-', 2)::bigint)"
+            + " THEN ? ELSE " + RowStatements.quote("applied_watermark") + " END, "
+            + RowStatements.quote("version_floor") + " = greatest(" + RowStatements.quote("version_floor")
+            + ", ?::bigint) WHERE " + RowStatements.quote("partition") + " = ? AND "
+            + RowStatements.quote("fence_token") + " = ?";
+
+    /** Runs {@link #FENCE_SQL}; returns the rows it updated: 1 while {@code token} is the partition's, else 0. */
+    private static int fence(Connection connection, int partition, long token, String watermark, long floor)
+            throws SQLException {
+        StreamEntryId id = StreamEntryId.parse(watermark);
+        try (PreparedStatement ps = connection.prepareStatement(FENCE_SQL)) {
+            // The ID's parts are unsigned 64-bit; Redis issues millisecond times and counts far below 2^63.
+            ps.setLong(1, id.millis());
+            ps.setLong(2, id.sequence());
+            ps.setString(3, watermark);
+            ps.setLong(4, floor);
+            ps.setInt(5, partition);
+            ps.setLong(6, token);
+            return ps.executeUpdate();
+        }
     }
 
     /** One batch's bisection state: the dead letters found so far. Confined to the applying thread. */

@@ -1,17 +1,16 @@
 package io.cistern.sync;
 
 import static org.jooq.impl.DSL.field;
-import static org.jooq.impl.DSL.greatest;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
-import static org.jooq.impl.DSL.val;
 
 import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.registry.TableRegistry;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Savepoint;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -28,19 +27,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies one batch of one partition in one PostgreSQL transaction (DESIGN.md 3.3):
+ * Applies one batch of one partition in one PostgreSQL transaction (DESIGN.md 3.3), in three round trips when no
+ * entry is poison (the plan's statements, the fence statement, commit):
  *
  * <ol>
- *   <li>the fence check: a locking {@code UPDATE} of the partition's row in {@code cistern_partition} that matches only
- *       while {@code fence_token} is this worker's token; no row means another worker took over, and nothing is
- *       committed. The row lock is held to commit, so a takeover's token increment waits for this transaction;
  *   <li>the plan ({@link BatchPlanner}), run by {@link RowStatements}: version-guarded, tombstone-guarded upserts,
  *       patches that report absent records, deletes that leave tombstones;
- *   <li>a permanent failure (SQLSTATE, {@link SqlFailureTranslator}) rolls back to a savepoint and the entries are
+ *   <li>a permanent failure (SQLSTATE, {@link SqlFailureTranslator}) rolls the transaction back and the entries are
  *       bisected, each half under its own savepoint, until only the poison entries are left; they become dead letters
  *       and the rest is applied;
- *   <li>the applied watermark moves forward only, to the batch's highest entry ID, and the version floor rises to the
- *       batch's highest version, in the same transaction.
+ *   <li>the fence check, last before commit: one locking {@code UPDATE} of the partition's row in {@code
+ *       cistern_partition} that matches only while {@code fence_token} is this worker's token, and in the same
+ *       statement moves the applied watermark forward only, to the batch's highest entry ID, and raises the version
+ *       floor to the batch's highest version. No row means another worker took over, and nothing is committed. The
+ *       row lock is held to commit, so a takeover's token increment waits for this transaction, and a stale worker's
+ *       statement waits for the takeover's increment and then matches nothing. Checking last rather than first
+ *       changes nothing for correctness (the check and the commit are in one transaction either way), and every
+ *       transaction takes its row locks in one order, data rows then the fence row (a replay too), so an owner's
+ *       batch and a replay never deadlock.
  * </ol>
  *
  * Each entry's outcome is reported ({@link ApplyResult#outcomeOf}): applied, superseded (the version guard skipped it,
@@ -56,10 +60,6 @@ final class BatchApplier {
     private static final Table<?> PARTITIONS = table(name("cistern_partition"));
     private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
     private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
-    private static final Field<Long> VERSION_FLOOR = field(name("version_floor"), SQLDataType.BIGINT);
-    private static final Field<String> WATERMARK = field(name("applied_watermark"), SQLDataType.VARCHAR);
-    private static final Field<OffsetDateTime> UPDATED_AT =
-            field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE);
 
     private final DataSource dataSource;
     private final BatchPlanner planner;
@@ -102,7 +102,7 @@ final class BatchApplier {
     /**
      * Applies dead-lettered entries again ({@link DeadLetterReplayer}) and commits: the same plan, statements, version
      * guard, tombstones and bisection as a batch, with these differences. No fencing token is checked and none is
-     * taken: the transaction locks the partition's fence row ({@code SELECT ... FOR UPDATE}) instead, so it runs
+     * taken: the transaction locks the partition's fence row ({@code SELECT ... FOR UPDATE}, after its statements, as a batch does) instead, so it runs
      * between the owner's batches and between a takeover and the new owner's first batch, and the owner is neither
      * fenced out nor stopped. That is safe because the outcome of every row operation depends only on versions, never
      * on which transaction runs first: an entry older than the row or its tombstone is skipped and reported superseded.
@@ -132,13 +132,17 @@ final class BatchApplier {
             connection.setAutoCommit(false);
             try {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
+                Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
+                int operations = narrowing.applyAll(entries);
+                String watermark = latestId(entries);
                 if (token.isPresent()) {
-                    int fenced = sql.update(PARTITIONS)
-                            .set(UPDATED_AT, DSL.currentOffsetDateTime())
-                            .where(PARTITION.eq(partition))
-                            .and(FENCE_TOKEN.eq(token.getAsLong()))
-                            .execute();
-                    if (fenced != 1) {
+                    long floor = entries.stream()
+                            .mapToLong(ChangeEntry::version)
+                            .max()
+                            .orElseThrow();
+                    // The fence check, the watermark and the floor in one locking statement, the transaction's last
+                    // before commit: it matches only while the token is ours, and its row lock is held to commit.
+                    if (fence(connection, partition, token.getAsLong(), watermark, floor) != 1) {
                         throw new FencedOutException(partition, token.getAsLong());
                     }
                 } else if (sql.select(FENCE_TOKEN)
@@ -150,26 +154,6 @@ final class BatchApplier {
                     throw new IllegalStateException("partition " + partition
                             + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
                             + " count");
-                }
-                Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
-                int operations = narrowing.apply(entries);
-                String watermark = entries.stream()
-                        .map(ChangeEntry::id)
-                        .max(StreamIds.ORDER)
-                        .orElseThrow();
-                if (token.isPresent()) {
-                    long floor = entries.stream()
-                            .mapToLong(ChangeEntry::version)
-                            .max()
-                            .orElseThrow();
-                    sql.update(PARTITIONS)
-                            .set(
-                                    WATERMARK,
-                                    DSL.when(laterThanWatermark(watermark), val(watermark))
-                                            .otherwise(WATERMARK))
-                            .set(VERSION_FLOOR, greatest(VERSION_FLOOR, val(floor)))
-                            .where(PARTITION.eq(partition))
-                            .execute();
                 }
                 if (!narrowing.deadLetters.isEmpty()) {
                     beforeCommit.accept(List.copyOf(narrowing.deadLetters));
@@ -203,14 +187,47 @@ final class BatchApplier {
         }
     }
 
-    /** Stream IDs compare as (ms, seq) numbers, never as text ("10-0" is after "9-0"). */
-    private static org.jooq.Condition laterThanWatermark(String id) {
-        Field<Long> ms = field("split_part({0}, '-', 1)::bigint", SQLDataType.BIGINT, WATERMARK);
-        Field<Long> seq = field("split_part({0}, '-', 2)::bigint", SQLDataType.BIGINT, WATERMARK);
-        int dash = id.indexOf('-');
-        long idMs = Long.parseLong(id.substring(0, dash));
-        long idSeq = Long.parseLong(id.substring(dash + 1));
-        return DSL.row(val(idMs), val(idSeq)).gt(DSL.row(ms, seq));
+    /** The highest entry ID of {@code entries}, each ID parsed once. */
+    private static String latestId(List<ChangeEntry> entries) {
+        String latest = null;
+        StreamEntryId highest = null;
+        for (ChangeEntry e : entries) {
+            StreamEntryId id = StreamEntryId.parse(e.id());
+            if (highest == null || id.compareTo(highest) > 0) {
+                highest = id;
+                latest = e.id();
+            }
+        }
+        return latest;
+    }
+
+    /**
+     * The fence statement, rendered once: sets {@code updated_at}, moves the watermark forward only (stream IDs compare
+     * as (ms, seq) numbers, never as text: "10-0" is after "9-0") and raises the floor, where the token is ours.
+     */
+    private static final String FENCE_SQL = "UPDATE " + RowStatements.quote("cistern_partition") + " SET "
+            + RowStatements.quote("updated_at") + " = current_timestamp, " + RowStatements.quote("applied_watermark")
+            + " = CASE WHEN (?::bigint, ?::bigint) > (split_part(" + RowStatements.quote("applied_watermark")
+            + ", '-', 1)::bigint, split_part(" + RowStatements.quote("applied_watermark") + ", '-', 2)::bigint)"
+            + " THEN ? ELSE " + RowStatements.quote("applied_watermark") + " END, "
+            + RowStatements.quote("version_floor") + " = greatest(" + RowStatements.quote("version_floor")
+            + ", ?::bigint) WHERE " + RowStatements.quote("partition") + " = ? AND "
+            + RowStatements.quote("fence_token") + " = ?";
+
+    /** Runs {@link #FENCE_SQL}; returns the rows it updated: 1 while {@code token} is the partition's, else 0. */
+    private static int fence(Connection connection, int partition, long token, String watermark, long floor)
+            throws SQLException {
+        StreamEntryId id = StreamEntryId.parse(watermark);
+        try (PreparedStatement ps = connection.prepareStatement(FENCE_SQL)) {
+            // The ID's parts are unsigned 64-bit; Redis issues millisecond times and counts far below 2^63.
+            ps.setLong(1, id.millis());
+            ps.setLong(2, id.sequence());
+            ps.setString(3, watermark);
+            ps.setLong(4, floor);
+            ps.setInt(5, partition);
+            ps.setLong(6, token);
+            return ps.executeUpdate();
+        }
     }
 
     /** One batch's bisection state: the dead letters found so far. Confined to the applying thread. */
@@ -230,49 +247,90 @@ final class BatchApplier {
             this.parentMissingIsPermanent = parentMissingIsPermanent;
         }
 
+        /**
+         * Applies {@code entries} as the transaction's first work, without a savepoint: a savepoint and its release
+         * cost a round trip each, and a poison record is rare. On a permanent failure the whole transaction is rolled
+         * back and the entries are narrowed down under savepoints ({@link #apply}). Returns row operations run.
+         */
+        int applyAll(List<ChangeEntry> entries) throws SQLException {
+            Executed executed;
+            try {
+                executed = execute(entries);
+            } catch (SQLException | org.jooq.exception.DataAccessException e) {
+                SqlFailureTranslator.Classified c = permanentOrThrow(entries, e);
+                connection.rollback();
+                return narrow(entries, c);
+            }
+            return record(executed);
+        }
+
         /** Applies {@code entries} under a savepoint; bisects on a permanent failure. Returns row operations run. */
         int apply(List<ChangeEntry> entries) throws SQLException {
             Savepoint savepoint = connection.setSavepoint();
+            Executed executed;
             try {
-                BatchPlan plan = planner.plan(entries, attempt);
-                RowStatements.Executed executed = statements.execute(connection, plan.operations());
+                executed = execute(entries);
                 connection.releaseSavepoint(savepoint);
-                deadLetters.addAll(plan.rejected());
-                for (RowOperation op : executed.absent()) {
-                    for (ChangeEntry e : op.entries()) {
-                        deadLetters.add(DeadLetter.of(e, DeadLetter.RECORD_ABSENT, "", attempt));
-                    }
-                }
-                for (RowOperation op : executed.superseded()) {
-                    op.entries().forEach(e -> superseded.add(e.id()));
-                }
-                return plan.operations().size() - executed.absent().size();
             } catch (SQLException | org.jooq.exception.DataAccessException e) {
-                SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
-                boolean permanent = c.kind() == SqlFailureTranslator.Kind.PERMANENT
-                        || (c.kind() == SqlFailureTranslator.Kind.PARENT_MISSING && parentMissingIsPermanent);
-                if (!permanent) {
-                    throw new BatchFailedException(partition, entries.size(), c, e);
-                }
+                SqlFailureTranslator.Classified c = permanentOrThrow(entries, e);
                 connection.rollback(savepoint);
-                if (entries.size() == 1) {
-                    ChangeEntry poison = entries.getFirst();
-                    LOG.warn(
-                            "partition {}: entry {} ({} {}/{} v{}) is poison, SQLSTATE {}: {}",
-                            partition,
-                            poison.id(),
-                            poison.op().wire(),
-                            poison.table(),
-                            poison.key(),
-                            poison.version(),
-                            c.sqlState(),
-                            c.message());
-                    deadLetters.add(DeadLetter.of(poison, c.message(), c.sqlState(), attempt));
-                    return 0;
-                }
-                int middle = entries.size() / 2;
-                return apply(entries.subList(0, middle)) + apply(entries.subList(middle, entries.size()));
+                return narrow(entries, c);
             }
+            return record(executed);
+        }
+
+        private record Executed(BatchPlan plan, RowStatements.Executed statements) {}
+
+        private Executed execute(List<ChangeEntry> entries) throws SQLException {
+            BatchPlan plan = planner.plan(entries, attempt);
+            return new Executed(plan, statements.execute(connection, plan.operations()));
+        }
+
+        /** Records what an applied part left: rejected and absent entries as dead letters, the superseded ones. */
+        private int record(Executed executed) {
+            deadLetters.addAll(executed.plan().rejected());
+            for (RowOperation op : executed.statements().absent()) {
+                for (ChangeEntry e : op.entries()) {
+                    deadLetters.add(DeadLetter.of(e, DeadLetter.RECORD_ABSENT, "", attempt));
+                }
+            }
+            for (RowOperation op : executed.statements().superseded()) {
+                op.entries().forEach(e -> superseded.add(e.id()));
+            }
+            return executed.plan().operations().size()
+                    - executed.statements().absent().size();
+        }
+
+        /** The failure's classification when it is permanent for these entries; a retryable one is thrown. */
+        private SqlFailureTranslator.Classified permanentOrThrow(List<ChangeEntry> entries, Exception e) {
+            SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+            boolean permanent = c.kind() == SqlFailureTranslator.Kind.PERMANENT
+                    || (c.kind() == SqlFailureTranslator.Kind.PARENT_MISSING && parentMissingIsPermanent);
+            if (!permanent) {
+                throw new BatchFailedException(partition, entries.size(), c, e);
+            }
+            return c;
+        }
+
+        /** After {@code entries} failed permanently and were rolled back: the poison entry, or each half again. */
+        private int narrow(List<ChangeEntry> entries, SqlFailureTranslator.Classified c) throws SQLException {
+            if (entries.size() == 1) {
+                ChangeEntry poison = entries.getFirst();
+                LOG.warn(
+                        "partition {}: entry {} ({} {}/{} v{}) is poison, SQLSTATE {}: {}",
+                        partition,
+                        poison.id(),
+                        poison.op().wire(),
+                        poison.table(),
+                        poison.key(),
+                        poison.version(),
+                        c.sqlState(),
+                        c.message());
+                deadLetters.add(DeadLetter.of(poison, c.message(), c.sqlState(), attempt));
+                return 0;
+            }
+            int middle = entries.size() / 2;
+            return apply(entries.subList(0, middle)) + apply(entries.subList(middle, entries.size()));
         }
     }
 

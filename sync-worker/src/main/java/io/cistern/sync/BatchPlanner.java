@@ -27,11 +27,20 @@ import java.util.Optional;
 final class BatchPlanner {
     private final TableRegistry registry;
     private final Map<String, Integer> depth = new HashMap<>();
+    /** Per table, its non-key columns by name: looked up for every column of every entry. */
+    private final Map<String, Map<String, ColumnDef>> valueColumns = new HashMap<>();
 
     BatchPlanner(TableRegistry registry) {
         this.registry = registry;
         for (TableDef t : registry.tables()) {
             depth.put(t.name(), depthOf(t));
+            Map<String, ColumnDef> byName = new HashMap<>();
+            for (ColumnDef c : t.columns()) {
+                if (!t.isKeyColumn(c.name())) {
+                    byName.put(c.name(), c);
+                }
+            }
+            valueColumns.put(t.name(), Map.copyOf(byName));
         }
     }
 
@@ -48,7 +57,8 @@ final class BatchPlanner {
             }
             try {
                 KeyValues key = KeyValues.decode(table.get(), e.key());
-                Map<String, String> columns = sqlColumns(table.get(), e);
+                Map<String, String> columns =
+                        RowOperation.owned(sqlColumns(table.get(), valueColumns.get(e.table()), e));
                 groups.computeIfAbsent(
                                 e.table() + "\u0000" + e.key(), k -> new Group(table.get(), key, new ArrayList<>()))
                         .entries()
@@ -70,22 +80,37 @@ final class BatchPlanner {
     }
 
     private Comparator<RowOperation> executionOrder() {
-        return Comparator.<RowOperation>comparingInt(op -> op.kind().ordinal())
-                .thenComparingInt(op -> op.kind() == RowOperation.Kind.DELETE
-                        ? -depth.get(op.table().name())
-                        : depth.get(op.table().name()))
-                .thenComparing(op -> op.table().name())
-                .thenComparing(RowOperation::key, KeyValues.PRIMARY_KEY_ORDER);
+        // By kind, then by depth (deletes deepest first), then by table name, then by key; written out rather than
+        // chained, since a batch sorts a thousand operations and most pairs differ only in their keys.
+        return (a, b) -> {
+            int c = Integer.compare(a.kind().ordinal(), b.kind().ordinal());
+            if (c != 0) {
+                return c;
+            }
+            String ta = a.table().name();
+            String tb = b.table().name();
+            if (!ta.equals(tb)) {
+                int da = depth.get(ta);
+                int db = depth.get(tb);
+                c = a.kind() == RowOperation.Kind.DELETE ? Integer.compare(db, da) : Integer.compare(da, db);
+                return c != 0 ? c : ta.compareTo(tb);
+            }
+            return KeyValues.PRIMARY_KEY_ORDER.compare(a.key(), b.key());
+        };
     }
 
-    private static Map<String, String> sqlColumns(TableDef table, ChangeEntry e) {
-        Map<String, String> columns = new LinkedHashMap<>();
+    private static LinkedHashMap<String, String> sqlColumns(
+            TableDef table, Map<String, ColumnDef> byName, ChangeEntry e) {
+        LinkedHashMap<String, String> columns =
+                LinkedHashMap.newLinkedHashMap(e.columns().size());
         for (Map.Entry<String, String> c : e.columns().entrySet()) {
-            ColumnDef column = table.column(c.getKey())
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            "unknown column '" + c.getKey() + "' of table '" + table.name() + "'"));
-            if (table.isKeyColumn(column.name())) {
-                continue; // the key travels in the entry's key; a key column in the fields must not change it
+            ColumnDef column = byName.get(c.getKey());
+            if (column == null) {
+                if (table.isKeyColumn(c.getKey())) {
+                    continue; // the key travels in the entry's key; a key column in the fields must not change it
+                }
+                throw new IllegalArgumentException(
+                        "unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
             }
             columns.put(column.name(), SqlText.of(column, c.getValue()));
         }

@@ -36,13 +36,25 @@ final class Coalescer {
      * Coalesces {@code entries}, all of {@code key} in {@code table}, whose column values are already SQL texts.
      */
     static Result coalesce(TableDef table, KeyValues key, List<Prepared> entries) {
+        if (entries.size() == 1) {
+            // The common case, one entry for its key in the batch: its own operation, nothing merged or copied.
+            Prepared p = entries.getFirst();
+            ChangeEntry e = p.entry();
+            RowOperation.Kind kind = switch (e.op()) {
+                case PATCH -> RowOperation.Kind.PATCH;
+                case PUT -> RowOperation.Kind.UPSERT;
+                case DELETE -> RowOperation.Kind.DELETE;
+            };
+            Map<String, String> columns = kind == RowOperation.Kind.DELETE ? Map.of() : p.columns();
+            return new Result(List.of(new RowOperation(table, key, kind, e.version(), columns, List.of(e))), List.of());
+        }
         List<Prepared> ordered = new ArrayList<>(entries);
         ordered.sort(Comparator.comparingLong(p -> p.entry().version()));
         List<RowOperation> operations = new ArrayList<>(2);
         List<ChangeEntry> absent = new ArrayList<>();
 
         int i = 0;
-        Map<String, String> patched = new LinkedHashMap<>();
+        LinkedHashMap<String, String> patched = new LinkedHashMap<>();
         List<ChangeEntry> leading = new ArrayList<>();
         long lastVersion = Long.MIN_VALUE;
         for (; i < ordered.size() && ordered.get(i).entry().op() == Operation.PATCH; i++) {
@@ -56,11 +68,16 @@ final class Coalescer {
         }
         if (!leading.isEmpty()) {
             operations.add(new RowOperation(
-                    table, key, RowOperation.Kind.PATCH, leading.getLast().version(), patched, leading));
+                    table,
+                    key,
+                    RowOperation.Kind.PATCH,
+                    leading.getLast().version(),
+                    RowOperation.owned(patched),
+                    leading));
         }
 
         RowOperation.Kind kind = null;
-        Map<String, String> record = new LinkedHashMap<>();
+        LinkedHashMap<String, String> record = new LinkedHashMap<>();
         List<ChangeEntry> rest = new ArrayList<>();
         for (; i < ordered.size(); i++) {
             Prepared p = ordered.get(i);
@@ -91,7 +108,8 @@ final class Coalescer {
             }
         }
         if (kind != null) {
-            operations.add(new RowOperation(table, key, kind, rest.getLast().version(), record, rest));
+            operations.add(
+                    new RowOperation(table, key, kind, rest.getLast().version(), RowOperation.owned(record), rest));
         }
         return new Result(List.copyOf(operations), List.copyOf(absent));
     }

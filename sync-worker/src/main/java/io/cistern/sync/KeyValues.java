@@ -5,6 +5,7 @@ import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -30,7 +31,8 @@ record KeyValues(String encoded, List<String> texts, List<Comparable<?>> values)
     static KeyValues decode(TableDef table, String encoded) {
         List<String> texts;
         try {
-            texts = KeyEncoding.decode(encoded);
+            // A key of unreserved characters only (a uuid, a number) is one component that stands as it is.
+            texts = isPlain(encoded) ? List.of(encoded) : KeyEncoding.decode(encoded);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     "malformed key '" + encoded + "' of table '" + table.name() + "': " + e.getMessage(), e);
@@ -44,7 +46,25 @@ record KeyValues(String encoded, List<String> texts, List<Comparable<?>> values)
         for (int i = 0; i < texts.size(); i++) {
             values.add(typed(table, columns.get(i), texts.get(i)));
         }
-        return new KeyValues(encoded, List.copyOf(texts), List.copyOf(values));
+        return new KeyValues(encoded, List.copyOf(texts), Collections.unmodifiableList(values));
+    }
+
+    /** Whether every character is unreserved in {@link KeyEncoding} (no separator, no escape): decoding keeps it. */
+    private static boolean isPlain(String encoded) {
+        for (int i = 0; i < encoded.length(); i++) {
+            char c = encoded.charAt(i);
+            boolean unreserved = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.'
+                    || c == '_'
+                    || c == '~';
+            if (!unreserved) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Comparable<?> typed(TableDef table, ColumnDef column, String text) {

@@ -18,6 +18,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>Consumer group {@code sync}, consumer name = the partition number, so entries read by a worker that lost the
  * partition stay pending where the next owner looks. On start the loop first re-reads the partition's pending entries
  * (ID {@code 0}) in order and applies them, then reads new ones ({@code >}). A batch closes when it holds {@code
- * batchSize} entries or {@code linger} after its first entry arrived. Each batch: one transaction ({@link
+ * batchSize} entries or {@code linger} after its first entry arrived (a batch that fills up while lingering is seen
+ * full at the next of a few non-blocking reads, at most a quarter of the linger later). Each batch: one transaction ({@link
  * BatchApplier}), dead letters appended before its commit, then {@code XACK}. Transient failures are retried here, and
  * only here, with capped exponential backoff and jitter; a missing foreign-key parent for at most {@code
  * parentMissingTimeout}. A stale fencing token ends the loop without acknowledging anything.
@@ -42,6 +44,8 @@ final class PartitionLoop implements Runnable {
     static final String GROUP = "sync";
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLoop.class);
     private static final Duration POLL = Duration.ofMillis(500);
+    /** How many reads collect a lingering batch's entries (one every {@code linger / LINGER_STEPS}). */
+    private static final int LINGER_STEPS = 4;
 
     private final int partition;
     private final long token;
@@ -191,31 +195,32 @@ final class PartitionLoop implements Runnable {
     }
 
     private List<StreamMessage<String, String>> readNew(RedisCommands<String, String> redis) {
-        List<StreamMessage<String, String>> batch = new ArrayList<>();
-        Instant closesAt = null;
-        while (batch.size() < settings.batchSize() && !stopping) {
-            Duration block = POLL;
-            if (closesAt != null) {
-                block = Duration.between(clock.instant(), closesAt);
-                if (block.isNegative() || block.isZero()) {
-                    break;
-                }
-            }
-            List<StreamMessage<String, String>> read = redis.xreadgroup(
-                    consumer,
-                    // BLOCK 0 would wait forever: never ask for less than a millisecond.
-                    XReadArgs.Builder.count(settings.batchSize() - batch.size())
-                            .block(Duration.ofMillis(Math.max(1, block.toMillis()))),
-                    XReadArgs.StreamOffset.lastConsumed(stream));
-            if (read == null || read.isEmpty()) {
-                if (closesAt == null) {
-                    return batch;
-                }
+        List<StreamMessage<String, String>> first = redis.xreadgroup(
+                consumer,
+                XReadArgs.Builder.count(settings.batchSize()).block(POLL),
+                XReadArgs.StreamOffset.lastConsumed(stream));
+        if (first == null || first.isEmpty()) {
+            return List.of();
+        }
+        List<StreamMessage<String, String>> batch = new ArrayList<>(first);
+        // The batch stays open for the linger unless it is full: collect what arrived meanwhile with a few reads that
+        // do not block, spaced over the linger. A blocking read would return at every arriving entry, and at moderate
+        // rates cost a read (Redis and worker CPU) for every few entries. A batch that fills up closes at the next
+        // step, at most a quarter of the linger late.
+        Instant closesAt = clock.instant().plus(settings.linger());
+        long step = Math.max(1, settings.linger().toNanos() / LINGER_STEPS);
+        for (int i = 0; i <= LINGER_STEPS && batch.size() < settings.batchSize() && !stopping; i++) {
+            long left = Duration.between(clock.instant(), closesAt).toNanos();
+            if (left <= 0) {
                 break;
             }
-            batch.addAll(read);
-            if (closesAt == null) {
-                closesAt = clock.instant().plus(settings.linger());
+            LockSupport.parkNanos(Math.min(left, step));
+            List<StreamMessage<String, String>> read = redis.xreadgroup(
+                    consumer,
+                    XReadArgs.Builder.count(settings.batchSize() - batch.size()),
+                    XReadArgs.StreamOffset.lastConsumed(stream));
+            if (read != null) {
+                batch.addAll(read);
             }
         }
         return batch;

@@ -43,7 +43,8 @@ record RowOperation(
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(kind, "kind");
-        columns = Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+        columns =
+                Collections.unmodifiableMap(columns instanceof Owned owned ? owned.map : new LinkedHashMap<>(columns));
         entries = List.copyOf(entries);
         if (entries.isEmpty()) {
             throw new IllegalArgumentException("a row operation stands for at least one change entry");
@@ -55,6 +56,44 @@ record RowOperation(
      * sorted set of named columns.
      */
     String shape() {
-        return table.name() + "|" + kind + "|" + String.join(",", new TreeSet<>(columns.keySet()));
+        StringBuilder shape = new StringBuilder(64)
+                .append(table.name())
+                .append('|')
+                .append(kind)
+                .append('|');
+        String previous = null;
+        for (String c : columns.keySet()) {
+            if (previous != null && previous.compareTo(c) >= 0) {
+                // Not in name order (the planner usually hands them sorted): sort them.
+                return table.name() + "|" + kind + "|" + String.join(",", new TreeSet<>(columns.keySet()));
+            }
+            if (previous != null) {
+                shape.append(',');
+            }
+            shape.append(c);
+            previous = c;
+        }
+        return shape.toString();
+    }
+
+    /**
+     * Hands {@code columns}, a map that its maker will never change again, to the constructor, which then keeps it
+     * without a copy. For the planner's hot path; anything else passes a plain map and gets it copied.
+     */
+    static Map<String, String> owned(LinkedHashMap<String, String> columns) {
+        return new Owned(columns);
+    }
+
+    private static final class Owned extends java.util.AbstractMap<String, String> {
+        private final LinkedHashMap<String, String> map;
+
+        private Owned(LinkedHashMap<String, String> map) {
+            this.map = map;
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, String>> entrySet() {
+            return Collections.unmodifiableMap(map).entrySet();
+        }
     }
 }

@@ -317,7 +317,7 @@ public final class SyncWorker implements AutoCloseable {
             // BUSYGROUP: the group exists, as it should.
         }
         recordTakeover(redis, partition, grant.token());
-        StatefulRedisConnection<String, String> connection = redisClient.connect();
+        StatefulRedisConnection<String, String> connection = redisClient.connect(StreamReplyCodec.INSTANCE);
         PartitionLoop loop = new PartitionLoop(
                 partition,
                 grant.token(),

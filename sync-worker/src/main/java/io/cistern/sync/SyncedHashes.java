@@ -49,9 +49,11 @@ final class SyncedHashes {
             local ttl = tonumber(ARGV[2])
             local expiring = 0
             if ttl > 0 then
+              -- Usually no key has an open dead letter: then one SCARD saves a SISMEMBER per key.
+              local open = redis.call('SCARD', KEYS[2]) > 0
               for i = 3, #KEYS do
                 if redis.call('HGET', KEYS[i], 'v') == ARGV[i]
-                    and redis.call('SISMEMBER', KEYS[2], KEYS[i]) == 0 then
+                    and (not open or redis.call('SISMEMBER', KEYS[2], KEYS[i]) == 0) then
                   redis.call('PEXPIRE', KEYS[i], ttl)
                   expiring = expiring + 1
                 end

@@ -218,11 +218,14 @@ public final class BenchmarkRunner {
         }
         out.printf(
                 "  latency: %,d writes offered at %,.0f/s (achieved %,.0f/s); %d timed out (left out of the"
-                        + " percentiles)%n",
+                        + " percentiles); from Redis's acknowledgement to commit p50 %.1f ms, p99 %.1f ms; CPU %s%n",
                 r.latency().writes(),
                 r.latency().offeredPerSecond(),
                 r.latency().achievedPerSecond(),
-                r.latency().failedWrites());
+                r.latency().failedWrites(),
+                r.latency().ackedP50Ms(),
+                r.latency().ackedP99Ms(),
+                r.latency().cpu().describe());
     }
 
     private void memoryRows(MemoryBenchmark.Result r) {
@@ -564,8 +567,8 @@ public final class BenchmarkRunner {
             cpuJson(c.putObject("baseline"), r.baseline().get(i).cpu());
         }
         SyncBenchmark.Latency l = r.latency();
-        n.putObject("latency")
-                .put("offeredPerSecond", Math.round(l.offeredPerSecond()))
+        ObjectNode latency = n.putObject("latency");
+        latency.put("offeredPerSecond", Math.round(l.offeredPerSecond()))
                 .put("achievedPerSecond", Math.round(l.achievedPerSecond()))
                 .put("writes", l.writes())
                 .put("failedWrites", l.failedWrites())
@@ -573,7 +576,10 @@ public final class BenchmarkRunner {
                 .put("p50Ms", round3(l.p50Ms()))
                 .put("p99Ms", round3(l.p99Ms()))
                 .put("maxMs", round3(l.maxMs()))
+                .put("ackedP50Ms", round3(l.ackedP50Ms()))
+                .put("ackedP99Ms", round3(l.ackedP99Ms()))
                 .put("goalP99Ms", 250);
+        cpuJson(latency.putObject("cpuCores"), l.cpu());
         new Headline(
                         o.kind() == SyncBenchmark.Kind.INSERT
                                 ? "rows applied per second, draining a backlog"

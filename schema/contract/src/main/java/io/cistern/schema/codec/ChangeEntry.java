@@ -28,11 +28,17 @@ public record ChangeEntry(
     public static final String VERSION = "v";
     public static final String COLUMN_PREFIX = "c:";
 
+    /** Column names by their field names ({@code c:name} to {@code name}): a few per table, looked up per entry. */
+    private static final Map<String, String> COLUMN_NAMES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final int MAX_CACHED_COLUMN_NAMES = 10_000;
+
     public ChangeEntry {
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(op, "op");
-        columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+        columns = java.util.Collections.unmodifiableMap(
+                columns instanceof Frozen frozen ? frozen.owned : new LinkedHashMap<>(columns));
     }
 
     /**
@@ -41,13 +47,29 @@ public record ChangeEntry(
      * @throws IllegalArgumentException naming the missing or malformed field
      */
     public static ChangeEntry fromFields(String id, Map<String, String> fields) {
-        Map<String, String> columns = new LinkedHashMap<>();
+        // One pass, one copy: the columns are collected into the map the entry keeps (no defensive copy of it).
+        LinkedHashMap<String, String> columns = new LinkedHashMap<>();
+        String table = null;
+        String key = null;
+        String op = null;
+        String version = null;
         for (Map.Entry<String, String> f : fields.entrySet()) {
-            if (f.getKey().startsWith(COLUMN_PREFIX)) {
-                columns.put(f.getKey().substring(COLUMN_PREFIX.length()), f.getValue());
+            String name = f.getKey();
+            if (name.startsWith(COLUMN_PREFIX)) {
+                columns.put(columnName(name), f.getValue());
+            } else {
+                switch (name) {
+                    case TABLE -> table = f.getValue();
+                    case KEY -> key = f.getValue();
+                    case OP -> op = f.getValue();
+                    case VERSION -> version = f.getValue();
+                    default -> {
+                        // unknown fields are ignored: a newer writer may add some
+                    }
+                }
             }
         }
-        String version = require(id, fields, VERSION);
+        require(id, version, VERSION);
         long v;
         try {
             v = Long.parseLong(version);
@@ -56,11 +78,39 @@ public record ChangeEntry(
         }
         return new ChangeEntry(
                 id,
-                require(id, fields, TABLE),
-                require(id, fields, KEY),
-                Operation.fromWire(require(id, fields, OP)),
+                require(id, table, TABLE),
+                require(id, key, KEY),
+                Operation.fromWire(require(id, op, OP)),
                 v,
-                columns);
+                new Frozen(columns));
+    }
+
+    private static String columnName(String field) {
+        String name = COLUMN_NAMES.get(field);
+        if (name == null) {
+            name = field.substring(COLUMN_PREFIX.length());
+            if (COLUMN_NAMES.size() < MAX_CACHED_COLUMN_NAMES) {
+                COLUMN_NAMES.putIfAbsent(field, name);
+            }
+        }
+        return name;
+    }
+
+    /**
+     * Hands a map that {@link #fromFields} made, and that nobody else holds, to the constructor, which keeps it without
+     * a second copy. Only this class makes one.
+     */
+    private static final class Frozen extends java.util.AbstractMap<String, String> {
+        private final LinkedHashMap<String, String> owned;
+
+        private Frozen(LinkedHashMap<String, String> owned) {
+            this.owned = owned;
+        }
+
+        @Override
+        public java.util.Set<Map.Entry<String, String>> entrySet() {
+            return java.util.Collections.unmodifiableMap(owned).entrySet();
+        }
     }
 
     /** The write time, from the entry ID, in epoch milliseconds. */
@@ -68,8 +118,7 @@ public record ChangeEntry(
         return Long.parseLong(id.substring(0, id.indexOf('-')));
     }
 
-    private static String require(String id, Map<String, String> fields, String name) {
-        String v = fields.get(name);
+    private static String require(String id, String v, String name) {
         if (v == null) {
             throw new IllegalArgumentException("entry " + id + " has no field '" + name + "'");
         }

@@ -2,8 +2,11 @@ package io.cistern.spring.boot;
 
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -34,14 +37,22 @@ public final class CisternSyncWorkerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBean({RedisConnectionFactory.class, DataSource.class})
     EmbeddedSyncWorker cisternEmbeddedSyncWorker(
-            CisternProperties properties, RedisConnectionFactory redis, DataSource dataSource) {
+            CisternProperties properties,
+            RedisConnectionFactory redis,
+            DataSource dataSource,
+            ObjectProvider<MeterRegistry> meters) {
         Duration commandTimeout = SpringRedis.describe(redis).commandTimeout();
         if (commandTimeout.compareTo(MIN_COMMAND_TIMEOUT) < 0) {
             throw new IllegalStateException("spring.data.redis.timeout is " + commandTimeout.toMillis()
                     + " ms, but the embedded sync worker blocks up to 500 ms on each stream read: set it to at least "
                     + MIN_COMMAND_TIMEOUT.toMillis() + " ms, or set cistern.sync.embedded.enabled=false");
         }
-        return new EmbeddedSyncWorker(settings(properties), dataSource, SpringRedis.client(redis));
+        // Batch sizes, apply latency, retries, dead letters, lease changes and write-to-commit (cistern.sync.*).
+        return new EmbeddedSyncWorker(
+                settings(properties),
+                dataSource,
+                SpringRedis.client(redis),
+                meters.getIfAvailable(CompositeMeterRegistry::new));
     }
 
     /** The worker's settings, with the default buffer limits (replaced by those PostgreSQL records at start). */

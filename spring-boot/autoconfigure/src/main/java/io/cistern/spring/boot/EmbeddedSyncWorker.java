@@ -6,6 +6,7 @@ import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
 import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -38,6 +39,7 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
     private final SyncSettings settings;
     private final DataSource dataSource;
     private final RedisClient redisClient;
+    private final MeterRegistry meters;
     private final Backoff backoff;
     private final CountDownLatch stopping = new CountDownLatch(1);
 
@@ -45,10 +47,11 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
     private SyncWorker worker;
     private boolean running;
 
-    EmbeddedSyncWorker(SyncSettings settings, DataSource dataSource, RedisClient redisClient) {
+    EmbeddedSyncWorker(SyncSettings settings, DataSource dataSource, RedisClient redisClient, MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
+        this.meters = Objects.requireNonNull(meters, "meters");
         this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax(), Duration.ZERO);
     }
 
@@ -69,7 +72,7 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
             try {
                 TableRegistry registry = Initializer.registry(dataSource);
                 SyncWorker started = new SyncWorker(
-                        settings.withLimits(Initializer.limits(dataSource)), registry, dataSource, redisClient);
+                        settings.withLimits(Initializer.limits(dataSource)), registry, dataSource, redisClient, meters);
                 synchronized (this) {
                     if (stopping.getCount() == 0) {
                         return;

@@ -138,9 +138,17 @@ class CisternStarterIT {
         assertThat(((ReadResult.Found) read).value("status")).isEqualTo("processing");
         assertThat(read.version()).isGreaterThanOrEqualTo(patch.version());
 
-        // and the reader's meters are in the application's registry
+        // and the reader's, the writer's and the embedded worker's meters are in the application's registry
         assertThat(meters.getMeters())
                 .anySatisfy(m -> assertThat(m.getId().getName()).startsWith("cistern.proxy"));
+        // one put and one patch, each counted under its operation
+        assertThat(meters.find("cistern.writer.writes").tag("table", "source_documents").counters().stream()
+                        .mapToDouble(c -> c.count())
+                        .sum())
+                .isEqualTo(2.0);
+        assertThat(meters.find("cistern.sync.apply").timer())
+                .isNotNull()
+                .satisfies(t -> assertThat(t.count()).isPositive());
     }
 
     @Test

@@ -2,10 +2,8 @@ package io.cistern.ops;
 
 import io.cistern.connections.ConnectionFailureTranslator;
 import io.cistern.connections.DatabaseSettings;
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisPing;
 import io.cistern.connections.RedisSettings;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -22,25 +20,18 @@ final class DependencyHealth {
 
     /** Redis answers PING, on a connection of its own (a blocking read elsewhere must not delay health). */
     static final class RedisReady implements HealthIndicator, AutoCloseable {
-        private final RedisSettings settings;
-        private RedisClient client;
-        private StatefulRedisConnection<String, String> connection;
+        private final RedisPing redis;
 
         RedisReady(RedisSettings settings) {
-            this.settings = settings;
+            this.redis = new RedisPing(settings);
         }
 
         @Override
-        public synchronized Health health() {
+        public Health health() {
+            RedisSettings settings = redis.settings();
             long start = System.nanoTime();
             try {
-                if (client == null) {
-                    client = RedisClients.create(settings);
-                }
-                if (connection == null || !connection.isOpen()) {
-                    connection = client.connect();
-                }
-                connection.sync().ping();
+                redis.ping();
                 return Health.up()
                         .withDetail("redis", settings.redactedUrl())
                         .withDetail(
@@ -59,13 +50,8 @@ final class DependencyHealth {
         }
 
         @Override
-        public synchronized void close() {
-            if (connection != null) {
-                connection.close();
-            }
-            if (client != null) {
-                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            }
+        public void close() {
+            redis.close();
         }
     }
 

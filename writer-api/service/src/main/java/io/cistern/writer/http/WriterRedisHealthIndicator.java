@@ -1,9 +1,7 @@
 package io.cistern.writer.http;
 
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisPing;
 import io.cistern.connections.RedisSettings;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -17,25 +15,18 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * afterwards, and refuses commands at once while it is disconnected).
  */
 final class WriterRedisHealthIndicator implements HealthIndicator, AutoCloseable {
-    private final RedisSettings settings;
-    private RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
+    private final RedisPing redis;
 
     WriterRedisHealthIndicator(RedisSettings settings) {
-        this.settings = settings;
+        this.redis = new RedisPing(settings);
     }
 
     @Override
-    public synchronized Health health() {
+    public Health health() {
+        RedisSettings settings = redis.settings();
         long start = System.nanoTime();
         try {
-            if (connection == null) {
-                if (client == null) {
-                    client = RedisClients.create(settings);
-                }
-                connection = client.connect();
-            }
-            String reply = connection.sync().ping();
+            String reply = redis.ping();
             return Health.up()
                     .withDetail("redis", settings.redactedUrl())
                     .withDetail("ping", reply)
@@ -52,13 +43,8 @@ final class WriterRedisHealthIndicator implements HealthIndicator, AutoCloseable
     }
 
     @Override
-    public synchronized void close() {
-        if (connection != null) {
-            connection.close();
-        }
-        if (client != null) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
+    public void close() {
+        redis.close();
     }
 
     /** Lettuce messages name host and port, not passwords; any {@code user:password@} is stripped all the same. */

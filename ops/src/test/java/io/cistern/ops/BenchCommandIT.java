@@ -87,6 +87,9 @@ class BenchCommandIT {
                         .asLong())
                 .isPositive();
         assertThat(json.get("read").get("databaseBaseline").asDouble()).isPositive();
+        assertThat(json.get("sync-insert").get("warmUpPairs").asInt())
+                .as("unmeasured full-size rounds until the JIT settles")
+                .isBetween(1, 5);
         assertThat(json.get("write").get("latency").get("p99Ms").asDouble()).isPositive();
         assertThat(json.get("machine").get("cores").asInt()).isPositive();
         assertThat(err.toString())

@@ -188,11 +188,14 @@ public final class BenchmarkRunner {
     private void syncNotes(SyncBenchmark.Result r) {
         SyncBenchmark.Options o = r.options();
         out.printf(
-                "%n%s: medians of %d alternating rounds (%,d entries each), %d partitions, %d worker(s), batches of %d;"
+                "%n%s: medians of %d alternating rounds (%,d entries each) after %d unmeasured pair(s) of rounds (JIT"
+                        + " compiling %.1f%% of the last pair's time), %d partitions, %d worker(s), batches of %d;"
                         + " PostgreSQL %s, Redis %s%n",
                 o.kind().scenario,
                 o.rounds(),
                 o.records(),
+                r.warmUp().pairs(),
+                100 * r.warmUp().compileShare(),
                 o.partitions(),
                 o.workers(),
                 o.batchSize(),
@@ -211,10 +214,12 @@ public final class BenchmarkRunner {
                         .toList()));
         for (int i = 0; i < r.cistern().size(); i++) {
             out.printf(
-                    "  round %d CPU: Cistern %s; baseline %s%n",
+                    "  round %d CPU: Cistern %s (%s); baseline %s (%s)%n",
                     i + 1,
                     r.cistern().get(i).cpu().describe(),
-                    r.baseline().get(i).cpu().describe());
+                    r.cistern().get(i).cpu().perUnit(r.cistern().get(i).rowsPerSecond(), "row"),
+                    r.baseline().get(i).cpu().describe(),
+                    r.baseline().get(i).cpu().perUnit(r.baseline().get(i).rowsPerSecond(), "row"));
         }
         out.printf(
                 "  latency: %,d writes offered at %,.0f/s (achieved %,.0f/s); %d timed out (left out of the"
@@ -536,6 +541,8 @@ public final class BenchmarkRunner {
                 .put("workers", o.workers())
                 .put("batchSize", o.batchSize())
                 .put("rounds", o.rounds())
+                .put("warmUpPairs", r.warmUp().pairs())
+                .put("warmUpCompileShare", round3(r.warmUp().compileShare()))
                 .put("postgresVersion", r.postgresVersion())
                 .put("redisVersion", r.redisVersion());
         n.put("headline", o.kind() == SyncBenchmark.Kind.INSERT ? "cisternRowsPerSecond" : "cisternEntriesPerSecond");

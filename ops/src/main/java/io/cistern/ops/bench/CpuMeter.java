@@ -38,6 +38,17 @@ final class CpuMeter {
                     postgres,
                     machine);
         }
+
+        /** The CPU each process spent per unit of work done at {@code perSecond}, in microseconds. */
+        String perUnit(double perSecond, String unit) {
+            return String.format(
+                    java.util.Locale.ROOT,
+                    "JVM %.1f, Redis %.1f, PostgreSQL %.1f µs a %s",
+                    1e6 * jvm / perSecond,
+                    1e6 * redis / perSecond,
+                    1e6 * postgres / perSecond,
+                    unit);
+        }
     }
 
     Snapshot take() {

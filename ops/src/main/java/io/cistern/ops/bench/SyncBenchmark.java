@@ -27,6 +27,8 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -76,6 +78,8 @@ final class SyncBenchmark {
     private static final int BASELINE_CONNECTIONS = 2;
     private static final int LATENCY_WINDOW = 256;
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
+    private static final int MAX_WARM_UP_PAIRS = 5;
+    private static final double SETTLED_COMPILE_SHARE = 0.02;
 
     enum Kind {
         INSERT("sync-insert"),
@@ -149,8 +153,17 @@ final class SyncBenchmark {
             double ackedP99Ms,
             CpuMeter.Use cpu) {}
 
+    /**
+     * The unmeasured rounds before the measured ones.
+     *
+     * @param pairs pairs of rounds (Cistern and baseline, full size)
+     * @param compileShare the JIT compilers' time over the wall time of the last pair
+     */
+    record WarmUp(int pairs, double compileShare) {}
+
     record Result(
             Options options,
+            WarmUp warmUp,
             List<CisternRound> cistern,
             List<BaselineRound> baseline,
             Latency latency,
@@ -255,19 +268,7 @@ final class SyncBenchmark {
             List<BaselineRound> baselines = new ArrayList<>();
             try (RecordWriter writer =
                     RecordWriter.connect(new WriterSettings(redisSettings, layout, Duration.ofSeconds(1)))) {
-                // Warm-up, not measured: JIT, connections, the statement caches of both sides.
-                Options small = new Options(
-                        o.kind(),
-                        Math.min(o.records(), 10_000),
-                        Math.min(o.keys(), 1_000),
-                        o.valueBytes(),
-                        o.partitions(),
-                        o.workers(),
-                        o.batchSize(),
-                        1,
-                        o.duration());
-                cisternRound(writer, small);
-                baselineRound(small);
+                WarmUp warmUp = warmUp(writer, o);
                 progress.accept(1);
                 for (int r = 0; r < o.rounds(); r++) {
                     if (r % 2 == 0) {
@@ -287,8 +288,36 @@ final class SyncBenchmark {
                 Latency latency = latency(writer, sustained / 2);
                 progress.accept(steps(o));
                 return new Result(
-                        o, cistern, baselines, latency, baseline.sql(), db.serverVersion(), redisVersion(redis));
+                        o,
+                        warmUp,
+                        cistern,
+                        baselines,
+                        latency,
+                        baseline.sql(),
+                        db.serverVersion(),
+                        redisVersion(redis));
             }
+        }
+
+        /**
+         * Full-size rounds of both sides, not measured, until the JIT has settled: a worker runs for days, so the
+         * sustained rate is the compiled code's. A pair of rounds counts as settled when the JIT compilers spent under
+         * {@value #SETTLED_COMPILE_SHARE} of its wall time compiling (on 2 cores, C2 compiling the worker's code took
+         * a third of a core during the first rounds and slowed them by a quarter).
+         */
+        WarmUp warmUp(RecordWriter writer, Options options) {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            double share = Double.NaN;
+            int pairs = 0;
+            while (pairs < MAX_WARM_UP_PAIRS && !(share < SETTLED_COMPILE_SHARE)) {
+                long compiledBefore = jit.getTotalCompilationTime();
+                long start = System.nanoTime();
+                cisternRound(writer, options);
+                baselineRound(options);
+                pairs++;
+                share = (jit.getTotalCompilationTime() - compiledBefore) / ((System.nanoTime() - start) / 1e6);
+            }
+            return new WarmUp(pairs, share);
         }
 
         // ---- the data -------------------------------------------------------------------------------------------

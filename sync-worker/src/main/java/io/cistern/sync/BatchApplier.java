@@ -249,13 +249,20 @@ final class BatchApplier {
 
         /**
          * Applies {@code entries} as the transaction's first work, without a savepoint: a savepoint and its release
-         * cost a round trip each, and a poison record is rare. On a permanent failure the whole transaction is rolled
-         * back and the entries are narrowed down under savepoints ({@link #apply}). Returns row operations run.
+         * cost a round trip each, and a poison record is rare. Puts only count their rows here; when one was
+         * superseded (rare too) the transaction is rolled back and the entries run again naming it ({@link
+         * RowStatements}). On a permanent failure the whole transaction is rolled back and the entries are narrowed
+         * down under savepoints ({@link #apply}). Returns row operations run.
          */
         int applyAll(List<ChangeEntry> entries) throws SQLException {
             Executed executed;
             try {
-                executed = execute(entries);
+                executed = execute(entries, false);
+                if (executed.statements().unidentified()) {
+                    // A put was superseded (a redelivery after a takeover, a replay): name it, from the start.
+                    connection.rollback();
+                    executed = execute(entries, true);
+                }
             } catch (SQLException | org.jooq.exception.DataAccessException e) {
                 SqlFailureTranslator.Classified c = permanentOrThrow(entries, e);
                 connection.rollback();
@@ -269,7 +276,7 @@ final class BatchApplier {
             Savepoint savepoint = connection.setSavepoint();
             Executed executed;
             try {
-                executed = execute(entries);
+                executed = execute(entries, true);
                 connection.releaseSavepoint(savepoint);
             } catch (SQLException | org.jooq.exception.DataAccessException e) {
                 SqlFailureTranslator.Classified c = permanentOrThrow(entries, e);
@@ -281,9 +288,9 @@ final class BatchApplier {
 
         private record Executed(BatchPlan plan, RowStatements.Executed statements) {}
 
-        private Executed execute(List<ChangeEntry> entries) throws SQLException {
+        private Executed execute(List<ChangeEntry> entries, boolean identify) throws SQLException {
             BatchPlan plan = planner.plan(entries, attempt);
-            return new Executed(plan, statements.execute(connection, plan.operations()));
+            return new Executed(plan, statements.execute(connection, plan.operations(), identify));
         }
 
         /** Records what an applied part left: rejected and absent entries as dead letters, the superseded ones. */

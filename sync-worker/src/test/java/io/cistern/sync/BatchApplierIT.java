@@ -322,13 +322,20 @@ class BatchApplierIT {
         String fresh = uuid();
         String newerRow = uuid();
         String deleted = uuid();
-        apply(put(newerRow, 5, "newer.pdf"), put(deleted, 1, "a.pdf"), fx.entry(DOCS, deleted, DELETE, 5, Map.of()));
+        String deletedLater = uuid();
+        apply(
+                put(newerRow, 5, "newer.pdf"),
+                put(deleted, 1, "a.pdf"),
+                fx.entry(DOCS, deleted, DELETE, 5, Map.of()),
+                put(deletedLater, 1, "b.pdf"));
         ChangeEntry applied = put(fresh, 3, "fresh.pdf");
         ChangeEntry olderThanRow = put(newerRow, 3, "older.pdf");
         ChangeEntry sameAsRow = put(newerRow, 5, "same.pdf");
         ChangeEntry olderThanTombstone = put(deleted, 4, "resurrected.pdf");
+        ChangeEntry laterDelete = fx.entry(DOCS, deletedLater, DELETE, 6, Map.of());
 
-        ApplyResult first = apply(applied, olderThanRow, olderThanTombstone);
+        // The counting upsert finds a put short and the batch runs again identifying: the statements after it too.
+        ApplyResult first = apply(applied, olderThanRow, olderThanTombstone, laterDelete);
         ApplyResult again = apply(sameAsRow);
 
         assertThat(first.outcomeOf(applied.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
@@ -338,6 +345,9 @@ class BatchApplierIT {
         assertThat(again.outcomeOf(sameAsRow.id())).isEqualTo(ApplyResult.Outcome.SUPERSEDED);
         assertThat(doc(newerRow)).containsEntry("filename", "newer.pdf").containsEntry("cistern_version", "5");
         assertThat(fx.row(DOCS, "document_uuid = '" + deleted + "'")).isEmpty();
+        assertThat(doc(fresh)).containsEntry("filename", "fresh.pdf").containsEntry("cistern_version", "3");
+        assertThat(first.outcomeOf(laterDelete.id())).isEqualTo(ApplyResult.Outcome.APPLIED);
+        assertThat(fx.row(DOCS, "document_uuid = '" + deletedLater + "'")).isEmpty();
     }
 
     @Test

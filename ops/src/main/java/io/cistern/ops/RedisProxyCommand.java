@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
                     + " POST /v1/tables/{table}/records:get, from a local cache kept current by Redis, then Redis, then"
                     + " PostgreSQL; with /actuator/health and /actuator/prometheus.",
             "Serves health from the start and waits for Redis (STARTUP_WAIT_MS); PostgreSQL may be down: reads that"
-                    + " need it get 503 until it is back. Tuning: PROXY_* variables (see docs/read-proxy.md)."
+                    + " need it get 503 until it is back. Tuning: PROXY_* variables (see docs/read-proxy.md).",
+            "Set CISTERN_READER_TOKEN (or CISTERN_READER_TOKEN_FILE) to require a bearer token on reads."
         })
 final class RedisProxyCommand implements Callable<Integer> {
     @Mixin

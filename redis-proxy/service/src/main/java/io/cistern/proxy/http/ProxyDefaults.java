@@ -56,7 +56,9 @@ class ProxyDefaults {
             "PROXY_REDIS_FILL_TTL_MS",
             "PROXY_MAX_CONCURRENT_FILLS",
             "PROXY_DATABASE_TIMEOUT_MS",
-            "PROXY_MAX_BATCH_KEYS");
+            "PROXY_MAX_BATCH_KEYS",
+            ReadController.TOKEN,
+            ReadController.TOKEN + "_FILE");
 
     static Map<String, String> variables(Environment environment) {
         Map<String, String> variables = new HashMap<>(System.getenv());

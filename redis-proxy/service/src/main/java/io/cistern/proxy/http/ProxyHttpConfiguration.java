@@ -1,9 +1,12 @@
 package io.cistern.proxy.http;
 
+import io.cistern.connections.BearerTokenCheck;
 import io.cistern.proxy.CachedReader;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import org.apache.tomcat.util.buf.EncodedSolidusHandling;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
@@ -11,6 +14,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.PropertySource;
+import org.springframework.core.env.Environment;
 
 /**
  * The HTTP read service as a Spring configuration: import it into a Spring Boot application (the standalone {@link
@@ -21,7 +25,9 @@ import org.springframework.context.annotation.PropertySource;
  *
  * <ul>
  *   <li>the read endpoints {@code GET /v1/tables/{table}/records/{id}} and {@code POST
- *       /v1/tables/{table}/records:get} ({@link ReadController}), counted in {@code cistern.proxy.requests};
+ *       /v1/tables/{table}/records:get} ({@link ReadController}), counted in {@code cistern.proxy.requests}; with
+ *       {@code CISTERN_READER_TOKEN} (or {@code CISTERN_READER_TOKEN_FILE}) set, each must carry {@code
+ *       Authorization: Bearer <token>} (health and metrics need none);
  *   <li>a {@link CachedReader} (with its own Redis client and PostgreSQL pool, closed with the context) and its {@link
  *       io.cistern.proxy.ReaderSettings}, each only when the application has none of its own. They come from the
  *       environment ({@code REDIS_URL}, {@code DATABASE_URL} or {@code DB_*}, {@code CISTERN_PREFIX}, {@code PROXY_*}),
@@ -40,10 +46,20 @@ import org.springframework.context.annotation.PropertySource;
 @PropertySource("classpath:io/cistern/proxy/http/proxy-http-defaults.properties")
 @Import(ProxyDefaults.Selector.class)
 public class ProxyHttpConfiguration {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHttpConfiguration.class);
 
     @Bean
-    ReadController cisternReadController(CachedReader reader, ObjectProvider<MeterRegistry> meters) {
-        return new ReadController(reader, meters.getIfAvailable(() -> Metrics.globalRegistry));
+    ReadController cisternReadController(
+            CachedReader reader, ObjectProvider<MeterRegistry> meters, Environment environment) {
+        BearerTokenCheck auth = new BearerTokenCheck(
+                BearerTokenCheck.tokenFromEnvironment(ProxyDefaults.variables(environment), ReadController.TOKEN),
+                ReadController.TOKEN);
+        LOG.info(
+                "read endpoints: {}",
+                auth.enabled()
+                        ? "bearer token required (" + ReadController.TOKEN + ")"
+                        : "no authentication (set " + ReadController.TOKEN + " to require a bearer token)");
+        return new ReadController(reader, meters.getIfAvailable(() -> Metrics.globalRegistry), auth);
     }
 
     @Bean

@@ -1,5 +1,6 @@
 package io.cistern.proxy.http;
 
+import io.cistern.connections.BearerTokenCheck;
 import io.cistern.proxy.CachedReader;
 import io.cistern.proxy.ReadResult;
 import io.cistern.schema.codec.ExactJson;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +49,9 @@ import tools.jackson.databind.JsonNode;
 final class ReadController {
     private static final Logger LOG = LoggerFactory.getLogger(ReadController.class);
     static final String TIER_HEADER = "Cistern-Tier";
+    /** The variable holding the bearer token reads must carry (or {@code CISTERN_READER_TOKEN_FILE}, a file). */
+    static final String TOKEN = "CISTERN_READER_TOKEN";
+
     private static final String RECORD = "/v1/tables/{table}/records/{id}";
     private static final String BATCH = "/v1/tables/{table}/records:get";
     private static final int MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
@@ -54,14 +59,20 @@ final class ReadController {
     private final CachedReader reader;
     private final MeterRegistry meters;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final BearerTokenCheck auth;
 
-    ReadController(CachedReader reader, MeterRegistry meters) {
+    ReadController(CachedReader reader, MeterRegistry meters, BearerTokenCheck auth) {
         this.reader = reader;
         this.meters = meters;
+        this.auth = auth;
     }
 
     @GetMapping(RECORD)
     ResponseEntity<byte[]> get(@PathVariable String table, HttpServletRequest request) {
+        Optional<ResponseEntity<byte[]>> refused = refused("get", request);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
         String key = rawKeySegment(request.getRequestURI());
         try {
             long minVersion = minVersion(request.getParameter("minVersion"));
@@ -112,6 +123,10 @@ final class ReadController {
 
     @PostMapping(BATCH)
     ResponseEntity<byte[]> getAll(@PathVariable String table, HttpServletRequest request) {
+        Optional<ResponseEntity<byte[]>> refused = refused("batch", request);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
         try {
             List<String> keys = keys(request, table);
             List<ReadResult> results = reader.getAll(table, keys);
@@ -268,5 +283,18 @@ final class ReadController {
     private static ResponseEntity<byte[]> json(ResponseEntity.BodyBuilder builder, StringBuilder body) {
         return builder.contentType(MediaType.APPLICATION_JSON)
                 .body(body.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A 401 answer when the request lacks the configured bearer token; the refusal never repeats what was sent. */
+    private Optional<ResponseEntity<byte[]>> refused(String op, HttpServletRequest request) {
+        return auth.refusal(request.getHeader(HttpHeaders.AUTHORIZATION)).map(reason -> {
+            count(op, "unauthorized");
+            StringBuilder body = new StringBuilder("{\"error\":\"UNAUTHORIZED\",\"message\":");
+            appendString(body, reason);
+            body.append('}');
+            return json(
+                    ResponseEntity.status(401).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"cistern-reader\""),
+                    body);
+        });
     }
 }

@@ -1,5 +1,6 @@
 package io.cistern.writer.http;
 
+import io.cistern.connections.BearerTokenCheck;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.codec.Operation;
 import io.cistern.schema.failure.CisternException;
@@ -69,7 +70,7 @@ final class WriteController {
     WriteController(RecordWriter writer, WriterHttpSettings settings, RequestMetrics metrics) {
         this.writer = writer;
         this.settings = settings;
-        this.auth = new BearerTokenCheck(settings.token());
+        this.auth = new BearerTokenCheck(settings.token(), WriterHttpSettings.TOKEN);
         this.metrics = metrics;
     }
 
@@ -106,7 +107,9 @@ final class WriteController {
         String key = keyForLog(request);
         CompletableFuture<Answer> answer;
         try {
-            auth.check(request.getHeader(HttpHeaders.AUTHORIZATION));
+            auth.refusal(request.getHeader(HttpHeaders.AUTHORIZATION)).ifPresent(reason -> {
+                throw RequestRefusedException.unauthorized(reason);
+            });
             answer = action.get();
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);

@@ -1,9 +1,7 @@
 package io.cistern.writer.http;
 
+import io.cistern.connections.BearerTokenCheck;
 import io.cistern.connections.Secret;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,12 +54,7 @@ public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
      * @throws IllegalArgumentException naming the variable and the fix when a value is wrong
      */
     public static WriterHttpSettings fromEnvironment(Map<String, String> env) {
-        Optional<String> direct = value(env, TOKEN);
-        Optional<String> file = value(env, TOKEN_FILE);
-        if (direct.isPresent() && file.isPresent()) {
-            throw new IllegalArgumentException("both " + TOKEN + " and " + TOKEN_FILE + " are set: keep one of them");
-        }
-        Optional<Secret> token = direct.map(Secret::of).or(() -> file.map(WriterHttpSettings::readTokenFile));
+        Optional<Secret> token = BearerTokenCheck.tokenFromEnvironment(env, TOKEN);
         int maxBody =
                 value(env, MAX_BODY_BYTES).map(WriterHttpSettings::parseMaxBody).orElse(DEFAULT_MAX_BODY_BYTES);
         return new WriterHttpSettings(maxBody, token);
@@ -78,23 +71,6 @@ public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
     private static Optional<String> value(Map<String, String> env, String name) {
         String raw = env.get(name);
         return raw == null || raw.isBlank() ? Optional.empty() : Optional.of(raw.strip());
-    }
-
-    private static Secret readTokenFile(String path) {
-        String content;
-        try {
-            content = Files.readString(Path.of(path)).strip();
-        } catch (IOException e) {
-            throw new IllegalArgumentException(
-                    TOKEN_FILE + " names " + path + ", which cannot be read ("
-                            + e.getClass().getSimpleName() + "): fix the path or the file's permissions",
-                    e);
-        }
-        if (content.isEmpty()) {
-            throw new IllegalArgumentException(
-                    TOKEN_FILE + " names " + path + ", which is empty: write the token into it");
-        }
-        return Secret.of(content);
     }
 
     private static int parseMaxBody(String text) {

@@ -1,9 +1,6 @@
 package io.cistern.connections;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
@@ -41,14 +38,7 @@ public final class BearerTokenCheck {
      * @throws IllegalArgumentException naming the variable and the fix: both set, or the file unreadable or empty
      */
     public static Optional<Secret> tokenFromEnvironment(Map<String, String> env, String variable) {
-        String fileVariable = variable + "_FILE";
-        Optional<String> direct = value(env, variable);
-        Optional<String> file = value(env, fileVariable);
-        if (direct.isPresent() && file.isPresent()) {
-            throw new IllegalArgumentException(
-                    "both " + variable + " and " + fileVariable + " are set: keep one of them");
-        }
-        return direct.map(Secret::of).or(() -> file.map(path -> readTokenFile(fileVariable, path)));
+        return new EnvironmentReader(env).secret(variable);
     }
 
     /** Whether requests must carry a token. */
@@ -75,28 +65,6 @@ public final class BearerTokenCheck {
             return Optional.of("the bearer token is not valid: send the token configured in " + variable);
         }
         return Optional.empty();
-    }
-
-    private static Optional<String> value(Map<String, String> env, String name) {
-        String raw = env.get(name);
-        return raw == null || raw.isBlank() ? Optional.empty() : Optional.of(raw.strip());
-    }
-
-    private static Secret readTokenFile(String fileVariable, String path) {
-        String content;
-        try {
-            content = Files.readString(Path.of(path)).strip();
-        } catch (IOException e) {
-            throw new IllegalArgumentException(
-                    fileVariable + " names " + path + ", which cannot be read ("
-                            + e.getClass().getSimpleName() + "): fix the path or the file's permissions",
-                    e);
-        }
-        if (content.isEmpty()) {
-            throw new IllegalArgumentException(
-                    fileVariable + " names " + path + ", which is empty: write the token into it");
-        }
-        return Secret.of(content);
     }
 
     private static byte[] sha256(String text) {

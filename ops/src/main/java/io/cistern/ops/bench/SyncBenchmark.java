@@ -81,7 +81,7 @@ final class SyncBenchmark {
      * adds one small command to Redis per poll instead of one per partition.
      */
     private static final String WATERMARKS_SCRIPT =
-            "local r = {} for i, k in ipairs(KEYS) do" + " r[i] = redis.call('HGET', k, 'applied') or '' end return r";
+            "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('HGET', k, 'applied') or '' end return r";
 
     private static final int MAX_WARM_UP_PAIRS = 5;
     private static final double SETTLED_COMPILE_SHARE = 0.02;

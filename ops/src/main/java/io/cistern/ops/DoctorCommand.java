@@ -2,9 +2,12 @@ package io.cistern.ops;
 
 import io.cistern.ops.doctor.CheckReport;
 import io.cistern.ops.doctor.Doctor;
+import io.cistern.ops.doctor.DoctorProfile;
 import java.io.PrintWriter;
 import java.time.InstantSource;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +22,9 @@ import picocli.CommandLine.Spec;
                     + " authentication and TLS to Redis and PostgreSQL; Redis persistence (AOF) and"
                     + " maxmemory-policy; the Function library; privileges on Cistern's tables and every synced"
                     + " table; whether the services' pools fit in max_connections; clock skew.",
-            "Exits 1 when a check fails (warnings pass)."
+            "Exits 1 when a check fails (warnings pass). --profile dev, for a laptop or a trial, turns the findings"
+                    + " that only endanger buffered data (Redis persistence, an evicting maxmemory-policy) into"
+                    + " warnings."
         })
 final class DoctorCommand implements Callable<Integer> {
     @Mixin
@@ -38,18 +43,39 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of lines.")
     boolean json;
 
+    @Option(
+            names = "--profile",
+            paramLabel = "PROFILE",
+            description = "production (default: every finding that can lose an acknowledged write fails) or dev"
+                    + " (Redis persistence and eviction findings are warnings).",
+            converter = ProfileConverter.class)
+    DoctorProfile profile = DoctorProfile.PRODUCTION;
+
     @Override
     public Integer call() {
-        CheckReport report = new Doctor(
+        CheckReport report = profile.judge(new Doctor(
                         connection.redis(),
                         connection.database(),
                         connection.layout(),
                         databaseClients,
                         InstantSource.system())
-                .run();
+                .run());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? report.json() + System.lineSeparator() : report.text());
         out.flush();
         return report.passed() ? 0 : 1;
+    }
+
+    /** {@code dev} or {@code production}, in any case; anything else names the two. */
+    static final class ProfileConverter implements CommandLine.ITypeConverter<DoctorProfile> {
+        @Override
+        public DoctorProfile convert(String value) {
+            try {
+                return DoctorProfile.valueOf(value.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(
+                        "--profile must be production or dev, not '" + value + "'");
+            }
+        }
     }
 }

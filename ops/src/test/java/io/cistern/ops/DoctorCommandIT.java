@@ -64,6 +64,48 @@ class DoctorCommandIT {
     }
 
     @Test
+    void devProfile_turnsTheDurabilityFindingsIntoWarnings_andExitsZero() {
+        try (PrivateRedis redis = PrivateRedis.start("--appendonly", "no", "--maxmemory-policy", "allkeys-lru")) {
+            assertThat(cli(redis, new StringWriter(), "init")).isZero();
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor", "--profile", "dev");
+
+            assertThat(code).as(out.toString()).isZero();
+            assertThat(out.toString())
+                    .contains("[WARN] redis.persistence: AOF is off")
+                    .contains("[WARN] redis.maxmemory-policy: allkeys-lru may evict")
+                    .contains("fix: set appendonly yes")
+                    .contains("0 failed");
+        }
+    }
+
+    @Test
+    void devProfile_stillFailsWhatIsNotAboutDurability() {
+        try (PrivateRedis redis = PrivateRedis.start("--appendonly", "no")) {
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor", "--profile", "dev"); // never initialised
+
+            assertThat(code).isEqualTo(1);
+            assertThat(out.toString()).contains("[FAIL] redis.function-library").contains("run ops/cistern init");
+        }
+    }
+
+    @Test
+    void unknownProfile_isRefusedWithTheTwoNames() {
+        StringWriter err = new StringWriter();
+
+        int code = CisternCli.commandLine()
+                .setOut(new PrintWriter(new StringWriter(), true))
+                .setErr(new PrintWriter(err, true))
+                .execute("doctor", "--profile", "staging");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--profile must be production or dev, not 'staging'");
+    }
+
+    @Test
     void unreachableRedis_failsAtTcp_withTheFix_andJsonSaysSo() {
         StringWriter out = new StringWriter();
 
@@ -79,10 +121,14 @@ class DoctorCommandIT {
                 .contains("security groups");
     }
 
-    private int cli(PrivateRedis redis, StringWriter out, String command) {
+    private int cli(PrivateRedis redis, StringWriter out, String... command) {
+        String[] args = java.util.stream.Stream.concat(
+                        java.util.Arrays.stream(command),
+                        java.util.stream.Stream.of("--redis-url", redis.url(), "--database-url", database.jdbcUrl()))
+                .toArray(String[]::new);
         return CisternCli.commandLine()
                 .setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(new StringWriter(), true))
-                .execute(command, "--redis-url", redis.url(), "--database-url", database.jdbcUrl());
+                .execute(args);
     }
 }

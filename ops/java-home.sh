@@ -1,4 +1,4 @@
-# Sourced by ops/cistern and .ci/run: sets JAVA_HOME to a JDK 21 or newer.
+# Sourced by ops/cistern and ops/test: sets JAVA_HOME to a JDK 21 or newer.
 # Order: $JAVA_HOME if it is 21+, then the newest JDK 21+ under /usr/lib/jvm, then the java on PATH if it is 21+.
 java_major() { # JDK dir -> major version, or 0
   local rel="$1/release" v
@@ -25,8 +25,14 @@ pick_java_home() {
     [ "$(java_major "$d")" -ge 21 ] && best="$d"
   fi
   if [ -z "$best" ]; then
-    echo "Cistern needs a JDK 21 or newer; none found (JAVA_HOME, /usr/lib/jvm, PATH)." >&2
-    echo "Install one, e.g. apt-get install openjdk-21-jdk-headless, or set JAVA_HOME." >&2
+    cat >&2 <<'MSG'
+Cistern needs a JDK 21 or newer, and none was found (JAVA_HOME, /usr/lib/jvm, PATH). Nothing was installed.
+  Debian 13, Ubuntu 24.04+:    sudo apt-get install openjdk-21-jdk-headless
+  Debian 12 (only OpenJDK 17): Eclipse Temurin's apt repository (temurin-21-jdk), or SDKMAN (sdk install java 21-tem)
+  Fedora, RHEL 9:              sudo dnf install java-21-openjdk-devel
+  macOS:                       brew install openjdk@21
+  Any system:                  unpack a JDK 21+ and set JAVA_HOME to it
+MSG
     return 1
   fi
   export JAVA_HOME="$best"

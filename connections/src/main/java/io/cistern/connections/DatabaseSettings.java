@@ -310,22 +310,21 @@ public record DatabaseSettings(
      */
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
-        lines.add("PostgreSQL hosts: " + hosts.stream().map(Host::toString).collect(Collectors.joining(", ")) + " ("
-                + source("host") + "), target server type " + targetServerType + " (" + source("targetServerType")
-                + ")");
-        lines.add("PostgreSQL database: " + database + " (" + source("database") + ")");
-        lines.add("PostgreSQL user: " + user + " (" + source("user") + "), password "
+        lines.add("PostgreSQL " + hosts.stream().map(Host::toString).collect(Collectors.joining(", ")) + " ("
+                + source("host") + "), database " + database + " (" + source("database") + "), user " + user + " ("
+                + source("user") + "), password "
                 + (password.isPresent() ? "**** (" + source("password") + ")" : "not set"));
         lines.add("PostgreSQL TLS: sslmode " + sslMode + " (" + source("sslMode") + ")"
                 + sslRootCert
                         .map(p -> ", root certificate " + p + " (" + source("sslRootCert") + ")")
-                        .orElse(""));
+                        .orElse("")
+                + "; target server type " + targetServerType + " (" + source("targetServerType")
+                + "); application name " + applicationName + " (" + source("applicationName") + ")");
         lines.add("PostgreSQL pool: " + poolSize + " connections, connect timeout " + connectTimeout.toMillis()
                 + " ms, max lifetime " + maxLifetime.toMillis() + " ms, keepalive " + millisOrOff(keepaliveTime));
         lines.add("PostgreSQL timeouts: statement " + millisOrOff(statementTimeout) + ", idle in transaction "
                 + millisOrOff(idleInTransactionTimeout) + ", socket " + millisOrOff(socketTimeout)
                 + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off"));
-        lines.add("PostgreSQL application name: " + applicationName + " (" + source("applicationName") + ")");
         if (!parameters.isEmpty()) {
             lines.add("PostgreSQL driver parameters: "
                     + parameters.entrySet().stream()

@@ -141,30 +141,70 @@ public record RedisSettings(
         return uri.getSentinelMasterId() != null ? Topology.SENTINEL : Topology.STANDALONE;
     }
 
-    /** The URL with its password replaced by {@code ****} (all seed nodes for a cluster). */
+    /**
+     * The URL with its password replaced by {@code ****} (all seed nodes for a cluster), always with the port, even the
+     * default one, and without Lettuce's query parameters: {@code redis://127.0.0.1:6379}, {@code
+     * rediss://app:****@cache.example.com:6380/2}, {@code redis-sentinel://s1:26379,s2:26379#mymaster}.
+     */
     public String redactedUrl() {
         if (!clusterNodes.isEmpty()) {
-            return clusterNodes.stream().map(u -> redact(u.toString())).collect(Collectors.joining(", "));
+            return clusterNodes.stream().map(RedisSettings::redactedUrl).collect(Collectors.joining(", "));
         }
-        return redact(uri.toString());
+        return redactedUrl(uri);
     }
 
-    /** The effective configuration, one line per aspect, secrets as {@code ****}, to log at startup. */
+    private static String redactedUrl(RedisURI u) {
+        boolean sentinel = !u.getSentinels().isEmpty();
+        StringBuilder sb = new StringBuilder(u.isSsl() ? "rediss" : "redis").append(sentinel ? "-sentinel://" : "://");
+        credentials(u).ifPresent(c -> {
+            if (c.hasUsername()) {
+                sb.append(c.getUsername());
+            }
+            if (c.hasPassword()) {
+                sb.append(":****");
+            }
+            if (c.hasUsername() || c.hasPassword()) {
+                sb.append('@');
+            }
+        });
+        if (sentinel) {
+            sb.append(u.getSentinels().stream().map(RedisSettings::hostAndPort).collect(Collectors.joining(",")));
+        } else if (u.getSocket() != null) {
+            sb.append(u.getSocket());
+        } else {
+            sb.append(hostAndPort(u));
+        }
+        if (u.getDatabase() != 0) {
+            sb.append('/').append(u.getDatabase());
+        }
+        if (sentinel) {
+            sb.append('#').append(u.getSentinelMasterId());
+        }
+        return sb.toString();
+    }
+
+    private static String hostAndPort(RedisURI u) {
+        String host = u.getHost();
+        return (host != null && host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + u.getPort();
+    }
+
+    /**
+     * The effective configuration in two lines, secrets as {@code ****}, for the startup configuration block: where
+     * (with the port) and how it authenticates and encrypts; then the timeouts.
+     */
     public List<String> describe() {
-        List<String> lines = new ArrayList<>();
-        lines.add("Redis: " + redactedUrl() + " (" + topology().name().toLowerCase(Locale.ROOT)
+        String where = redactedUrl() + " (" + topology().name().toLowerCase(Locale.ROOT)
                 + (topology() == Topology.SENTINEL ? ", master " + uri.getSentinelMasterId() : "")
-                + ", database " + uri.getDatabase() + ")");
+                + ", database " + uri.getDatabase() + ")";
         String auth = credentials(uri).map(RedisSettings::describeCredentials).orElse("none");
-        lines.add("Redis authentication: " + auth);
-        lines.add("Redis TLS: "
-                + (uri.isSsl()
-                        ? "on, verify " + uri.getVerifyMode().name().toLowerCase(Locale.ROOT) + ", CA "
-                                + tlsCaCert.map(Path::toString).orElse("the JVM trust store")
-                        : "off"));
-        lines.add("Redis timeouts: command " + commandTimeout.toMillis() + " ms, connect " + connectTimeout.toMillis()
-                + " ms; reconnects automatically with exponential backoff, rejecting commands while disconnected");
-        return List.copyOf(lines);
+        String tls = uri.isSsl()
+                ? "on, verify " + uri.getVerifyMode().name().toLowerCase(Locale.ROOT) + ", CA "
+                        + tlsCaCert.map(Path::toString).orElse("the JVM trust store")
+                : "off";
+        return List.of(
+                "Redis " + where + ", authentication " + auth + ", TLS " + tls,
+                "Redis timeouts: command " + commandTimeout.toMillis() + " ms, connect " + connectTimeout.toMillis()
+                        + " ms; reconnects with backoff, refusing commands while disconnected");
     }
 
     static String redact(String url) {

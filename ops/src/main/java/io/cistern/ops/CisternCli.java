@@ -33,12 +33,22 @@ public final class CisternCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // jOOQ prints a 20-line banner and a "tip of the day" the first time it renders SQL; a command line is no
+        // place for either. An operator's own -D setting wins.
+        setIfAbsent("org.jooq.no-logo", "true");
+        setIfAbsent("org.jooq.no-tips", "true");
         if (keepsRunning(args)) {
             exitCleanlyOnSigterm();
         }
         int code = commandLine().execute(args);
         if (code != 0 || !keepsRunning(args)) {
             System.exit(code);
+        }
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
         }
     }
 

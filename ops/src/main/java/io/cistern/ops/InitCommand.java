@@ -102,6 +102,7 @@ final class InitCommand implements Callable<Integer> {
                 .withRegister(register);
         DatabaseSettings database = connection.database();
         RedisSettings redis = connection.redis();
+        Startup.logConfiguration(connection.layout().prefix(), redis, database);
         Startup.database(database, connection.environment());
         Startup.redis(redis, connection.environment(), true);
         Initializer.Report report = run(database, redis, options);

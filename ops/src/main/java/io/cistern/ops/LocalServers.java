@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +34,7 @@ final class LocalServers implements AutoCloseable {
     private final int redisPort;
     private final int postgresPort;
     private final List<Process> started = new ArrayList<>();
+    private final List<String> origins = new ArrayList<>();
 
     LocalServers(Path dataDir, PrintWriter err, int redisPort, int postgresPort) {
         this.dataDir = dataDir;
@@ -45,33 +47,51 @@ final class LocalServers implements AutoCloseable {
     RedisSettings redis(Map<String, String> env) {
         if (env.get("REDIS_URL") != null) {
             RedisSettings settings = RedisSettings.fromEnvironment(env);
-            warnAboutPersistence(settings);
+            origins.add("Redis:      " + settings.redactedUrl() + ", as configured (REDIS_URL)");
+            checkDurability(settings);
             return settings;
         }
         Map<String, String> local = new HashMap<>(env);
         local.put("REDIS_URL", "redis://127.0.0.1:" + redisPort);
+        RedisSettings settings = RedisSettings.fromEnvironment(local);
         if (listening("127.0.0.1", redisPort)) {
-            RedisSettings settings = RedisSettings.fromEnvironment(local);
-            warnAboutPersistence(settings);
+            origins.add("Redis:      reusing the server already running on 127.0.0.1:" + redisPort);
+            checkDurability(settings);
             return settings;
         }
         startRedis();
-        return RedisSettings.fromEnvironment(local);
+        origins.add("Redis:      started redis-server on 127.0.0.1:" + redisPort
+                + " with AOF (appendfsync everysec) and noeviction, data in " + dataDir.resolve("redis"));
+        return settings;
     }
 
     /** The configured PostgreSQL, else the local one on the PostgreSQL port, started if none listens there. */
     DatabaseSettings postgres(Map<String, String> env) {
         boolean configured = Stream.of("DATABASE_URL", "DB_HOST", "PGHOST").anyMatch(env::containsKey);
         if (configured) {
-            return DatabaseSettings.fromEnvironment(env);
+            DatabaseSettings settings = DatabaseSettings.fromEnvironment(env);
+            origins.add("PostgreSQL: " + settings.hosts().get(0) + "/" + settings.database() + ", as configured");
+            return settings;
         }
-        if (!listening("127.0.0.1", postgresPort)) {
+        if (listening("127.0.0.1", postgresPort)) {
+            origins.add("PostgreSQL: reusing the server already running on 127.0.0.1:" + postgresPort);
+        } else {
             startPostgres();
+            origins.add(
+                    "PostgreSQL: started on 127.0.0.1:" + postgresPort + ", data in " + dataDir.resolve("postgres"));
         }
         Map<String, String> local = new HashMap<>(env);
         local.put("DB_HOST", "127.0.0.1");
         local.put("DB_PORT", Integer.toString(postgresPort));
         return DatabaseSettings.fromEnvironment(local);
+    }
+
+    /**
+     * What {@link #redis} and {@link #postgres} chose, one line each ("reusing ...", "started ...", "as configured"),
+     * then a note when a reused Redis may lose buffered writes: for the person who ran {@code up}.
+     */
+    List<String> report() {
+        return List.copyOf(origins);
     }
 
     private void startRedis() {
@@ -225,30 +245,46 @@ final class LocalServers implements AutoCloseable {
         }
     }
 
-    private void warnAboutPersistence(RedisSettings settings) {
+    private void checkDurability(RedisSettings settings) {
         RedisClient client = RedisClients.create(settings);
         try (StatefulRedisConnection<String, String> c = client.connect()) {
-            Map<String, String> aof = c.sync().configGet("appendonly");
-            Map<String, String> save = c.sync().configGet("save");
-            Map<String, String> policy = c.sync().configGet("maxmemory-policy");
-            if ("no".equals(aof.get("appendonly"))
-                    && save.getOrDefault("save", "").isBlank()) {
-                err.println("WARNING: Redis at " + settings.redactedUrl() + " has no persistence (appendonly no,"
-                        + " save \"\"): writes buffered there but not yet in PostgreSQL would not survive its restart."
-                        + " Turn on AOF (appendonly yes) for anything but a trial.");
-            }
-            String p = policy.get("maxmemory-policy");
-            if (p != null && !p.equals("noeviction")) {
-                err.println("WARNING: Redis at " + settings.redactedUrl() + " has maxmemory-policy " + p
-                        + ", which may evict unsynced records; set it to noeviction.");
-            }
+            durabilityNote(
+                            settings.redactedUrl(),
+                            c.sync().configGet("appendonly").get("appendonly"),
+                            c.sync().configGet("save").get("save"),
+                            c.sync().configGet("maxmemory-policy").get("maxmemory-policy"))
+                    .ifPresent(origins::add);
         } catch (RuntimeException e) {
-            err.println("note: could not check the persistence of Redis at " + settings.redactedUrl() + " ("
-                    + e.getMessage() + ")");
+            origins.add("note: could not check the persistence of Redis at " + settings.redactedUrl() + " ("
+                    + e.getMessage() + "); ops/cistern doctor --profile dev checks it");
         } finally {
-            err.flush();
             client.shutdown();
         }
+    }
+
+    /**
+     * One line, when a reused Redis may lose buffered writes (no AOF and no snapshots, or an {@code allkeys-*}
+     * eviction policy): what that means, the fix, and the doctor profile that judges such a setup as a trial. Empty
+     * when the Redis keeps what it buffers. Pure.
+     */
+    static Optional<String> durabilityNote(String url, String appendonly, String save, String policy) {
+        List<String> problems = new ArrayList<>();
+        List<String> fixes = new ArrayList<>();
+        if ("no".equals(appendonly) && (save == null || save.isBlank())) {
+            problems.add("keeps nothing on disk (appendonly no, save \"\")");
+            fixes.add("CONFIG SET appendonly yes");
+        }
+        if (EvictionPolicy.of(policy) == EvictionPolicy.ENDANGERS_UNSYNCED_DATA) {
+            problems.add("may evict unsynced writes (maxmemory-policy " + policy + ")");
+            fixes.add("CONFIG SET maxmemory-policy noeviction");
+        }
+        if (problems.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("note: Redis at " + url + " " + String.join(" and ", problems)
+                + ": fine for a trial, but writes buffered there would not survive its restart; fix with redis-cli "
+                + String.join(", ", fixes) + " (and in redis.conf), or judge this setup as a trial with"
+                + " ops/cistern doctor --profile dev");
     }
 
     private static void run(List<String> command) {

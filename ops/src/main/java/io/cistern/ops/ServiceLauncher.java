@@ -24,6 +24,8 @@ final class ServiceLauncher {
         properties.put("spring.application.name", name);
         properties.put("server.port", port);
         properties.put("spring.main.banner-mode", "off");
+        // Cistern prints its own configuration block and "up" line; Spring's "Starting ... using Java" is noise here.
+        properties.put("spring.main.log-startup-info", false);
         // Liveness is the process alone; readiness is every dependency's health (the writer's Redis, the worker's
         // Redis and PostgreSQL): a service that waits for a server is alive but not ready.
         properties.put("management.endpoint.health.probes.enabled", true);

@@ -9,15 +9,16 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every command does before it uses its servers: log the effective settings (secrets redacted, with where each
- * value came from and what resolution fixed), then wait for the servers with backoff ({@code STARTUP_WAIT_MS}), so a
- * database that is still starting delays a command instead of killing it.
+ * What every command does before it uses its servers: show the effective settings as one block (secrets redacted,
+ * with where each value came from and what resolution fixed), then wait for the servers with backoff ({@code
+ * STARTUP_WAIT_MS}), so a database that is still starting delays a command instead of killing it.
  */
 final class Startup {
     private static final Logger LOG = LoggerFactory.getLogger(Startup.class);
@@ -37,7 +38,6 @@ final class Startup {
      * allowEvicting} (as for init, which buffers nothing itself).
      */
     static void redis(RedisSettings settings, Map<String, String> env, boolean allowEvicting) {
-        log(settings.describe(), settings.warnings());
         RedisClient client = RedisClients.create(settings);
         try {
             StartupWaiter.create(Backoff.fromEnvironment(env)).waitForRedis(client, settings);
@@ -77,12 +77,38 @@ final class Startup {
     }
 
     static void database(DatabaseSettings settings, Map<String, String> env) {
-        log(settings.describe(), settings.warnings());
         StartupWaiter.create(Backoff.fromEnvironment(env)).waitForDatabase(settings);
     }
 
-    private static void log(List<String> description, List<String> warnings) {
-        description.forEach(line -> LOG.info("{}", line));
-        warnings.forEach(w -> LOG.warn("configuration: {}", w));
+    /** Logs {@link #configuration} as one entry: WARN when resolution noticed something, else INFO. */
+    static void logConfiguration(String prefix, RedisSettings redis, DatabaseSettings database) {
+        String block = configuration(prefix, redis, database);
+        if (redis.warnings().isEmpty()
+                && (database == null || database.warnings().isEmpty())) {
+            LOG.info("{}", block);
+        } else {
+            LOG.warn("{}", block);
+        }
+    }
+
+    /**
+     * The effective configuration as one block of a few lines, secrets redacted: a heading, Redis, PostgreSQL when
+     * the command uses it, the key prefix, then what resolution noticed and fixed. Pure.
+     *
+     * @param database null for a command that does not use PostgreSQL
+     */
+    static String configuration(String prefix, RedisSettings redis, DatabaseSettings database) {
+        List<String> lines = new ArrayList<>();
+        lines.add("configuration (secrets redacted; every variable: docs/configuration.md)");
+        redis.describe().forEach(l -> lines.add("  " + l));
+        if (database != null) {
+            database.describe().forEach(l -> lines.add("  " + l));
+        }
+        lines.add("  key prefix '" + prefix + "'");
+        redis.warnings().forEach(w -> lines.add("  note: " + w));
+        if (database != null) {
+            database.warnings().forEach(w -> lines.add("  note: " + w));
+        }
+        return String.join(System.lineSeparator(), lines);
     }
 }

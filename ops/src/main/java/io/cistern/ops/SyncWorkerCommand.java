@@ -89,6 +89,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
+        Startup.logConfiguration(connection.layout().prefix(), redis, database);
         Startup.redis(redis, env);
         Startup.database(database, env);
         running.start(redis, database, settings(connection.layout()), meters);

@@ -44,8 +44,9 @@ import picocli.CommandLine.Spec;
                     + " /v1/tables/{table}/records/{id}, POST .../records:get), a sync worker draining the streams"
                     + " into PostgreSQL, /actuator/health and /actuator/prometheus.",
             "A Redis it starts itself has AOF on (appendfsync everysec) and noeviction, with its data under"
-                    + " --data-dir. Reusing a Redis without persistence prints a warning: buffered writes would not"
-                    + " survive its restart."
+                    + " --data-dir. Reusing a Redis without persistence prints a note with the fix: buffered writes"
+                    + " would not survive its restart (ops/cistern doctor --profile dev judges such a setup as a"
+                    + " trial)."
         })
 final class UpCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(UpCommand.class);
@@ -99,6 +100,13 @@ final class UpCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-up-shutdown"));
         RedisSettings redis = servers.redis(env);
         DatabaseSettings database = servers.postgres(env);
+        // What a person needs first, on stdout before the services' logs: where it will listen, which servers it
+        // reused or started, and the effective configuration.
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("Cistern all-in-one, starting on http://127.0.0.1:%d (writer, read proxy, sync worker)%n", port);
+        servers.report().forEach(line -> out.println("  " + line));
+        out.println(Startup.configuration(connection.layout().prefix(), redis, database));
+        out.flush();
         Startup.redis(redis, env);
         Startup.database(database, env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
@@ -119,10 +127,7 @@ final class UpCommand implements Callable<Integer> {
         // Started once the context's registry is attached, so that its first lease changes are counted there.
         worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
         RedisProxyCommand.connect(reader, readerSettings, redis, database, context.getBean(MeterRegistry.class));
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf(
-                "Cistern is up on http://127.0.0.1:%d (Redis %s, PostgreSQL %s/%s)%n",
-                port, redis.redactedUrl(), database.hosts().get(0), database.database());
+        out.printf("Cistern is up on http://127.0.0.1:%d%n", port);
         out.printf(
                 "  write:  curl -X PUT http://127.0.0.1:%d/v1/tables/source_documents/records/"
                         + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f -H 'content-type: application/json'"
@@ -133,6 +138,7 @@ final class UpCommand implements Callable<Integer> {
                         + "7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f%n",
                 port);
         out.printf("  health: curl http://127.0.0.1:%d/actuator/health%n", port);
+        out.printf("  dashboard: http://127.0.0.1:%d/   stop: Ctrl-C%n", port);
         out.flush();
         LOG.info("all roles serving on port {}", port);
         return 0;

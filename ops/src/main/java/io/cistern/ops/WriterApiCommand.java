@@ -49,6 +49,7 @@ final class WriterApiCommand implements Callable<Integer> {
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         context = ServiceLauncher.start("cistern-writer-api", port, beans, meters, WriterApiService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-writer-api-shutdown"));
+        Startup.logConfiguration(settings.layout().prefix(), settings.redis(), null);
         Startup.redis(settings.redis(), connection.environment());
         writer.connected(RecordWriter.connect(settings, meters));
         return 0;

@@ -59,7 +59,7 @@ class DashboardBrowserIT {
     @BeforeEach
     void setUp() {
         assertThat(CHROMIUM)
-                .as("the dashboard test drives Debian's Chromium: apt-get install chromium chromium-driver (.ci/run"
+                .as("the dashboard test drives Debian's Chromium: apt-get install chromium chromium-driver (ops/test"
                         + " does)")
                 .isExecutable();
         assertThat(CHROMEDRIVER).as("apt-get install chromium-driver").isExecutable();

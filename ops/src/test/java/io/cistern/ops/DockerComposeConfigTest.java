@@ -28,7 +28,7 @@ class DockerComposeConfigTest {
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("docker-compose is not installed: the compose file cannot be"
                         + " validated. Install Debian's docker-compose package (apt-get install docker-compose;"
-                        + " .ci/run does)"));
+                        + " ops/test does)"));
         Process p = new ProcessBuilder(compose, "--file", COMPOSE_FILE.toString(), "config")
                 .redirectErrorStream(false)
                 .start();

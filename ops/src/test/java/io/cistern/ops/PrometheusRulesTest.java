@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The alert rules in {@code ops/prometheus/} are valid ({@code promtool check rules}) and the lag-age alert fires and
  * resolves when it should ({@code promtool test rules}). promtool comes with Debian's {@code prometheus} package; CI
- * installs it ({@code .ci/run}).
+ * installs it ({@code ops/test}).
  */
 class PrometheusRulesTest {
     static final Path RULES_DIR = Path.of("prometheus");
@@ -78,7 +78,7 @@ class PrometheusRulesTest {
                 .filter(p -> Files.isExecutable(Path.of(p)))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("promtool is not installed: the alert rules cannot be checked."
-                        + " Install Debian's prometheus package (apt-get install prometheus; .ci/run does)"));
+                        + " Install Debian's prometheus package (apt-get install prometheus; ops/test does)"));
         List<String> command = new java.util.ArrayList<>(List.of(promtool));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command)

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,17 +112,18 @@ class UpCommandIT {
     }
 
     @Test
-    void up_reusingARedisWithoutPersistence_warnsThatBufferedWritesWouldNotSurviveARestart() throws Exception {
+    void up_reusingARedisWithoutPersistence_saysSoOnStdout_withTheFixAndTheDevDoctor() throws Exception {
         try (PrivateRedis volatileRedis = PrivateRedis.start("--appendonly", "no", "--save", "")) {
-            StringWriter err = new StringWriter();
+            StringWriter out = new StringWriter();
             CommandLine cli = CisternCli.commandLine()
-                    .setOut(new PrintWriter(new StringWriter(), true))
-                    .setErr(new PrintWriter(err, true));
+                    .setOut(new PrintWriter(out, true))
+                    .setErr(new PrintWriter(new StringWriter(), true));
+            int port = freePort();
 
             int code = cli.execute(
                     "up",
                     "--port",
-                    Integer.toString(freePort()),
+                    Integer.toString(port),
                     "--redis-url",
                     volatileRedis.url(),
                     "--database-url",
@@ -131,10 +133,18 @@ class UpCommandIT {
             up = cli.getSubcommands().get("up").getCommand();
 
             assertThat(code).isZero();
-            assertThat(err.toString())
-                    .contains("WARNING: Redis at " + volatileRedis.url())
-                    .contains("has no persistence")
-                    .contains("would not survive its restart");
+            List<String> lines = out.toString().lines().toList();
+            assertThat(lines.get(0)).contains("http://127.0.0.1:" + port);
+            assertThat(lines)
+                    .anyMatch(l -> l.contains("Redis:      " + volatileRedis.url() + ", as configured"))
+                    .anyMatch(l -> l.startsWith("configuration (secrets redacted"))
+                    .anyMatch(l -> l.startsWith("Cistern is up on http://127.0.0.1:" + port));
+            assertThat(lines)
+                    .filteredOn(l -> l.contains("note: Redis at " + volatileRedis.url() + " keeps nothing on disk"))
+                    .singleElement()
+                    .satisfies(l -> assertThat(l)
+                            .contains("CONFIG SET appendonly yes")
+                            .contains("ops/cistern doctor --profile dev"));
             up.stop();
             up = null;
         }

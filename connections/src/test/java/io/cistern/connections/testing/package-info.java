@@ -3,7 +3,7 @@
  *
  * <p>Where the servers come from: {@code CISTERN_TEST_REDIS_URL} and {@code CISTERN_TEST_DATABASE_URL} when set;
  * otherwise Testcontainers when a Docker engine answers; otherwise the local servers ({@code redis://127.0.0.1:6379},
- * {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}), which {@code .ci/run} starts. Each test class
+ * {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}), which {@code ops/test} starts. Each test class
  * isolates itself: {@link io.cistern.connections.testing.TestRedis} gives it its own key prefix and {@link
  * io.cistern.connections.testing.TestDatabase} its own database, so the suite can run against shared servers, again
  * and in any order. Tests that must kill or reconfigure a server start a {@link

@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -216,7 +217,7 @@ class PostgresVersionsIT {
                             .atMost(Duration.ofSeconds(30))
                             .untilAsserted(() -> assertThat(dlq.list(bad.partition(), DeadLetterFilter.all()))
                                     .extracting(OpenDeadLetter::entryId, OpenDeadLetter::sqlState)
-                                    .containsExactly(org.assertj.core.groups.Tuple.tuple(bad.entryId(), "23514")));
+                                    .containsExactly(tuple(bad.entryId(), "23514")));
                 }
                 assertThat(documentRow(dataSource, poison)).as("poison").isEmpty();
 

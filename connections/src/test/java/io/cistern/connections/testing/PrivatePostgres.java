@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -36,10 +37,13 @@ import java.util.stream.Stream;
  * }</pre>
  *
  * <p>PostgreSQL refuses to run as root, so when the tests run as root the server runs as the {@code postgres} user
- * (through {@code runuser}) and its directory belongs to that user. The binaries are taken from {@code
- * CISTERN_PG_BIN} when set, else the newest {@code /usr/lib/postgresql/<version>/bin}, else the {@code PATH}. The
- * superuser {@code postgres} can always connect over the Unix socket in the server's directory without a password,
- * whatever the pg_hba lines say, which {@link #execute} uses. Not thread-safe: one test class owns an instance.
+ * (through {@code runuser}) and its directory belongs to that user. The binaries are taken from {@link
+ * Builder#binaries(Path)} when given, else {@code CISTERN_PG_BIN} when set, else the newest {@code
+ * /usr/lib/postgresql/<version>/bin}, else the {@code PATH}; a binary directory without the client tools ({@code psql},
+ * {@code pg_isready}: a server-only build such as {@link PostgresBinaries}) borrows them from that default, since they
+ * speak to any server version. The superuser {@code postgres} can always connect over the Unix socket in the server's
+ * directory without a password, whatever the pg_hba lines say, which {@link #execute} uses. Not thread-safe: one test
+ * class owns an instance.
  */
 public final class PrivatePostgres implements AutoCloseable {
     /**
@@ -50,17 +54,22 @@ public final class PrivatePostgres implements AutoCloseable {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
+    /** The tools that talk to a server over the protocol, and so work with a server of any version. */
+    private static final Set<String> CLIENT_TOOLS = Set.of("psql", "pg_isready");
+
     private final Path dir;
     private final Path data;
     private final int port;
     private final List<String> settings;
+    private final Path binaries;
     private Process process;
 
-    private PrivatePostgres(Path dir, int port, List<String> settings) {
+    private PrivatePostgres(Path dir, int port, List<String> settings, Path binaries) {
         this.dir = dir;
         this.data = dir.resolve("data");
         this.port = port;
         this.settings = List.copyOf(settings);
+        this.binaries = binaries;
     }
 
     /** Starts configuring a server; {@link Builder#start()} creates and starts it. */
@@ -80,8 +89,23 @@ public final class PrivatePostgres implements AutoCloseable {
         private String superuserPassword;
         private Path certificate;
         private Path key;
+        private Path binaries;
 
         private Builder() {}
+
+        /**
+         * Runs the server from the binaries in {@code binDirectory} ({@code initdb}, {@code postgres}, {@code pg_ctl}),
+         * for example another PostgreSQL version from {@link PostgresBinaries}, instead of the default lookup. The
+         * directory must be readable and executable by the server user.
+         */
+        public Builder binaries(Path binDirectory) {
+            if (!Files.isExecutable(binDirectory.resolve("postgres"))) {
+                throw new IllegalArgumentException(
+                        "no PostgreSQL server binary in " + binDirectory + ": give the bin directory of a build");
+            }
+            this.binaries = binDirectory;
+            return this;
+        }
 
         /**
          * Adds a pg_hba.conf line after the built-in {@code local all postgres trust}; with no lines given, {@code host
@@ -125,7 +149,8 @@ public final class PrivatePostgres implements AutoCloseable {
                             List.of("-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key"));
                 }
                 settings.forEach((name, value) -> args.addAll(List.of("-c", name + "=" + value)));
-                PrivatePostgres pg = new PrivatePostgres(Files.createTempDirectory("cistern-pg"), freePort(), args);
+                PrivatePostgres pg =
+                        new PrivatePostgres(Files.createTempDirectory("cistern-pg"), freePort(), args, binaries);
                 pg.initialize(superuserPassword);
                 List<String> hba = new ArrayList<>(List.of("local all postgres trust"));
                 hba.addAll(hbaLines.isEmpty() ? List.of("host all all 127.0.0.1/32 trust") : hbaLines);
@@ -349,7 +374,22 @@ public final class PrivatePostgres implements AutoCloseable {
         }
     }
 
-    private static String bin(String name) {
+    /**
+     * A tool of the server's build. Only the client tools may come from the default lookup when a server-only build lacks
+     * them: a server tool of another version would make a cluster the server cannot read.
+     */
+    private String bin(String name) {
+        if (binaries == null) {
+            return defaultBin(name);
+        }
+        Path own = binaries.resolve(name);
+        if (Files.isExecutable(own) || !CLIENT_TOOLS.contains(name)) {
+            return own.toString();
+        }
+        return defaultBin(name);
+    }
+
+    private static String defaultBin(String name) {
         String configured = System.getenv("CISTERN_PG_BIN");
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured.strip(), name).toString();

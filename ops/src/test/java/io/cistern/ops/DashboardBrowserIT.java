@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
+import io.cistern.ops.dashboard.HeadlessChromium;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
@@ -31,8 +32,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
@@ -44,8 +43,6 @@ import tools.jackson.databind.JsonNode;
  * ops/target/dashboard.png}.
  */
 class DashboardBrowserIT {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final String DOCS = "source_documents";
 
     private TestRedis redis;
@@ -58,11 +55,6 @@ class DashboardBrowserIT {
 
     @BeforeEach
     void setUp() {
-        assertThat(CHROMIUM)
-                .as("the dashboard test drives Debian's Chromium: apt-get install chromium chromium-driver (.ci/run"
-                        + " does)")
-                .isExecutable();
-        assertThat(CHROMEDRIVER).as("apt-get install chromium-driver").isExecutable();
         redis = TestRedis.create("DashboardBrowserIT");
         database = TestDatabase.create("DashboardBrowserIT");
     }
@@ -213,26 +205,7 @@ class DashboardBrowserIT {
     }
 
     private WebDriver chromium() {
-        // Never let Selenium Manager look for (or download) a browser or a driver: both are given.
-        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments(
-                "--headless",
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                "--window-size=1400,1700",
-                "--user-data-dir=" + profile);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start(profile);
     }
 
     private void screenshot(String name) throws Exception {

@@ -1,7 +1,58 @@
 // Cistern's operator dashboard: polls the service's JSON endpoints and draws the page with plain DOM and SVG.
 // No framework and no build step. Every value from the server is set as text (textContent), never as HTML.
+
+/** The page's pure functions, callable from tests (a browser test runs them through WebDriver's executeScript). */
+const CisternDashboard = (() => {
+  "use strict";
+
+  /** The fraction digits `step` needs: 0 for 5 or 2000, 1 for 2.5 or 0.5, 2 for 0.25. */
+  function decimals(step) {
+    for (let d = 0; d < 15; d++) {
+      const scaled = step * 10 ** d;
+      if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, scaled)) return d;
+    }
+    return 15;
+  }
+
+  /**
+   * Axis ticks at round values ("nice numbers") from `min` up to `max` or just past it: a step of 1, 2, 2.5 or 5
+   * times a power of ten, chosen so that there are at most six ticks, the first and last ones whole steps at or
+   * around `min` and `max` (the axis is drawn up to the last tick). With `integer` (counts, such as backlog entries)
+   * the step is a whole number: ticks(0, 1, true) is [0, 1], never 0, 0.25, 0.5, ... labelled 0, 0, 1, 1, 1.
+   * An empty range (max <= min) is drawn as min .. min + 1.
+   */
+  function ticks(min, max, integer) {
+    if (!Number.isFinite(min)) min = 0;
+    if (!Number.isFinite(max) || max <= min) max = min + 1;
+    const raw = (max - min) / 5;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    let step = null;
+    for (const m of [1, 2, 2.5, 5, 10]) {
+      const s = Number((m * power).toPrecision(12));
+      if (s >= raw && (!integer || Number.isInteger(s))) { step = s; break; }
+    }
+    if (step === null) step = integer ? Math.max(1, Math.ceil(raw)) : 10 * power;
+    const d = decimals(step);
+    const first = Math.floor(min / step + 1e-9);
+    const last = Math.ceil(max / step - 1e-9);
+    const values = [];
+    for (let i = first; i <= last; i++) values.push(Number((i * step).toFixed(d)));
+    return values;
+  }
+
+  /** Labels for `values` from ticks(): each with exactly the fraction digits the step needs, thousands separated. */
+  function tickLabels(values) {
+    const d = values.length > 1 ? decimals(values[1] - values[0]) : decimals(values[0] || 0);
+    return values.map((v) => v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+  }
+
+  return Object.freeze({ ticks, tickLabels });
+})();
+
 (() => {
   "use strict";
+  // Only on the dashboard page itself: a test may load this script on an empty page to call its pure functions.
+  if (!document.getElementById("lag-chart")) return;
   const params = new URLSearchParams(location.search);
   const interval = Math.max(200, Number(params.get("interval")) || 2000);
   const windowMs = Math.max(0.25, Number(params.get("minutes")) || 5) * 60000;
@@ -146,18 +197,23 @@
 
   function fmtSpan(ms) { return ms >= 60000 ? `-${Math.round(ms / 60000)} min` : `-${Math.round(ms / 1000)} s`; }
 
-  /** Draws series [{name, color, points: [[t, v]], width}] over the span ending at `now`, into `container`. */
-  function drawChart(container, series, now, unitLabel) {
+  /**
+   * Draws series [{name, color, points: [[t, v]], width}] over the span ending at `now`, into `container`, on a value
+   * axis from 0 with round ticks (whole ones when `integer`).
+   */
+  function drawChart(container, series, now, integer) {
     const width = 600, height = 220, left = 46, right = 8, top = 8, bottom = 22;
-    const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
+    const axis = CisternDashboard.ticks(0, Math.max(0, ...series.flatMap((s) => s.points.map(([, v]) => v))), integer);
+    const labels = CisternDashboard.tickLabels(axis);
+    const max = axis[axis.length - 1];
     const shown = span(now);
     const x = (t) => left + ((t - (now - shown)) / shown) * (width - left - right);
     const y = (v) => top + (1 - v / max) * (height - top - bottom);
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     svg.setAttribute("preserveAspectRatio", "none");
-    for (let i = 0; i <= 4; i++) {
-      const v = (max * i) / 4;
+    svg.dataset.ticks = labels.join("|");
+    for (const [i, v] of axis.entries()) {
       const line = document.createElementNS(SVG, "line");
       line.setAttribute("class", "grid");
       line.setAttribute("x1", left); line.setAttribute("x2", width - right);
@@ -166,7 +222,7 @@
       const label = document.createElementNS(SVG, "text");
       label.setAttribute("x", left - 4); label.setAttribute("y", y(v) + 4);
       label.setAttribute("text-anchor", "end");
-      label.textContent = unitLabel(v);
+      label.textContent = labels[i];
       svg.appendChild(label);
     }
     for (const [text, t] of [[fmtSpan(shown), now - shown], ["now", now]]) {
@@ -209,7 +265,7 @@
       series.push({ name: `p${p}`, color: color(p), points: history.map((h) => [h.t, h.backlogs[p] || 0]) });
     }
     series.push({ name: "total", color: "#1d2430", width: 2.5, points: history.map((h) => [h.t, h.total]) });
-    const svg = drawChart($("lag-chart"), series, now, (v) => fmtCount(Math.round(v)));
+    const svg = drawChart($("lag-chart"), series, now, true);
     svg.dataset.total = history[history.length - 1].total;
     svg.dataset.samples = history.length;
     const legend = $("lag-legend");
@@ -226,7 +282,7 @@
     drawChart($("rate-chart"), [
       { name: "in", color: "#2b7bd6", width: 2, points: rates.map((r) => [r.t, r.in]) },
       { name: "out", color: "#2aa876", width: 2, points: rates.map((r) => [r.t, r.out]) },
-    ], now, (v) => fmtRate(v));
+    ], now, false);
   }
 
   async function poll() {

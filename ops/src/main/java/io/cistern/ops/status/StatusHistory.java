@@ -3,6 +3,7 @@ package io.cistern.ops.status;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
@@ -91,14 +92,15 @@ public final class StatusHistory {
     }
 
     /**
-     * Records {@code snapshot} as a sample stamped now, unless the previous sample is less than (nine tenths of) the
+     * Records {@code snapshot} as a sample stamped now (to the millisecond), unless the previous sample is less than (nine tenths of) the
      * spacing old.
      *
      * @return whether it was kept
      */
     public synchronized boolean record(StatusSnapshot snapshot) {
         Objects.requireNonNull(snapshot, "snapshot");
-        Instant now = clock.instant();
+        // To the millisecond, as clients see it: a client that asks for the samples after one it has gets the next.
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         Sample previous = samples.peekLast();
         if (previous != null && now.isBefore(previous.at())) {
             samples.clear(); // the clock stepped back: keep the samples in time order

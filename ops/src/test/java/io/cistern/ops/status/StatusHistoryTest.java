@@ -156,6 +156,21 @@ class StatusHistoryTest {
     }
 
     @Test
+    void samples_areStampedToTheMillisecond_soThatAfterALastSeenSampleMeansTheNextOne() {
+        clock.set(START.plusNanos(1_500_000));
+        history.record(snapshot(0, 1));
+        clock.advance(Duration.ofSeconds(2));
+        history.record(snapshot(0, 2));
+
+        Instant first = history.samples().getFirst().at();
+
+        assertThat(first).isEqualTo(START.plusMillis(1));
+        assertThat(history.samplesAfter(first))
+                .extracting(StatusHistory.Sample::backlog)
+                .containsExactly(2L);
+    }
+
+    @Test
     void throughput_isEntriesAddedPerSecond_andOutIsWhatLeftTheBacklog() {
         history.record(snapshot(100, 50, 50));
         clock.advance(Duration.ofSeconds(4));

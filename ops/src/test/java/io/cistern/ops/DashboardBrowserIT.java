@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
+import io.cistern.ops.dashboard.HeadlessChromium;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
@@ -13,6 +14,10 @@ import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,8 +36,6 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
 
@@ -44,8 +47,6 @@ import tools.jackson.databind.JsonNode;
  * ops/target/dashboard.png}.
  */
 class DashboardBrowserIT {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final String DOCS = "source_documents";
 
     private TestRedis redis;
@@ -58,11 +59,6 @@ class DashboardBrowserIT {
 
     @BeforeEach
     void setUp() {
-        assertThat(CHROMIUM)
-                .as("the dashboard test drives Debian's Chromium: apt-get install chromium chromium-driver (ops/test"
-                        + " does)")
-                .isExecutable();
-        assertThat(CHROMEDRIVER).as("apt-get install chromium-driver").isExecutable();
         redis = TestRedis.create("DashboardBrowserIT");
         database = TestDatabase.create("DashboardBrowserIT");
     }
@@ -146,6 +142,59 @@ class DashboardBrowserIT {
         screenshot("dashboard.png");
     }
 
+    @Test
+    void freshlyLoadedPage_drawsTheMinutesTheServiceKept_fromItsFirstPaint() throws Exception {
+        // given a pipeline with a backlog of 3, and a writer API that has served (and sampled) it for a while
+        assertThat(cli("init", connection())).isZero();
+        try (RecordWriter writer =
+                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+            for (int i = 0; i < 3; i++) {
+                writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "scan-" + i + ".pdf"));
+            }
+        }
+        int port = freePort();
+        start("writer-api", port);
+        HttpClient http = HttpClient.newHttpClient();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> historySpan(http, port).compareTo(Duration.ofSeconds(8)) >= 0);
+
+        // when a page is loaded
+        browser = chromium();
+        browser.get("http://127.0.0.1:" + port + "/?interval=60000");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !"0".equals(js("return document.body.dataset.updates;")));
+
+        // then its first paint already draws samples older than the page
+        double pageLoadedAt = ((Number) js("return performance.timeOrigin;")).doubleValue();
+        long oldest = Long.parseLong(js("return document.querySelector('#lag-chart svg').dataset.oldest;")
+                .toString());
+        assertThat(oldest).as("the chart's oldest point, epoch ms").isLessThan((long) pageLoadedAt - 6_000);
+        assertThat(chartSamples()).isGreaterThanOrEqualTo(4);
+        assertThat(chartTotals()).containsOnly(3L);
+        // and the caption says what it shows: 5 minutes, of which the service has sampled less
+        assertThat(text("lag-caption"))
+                .startsWith("Backlog per partition and in total, last 5 min")
+                .contains("samples for the last");
+        assertThat(text("rate-caption")).startsWith("Throughput in and out, entries / s, last 5 min");
+        // and a backlog of 3 is drawn on whole ticks
+        assertThat(js("return document.querySelector('#lag-chart svg').dataset.ticks;"))
+                .isEqualTo("0|1|2|3");
+        screenshot("dashboard-history.png");
+    }
+
+    /** How far back the service's history reaches, from its oldest sample to its clock now. */
+    private static Duration historySpan(HttpClient http, int port) throws Exception {
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/cistern/history"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode history = ExactJson.mapper().readTree(response.body());
+        JsonNode samples = history.get("samples");
+        return samples.isEmpty()
+                ? Duration.ZERO
+                : Duration.ofMillis(
+                        history.get("now").asLong() - samples.get(0).get("t").asLong());
+    }
+
     /** partition -> backlog, as the page's table shows it, read in one script (the page redraws while polling). */
     private Map<Integer, Long> pageBacklogs() {
         List<?> rows =
@@ -213,26 +262,7 @@ class DashboardBrowserIT {
     }
 
     private WebDriver chromium() {
-        // Never let Selenium Manager look for (or download) a browser or a driver: both are given.
-        System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments(
-                "--headless",
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                "--window-size=1400,1700",
-                "--user-data-dir=" + profile);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start(profile);
     }
 
     private void screenshot(String name) throws Exception {

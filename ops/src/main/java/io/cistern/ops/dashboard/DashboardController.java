@@ -2,6 +2,8 @@ package io.cistern.ops.dashboard;
 
 import io.cistern.schema.codec.ExactJson;
 import io.lettuce.core.RedisException;
+import java.time.Instant;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.ClassPathResource;
@@ -11,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /** The dashboard page and the JSON it polls. Thread-safe. */
@@ -19,10 +22,12 @@ final class DashboardController {
     private static final Logger LOG = LoggerFactory.getLogger(DashboardController.class);
 
     private final DashboardSource source;
+    private final DashboardHistory history;
     private final Resource page = new ClassPathResource("io/cistern/ops/dashboard/static/index.html");
 
-    DashboardController(DashboardSource source) {
+    DashboardController(DashboardSource source, DashboardHistory history) {
         this.source = source;
+        this.history = history;
     }
 
     @GetMapping(value = "/", produces = MediaType.TEXT_HTML_VALUE)
@@ -40,6 +45,18 @@ final class DashboardController {
     @GetMapping(value = "/cistern/activity", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> activity() {
         return read("activity", source::activityJson);
+    }
+
+    /**
+     * What the charts draw over the last minutes, kept by this service ({@link DashboardHistory#json}); with {@code
+     * after} (epoch ms) only the newer samples. Read from memory, never from Redis: always 200, with fewer samples
+     * while Redis cannot be read.
+     */
+    @GetMapping(value = "/cistern/history", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<String> history(@RequestParam(name = "after", required = false) Long after) {
+        return ResponseEntity.ok()
+                .cacheControl(CacheControl.noStore())
+                .body(history.json(Optional.ofNullable(after).map(Instant::ofEpochMilli)));
     }
 
     private ResponseEntity<String> read(String what, java.util.function.Supplier<String> reader) {

@@ -66,6 +66,14 @@ public final class DashboardSource implements AutoCloseable {
         return "Redis at " + redis.redactedUrl() + " (prefix '" + layout.prefix() + "')";
     }
 
+    /**
+     * A status reader of its own on this source's Redis client (for a monitor that keeps the dashboard's history):
+     * its own connection, so that a slow page never waits behind it. Closing it leaves the client open.
+     */
+    PipelineStatus newStatusReader() {
+        return new PipelineStatus(client(), layout);
+    }
+
     /** The status snapshot as JSON text: exactly what {@code ops/cistern lag --json} prints. */
     String statusJson() {
         return StatusJson.toText(status().read());

@@ -15,6 +15,8 @@ import java.util.OptionalLong;
  * @param appliedWatermark every entry up to this ID is applied or dead-lettered; empty before the first batch
  * @param lastEntryId the newest entry in the stream, when the stream is not empty
  * @param streamLength entries in the stream, applied ones not yet trimmed included
+ * @param entriesAdded entries ever added to the stream (Redis's {@code XINFO STREAM} {@code entries-added}; 0 while
+ *     there is no stream): its growth between two readings is the throughput in, whoever the producer
  * @param pending entries delivered to the consumer group {@code sync} and not yet acknowledged (its PEL)
  * @param deadLetters entries in the partition's dead-letter stream
  * @param owner the live lease owner; empty when no worker owns the partition
@@ -33,6 +35,7 @@ public record PartitionStatus(
         Optional<String> appliedWatermark,
         Optional<String> lastEntryId,
         long streamLength,
+        long entriesAdded,
         long pending,
         long deadLetters,
         Optional<LeaseStatus> owner,
@@ -51,6 +54,9 @@ public record PartitionStatus(
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(pausedBy, "pausedBy");
         Objects.requireNonNull(xinfoLag, "xinfoLag");
+        if (entriesAdded < 0) {
+            throw new IllegalArgumentException("entries added must not be negative, was " + entriesAdded);
+        }
     }
 
     /** Whether an operator paused the partition. */

@@ -51,7 +51,8 @@ public final class PipelineStatus implements AutoCloseable {
      * Returns: 1 now ms, 2 watermark, 3 paused-by, 4 owner-token, 5 owner-since, 6 XLEN, 7 applied in stream (-1
      * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
      * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms,
-     * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record.
+     * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record, 19 entries
+     * ever added to the stream (0 without a stream).
      */
     private static final String SCRIPT = """
             #!lua flags=no-writes
@@ -97,11 +98,12 @@ public final class PipelineStatus implements AutoCloseable {
             local firstId, lastId = false, false
             if first then firstId = first[1] end
             if last then lastId = last[1] end
-            local maxDeleted, pending, lag = false, 0, false
+            local maxDeleted, pending, lag, added = false, 0, false, 0
             if redis.call('EXISTS', stream) == 1 then
               local info = redis.call('XINFO', 'STREAM', stream)
               for i = 1, #info, 2 do
                 if info[i] == 'max-deleted-entry-id' then maxDeleted = info[i + 1] end
+                if info[i] == 'entries-added' then added = info[i + 1] end
               end
               for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
                 local fields = {}
@@ -114,7 +116,7 @@ public final class PipelineStatus implements AutoCloseable {
             end
             return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
               pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
-              m[5]}
+              m[5], added}
             """;
 
     private final RedisClient client;
@@ -215,6 +217,7 @@ public final class PipelineStatus implements AutoCloseable {
                 watermark,
                 Optional.ofNullable(text(r, 9)),
                 reading.length(),
+                number(r, 18),
                 number(r, 11),
                 number(r, 13),
                 owner,

@@ -12,7 +12,8 @@ import tools.jackson.databind.node.ObjectNode;
  * {"takenAt":"2026-11-23T09:30:00.123Z","prefix":"cistern",
  *  "totals":{"backlog":12,"oldestAgeSeconds":3.5,"pending":2,"deadLetters":0},
  *  "partitions":[{"partition":0,"backlog":12,"oldestAgeSeconds":3.5,"oldestUnappliedId":"1795...-0",
- *    "appliedWatermark":"1795...-3","lastEntryId":"1795...-0","streamLength":20,"pending":2,"deadLetters":0,
+ *    "appliedWatermark":"1795...-3","lastEntryId":"1795...-0","streamLength":20,"entriesAdded":1020,
+ *    "pending":2,"deadLetters":0,
  *    "paused":false,"pausedBy":null,"owner":{"worker":"host-1-ab12","since":"...","token":7,"expiresInMillis":9000},
  *    "xinfoLag":12,"deletedBeforeApplied":false,"exact":true}, ...]}
  * </pre>
@@ -45,6 +46,7 @@ public final class StatusJson {
         n.put("appliedWatermark", p.appliedWatermark().orElse(null));
         n.put("lastEntryId", p.lastEntryId().orElse(null));
         n.put("streamLength", p.streamLength());
+        n.put("entriesAdded", p.entriesAdded());
         n.put("pending", p.pending());
         n.put("deadLetters", p.deadLetters());
         n.put("paused", p.paused());

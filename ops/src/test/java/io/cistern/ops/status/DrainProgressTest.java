@@ -19,6 +19,7 @@ class DrainProgressTest {
                 Optional.empty(),
                 Optional.ofNullable(last),
                 backlog,
+                backlog,
                 0,
                 dlq,
                 Optional.empty(),

@@ -20,6 +20,7 @@ class LagReadinessTest {
                 Optional.empty(),
                 Optional.empty(),
                 7,
+                7,
                 0,
                 0,
                 Optional.empty(),

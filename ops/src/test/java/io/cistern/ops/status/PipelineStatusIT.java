@@ -82,6 +82,8 @@ class PipelineStatusIT {
         assertThat(p.appliedWatermark()).contains(ids.get(3));
         assertThat(p.lastEntryId()).contains(ids.get(9));
         assertThat(p.streamLength()).isEqualTo(6);
+        assertThat(p.entriesAdded()).as("trims and deletes never lower it").isEqualTo(10);
+        assertThat(snapshot.partition(0).entriesAdded()).as("no stream yet").isZero();
         assertThat(p.pending()).isEqualTo(2);
         assertThat(p.deadLetters()).isEqualTo(1);
         assertThat(p.paused()).isTrue();
@@ -125,6 +127,7 @@ class PipelineStatusIT {
         assertThat(p.backlog()).isEqualTo(2);
         assertThat(p.exact()).isTrue();
         assertThat(p.streamLength()).isEqualTo(applied + 2L);
+        assertThat(p.entriesAdded()).isEqualTo(applied + 2L);
     }
 
     @Test

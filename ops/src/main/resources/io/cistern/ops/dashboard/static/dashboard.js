@@ -1,15 +1,72 @@
 // Cistern's operator dashboard: polls the service's JSON endpoints and draws the page with plain DOM and SVG.
 // No framework and no build step. Every value from the server is set as text (textContent), never as HTML.
+
+/** The page's pure functions, callable from tests (a browser test runs them through WebDriver's executeScript). */
+const CisternDashboard = (() => {
+  "use strict";
+
+  /** The fraction digits `step` needs: 0 for 5 or 2000, 1 for 2.5 or 0.5, 2 for 0.25. */
+  function decimals(step) {
+    for (let d = 0; d < 15; d++) {
+      const scaled = step * 10 ** d;
+      if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, scaled)) return d;
+    }
+    return 15;
+  }
+
+  /**
+   * Axis ticks at round values ("nice numbers") from `min` up to `max` or just past it: a step of 1, 2, 2.5 or 5
+   * times a power of ten, chosen so that there are at most six ticks, the first and last ones whole steps at or
+   * around `min` and `max` (the axis is drawn up to the last tick). With `integer` (counts, such as backlog entries)
+   * the step is a whole number: ticks(0, 1, true) is [0, 1], never 0, 0.25, 0.5, ... labelled 0, 0, 1, 1, 1.
+   * An empty range (max <= min) is drawn as min .. min + 1.
+   */
+  function ticks(min, max, integer) {
+    if (!Number.isFinite(min)) min = 0;
+    if (!Number.isFinite(max) || max <= min) max = min + 1;
+    const raw = (max - min) / 5;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    let step = null;
+    for (const m of [1, 2, 2.5, 5, 10]) {
+      const s = Number((m * power).toPrecision(12));
+      if (s >= raw && (!integer || Number.isInteger(s))) { step = s; break; }
+    }
+    if (step === null) step = integer ? Math.max(1, Math.ceil(raw)) : 10 * power;
+    const d = decimals(step);
+    const first = Math.floor(min / step + 1e-9);
+    const last = Math.ceil(max / step - 1e-9);
+    const values = [];
+    for (let i = first; i <= last; i++) values.push(Number((i * step).toFixed(d)));
+    return values;
+  }
+
+  /** Labels for `values` from ticks(): each with exactly the fraction digits the step needs, thousands separated. */
+  function tickLabels(values) {
+    const d = values.length > 1 ? decimals(values[1] - values[0]) : decimals(values[0] || 0);
+    return values.map((v) => v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+  }
+
+  return Object.freeze({ ticks, tickLabels });
+})();
+
 (() => {
   "use strict";
+  // Only on the dashboard page itself: a test may load this script on an empty page to call its pure functions.
+  if (!document.getElementById("lag-chart")) return;
   const params = new URLSearchParams(location.search);
   const interval = Math.max(200, Number(params.get("interval")) || 2000);
-  const windowMs = Math.max(0.25, Number(params.get("minutes")) || 5) * 60000;
+  /** The charts' window: ?minutes=M, at most the history the service keeps (5 minutes). */
+  let windowMs = Math.max(0.25, Number(params.get("minutes")) || 5) * 60000;
   const SVG = "http://www.w3.org/2000/svg";
-  /** Samples over the chart window: {t (ms, Redis time), total, backlogs[], added (entries ever added, or null)}. */
-  const history = [];
-  /** Throughput samples: {t, in, out} in entries per second. */
-  const rates = [];
+  /**
+   * The service's samples over the chart window, oldest first, as /cistern/history gives them: {t (ms, the service's
+   * clock), partitions, backlog, entriesAdded, deadLetters, inPerSecond, outPerSecond, partitionBacklogs[]}.
+   */
+  const samples = [];
+  /** The service's clock at its latest answer (ms): where the charts end. */
+  let serverNow = null;
+  /** The service's least time between samples (ms). */
+  let spacingMs = 2000;
   let updates = 0;
 
   const $ = (id) => document.getElementById(id);
@@ -119,45 +176,38 @@
     }
   }
 
-  function remember(status, activity) {
-    const t = Date.parse(status.takenAt);
-    const added = activity ? activity.partitions.reduce((sum, p) => sum + p.entriesAdded, 0) : null;
-    const sample = { t, total: status.totals.backlog, backlogs: status.partitions.map((p) => p.backlog), added };
-    const previous = history[history.length - 1];
-    if (previous && t > previous.t && previous.added != null && added != null && added >= previous.added) {
-      const seconds = (t - previous.t) / 1000;
-      const rateIn = (added - previous.added) / seconds;
-      // Applied = added - growth of the backlog (dead letters count as handled: they leave the backlog too).
-      const rateOut = Math.max(0, rateIn - (sample.total - previous.total) / seconds);
-      rates.push({ t, in: rateIn, out: rateOut });
-      $("rate-in").textContent = fmtRate(rateIn);
-      $("rate-out").textContent = fmtRate(rateOut);
-    }
-    history.push(sample);
-    while (history.length > 0 && history[0].t < t - windowMs) history.shift();
-    while (rates.length > 0 && rates[0].t < t - windowMs) rates.shift();
-  }
-
-  /** How far back the charts reach: the window, or less while the page has not been open that long (30 s at least). */
-  function span(now) {
-    const least = Math.min(30000, windowMs);
-    return history.length === 0 ? windowMs : Math.min(windowMs, Math.max(least, now - history[0].t));
+  /** Adds the samples of a /cistern/history answer and drops those older than the window. */
+  function remember(history) {
+    windowMs = Math.min(windowMs, history.retentionSeconds * 1000);
+    spacingMs = history.spacingMillis;
+    serverNow = history.now;
+    const last = samples.length ? samples[samples.length - 1].t : -Infinity;
+    for (const sample of history.samples) if (sample.t > last) samples.push(sample);
+    while (samples.length > 0 && samples[0].t < serverNow - windowMs) samples.shift();
   }
 
   function fmtSpan(ms) { return ms >= 60000 ? `-${Math.round(ms / 60000)} min` : `-${Math.round(ms / 1000)} s`; }
 
-  /** Draws series [{name, color, points: [[t, v]], width}] over the span ending at `now`, into `container`. */
-  function drawChart(container, series, now, unitLabel) {
+  /**
+   * Draws series [{name, color, points: [[t, v]], width}] over the span ending at `now`, into `container`, on a value
+   * axis from 0 with round ticks (whole ones when `integer`).
+   */
+  function drawChart(container, series, now, integer) {
     const width = 600, height = 220, left = 46, right = 8, top = 8, bottom = 22;
-    const max = Math.max(1, ...series.flatMap((s) => s.points.map(([, v]) => v)));
-    const shown = span(now);
+    // A loop, not Math.max(...values): 256 partitions x 167 samples is more arguments than a call should take.
+    let highest = 0;
+    for (const s of series) for (const [, v] of s.points) if (v > highest) highest = v;
+    const axis = CisternDashboard.ticks(0, highest, integer);
+    const labels = CisternDashboard.tickLabels(axis);
+    const max = axis[axis.length - 1];
+    const shown = windowMs;
     const x = (t) => left + ((t - (now - shown)) / shown) * (width - left - right);
     const y = (v) => top + (1 - v / max) * (height - top - bottom);
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     svg.setAttribute("preserveAspectRatio", "none");
-    for (let i = 0; i <= 4; i++) {
-      const v = (max * i) / 4;
+    svg.dataset.ticks = labels.join("|");
+    for (const [i, v] of axis.entries()) {
       const line = document.createElementNS(SVG, "line");
       line.setAttribute("class", "grid");
       line.setAttribute("x1", left); line.setAttribute("x2", width - right);
@@ -166,7 +216,7 @@
       const label = document.createElementNS(SVG, "text");
       label.setAttribute("x", left - 4); label.setAttribute("y", y(v) + 4);
       label.setAttribute("text-anchor", "end");
-      label.textContent = unitLabel(v);
+      label.textContent = labels[i];
       svg.appendChild(label);
     }
     for (const [text, t] of [[fmtSpan(shown), now - shown], ["now", now]]) {
@@ -200,20 +250,47 @@
     return svg;
   }
 
+  /** "1 min 40 s" for 100000 ms. */
+  function fmtDuration(ms) {
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 60) return `${seconds} s`;
+    return seconds % 60 === 0 ? `${seconds / 60} min` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  }
+
+  /** The charts' captions say what they show: the window, and how much of it the service has samples for. */
+  function renderCaptions(perPartition, partitions) {
+    const covered = samples.length ? serverNow - samples[0].t : 0;
+    const window = fmtDuration(windowMs);
+    const partial = covered < windowMs - 2 * spacingMs
+      ? ` (samples for the last ${fmtDuration(covered)} only: this service has not sampled longer)` : "";
+    $("lag-caption").textContent = perPartition
+      ? `Backlog per partition and in total, last ${window}${partial}`
+      : `Backlog in total, last ${window}${partial} (${fmtCount(partitions)} partitions: one line each is drawn `
+        + "up to 256)";
+    $("rate-caption").textContent = `Throughput in and out, entries / s, last ${window}${partial}`;
+  }
+
   function renderCharts() {
-    if (history.length === 0) return;
-    const now = history[history.length - 1].t;
-    const partitions = history[history.length - 1].backlogs.length;
+    if (samples.length === 0 || serverNow === null) return;
+    const now = serverNow;
+    const latest = samples[samples.length - 1];
+    const partitions = latest.partitions;
+    const perPartition = latest.partitionBacklogs.length === partitions;
     const series = [];
-    for (let p = 0; p < partitions; p++) {
-      series.push({ name: `p${p}`, color: color(p), points: history.map((h) => [h.t, h.backlogs[p] || 0]) });
+    if (perPartition) {
+      for (let p = 0; p < partitions; p++) {
+        series.push({
+          name: `p${p}`, color: color(p), points: samples.map((h) => [h.t, h.partitionBacklogs[p] || 0]),
+        });
+      }
     }
-    series.push({ name: "total", color: "#1d2430", width: 2.5, points: history.map((h) => [h.t, h.total]) });
-    const svg = drawChart($("lag-chart"), series, now, (v) => fmtCount(Math.round(v)));
-    svg.dataset.total = history[history.length - 1].total;
-    svg.dataset.samples = history.length;
+    series.push({ name: "total", color: "#1d2430", width: 2.5, points: samples.map((h) => [h.t, h.backlog]) });
+    const svg = drawChart($("lag-chart"), series, now, true);
+    svg.dataset.total = latest.backlog;
+    svg.dataset.samples = samples.length;
+    svg.dataset.oldest = samples[0].t;
     const legend = $("lag-legend");
-    if (legend.childElementCount !== partitions + 1) {
+    if (legend.childElementCount !== series.length) {
       legend.replaceChildren();
       for (const s of series) {
         const item = document.createElement("span");
@@ -223,10 +300,14 @@
         legend.appendChild(item);
       }
     }
+    const rated = samples.filter((h) => h.inPerSecond != null);
     drawChart($("rate-chart"), [
-      { name: "in", color: "#2b7bd6", width: 2, points: rates.map((r) => [r.t, r.in]) },
-      { name: "out", color: "#2aa876", width: 2, points: rates.map((r) => [r.t, r.out]) },
-    ], now, (v) => fmtRate(v));
+      { name: "in", color: "#2b7bd6", width: 2, points: rated.map((h) => [h.t, h.inPerSecond]) },
+      { name: "out", color: "#2aa876", width: 2, points: rated.map((h) => [h.t, h.outPerSecond]) },
+    ], now, false);
+    $("rate-in").textContent = fmtRate(latest.inPerSecond);
+    $("rate-out").textContent = fmtRate(latest.outPerSecond);
+    renderCaptions(perPartition, partitions);
   }
 
   async function poll() {
@@ -242,16 +323,20 @@
   }
 
   async function update() {
-    const [status, activity, health] = await Promise.allSettled([
+    // The history comes from the service's memory: all of it at the first poll, then only what is new.
+    const after = samples.length ? `?after=${samples[samples.length - 1].t}` : "";
+    const [status, activity, health, history] = await Promise.allSettled([
       getJson("/cistern/status"), getJson("/cistern/activity"), getJson("/actuator/health", true),
+      getJson(`/cistern/history${after}`),
     ]);
-    const problems = [status, activity].filter((r) => r.status === "rejected").map((r) => r.reason.message);
+    const problems = [status, activity, history]
+      .filter((r) => r.status === "rejected").map((r) => r.reason.message);
     const error = $("error");
     error.hidden = problems.length === 0;
     error.textContent = problems.join(" · ");
-    if (status.status === "fulfilled") {
-      renderStatus(status.value);
-      remember(status.value, activity.status === "fulfilled" ? activity.value : null);
+    if (status.status === "fulfilled") renderStatus(status.value);
+    if (history.status === "fulfilled") {
+      remember(history.value);
       renderCharts();
     }
     if (activity.status === "fulfilled") renderDeadLetters(activity.value);
@@ -259,6 +344,5 @@
     document.body.dataset.updates = String(++updates);
   }
 
-  document.querySelectorAll(".window").forEach((e) => { e.textContent = String(windowMs / 60000); });
   poll();
 })();

@@ -141,12 +141,48 @@ public record RedisSettings(
         return uri.getSentinelMasterId() != null ? Topology.SENTINEL : Topology.STANDALONE;
     }
 
-    /** The URL with its password replaced by {@code ****} (all seed nodes for a cluster). */
+    /**
+     * The URL with its password replaced by {@code ****} (all seed nodes for a cluster), for logs, health details and
+     * messages. Every host carries its port, the default one too ({@code redis://127.0.0.1:6379}, where Lettuce's own
+     * form drops it), so that whoever reads it knows where the client went; Lettuce's query parameters (timeouts) are
+     * left out.
+     */
     public String redactedUrl() {
         if (!clusterNodes.isEmpty()) {
-            return clusterNodes.stream().map(u -> redact(u.toString())).collect(Collectors.joining(", "));
+            return clusterNodes.stream().map(RedisSettings::addressOf).collect(Collectors.joining(", "));
         }
-        return redact(uri.toString());
+        return addressOf(uri);
+    }
+
+    private static String addressOf(RedisURI uri) {
+        if (uri.getSocket() != null) {
+            return redact(uri.toString());
+        }
+        boolean sentinel = !uri.getSentinels().isEmpty();
+        StringBuilder url = new StringBuilder(uri.isSsl() ? "rediss" : "redis")
+                .append(sentinel ? "-sentinel" : "")
+                .append("://");
+        RedisCredentials c = credentials(uri).orElse(null);
+        if (c != null && c.hasUsername()) {
+            url.append(c.getUsername()).append(c.hasPassword() ? ":****" : "").append('@');
+        } else if (c != null && c.hasPassword()) {
+            url.append("****@");
+        }
+        List<RedisURI> hosts = sentinel ? uri.getSentinels() : List.of(uri);
+        url.append(hosts.stream()
+                .map(h -> hostText(h.getHost()) + ":" + h.getPort())
+                .collect(Collectors.joining(",")));
+        if (uri.getDatabase() != 0) {
+            url.append('/').append(uri.getDatabase());
+        }
+        if (sentinel && uri.getSentinelMasterId() != null) {
+            url.append('#').append(uri.getSentinelMasterId());
+        }
+        return url.toString();
+    }
+
+    private static String hostText(String host) {
+        return host != null && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : String.valueOf(host);
     }
 
     /** The effective configuration, one line per aspect, secrets as {@code ****}, to log at startup. */

@@ -142,50 +142,47 @@ public record RedisSettings(
     }
 
     /**
-     * The URL with its password replaced by {@code ****} (all seed nodes for a cluster), always with the port, even the
-     * default one, and without Lettuce's query parameters: {@code redis://127.0.0.1:6379}, {@code
-     * rediss://app:****@cache.example.com:6380/2}, {@code redis-sentinel://s1:26379,s2:26379#mymaster}.
+     * The URL with its password replaced by {@code ****} (all seed nodes for a cluster), for logs, health details and
+     * messages. Every host carries its port, the default one too ({@code redis://127.0.0.1:6379}, where Lettuce's own
+     * form drops it), so that whoever reads it knows where the client went; Lettuce's query parameters (timeouts) are
+     * left out.
      */
     public String redactedUrl() {
         if (!clusterNodes.isEmpty()) {
-            return clusterNodes.stream().map(RedisSettings::redactedUrl).collect(Collectors.joining(", "));
+            return clusterNodes.stream().map(RedisSettings::addressOf).collect(Collectors.joining(", "));
         }
-        return redactedUrl(uri);
+        return addressOf(uri);
     }
 
-    private static String redactedUrl(RedisURI u) {
-        boolean sentinel = !u.getSentinels().isEmpty();
-        StringBuilder sb = new StringBuilder(u.isSsl() ? "rediss" : "redis").append(sentinel ? "-sentinel://" : "://");
-        credentials(u).ifPresent(c -> {
-            if (c.hasUsername()) {
-                sb.append(c.getUsername());
-            }
-            if (c.hasPassword()) {
-                sb.append(":****");
-            }
-            if (c.hasUsername() || c.hasPassword()) {
-                sb.append('@');
-            }
-        });
-        if (sentinel) {
-            sb.append(u.getSentinels().stream().map(RedisSettings::hostAndPort).collect(Collectors.joining(",")));
-        } else if (u.getSocket() != null) {
-            sb.append(u.getSocket());
-        } else {
-            sb.append(hostAndPort(u));
+    private static String addressOf(RedisURI uri) {
+        if (uri.getSocket() != null) {
+            return redact(uri.toString());
         }
-        if (u.getDatabase() != 0) {
-            sb.append('/').append(u.getDatabase());
+        boolean sentinel = !uri.getSentinels().isEmpty();
+        StringBuilder url = new StringBuilder(uri.isSsl() ? "rediss" : "redis")
+                .append(sentinel ? "-sentinel" : "")
+                .append("://");
+        RedisCredentials c = credentials(uri).orElse(null);
+        if (c != null && c.hasUsername()) {
+            url.append(c.getUsername()).append(c.hasPassword() ? ":****" : "").append('@');
+        } else if (c != null && c.hasPassword()) {
+            url.append("****@");
         }
-        if (sentinel) {
-            sb.append('#').append(u.getSentinelMasterId());
+        List<RedisURI> hosts = sentinel ? uri.getSentinels() : List.of(uri);
+        url.append(hosts.stream()
+                .map(h -> hostText(h.getHost()) + ":" + h.getPort())
+                .collect(Collectors.joining(",")));
+        if (uri.getDatabase() != 0) {
+            url.append('/').append(uri.getDatabase());
         }
-        return sb.toString();
+        if (sentinel && uri.getSentinelMasterId() != null) {
+            url.append('#').append(uri.getSentinelMasterId());
+        }
+        return url.toString();
     }
 
-    private static String hostAndPort(RedisURI u) {
-        String host = u.getHost();
-        return (host != null && host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + u.getPort();
+    private static String hostText(String host) {
+        return host != null && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : String.valueOf(host);
     }
 
     /**

@@ -40,6 +40,24 @@ class RedisSettingsTest {
     }
 
     @Test
+    void redactedUrl_namesEveryHostWithItsPort_andNoPassword() {
+        assertThat(RedisSettings.of("redis://127.0.0.1").redactedUrl()).isEqualTo("redis://127.0.0.1:6379");
+        assertThat(RedisSettings.of("redis://:s3cr3t@cache.example.com:6379/2").redactedUrl())
+                .isEqualTo("redis://****@cache.example.com:6379/2");
+        assertThat(RedisSettings.of("rediss://alice:s3cr3t@cache.example.com:6380")
+                        .redactedUrl())
+                .isEqualTo("rediss://alice:****@cache.example.com:6380");
+        assertThat(RedisSettings.of("redis-sentinel://:s3cr3t@s1,s2:26380/1#mymaster")
+                        .redactedUrl())
+                .isEqualTo("redis-sentinel://****@s1:26379,s2:26380/1#mymaster");
+        assertThat(RedisSettings.of("redis-cluster://n1:7000,n2").redactedUrl())
+                .isEqualTo("redis://n1:7000, redis://n2:6379");
+        assertThat(RedisSettings.fromEnvironment(Map.of("REDIS_URL", "redis://[::1]:6390", "REDIS_PASSWORD", "s3cr3t"))
+                        .redactedUrl())
+                .isEqualTo("redis://****@[::1]:6390");
+    }
+
+    @Test
     void passwordFile_overridesTheUrlsPassword() throws IOException {
         Path file = Files.writeString(tmp.resolve("redis-pw"), "from-file\n");
 

@@ -10,6 +10,7 @@ import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.registry.ClosestName;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableDef;
@@ -599,13 +600,20 @@ final class LettuceCachedReader implements CachedReader {
                 }
             }
         }
-        return registry.table(name)
+        TableRegistry current = registry;
+        return current.table(name)
                 .orElseThrow(() -> new InvalidRecordException(
                         Reason.UNKNOWN_TABLE,
                         name,
                         null,
-                        "table '" + name + "' is not registered with Cistern (register it with `ops/cistern init"
-                                + " --table " + name + "`)"));
+                        "table '" + name + "' is not registered with Cistern"
+                                + ClosestName.among(
+                                                current.tables().stream()
+                                                        .map(TableDef::name)
+                                                        .toList(),
+                                                name)
+                                        .map(closest -> "; did you mean '" + closest + "'?")
+                                        .orElse(" (register it with `ops/cistern init --table " + name + "`)")));
     }
 
     @Override

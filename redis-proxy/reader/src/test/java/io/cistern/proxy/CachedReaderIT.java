@@ -233,6 +233,9 @@ class CachedReaderIT {
                         InvalidRecordException.class,
                         e -> assertThat(e.reason()).isEqualTo(InvalidRecordException.Reason.UNKNOWN_TABLE))
                 .hasMessageContaining("no_such_table");
+        assertThatThrownBy(() -> reader.get("source_document", "1"))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("did you mean 'source_documents'?");
         assertThatThrownBy(() -> reader.get("source_documents", "not-a-uuid"))
                 .isInstanceOfSatisfying(
                         InvalidRecordException.class,

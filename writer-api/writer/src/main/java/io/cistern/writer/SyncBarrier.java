@@ -51,6 +51,13 @@ final class SyncBarrier implements AutoCloseable {
     static final Duration MAX_POLL = Duration.ofMillis(200);
     private static final int DEAD_LETTER_PAGE = 200;
 
+    /**
+     * Where sync workers come from, named in every timeout: the most common cause of one is that none runs. The
+     * writer does not know whether it runs in Spring Boot, so the hint names both ways.
+     */
+    static final String SYNC_WORKER_HINT = "start one with `ops/cistern sync-worker` or `ops/cistern up`; in a Spring"
+            + " Boot application, cistern.sync.embedded.enabled=true runs one inside it";
+
     private final RedisAsyncCommands<String, String> redis;
     private final KeyLayout layout;
     private final InstantSource clock;
@@ -289,7 +296,8 @@ final class SyncBarrier implements AutoCloseable {
                 waited,
                 describe(r) + " was not synced within " + waited.toMillis() + " ms: " + state
                         + ". The write is stored in Redis and reaches PostgreSQL once a sync worker applies it;"
-                        + " wait again, and check that sync workers run and reach PostgreSQL",
+                        + " wait again, and check that a sync worker runs and reaches PostgreSQL ("
+                        + SYNC_WORKER_HINT + ")",
                 null);
     }
 

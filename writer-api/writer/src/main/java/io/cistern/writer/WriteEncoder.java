@@ -8,6 +8,7 @@ import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.registry.ClosestName;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
@@ -30,14 +31,7 @@ final class WriteEncoder {
     }
 
     EncodedWrite encode(TableRegistry registry, Write write) {
-        TableDef table = registry.table(write.table())
-                .orElseThrow(() -> new InvalidRecordException(
-                        Reason.UNKNOWN_TABLE,
-                        write.table(),
-                        "table",
-                        "table '" + write.table() + "' is not registered with Cistern (registered: "
-                                + registry.tables().stream().map(TableDef::name).toList()
-                                + "); register it with `ops/cistern init --table " + write.table() + "`"));
+        TableDef table = registry.table(write.table()).orElseThrow(() -> unknownTable(registry, write.table()));
         String key = encodeKey(table, write.key());
         int partition =
                 Partitioner.partitionOf(Partitioner.routingText(key, table.routingColumns()), registry.partitions());
@@ -67,15 +61,7 @@ final class WriteEncoder {
         int given = 0;
         for (Map.Entry<String, ?> e : write.columns().entrySet()) {
             String name = e.getKey();
-            ColumnDef column = table.column(name)
-                    .orElseThrow(() -> new InvalidRecordException(
-                            Reason.UNKNOWN_COLUMN,
-                            table.name(),
-                            name,
-                            "table '" + table.name() + "' has no column '" + name + "' (columns: "
-                                    + table.columns().stream()
-                                            .map(ColumnDef::name)
-                                            .toList() + ")"));
+            ColumnDef column = table.column(name).orElseThrow(() -> unknownColumn(table, name));
             if (table.isKeyColumn(name)) {
                 // Key columns travel in the key; a repeated one must agree with it.
                 int idx = table.primaryKey().indexOf(name);
@@ -128,6 +114,28 @@ final class WriteEncoder {
                 }
             }
         }
+    }
+
+    /** A misspelt name gets "did you mean"; only a name close to none is told to register its table. */
+    private static InvalidRecordException unknownTable(TableRegistry registry, String name) {
+        List<String> registered = registry.tables().stream().map(TableDef::name).toList();
+        String advice = ClosestName.among(registered, name)
+                .map(closest -> "; did you mean '" + closest + "'? (registered: " + registered + ")")
+                .orElse(" (registered: " + registered + "); register it with `ops/cistern init --table " + name + "`");
+        return new InvalidRecordException(
+                Reason.UNKNOWN_TABLE, name, "table", "table '" + name + "' is not registered with Cistern" + advice);
+    }
+
+    private static InvalidRecordException unknownColumn(TableDef table, String name) {
+        List<String> columns = table.columns().stream().map(ColumnDef::name).toList();
+        String advice = ClosestName.among(columns, name)
+                .map(closest -> "; did you mean '" + closest + "'? (columns: " + columns + ")")
+                .orElse(" (columns: " + columns + ")");
+        return new InvalidRecordException(
+                Reason.UNKNOWN_COLUMN,
+                table.name(),
+                name,
+                "table '" + table.name() + "' has no column '" + name + "'" + advice);
     }
 
     private static String encodeKey(TableDef table, RecordKey key) {

@@ -339,4 +339,20 @@ class RecordWriterRefusalIT {
             }
         }
     }
+
+    @Test
+    void awaitSynced_withNoSyncWorkerRunning_timesOutNamingHowToStartOne() {
+        // given a stored write and no sync worker anywhere
+        connect(BufferLimits.DEFAULTS);
+        WriteReceipt receipt = writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "a.pdf"));
+
+        // when the producer waits for it to reach PostgreSQL, then the timeout says how to get a worker running
+        assertThatThrownBy(() -> writer.awaitSynced(receipt, Duration.ofMillis(300)))
+                .isInstanceOfSatisfying(
+                        SyncTimeoutException.class,
+                        e -> assertThat(e.getMessage())
+                                .contains("was not synced within", receipt.entryId())
+                                .contains("ops/cistern sync-worker")
+                                .contains("cistern.sync.embedded.enabled=true"));
+    }
 }

@@ -143,7 +143,29 @@ class WriteEncoderTest {
                 Reason.UNKNOWN_TABLE,
                 "table",
                 "'documents'",
-                "entities, source_documents");
+                "entities, source_documents",
+                "register it with `ops/cistern init --table documents`");
+    }
+
+    @Test
+    void misspeltTable_isRefusedSuggestingTheRegisteredOne() {
+        InvalidRecordException e = catchThrowableOfType(
+                InvalidRecordException.class,
+                () -> encoder.encode(REGISTRY, Write.delete("source_document", RecordKey.of(DOC))));
+
+        assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_TABLE);
+        assertThat(e.getMessage())
+                .contains("table 'source_document' is not registered", "did you mean 'source_documents'?")
+                .doesNotContain("ops/cistern init");
+    }
+
+    @Test
+    void misspeltColumn_isRefusedSuggestingTheTablesOne() {
+        assertRefused(
+                Write.patch("source_documents", RecordKey.of(DOC), columns("filname", "a.pdf")),
+                Reason.UNKNOWN_COLUMN,
+                "filname",
+                "has no column 'filname'; did you mean 'filename'?");
     }
 
     @Test

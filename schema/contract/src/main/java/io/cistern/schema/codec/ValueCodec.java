@@ -32,10 +32,11 @@ import tools.jackson.databind.JsonNode;
  *   <tr><th>type</th><th>JSON</th><th>Java in</th><th>Java out</th></tr>
  *   <tr><td>any</td><td>{@code null}</td><td>{@code null}</td><td>{@code null}</td></tr>
  *   <tr><td>text, varchar</td><td>string</td><td>String</td><td>String</td></tr>
- *   <tr><td>int2, int4, int8</td><td>integer number (a string of digits is accepted)</td><td>Short, Integer,
- *       Long, BigInteger</td><td>Short, Integer, Long</td></tr>
+ *   <tr><td>int2, int4, int8</td><td>integer number (a string of digits is accepted)</td><td>Byte, Short,
+ *       Integer, Long, BigInteger</td><td>Short, Integer, Long</td></tr>
  *   <tr><td>numeric</td><td>number, exactly as written ({@code "NaN"}, {@code "Infinity"} as strings)</td>
- *       <td>BigDecimal, BigInteger, Long, Integer</td><td>BigDecimal, or Double for NaN and infinities</td></tr>
+ *       <td>BigDecimal, BigInteger, Long, Integer, Short, String of decimal digits; never a finite Double or
+ *       Float, which cannot hold most decimals exactly</td><td>BigDecimal, or Double for NaN and infinities</td></tr>
  *   <tr><td>float4, float8</td><td>number ({@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"} as strings)</td>
  *       <td>Float, Double</td><td>Float, Double</td></tr>
  *   <tr><td>bool</td><td>{@code true}/{@code false}</td><td>Boolean</td><td>Boolean</td></tr>
@@ -99,6 +100,7 @@ public final class ValueCodec {
                         case Integer i -> numeric(table, column, BigDecimal.valueOf(i));
                         case Short s -> numeric(table, column, BigDecimal.valueOf(s));
                         case Double d when d.isNaN() || d.isInfinite() -> quote(specialFloat(d));
+                        case CharSequence cs -> numericText(table, column, cs.toString());
                         default -> throw wrongType(table, column, value);
                     };
                 case REAL ->
@@ -476,6 +478,24 @@ public final class ValueCodec {
         return value.toPlainString();
     }
 
+    /** A numeric given as text: exact decimal digits, or one of PostgreSQL's special values. */
+    private static String numericText(String table, ColumnDef column, String s) {
+        if (s.equals("NaN") || s.equals("Infinity") || s.equals("-Infinity")) {
+            return quote(s);
+        }
+        BigDecimal parsed;
+        try {
+            parsed = new BigDecimal(s);
+        } catch (NumberFormatException e) {
+            throw badValue(
+                    table,
+                    column,
+                    "a decimal number such as \"0.9731\" (or NaN, Infinity, -Infinity), got '" + abbreviate(s) + "'",
+                    e);
+        }
+        return numeric(table, column, parsed);
+    }
+
     private static BigInteger integralOf(String table, ColumnDef column, Object value) {
         return switch (value) {
             case Long l -> BigInteger.valueOf(l);
@@ -573,13 +593,41 @@ public final class ValueCodec {
     }
 
     private static InvalidRecordException wrongType(String table, ColumnDef column, Object value) {
+        String given = value.getClass().getSimpleName();
+        String advice = column.type() == SqlType.NUMERIC && (value instanceof Double || value instanceof Float)
+                // Invariant 8: a numeric keeps its exact value. A double holds 0.1 as 0.1000000000000000055...,
+                // so which decimal was meant is a guess Cistern does not make on the producer's behalf.
+                ? "; binary floating point cannot hold most decimal values exactly and numeric keeps the exact"
+                        + " value, so pass a BigDecimal (BigDecimal.valueOf(d) keeps the digits Double.toString(d)"
+                        + " shows) or a String such as \"0.9731\""
+                : "";
         return new InvalidRecordException(
                 Reason.WRONG_TYPE,
                 table,
                 column.name(),
                 "column '" + column.name() + "' of table '" + table + "' is "
-                        + column.type().sqlName() + " and cannot hold a "
-                        + value.getClass().getSimpleName());
+                        + column.type().sqlName() + " and cannot hold a " + given + "; it takes "
+                        + acceptedJavaTypes(column.type()) + advice);
+    }
+
+    /** The Java types {@link #encode} accepts for a column of {@code type} (besides null and a JsonNode). */
+    static String acceptedJavaTypes(SqlType type) {
+        return switch (type) {
+            case TEXT -> "a String";
+            case SMALLINT, INTEGER, BIGINT -> "a Long, Integer, Short, Byte or BigInteger (within range)";
+            case NUMERIC ->
+                "a BigDecimal, BigInteger, Long, Integer, Short, a String of decimal digits, or a Double NaN or"
+                        + " infinity";
+            case REAL -> "a Float";
+            case DOUBLE -> "a Double or Float";
+            case BOOLEAN -> "a Boolean";
+            case UUID -> "a UUID or its String form";
+            case DATE -> "a LocalDate";
+            case TIMESTAMP -> "a LocalDateTime";
+            case TIMESTAMPTZ -> "an Instant, OffsetDateTime or ZonedDateTime";
+            case JSON, JSONB -> "a String of JSON text, a JsonNode, Map, List, Number or Boolean";
+            case BYTEA -> "a byte[]";
+        };
     }
 
     private static InvalidRecordException badValue(String table, ColumnDef column, String expected, Throwable cause) {

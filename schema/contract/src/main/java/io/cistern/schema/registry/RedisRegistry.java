@@ -4,11 +4,17 @@ import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Publishes the table registry to Redis and reads it back, so writers never need the database.
@@ -18,6 +24,11 @@ import java.util.Map;
  * the Function library checks each write against: {@code t:{table} = "<routing> <keyColumns> ,col1,col2,...,"}.
  */
 public final class RedisRegistry {
+    /** Most keys looked at for another prefix when the configured one holds no registry. */
+    static final int PREFIX_SCAN_KEYS = 10_000;
+
+    private static final int SCAN_PAGE = 1_000;
+    private static final int MAX_OTHER_PREFIXES = 5;
     private final RedisCommands<String, String> redis;
     private final KeyLayout layout;
 
@@ -63,6 +74,43 @@ public final class RedisRegistry {
         }
     }
 
+    /**
+     * Other prefixes Cistern is initialised under in this Redis, for the hint when the configured one is not: a
+     * bounded {@code SCAN} (at most {@link #PREFIX_SCAN_KEYS} keys, on the failure path only), so a large Redis may
+     * hide them. Empty when none is found or the scan is not allowed.
+     */
+    private List<String> otherPrefixes() {
+        Set<String> found = new TreeSet<>();
+        try {
+            ScanCursor cursor = ScanCursor.INITIAL;
+            int scanned = 0;
+            do {
+                KeyScanCursor<String> page =
+                        redis.scan(cursor, ScanArgs.Builder.matches("*:config").limit(SCAN_PAGE));
+                for (String key : page.getKeys()) {
+                    String prefix = key.substring(0, key.length() - ":config".length());
+                    if (!prefix.equals(layout.prefix()) && isPrefix(prefix) && redis.hexists(key, "partitions")) {
+                        found.add(prefix);
+                    }
+                }
+                cursor = page;
+                scanned += SCAN_PAGE;
+            } while (!cursor.isFinished() && scanned < PREFIX_SCAN_KEYS && found.size() < MAX_OTHER_PREFIXES);
+        } catch (RuntimeException e) {
+            // Only a hint: an ACL without SCAN, or a timeout, leaves the plain "not initialised" message.
+        }
+        return found.stream().limit(MAX_OTHER_PREFIXES).toList();
+    }
+
+    private static boolean isPrefix(String candidate) {
+        try {
+            new KeyLayout(candidate);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The compact table spec the Function library reads from a partition's meta hash. */
     static String spec(TableDef t) {
         StringBuilder sb = new StringBuilder();
@@ -81,10 +129,21 @@ public final class RedisRegistry {
     public TableRegistry load() {
         String partitions = redis.hget(layout.config(), "partitions");
         if (partitions == null) {
+            List<String> others = otherPrefixes();
+            String prefix = layout.prefix();
             throw new PermanentException(
                     "NOT_INITIALISED",
-                    "Cistern is not initialised in this Redis (no " + layout.config()
-                            + "); run `ops/cistern init` against the same Redis and PostgreSQL",
+                    others.isEmpty()
+                            ? "Cistern is not initialised in this Redis under the prefix '" + prefix + "' (no "
+                                    + layout.config() + "): run `ops/cistern init` (with CISTERN_PREFIX=" + prefix
+                                    + ") against the same Redis and PostgreSQL, or check the prefix (CISTERN_PREFIX;"
+                                    + " cistern.key-prefix in Spring Boot)"
+                            : "Cistern is not initialised in this Redis under the prefix '" + prefix + "' (no "
+                                    + layout.config() + "), but it is under "
+                                    + others.stream().map(o -> "'" + o + "'").collect(Collectors.joining(", "))
+                                    + ": set the prefix to the one meant (CISTERN_PREFIX; cistern.key-prefix in"
+                                    + " Spring Boot), or run `ops/cistern init` with CISTERN_PREFIX=" + prefix
+                                    + " against the same Redis and PostgreSQL",
                     null);
         }
         List<TableDef> tables = new ArrayList<>();

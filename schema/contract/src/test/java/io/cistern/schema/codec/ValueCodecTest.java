@@ -234,6 +234,49 @@ class ValueCodecTest {
     }
 
     @Test
+    void numericFromDoubleOrFloat_isRefusedSayingWhyAndWhatToPassInstead() {
+        for (Object binary : List.of(0.9731d, 0.5f)) {
+            assertThatThrownBy(() -> ValueCodec.encode(TABLE, col(SqlType.NUMERIC), binary))
+                    .hasMessageContaining(
+                            "is numeric and cannot hold a " + binary.getClass().getSimpleName())
+                    .hasMessageContaining("it takes a BigDecimal, BigInteger, Long, Integer, Short, a String")
+                    .hasMessageContaining("cannot hold most decimal values exactly")
+                    .hasMessageContaining("pass a BigDecimal (BigDecimal.valueOf(d)")
+                    .hasMessageContaining("or a String such as \"0.9731\"");
+        }
+    }
+
+    @Test
+    void numericFromString_keepsItsDigitsExactly() {
+        assertThat(ValueCodec.encode(TABLE, col(SqlType.NUMERIC), "0.10")).isEqualTo("0.10");
+        assertThat(ValueCodec.encode(TABLE, col(SqlType.NUMERIC), "-12345678901234567890.5"))
+                .isEqualTo("-12345678901234567890.5");
+        assertThat(ValueCodec.encode(TABLE, col(SqlType.NUMERIC), "NaN")).isEqualTo("\"NaN\"");
+        assertThat(ValueCodec.encode(TABLE, col(SqlType.NUMERIC), "1e3")).isEqualTo("1000");
+        assertThatThrownBy(() -> ValueCodec.encode(TABLE, col(SqlType.NUMERIC), "about 3"))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("needs a decimal number such as \"0.9731\"")
+                .hasMessageContaining("'about 3'");
+        assertRefused(
+                () -> ValueCodec.encode(
+                        TABLE, new ColumnDef("the_numeric", SqlType.NUMERIC, true, false, 0, 5, 2), "1.005"),
+                SqlType.NUMERIC,
+                Reason.WRONG_TYPE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = SqlType.class,
+            names = {"JSON", "JSONB"},
+            mode = EnumSource.Mode.EXCLUDE)
+    void wrongJavaType_isRefusedListingTheJavaTypesTheColumnTakes(SqlType type) {
+        assertThatThrownBy(() -> ValueCodec.encode(TABLE, col(type), new StringBuilder[0]))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("is " + type.sqlName() + " and cannot hold a StringBuilder[]; it takes ")
+                .hasMessageContaining(ValueCodec.acceptedJavaTypes(type));
+    }
+
+    @Test
     void floats_roundTripIncludingSpecials() {
         assertThat(roundTrip(SqlType.REAL, 1.1f)).isEqualTo("1.1");
         assertThat(roundTrip(SqlType.REAL, Float.NaN)).isEqualTo("\"NaN\"");

@@ -155,7 +155,10 @@ class CisternStarterIT {
     void healthContributors_reportRedisBacklogAndDatabase() {
         assertThat(redisHealth.health().getStatus()).isEqualTo(Status.UP);
         assertThat(redisHealth.health().getDetails()).containsEntry("prefix", REDIS.prefix());
-        assertThat(redisHealth.health().getDetails().get("redis").toString()).doesNotContain("@");
+        java.net.URI redis = java.net.URI.create(TestServers.redisUrl());
+        assertThat(redisHealth.health().getDetails().get("redis").toString())
+                .doesNotContain("@")
+                .contains(redis.getHost() + ":" + (redis.getPort() < 0 ? 6379 : redis.getPort()));
 
         assertThat(backlogHealth.health().getStatus()).isEqualTo(Status.UP);
         assertThat(backlogHealth.health().getDetails())

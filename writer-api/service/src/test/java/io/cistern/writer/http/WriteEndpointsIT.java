@@ -191,6 +191,19 @@ class WriteEndpointsIT {
     }
 
     @Test
+    void misspeltTableOrColumn_isRefusedSuggestingTheRegisteredName() {
+        UUID id = UUID.randomUUID();
+
+        HttpTestClient.Response table = http().put("/v1/tables/source_document/records/" + id, "{\"filename\": \"a\"}");
+        HttpTestClient.Response column = http().put(doc(id), "{\"filname\": \"a.pdf\"}");
+
+        assertRefused(table, 404, "UNKNOWN_TABLE", "table");
+        assertThat(table.json().get("message").stringValue()).contains("did you mean 'source_documents'?");
+        assertRefused(column, 422, "UNKNOWN_COLUMN", "filname");
+        assertThat(column.json().get("message").stringValue()).contains("did you mean 'filename'?");
+    }
+
+    @Test
     void wrongType_isRefusedWith422NamingTheColumn() {
         UUID id = UUID.randomUUID();
         long before = cistern.streamEntries();

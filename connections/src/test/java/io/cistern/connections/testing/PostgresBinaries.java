@@ -10,12 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -102,7 +100,7 @@ public final class PostgresBinaries implements AutoCloseable {
     @Override
     public void close() {
         if (temporary) {
-            deleteRecursively(home);
+            PrivatePostgres.deleteRecursively(home);
         }
     }
 
@@ -145,9 +143,9 @@ public final class PostgresBinaries implements AutoCloseable {
             Files.move(partial, home, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             if (Files.exists(home.resolve(COMPLETE_MARKER))) {
-                deleteRecursively(partial);
+                PrivatePostgres.deleteRecursively(partial);
             } else {
-                deleteRecursively(home);
+                PrivatePostgres.deleteRecursively(home);
                 Files.move(partial, home);
             }
         }
@@ -164,22 +162,5 @@ public final class PostgresBinaries implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // Best effort: a leftover directory is not worth failing a test for.
-                }
-            });
-        } catch (IOException e) {
-            // As above.
-        }
     }
 }

@@ -431,7 +431,8 @@ public final class PrivatePostgres implements AutoCloseable {
         }
     }
 
-    private static void deleteRecursively(Path root) {
+    /** Deletes a directory tree, best effort (also for {@link PostgresBinaries}). */
+    static void deleteRecursively(Path root) {
         if (!Files.exists(root)) {
             return;
         }

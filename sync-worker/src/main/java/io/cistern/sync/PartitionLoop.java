@@ -68,6 +68,13 @@ final class PartitionLoop implements Runnable {
     /** When the stream is trimmed next; confined to the loop thread. */
     private Instant nextTrimAt;
 
+    /**
+     * The highest version PostgreSQL may hold for this partition as far as this owner knows: the floor read with its
+     * fencing token, raised to each batch's highest version before the batch is first tried (an upper bound: a batch
+     * may fail). Written by the loop thread, read by the lease thread to confirm the floor on the Redis server.
+     */
+    private volatile long floorBound;
+
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile long appliedEntries;
@@ -75,6 +82,7 @@ final class PartitionLoop implements Runnable {
     PartitionLoop(
             int partition,
             long token,
+            long versionFloor,
             SyncSettings settings,
             BatchApplier applier,
             StatefulRedisConnection<String, String> connection,
@@ -83,6 +91,7 @@ final class PartitionLoop implements Runnable {
             SyncMetrics metrics) {
         this.partition = partition;
         this.token = token;
+        this.floorBound = versionFloor;
         this.settings = settings;
         this.applier = applier;
         this.connection = connection;
@@ -115,6 +124,11 @@ final class PartitionLoop implements Runnable {
 
     long appliedEntries() {
         return appliedEntries;
+    }
+
+    /** The highest version PostgreSQL may hold for this partition, as far as this owner knows. Thread-safe. */
+    long floorBound() {
+        return floorBound;
     }
 
     @Override
@@ -254,6 +268,11 @@ final class PartitionLoop implements Runnable {
         ApplyResult result = null;
         if (!entries.isEmpty()) {
             Instant firstAttempt = clock.instant();
+            long highest =
+                    entries.stream().mapToLong(ChangeEntry::version).max().orElse(0);
+            if (highest > floorBound) {
+                floorBound = highest;
+            }
             result = applyWithRetries(entries);
             Instant committed = clock.instant();
             metrics.batchCommitted(

@@ -35,7 +35,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code cistern.sync.lease.changes} (counter; tags {@code partition}, {@code outcome} = {@code acquired}, {@code
  *       lost}, {@code released});
  *   <li>{@code cistern.sync.write.to.commit} (timer with a percentile histogram; tag {@code table}): from an entry's
- *       write time (its stream ID) to the commit of the transaction that applied it.
+ *       write time (its stream ID) to the commit of the transaction that applied it;
+ *   <li>{@code cistern.sync.floor.confirmations} (counter; tags {@code partition}, {@code outcome} = {@code
+ *       confirmed}: the Redis server had not confirmed the partition's floor yet (it restarted, failed over or
+ *       reloaded the library) and its history was whole, {@code history_shorter}: its partition meta had issued
+ *       fewer versions than PostgreSQL holds, and the floor was raised above them).
  * </ul>
  *
  * Thread-safe: meters are cached in concurrent maps, so the hot path only looks them up.
@@ -48,6 +52,7 @@ final class SyncMetrics {
     static final String DEAD_LETTERS = "cistern.sync.dead.letters";
     static final String LEASE_CHANGES = "cistern.sync.lease.changes";
     static final String WRITE_TO_COMMIT = "cistern.sync.write.to.commit";
+    static final String FLOOR_CONFIRMATIONS = "cistern.sync.floor.confirmations";
     static final String UNKNOWN_TABLE = "unknown";
 
     /** What happened to a lease. */
@@ -141,6 +146,21 @@ final class SyncMetrics {
 
     void leaseChanged(int partition, LeaseChange change) {
         counter(LEASE_CHANGES, "Partition leases acquired, lost and released", partition, "outcome", change.tag())
+                .increment();
+    }
+
+    /**
+     * A Redis server confirmed a partition's floor anew ({@code historyShorter} false), or it was found to have issued
+     * fewer versions than PostgreSQL holds and its floor was raised ({@code historyShorter} true).
+     */
+    void floorConfirmed(int partition, boolean historyShorter) {
+        counter(
+                        FLOOR_CONFIRMATIONS,
+                        "Partition floors confirmed on a Redis server that had not confirmed them, and histories found"
+                                + " shorter than PostgreSQL's",
+                        partition,
+                        "outcome",
+                        historyShorter ? "history_shorter" : "confirmed")
                 .increment();
     }
 

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -58,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * floor is back, writes to the partition are refused as retryable ({@code CISTERN_NOFLOOR}); after it, versions are
  * issued above everything PostgreSQL holds. When Redis loses everything the leases go too, so every owner sees its
  * renewal fail, stops the old loop and takes the partition again this way.
+ *
+ * <p>A shorter history (invariant 1): a Redis server that restarted, failed over to a replica or loaded a new library
+ * refuses writes to a partition ({@code CISTERN_UNCONFIRMED}) until its floor is confirmed on that server. The worker
+ * confirms it ({@code FCALL cistern_confirm_v1}) when it takes the partition, with the floor read with its fencing
+ * token, and at every lease renewal, with the highest version it may have committed since ({@link
+ * PartitionLoop#floorBound()}), so that versions continue above everything PostgreSQL holds even when the server's
+ * meta issued fewer (docs/durability.md).
  *
  * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}) and one thread per owned partition ({@code
  * cistern-sync-p<n>-<workerId>}), each with its own Redis connection. {@link #close()} stops taking partitions, lets
@@ -270,6 +278,7 @@ public final class SyncWorker implements AutoCloseable {
                 Long.toString(settings.leaseTime().toMillis()));
         if (renewed != null && renewed == 1) {
             o.validUntil = now.plus(settings.leaseTime());
+            confirmFloor(redis, partition, o.loop.floorBound());
         } else {
             LOG.warn(
                     "partition {}: lease lost (taken by another worker, or Redis lost its data); stopping its loop",
@@ -300,6 +309,7 @@ public final class SyncWorker implements AutoCloseable {
         }
         try {
             reseedIfFloorMissing(redis, partition, grant.versionFloor());
+            confirmFloor(redis, partition, grant.versionFloor());
         } catch (RuntimeException e) {
             LOG.warn(
                     "partition {}: cannot re-seed its version floor ({}); giving the lease back",
@@ -321,6 +331,7 @@ public final class SyncWorker implements AutoCloseable {
         PartitionLoop loop = new PartitionLoop(
                 partition,
                 grant.token(),
+                grant.versionFloor(),
                 settings,
                 applier,
                 connection,
@@ -357,11 +368,45 @@ public final class SyncWorker implements AutoCloseable {
             FunctionLibrary.install(redis);
         }
         new RedisRegistry(redis, settings.layout()).publish(registry, settings.limits());
-        redis.fcall(
-                FunctionLibrary.SEED_FUNCTION,
-                ScriptOutputType.INTEGER,
-                new String[] {meta},
-                Long.toString(versionFloor));
+    }
+
+    /**
+     * Raises the partition's floor on the Redis server to {@code floorBound} (the highest version PostgreSQL may hold,
+     * as this owner knows it) and confirms it there, so that the server issues versions above everything PostgreSQL
+     * holds (invariant 1). Called when the partition is taken and at every lease renewal, while the lease is valid:
+     * a server that restarted, failed over or reloaded the library refuses writes to the partition ({@code
+     * CISTERN_UNCONFIRMED}) until then. A server whose meta had issued fewer versions than that is a shorter history:
+     * said loudly, counted, and mended by the same call.
+     */
+    private void confirmFloor(RedisCommands<String, String> redis, int partition, long floorBound) {
+        List<Object> r = redis.fcall(
+                FunctionLibrary.CONFIRM_FUNCTION,
+                ScriptOutputType.MULTI,
+                new String[] {settings.layout().meta(partition)},
+                Long.toString(floorBound));
+        long floor = ((Number) r.get(0)).longValue();
+        boolean wasConfirmed = ((Number) r.get(2)).longValue() == 1;
+        // The highest version this history had issued: writes take max(seq, floor) + 1.
+        long issued = Math.max(((Number) r.get(1)).longValue(), ((Number) r.get(3)).longValue());
+        if (issued < floorBound) {
+            LOG.warn(
+                    "partition {}: Redis holds a shorter history than PostgreSQL: its meta had issued versions up to {},"
+                            + " PostgreSQL may hold up to {} (a replica promoted before it received the last writes, a"
+                            + " restart from an AOF that lost its last second, or a restored snapshot); versions now"
+                            + " continue above {}",
+                    partition,
+                    issued,
+                    floorBound,
+                    floor);
+            metrics.floorConfirmed(partition, true);
+        } else if (!wasConfirmed) {
+            LOG.info(
+                    "partition {}: confirmed version floor {} on a Redis server that had not confirmed it (it restarted,"
+                            + " failed over or reloaded Cistern's library); writes to the partition are accepted again",
+                    partition,
+                    floor);
+            metrics.floorConfirmed(partition, false);
+        }
     }
 
     /** For operators ({@code ops/cistern leases}): who took the partition, when, with which token. Best effort. */

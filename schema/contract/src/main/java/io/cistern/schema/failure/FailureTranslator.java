@@ -14,7 +14,7 @@ import java.util.Locale;
  * <p>Errors of the Function library:
  *
  * <ul>
- *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR} — retryable;
+ *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED} — retryable;
  *   <li>{@code CISTERN_DELETED} — a patch of a deleted record, permanent, field {@code key};
  *   <li>{@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_TOO_LARGE}, {@code
  *       CISTERN_BADKEY}, {@code CISTERN_BADARGS} — permanent.
@@ -76,6 +76,9 @@ public final class FailureTranslator {
                         cause);
             case "CISTERN_NOFLOOR" ->
                 new RetryableException("NO_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(2), cause);
+            case "CISTERN_UNCONFIRMED" ->
+                new RetryableException(
+                        "UNCONFIRMED_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(1), cause);
             case "CISTERN_DELETED" ->
                 new InvalidRecordException(
                         InvalidRecordException.Reason.RECORD_DELETED, null, "key", what + " refused: " + detail, cause);

@@ -21,10 +21,17 @@ public final class FunctionLibrary {
     /** The protocol version: part of the library and function names. */
     public static final int PROTOCOL = 1;
     /** The revision of the library source shipped with this build. */
-    public static final int REVISION = 2;
+    public static final int REVISION = 3;
 
     public static final String LIBRARY_NAME = "cistern_v" + PROTOCOL;
     public static final String SEED_FUNCTION = "cistern_seed_v" + PROTOCOL;
+    /**
+     * Raises a partition's floor and confirms it on this Redis server process: {@code FCALL cistern_confirm_v1 1 <meta>
+     * <floor>} returns {@code [floor, seq, 1 if it was already confirmed here else 0]}. Until then writes to the
+     * partition are refused with {@code CISTERN_UNCONFIRMED}; see the library's header.
+     */
+    public static final String CONFIRM_FUNCTION = "cistern_confirm_v" + PROTOCOL;
+
     public static final String INFO_FUNCTION = "cistern_info_v" + PROTOCOL;
 
     private static final String SOURCE = readSource();
@@ -68,8 +75,10 @@ public final class FunctionLibrary {
     }
 
     /**
-     * Loads or upgrades the library. Loading the same revision again is harmless; a newer revision replaces an older
-     * one atomically; an older build never downgrades a newer library.
+     * Loads or upgrades the library. The same revision is left as it is (a reload would forget which partitions'
+     * floors this server confirmed); a newer revision replaces an older one atomically (and partitions are then
+     * refused until confirmed again, which {@code init} and the sync workers do); an older build never downgrades a
+     * newer library.
      *
      * @return the revision now installed
      * @throws PermanentException when Redis holds a newer revision than this build
@@ -83,6 +92,11 @@ public final class FunctionLibrary {
                             + ", newer than this build's revision " + REVISION
                             + "; run `ops/cistern init` from the newer release instead",
                     null);
+        }
+        if (installed == REVISION) {
+            // Reloading would start a new Lua state and with it forget every partition's confirmed floor (see the
+            // library's header): every write of every prefix on this server refused until the workers confirm again.
+            return REVISION;
         }
         redis.functionLoad(SOURCE, true);
         return REVISION;

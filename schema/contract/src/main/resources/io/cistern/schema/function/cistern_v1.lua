@@ -13,10 +13,23 @@ backpressure, assigns the next version of the partition (always above the floor 
 PostgreSQL), updates the record hash and appends the change entry. It returns {version, entry-id}.
 
 Errors start with CISTERN_<CODE>: BADARGS, BADKEY, UNKNOWN_TABLE, UNKNOWN_COLUMN, TOO_LARGE, DELETED (permanent);
-NOFLOOR, BACKPRESSURE (retry later).
+NOFLOOR, UNCONFIRMED, BACKPRESSURE (retry later).
+
+A Redis can come back with a shorter history than PostgreSQL has seen: a replica promoted before it received the last
+writes, a restart from an AOF written with appendfsync everysec, a snapshot restored. Its meta hash then holds a seq
+below versions the sync worker already applied, and versions issued from it would lose to the version guard. So a
+partition issues versions only once this server process has confirmed its floor against PostgreSQL's: the sync worker
+(or `ops/cistern init`) calls cistern_confirm_v1 / cistern_seed_v1 with the highest version PostgreSQL may hold, and
+the library remembers it in CONFIRMED below. That table lives in this Lua state alone: it is never written to the
+AOF or an RDB snapshot and never replicated (scripts replicate their effects, not their calls), so every restart,
+failover, snapshot restore or library reload starts with no partition confirmed, and writes are refused with
+CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 2
+local REVISION = 3
+
+-- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
+local CONFIRMED = {}
 
 -- Versions are Lua numbers (doubles): exact up to 2^53 - 1, far above what any partition will issue.
 local MAX_VERSION = 9007199254740991
@@ -122,6 +135,12 @@ local function prepare(keys, args, op)
   if floor == nil then
     return nil, fail('NOFLOOR', 'partition ' .. p .. ' has no version floor in Redis (Redis lost its data or'
       .. ' Cistern is not initialised); the sync worker or `ops/cistern init` re-seeds it from PostgreSQL: retry')
+  end
+  if not CONFIRMED[keys[3]] then
+    return nil, fail('UNCONFIRMED', 'partition ' .. p .. ': this Redis server has not confirmed the partition\'s'
+      .. ' version floor with PostgreSQL since it started (a restart, a failover, a restored snapshot or a library'
+      .. ' reload may have shortened its history); a sync worker or `ops/cistern init` confirms it within seconds:'
+      .. ' retry')
   end
   local spec = meta[7]
   if not spec then
@@ -268,8 +287,10 @@ local function delete(keys, args)
   return append(keys, args, ctx, 'delete')
 end
 
--- Raises the partition's version floor (never lowers it); KEYS[1] = meta, ARGV[1] = floor.
-local function seed(keys, args)
+-- Raises the partition's version floor to ARGV[1] (never lowers it) and confirms it on this server; KEYS[1] = meta.
+-- Returns { floor now, seq, 1 when the partition was already confirmed on this server process else 0, floor before
+-- (-1 when there was none) }: the highest version this history had issued is max(seq, floor before).
+local function confirm(keys, args)
   local floor = tonumber(args[1])
   if #keys ~= 1 or floor == nil then
     return fail('BADARGS', 'expected the meta key and a floor')
@@ -277,18 +298,32 @@ local function seed(keys, args)
   if floor < 0 or floor > MAX_VERSION then
     return fail('BADARGS', 'a floor must be between 0 and 2^53 - 1 (exact in Lua), got ' .. args[1])
   end
-  local current = tonumber(redis.call('HGET', keys[1], 'floor'))
+  local meta = redis.call('HMGET', keys[1], 'floor', 'seq')
+  local current = tonumber(meta[1])
+  local before = current or -1
   if current == nil or current < floor then
     redis.call('HSET', keys[1], 'floor', floor)
     current = floor
   end
-  return current
+  local was = CONFIRMED[keys[1]] and 1 or 0
+  CONFIRMED[keys[1]] = true
+  return { current, tonumber(meta[2]) or 0, was, before }
+end
+
+-- As confirm, returning only the floor now in force (the protocol-1 seed call).
+local function seed(keys, args)
+  local r = confirm(keys, args)
+  if r.err then
+    return r
+  end
+  return r[1]
 end
 
 redis.register_function('cistern_put_v1', put)
 redis.register_function('cistern_patch_v1', patch)
 redis.register_function('cistern_delete_v1', delete)
 redis.register_function('cistern_seed_v1', seed)
+redis.register_function('cistern_confirm_v1', confirm)
 redis.register_function {
   function_name = 'cistern_info_v1',
   callback = function()

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.cistern.connections.testing.PrivateRedis;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.codec.Operation;
@@ -302,6 +303,69 @@ class WriteFunctionIT {
         long v2 = version(call(Operation.PATCH, DOCS, k, "title", "\"y\""));
         assertThat(v1).isGreaterThan(1_000_000);
         assertThat(v2).isGreaterThan(v1);
+    }
+
+    @Test
+    void floorThisServerNeverConfirmed_refusesWritesAsRetryable_untilConfirmed() {
+        // given a meta hash with a floor and a seq that this server process did not confirm, as a replica promoted
+        // before it received the last writes, or a restored snapshot, would hold it
+        new RedisRegistry(cmd, layout).publish(REGISTRY, BufferLimits.DEFAULTS);
+        String k = key("a");
+        int p = partitionOf(DOCS, k);
+        cmd.hset(layout.meta(p), Map.of("floor", "5", "seq", "5"));
+
+        // when a write comes, it is refused as retryable, and nothing is stored
+        RedisCommandExecutionException e = refusal(() -> call(Operation.PUT, DOCS, k, "title", "\"x\""));
+        assertThat(e.getMessage()).startsWith("CISTERN_UNCONFIRMED ").contains("partition " + p);
+        assertThat(FailureTranslator.fromRedis("put docs/a", e))
+                .isInstanceOfSatisfying(
+                        RetryableException.class, r -> assertThat(r.code()).isEqualTo("UNCONFIRMED_FLOOR"));
+        assertThat(totalEntries()).isZero();
+
+        // then the worker confirms with the highest version PostgreSQL may hold: the reply says the history had
+        // issued up to 5, and was not confirmed here
+        List<Object> confirmed = confirm(p, 228);
+        assertThat(confirmed).containsExactly(228L, 5L, 0L, 5L);
+        assertThat(version(call(Operation.PUT, DOCS, k, "title", "\"x\""))).isEqualTo(229);
+        assertThat(confirm(p, 100)).as("a lower floor lowers nothing").containsExactly(228L, 229L, 1L, 228L);
+    }
+
+    @Test
+    void restartedServer_forgetsWhichFloorsItConfirmed_evenWithEveryWriteInItsAof() {
+        try (PrivateRedis server = PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always")) {
+            io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(server.url());
+            try {
+                cmd = client.connect().sync();
+                FunctionLibrary.install(cmd);
+                publishAndSeed(BufferLimits.DEFAULTS, 0);
+                String k = key("a");
+                int p = partitionOf(DOCS, k);
+                long before = version(call(Operation.PUT, DOCS, k, "title", "\"x\""));
+
+                server.restart();
+                cmd = client.connect().sync();
+
+                assertThat(refusal(() -> call(Operation.PUT, DOCS, k, "title", "\"y\""))
+                                .getMessage())
+                        .startsWith("CISTERN_UNCONFIRMED ");
+                assertThat(cmd.hget(layout.meta(p), "seq"))
+                        .as("the AOF kept the meta")
+                        .isEqualTo(Long.toString(before));
+                confirm(p, before);
+                assertThat(version(call(Operation.PUT, DOCS, k, "title", "\"y\"")))
+                        .isGreaterThan(before);
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
+    private List<Object> confirm(int partition, long floor) {
+        return cmd.fcall(
+                FunctionLibrary.CONFIRM_FUNCTION,
+                ScriptOutputType.MULTI,
+                new String[] {layout.meta(partition)},
+                Long.toString(floor));
     }
 
     @Test

@@ -1,0 +1,241 @@
+package io.cistern.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisSettings;
+import io.cistern.connections.testing.PrivateRedis;
+import io.cistern.connections.testing.SwitchableTcpProxy;
+import io.cistern.connections.testing.TestDatabase;
+import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.RetryableException;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.registry.TableRegistry;
+import io.cistern.writer.RecordKey;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriteReceipt;
+import io.cistern.writer.WriterSettings;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Invariant 1 when Redis comes back with a shorter history than PostgreSQL has seen (DESIGN.md 4.1): the partition's
+ * meta still exists, but it issued fewer versions than the sync worker already applied. Writes to the partition are
+ * refused until the worker has confirmed the floor on the new server, and then every write reaches PostgreSQL with a
+ * version above the row's; {@code awaitSynced} returns only once PostgreSQL holds the write.
+ */
+class ShorterHistoryIT {
+    private static final String DOCS = "source_documents";
+    private static final KeyLayout LAYOUT = new KeyLayout("it-shorter");
+    private static final int PARTITIONS = 4;
+
+    private TestDatabase db;
+    private HikariDataSource dataSource;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        db = TestDatabase.create(ShorterHistoryIT.class.getSimpleName());
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl());
+        config.setPoolName("test-shorter-history");
+        config.setMaximumPoolSize(4);
+        dataSource = new HikariDataSource(config);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : toClose.reversed()) {
+            c.close();
+        }
+        dataSource.close();
+        db.close();
+    }
+
+    private <T extends AutoCloseable> T closing(T resource) {
+        toClose.add(resource);
+        return resource;
+    }
+
+    @Test
+    void restartFromAnAofWithAShorterMeta_refusesWritesUntilConfirmed_thenVersionsClimbAboveTheRow() {
+        PrivateRedis redis = closing(PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always"));
+        RedisClient client = client(redis.url());
+        TableRegistry registry = init(client);
+        startWorker(registry, client);
+        RecordWriter writer = closing(writer(redis.url()));
+        UUID doc = UUID.randomUUID();
+        WriteReceipt last = null;
+        for (int i = 0; i < 12; i++) {
+            String status = List.of("registered", "processing", "done").get(i % 3);
+            last = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "stale-done.pdf", "status", status));
+        }
+        writer.awaitSynced(last, Duration.ofSeconds(15));
+        long synced = row(doc).version();
+        assertThat(synced).isGreaterThan(5);
+        int p = last.partition();
+
+        // The meta as a lagging replica would hold it, kept by the AOF through a crash.
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            c.sync().hset(LAYOUT.meta(p), Map.of("seq", "5", "floor", "5"));
+        }
+        redis.restart();
+
+        WriteReceipt after = retrying(
+                () -> writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "after.pdf", "status", "failed")));
+        assertThat(after.version()).isGreaterThan(synced);
+        writer.awaitSynced(after, Duration.ofSeconds(15));
+        assertThat(row(doc)).isEqualTo(new Row("after.pdf", "failed", after.version()));
+    }
+
+    @Test
+    void replicaPromotedBeforeItReceivedTheLastWrites_nextWritesReachPostgresAboveTheRows() {
+        PrivateRedis primary = closing(PrivateRedis.start());
+        PrivateRedis replica =
+                closing(PrivateRedis.start("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
+        SwitchableTcpProxy endpoint = closing(SwitchableTcpProxy.to(primary.port()));
+        String url = "redis://127.0.0.1:" + endpoint.port();
+        RedisClient client = client(url);
+        TableRegistry registry = init(client);
+        startWorker(registry, client);
+        RecordWriter writer = closing(writer(url));
+        UUID doc = UUID.randomUUID();
+        writer.awaitSynced(
+                writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "a.pdf", "status", "registered")),
+                Duration.ofSeconds(15));
+        RedisCommands<String, String> onReplica =
+                closing(client(replica.url()).connect()).sync();
+        RedisCommands<String, String> onPrimary =
+                closing(client(primary.url()).connect()).sync();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> offset(onReplica, "slave_repl_offset").equals(offset(onPrimary, "master_repl_offset")));
+
+        // The replica falls behind for good: promoted now, it receives none of the writes below.
+        onReplica.replicaofNoOne();
+        WriteReceipt lost = null;
+        for (String status : List.of("processing", "done")) {
+            lost = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "a.pdf", "status", status));
+        }
+        writer.awaitSynced(lost, Duration.ofSeconds(15));
+        long synced = row(doc).version();
+        assertThat(Long.parseLong(onReplica.hget(LAYOUT.meta(lost.partition()), "seq")))
+                .as("the promoted replica's history is shorter")
+                .isLessThan(synced);
+
+        // The failover: the endpoint now leads to the promoted replica.
+        endpoint.switchTo(replica.port());
+
+        WriteReceipt after =
+                retrying(() -> writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "a.pdf", "status", "failed")));
+        assertThat(after.version()).isGreaterThan(synced);
+        writer.awaitSynced(after, Duration.ofSeconds(15));
+        assertThat(row(doc)).isEqualTo(new Row("a.pdf", "failed", after.version()));
+    }
+
+    @Test
+    void writeToAPartitionNoWorkerConfirmedOnThisServer_isRefusedAsRetryable() {
+        PrivateRedis redis = closing(PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always"));
+        RedisClient client = client(redis.url());
+        init(client);
+        RecordWriter writer = closing(writer(redis.url()));
+        writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "before.pdf"));
+
+        redis.restart();
+
+        // The first tries may meet the reconnect; the first answer from the restarted server is the refusal.
+        Object answer = await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () -> {
+                            try {
+                                return writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "x.pdf"));
+                            } catch (CisternException e) {
+                                return "UNCONFIRMED_FLOOR".equals(e.code()) ? e : null;
+                            }
+                        },
+                        a -> a != null);
+        assertThat(answer)
+                .as("no sync worker confirmed the floor on the restarted server")
+                .isInstanceOfSatisfying(
+                        RetryableException.class,
+                        e -> assertThat(e.getMessage()).contains("has not confirmed"));
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private record Row(String filename, String status, long version) {}
+
+    private RedisClient client(String url) {
+        RedisClient client = RedisClients.create(RedisSettings.of(url));
+        toClose.add(client::shutdown);
+        return client;
+    }
+
+    private TableRegistry init(RedisClient client) {
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return new Initializer(dataSource, c.sync())
+                    .run(InitOptions.defaults(LAYOUT).withPartitions(PARTITIONS))
+                    .registry();
+        }
+    }
+
+    private void startWorker(TableRegistry registry, RedisClient client) {
+        SyncSettings settings = SyncSettings.defaults(LAYOUT)
+                .withLinger(Duration.ofMillis(10))
+                .withLease(Duration.ofMillis(1500), Duration.ofMillis(250))
+                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+        SyncWorker worker = closing(new SyncWorker(settings, registry, dataSource, client));
+        worker.start();
+    }
+
+    private static RecordWriter writer(String url) {
+        return RecordWriter.connect(WriterSettings.of(url).withPrefix(LAYOUT.prefix()));
+    }
+
+    private static WriteReceipt retrying(java.util.concurrent.Callable<WriteReceipt> write) {
+        return await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptionsInstanceOf(RetryableException.class)
+                .until(write, r -> r != null);
+    }
+
+    private static String offset(RedisCommands<String, String> redis, String field) {
+        return redis.info("replication")
+                .lines()
+                .filter(l -> l.startsWith(field + ":"))
+                .map(l -> l.substring(field.length() + 1).trim())
+                .findFirst()
+                .orElse("?");
+    }
+
+    private Row row(UUID doc) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(
+                        "SELECT filename, status, cistern_version FROM source_documents WHERE document_uuid = ?")) {
+            s.setObject(1, doc);
+            try (ResultSet rs = s.executeQuery()) {
+                assertThat(rs.next()).as("row of " + doc).isTrue();
+                return new Row(rs.getString(1), rs.getString(2), rs.getLong(3));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

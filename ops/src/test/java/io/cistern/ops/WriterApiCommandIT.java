@@ -72,6 +72,12 @@ class WriterApiCommandIT {
         redis.startAgain();
         assertThat(started.get(60, TimeUnit.SECONDS)).isZero();
         service = cli.getSubcommands().get("writer-api").getCommand();
+        // The restarted server has confirmed no partition's floor (docs/durability.md): a sync worker does within a
+        // lease renewal, init at once; until then writes are refused as retryable.
+        HttpResponse<String> unconfirmed = put(http, port);
+        assertThat(unconfirmed.statusCode()).as(unconfirmed.body()).isEqualTo(503);
+        assertThat(unconfirmed.body()).contains("UNCONFIRMED_FLOOR");
+        assertThat(CisternCli.commandLine().execute(concat("init", servers))).isZero();
 
         assertThat(put(http, port).statusCode()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(10))

@@ -181,7 +181,7 @@ final class PartitionLoop implements Runnable {
                     pending = true;
                     continue;
                 }
-                process(redis, batch);
+                process(redis, batch, !pending);
             }
         } catch (FencedOutException e) {
             LOG.warn("{}; this worker stops working on it", e.getMessage());
@@ -240,7 +240,12 @@ final class PartitionLoop implements Runnable {
         return batch;
     }
 
-    private void process(RedisCommands<String, String> redis, List<StreamMessage<String, String>> batch)
+    /**
+     * Applies one batch. {@code fresh}: read with {@code >}, never delivered before, so in a whole history every entry
+     * comes after everything this partition ever applied and carries a higher version (the Function issues versions in
+     * stream order); one that does not was issued by a shorter history (see {@link #shorterHistory}).
+     */
+    private void process(RedisCommands<String, String> redis, List<StreamMessage<String, String>> batch, boolean fresh)
             throws InterruptedException {
         List<ChangeEntry> entries = new ArrayList<>(batch.size());
         List<DeadLetter> malformed = new ArrayList<>();
@@ -261,6 +266,9 @@ final class PartitionLoop implements Runnable {
             }
         }
         metrics.batchRead(partition, batch.size());
+        if (fresh) {
+            malformed.addAll(shorterHistory(redis, entries));
+        }
         malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
         if (!malformed.isEmpty()) {
             retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
@@ -304,6 +312,50 @@ final class PartitionLoop implements Runnable {
                     result.watermark(),
                     e.getMessage());
         }
+    }
+
+    /**
+     * Takes out of {@code entries} those a shorter history issued (invariant 1): a fresh entry whose version is not above
+     * {@link #floorBound()} came from a Redis whose partition meta had issued fewer versions than PostgreSQL may hold (a
+     * meta rolled back on a server that was not restarted, so the Function's confirmation gate did not stop it).
+     * Applied, it could lose to an older row and be reported synced; it is dead-lettered instead, with a reason that
+     * says so, and the floor is confirmed on the server at once so that the next writes get versions above PostgreSQL's.
+     */
+    private List<DeadLetter> shorterHistory(RedisCommands<String, String> redis, List<ChangeEntry> entries)
+            throws InterruptedException {
+        long bound = floorBound;
+        List<ChangeEntry> issuedBelow =
+                entries.stream().filter(e -> e.version() <= bound).toList();
+        if (issuedBelow.isEmpty()) {
+            return List.of();
+        }
+        entries.removeAll(issuedBelow);
+        LOG.warn(
+                "partition {}: {} new entries carry versions not above {}, the highest PostgreSQL may hold: Redis"
+                        + " issued them from a shorter history; they go to the dead-letter stream, and the floor is"
+                        + " raised on the server",
+                partition,
+                issuedBelow.size(),
+                bound);
+        retryRedis(
+                () -> redis.fcall(
+                        io.cistern.schema.function.FunctionLibrary.CONFIRM_FUNCTION,
+                        io.lettuce.core.ScriptOutputType.MULTI,
+                        new String[] {settings.layout().meta(partition)},
+                        Long.toString(bound)),
+                "raising the floor of a shorter history");
+        metrics.floorConfirmed(partition, true);
+        return issuedBelow.stream()
+                .map(e -> DeadLetter.of(
+                        e,
+                        "issued by a shorter Redis history: version " + e.version() + " is not above " + bound
+                                + ", the highest version PostgreSQL may already hold for partition " + partition
+                                + " (Redis lost writes it had acknowledged, or its partition meta was set back), so an"
+                                + " older row could win over it; not applied: write it again (it now gets a version"
+                                + " above PostgreSQL's)",
+                        "",
+                        1))
+                .toList();
     }
 
     /** Trims the stream every {@code trimInterval} ({@link StreamTrimmer}); a failure waits for the next round. */

@@ -66,6 +66,11 @@ class DeadLetterReplayerIT {
         String constraint = poisonFileName("poison.pdf");
         UUID poison = UUID.randomUUID();
         List<UUID> healthy = List.of(UUID.randomUUID(), UUID.randomUUID());
+        // The other tests applied hand-made entries straight to PostgreSQL, raising its version floors past anything
+        // the Redis Function issued: init re-seeds the floors from PostgreSQL, as after any such change, so that the
+        // writes below are not taken for a shorter history.
+        new io.cistern.schema.postgres.Initializer(fx.dataSource, fx.redis.commands())
+                .run(io.cistern.schema.postgres.InitOptions.defaults(fx.layout).withPartitions(SyncFixture.PARTITIONS));
         SyncSettings settings = SyncSettings.defaults(fx.layout)
                 .withLinger(Duration.ofMillis(50))
                 .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))

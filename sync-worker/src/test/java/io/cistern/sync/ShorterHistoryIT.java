@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -148,6 +149,60 @@ class ShorterHistoryIT {
         assertThat(after.version()).isGreaterThan(synced);
         writer.awaitSynced(after, Duration.ofSeconds(15));
         assertThat(row(doc)).isEqualTo(new Row("a.pdf", "failed", after.version()));
+    }
+
+    @Test
+    void metaSetBackOnALiveServer_theWriteIssuedBelowIsDeadLetteredNeverReportedSynced_andTheNextClimbsAbove()
+            throws Exception {
+        PrivateRedis redis = closing(PrivateRedis.start());
+        RedisClient client = client(redis.url());
+        TableRegistry registry = init(client);
+        startWorker(registry, client);
+        RecordWriter writer = closing(writer(redis.url()));
+        UUID doc = UUID.randomUUID();
+        WriteReceipt last = null;
+        for (int i = 0; i < 12; i++) {
+            last = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "done.pdf", "status", "done"));
+        }
+        writer.awaitSynced(last, Duration.ofSeconds(15));
+        long synced = row(doc).version();
+        int p = last.partition();
+
+        // The meta set back and a write, in one atomic step: the write is issued below what PostgreSQL holds, on a
+        // server whose confirmation of the floor still stands (nothing restarted).
+        RedisCommands<String, String> raw = closing(client.connect()).sync();
+        raw.multi();
+        raw.hset(LAYOUT.meta(p), Map.of("seq", "5", "floor", "5"));
+        raw.fcall(
+                io.cistern.schema.function.FunctionLibrary.functionName(io.cistern.schema.codec.Operation.PUT),
+                io.lettuce.core.ScriptOutputType.MULTI,
+                new String[] {LAYOUT.record(p, DOCS, last.key()), LAYOUT.stream(p), LAYOUT.meta(p)},
+                DOCS,
+                last.key(),
+                "filename",
+                "\"lost.pdf\"",
+                "status",
+                "\"failed\"");
+        List<?> reply = (List<?>) raw.exec().get(1);
+        WriteReceipt issuedBelow = new WriteReceipt(
+                DOCS,
+                last.key(),
+                io.cistern.schema.codec.Operation.PUT,
+                p,
+                ((Number) reply.get(0)).longValue(),
+                (String) reply.get(1));
+        assertThat(issuedBelow.version()).isLessThanOrEqualTo(synced);
+        var outcome = writer.awaitSyncedAsync(issuedBelow, Duration.ofSeconds(20));
+
+        WriteReceipt after = retrying(
+                () -> writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "after.pdf", "status", "failed")));
+        assertThat(after.version()).isGreaterThan(synced);
+        writer.awaitSynced(after, Duration.ofSeconds(15));
+        assertThat(row(doc)).isEqualTo(new Row("after.pdf", "failed", after.version()));
+        assertThat(catchThrowable(() -> outcome.get(20, java.util.concurrent.TimeUnit.SECONDS)))
+                .as("never reported synced: PostgreSQL does not hold it")
+                .hasCauseInstanceOf(io.cistern.writer.DeadLetteredException.class)
+                .hasMessageContaining("shorter Redis history");
     }
 
     @Test

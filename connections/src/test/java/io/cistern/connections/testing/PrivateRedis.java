@@ -109,6 +109,52 @@ public final class PrivateRedis implements AutoCloseable {
         startProcess();
     }
 
+    /**
+     * Stops the server at once (SIGKILL), starts it on a port no client knows, hands {@code edit} that server's URL to
+     * change its data (the clients of the real port see nothing of it), stops it again and starts it on its port: as a
+     * server that comes back with other data than it had, a replica promoted behind its primary, say. Only for a server
+     * that persists every write ({@code --appendonly yes --appendfsync always}), or the edit is lost.
+     */
+    public void restartEditedOffline(java.util.function.Consumer<String> edit) {
+        process.destroyForcibly();
+        waitFor(process);
+        int hidden;
+        try {
+            hidden = freePort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port for the hidden restart: " + e.getMessage(), e);
+        }
+        startProcess(hidden);
+        try {
+            awaitLoaded(hidden);
+            edit.accept((tls ? "rediss" : "redis") + "://127.0.0.1:" + hidden);
+        } finally {
+            process.destroyForcibly();
+            waitFor(process);
+            startProcess(port);
+        }
+    }
+
+    /** Waits until the server on {@code listenPort} answers PING (it listens while still loading its AOF). */
+    private void awaitLoaded(int listenPort) {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (Instant.now().isBefore(deadline)) {
+            try (Socket s = new Socket("127.0.0.1", listenPort)) {
+                s.getOutputStream().write("PING\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] reply = new byte[5];
+                int n = s.getInputStream().readNBytes(reply, 0, 5);
+                if (n == 5 && new String(reply, java.nio.charset.StandardCharsets.US_ASCII).equals("+PONG")) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // Try again.
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(
+                    Duration.ofMillis(20).toNanos());
+        }
+        throw new IllegalStateException("redis-server on port " + listenPort + " did not finish loading within 20 s");
+    }
+
     /** Starts a stopped server again on the same port and directory (what it persisted is loaded back). */
     public void startAgain() {
         if (process != null && process.isAlive()) {
@@ -118,10 +164,14 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     private void startProcess() {
+        startProcess(port);
+    }
+
+    private void startProcess(int listenPort) {
         List<String> cmd = new ArrayList<>(List.of(
                 "redis-server",
                 "--port",
-                tls ? "0" : Integer.toString(port),
+                tls ? "0" : Integer.toString(listenPort),
                 "--bind",
                 "127.0.0.1",
                 "--dir",
@@ -133,7 +183,7 @@ public final class PrivateRedis implements AutoCloseable {
                 "--logfile",
                 dir.resolve("redis.log").toString()));
         if (tls) {
-            cmd.addAll(List.of("--tls-port", Integer.toString(port)));
+            cmd.addAll(List.of("--tls-port", Integer.toString(listenPort)));
         }
         cmd.addAll(extraArgs);
         try {
@@ -146,7 +196,7 @@ public final class PrivateRedis implements AutoCloseable {
         }
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
         while (Instant.now().isBefore(deadline)) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
+            try (Socket s = new Socket("127.0.0.1", listenPort)) {
                 return;
             } catch (IOException notYet) {
                 if (!process.isAlive()) {
@@ -155,7 +205,7 @@ public final class PrivateRedis implements AutoCloseable {
                 Thread.onSpinWait();
             }
         }
-        throw new IllegalStateException("redis-server did not listen on port " + port + " within 20 s");
+        throw new IllegalStateException("redis-server did not listen on port " + listenPort + " within 20 s");
     }
 
     private static void waitFor(Process p) {

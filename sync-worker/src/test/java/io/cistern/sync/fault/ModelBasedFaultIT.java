@@ -16,6 +16,7 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -59,7 +60,9 @@ import org.junit.jupiter.api.Test;
  * ({@code -m immediate}) and started again once writes were acknowledged during the outage; Redis SIGKILLed and
  * restarted from its AOF; Redis losing all its data (its files deleted, as after a failover to a stale replica), after
  * which every key written so far is uncertain (a write acknowledged but not yet synced is lost by design) until a later
- * put or delete settles it, and that later write must reach PostgreSQL with a version above everything there.
+ * put or delete settles it, and that later write must reach PostgreSQL with a version above everything there; and
+ * Redis coming back with a shorter history of its busiest partition (entries and the meta's seq cut back below what
+ * PostgreSQL already holds, as on a replica promoted behind its primary), after which the same holds.
  *
  * <p>It found that a stream read whose reply is lost (Redis restarted, a connection reset) left its entries pending
  * where the partition loop never looked again, and that the applied watermark then passed them: the loop now re-reads
@@ -81,7 +84,8 @@ class ModelBasedFaultIT {
         WORKER_FROZEN_PAST_LEASE,
         POSTGRES_RESTARTED,
         REDIS_AOF_RESTARTED,
-        REDIS_DATA_LOST
+        REDIS_DATA_LOST,
+        REDIS_HISTORY_SHORTENED
     }
 
     private static long seed;
@@ -395,6 +399,55 @@ class ModelBasedFaultIT {
         return watermarks;
     }
 
+    /** {@code cistern_partition.version_floor}: the highest version applied to the partition. */
+    private static long versionFloor(int partition) {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery("SELECT version_floor FROM cistern_partition WHERE partition = " + partition)) {
+            return rs.next() ? rs.getLong(1) : 0;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the version floor of partition " + partition, e);
+        }
+    }
+
+    /**
+     * Makes the partition's history on the Redis at {@code url} what a replica promoted behind its primary would hold:
+     * every change entry above version {@code cut} gone, and the meta's seq (and floor) back at {@code cut}. Atomic.
+     * Record hashes keep their later state (a lagging replica's would be older), which only the reader would see.
+     */
+    private static long shortenHistory(String url, int partition, long cut) {
+        RedisClient client = RedisClient.create(url);
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync()
+                    .eval(
+                            """
+                            local c = tonumber(ARGV[1])
+                            local removed = 0
+                            for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+                              local f = e[2]
+                              for i = 1, #f, 2 do
+                                if f[i] == 'v' and tonumber(f[i + 1]) > c then
+                                  redis.call('XDEL', KEYS[1], e[1])
+                                  removed = removed + 1
+                                end
+                              end
+                            end
+                            redis.call('HSET', KEYS[2], 'seq', c)
+                            local floor = tonumber(redis.call('HGET', KEYS[2], 'floor'))
+                            if floor and floor > c then
+                              redis.call('HSET', KEYS[2], 'floor', c)
+                            end
+                            return removed
+                            """,
+                            ScriptOutputType.INTEGER,
+                            new String[] {layout.stream(partition), layout.meta(partition)},
+                            Long.toString(cut));
+        } finally {
+            client.shutdown();
+        }
+    }
+
     private static String lastGeneratedId(int partition) {
         if (redis().exists(layout.stream(partition)) == 0) {
             return "0-0";
@@ -521,11 +574,40 @@ class ModelBasedFaultIT {
                     redis.loseAllData();
                     producers.forEach(Producer::redisLostItsData);
                 }
+                case REDIS_HISTORY_SHORTENED -> {
+                    int p = busiestPartition();
+                    long applied = versionFloor(p);
+                    long cut = Math.max(0, applied - 1 - random.nextInt(40));
+                    redis.restartEditedOffline(url -> {
+                        long removed = shortenHistory(url, p, cut);
+                        System.out.printf(
+                                "ModelBasedFaultIT: partition %d cut back to version %d (PostgreSQL held %d): %d"
+                                        + " entries gone%n",
+                                p, cut, applied, removed);
+                    });
+                    // Writes acknowledged after the cut are gone by design: every key is uncertain until a later put
+                    // or delete settles it, and that write must reach PostgreSQL above everything there.
+                    producers.forEach(Producer::redisLostItsData);
+                }
             }
             fired.merge(fault, 1, Integer::sum);
             if (entriesInFlight) {
                 inFlight.incrementAndGet();
             }
+        }
+
+        /** The partition whose applied versions are highest: the one whose history has the most to lose. */
+        private int busiestPartition() {
+            int busiest = 0;
+            long most = -1;
+            for (int p = 0; p < PARTITIONS; p++) {
+                long floor = versionFloor(p);
+                if (floor > most) {
+                    most = floor;
+                    busiest = p;
+                }
+            }
+            return busiest;
         }
 
         private long acknowledged() {

@@ -311,8 +311,18 @@ class RecordWriterRefusalIT {
                             List.of(Write.put(DOCS, RecordKey.of(during), columns("filename", "during batch"))));
                     assertThat(batch.failures().get(0)).isInstanceOf(RetryableException.class);
 
-                    // and once Redis is back, the writer reconnects by itself
+                    // and once Redis is back (and a sync worker confirmed the partitions' floors on the restarted
+                    // server, as it does within a lease renewal), the writer reconnects by itself
                     server.startAgain();
+                    await().atMost(Duration.ofSeconds(5)).until(probe::isOpen);
+                    for (int p = 0; p < 16; p++) {
+                        probe.sync()
+                                .fcall(
+                                        io.cistern.schema.function.FunctionLibrary.CONFIRM_FUNCTION,
+                                        io.lettuce.core.ScriptOutputType.MULTI,
+                                        new String[] {KeyLayout.defaults().meta(p)},
+                                        "0");
+                    }
                     UUID after = UUID.randomUUID();
                     WriteReceipt afterReceipt = await().atMost(Duration.ofSeconds(20))
                             .ignoreException(RetryableException.class)

@@ -179,6 +179,60 @@ class FlushBarrierIT {
     }
 
     @Test
+    void waitSynced_neverAnswersSyncedForAWritePostgresDoesNotHold_whenTheMetaWasSetBack() throws Exception {
+        // given a record synced at a version above 5
+        UUID id = UUID.randomUUID();
+        String path = "/v1/tables/source_documents/records/" + id;
+        WriteReceipt last = null;
+        for (int i = 0; i < 8; i++) {
+            last = writer.put(DOCS, RecordKey.of(id), Map.of("filename", "synced.pdf"));
+        }
+        writer.awaitSynced(last, WAIT);
+        long synced = Long.parseLong(versionInPostgres(id));
+        assertThat(synced).isGreaterThan(5);
+        int p = last.partition();
+        String recordHash = cistern.layout().record(p, DOCS, last.key());
+
+        // when the partition's meta is set back below it on the live server, and a write waits for its sync
+        try (var c = cistern.redisClient().connect()) {
+            c.sync().hset(cistern.layout().meta(p), Map.of("seq", "1", "floor", "1"));
+        }
+        CompletableFuture<HttpTestClient.Response> lostOrSynced = CompletableFuture.supplyAsync(
+                () -> http().put(path + "?wait=synced&timeout=20s", "{\"filename\": \"set-back.pdf\"}"));
+        try (var c = cistern.redisClient().connect()) {
+            org.awaitility.Awaitility.await()
+                    .atMost(WAIT)
+                    .until(() -> "set-back.pdf".equals(stripQuotes(c.sync().hget(recordHash, "c:filename"))));
+            // the worker notices the shorter history (at its next read or lease renewal) and raises the floor
+            org.awaitility.Awaitility.await()
+                    .atMost(WAIT)
+                    .until(() -> Long.parseLong(c.sync().hget(cistern.layout().meta(p), "floor")) >= synced);
+        }
+        // and a later write moves the applied watermark past it
+        HttpTestClient.Response later = http().put(path + "?wait=synced&timeout=20s", "{\"filename\": \"later.pdf\"}");
+
+        // then the later write is synced above the row, and the set-back one is never said to be synced unless
+        // PostgreSQL holds it
+        assertThat(later.status()).as(later.body()).isEqualTo(200);
+        assertThat(later.json().get("version").longValue()).isGreaterThan(synced);
+        HttpTestClient.Response r = lostOrSynced.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        JsonNode body = r.json();
+        if (body.get("synced").booleanValue()) {
+            assertThat(body.get("version").longValue()).as(r.body()).isGreaterThan(synced);
+        } else {
+            assertThat(r.status()).as(r.body()).isEqualTo(422);
+            assertThat(body.get("error").stringValue()).isEqualTo("DEAD_LETTERED");
+            assertThat(r.body()).contains("shorter Redis history");
+        }
+        assertThat(cistern.scalar("SELECT filename FROM source_documents WHERE document_uuid = '" + id + "'"))
+                .isEqualTo("later.pdf");
+    }
+
+    private static String stripQuotes(String json) {
+        return json == null ? null : json.replace("\"", "");
+    }
+
+    @Test
     void deleteWithWaitSynced_answers200_onceTheRowIsGone() {
         UUID id = UUID.randomUUID();
         String path = "/v1/tables/source_documents/records/" + id;

@@ -96,7 +96,25 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
-        return run(partition, OptionalLong.of(token), entries, attempt, parentMissingIsPermanent, beforeCommit);
+        return apply(partition, token, entries, List.of(), attempt, parentMissingIsPermanent, beforeCommit);
+    }
+
+    /**
+     * As {@link #apply(int, long, List, int, boolean, java.util.function.Consumer)}, with entries of the batch the
+     * caller already judged poison ({@code setAside}, each naming one of {@code entries}): they are not applied, but
+     * dead-lettered with the others before the commit, and the applied watermark passes them like any entry of the
+     * batch.
+     */
+    ApplyResult apply(
+            int partition,
+            long token,
+            List<ChangeEntry> entries,
+            List<DeadLetter> setAside,
+            int attempt,
+            boolean parentMissingIsPermanent,
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
+        return run(
+                partition, OptionalLong.of(token), entries, setAside, attempt, parentMissingIsPermanent, beforeCommit);
     }
 
     /**
@@ -114,7 +132,7 @@ final class BatchApplier {
      * @throws IllegalStateException when the partition has no row in {@code cistern_partition}
      */
     ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt) {
-        return run(partition, OptionalLong.empty(), entries, attempt, true, deadLetters -> {});
+        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {});
     }
 
     /** One transaction; {@code token} empty for a replay (lock the fence row, leave the watermark and floor alone). */
@@ -122,24 +140,32 @@ final class BatchApplier {
             int partition,
             OptionalLong token,
             List<ChangeEntry> entries,
+            List<DeadLetter> setAside,
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
         if (entries.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
+        java.util.Set<String> asideIds = new java.util.HashSet<>();
+        setAside.forEach(d -> asideIds.add(d.entryId()));
+        List<ChangeEntry> toApply = asideIds.isEmpty()
+                ? entries
+                : entries.stream().filter(e -> !asideIds.contains(e.id())).toList();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
                 Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
-                int operations = narrowing.applyAll(entries);
+                int operations = toApply.isEmpty() ? 0 : narrowing.applyAll(toApply);
                 String watermark = latestId(entries);
+                List<DeadLetter> deadLetters = new ArrayList<>(setAside);
+                deadLetters.addAll(narrowing.deadLetters);
                 if (token.isPresent()) {
-                    long floor = entries.stream()
+                    long floor = toApply.stream()
                             .mapToLong(ChangeEntry::version)
                             .max()
-                            .orElseThrow();
+                            .orElse(0);
                     // The fence check, the watermark and the floor in one locking statement, the transaction's last
                     // before commit: it matches only while the token is ours, and its row lock is held to commit.
                     if (fence(connection, partition, token.getAsLong(), watermark, floor) != 1) {
@@ -155,20 +181,19 @@ final class BatchApplier {
                             + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
                             + " count");
                 }
-                if (!narrowing.deadLetters.isEmpty()) {
-                    beforeCommit.accept(List.copyOf(narrowing.deadLetters));
+                if (!deadLetters.isEmpty()) {
+                    beforeCommit.accept(List.copyOf(deadLetters));
                 }
                 connection.commit();
-                if (!narrowing.deadLetters.isEmpty()) {
+                if (!deadLetters.isEmpty()) {
                     LOG.warn(
                             "partition {}: applied {} of {} entries; {} set aside as dead letters",
                             partition,
-                            entries.size() - narrowing.deadLetters.size(),
+                            entries.size() - deadLetters.size(),
                             entries.size(),
-                            narrowing.deadLetters.size());
+                            deadLetters.size());
                 }
-                return new ApplyResult(
-                        entries.size(), operations, narrowing.deadLetters, narrowing.superseded, watermark);
+                return new ApplyResult(entries.size(), operations, deadLetters, narrowing.superseded, watermark);
             } catch (RuntimeException | SQLException e) {
                 rollbackQuietly(connection);
                 throw e;

@@ -266,9 +266,7 @@ final class PartitionLoop implements Runnable {
             }
         }
         metrics.batchRead(partition, batch.size());
-        if (fresh) {
-            malformed.addAll(shorterHistory(redis, entries));
-        }
+        List<DeadLetter> setAside = fresh ? shorterHistory(redis, entries) : List.of();
         malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
         if (!malformed.isEmpty()) {
             retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
@@ -281,7 +279,7 @@ final class PartitionLoop implements Runnable {
             if (highest > floorBound) {
                 floorBound = highest;
             }
-            result = applyWithRetries(entries);
+            result = applyWithRetries(entries, setAside);
             Instant committed = clock.instant();
             metrics.batchCommitted(
                     partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());
@@ -315,11 +313,12 @@ final class PartitionLoop implements Runnable {
     }
 
     /**
-     * Takes out of {@code entries} those a shorter history issued (invariant 1): a fresh entry whose version is not above
-     * {@link #floorBound()} came from a Redis whose partition meta had issued fewer versions than PostgreSQL may hold (a
-     * meta rolled back on a server that was not restarted, so the Function's confirmation gate did not stop it).
-     * Applied, it could lose to an older row and be reported synced; it is dead-lettered instead, with a reason that
-     * says so, and the floor is confirmed on the server at once so that the next writes get versions above PostgreSQL's.
+     * The dead letters of the {@code entries} a shorter history issued (invariant 1): a fresh entry whose version is
+     * not above {@link #floorBound()} came from a Redis whose partition meta had issued fewer versions than PostgreSQL
+     * may hold (a meta rolled back on a server that was not restarted, so the Function's confirmation gate did not stop
+     * it). Applied, it could lose to an older row and be reported synced; the batch dead-letters it instead, with a
+     * reason that says so (the watermark passes it like any entry), and the floor is confirmed on the server at once
+     * so that the next writes get versions above PostgreSQL's.
      */
     private List<DeadLetter> shorterHistory(RedisCommands<String, String> redis, List<ChangeEntry> entries)
             throws InterruptedException {
@@ -329,7 +328,6 @@ final class PartitionLoop implements Runnable {
         if (issuedBelow.isEmpty()) {
             return List.of();
         }
-        entries.removeAll(issuedBelow);
         LOG.warn(
                 "partition {}: {} new entries carry versions not above {}, the highest PostgreSQL may hold: Redis"
                         + " issued them from a shorter history; they go to the dead-letter stream, and the floor is"
@@ -381,7 +379,8 @@ final class PartitionLoop implements Runnable {
     }
 
     /** The one retry loop for a batch's transaction. */
-    private ApplyResult applyWithRetries(List<ChangeEntry> entries) throws InterruptedException {
+    private ApplyResult applyWithRetries(List<ChangeEntry> entries, List<DeadLetter> setAside)
+            throws InterruptedException {
         Instant parentMissingSince = null;
         boolean parentMissingIsPermanent = false;
         for (int attempt = 1; ; attempt++) {
@@ -390,6 +389,7 @@ final class PartitionLoop implements Runnable {
                         partition,
                         token,
                         entries,
+                        setAside,
                         attempt,
                         parentMissingIsPermanent,
                         d -> deadLetters.append(partition, d));

@@ -47,6 +47,26 @@ class BatchApplierIT {
     }
 
     @Test
+    void entriesSetAside_areDeadLetteredNotApplied_andTheWatermarkPassesThem() {
+        String kept = uuid();
+        String aside = uuid();
+        ChangeEntry applied = put(kept, 1, "kept.pdf");
+        ChangeEntry issuedBelow = put(aside, 1, "from-a-shorter-history.pdf");
+        DeadLetter letter = DeadLetter.of(issuedBelow, "issued by a shorter Redis history", "", 1);
+        List<DeadLetter> handedOver = new java.util.ArrayList<>();
+
+        ApplyResult r =
+                applier.apply(0, token, List.of(applied, issuedBelow), List.of(letter), 1, false, handedOver::addAll);
+
+        assertThat(doc(kept)).containsEntry("filename", "kept.pdf");
+        assertThat(fx.row(DOCS, "document_uuid = '" + aside + "'")).isEmpty();
+        assertThat(r.deadLetters()).containsExactly(letter);
+        assertThat(handedOver).containsExactly(letter);
+        assertThat(r.watermark()).isEqualTo(issuedBelow.id());
+        assertThat(watermark(0)).isEqualTo(issuedBelow.id());
+    }
+
+    @Test
     void reapplyingTheSameBatch_changesNothing() {
         String doc = uuid();
         List<ChangeEntry> batch =

@@ -84,12 +84,7 @@ class ShorterHistoryIT {
         startWorker(registry, client);
         RecordWriter writer = closing(writer(redis.url()));
         UUID doc = UUID.randomUUID();
-        WriteReceipt last = null;
-        for (int i = 0; i < 12; i++) {
-            String status = List.of("registered", "processing", "done").get(i % 3);
-            last = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "stale-done.pdf", "status", status));
-        }
-        writer.awaitSynced(last, Duration.ofSeconds(15));
+        WriteReceipt last = putSynced(writer, doc, "stale-done.pdf");
         long synced = row(doc).version();
         assertThat(synced).isGreaterThan(5);
         int p = last.partition();
@@ -160,11 +155,7 @@ class ShorterHistoryIT {
         startWorker(registry, client);
         RecordWriter writer = closing(writer(redis.url()));
         UUID doc = UUID.randomUUID();
-        WriteReceipt last = null;
-        for (int i = 0; i < 12; i++) {
-            last = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "done.pdf", "status", "done"));
-        }
-        writer.awaitSynced(last, Duration.ofSeconds(15));
+        WriteReceipt last = putSynced(writer, doc, "done.pdf");
         long synced = row(doc).version();
         int p = last.partition();
 
@@ -236,6 +227,17 @@ class ShorterHistoryIT {
     // ---------------------------------------------------------------------------------------------- helpers
 
     private record Row(String filename, String status, long version) {}
+
+    /** Twelve puts of one document, the last one synced: its row then holds a version above 5. */
+    private static WriteReceipt putSynced(RecordWriter writer, UUID doc, String filename) {
+        WriteReceipt last = null;
+        for (int i = 0; i < 12; i++) {
+            String status = List.of("registered", "processing", "done").get(i % 3);
+            last = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", filename, "status", status));
+        }
+        writer.awaitSynced(last, Duration.ofSeconds(15));
+        return last;
+    }
 
     private RedisClient client(String url) {
         RedisClient client = RedisClients.create(RedisSettings.of(url));

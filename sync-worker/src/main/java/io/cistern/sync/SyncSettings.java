@@ -6,6 +6,8 @@ import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How a sync worker runs. Immutable; every value and combination is checked in the constructor. Built by {@link
@@ -54,6 +56,8 @@ public record SyncSettings(
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SYNCED_HASH_TTL = Duration.ofHours(1);
+
+    private static final Logger LOG = LoggerFactory.getLogger(SyncSettings.class);
 
     public static final int MAX_BATCH_SIZE = 100_000;
     public static final int MAX_WORKER_ID_LENGTH = 128;
@@ -200,7 +204,9 @@ public record SyncSettings(
                 RENEW_INTERVAL_VARIABLE,
                 BACKOFF_INITIAL_VARIABLE,
                 BACKOFF_MAX_VARIABLE);
-        return builder.build();
+        SyncSettings settings = builder.build();
+        reader.warnings().forEach(w -> LOG.warn("sync worker settings: {}", w));
+        return settings;
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */

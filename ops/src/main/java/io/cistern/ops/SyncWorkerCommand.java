@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
@@ -43,6 +45,8 @@ import picocli.CommandLine.Option;
             "Reads its settings from the SYNC_* variables (docs/configuration.md); the flags below override them."
         })
 final class SyncWorkerCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(SyncWorkerCommand.class);
+
     @Mixin
     ConnectionOptions connection;
 
@@ -97,6 +101,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
         Startup.redis(redis, env);
         Startup.database(database, env);
+        settings.describe().forEach(line -> LOG.info("{}", line));
         running.start(redis, database, settings, meters);
         return 0;
     }

@@ -127,6 +127,7 @@ final class UpCommand implements Callable<Integer> {
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
         // Started once the context's registry is attached, so that its first lease changes are counted there.
+        workerSettings.describe().forEach(line -> LOG.info("{}", line));
         worker.start(redis, database, workerSettings, meters);
         RedisProxyCommand.connect(reader, readerSettings, redis, database, context.getBean(MeterRegistry.class));
         out.printf("Cistern is up on http://127.0.0.1:%d%n", port);

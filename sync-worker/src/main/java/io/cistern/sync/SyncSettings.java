@@ -4,6 +4,7 @@ import io.cistern.connections.EnvironmentReader;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -207,6 +208,26 @@ public record SyncSettings(
         SyncSettings settings = builder.build();
         reader.warnings().forEach(w -> LOG.warn("sync worker settings: {}", w));
         return settings;
+    }
+
+    /**
+     * The settings as lines for the startup log, with the variable of each value: {@code "sync worker worker-7: batch
+     * 1000 (SYNC_BATCH_SIZE), linger 20 ms (SYNC_LINGER_MS)"}, and so on. Pure.
+     */
+    public List<String> describe() {
+        return List.of(
+                "sync worker " + workerId + " (" + WORKER_ID_VARIABLE + "): batch " + batchSize + " ("
+                        + BATCH_SIZE_VARIABLE + "), linger " + linger.toMillis() + " ms (" + LINGER_VARIABLE + ")",
+                "sync leases: " + leaseTime.toMillis() + " ms (" + LEASE_VARIABLE + "), renewed every "
+                        + renewInterval.toMillis() + " ms (" + RENEW_INTERVAL_VARIABLE + ")",
+                "sync retries: backoff " + backoffInitial.toMillis() + " to " + backoffMax.toMillis() + " ms ("
+                        + BACKOFF_INITIAL_VARIABLE + ", " + BACKOFF_MAX_VARIABLE + "), missing parent "
+                        + parentMissingTimeout.toMillis() + " ms (" + PARENT_MISSING_TIMEOUT_VARIABLE + "), drain "
+                        + drainTimeout.toMillis() + " ms (" + DRAIN_TIMEOUT_VARIABLE + ")",
+                "sync streams: trimmed every " + trimInterval.toMillis() + " ms (" + TRIM_INTERVAL_VARIABLE
+                        + "), synced hashes kept "
+                        + (syncedHashTtl.isZero() ? "forever" : syncedHashTtl.toMillis() + " ms") + " ("
+                        + SYNCED_HASH_TTL_VARIABLE + ")");
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */

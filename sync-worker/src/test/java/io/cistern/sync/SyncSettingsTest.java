@@ -125,6 +125,19 @@ class SyncSettingsTest {
                 .hasMessage("SYNC_BACKOFF_MAX_MS (50 ms) must not be below SYNC_BACKOFF_INITIAL_MS (100 ms)");
     }
 
+    @Test
+    void describe_namesTheVariableOfEachValue() {
+        String text = String.join(
+                "\n",
+                defaults.withWorkerId("w1").withSyncedHashTtl(Duration.ZERO).describe());
+
+        assertThat(text)
+                .contains(
+                        "sync worker w1 (SYNC_WORKER_ID): batch 1000 (SYNC_BATCH_SIZE), linger 20 ms (SYNC_LINGER_MS)")
+                .contains("10000 ms (SYNC_LEASE_MS), renewed every 3000 ms (SYNC_RENEW_INTERVAL_MS)")
+                .contains("synced hashes kept forever (SYNC_SYNCED_HASH_TTL_MS)");
+    }
+
     private static SyncSettings fromEnv(String variable, String value) {
         return SyncSettings.fromEnvironment(Map.of(variable, value), KeyLayout.defaults());
     }

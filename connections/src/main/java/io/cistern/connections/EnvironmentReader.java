@@ -8,22 +8,42 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Reads configuration variables: trims surrounding whitespace (and reports that it did), treats blank as unset,
- * resolves {@code NAME_FILE} for secrets, and parses numbers with messages that name the variable. Not thread-safe;
- * one per resolution.
+ * Reads configuration variables the one way every Cistern component reads them, so that each settings record's {@code
+ * fromEnvironment} is a list of names and defaults rather than parsing code.
+ *
+ * <p>The rules:
+ *
+ * <ul>
+ *   <li>Surrounding whitespace is removed, and that it was is recorded in {@link #warnings()}.
+ *   <li>A blank value counts as unset: the default applies.
+ *   <li>A secret {@code NAME} may instead come from the file named by {@code NAME_FILE}; setting both is an error.
+ *   <li>Every error is an {@link IllegalArgumentException} whose message names the variable, the value given and the
+ *       form expected, for example {@code "SYNC_BATCH_SIZE must be a whole number from 1 to 100000, got 'ten'"}; a
+ *       secret's value is never part of a message.
+ *   <li>A value out of range is refused, never clamped.
+ * </ul>
+ *
+ * <p>Readers without a range ({@link #longValue}, {@link #millis(String)}) leave the range to the settings record's
+ * constructor, whose message then names the variable. Not thread-safe; one per resolution.
  */
-final class EnvironmentReader {
+public final class EnvironmentReader {
+    /** Used as {@code max} when a number has no upper bound. */
+    public static final long NO_MAX = Long.MAX_VALUE;
+
     private final Map<String, String> env;
     private final List<String> warnings = new ArrayList<>();
 
-    EnvironmentReader(Map<String, String> env) {
-        this.env = env;
+    /** A reader of {@code env} (typically {@code System.getenv()}, or a map in tests); the map is not copied. */
+    public EnvironmentReader(Map<String, String> env) {
+        this.env = Objects.requireNonNull(env, "env");
     }
 
-    Optional<String> get(String name) {
+    /** The value of {@code name} without surrounding whitespace, or empty when unset or blank. */
+    public Optional<String> get(String name) {
         String raw = env.get(name);
         if (raw == null) {
             return Optional.empty();
@@ -35,8 +55,19 @@ final class EnvironmentReader {
         return trimmed.isEmpty() ? Optional.empty() : Optional.of(trimmed);
     }
 
-    /** A secret from {@code name} or from the file named by {@code name_FILE}; setting both is an error. */
-    Optional<Secret> secret(String name) {
+    /** The value of {@code name}, or {@code fallback} when unset or blank. */
+    public String get(String name, String fallback) {
+        return get(name).orElse(fallback);
+    }
+
+    /**
+     * A secret from {@code name} or from the file named by {@code name_FILE} (its content without surrounding
+     * whitespace, so the final newline of an editor or {@code echo} is not part of it).
+     *
+     * @throws IllegalArgumentException when both are set, or the file cannot be read or is empty (naming the file,
+     *     never its content)
+     */
+    public Optional<Secret> secret(String name) {
         Optional<String> direct = get(name);
         Optional<String> file = get(name + "_FILE");
         if (direct.isPresent() && file.isPresent()) {
@@ -53,7 +84,6 @@ final class EnvironmentReader {
                                 + e.getClass().getSimpleName() + "): check the path and that this process may read it",
                         e);
             }
-            // Files written by editors and `echo` end with a newline, which is never part of a password.
             String stripped = content.strip();
             if (stripped.isEmpty()) {
                 throw new IllegalArgumentException(name + "_FILE names " + file.get() + ", which is empty");
@@ -64,17 +94,23 @@ final class EnvironmentReader {
     }
 
     /** Whether {@code name} or {@code name_FILE} is set (without reading the file). */
-    boolean secretIsSet(String name) {
+    public boolean secretIsSet(String name) {
         return isSet(name) || isSet(name + "_FILE");
     }
 
-    boolean isSet(String name) {
+    /** Whether {@code name} is set to something other than blank. */
+    public boolean isSet(String name) {
         String raw = env.get(name);
         return raw != null && !raw.isBlank();
     }
 
-    /** A whole number of at least {@code min}, or {@code fallback} when unset. */
-    int integer(String name, int fallback, int min) {
+    /**
+     * A whole number of at least {@code min}, or {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException {@code "DB_POOL_SIZE must be a whole number, was 'ten'"} or {@code
+     *     "DB_POOL_SIZE must be at least 1, was 0"}
+     */
+    public int integer(String name, int fallback, int min) {
         Optional<String> value = get(name);
         if (value.isEmpty()) {
             return fallback;
@@ -82,7 +118,34 @@ final class EnvironmentReader {
         return parseInteger(name, value.get(), min);
     }
 
-    static int parseInteger(String name, String value, int min) {
+    /**
+     * A whole number from {@code min} to {@code max}, or {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException {@code "SYNC_BATCH_SIZE must be a whole number from 1 to 100000, got 'ten'"}
+     */
+    public int integer(String name, int fallback, int min, int max) {
+        return Math.toIntExact(bounded(name, fallback, min, max, ""));
+    }
+
+    /**
+     * A whole number, or {@code fallback} when unset; its range is left to the settings record.
+     *
+     * @throws IllegalArgumentException {@code "PROXY_LOCAL_CACHE_ENTRIES must be a whole number, was 'many'"}
+     */
+    public long longValue(String name, long fallback) {
+        Optional<String> value = get(name);
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value.get());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, was '" + value.get() + "'", e);
+        }
+    }
+
+    /** {@code value} (which came from {@code name}) as a whole number of at least {@code min}. */
+    public static int parseInteger(String name, String value, int min) {
         int parsed;
         try {
             parsed = Integer.parseInt(value);
@@ -95,27 +158,49 @@ final class EnvironmentReader {
         return parsed;
     }
 
-    /** A duration in milliseconds (the variable's name ends in {@code _MS}), or {@code fallback} when unset. */
-    Duration millis(String name, Duration fallback) {
-        Optional<String> value = get(name);
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        long parsed;
-        try {
-            parsed = Long.parseLong(value.get());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    name + " must be a whole number of milliseconds (for example 5000), was '" + value.get() + "'", e);
-        }
-        if (parsed < 0) {
-            throw new IllegalArgumentException(name + " must not be negative, was " + parsed);
-        }
-        return Duration.ofMillis(parsed);
+    /**
+     * A duration in milliseconds (the variable's name ends in {@code _MS}) of any sign, when set; its range is left to
+     * the settings record.
+     *
+     * @throws IllegalArgumentException {@code "X_MS must be a whole number of milliseconds (for example 5000), was
+     *     '5s'"}
+     */
+    public Optional<Duration> millis(String name) {
+        return get(name).map(value -> Duration.ofMillis(parseMillis(name, value)));
     }
 
-    /** {@code true}/{@code false} (also {@code yes}/{@code no}, {@code on}/{@code off}, {@code 1}/{@code 0}). */
-    boolean bool(String name, boolean fallback) {
+    /**
+     * A duration in milliseconds of zero or more, or {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException as {@link #millis(String)}, or {@code "X_MS must not be negative, was -1"}
+     */
+    public Duration millis(String name, Duration fallback) {
+        Optional<Duration> value = millis(name);
+        if (value.isPresent() && value.get().isNegative()) {
+            throw new IllegalArgumentException(
+                    name + " must not be negative, was " + value.get().toMillis());
+        }
+        return value.orElse(fallback);
+    }
+
+    /**
+     * A duration in milliseconds from {@code minMillis} to {@code maxMillis} ({@link #NO_MAX} for no upper bound), or
+     * {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException {@code "SYNC_LEASE_MS must be a whole number of milliseconds (at least 1), got
+     *     '10s'"}
+     */
+    public Duration millis(String name, Duration fallback, long minMillis, long maxMillis) {
+        return Duration.ofMillis(bounded(name, fallback.toMillis(), minMillis, maxMillis, " of milliseconds"));
+    }
+
+    /**
+     * {@code true}/{@code false} (also {@code yes}/{@code no}, {@code on}/{@code off}, {@code 1}/{@code 0}, in any
+     * case), or {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException {@code "DB_TCP_KEEPALIVE must be true or false, was 'maybe'"}
+     */
+    public boolean bool(String name, boolean fallback) {
         Optional<String> value = get(name);
         if (value.isEmpty()) {
             return fallback;
@@ -127,11 +212,44 @@ final class EnvironmentReader {
         };
     }
 
-    void warn(String warning) {
+    /** Records a warning to report with the others once the settings are resolved. */
+    public void warn(String warning) {
         warnings.add(warning);
     }
 
-    List<String> warnings() {
+    /** What was accepted but deserves a line in the log, such as a value that had surrounding whitespace. */
+    public List<String> warnings() {
         return List.copyOf(warnings);
+    }
+
+    private static long parseMillis(String name, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    name + " must be a whole number of milliseconds (for example 5000), was '" + value + "'", e);
+        }
+    }
+
+    private long bounded(String name, long fallback, long min, long max, String unit) {
+        Optional<String> value = get(name);
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        long parsed;
+        try {
+            parsed = Long.parseLong(value.get());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(expected(name, min, max, unit) + ", got '" + value.get() + "'", e);
+        }
+        if (parsed < min || parsed > max) {
+            throw new IllegalArgumentException(expected(name, min, max, unit) + ", got '" + value.get() + "'");
+        }
+        return parsed;
+    }
+
+    private static String expected(String name, long min, long max, String unit) {
+        String range = max == NO_MAX ? " (at least " + min + ")" : " from " + min + " to " + max;
+        return name + " must be a whole number" + unit + range;
     }
 }

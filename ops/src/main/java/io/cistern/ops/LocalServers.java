@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.lettuce.core.RedisClient;
@@ -45,7 +46,8 @@ final class LocalServers implements AutoCloseable {
 
     /** The configured Redis, else the local one on the Redis port, started with AOF if none listens there. */
     RedisSettings redis(Map<String, String> env) {
-        if (env.get("REDIS_URL") != null) {
+        // Blank counts as unset, as everywhere else.
+        if (new EnvironmentReader(env).isSet("REDIS_URL")) {
             RedisSettings settings = RedisSettings.fromEnvironment(env);
             origins.add("Redis:      " + settings.redactedUrl() + ", as configured (REDIS_URL)");
             checkDurability(settings);
@@ -67,7 +69,8 @@ final class LocalServers implements AutoCloseable {
 
     /** The configured PostgreSQL, else the local one on the PostgreSQL port, started if none listens there. */
     DatabaseSettings postgres(Map<String, String> env) {
-        boolean configured = Stream.of("DATABASE_URL", "DB_HOST", "PGHOST").anyMatch(env::containsKey);
+        EnvironmentReader reader = new EnvironmentReader(env);
+        boolean configured = Stream.of("DATABASE_URL", "DB_HOST", "PGHOST").anyMatch(reader::isSet);
         if (configured) {
             DatabaseSettings settings = DatabaseSettings.fromEnvironment(env);
             origins.add("PostgreSQL: " + settings.hosts().get(0) + "/" + settings.database() + ", as configured");

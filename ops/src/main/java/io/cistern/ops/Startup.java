@@ -2,6 +2,7 @@ package io.cistern.ops;
 
 import io.cistern.connections.Backoff;
 import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.StartupWaiter;
@@ -30,7 +31,8 @@ final class Startup {
 
     /** For the services that buffer or drain data: refuses an evicting Redis unless the flag allows it. */
     static void redis(RedisSettings settings, Map<String, String> env) {
-        redis(settings, env, "true".equalsIgnoreCase(env.get(ALLOW_EVICTING_REDIS)));
+        // Read as every boolean is: " true" or "yes" no longer count silently as false, and "ture" is refused.
+        redis(settings, env, new EnvironmentReader(env).bool(ALLOW_EVICTING_REDIS, false));
     }
 
     /**

@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
@@ -39,9 +41,12 @@ import picocli.CommandLine.Option;
                     + " under CISTERN_READY_MAX_LAG_MS, each saying what is wrong when down) and /actuator/prometheus"
                     + " (with the per-partition cistern.partition.* gauges) from the start, while it waits for"
                     + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
-                    + " batches in hand, then releases its leases."
+                    + " batches in hand, then releases its leases.",
+            "Reads its settings from the SYNC_* variables (docs/configuration.md); the flags below override them."
         })
 final class SyncWorkerCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(SyncWorkerCommand.class);
+
     @Mixin
     ConnectionOptions connection;
 
@@ -58,20 +63,22 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @Option(
             names = "--worker-id",
             paramLabel = "ID",
-            description = "Name in leases and logs (default: host-pid-random).")
+            description = "Name in leases and logs (overrides SYNC_WORKER_ID; default: host-pid-random).")
     String workerId;
 
     @Option(
             names = "--batch-size",
             paramLabel = "N",
-            description = "Most entries per transaction (default: ${DEFAULT-VALUE}).")
-    int batchSize = SyncSettings.DEFAULT_BATCH_SIZE;
+            description = "Most entries per transaction (overrides SYNC_BATCH_SIZE; default: "
+                    + SyncSettings.DEFAULT_BATCH_SIZE + ").")
+    Integer batchSize;
 
     @Option(
             names = "--linger-ms",
             paramLabel = "MS",
-            description = "How long a batch waits for more entries when not full (default: ${DEFAULT-VALUE}).")
-    long lingerMillis = SyncSettings.DEFAULT_LINGER.toMillis();
+            description = "How long a batch waits for more entries when not full (overrides SYNC_LINGER_MS;"
+                    + " default: 20).")
+    Long lingerMillis;
 
     /** The running service, once {@link #call()} returned. */
     private ConfigurableApplicationContext context;
@@ -79,6 +86,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, String> env = connection.environment();
+        // Before anything starts, so that a wrong SYNC_* value or flag stops the command at once.
+        SyncSettings settings = settings(env, connection.layout());
         RedisSettings redis = connection.redis();
         DatabaseSettings database = connection.database();
         Running running = new Running();
@@ -92,7 +101,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
         Startup.redis(redis, env);
         Startup.database(database, env);
-        running.start(redis, database, settings(connection.layout()), meters);
+        settings.describe().forEach(line -> LOG.info("{}", line));
+        running.start(redis, database, settings, meters);
         return 0;
     }
 
@@ -104,10 +114,20 @@ final class SyncWorkerCommand implements Callable<Integer> {
         }
     }
 
-    SyncSettings settings(KeyLayout layout) {
-        SyncSettings settings =
-                SyncSettings.defaults(layout).withBatchSize(batchSize).withLinger(Duration.ofMillis(lingerMillis));
-        return workerId == null ? settings : settings.withWorkerId(workerId);
+    /** The worker's settings from the {@code SYNC_*} variables, with the flags given on the command line laid over. */
+    SyncSettings settings(Map<String, String> env, KeyLayout layout) {
+        SyncSettings.Builder settings =
+                SyncSettings.fromEnvironment(env, layout).mutate();
+        if (workerId != null) {
+            settings.workerId(workerId);
+        }
+        if (batchSize != null) {
+            settings.batchSize(batchSize);
+        }
+        if (lingerMillis != null) {
+            settings.linger(Duration.ofMillis(lingerMillis));
+        }
+        return settings.build();
     }
 
     /**

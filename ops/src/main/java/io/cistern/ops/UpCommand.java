@@ -96,6 +96,8 @@ final class UpCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, String> env = connection.environment();
+        // Before any server starts, so that a wrong SYNC_* value stops up at once.
+        SyncSettings workerSettings = SyncSettings.fromEnvironment(env, connection.layout());
         servers = new LocalServers(dataDir.toAbsolutePath(), spec.commandLine().getErr(), redisPort, postgresPort);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-up-shutdown"));
         RedisSettings redis = servers.redis(env);
@@ -125,7 +127,8 @@ final class UpCommand implements Callable<Integer> {
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
         // Started once the context's registry is attached, so that its first lease changes are counted there.
-        worker.start(redis, database, SyncSettings.defaults(connection.layout()), meters);
+        workerSettings.describe().forEach(line -> LOG.info("{}", line));
+        worker.start(redis, database, workerSettings, meters);
         RedisProxyCommand.connect(reader, readerSettings, redis, database, context.getBean(MeterRegistry.class));
         out.printf("Cistern is up on http://127.0.0.1:%d%n", port);
         out.printf(

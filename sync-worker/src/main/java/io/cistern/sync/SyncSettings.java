@@ -1,12 +1,19 @@
 package io.cistern.sync;
 
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * How a sync worker runs. Immutable; every value and combination is checked in the constructor.
+ * How a sync worker runs. Immutable; every value and combination is checked in the constructor. Built by {@link
+ * #defaults(KeyLayout)} or {@link #fromEnvironment(Map, KeyLayout)}, changed by {@link #mutate()} (the {@code with*}
+ * methods are shorthands for it).
  *
  * @param layout the Redis key layout (its prefix)
  * @param workerId this worker's name in leases and logs; unique among live workers
@@ -51,14 +58,44 @@ public record SyncSettings(
     public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SYNCED_HASH_TTL = Duration.ofHours(1);
 
+    private static final Logger LOG = LoggerFactory.getLogger(SyncSettings.class);
+
+    public static final int MAX_BATCH_SIZE = 100_000;
+    public static final int MAX_WORKER_ID_LENGTH = 128;
+
+    /** {@link #workerId()}; default: host, process ID and a random suffix. */
+    public static final String WORKER_ID_VARIABLE = "SYNC_WORKER_ID";
+    /** {@link #batchSize()}, 1 to {@value #MAX_BATCH_SIZE}. */
+    public static final String BATCH_SIZE_VARIABLE = "SYNC_BATCH_SIZE";
+    /** {@link #linger()} in milliseconds, 0 or more. */
+    public static final String LINGER_VARIABLE = "SYNC_LINGER_MS";
+    /** {@link #leaseTime()} in milliseconds, at least twice {@link #RENEW_INTERVAL_VARIABLE}. */
+    public static final String LEASE_VARIABLE = "SYNC_LEASE_MS";
+    /** {@link #renewInterval()} in milliseconds, at most half of {@link #LEASE_VARIABLE}. */
+    public static final String RENEW_INTERVAL_VARIABLE = "SYNC_RENEW_INTERVAL_MS";
+    /** {@link #parentMissingTimeout()} in milliseconds, 0 or more. */
+    public static final String PARENT_MISSING_TIMEOUT_VARIABLE = "SYNC_PARENT_MISSING_TIMEOUT_MS";
+    /** {@link #backoffInitial()} in milliseconds, at least 1. */
+    public static final String BACKOFF_INITIAL_VARIABLE = "SYNC_BACKOFF_INITIAL_MS";
+    /** {@link #backoffMax()} in milliseconds, not below {@link #BACKOFF_INITIAL_VARIABLE}. */
+    public static final String BACKOFF_MAX_VARIABLE = "SYNC_BACKOFF_MAX_MS";
+    /** {@link #drainTimeout()} in milliseconds, 0 or more. */
+    public static final String DRAIN_TIMEOUT_VARIABLE = "SYNC_DRAIN_TIMEOUT_MS";
+    /** {@link #trimInterval()} in milliseconds, at least 1. */
+    public static final String TRIM_INTERVAL_VARIABLE = "SYNC_TRIM_INTERVAL_MS";
+    /** {@link #syncedHashTtl()} in milliseconds; 0 keeps synced hashes forever. */
+    public static final String SYNCED_HASH_TTL_VARIABLE = "SYNC_SYNCED_HASH_TTL_MS";
+
     public SyncSettings {
         Objects.requireNonNull(layout, "layout must not be null");
         Objects.requireNonNull(workerId, "workerId must not be null");
-        if (workerId.isBlank() || workerId.length() > 128) {
-            throw new IllegalArgumentException("workerId must be 1 to 128 characters, was '" + workerId + "'");
+        if (workerId.isBlank() || workerId.length() > MAX_WORKER_ID_LENGTH) {
+            throw new IllegalArgumentException(
+                    "workerId must be 1 to " + MAX_WORKER_ID_LENGTH + " characters, was '" + workerId + "'");
         }
-        if (batchSize < 1 || batchSize > 100_000) {
-            throw new IllegalArgumentException("batchSize must be between 1 and 100000, was " + batchSize);
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException(
+                    "batchSize must be between 1 and " + MAX_BATCH_SIZE + ", was " + batchSize);
         }
         requirePositive("linger", linger, true);
         requirePositive("leaseTime", leaseTime, false);
@@ -70,15 +107,15 @@ public record SyncSettings(
         Objects.requireNonNull(limits, "limits must not be null");
         requirePositive("trimInterval", trimInterval, false);
         requirePositive("syncedHashTtl", syncedHashTtl, true);
-        if (renewInterval.multipliedBy(2).compareTo(leaseTime) > 0) {
-            throw new IllegalArgumentException("renewInterval (" + renewInterval.toMillis()
-                    + " ms) must be at most half of leaseTime (" + leaseTime.toMillis()
-                    + " ms), so one late renewal does not lose the lease");
-        }
-        if (backoffMax.compareTo(backoffInitial) < 0) {
-            throw new IllegalArgumentException("backoffMax (" + backoffMax.toMillis()
-                    + " ms) must not be below backoffInitial (" + backoffInitial.toMillis() + " ms)");
-        }
+        requireCombinations(
+                leaseTime,
+                renewInterval,
+                backoffInitial,
+                backoffMax,
+                "leaseTime",
+                "renewInterval",
+                "backoffInitial",
+                "backoffMax");
     }
 
     /**
@@ -114,17 +151,9 @@ public record SyncSettings(
 
     /** The defaults, with {@code layout} and a worker ID made of host, process and a random suffix. */
     public static SyncSettings defaults(KeyLayout layout) {
-        String host;
-        try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            host = "unknown-host";
-        }
-        String id = host + "-" + ProcessHandle.current().pid() + "-"
-                + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 30), 36);
         return new SyncSettings(
                 layout,
-                id,
+                defaultWorkerId(),
                 DEFAULT_BATCH_SIZE,
                 DEFAULT_LINGER,
                 DEFAULT_LEASE_TIME,
@@ -135,157 +164,269 @@ public record SyncSettings(
                 DEFAULT_DRAIN_TIMEOUT);
     }
 
+    /**
+     * The settings from environment variables, each unset or blank one taking its default (see {@link
+     * #DEFAULT_BATCH_SIZE} and the other constants); the variable names are the {@code *_VARIABLE} constants, and
+     * {@code docs/configuration.md} lists them with their units. The {@link #limits() buffer limits} are not among
+     * them: they are what {@code ops/cistern init} recorded in PostgreSQL.
+     *
+     * @throws IllegalArgumentException naming the variable (or both variables of a combination), the value given and
+     *     what is expected
+     */
+    public static SyncSettings fromEnvironment(Map<String, String> env, KeyLayout layout) {
+        EnvironmentReader reader = new EnvironmentReader(env);
+        String workerId = reader.get(WORKER_ID_VARIABLE).orElseGet(SyncSettings::defaultWorkerId);
+        if (workerId.length() > MAX_WORKER_ID_LENGTH) {
+            throw new IllegalArgumentException(WORKER_ID_VARIABLE + " must be 1 to " + MAX_WORKER_ID_LENGTH
+                    + " characters, got " + workerId.length() + " characters");
+        }
+        long none = EnvironmentReader.NO_MAX;
+        SyncSettings.Builder builder = defaults(layout)
+                .mutate()
+                .workerId(workerId)
+                .batchSize(reader.integer(BATCH_SIZE_VARIABLE, DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE))
+                .linger(reader.millis(LINGER_VARIABLE, DEFAULT_LINGER, 0, none))
+                .leaseTime(reader.millis(LEASE_VARIABLE, DEFAULT_LEASE_TIME, 1, none))
+                .renewInterval(reader.millis(RENEW_INTERVAL_VARIABLE, DEFAULT_RENEW_INTERVAL, 1, none))
+                .parentMissingTimeout(
+                        reader.millis(PARENT_MISSING_TIMEOUT_VARIABLE, DEFAULT_PARENT_MISSING_TIMEOUT, 0, none))
+                .backoffInitial(reader.millis(BACKOFF_INITIAL_VARIABLE, DEFAULT_BACKOFF_INITIAL, 1, none))
+                .backoffMax(reader.millis(BACKOFF_MAX_VARIABLE, DEFAULT_BACKOFF_MAX, 1, none))
+                .drainTimeout(reader.millis(DRAIN_TIMEOUT_VARIABLE, DEFAULT_DRAIN_TIMEOUT, 0, none))
+                .trimInterval(reader.millis(TRIM_INTERVAL_VARIABLE, DEFAULT_TRIM_INTERVAL, 1, none))
+                .syncedHashTtl(reader.millis(SYNCED_HASH_TTL_VARIABLE, DEFAULT_SYNCED_HASH_TTL, 0, none));
+        // The combinations in the variables' own names, before the constructor would name the fields.
+        requireCombinations(
+                builder.leaseTime,
+                builder.renewInterval,
+                builder.backoffInitial,
+                builder.backoffMax,
+                LEASE_VARIABLE,
+                RENEW_INTERVAL_VARIABLE,
+                BACKOFF_INITIAL_VARIABLE,
+                BACKOFF_MAX_VARIABLE);
+        SyncSettings settings = builder.build();
+        reader.warnings().forEach(w -> LOG.warn("sync worker settings: {}", w));
+        return settings;
+    }
+
+    /**
+     * The settings as lines for the startup log, with the variable of each value: {@code "sync worker worker-7: batch
+     * 1000 (SYNC_BATCH_SIZE), linger 20 ms (SYNC_LINGER_MS)"}, and so on. Pure.
+     */
+    public List<String> describe() {
+        return List.of(
+                "sync worker " + workerId + " (" + WORKER_ID_VARIABLE + "): batch " + batchSize + " ("
+                        + BATCH_SIZE_VARIABLE + "), linger " + linger.toMillis() + " ms (" + LINGER_VARIABLE + ")",
+                "sync leases: " + leaseTime.toMillis() + " ms (" + LEASE_VARIABLE + "), renewed every "
+                        + renewInterval.toMillis() + " ms (" + RENEW_INTERVAL_VARIABLE + ")",
+                "sync retries: backoff " + backoffInitial.toMillis() + " to " + backoffMax.toMillis() + " ms ("
+                        + BACKOFF_INITIAL_VARIABLE + ", " + BACKOFF_MAX_VARIABLE + "), missing parent "
+                        + parentMissingTimeout.toMillis() + " ms (" + PARENT_MISSING_TIMEOUT_VARIABLE + "), drain "
+                        + drainTimeout.toMillis() + " ms (" + DRAIN_TIMEOUT_VARIABLE + ")",
+                "sync streams: trimmed every " + trimInterval.toMillis() + " ms (" + TRIM_INTERVAL_VARIABLE
+                        + "), synced hashes kept "
+                        + (syncedHashTtl.isZero() ? "forever" : syncedHashTtl.toMillis() + " ms") + " ("
+                        + SYNCED_HASH_TTL_VARIABLE + ")");
+    }
+
+    /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */
+    public Builder mutate() {
+        return new Builder(this);
+    }
+
     public SyncSettings withBatchSize(int size) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                size,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().batchSize(size).build();
     }
 
     public SyncSettings withLinger(Duration value) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                value,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().linger(value).build();
     }
 
     public SyncSettings withLease(Duration time, Duration renewEvery) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                time,
-                renewEvery,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().leaseTime(time).renewInterval(renewEvery).build();
     }
 
     public SyncSettings withParentMissingTimeout(Duration value) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                value,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().parentMissingTimeout(value).build();
     }
 
     public SyncSettings withBackoff(Duration initial, Duration max) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                initial,
-                max,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().backoffInitial(initial).backoffMax(max).build();
     }
 
     public SyncSettings withLimits(BufferLimits value) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                value,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().limits(value).build();
     }
 
     public SyncSettings withTrimInterval(Duration value) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                value,
-                syncedHashTtl);
+        return mutate().trimInterval(value).build();
     }
 
     public SyncSettings withSyncedHashTtl(Duration value) {
-        return new SyncSettings(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                value);
+        return mutate().syncedHashTtl(value).build();
     }
 
     public SyncSettings withWorkerId(String value) {
-        return new SyncSettings(
-                layout,
-                value,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                limits,
-                trimInterval,
-                syncedHashTtl);
+        return mutate().workerId(value).build();
+    }
+
+    /**
+     * Changes some of a {@link SyncSettings}' values; {@link #build()} validates them all, as the constructor does.
+     * Not thread-safe; one per change.
+     */
+    public static final class Builder {
+        private KeyLayout layout;
+        private String workerId;
+        private int batchSize;
+        private Duration linger;
+        private Duration leaseTime;
+        private Duration renewInterval;
+        private Duration parentMissingTimeout;
+        private Duration backoffInitial;
+        private Duration backoffMax;
+        private Duration drainTimeout;
+        private BufferLimits limits;
+        private Duration trimInterval;
+        private Duration syncedHashTtl;
+
+        private Builder(SyncSettings from) {
+            layout = from.layout;
+            workerId = from.workerId;
+            batchSize = from.batchSize;
+            linger = from.linger;
+            leaseTime = from.leaseTime;
+            renewInterval = from.renewInterval;
+            parentMissingTimeout = from.parentMissingTimeout;
+            backoffInitial = from.backoffInitial;
+            backoffMax = from.backoffMax;
+            drainTimeout = from.drainTimeout;
+            limits = from.limits;
+            trimInterval = from.trimInterval;
+            syncedHashTtl = from.syncedHashTtl;
+        }
+
+        public Builder layout(KeyLayout value) {
+            layout = value;
+            return this;
+        }
+
+        public Builder workerId(String value) {
+            workerId = value;
+            return this;
+        }
+
+        public Builder batchSize(int value) {
+            batchSize = value;
+            return this;
+        }
+
+        public Builder linger(Duration value) {
+            linger = value;
+            return this;
+        }
+
+        public Builder leaseTime(Duration value) {
+            leaseTime = value;
+            return this;
+        }
+
+        public Builder renewInterval(Duration value) {
+            renewInterval = value;
+            return this;
+        }
+
+        public Builder parentMissingTimeout(Duration value) {
+            parentMissingTimeout = value;
+            return this;
+        }
+
+        public Builder backoffInitial(Duration value) {
+            backoffInitial = value;
+            return this;
+        }
+
+        public Builder backoffMax(Duration value) {
+            backoffMax = value;
+            return this;
+        }
+
+        public Builder drainTimeout(Duration value) {
+            drainTimeout = value;
+            return this;
+        }
+
+        public Builder limits(BufferLimits value) {
+            limits = value;
+            return this;
+        }
+
+        public Builder trimInterval(Duration value) {
+            trimInterval = value;
+            return this;
+        }
+
+        public Builder syncedHashTtl(Duration value) {
+            syncedHashTtl = value;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws IllegalArgumentException naming the value or combination that is wrong
+         */
+        public SyncSettings build() {
+            return new SyncSettings(
+                    layout,
+                    workerId,
+                    batchSize,
+                    linger,
+                    leaseTime,
+                    renewInterval,
+                    parentMissingTimeout,
+                    backoffInitial,
+                    backoffMax,
+                    drainTimeout,
+                    limits,
+                    trimInterval,
+                    syncedHashTtl);
+        }
+    }
+
+    private static String defaultWorkerId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown-host";
+        }
+        return host + "-" + ProcessHandle.current().pid() + "-"
+                + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 30), 36);
+    }
+
+    /**
+     * The rules between values, in the names of the caller's vocabulary: the record's fields, or the environment
+     * variables.
+     */
+    private static void requireCombinations(
+            Duration leaseTime,
+            Duration renewInterval,
+            Duration backoffInitial,
+            Duration backoffMax,
+            String leaseName,
+            String renewName,
+            String backoffInitialName,
+            String backoffMaxName) {
+        if (renewInterval.multipliedBy(2).compareTo(leaseTime) > 0) {
+            throw new IllegalArgumentException(renewName + " (" + renewInterval.toMillis()
+                    + " ms) must be at most half of " + leaseName + " (" + leaseTime.toMillis()
+                    + " ms), so one late renewal does not lose the lease");
+        }
+        if (backoffMax.compareTo(backoffInitial) < 0) {
+            throw new IllegalArgumentException(backoffMaxName + " (" + backoffMax.toMillis() + " ms) must not be below "
+                    + backoffInitialName + " (" + backoffInitial.toMillis() + " ms)");
+        }
     }
 
     private static void requirePositive(String name, Duration value, boolean zeroAllowed) {

@@ -3,8 +3,12 @@ package io.cistern.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SyncSettingsTest {
@@ -29,5 +33,112 @@ class SyncSettingsTest {
         assertThatThrownBy(() -> defaults.withLinger(Duration.ofMillis(-1))).hasMessageContaining("linger");
         assertThatThrownBy(() -> defaults.withBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
                 .hasMessageContaining("backoffMax (1000 ms) must not be below backoffInitial (2000 ms)");
+    }
+
+    @Test
+    void mutate_changesOnlyWhatIsSet_andValidatesTheResult() {
+        SyncSettings changed =
+                defaults.mutate().batchSize(10).linger(Duration.ZERO).build();
+
+        assertThat(changed)
+                .isEqualTo(defaults.withBatchSize(10).withLinger(Duration.ZERO))
+                .isNotEqualTo(defaults);
+        assertThat(changed.workerId()).isEqualTo(defaults.workerId());
+        assertThatThrownBy(() ->
+                        defaults.mutate().renewInterval(Duration.ofSeconds(6)).build())
+                .hasMessageContaining("renewInterval (6000 ms) must be at most half of leaseTime (10000 ms)");
+    }
+
+    @Test
+    void environmentWithNothingSet_equalsTheDefaults() {
+        SyncSettings fromEnv = SyncSettings.fromEnvironment(Map.of("SYNC_BATCH_SIZE", " "), KeyLayout.defaults());
+
+        assertThat(fromEnv.mutate().workerId("w").build()).isEqualTo(defaults.withWorkerId("w"));
+        assertThat(fromEnv.workerId()).isNotBlank();
+    }
+
+    @Test
+    void environment_readsEveryVariable() {
+        Map<String, String> env = new HashMap<>();
+        env.put("SYNC_WORKER_ID", "worker-7");
+        env.put("SYNC_BATCH_SIZE", "250");
+        env.put("SYNC_LINGER_MS", "0");
+        env.put("SYNC_LEASE_MS", "20000");
+        env.put("SYNC_RENEW_INTERVAL_MS", "5000");
+        env.put("SYNC_PARENT_MISSING_TIMEOUT_MS", "60000");
+        env.put("SYNC_BACKOFF_INITIAL_MS", "200");
+        env.put("SYNC_BACKOFF_MAX_MS", "30000");
+        env.put("SYNC_DRAIN_TIMEOUT_MS", "15000");
+        env.put("SYNC_TRIM_INTERVAL_MS", "1000");
+        env.put("SYNC_SYNCED_HASH_TTL_MS", "0");
+        KeyLayout layout = new KeyLayout("shop");
+
+        SyncSettings s = SyncSettings.fromEnvironment(env, layout);
+
+        assertThat(s)
+                .isEqualTo(new SyncSettings(
+                        layout,
+                        "worker-7",
+                        250,
+                        Duration.ZERO,
+                        Duration.ofSeconds(20),
+                        Duration.ofSeconds(5),
+                        Duration.ofMinutes(1),
+                        Duration.ofMillis(200),
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(15),
+                        BufferLimits.DEFAULTS,
+                        Duration.ofSeconds(1),
+                        Duration.ZERO));
+    }
+
+    @Test
+    void badEnvironmentValue_namesTheVariableTheValueAndTheForm() {
+        assertThatThrownBy(() -> fromEnv("SYNC_BATCH_SIZE", "ten"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SYNC_BATCH_SIZE must be a whole number from 1 to 100000, got 'ten'");
+        assertThatThrownBy(() -> fromEnv("SYNC_LEASE_MS", "0"))
+                .hasMessage("SYNC_LEASE_MS must be a whole number of milliseconds (at least 1), got '0'");
+        assertThatThrownBy(() -> fromEnv("SYNC_LINGER_MS", "20ms"))
+                .hasMessage("SYNC_LINGER_MS must be a whole number of milliseconds (at least 0), got '20ms'");
+        assertThatThrownBy(() -> fromEnv("SYNC_WORKER_ID", "w".repeat(129)))
+                .hasMessage("SYNC_WORKER_ID must be 1 to 128 characters, got 129 characters");
+        for (String variable : List.of(
+                "SYNC_RENEW_INTERVAL_MS",
+                "SYNC_PARENT_MISSING_TIMEOUT_MS",
+                "SYNC_BACKOFF_INITIAL_MS",
+                "SYNC_BACKOFF_MAX_MS",
+                "SYNC_DRAIN_TIMEOUT_MS",
+                "SYNC_TRIM_INTERVAL_MS",
+                "SYNC_SYNCED_HASH_TTL_MS")) {
+            assertThatThrownBy(() -> fromEnv(variable, "-1")).hasMessageStartingWith(variable + " must be");
+        }
+    }
+
+    @Test
+    void renewalSlowerThanHalfTheLease_fromTheEnvironment_namesBothVariables() {
+        assertThatThrownBy(() -> SyncSettings.fromEnvironment(
+                        Map.of("SYNC_LEASE_MS", "4000", "SYNC_RENEW_INTERVAL_MS", "3000"), KeyLayout.defaults()))
+                .hasMessage("SYNC_RENEW_INTERVAL_MS (3000 ms) must be at most half of SYNC_LEASE_MS (4000 ms),"
+                        + " so one late renewal does not lose the lease");
+        assertThatThrownBy(() -> fromEnv("SYNC_BACKOFF_MAX_MS", "50"))
+                .hasMessage("SYNC_BACKOFF_MAX_MS (50 ms) must not be below SYNC_BACKOFF_INITIAL_MS (100 ms)");
+    }
+
+    @Test
+    void describe_namesTheVariableOfEachValue() {
+        String text = String.join(
+                "\n",
+                defaults.withWorkerId("w1").withSyncedHashTtl(Duration.ZERO).describe());
+
+        assertThat(text)
+                .contains(
+                        "sync worker w1 (SYNC_WORKER_ID): batch 1000 (SYNC_BATCH_SIZE), linger 20 ms (SYNC_LINGER_MS)")
+                .contains("10000 ms (SYNC_LEASE_MS), renewed every 3000 ms (SYNC_RENEW_INTERVAL_MS)")
+                .contains("synced hashes kept forever (SYNC_SYNCED_HASH_TTL_MS)");
+    }
+
+    private static SyncSettings fromEnv(String variable, String value) {
+        return SyncSettings.fromEnvironment(Map.of(variable, value), KeyLayout.defaults());
     }
 }

@@ -1,5 +1,6 @@
 package io.cistern.ops.status;
 
+import io.cistern.connections.EnvironmentReader;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -33,21 +34,10 @@ public record StatusSettings(Duration refreshInterval, Duration readyMaxLag) {
 
     /** From {@code CISTERN_STATUS_INTERVAL_MS} and {@code CISTERN_READY_MAX_LAG_MS}, else the defaults. */
     public static StatusSettings fromEnvironment(Map<String, String> env) {
+        EnvironmentReader reader = new EnvironmentReader(env);
+        // Unbounded reads: the constructor checks the ranges, with messages naming the variables.
         return new StatusSettings(
-                millis(env, "CISTERN_STATUS_INTERVAL_MS", StatusMonitor.DEFAULT_INTERVAL),
-                millis(env, "CISTERN_READY_MAX_LAG_MS", DEFAULT_READY_MAX_LAG));
-    }
-
-    private static Duration millis(Map<String, String> env, String name, Duration fallback) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Duration.ofMillis(Long.parseLong(value.strip()));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    name + " must be a whole number of milliseconds, was '" + value.strip() + "'", e);
-        }
+                reader.millis("CISTERN_STATUS_INTERVAL_MS").orElse(StatusMonitor.DEFAULT_INTERVAL),
+                reader.millis("CISTERN_READY_MAX_LAG_MS").orElse(DEFAULT_READY_MAX_LAG));
     }
 }

@@ -1,5 +1,6 @@
 package io.cistern.proxy;
 
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
 import java.util.Map;
@@ -121,36 +122,25 @@ public record ReaderSettings(
      * @throws IllegalArgumentException naming the variable when a value is not a number or out of range
      */
     public static ReaderSettings fromEnvironment(Map<String, String> env) {
+        EnvironmentReader reader = new EnvironmentReader(env);
         return new ReaderSettings(
-                new KeyLayout(text(env, "CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
-                number(env, "PROXY_LOCAL_CACHE_ENTRIES", DEFAULT_LOCAL_CACHE_ENTRIES),
-                millis(env, "PROXY_LOCAL_CACHE_TTL_MS", DEFAULT_LOCAL_CACHE_TTL),
-                millis(env, "PROXY_NEGATIVE_CACHE_TTL_MS", DEFAULT_NEGATIVE_CACHE_TTL),
-                millis(env, "PROXY_REDIS_FILL_TTL_MS", DEFAULT_REDIS_FILL_TTL),
-                Math.toIntExact(number(env, "PROXY_MAX_CONCURRENT_FILLS", DEFAULT_MAX_CONCURRENT_FILLS)),
-                millis(env, "PROXY_DATABASE_TIMEOUT_MS", DEFAULT_DATABASE_TIMEOUT),
-                Math.toIntExact(number(env, "PROXY_MAX_BATCH_KEYS", DEFAULT_MAX_BATCH_KEYS)));
+                new KeyLayout(reader.get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
+                reader.longValue("PROXY_LOCAL_CACHE_ENTRIES", DEFAULT_LOCAL_CACHE_ENTRIES),
+                reader.millis("PROXY_LOCAL_CACHE_TTL_MS").orElse(DEFAULT_LOCAL_CACHE_TTL),
+                reader.millis("PROXY_NEGATIVE_CACHE_TTL_MS").orElse(DEFAULT_NEGATIVE_CACHE_TTL),
+                reader.millis("PROXY_REDIS_FILL_TTL_MS").orElse(DEFAULT_REDIS_FILL_TTL),
+                integer(reader, "PROXY_MAX_CONCURRENT_FILLS", DEFAULT_MAX_CONCURRENT_FILLS),
+                reader.millis("PROXY_DATABASE_TIMEOUT_MS").orElse(DEFAULT_DATABASE_TIMEOUT),
+                integer(reader, "PROXY_MAX_BATCH_KEYS", DEFAULT_MAX_BATCH_KEYS));
     }
 
-    private static String text(Map<String, String> env, String name, String fallback) {
-        String value = env.get(name);
-        return value == null || value.isBlank() ? fallback : value.strip();
-    }
-
-    private static long number(Map<String, String> env, String name, long fallback) {
-        String value = text(env, name, null);
-        if (value == null) {
-            return fallback;
+    /** A whole number whose range the constructor checks (naming the variable); one beyond {@code int} is refused. */
+    private static int integer(EnvironmentReader reader, String name, int fallback) {
+        long value = reader.longValue(name, fallback);
+        if (value != (int) value) {
+            throw new IllegalArgumentException(name + " is far out of range, was " + value);
         }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, was '" + value + "'", e);
-        }
-    }
-
-    private static Duration millis(Map<String, String> env, String name, Duration fallback) {
-        return Duration.ofMillis(number(env, name, fallback.toMillis()));
+        return (int) value;
     }
 
     public ReaderSettings withLayout(KeyLayout value) {

@@ -69,4 +69,11 @@ class ReaderSettingsTest {
                         .localCacheEntries())
                 .isZero();
     }
+
+    @Test
+    void countBeyondAnInt_namesTheVariable() {
+        assertThatThrownBy(() -> ReaderSettings.fromEnvironment(Map.of("PROXY_MAX_BATCH_KEYS", "4294967296")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("PROXY_MAX_BATCH_KEYS is far out of range, was 4294967296");
+    }
 }

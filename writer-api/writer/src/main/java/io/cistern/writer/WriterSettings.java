@@ -1,5 +1,6 @@
 package io.cistern.writer;
 
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
@@ -28,13 +29,18 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
         return new WriterSettings(RedisSettings.of(redisUrl), KeyLayout.defaults(), Duration.ofSeconds(1));
     }
 
+    /**
+     * Settings from {@code CISTERN_PREFIX}, {@code CISTERN_REGISTRY_REFRESH_MS} and the Redis variables; unset or blank
+     * variables take the default.
+     *
+     * @throws IllegalArgumentException naming the variable when a value is wrong
+     */
     public static WriterSettings fromEnvironment(Map<String, String> env) {
-        String prefix =
-                env.getOrDefault("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX).strip();
-        long refresh = Long.parseLong(
-                env.getOrDefault("CISTERN_REGISTRY_REFRESH_MS", "1000").strip());
+        EnvironmentReader reader = new EnvironmentReader(env);
         return new WriterSettings(
-                RedisSettings.fromEnvironment(env), new KeyLayout(prefix), Duration.ofMillis(refresh));
+                RedisSettings.fromEnvironment(env),
+                new KeyLayout(reader.get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
+                reader.millis("CISTERN_REGISTRY_REFRESH_MS", Duration.ofSeconds(1)));
     }
 
     public WriterSettings withPrefix(String prefix) {

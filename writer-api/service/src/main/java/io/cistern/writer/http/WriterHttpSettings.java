@@ -1,6 +1,6 @@
 package io.cistern.writer.http;
 
-import io.cistern.connections.BearerTokenCheck;
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.Secret;
 import java.util.Map;
 import java.util.Objects;
@@ -54,9 +54,10 @@ public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
      * @throws IllegalArgumentException naming the variable and the fix when a value is wrong
      */
     public static WriterHttpSettings fromEnvironment(Map<String, String> env) {
-        Optional<Secret> token = BearerTokenCheck.tokenFromEnvironment(env, TOKEN);
+        EnvironmentReader reader = new EnvironmentReader(env);
+        Optional<Secret> token = reader.secret(TOKEN);
         int maxBody =
-                value(env, MAX_BODY_BYTES).map(WriterHttpSettings::parseMaxBody).orElse(DEFAULT_MAX_BODY_BYTES);
+                reader.get(MAX_BODY_BYTES).map(WriterHttpSettings::parseMaxBody).orElse(DEFAULT_MAX_BODY_BYTES);
         return new WriterHttpSettings(maxBody, token);
     }
 
@@ -68,11 +69,7 @@ public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
         return new WriterHttpSettings(bytes, token);
     }
 
-    private static Optional<String> value(Map<String, String> env, String name) {
-        String raw = env.get(name);
-        return raw == null || raw.isBlank() ? Optional.empty() : Optional.of(raw.strip());
-    }
-
+    /** Its own parse rather than the reader's, for the example in the message (the range is the constructor's). */
     private static int parseMaxBody(String text) {
         try {
             return Integer.parseInt(text);

@@ -10,7 +10,7 @@ import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
 import io.cistern.schema.keys.StreamEntryId;
-import io.cistern.sync.PartitionControl;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
@@ -100,7 +100,7 @@ class OperatorCommandsIT {
                 .filter(a -> a.partition() % 2 == 1)
                 .forEach(a -> r.xdel(layout.stream(a.partition()), a.entryId()));
         for (int p = 0; p < PARTITIONS; p++) {
-            String watermark = r.hget(layout.meta(p), PartitionControl.APPLIED_FIELD);
+            String watermark = r.hget(layout.meta(p), MetaFields.APPLIED);
             if (watermark != null && p % 4 == 0) {
                 r.xtrim(layout.stream(p), XTrimArgs.Builder.minId(watermark).exactTrimming());
             }

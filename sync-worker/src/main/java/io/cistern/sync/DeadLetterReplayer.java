@@ -71,8 +71,6 @@ public final class DeadLetterReplayer implements AutoCloseable {
     static final int CHUNK = 500;
 
     private static final int PAGE = 500;
-    /** The record hash field holding the record's version (written by the Function library). */
-    private static final String VERSION_FIELD = "v";
 
     /*
      * Removes resolved dead letters and clears the keys that have no open dead letter left.

@@ -2,6 +2,7 @@ package io.cistern.sync;
 
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.DeadLetterFields;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.ArrayList;
@@ -11,8 +12,8 @@ import java.util.Map;
 
 /**
  * Appends dead letters to their partition's dead-letter stream ({@link KeyLayout#deadLetters(int)}). Each entry holds
- * why ({@code reason}, {@code sqlstate}), how often the batch was tried ({@code attempts}), where it came from ({@code
- * entry_id}, {@code partition}, {@code worker}), and the original entry's fields unchanged ({@code t}, {@code k},
+ * the fields of {@link DeadLetterFields}: why ({@code reason}, {@code sqlstate}), how often the batch was tried ({@code
+ * attempts}), where it came from ({@code entry_id}, {@code partition}, {@code worker}), and the original entry's fields unchanged ({@code t}, {@code k},
  * {@code o}, {@code v}, {@code c:*}), so it can be replayed.
  *
  * <p>The record hash key goes into {@link KeyLayout#deadLetterKeys(int)} and the entry onto the stream in one script:
@@ -22,13 +23,6 @@ import java.util.Map;
  * on its connection.
  */
 final class DeadLetterStream {
-    static final String REASON = "reason";
-    static final String SQLSTATE = "sqlstate";
-    static final String ATTEMPTS = "attempts";
-    static final String ENTRY_ID = "entry_id";
-    static final String PARTITION = "partition";
-    static final String WORKER = "worker";
-
     /*
      * KEYS[1] dead-letter stream, KEYS[2] dead-lettered keys set, KEYS[3] the record hash (absent for a malformed
      * entry); ARGV[1] the ID of a dead letter this one replaces ('' for none), ARGV[2..] field, value, ...
@@ -85,12 +79,12 @@ final class DeadLetterStream {
 
     private Map<String, String> fields(int partition, DeadLetter d) {
         Map<String, String> fields = new LinkedHashMap<>();
-        fields.put(REASON, d.reason());
-        fields.put(SQLSTATE, d.sqlState());
-        fields.put(ATTEMPTS, Integer.toString(d.attempts()));
-        fields.put(ENTRY_ID, d.entryId());
-        fields.put(PARTITION, Integer.toString(partition));
-        fields.put(WORKER, workerId);
+        fields.put(DeadLetterFields.REASON, d.reason());
+        fields.put(DeadLetterFields.SQLSTATE, d.sqlState());
+        fields.put(DeadLetterFields.ATTEMPTS, Integer.toString(d.attempts()));
+        fields.put(DeadLetterFields.ENTRY_ID, d.entryId());
+        fields.put(DeadLetterFields.PARTITION, Integer.toString(partition));
+        fields.put(DeadLetterFields.WORKER, workerId);
         fields.putAll(d.fields());
         return fields;
     }

@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.wire.DeadLetterFields;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -71,12 +72,12 @@ public record OpenDeadLetter(
     /** Reads an entry of the dead-letter stream ({@link DeadLetterStream} wrote it): its ID there and its fields. */
     public static OpenDeadLetter fromStream(int partition, String id, Map<String, String> body) {
         Map<String, String> entry = new LinkedHashMap<>(body);
-        String reason = Objects.requireNonNullElse(entry.remove(DeadLetterStream.REASON), "");
-        String sqlState = Objects.requireNonNullElse(entry.remove(DeadLetterStream.SQLSTATE), "");
-        String attempts = entry.remove(DeadLetterStream.ATTEMPTS);
-        String entryId = Objects.requireNonNullElse(entry.remove(DeadLetterStream.ENTRY_ID), "");
-        entry.remove(DeadLetterStream.PARTITION);
-        String worker = Objects.requireNonNullElse(entry.remove(DeadLetterStream.WORKER), "");
+        String reason = Objects.requireNonNullElse(entry.remove(DeadLetterFields.REASON), "");
+        String sqlState = Objects.requireNonNullElse(entry.remove(DeadLetterFields.SQLSTATE), "");
+        String attempts = entry.remove(DeadLetterFields.ATTEMPTS);
+        String entryId = Objects.requireNonNullElse(entry.remove(DeadLetterFields.ENTRY_ID), "");
+        entry.remove(DeadLetterFields.PARTITION);
+        String worker = Objects.requireNonNullElse(entry.remove(DeadLetterFields.WORKER), "");
         int tries;
         try {
             tries = attempts == null ? 0 : Integer.parseInt(attempts);

@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.Objects;
@@ -13,11 +14,11 @@ import org.slf4j.LoggerFactory;
  * floor and the applied watermark:
  *
  * <ul>
- *   <li>{@value #PAUSED_FIELD}: present while an operator has paused the partition ({@code ops/cistern pause}); its
+ *   <li>{@value MetaFields#PAUSED}: present while an operator has paused the partition ({@code ops/cistern pause}); its
  *       value says who paused it and when. No worker reads or applies a paused partition (each loop checks it before
  *       every read, at most {@link PauseGate#CHECK_INTERVAL} apart); its lease may stay, entries keep accumulating,
  *       and {@link #resume} lets the owner continue in stream order;
- *   <li>{@value #OWNER_FIELD}, {@value #OWNER_TOKEN_FIELD}, {@value #OWNER_SINCE_FIELD}: the worker that last took
+ *   <li>{@value MetaFields#OWNER}, {@value MetaFields#OWNER_TOKEN}, {@value MetaFields#OWNER_SINCE}: the worker that last took
  *       the partition, its fencing token and when it took it (Redis time, ms), written at each takeover. The lease key
  *       ({@link KeyLayout#lease(int)}) says whether that owner is still live.
  * </ul>
@@ -25,22 +26,12 @@ import org.slf4j.LoggerFactory;
  * Thread-safe when its {@code RedisCommands} are (Lettuce's are).
  */
 public final class PartitionControl {
-    /** Meta hash field: present while the partition is paused; the value names who paused it and when. */
-    public static final String PAUSED_FIELD = "paused";
-    /** Meta hash field: the applied watermark ({@link SyncedHashes}). */
-    public static final String APPLIED_FIELD = SyncedHashes.APPLIED_FIELD;
-    /** Meta hash field: the worker that last took the partition. */
-    public static final String OWNER_FIELD = "owner";
-    /** Meta hash field: the fencing token of the last takeover. */
-    public static final String OWNER_TOKEN_FIELD = "owner-token";
-    /** Meta hash field: when the partition was last taken, Redis time in ms since the epoch. */
-    public static final String OWNER_SINCE_FIELD = "owner-since";
-
     private static final Logger LOG = LoggerFactory.getLogger(PartitionControl.class);
     /** KEYS[1] meta; ARGV[1] worker, ARGV[2] token. Stamps the takeover with Redis's own clock. */
     private static final String TAKEOVER = "local t = redis.call('TIME')"
-            + " redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'owner-token', ARGV[2],"
-            + " 'owner-since', tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))"
+            + " redis.call('HSET', KEYS[1], '" + MetaFields.OWNER + "', ARGV[1], '" + MetaFields.OWNER_TOKEN
+            + "', ARGV[2], '" + MetaFields.OWNER_SINCE
+            + "', tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))"
             + " return 1";
 
     private final RedisCommands<String, String> redis;
@@ -60,7 +51,7 @@ public final class PartitionControl {
      */
     public boolean pause(int partition, String actor) {
         requireActor(actor);
-        boolean set = Boolean.TRUE.equals(redis.hsetnx(layout.meta(partition), PAUSED_FIELD, actor));
+        boolean set = Boolean.TRUE.equals(redis.hsetnx(layout.meta(partition), MetaFields.PAUSED, actor));
         if (set) {
             LOG.warn("partition {}: paused by {}; no worker reads or applies it until it is resumed", partition, actor);
         } else {
@@ -76,7 +67,7 @@ public final class PartitionControl {
      */
     public boolean resume(int partition, String actor) {
         requireActor(actor);
-        boolean removed = redis.hdel(layout.meta(partition), PAUSED_FIELD) > 0;
+        boolean removed = redis.hdel(layout.meta(partition), MetaFields.PAUSED) > 0;
         if (removed) {
             LOG.warn("partition {}: resumed by {}", partition, actor);
         } else {
@@ -87,7 +78,7 @@ public final class PartitionControl {
 
     /** Who paused {@code partition} and when, while it is paused. */
     public Optional<String> pausedBy(int partition) {
-        return Optional.ofNullable(redis.hget(layout.meta(partition), PAUSED_FIELD));
+        return Optional.ofNullable(redis.hget(layout.meta(partition), MetaFields.PAUSED));
     }
 
     /** Records a takeover: who took {@code partition}, with which fencing token, and when (Redis time). */

@@ -1,5 +1,6 @@
 package io.cistern.sync;
 
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
@@ -9,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether an operator paused a partition ({@link PartitionControl#PAUSED_FIELD}), asked of Redis at most once per
+ * Whether an operator paused a partition ({@link MetaFields#PAUSED}), asked of Redis at most once per
  * {@link #CHECK_INTERVAL}, so a busy loop pays one {@code HGET} per interval, not one per batch. When Redis cannot be
  * asked, the last answer stands (the loop's own read fails and retries anyway). Logs each change. Not thread-safe:
  * used by one partition loop on its own connection.
@@ -40,7 +41,7 @@ final class PauseGate {
         }
         nextCheckAt = now.plus(CHECK_INTERVAL);
         try {
-            String by = redis.hget(meta, PartitionControl.PAUSED_FIELD);
+            String by = redis.hget(meta, MetaFields.PAUSED);
             if (by != null && !paused) {
                 LOG.warn("partition {}: paused by {}; reading nothing until it is resumed", partition, by);
             } else if (by == null && paused) {

@@ -4,6 +4,7 @@ import io.cistern.connections.Backoff;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -354,7 +355,7 @@ public final class SyncWorker implements AutoCloseable {
      */
     private void reseedIfFloorMissing(RedisCommands<String, String> redis, int partition, long versionFloor) {
         String meta = settings.layout().meta(partition);
-        if (redis.hget(meta, "floor") != null) {
+        if (redis.hget(meta, MetaFields.FLOOR) != null) {
             return;
         }
         LOG.warn(

@@ -2,6 +2,7 @@ package io.cistern.sync;
 
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
@@ -15,7 +16,7 @@ import java.util.Set;
  * What follows a committed and acknowledged batch in Redis, in one atomic script per batch:
  *
  * <ol>
- *   <li>the partition's applied watermark is published to the meta hash field {@value #APPLIED_FIELD} ({@code
+ *   <li>the partition's applied watermark is published to the meta hash field {@value MetaFields#APPLIED} ({@code
  *       {prefix}:{p}:m}), forward only (stream IDs compared as numbers): every entry of the partition stream up to it is
  *       applied or dead-lettered. Flush barriers ({@code awaitSynced}) and producers in other languages read it there;
  *   <li>each record hash the batch synced gets a time to live, only if its version {@code v} is still the version the
@@ -27,9 +28,6 @@ import java.util.Set;
  * Not thread-safe: used by one partition loop on its own connection.
  */
 final class SyncedHashes {
-    /** The meta hash field holding the partition's applied watermark (a stream entry ID). */
-    static final String APPLIED_FIELD = "applied";
-
     /*
      * KEYS[1] meta hash, KEYS[2] dead-lettered keys set, KEYS[3..] record hashes;
      * ARGV[1] watermark, ARGV[2] TTL in ms (0: none), ARGV[3..] the version applied for KEYS[3..].

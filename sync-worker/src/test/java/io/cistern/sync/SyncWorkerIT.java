@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.DeadLetterFields;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
@@ -129,14 +130,14 @@ class SyncWorkerIT {
             await().atMost(Duration.ofSeconds(15))
                     .untilAsserted(() -> assertThat(deadLetters(bad.partition()))
                             .anySatisfy(d -> assertThat(d)
-                                    .containsEntry(DeadLetterStream.ENTRY_ID, bad.entryId())
-                                    .containsEntry(DeadLetterStream.SQLSTATE, "23514")
+                                    .containsEntry(DeadLetterFields.ENTRY_ID, bad.entryId())
+                                    .containsEntry(DeadLetterFields.SQLSTATE, "23514")
                                     .containsEntry("t", DOCS)
                                     .containsEntry("k", poison.toString())
                                     .containsEntry("c:status", "\"bogus\"")
-                                    .containsKey(DeadLetterStream.ATTEMPTS)
+                                    .containsKey(DeadLetterFields.ATTEMPTS)
                                     .hasEntrySatisfying(
-                                            DeadLetterStream.REASON,
+                                            DeadLetterFields.REASON,
                                             r -> assertThat(r).contains("check constraint"))));
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 for (UUID h : healthy) {

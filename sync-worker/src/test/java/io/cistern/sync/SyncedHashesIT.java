@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
@@ -68,15 +69,14 @@ class SyncedHashesIT {
                     .untilAsserted(() -> assertThat(redis.xlen(fx.layout.deadLetters(poison.partition())))
                             .isPositive());
             await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(
-                                    redis.hget(fx.layout.meta(poison.partition()), SyncedHashes.APPLIED_FIELD))
+                    .untilAsserted(() -> assertThat(redis.hget(fx.layout.meta(poison.partition()), MetaFields.APPLIED))
                             .satisfies(id -> assertThat(StreamIds.compare(id, poison.entryId()))
                                     .isGreaterThanOrEqualTo(0)));
         }
         assertThat(redis.pttl(hashKey(poison))).isEqualTo(-1L);
         assertThat(redis.sismember(fx.layout.deadLetterKeys(poison.partition()), hashKey(poison)))
                 .isTrue();
-        assertThat(redis.hget(fx.layout.meta(healthy.partition()), SyncedHashes.APPLIED_FIELD))
+        assertThat(redis.hget(fx.layout.meta(healthy.partition()), MetaFields.APPLIED))
                 .satisfies(id ->
                         assertThat(StreamIds.compare(id, healthy.entryId())).isGreaterThanOrEqualTo(0));
     }
@@ -107,7 +107,7 @@ class SyncedHashesIT {
         hashes.release(r.partition(), "1-0", List.of(), Set.of());
 
         assertThat(redis.pttl(hashKey(r))).isEqualTo(-1L);
-        assertThat(redis.hget(meta, SyncedHashes.APPLIED_FIELD))
+        assertThat(redis.hget(meta, MetaFields.APPLIED))
                 .satisfies(id -> assertThat(StreamIds.compare(id, r.entryId())).isGreaterThanOrEqualTo(0));
     }
 

@@ -2,6 +2,7 @@ package io.cistern.ops.bench;
 
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
@@ -28,7 +29,7 @@ final class BenchRedis {
         while (!remaining.isEmpty()) {
             remaining
                     .entrySet()
-                    .removeIf(e -> SyncBenchmark.parseOrZero(redis.hget(layout.meta(e.getKey()), "applied"))
+                    .removeIf(e -> SyncBenchmark.parseOrZero(redis.hget(layout.meta(e.getKey()), MetaFields.APPLIED))
                             .isAtOrAfter(e.getValue()));
             if (!remaining.isEmpty() && System.nanoTime() > deadline) {
                 throw new IllegalStateException("bench " + scenario + ": partitions " + remaining.keySet()

@@ -11,6 +11,7 @@ import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
 import io.cistern.writer.RecordKey;
@@ -428,7 +429,7 @@ final class SyncBenchmark {
             while (!remaining.isEmpty()) {
                 remaining
                         .entrySet()
-                        .removeIf(e -> parseOrZero(redis.hget(layout.meta(e.getKey()), "applied"))
+                        .removeIf(e -> parseOrZero(redis.hget(layout.meta(e.getKey()), MetaFields.APPLIED))
                                 .isAtOrAfter(e.getValue()));
                 if (remaining.isEmpty()) {
                     return;

@@ -8,6 +8,7 @@ import io.cistern.connections.RedisSettings;
 import io.cistern.connections.SslMode;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.ConfigFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -157,7 +158,7 @@ public final class Doctor {
                     name + " revision " + installed + " is newer than this build's " + FunctionLibrary.REVISION,
                     "upgrade this installation of Cistern to the release that loaded it"));
         } else {
-            String partitions = r.hget(layout.config(), "partitions");
+            String partitions = r.hget(layout.config(), ConfigFields.PARTITIONS);
             if (partitions == null) {
                 checks.add(Check.fail(
                         "redis.function-library",

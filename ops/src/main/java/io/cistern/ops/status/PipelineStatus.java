@@ -4,6 +4,7 @@ import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.wire.ConfigFields;
 import io.cistern.sync.PartitionControl;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -265,7 +266,7 @@ public final class PipelineStatus implements AutoCloseable {
     }
 
     private int partitions(RedisCommands<String, String> redis) {
-        String count = redis.hget(layout.config(), "partitions");
+        String count = redis.hget(layout.config(), ConfigFields.PARTITIONS);
         if (count == null) {
             throw new IllegalStateException("Redis has no partition count at " + layout.config()
                     + ": Cistern is not initialised with prefix '" + layout.prefix()

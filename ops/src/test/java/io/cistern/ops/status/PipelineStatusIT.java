@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.sync.PartitionControl;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.XReadArgs;
@@ -61,7 +62,7 @@ class PipelineStatusIT {
         r.xreadgroup(
                 Consumer.from("sync", "1"), XReadArgs.Builder.count(6), XReadArgs.StreamOffset.lastConsumed(stream));
         r.xack(stream, "sync", ids.subList(0, 4).toArray(String[]::new));
-        r.hset(layout.meta(1), PartitionControl.APPLIED_FIELD, ids.get(3));
+        r.hset(layout.meta(1), MetaFields.APPLIED, ids.get(3));
         r.xtrim(stream, XTrimArgs.Builder.minId(ids.get(2)).exactTrimming());
         // and someone deleted an unapplied entry by hand, and an applied one
         r.xdel(stream, ids.get(7), ids.get(2));
@@ -118,7 +119,7 @@ class PipelineStatusIT {
                 new String[] {stream},
                 Integer.toString(applied));
         String last = applied + "-0";
-        r.hset(layout.meta(0), PartitionControl.APPLIED_FIELD, last);
+        r.hset(layout.meta(0), MetaFields.APPLIED, last);
         r.xadd(stream, Map.of("i", "new"));
         r.xadd(stream, Map.of("i", "new"));
 
@@ -136,7 +137,7 @@ class PipelineStatusIT {
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 5_000, true);
-        r.hset(layout.meta(0), PartitionControl.APPLIED_FIELD, "4000-0");
+        r.hset(layout.meta(0), MetaFields.APPLIED, "4000-0");
         r.xtrim(stream, XTrimArgs.Builder.minId("1500-0").exactTrimming());
 
         PartitionStatus indexed = status.read().partition(0);
@@ -157,7 +158,7 @@ class PipelineStatusIT {
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 3 * PipelineStatus.COUNT_BUDGET + 500, false);
-        r.hset(layout.meta(0), PartitionControl.APPLIED_FIELD, (PipelineStatus.COUNT_BUDGET + 200) + "-0");
+        r.hset(layout.meta(0), MetaFields.APPLIED, (PipelineStatus.COUNT_BUDGET + 200) + "-0");
 
         PartitionStatus p = status.read().partition(0);
 

@@ -2,6 +2,7 @@ package io.cistern.proxy;
 
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
+import io.cistern.schema.wire.RecordFields;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -42,8 +43,8 @@ record RecordHash(Kind kind, long version, Map<String, String> columns) {
         if (fields == null || fields.isEmpty()) {
             return NONE;
         }
-        String state = fields.get("s");
-        String v = fields.get("v");
+        String state = fields.get(RecordFields.STATE);
+        String v = fields.get(RecordFields.VERSION);
         if (v == null) {
             // Only a reservation has no version; anything else without one is not a record state this reader knows.
             return new RecordHash(Kind.RESERVED, 0, Map.of());
@@ -56,13 +57,13 @@ record RecordHash(Kind kind, long version, Map<String, String> columns) {
         }
         Map<String, String> columns = new LinkedHashMap<>();
         for (Map.Entry<String, String> f : fields.entrySet()) {
-            if (f.getKey().startsWith("c:")) {
-                columns.put(f.getKey().substring(2), f.getValue());
+            if (f.getKey().startsWith(RecordFields.COLUMN_PREFIX)) {
+                columns.put(f.getKey().substring(RecordFields.COLUMN_PREFIX.length()), f.getValue());
             }
         }
         Kind kind = switch (state == null ? "" : state) {
-            case "put" -> Kind.FULL;
-            case "deleted" -> Kind.DELETED;
+            case RecordFields.STATE_PUT -> Kind.FULL;
+            case RecordFields.STATE_DELETED -> Kind.DELETED;
             // "patch", "fill" with a version (patches onto a reservation), and any state this build does not
             // know: never served as the whole record.
             default -> Kind.PARTIAL;

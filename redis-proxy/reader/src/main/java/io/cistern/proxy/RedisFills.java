@@ -1,5 +1,6 @@
 package io.cistern.proxy;
 
+import io.cistern.schema.wire.RecordFields;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
@@ -116,7 +117,7 @@ final class RedisFills {
         args.add(version < 0 ? "" : Long.toString(version));
         if (version >= 0) {
             columns.forEach((column, json) -> {
-                args.add("c:" + column);
+                args.add(RecordFields.column(column));
                 args.add(json);
             });
         }

@@ -9,6 +9,7 @@ import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
@@ -98,7 +99,7 @@ final class LettuceRecordWriter implements RecordWriter {
             connection = client.connect();
             FunctionLibrary.requireInstalled(connection.sync());
             TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
-            String maxValue = connection.sync().hget(settings.layout().meta(0), "max_value");
+            String maxValue = connection.sync().hget(settings.layout().meta(0), MetaFields.MAX_VALUE);
             int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
             LOG.info(
                     "RecordWriter connected to {} (prefix '{}'): {} partitions, tables {}",

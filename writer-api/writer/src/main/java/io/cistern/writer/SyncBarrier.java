@@ -5,6 +5,8 @@ import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.wire.DeadLetterFields;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
@@ -169,7 +171,7 @@ final class SyncBarrier implements AutoCloseable {
             return;
         }
         watch.polling = true;
-        redis.hget(layout.meta(watch.partition), "applied")
+        redis.hget(layout.meta(watch.partition), MetaFields.APPLIED)
                 .whenComplete((applied, failure) -> onThread(() -> polled(watch, applied, failure)));
     }
 
@@ -222,7 +224,7 @@ final class SyncBarrier implements AutoCloseable {
                 .toCompletableFuture()
                 .thenCompose(page -> {
                     for (StreamMessage<String, String> m : page) {
-                        if (p.receipt().entryId().equals(m.getBody().get("entry_id"))) {
+                        if (p.receipt().entryId().equals(m.getBody().get(DeadLetterFields.ENTRY_ID))) {
                             return CompletableFuture.completedFuture(Optional.of(m));
                         }
                     }
@@ -261,15 +263,16 @@ final class SyncBarrier implements AutoCloseable {
 
     private DeadLetteredException deadLettered(WriteReceipt r, StreamMessage<String, String> letter) {
         Map<String, String> f = letter.getBody();
-        String reason = f.getOrDefault("reason", "");
-        String sqlState = f.getOrDefault("sqlstate", "");
+        String reason = f.getOrDefault(DeadLetterFields.REASON, "");
+        String sqlState = f.getOrDefault(DeadLetterFields.SQLSTATE, "");
         return new DeadLetteredException(
                 r,
                 reason,
                 sqlState,
                 letter.getId(),
-                describe(r) + " was dead-lettered by sync worker " + f.getOrDefault("worker", "?") + " after "
-                        + f.getOrDefault("attempts", "?") + " attempt(s): " + reason
+                describe(r) + " was dead-lettered by sync worker " + f.getOrDefault(DeadLetterFields.WORKER, "?")
+                        + " after "
+                        + f.getOrDefault(DeadLetterFields.ATTEMPTS, "?") + " attempt(s): " + reason
                         + (sqlState.isEmpty() ? "" : " (SQLSTATE " + sqlState + ")")
                         + "; PostgreSQL does not hold it. The dead letter is " + letter.getId() + " on "
                         + layout.deadLetters(r.partition()) + ": fix the cause, then replay it");

@@ -22,10 +22,15 @@ import java.util.Objects;
  */
 public record ChangeEntry(
         String id, String table, String key, Operation op, long version, Map<String, String> columns) {
+    /** Stream field, the table name: written by the Function library's writes; read by the sync worker and replay. */
     public static final String TABLE = "t";
+    /** Stream field, the encoded key: written by the Function library's writes; read by the sync worker and replay. */
     public static final String KEY = "k";
+    /** Stream field, {@link Operation#wire()}: written by the Function library's writes; read by the sync worker. */
     public static final String OP = "o";
+    /** Stream field, the write's version: written by the Function library's writes; read by the sync worker. */
     public static final String VERSION = "v";
+    /** Prefix of a stream field {@code c:<column>}: written by the Function library's put and patch; read by the sync worker. */
     public static final String COLUMN_PREFIX = "c:";
 
     /** Column names by their field names ({@code c:name} to {@code name}): a few per table, looked up per entry. */

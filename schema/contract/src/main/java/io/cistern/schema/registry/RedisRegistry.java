@@ -4,6 +4,8 @@ import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.ConfigFields;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
@@ -40,7 +42,7 @@ public final class RedisRegistry {
     /** Publishes the whole registry and the buffer limits. Idempotent. */
     public void publish(TableRegistry registry, BufferLimits limits) {
         int partitions = registry.partitions();
-        String existing = redis.hget(layout.config(), "partitions");
+        String existing = redis.hget(layout.config(), ConfigFields.PARTITIONS);
         if (existing != null && Integer.parseInt(existing) != partitions) {
             throw new PermanentException(
                     "PARTITIONS_CHANGED",
@@ -52,19 +54,19 @@ public final class RedisRegistry {
         redis.hset(
                 layout.config(),
                 Map.of(
-                        "partitions",
+                        ConfigFields.PARTITIONS,
                         Integer.toString(partitions),
-                        "protocol",
+                        ConfigFields.PROTOCOL,
                         Integer.toString(FunctionLibrary.PROTOCOL)));
         Map<String, String> tables = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("partitions", Integer.toString(partitions));
-        meta.put("max_backlog", Long.toString(limits.maxBacklogPerPartition()));
-        meta.put("max_memory", Long.toString(limits.maxRedisMemoryBytes()));
-        meta.put("max_value", Integer.toString(limits.maxValueBytes()));
+        meta.put(MetaFields.PARTITIONS, Integer.toString(partitions));
+        meta.put(MetaFields.MAX_BACKLOG, Long.toString(limits.maxBacklogPerPartition()));
+        meta.put(MetaFields.MAX_MEMORY, Long.toString(limits.maxRedisMemoryBytes()));
+        meta.put(MetaFields.MAX_VALUE, Integer.toString(limits.maxValueBytes()));
         for (TableDef t : registry.tables()) {
             tables.put(t.name(), RegistryCodec.toJson(t));
-            meta.put("t:" + t.name(), spec(t));
+            meta.put(MetaFields.tableSpec(t.name()), spec(t));
         }
         if (!tables.isEmpty()) {
             redis.hset(layout.registry(), tables);
@@ -89,7 +91,9 @@ public final class RedisRegistry {
                         redis.scan(cursor, ScanArgs.Builder.matches("*:config").limit(SCAN_PAGE));
                 for (String key : page.getKeys()) {
                     String prefix = key.substring(0, key.length() - ":config".length());
-                    if (!prefix.equals(layout.prefix()) && isPrefix(prefix) && redis.hexists(key, "partitions")) {
+                    if (!prefix.equals(layout.prefix())
+                            && isPrefix(prefix)
+                            && redis.hexists(key, ConfigFields.PARTITIONS)) {
                         found.add(prefix);
                     }
                 }
@@ -127,7 +131,7 @@ public final class RedisRegistry {
      * @throws PermanentException naming the fix when Cistern was never initialised in this Redis
      */
     public TableRegistry load() {
-        String partitions = redis.hget(layout.config(), "partitions");
+        String partitions = redis.hget(layout.config(), ConfigFields.PARTITIONS);
         if (partitions == null) {
             List<String> others = otherPrefixes();
             String prefix = layout.prefix();

@@ -2,6 +2,7 @@ package io.cistern.spring.boot;
 
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
@@ -50,7 +51,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
                 connection = client.connect();
             }
             RedisCommands<String, String> redis = connection.sync();
-            String partitions = redis.hget(layout.meta(0), "partitions");
+            String partitions = redis.hget(layout.meta(0), MetaFields.PARTITIONS);
             if (partitions == null) {
                 return Health.down()
                         .withDetail("prefix", layout.prefix())
@@ -78,7 +79,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
 
     private BacklogAssessment.PartitionReading read(RedisCommands<String, String> redis, int partition) {
         List<io.lettuce.core.KeyValue<String, String>> meta =
-                redis.hmget(layout.meta(partition), "applied", "max_backlog");
+                redis.hmget(layout.meta(partition), MetaFields.APPLIED, MetaFields.MAX_BACKLOG);
         String applied = meta.get(0).getValueOrElse("0-0");
         long maxBacklog = Long.parseLong(meta.get(1).getValueOrElse("0"));
         String stream = layout.stream(partition);

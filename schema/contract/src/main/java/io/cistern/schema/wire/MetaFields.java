@@ -1,0 +1,45 @@
+package io.cistern.schema.wire;
+
+/**
+ * Field names of a partition's meta hash {@code {prefix}:{p}:m} ({@link io.cistern.schema.keys.KeyLayout#meta}).
+ * The Function library reads most of them on every write; see docs/protocol.md.
+ */
+public final class MetaFields {
+    /** Version floor: written by the sync worker and {@code ops/cistern init} (cistern_confirm_v1); read by every write. */
+    public static final String FLOOR = "floor";
+    /** Last version issued in the partition: written by every write (Function library); read by the next write. */
+    public static final String SEQ = "seq";
+    /**
+     * Applied watermark, a stream entry ID: written by the sync worker after each batch; read by flush barriers,
+     * health indicators, {@code ops/cistern} status and benchmarks.
+     */
+    public static final String APPLIED = "applied";
+    /** Partition count: written by {@code ops/cistern init} (RedisRegistry); read by every write and by health checks. */
+    public static final String PARTITIONS = "partitions";
+    /** Backlog limit per partition (0: none): written by {@code ops/cistern init}; read by every write and health. */
+    public static final String MAX_BACKLOG = "max_backlog";
+    /** Redis memory limit in bytes (0: none): written by {@code ops/cistern init}; read by every write. */
+    public static final String MAX_MEMORY = "max_memory";
+    /** Largest value of one column in bytes: written by {@code ops/cistern init}; read by every write and the writer. */
+    public static final String MAX_VALUE = "max_value";
+    /**
+     * Prefix of a table's compact spec field {@code t:<table>}: written by {@code ops/cistern init} (RedisRegistry);
+     * read by every write of the table.
+     */
+    public static final String TABLE_SPEC_PREFIX = "t:";
+    /** Present while paused, naming who paused it: written by {@code ops/cistern pause}; read by the sync worker. */
+    public static final String PAUSED = "paused";
+    /** The worker that last took the partition: written by the sync worker at takeover; read by {@code ops}. */
+    public static final String OWNER = "owner";
+    /** Fencing token of the last takeover: written by the sync worker at takeover; read by {@code ops}. */
+    public static final String OWNER_TOKEN = "owner-token";
+    /** When the partition was last taken (Redis time, ms): written by the sync worker at takeover; read by {@code ops}. */
+    public static final String OWNER_SINCE = "owner-since";
+
+    private MetaFields() {}
+
+    /** The field holding {@code table}'s spec, {@code t:<table>}. */
+    public static String tableSpec(String table) {
+        return TABLE_SPEC_PREFIX + table;
+    }
+}

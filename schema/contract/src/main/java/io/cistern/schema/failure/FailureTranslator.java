@@ -1,11 +1,7 @@
 package io.cistern.schema.failure;
 
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
-import io.lettuce.core.RedisException;
 import java.time.Duration;
-import java.util.Locale;
 
 /**
  * The one place that classifies failures into Cistern's exceptions: Redis errors by their error prefix (the first word
@@ -22,7 +18,8 @@ import java.util.Locale;
  *
  * Redis's own {@code OOM}, {@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, {@code MASTERDOWN}, {@code CLUSTERDOWN},
  * a missing Function library (Redis lost its data; a sync worker reloads it) and connection failures or timeouts are
- * retryable; anything else is permanent.
+ * retryable; anything else is permanent. Which replies are retryable is {@link RedisReplies}'s decision, shared with
+ * the reader; this class only picks the writer's exceptions and messages.
  */
 public final class FailureTranslator {
     /** How long a producer should wait after a backpressure refusal, by default. */
@@ -32,53 +29,92 @@ public final class FailureTranslator {
 
     /** Translates a failure of a Redis call made for {@code what} (for example "put source_documents/42"). */
     public static CisternException fromRedis(String what, Throwable failure) {
-        Throwable t = unwrap(failure);
+        RedisFailure f = RedisReplies.classify(failure);
+        Throwable t = f.failure();
         if (t instanceof CisternException ce) {
             return ce;
         }
-        if (t instanceof RedisCommandTimeoutException) {
-            return new RetryableException(
-                    "REDIS_TIMEOUT",
-                    what + " timed out waiting for Redis: " + t.getMessage()
-                            + "; the write may or may not have been applied, and retrying it is safe only if it is idempotent for you",
-                    Duration.ofSeconds(1),
-                    t);
-        }
-        if (t instanceof RedisConnectionException || isConnectionProblem(t)) {
-            return new RetryableException(
-                    "REDIS_UNAVAILABLE",
-                    what + " failed: Redis is unreachable (" + t.getMessage()
-                            + "); nothing was written, retry when Redis is back",
-                    Duration.ofSeconds(1),
-                    t);
-        }
-        if (t instanceof RedisCommandExecutionException rce && rce.getMessage() != null) {
-            return fromErrorReply(what, rce.getMessage(), rce);
-        }
-        if (t instanceof RedisException) {
-            return new RetryableException(
-                    "REDIS_UNAVAILABLE", what + " failed: " + t.getMessage(), Duration.ofSeconds(1), t);
-        }
-        return new PermanentException("INTERNAL", what + " failed: " + t, t);
+        return switch (f.kind()) {
+            case OUTCOME_UNKNOWN ->
+                new RetryableException(
+                        "REDIS_TIMEOUT",
+                        what + " timed out waiting for Redis: " + t.getMessage()
+                                + "; the write may or may not have been applied, and retrying it is safe only if it is idempotent for you",
+                        Duration.ofSeconds(1),
+                        t);
+            case RETRYABLE ->
+                t instanceof RedisConnectionException || hasIoCause(t)
+                        ? new RetryableException(
+                                "REDIS_UNAVAILABLE",
+                                what + " failed: Redis is unreachable (" + t.getMessage()
+                                        + "); nothing was written, retry when Redis is back",
+                                Duration.ofSeconds(1),
+                                t)
+                        : new RetryableException(
+                                "REDIS_UNAVAILABLE", what + " failed: " + t.getMessage(), Duration.ofSeconds(1), t);
+            case INTERNAL -> new PermanentException("INTERNAL", what + " failed: " + t, t);
+            default -> fromErrorReply(what, f.reply(), t);
+        };
     }
 
-    /** Translates a Redis error reply text such as {@code "CISTERN_BACKPRESSURE partition 3 ..."}. */
+    /**
+     * Translates a Redis error reply text such as {@code "CISTERN_BACKPRESSURE partition 3 ..."}: whether it is
+     * retryable is {@link RedisReplies#kindOfReply(String)}'s decision; this picks the exception and the message.
+     */
     public static CisternException fromErrorReply(String what, String reply, Throwable cause) {
+        String prefix = RedisReplies.prefix(reply);
         int space = reply.indexOf(' ');
-        String prefix = (space < 0 ? reply : reply.substring(0, space)).toUpperCase(Locale.ROOT);
         String detail = space < 0 ? "" : reply.substring(space + 1);
-        return switch (prefix) {
-            case "CISTERN_BACKPRESSURE" ->
+        return switch (RedisReplies.kindOfReply(reply)) {
+            case BACK_PRESSURE ->
+                prefix.equals("OOM")
+                        ? new RetryableException(
+                                "BACKPRESSURE",
+                                what + " refused: Redis is out of memory (" + reply + ")",
+                                BACKPRESSURE_RETRY_AFTER,
+                                cause)
+                        : new RetryableException(
+                                "BACKPRESSURE",
+                                what + " refused under backpressure: " + detail,
+                                BACKPRESSURE_RETRY_AFTER,
+                                cause);
+            case SERVER_NOT_READY ->
+                switch (prefix) {
+                    case "CISTERN_NOFLOOR" ->
+                        new RetryableException(
+                                "NO_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(2), cause);
+                    case "CISTERN_UNCONFIRMED" ->
+                        new RetryableException(
+                                "UNCONFIRMED_FLOOR",
+                                what + " refused for now: " + detail,
+                                Duration.ofSeconds(1),
+                                cause);
+                    default ->
+                        new RetryableException(
+                                "REDIS_UNAVAILABLE",
+                                what + " failed: Redis is not accepting writes right now (" + reply + ")",
+                                Duration.ofSeconds(1),
+                                cause);
+                };
+            case NOT_INITIALISED ->
+                // Retryable: a Redis that lost its data mid-flight gets the library back from the first sync worker
+                // that re-seeds it; a Redis never initialised needs `ops/cistern init`.
                 new RetryableException(
-                        "BACKPRESSURE",
-                        what + " refused under backpressure: " + detail,
-                        BACKPRESSURE_RETRY_AFTER,
+                        "NOT_INITIALISED",
+                        what + " failed: the Cistern Function library is not loaded in this Redis (it lost its"
+                                + " data, or was never initialised); a sync worker reloads it after a data loss,"
+                                + " otherwise run `ops/cistern init` (" + reply + ")",
+                        Duration.ofSeconds(2),
                         cause);
-            case "CISTERN_NOFLOOR" ->
-                new RetryableException("NO_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(2), cause);
-            case "CISTERN_UNCONFIRMED" ->
-                new RetryableException(
-                        "UNCONFIRMED_FLOOR", what + " refused for now: " + detail, Duration.ofSeconds(1), cause);
+            case RETRYABLE, OUTCOME_UNKNOWN ->
+                new RetryableException("REDIS_UNAVAILABLE", what + " failed: " + reply, Duration.ofSeconds(1), cause);
+            case PERMANENT, INTERNAL -> permanentReply(what, prefix, reply, detail, cause);
+        };
+    }
+
+    private static CisternException permanentReply(
+            String what, String prefix, String reply, String detail, Throwable cause) {
+        return switch (prefix) {
             case "CISTERN_DELETED" ->
                 new InvalidRecordException(
                         InvalidRecordException.Reason.RECORD_DELETED, null, "key", what + " refused: " + detail, cause);
@@ -99,52 +135,16 @@ public final class FailureTranslator {
                 new InvalidRecordException(
                         InvalidRecordException.Reason.MALFORMED_KEY, null, "key", what + " refused: " + detail, cause);
             case "CISTERN_BADARGS" -> new PermanentException("BAD_ARGUMENTS", what + " refused: " + detail, cause);
-            case "OOM" ->
-                new RetryableException(
-                        "BACKPRESSURE",
-                        what + " refused: Redis is out of memory (" + reply + ")",
-                        BACKPRESSURE_RETRY_AFTER,
-                        cause);
-            case "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "READONLY" ->
-                new RetryableException(
-                        "REDIS_UNAVAILABLE",
-                        what + " failed: Redis is not accepting writes right now (" + reply + ")",
-                        Duration.ofSeconds(1),
-                        cause);
-            case "ERR" ->
-                reply.contains("Function not found") || reply.contains("function not found")
-                        // Retryable: a Redis that lost its data mid-flight gets the library back from the first sync
-                        // worker that re-seeds it; a Redis never initialised needs `ops/cistern init`.
-                        ? new RetryableException(
-                                "NOT_INITIALISED",
-                                what + " failed: the Cistern Function library is not loaded in this Redis (it lost its"
-                                        + " data, or was never initialised); a sync worker reloads it after a data loss,"
-                                        + " otherwise run `ops/cistern init` (" + reply + ")",
-                                Duration.ofSeconds(2),
-                                cause)
-                        : new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);
             default -> new PermanentException("REDIS_ERROR", what + " failed: " + reply, cause);
         };
     }
 
-    private static boolean isConnectionProblem(Throwable t) {
+    private static boolean hasIoCause(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.ConnectException
-                    || c instanceof java.nio.channels.ClosedChannelException
-                    || c instanceof java.io.IOException) {
+            if (c instanceof java.io.IOException) {
                 return true;
             }
         }
         return false;
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof java.util.concurrent.ExecutionException
-                        || c instanceof java.util.concurrent.CompletionException)
-                && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
     }
 }

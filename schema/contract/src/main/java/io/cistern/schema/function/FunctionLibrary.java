@@ -3,6 +3,7 @@ package io.cistern.schema.function;
 import io.cistern.schema.codec.Operation;
 import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.RedisReplies;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -67,7 +68,7 @@ public final class FunctionLibrary {
             }
             return 0;
         } catch (RedisCommandExecutionException e) {
-            if (e.getMessage() != null && e.getMessage().contains("Function not found")) {
+            if (RedisReplies.isFunctionNotFound(e.getMessage())) {
                 return -1;
             }
             throw FailureTranslator.fromRedis("reading the Cistern Function library revision", e);

@@ -2,10 +2,9 @@ package io.cistern.proxy;
 
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.RedisFailure;
+import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisCommandTimeoutException;
-import io.lettuce.core.RedisException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
@@ -13,8 +12,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The one place where the reader's Redis and PostgreSQL failures become {@link CisternException}s: by exception type
- * for Redis, by SQLSTATE class for PostgreSQL. Messages say what was being read and what to do; never a secret.
+ * The one place where the reader's Redis and PostgreSQL failures become {@link CisternException}s: Redis failures as
+ * {@link RedisReplies} classifies them (the same classifier as the writer's), PostgreSQL ones by SQLSTATE class. Messages say what was being read and what to do; never a secret.
  */
 final class ReadFailures {
     /** What a caller should wait before retrying a read that failed for want of a server. */
@@ -22,40 +21,44 @@ final class ReadFailures {
 
     private ReadFailures() {}
 
+    /**
+     * A Redis failure, classified by {@link RedisReplies} exactly as the writer's are: this only picks the reader's
+     * codes and messages.
+     */
     static CisternException redis(String what, Throwable failure) {
-        Throwable t = unwrap(failure);
+        RedisFailure f = RedisReplies.classify(failure);
+        Throwable t = f.failure();
         if (t instanceof CisternException ce) {
             return ce;
         }
-        if (t instanceof RedisCommandTimeoutException) {
-            return new RetryableException(
-                    "REDIS_TIMEOUT",
-                    what + " timed out waiting for Redis (" + t.getMessage() + "); retry",
-                    RETRY_AFTER,
-                    t);
-        }
-        if (t instanceof RedisCommandExecutionException e) {
-            String reply = e.getMessage() == null ? "" : e.getMessage();
-            // Redis's own "not now" replies: loading its data, a busy script, a replica without its master.
-            if (reply.startsWith("LOADING")
-                    || reply.startsWith("BUSY")
-                    || reply.startsWith("MASTERDOWN")
-                    || reply.startsWith("TRYAGAIN")
-                    || reply.startsWith("CLUSTERDOWN")) {
-                return new RetryableException(
-                        "REDIS_UNAVAILABLE", what + " failed: Redis replied " + reply + "; retry", RETRY_AFTER, e);
-            }
-            return new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + reply, e);
-        }
-        if (t instanceof RedisException) {
-            return new RetryableException(
-                    "REDIS_UNAVAILABLE",
-                    what + " failed: Redis is unreachable (" + t.getMessage()
-                            + "); the reader answers nothing, not even from its local cache, until Redis is back",
-                    RETRY_AFTER,
-                    t);
-        }
-        return new PermanentException("INTERNAL", what + " failed: " + t, t);
+        return switch (f.kind()) {
+            case OUTCOME_UNKNOWN ->
+                new RetryableException(
+                        "REDIS_TIMEOUT",
+                        what + " timed out waiting for Redis (" + t.getMessage() + "); retry",
+                        RETRY_AFTER,
+                        t);
+            case RETRYABLE ->
+                new RetryableException(
+                        "REDIS_UNAVAILABLE",
+                        what + " failed: Redis is unreachable (" + t.getMessage()
+                                + "); the reader answers nothing, not even from its local cache, until Redis is back",
+                        RETRY_AFTER,
+                        t);
+            // Redis's own "not now" replies: out of memory, loading its data, a busy script, a failover in progress.
+            case BACK_PRESSURE, SERVER_NOT_READY ->
+                new RetryableException(
+                        "REDIS_UNAVAILABLE", what + " failed: Redis replied " + f.reply() + "; retry", RETRY_AFTER, t);
+            case NOT_INITIALISED ->
+                new RetryableException(
+                        "NOT_INITIALISED",
+                        what + " failed: Redis replied " + f.reply() + "; the Cistern Function library is not loaded"
+                                + " (a sync worker reloads it after a data loss, otherwise run `ops/cistern init`)",
+                        RETRY_AFTER,
+                        t);
+            case PERMANENT -> new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + f.reply(), t);
+            case INTERNAL -> new PermanentException("INTERNAL", what + " failed: " + t, t);
+        };
     }
 
     /** A PostgreSQL failure: retryable unless the SQLSTATE says the table does not match the registry. */

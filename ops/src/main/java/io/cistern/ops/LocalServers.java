@@ -251,11 +251,12 @@ final class LocalServers implements AutoCloseable {
     private void checkDurability(RedisSettings settings) {
         RedisClient client = RedisClients.create(settings);
         try (StatefulRedisConnection<String, String> c = client.connect()) {
+            Map<String, String> config = c.sync().configGet("appendonly", "save", "maxmemory-policy");
             durabilityNote(
                             settings.redactedUrl(),
-                            c.sync().configGet("appendonly").get("appendonly"),
-                            c.sync().configGet("save").get("save"),
-                            c.sync().configGet("maxmemory-policy").get("maxmemory-policy"))
+                            config.get("appendonly"),
+                            config.get("save"),
+                            config.get("maxmemory-policy"))
                     .ifPresent(origins::add);
         } catch (RuntimeException e) {
             origins.add("note: could not check the persistence of Redis at " + settings.redactedUrl() + " ("

@@ -2,11 +2,13 @@ package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
 import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -337,8 +339,8 @@ final class PartitionLoop implements Runnable {
                 bound);
         retryRedis(
                 () -> redis.fcall(
-                        io.cistern.schema.function.FunctionLibrary.CONFIRM_FUNCTION,
-                        io.lettuce.core.ScriptOutputType.MULTI,
+                        FunctionLibrary.CONFIRM_FUNCTION,
+                        ScriptOutputType.MULTI,
                         new String[] {settings.layout().meta(partition)},
                         Long.toString(bound)),
                 "raising the floor of a shorter history");

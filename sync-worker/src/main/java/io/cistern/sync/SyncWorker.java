@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * <p>Losing Redis data (invariant 6): whenever it takes a partition whose meta hash has no version floor, the worker
  * re-seeds it before starting its loop: it loads the Function library if it is missing, re-publishes the registry and
  * {@link SyncSettings#limits() the buffer limits} ({@link RedisRegistry#publish}), then raises the floor to {@code
- * cistern_partition.version_floor} ({@code FCALL cistern_seed_v1}), read together with the fresh fencing token; the
+ * cistern_partition.version_floor} ({@code FCALL cistern_confirm_v1}, see below), read together with the fresh fencing token; the
  * consumer group is created from the start of the stream ({@code XGROUP CREATE <stream> sync 0 MKSTREAM}). Until the
  * floor is back, writes to the partition are refused as retryable ({@code CISTERN_NOFLOOR}); after it, versions are
  * issued above everything PostgreSQL holds. When Redis loses everything the leases go too, so every owner sees its
@@ -351,7 +351,8 @@ public final class SyncWorker implements AutoCloseable {
 
     /**
      * Re-seeds a partition whose meta hash has no version floor (invariant 6): the Function library when it is
-     * missing, the registry and limits, then the floor from PostgreSQL, last, because the floor is what lets writes in.
+     * missing, then the registry and limits. The floor itself comes last, from {@link #confirmFloor}, called right
+     * after this, because the floor is what lets writes in.
      */
     private void reseedIfFloorMissing(RedisCommands<String, String> redis, int partition, long versionFloor) {
         String meta = settings.layout().meta(partition);

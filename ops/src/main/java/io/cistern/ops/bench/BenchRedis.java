@@ -10,12 +10,19 @@ import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /** Redis chores the scenarios share: waiting for a drain, deleting a run's keys, reading {@code used_memory}. */
 final class BenchRedis {
     private BenchRedis() {}
+
+    /** A key layout under a prefix of its own ({@code cistern-bench-<random>}), so a run never meets another's keys. */
+    static KeyLayout scratchLayout() {
+        return new KeyLayout(
+                "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36));
+    }
 
     /** Waits until every partition's published watermark has reached its target entry. */
     static void awaitApplied(

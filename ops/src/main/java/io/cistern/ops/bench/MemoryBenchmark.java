@@ -34,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -146,8 +145,7 @@ final class MemoryBenchmark {
     }
 
     Result run(Options o, IntConsumer progress) {
-        KeyLayout layout = new KeyLayout(
-                "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36));
+        KeyLayout layout = BenchRedis.scratchLayout();
         RedisClient client = RedisClients.create(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
                 StatefulRedisConnection<String, String> admin = client.connect()) {

@@ -145,8 +145,7 @@ final class ReadBenchmark {
     }
 
     Result run(Options o, IntConsumer progress) {
-        KeyLayout layout = new KeyLayout(
-                "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36));
+        KeyLayout layout = BenchRedis.scratchLayout();
         RedisClient client = RedisClients.create(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
                 StatefulRedisConnection<String, String> admin = client.connect()) {

@@ -219,8 +219,7 @@ final class SyncBenchmark {
     }
 
     Result run(Options o, IntConsumer progress) {
-        String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
-        KeyLayout layout = new KeyLayout("cistern-bench-" + suffix);
+        KeyLayout layout = BenchRedis.scratchLayout();
         RedisClient client = RedisClients.create(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
                 StatefulRedisConnection<String, String> admin = client.connect()) {

@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -108,8 +107,7 @@ final class WriteBenchmark {
 
     WriteBenchmark(RedisSettings redis) {
         this.redis = redis;
-        this.layout = new KeyLayout(
-                "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36));
+        this.layout = BenchRedis.scratchLayout();
     }
 
     Result run(Options o, IntConsumer progress) {

@@ -1,15 +1,16 @@
 package io.cistern.writer.http;
 
+import io.cistern.connections.DependencyCheck;
 import io.cistern.connections.RedisPing;
 import io.cistern.connections.RedisSettings;
-import java.time.Duration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
  * Whether the writer's Redis answers a {@code PING}, on a connection of its own so that a health probe never queues
- * behind writes. Part of the readiness group, not of liveness: a service whose Redis is away should stop receiving
- * traffic, not be restarted. Details name Redis by its redacted URL, never with its password.
+ * behind writes ({@link DependencyCheck#redis}, which the other services' checks use too). Part of the readiness group,
+ * not of liveness: a service whose Redis is away should stop receiving traffic, not be restarted. Details name Redis
+ * by its redacted URL and, when it is down, say what to check; never a password.
  *
  * <p>Thread-safe: checks are serialised, and the connection is opened on the first check (Lettuce reconnects it
  * afterwards, and refuses commands at once while it is disconnected).
@@ -23,32 +24,14 @@ final class WriterRedisHealthIndicator implements HealthIndicator, AutoCloseable
 
     @Override
     public Health health() {
-        RedisSettings settings = redis.settings();
-        long start = System.nanoTime();
-        try {
-            String reply = redis.ping();
-            return Health.up()
-                    .withDetail("redis", settings.redactedUrl())
-                    .withDetail("ping", reply)
-                    .withDetail(
-                            "latencyMillis",
-                            Duration.ofNanos(System.nanoTime() - start).toMillis())
-                    .build();
-        } catch (RuntimeException e) {
-            return Health.down()
-                    .withDetail("redis", settings.redactedUrl())
-                    .withDetail("error", e.getClass().getSimpleName() + ": " + redact(e.getMessage()))
-                    .build();
-        }
+        DependencyCheck check = DependencyCheck.redis(redis);
+        return (check.up() ? Health.up() : Health.down())
+                .withDetails(check.details())
+                .build();
     }
 
     @Override
     public void close() {
         redis.close();
-    }
-
-    /** Lettuce messages name host and port, not passwords; any {@code user:password@} is stripped all the same. */
-    static String redact(String message) {
-        return message == null ? "" : message.replaceAll("(://[^:@/\\s]*:)[^@/\\s]*@", "$1****@");
     }
 }

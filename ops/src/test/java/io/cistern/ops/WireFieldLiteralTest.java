@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * a field map, on the same line ({@link #REDIS_ACCESS} before the literal), where it can only mean the wire field. {@link #OTHER_CONTRACTS} allows a few specific files to spell
  * a distinctive name for a contract of their own, each with the reason.
  *
- * <p>Lua scripts embedded in Java text blocks are not inspected: their field names sit inside a longer literal.
+ * <p>Lua scripts embedded in Java text blocks are inspected too: a single-quoted Lua string that is a wire name is an
+ * offence there, generic or not (the script takes its names from the constants through {@code WireScript}).
  */
 class WireFieldLiteralTest {
     private static final List<Class<?>> OWNERS = List.of(
@@ -111,7 +113,7 @@ class WireFieldLiteralTest {
     }
 
     @Test
-    void theScanner_findsALiteralInCode_butNotInCommentsOrLongerStrings() {
+    void theScanner_findsALiteralInCodeAndInLuaScripts_butNotInCommentsOrLongerStrings() {
         String source = """
                 class X {
                     // "applied" in a comment
@@ -123,6 +125,10 @@ class WireFieldLiteralTest {
                     String g = \"""
                         'applied'
                         \""";
+                    String h = \"""
+                        redis.call('HGET', KEYS[1], 'applied')
+                        redis.call('HGET', KEYS[1], '${MetaFields.APPLIED}', 'COUNT')
+                        \""";
                 }
                 """;
 
@@ -132,7 +138,8 @@ class WireFieldLiteralTest {
                 .containsExactly(
                         "X.java:4: \"applied\"",
                         "X.java:6: \"seq\"",
-                        "X.java:7: \"reason\" (an argument of a Redis access)");
+                        "X.java:7: \"reason\" (an argument of a Redis access)",
+                        "X.java:12: 'applied' (in a Lua script: use ${Owner.CONSTANT} and WireScript.render)");
     }
 
     private static boolean isMainSourceOutsideSchema(Path relative) {
@@ -195,6 +202,7 @@ class WireFieldLiteralTest {
                     end += source.charAt(end) == '\\' ? 2 : 1;
                 }
                 end = Math.min(n, end + 3);
+                found.addAll(luaOffences(file, line, source.substring(i, end), names));
                 line += count(source, i, end);
                 i = end;
             } else if (c == '\'') {
@@ -226,6 +234,29 @@ class WireFieldLiteralTest {
                 }
             } else {
                 i++;
+            }
+        }
+        return found;
+    }
+
+    /** A Lua string literal: single-quoted, no quote or line break inside. */
+    private static final Pattern LUA_STRING = Pattern.compile("'([^'\\n]*)'");
+
+    /**
+     * In a text block holding a Lua script ({@code redis.call}), every single-quoted Lua string equal to a wire name,
+     * generic or not: inside a script there is no other contract it could mean. Scripts spell names as {@code
+     * ${RecordFields.VERSION}} placeholders that {@code WireScript.render} fills in.
+     */
+    static List<String> luaOffences(String file, int firstLine, String textBlock, Set<String> names) {
+        List<String> found = new ArrayList<>();
+        if (!textBlock.contains("redis.call")) {
+            return found;
+        }
+        Matcher m = LUA_STRING.matcher(textBlock);
+        while (m.find()) {
+            if (names.contains(m.group(1))) {
+                found.add(file + ":" + (firstLine + count(textBlock, 0, m.start())) + ": '" + m.group(1)
+                        + "' (in a Lua script: use ${Owner.CONSTANT} and WireScript.render)");
             }
         }
         return found;

@@ -3,6 +3,7 @@ package io.cistern.sync;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
@@ -79,7 +80,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
      * record hash KEYS[2+i]: letter ID, table, key, version to expire at ('' never).
      * Returns how many letters it removed.
      */
-    private static final String RESOLVE = """
+    private static final String RESOLVE = WireScript.render("""
             local ttl = tonumber(ARGV[1])
             local m = tonumber(ARGV[2])
             local removed = 0
@@ -96,7 +97,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 local f = e[2]
                 local t, k
                 for j = 1, #f, 2 do
-                  if f[j] == 't' then t = f[j + 1] elseif f[j] == 'k' then k = f[j + 1] end
+                  if f[j] == '${ChangeEntry.TABLE}' then t = f[j + 1] elseif f[j] == '${ChangeEntry.KEY}' then k = f[j + 1] end
                 end
                 if t and k then open[t .. '\\0' .. k] = true end
               end
@@ -107,13 +108,13 @@ public final class DeadLetterReplayer implements AutoCloseable {
               local o = base + 4 * (i - 1)
               if not open[ARGV[o + 2] .. '\\0' .. ARGV[o + 3]] then
                 redis.call('SREM', KEYS[2], KEYS[2 + i])
-                if ttl > 0 and ARGV[o + 4] ~= '' and redis.call('HGET', KEYS[2 + i], 'v') == ARGV[o + 4] then
+                if ttl > 0 and ARGV[o + 4] ~= '' and redis.call('HGET', KEYS[2 + i], '${RecordFields.VERSION}') == ARGV[o + 4] then
                   redis.call('PEXPIRE', KEYS[2 + i], ttl)
                 end
               end
             end
             return removed
-            """;
+            """);
 
     private final KeyLayout layout;
     private final TableRegistry registry;

@@ -3,6 +3,7 @@ package io.cistern.sync;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
+import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
@@ -32,7 +33,7 @@ final class SyncedHashes {
      * KEYS[1] meta hash, KEYS[2] dead-lettered keys set, KEYS[3..] record hashes;
      * ARGV[1] watermark, ARGV[2] TTL in ms (0: none), ARGV[3..] the version applied for KEYS[3..].
      */
-    private static final String SCRIPT = """
+    private static final String SCRIPT = WireScript.render("""
             local function later(a, b)
               local ams, aseq = string.match(a, '^(%d+)-(%d+)$')
               local bms, bseq = string.match(b, '^(%d+)-(%d+)$')
@@ -40,9 +41,9 @@ final class SyncedHashes {
               ams, aseq, bms, bseq = tonumber(ams), tonumber(aseq), tonumber(bms), tonumber(bseq)
               return ams > bms or (ams == bms and aseq > bseq)
             end
-            local current = redis.call('HGET', KEYS[1], 'applied')
+            local current = redis.call('HGET', KEYS[1], '${MetaFields.APPLIED}')
             if not current or later(ARGV[1], current) then
-              redis.call('HSET', KEYS[1], 'applied', ARGV[1])
+              redis.call('HSET', KEYS[1], '${MetaFields.APPLIED}', ARGV[1])
             end
             local ttl = tonumber(ARGV[2])
             local expiring = 0
@@ -50,7 +51,7 @@ final class SyncedHashes {
               -- Usually no key has an open dead letter: then one SCARD saves a SISMEMBER per key.
               local open = redis.call('SCARD', KEYS[2]) > 0
               for i = 3, #KEYS do
-                if redis.call('HGET', KEYS[i], 'v') == ARGV[i]
+                if redis.call('HGET', KEYS[i], '${RecordFields.VERSION}') == ARGV[i]
                     and (not open or redis.call('SISMEMBER', KEYS[2], KEYS[i]) == 0) then
                   redis.call('PEXPIRE', KEYS[i], ttl)
                   expiring = expiring + 1
@@ -58,7 +59,7 @@ final class SyncedHashes {
               end
             end
             return expiring
-            """;
+            """);
 
     private final RedisCommands<String, String> redis;
     private final KeyLayout layout;

@@ -5,6 +5,7 @@ import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.ConfigFields;
+import io.cistern.schema.wire.WireScript;
 import io.cistern.sync.PartitionControl;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -55,13 +56,14 @@ public final class PipelineStatus implements AutoCloseable {
      * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record, 19 entries
      * ever added to the stream (0 without a stream).
      */
-    private static final String SCRIPT = """
+    private static final String SCRIPT = WireScript.render("""
             #!lua flags=no-writes
             local stream, meta, dlq, lease = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
             local group, budget = ARGV[1], tonumber(ARGV[2])
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local m = redis.call('HMGET', meta, 'applied', 'paused', 'owner-token', 'owner-since', 'owner')
+            local m = redis.call('HMGET', meta, '${MetaFields.APPLIED}', '${MetaFields.PAUSED}', '${MetaFields.OWNER_TOKEN}',
+              '${MetaFields.OWNER_SINCE}', '${MetaFields.OWNER}')
             local wm = m[1]
             local len = redis.call('XLEN', stream)
             local function count(from, to)
@@ -73,7 +75,7 @@ public final class PipelineStatus implements AutoCloseable {
               if not entry then return nil end
               local f = entry[2]
               for i = 1, #f, 2 do
-                if f[i] == 'v' then return tonumber(f[i + 1]) end
+                if f[i] == '${ChangeEntry.VERSION}' then return tonumber(f[i + 1]) end
               end
               return nil
             end
@@ -118,7 +120,7 @@ public final class PipelineStatus implements AutoCloseable {
             return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
               pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
               m[5], added}
-            """;
+            """);
 
     private final RedisClient client;
     private final KeyLayout layout;

@@ -1,6 +1,7 @@
 package io.cistern.proxy;
 
 import io.cistern.schema.wire.RecordFields;
+import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
@@ -30,27 +31,28 @@ import java.util.UUID;
  */
 final class RedisFills {
     /** KEYS[1] record hash; ARGV[1] token, ARGV[2] reservation TTL ms. Returns the hash, or {} once reserved. */
-    private static final String RESERVE = """
+    private static final String RESERVE = WireScript.render("""
             local h = redis.call('HGETALL', KEYS[1])
             if #h > 0 then
               return h
             end
-            redis.call('HSET', KEYS[1], 's', 'fill', 'f', ARGV[1])
+            redis.call('HSET', KEYS[1], '${RecordFields.STATE}', '${RecordFields.STATE_FILL}', '${RecordFields.FILL_TOKEN}', ARGV[1])
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             return {}
-            """;
+            """);
 
     /**
      * KEYS[1] record hash; ARGV[1] token, ARGV[2] TTL ms, ARGV[3] version ('' when the row is absent: release only),
      * ARGV[4..] 'c:column', json pairs. Returns 1 filled, 2 released, 0 superseded (a write came first).
      */
-    private static final String FILL = """
+    private static final String FILL = WireScript.render("""
             local outcome = 0
-            if redis.call('HGET', KEYS[1], 'f') == ARGV[1] and redis.call('HEXISTS', KEYS[1], 'v') == 0 then
+            if redis.call('HGET', KEYS[1], '${RecordFields.FILL_TOKEN}') == ARGV[1]
+                and redis.call('HEXISTS', KEYS[1], '${RecordFields.VERSION}') == 0 then
               redis.call('DEL', KEYS[1])
               outcome = 2
               if ARGV[3] ~= '' then
-                local fields = { 'v', ARGV[3], 's', 'put' }
+                local fields = { '${RecordFields.VERSION}', ARGV[3], '${RecordFields.STATE}', '${RecordFields.STATE_PUT}' }
                 for i = 4, #ARGV do
                   fields[#fields + 1] = ARGV[i]
                 end
@@ -63,7 +65,7 @@ final class RedisFills {
             -- atomic step, registers it again, so the next write of the key invalidates what the reader caches now.
             redis.call('EXISTS', KEYS[1])
             return outcome
-            """;
+            """);
 
     enum Outcome {
         FILLED,

@@ -5,7 +5,9 @@ import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RedisFailure;
 import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
-import java.sql.SQLException;
+import io.cistern.schema.failure.SqlFailure;
+import io.cistern.schema.failure.SqlFailureKind;
+import io.cistern.schema.failure.SqlStates;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
@@ -13,7 +15,7 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The one place where the reader's Redis and PostgreSQL failures become {@link CisternException}s: Redis failures as
- * {@link RedisReplies} classifies them (the same classifier as the writer's), PostgreSQL ones by SQLSTATE class. Messages say what was being read and what to do; never a secret.
+ * {@link RedisReplies} classifies them (the same classifier as the writer's), PostgreSQL ones as {@link SqlStates} classifies them. Messages say what was being read and what to do; never a secret.
  */
 final class ReadFailures {
     /** What a caller should wait before retrying a read that failed for want of a server. */
@@ -67,9 +69,9 @@ final class ReadFailures {
         if (t instanceof CisternException ce) {
             return ce;
         }
-        String state = sqlState(t);
-        String klass = state == null || state.length() < 2 ? "" : state.substring(0, 2);
-        if (klass.equals("42")) {
+        SqlFailure f = SqlStates.classify(t);
+        String state = f.sqlState();
+        if (f.kind() == SqlFailureKind.ROW_MISMATCH || f.kind() == SqlFailureKind.SCHEMA_MISMATCH) {
             return new PermanentException(
                     "DATABASE_SCHEMA",
                     what + " failed: PostgreSQL refused the query (SQLSTATE " + state + ": " + rootMessage(t)
@@ -78,7 +80,7 @@ final class ReadFailures {
         }
         String why = t instanceof SQLTransientConnectionException
                 ? "no database connection became free"
-                : "PostgreSQL failed" + (state == null ? "" : " (SQLSTATE " + state + ")");
+                : "PostgreSQL failed" + (state.isEmpty() ? "" : " (SQLSTATE " + state + ")");
         return unavailable(what + " failed: " + why + ": " + rootMessage(t), t);
     }
 
@@ -88,15 +90,6 @@ final class ReadFailures {
                 message + "; records in Redis and in the local cache are still served, retry this one later",
                 RETRY_AFTER,
                 cause);
-    }
-
-    private static String sqlState(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof SQLException s && s.getSQLState() != null) {
-                return s.getSQLState();
-            }
-        }
-        return null;
     }
 
     private static String rootMessage(Throwable t) {

@@ -1,6 +1,7 @@
 package io.cistern.schema.postgres;
 
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.SqlStates;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
@@ -107,7 +108,7 @@ public final class Initializer {
             }
             return readRegistry(c, partitions);
         } catch (SQLException e) {
-            if ("42P01".equals(e.getSQLState())) {
+            if (SqlStates.classify(e).is(SqlStates.UNDEFINED_TABLE)) {
                 throw new PermanentException(
                         "NOT_INITIALISED",
                         "Cistern's tables are missing from this database; run `ops/cistern init`",
@@ -130,7 +131,7 @@ public final class Initializer {
                 values.put(rs.getString(1), rs.getString(2));
             }
         } catch (SQLException e) {
-            if (!"42P01".equals(e.getSQLState())) { // no cistern_settings yet: nothing recorded
+            if (!SqlStates.classify(e).is(SqlStates.UNDEFINED_TABLE)) { // no cistern_settings yet: nothing recorded
                 throw new PermanentException(
                         "REGISTRY_UNREADABLE", "cannot read the buffer limits: " + e.getMessage(), e);
             }

@@ -1,5 +1,6 @@
 package io.cistern.spring.boot;
 
+import io.cistern.schema.failure.SqlStates;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -48,7 +49,7 @@ final class CisternDatabaseHealthIndicator implements HealthIndicator {
                     .build();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            String reason = cause instanceof SQLException sql && "42P01".equals(sql.getSQLState())
+            String reason = SqlStates.classify(cause).is(SqlStates.UNDEFINED_TABLE)
                     ? "Cistern's tables are missing from this database: run `ops/cistern init`"
                     : cause.getClass().getSimpleName() + ": " + cause.getMessage();
             return Health.down().withDetail("error", reason).build();

@@ -1,5 +1,8 @@
 package io.cistern.spring.boot;
 
+import io.cistern.schema.failure.SqlFailure;
+import io.cistern.schema.failure.SqlFailureKind;
+import io.cistern.schema.failure.SqlStates;
 import java.sql.SQLException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -9,7 +12,7 @@ import org.springframework.core.env.Environment;
  * Start-up failed because PostgreSQL could not be reached, or refused the application's user or database: names the
  * {@code spring.datasource.*} property to fix. Cistern's own beans start without PostgreSQL (writes go to Redis, the
  * embedded worker keeps retrying); what fails here is a start-up step of the application that needs it, such as a
- * schema migration or a query in a runner. Decided by SQLSTATE class, as everywhere in Cistern; other SQL failures are
+ * schema migration or a query in a runner. Decided by {@link SqlStates}, as everywhere in Cistern; other SQL failures are
  * left to other analyzers.
  */
 final class DatabaseUnavailableFailureAnalyzer extends AbstractFailureAnalyzer<SQLException> {
@@ -21,16 +24,16 @@ final class DatabaseUnavailableFailureAnalyzer extends AbstractFailureAnalyzer<S
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, SQLException cause) {
-        SQLException specific = mostSpecific(cause);
-        String state = specific.getSQLState();
-        if (state == null) {
+        SqlFailure failure = SqlStates.classify(cause);
+        String state = failure.sqlState();
+        if (state.isEmpty()) {
             return null;
         }
         String url = ConfiguredServers.databaseUrl(environment);
         String user = environment.getProperty("spring.datasource.username", "(spring.datasource.username not set)");
         String where = "PostgreSQL at " + url + " (user " + user + ")";
-        String detail = ConfiguredServers.scrub(specific.getMessage(), environment);
-        if (state.startsWith("08")) {
+        String detail = ConfiguredServers.scrub(failure.message(), environment);
+        if (failure.kind() == SqlFailureKind.CONNECTION) {
             return new FailureAnalysis(
                     where + " could not be reached: " + detail,
                     "Start PostgreSQL there, or point spring.datasource.url (jdbc:postgresql://host:port/database),"
@@ -58,16 +61,5 @@ final class DatabaseUnavailableFailureAnalyzer extends AbstractFailureAnalyzer<S
                         rootFailure);
             default -> null;
         };
-    }
-
-    /** The innermost SQLException with a SQLSTATE: a pool's wrapper carries less than the driver's own. */
-    private static SQLException mostSpecific(SQLException outer) {
-        SQLException best = outer;
-        for (Throwable t = outer; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                best = s;
-            }
-        }
-        return best;
     }
 }

@@ -179,8 +179,7 @@ final class LettuceRecordWriter implements RecordWriter {
                         metrics.refused(writes.get(j).table(), e.code());
                     }
                 }
-                throw new InvalidRecordException(
-                        e.reason(), e.table(), e.field(), "write " + i + " of the batch: " + e.getMessage(), e);
+                throw e.inBatch(i);
             }
         }
         List<AsyncCommand<String, String, List<Object>>> commands = new ArrayList<>(encoded.size());

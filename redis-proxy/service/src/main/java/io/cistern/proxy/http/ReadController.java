@@ -5,6 +5,7 @@ import io.cistern.proxy.CachedReader;
 import io.cistern.proxy.ReadResult;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.FailureResponse;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
@@ -41,7 +42,7 @@ import tools.jackson.databind.JsonNode;
  * </ul>
  *
  * Keys are in their encoded text form ({@link io.cistern.schema.keys.KeyEncoding}); the key is read from the raw
- * request URI, so {@code %2C} and {@code %2F} inside a component stay where they are. Failures: {@link ReadFailure}.
+ * request URI, so {@code %2C} and {@code %2F} inside a component stay where they are. Failures: {@link FailureResponse}.
  * Every request is counted in {@code cistern.proxy.requests} (tags {@code op} = get|batch, {@code outcome}).
  * Thread-safe (stateless; the reader is thread-safe).
  */
@@ -160,19 +161,19 @@ final class ReadController {
     }
 
     private ResponseEntity<byte[]> failure(String op, String table, String key, RuntimeException e) {
-        ReadFailure f;
+        FailureResponse f;
         if (e instanceof CisternException ce) {
-            f = ReadFailure.of(ce, table);
+            f = FailureResponse.of(ce, table);
             if (ce.retryable() || ce instanceof io.cistern.schema.failure.InvalidRecordException) {
                 LOG.debug("{} {}/{} refused with {}: {}", op, table, key, ce.code(), ce.getMessage());
             } else {
                 LOG.warn("{} {}/{} failed with {}: {}", op, table, key, ce.code(), ce.getMessage());
             }
         } else if (e instanceof IllegalArgumentException bad) {
-            f = ReadFailure.badRequest(bad.getMessage(), table);
+            f = FailureResponse.refused(400, "BAD_REQUEST", bad.getMessage(), null, table, null);
         } else {
             LOG.error("{} {}/{} failed unexpectedly", op, table, key, e);
-            f = ReadFailure.internal(table);
+            f = FailureResponse.internal("the read failed with an unexpected error; see the service log", table);
         }
         count(op, f.code().toLowerCase(java.util.Locale.ROOT));
         ResponseEntity.BodyBuilder builder = ResponseEntity.status(f.status());

@@ -41,7 +41,8 @@ public final class FailureTranslator {
                         what + " timed out waiting for Redis: " + t.getMessage()
                                 + "; the write may or may not have been applied, and retrying it is safe only if it is idempotent for you",
                         Duration.ofSeconds(1),
-                        t);
+                        t,
+                        true);
             case RETRYABLE ->
                 t instanceof RedisConnectionException || hasIoCause(t)
                         ? new RetryableException(

@@ -4,6 +4,7 @@ import io.cistern.connections.BearerTokenCheck;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.codec.Operation;
 import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.FailureResponse;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.writer.BatchReceipt;
@@ -42,7 +43,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The write endpoints. Each request is authenticated, its body read (bounded) and parsed exactly, handed to the {@link
- * RecordWriter}, answered with {@code 202 Accepted} and the receipt, or with an error JSON (see {@link HttpFailure}),
+ * RecordWriter}, answered with {@code 202 Accepted} and the receipt, or with an error JSON (see {@link FailureResponse}),
  * and counted in {@link RequestMetrics}.
  *
  * <p>With {@code ?wait=synced[&timeout=5s]} ({@link SyncWait}) the answer waits for the flush barrier ({@link
@@ -139,7 +140,7 @@ final class WriteController {
 
     private Answer recover(String table, String op, String key, Throwable t) {
         if (t instanceof RequestRefusedException e) {
-            return failure(HttpFailure.of(e, table));
+            return failure(FailureResponse.refused(e.status(), e.code(), e.getMessage(), e.field(), table, e.index()));
         }
         if (t instanceof CisternException e) {
             if (e instanceof InvalidRecordException || e instanceof RetryableException) {
@@ -149,10 +150,12 @@ final class WriteController {
             } else {
                 LOG.warn("{} {}/{} failed with {}: {}", op, table, key, e.code(), e.getMessage());
             }
-            return failure(HttpFailure.of(e, table));
+            return failure(FailureResponse.of(e, table));
         }
         LOG.error("{} {}/{} failed unexpectedly", op, table, key, t);
-        return failure(HttpFailure.internal(table));
+        return failure(FailureResponse.internal(
+                "the write failed with an unexpected error; nothing is known to have been stored, see the service log",
+                table));
     }
 
     private CompletableFuture<Answer> single(Operation op, String table, HttpServletRequest request) {
@@ -181,7 +184,7 @@ final class WriteController {
         try {
             batch = writer.writeAll(writes);
         } catch (InvalidRecordException e) {
-            return CompletableFuture.completedFuture(failure(HttpFailure.ofBatchRefusal(e, table)));
+            return CompletableFuture.completedFuture(failure(FailureResponse.of(e, table)));
         }
         if (batch.allSucceeded() && wait.isPresent()) {
             return awaitBatch(batch, wait.get());
@@ -198,7 +201,7 @@ final class WriteController {
                 results.add(receiptJson(receipt.get()));
             } else {
                 CisternException e = batch.failures().get(i);
-                HttpFailure f = HttpFailure.of(e, table, i);
+                FailureResponse f = FailureResponse.of(e, table, i);
                 ObjectNode error = f.toJson();
                 error.put("status", f.status());
                 results.add(error);
@@ -306,7 +309,7 @@ final class WriteController {
         }
     }
 
-    private static Answer failure(HttpFailure f) {
+    private static Answer failure(FailureResponse f) {
         ResponseEntity.BodyBuilder builder = ResponseEntity.status(f.status());
         f.retryAfter().ifPresent(s -> builder.header(HttpHeaders.RETRY_AFTER, Long.toString(s)));
         if (f.status() == 401) {

@@ -1,11 +1,17 @@
 package io.cistern.ops;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import io.cistern.connections.ConnectionFailureTranslator;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import java.sql.SQLException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -116,6 +122,27 @@ class ArchitectureTest {
                         "io.cistern.proxy..",
                         "io.cistern.ops..")
                 .because("connection settings are shared by every module and must not pull any of them in")
+                .check(classes);
+    }
+
+    @Test
+    void onlyTheFailureTaxonomy_classifiesRedisAndSqlFailures() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("io.cistern.schema.failure")
+                .and(not(belongToAnyOf(ConnectionFailureTranslator.class)))
+                .should()
+                .callMethod(SQLException.class, "getSQLState")
+                .orShould()
+                .dependOnClassesThat()
+                .areAssignableTo(RedisCommandExecutionException.class)
+                .orShould()
+                .dependOnClassesThat()
+                .areAssignableTo(RedisCommandTimeoutException.class)
+                .because("whether a Redis reply or a SQLSTATE is retryable, back-pressure, permanent or of unknown"
+                        + " outcome is decided once, by RedisReplies and SqlStates in io.cistern.schema.failure;"
+                        + " components pick their messages from the kind they return (ConnectionFailureTranslator"
+                        + " alone also reads SQLSTATEs, to name the setting to fix)")
                 .check(classes);
     }
 }

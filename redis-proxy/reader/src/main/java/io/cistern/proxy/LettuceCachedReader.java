@@ -6,6 +6,7 @@ import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
@@ -163,7 +164,7 @@ final class LettuceCachedReader implements CachedReader {
                 reader.heartbeat.shutdownNow();
                 reader.databaseThreads.shutdown();
                 if (!(e instanceof IllegalStateException
-                        || e instanceof io.lettuce.core.RedisCommandExecutionException)) {
+                        || RedisReplies.classify(e).isErrorReply())) {
                     throw ReadFailures.redis("switching on Redis client tracking", e);
                 }
                 throw new PermanentException(
@@ -656,10 +657,7 @@ final class LettuceCachedReader implements CachedReader {
             throw ReadFailures.redis(what, e);
         }
         if (!done) {
-            throw ReadFailures.redis(
-                    what,
-                    new io.lettuce.core.RedisCommandTimeoutException(
-                            "no answer within " + connection.getTimeout().toMillis() + " ms"));
+            throw ReadFailures.redis(what, RedisReplies.noReplyWithin(connection.getTimeout()));
         }
     }
 

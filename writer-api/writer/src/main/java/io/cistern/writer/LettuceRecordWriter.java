@@ -4,6 +4,7 @@ import io.cistern.connections.RedisClients;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
@@ -327,10 +328,7 @@ final class LettuceRecordWriter implements RecordWriter {
         } catch (ExecutionException e) {
             throw translate(w, e.getCause());
         } catch (TimeoutException e) {
-            throw translate(
-                    w,
-                    new io.lettuce.core.RedisCommandTimeoutException("no reply within "
-                            + settings.redis().commandTimeout().toMillis() + " ms"));
+            throw translate(w, RedisReplies.noReplyWithin(settings.redis().commandTimeout()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw translate(w, e);

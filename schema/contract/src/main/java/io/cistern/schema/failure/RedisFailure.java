@@ -10,6 +10,11 @@ package io.cistern.schema.failure;
  * @param failure the failure itself, unwrapped from {@code CompletionException} and {@code ExecutionException}
  */
 public record RedisFailure(RedisFailureKind kind, String prefix, String reply, Throwable failure) {
+    /** Whether Redis answered with an error reply (rather than the connection failing or no answer coming). */
+    public boolean isErrorReply() {
+        return !reply.isEmpty();
+    }
+
     /** The text of the reply after its prefix, or empty. */
     public String detail() {
         int space = reply.indexOf(' ');

@@ -62,6 +62,14 @@ public final class RedisReplies {
         return new RedisFailure(RedisFailureKind.INTERNAL, "", "", t);
     }
 
+    /**
+     * The failure of a caller that stopped waiting for Redis's answer after {@code waited}: classified like Lettuce's own
+     * command timeout, {@link RedisFailureKind#OUTCOME_UNKNOWN}, because the command may have been sent and applied.
+     */
+    public static RuntimeException noReplyWithin(java.time.Duration waited) {
+        return new RedisCommandTimeoutException("no reply within " + waited.toMillis() + " ms");
+    }
+
     /** Classifies an error reply text such as {@code "CISTERN_BACKPRESSURE partition 3 ..."} by its prefix. */
     public static RedisFailureKind kindOfReply(String reply) {
         if (isFunctionNotFound(reply)) {

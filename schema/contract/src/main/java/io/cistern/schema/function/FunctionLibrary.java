@@ -3,8 +3,9 @@ package io.cistern.schema.function;
 import io.cistern.schema.codec.Operation;
 import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.PermanentException;
+import io.cistern.schema.failure.RedisFailureKind;
 import io.cistern.schema.failure.RedisReplies;
-import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
@@ -67,8 +68,8 @@ public final class FunctionLibrary {
                 }
             }
             return 0;
-        } catch (RedisCommandExecutionException e) {
-            if (RedisReplies.isFunctionNotFound(e.getMessage())) {
+        } catch (RedisException e) {
+            if (RedisReplies.classify(e).kind() == RedisFailureKind.NOT_INITIALISED) {
                 return -1;
             }
             throw FailureTranslator.fromRedis("reading the Cistern Function library revision", e);

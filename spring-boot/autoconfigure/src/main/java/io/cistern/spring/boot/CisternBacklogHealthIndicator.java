@@ -7,13 +7,13 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -22,59 +22,45 @@ import org.springframework.boot.health.contributor.Status;
 /**
  * {@code cisternBacklog}: how much is buffered in Redis and how old the oldest change not yet applied to PostgreSQL is,
  * read from the partition streams and their applied watermarks (never from {@code XINFO}'s best-effort lag). See
- * {@link BacklogAssessment} for the verdict. Thread-safe: checks are serialised on one lazily opened connection.
+ * {@link BacklogAssessment} for the verdict. Thread-safe; the connection is a {@link ProbeConnection}.
  */
 final class CisternBacklogHealthIndicator implements HealthIndicator, AutoCloseable {
-    private final RedisClient client;
+    private final ProbeConnection probe;
     private final KeyLayout layout;
     private final Duration ageWarning;
     private final InstantSource clock;
-    private StatefulRedisConnection<String, String> connection;
-    private boolean closed;
 
     CisternBacklogHealthIndicator(RedisClient client, KeyLayout layout, Duration ageWarning, InstantSource clock) {
-        this.client = client;
+        this.probe = new ProbeConnection(client);
         this.layout = layout;
         this.ageWarning = ageWarning;
         this.clock = clock;
     }
 
     @Override
-    public synchronized Health health() {
-        if (closed) {
-            return Health.unknown()
-                    .withDetail("reason", "the application is shutting down")
-                    .build();
-        }
-        try {
-            if (connection == null) {
-                connection = client.connect();
-            }
-            RedisCommands<String, String> redis = connection.sync();
-            String partitions = redis.hget(layout.meta(0), MetaFields.PARTITIONS);
-            if (partitions == null) {
-                return Health.down()
-                        .withDetail("prefix", layout.prefix())
-                        .withDetail(
-                                "reason",
-                                "Cistern is not initialised in this Redis under prefix '" + layout.prefix()
-                                        + "': run `ops/cistern init`, or check cistern.key-prefix")
-                        .build();
-            }
-            List<BacklogAssessment.PartitionReading> readings = new ArrayList<>();
-            for (int p = 0; p < Integer.parseInt(partitions); p++) {
-                readings.add(read(redis, p));
-            }
-            BacklogAssessment verdict = BacklogAssessment.assess(readings, clock.instant(), ageWarning);
-            return Health.status(new Status(verdict.status()))
-                    .withDetails(verdict.details())
-                    .build();
-        } catch (RuntimeException e) {
+    public Health health() {
+        return probe.check(this::check, Map.of("prefix", layout.prefix()));
+    }
+
+    private Health check(RedisCommands<String, String> redis) {
+        String partitions = redis.hget(layout.meta(0), MetaFields.PARTITIONS);
+        if (partitions == null) {
             return Health.down()
                     .withDetail("prefix", layout.prefix())
-                    .withDetail("error", e.getClass().getSimpleName() + ": " + e.getMessage())
+                    .withDetail(
+                            "reason",
+                            "Cistern is not initialised in this Redis under prefix '" + layout.prefix()
+                                    + "': run `ops/cistern init`, or check cistern.key-prefix")
                     .build();
         }
+        List<BacklogAssessment.PartitionReading> readings = new ArrayList<>();
+        for (int p = 0; p < Integer.parseInt(partitions); p++) {
+            readings.add(read(redis, p));
+        }
+        BacklogAssessment verdict = BacklogAssessment.assess(readings, clock.instant(), ageWarning);
+        return Health.status(new Status(verdict.status()))
+                .withDetails(verdict.details())
+                .build();
     }
 
     private BacklogAssessment.PartitionReading read(RedisCommands<String, String> redis, int partition) {
@@ -94,10 +80,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        if (connection != null) {
-            connection.close();
-        }
+    public void close() {
+        probe.close();
     }
 }

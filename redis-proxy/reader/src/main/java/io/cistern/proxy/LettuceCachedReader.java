@@ -12,7 +12,7 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
 import io.cistern.schema.registry.ClosestName;
 import io.cistern.schema.registry.ColumnDef;
-import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.LettuceFutures;
@@ -22,6 +22,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -81,9 +82,7 @@ final class LettuceCachedReader implements CachedReader {
     private final ReaderMetrics metrics;
     private final ConcurrentHashMap<String, CompletableFuture<ReadResult>> loads = new ConcurrentHashMap<>();
     private final Duration joinTimeout;
-    private final Object registryLock = new Object();
-    private volatile TableRegistry registry;
-    private volatile long registryLoadedAt;
+    private final RegistryCache registry;
     private final Hooks hooks;
     private volatile boolean closed;
 
@@ -98,7 +97,7 @@ final class LettuceCachedReader implements CachedReader {
     private LettuceCachedReader(
             ReaderSettings settings,
             StatefulRedisConnection<String, String> connection,
-            TableRegistry registry,
+            RegistryCache registry,
             DataSource dataSource,
             MeterRegistry meters,
             Ticker ticker,
@@ -109,7 +108,6 @@ final class LettuceCachedReader implements CachedReader {
         this.connection = connection;
         this.redis = connection.sync();
         this.registry = registry;
-        this.registryLoadedAt = System.nanoTime();
         this.local = new LocalCache(
                 settings.localCacheEntries(), settings.localCacheTtl(), settings.negativeCacheTtl(), ticker);
         this.metrics = new ReaderMetrics(meters, local::size);
@@ -149,8 +147,9 @@ final class LettuceCachedReader implements CachedReader {
             throw ReadFailures.redis("connecting the reader to Redis", e);
         }
         try {
-            TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
-            DatabaseRows.warmUp(registry.tables());
+            RegistryCache registry = RegistryCache.fromRedis(
+                    connection.sync(), settings.layout(), REGISTRY_REFRESH, InstantSource.system());
+            DatabaseRows.warmUp(registry.current().tables());
             connection.sync().clientSetname(CLIENT_NAME);
             LettuceCachedReader reader =
                     new LettuceCachedReader(settings, connection, registry, database, meters, ticker, hooks);
@@ -176,8 +175,8 @@ final class LettuceCachedReader implements CachedReader {
             log.info(
                     "{}: reading {} tables over {} partitions; local cache {} entries, TTL {} ms; Redis fills {}",
                     CLIENT_NAME,
-                    registry.tables().size(),
-                    registry.partitions(),
+                    registry.current().tables().size(),
+                    registry.current().partitions(),
                     settings.localCacheEntries(),
                     settings.localCacheTtl().toMillis(),
                     reader.fills == null
@@ -578,8 +577,9 @@ final class LettuceCachedReader implements CachedReader {
                                 + parts.get(i) + "'; its canonical form is '" + canonical + "'");
             }
         }
-        TableRegistry reg = registry;
-        int partition = Partitioner.partitionOf(Partitioner.routingText(key, def.routingColumns()), reg.partitions());
+        int partition = Partitioner.partitionOf(
+                Partitioner.routingText(key, def.routingColumns()),
+                registry.current().partitions());
         return layout.record(partition, def.name(), key);
     }
 
@@ -589,18 +589,12 @@ final class LettuceCachedReader implements CachedReader {
         if (def != null) {
             return def;
         }
-        synchronized (registryLock) {
-            if (System.nanoTime() - registryLoadedAt >= REGISTRY_REFRESH.toNanos()) {
-                try {
-                    registry = new RedisRegistry(redis, layout).load();
-                } catch (RuntimeException e) {
-                    throw ReadFailures.redis("reloading the table registry", e);
-                } finally {
-                    registryLoadedAt = System.nanoTime();
-                }
-            }
+        try {
+            registry.reloadOnMiss();
+        } catch (RuntimeException e) {
+            throw ReadFailures.redis("reloading the table registry", e);
         }
-        TableRegistry current = registry;
+        TableRegistry current = registry.current();
         return current.table(name)
                 .orElseThrow(() -> new InvalidRecordException(
                         Reason.UNKNOWN_TABLE,
@@ -618,7 +612,7 @@ final class LettuceCachedReader implements CachedReader {
 
     @Override
     public TableRegistry registry() {
-        return registry;
+        return registry.current();
     }
 
     @Override

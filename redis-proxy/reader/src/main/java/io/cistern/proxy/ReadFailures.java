@@ -82,6 +82,11 @@ final class ReadFailures {
         return unavailable(what + " failed: " + why + ": " + rootMessage(t), t);
     }
 
+    /** A read of a closed reader. */
+    static PermanentException closed() {
+        return new PermanentException("READER_CLOSED", "the reader is closed", null);
+    }
+
     static RetryableException unavailable(String message, Throwable cause) {
         return new RetryableException(
                 "DATABASE_UNAVAILABLE",

@@ -6,7 +6,6 @@ import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.failure.PermanentException;
-import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
@@ -30,36 +29,41 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reader's engine: local cache, then the Redis record hash, then PostgreSQL.
+ * The reader's engine: local cache, then the Redis record hash, then PostgreSQL. It owns the connections and threads
+ * and does the I/O; what to do at each step is decided elsewhere, by small parts each tested on its own:
  *
- * <p><b>One read, in order.</b> (1) The local cache answers if tracking is on and its copy is at least {@code
- * minVersion}. (2) Otherwise the read joins a load of the same key already in flight in this process, or starts one:
- * {@code HGETALL} of the record hash on the tracking connection (which also registers the key for invalidation). A full
- * hash or a delete marker answers. (3) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
- * partial hash or another reader's reservation: it reads PostgreSQL without reserving. (4) The row (merged under the
- * partial hash, if any) answers; a reserved load copies it into Redis if no write came first. (5) The answer goes into
- * the local cache unless an invalidation of the key overtook the load ({@link LocalCache}).
+ * <ul>
+ *   <li>{@link TierPolicy} (pure) decides each step from what a tier said: whether the local copy is new enough,
+ *       whether a record hash answers, must be reserved for a fill, or needs the PostgreSQL row (and merges a partial
+ *       hash over it), and whether an answer may be cached;
+ *   <li>{@link SingleFlight} lets a read join a load of the same key already in flight in this process;
+ *   <li>{@link DatabaseBulkhead} bounds PostgreSQL reads in number and in time;
+ *   <li>{@link RedisFills} reserves and fills record hashes; {@link LocalCache} and {@link Invalidations} keep the
+ *       local tier coherent; {@link io.cistern.schema.registry.RegistryCache} holds the table registry.
+ * </ul>
+ *
+ * <p><b>One read, in order</b> (the same sequence, {@code load}, serves {@code get} and {@code getAll}). (1) The local
+ * cache answers if tracking is on and its copy is at least {@code minVersion}. (2) Otherwise a single read joins a load
+ * of the same key already in flight, or starts one; a batch loads its misses together. (3) {@code HGETALL} of the
+ * record hashes on the tracking connection (which also registers the keys for invalidation; a pipeline for a batch). A
+ * full hash or a delete marker answers. (4) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
+ * partial hash or another reader's reservation: it reads PostgreSQL without reserving. One query serves every key of
+ * the load that Redis could not answer. (5) The row (merged under the partial hash, if any) answers; a reserved load
+ * copies it into Redis if no write came first. (6) The answer goes into the local cache unless an invalidation of the
+ * key overtook the load ({@link LocalCache}) or a write came before the fill.
  *
  * <p><b>Bounds.</b> PostgreSQL reads run on virtual threads, at most {@link ReaderSettings#maxConcurrentFills()} at a
  * time; a read waits for a slot, the connection and the query for at most {@link ReaderSettings#databaseTimeout()} in
  * total, then fails with {@code DATABASE_UNAVAILABLE}. A query that outlives its reader's wait keeps its slot until it
- * ends, so a stalled database cannot take more than that many pool connections.
+ * ends, so a stalled database cannot take more than that many pool connections ({@link DatabaseBulkhead}).
  *
  * <p>Thread-safe. The Redis connection is shared by every thread (Lettuce multiplexes it).
  */
@@ -76,12 +80,11 @@ final class LettuceCachedReader implements CachedReader {
     private final Invalidations invalidations;
     private final RedisFills fills;
     private final DatabaseRows database;
-    private final Semaphore fillSlots;
-    private final ExecutorService databaseThreads;
+    private final TierPolicy policy;
+    private final DatabaseBulkhead bulkhead;
     private final ScheduledExecutorService heartbeat;
     private final ReaderMetrics metrics;
-    private final ConcurrentHashMap<String, CompletableFuture<ReadResult>> loads = new ConcurrentHashMap<>();
-    private final Duration joinTimeout;
+    private final SingleFlight<ReadResult> loads;
     private final RegistryCache registry;
     private final Hooks hooks;
     private volatile boolean closed;
@@ -117,10 +120,10 @@ final class LettuceCachedReader implements CachedReader {
                 ? null
                 : new RedisFills(settings.databaseTimeout().plusSeconds(5), settings.redisFillTtl());
         this.database = new DatabaseRows(dataSource, settings.databaseTimeout());
-        this.fillSlots = new Semaphore(settings.maxConcurrentFills());
-        this.databaseThreads = Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("cistern-reader-db-", 0).factory());
-        this.joinTimeout = connection.getTimeout().multipliedBy(3).plus(settings.databaseTimeout());
+        this.policy = new TierPolicy(fills != null);
+        this.bulkhead = new DatabaseBulkhead(settings.maxConcurrentFills(), settings.databaseTimeout(), metrics::query);
+        this.loads = new SingleFlight<>(
+                connection.getTimeout().multipliedBy(3).plus(settings.databaseTimeout()), metrics::coalesced);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("cistern-reader-heartbeat").factory());
     }
@@ -160,7 +163,7 @@ final class LettuceCachedReader implements CachedReader {
                         reader.invalidations::heartbeat, every, every, TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 reader.heartbeat.shutdownNow();
-                reader.databaseThreads.shutdown();
+                reader.bulkhead.close();
                 if (!(e instanceof IllegalStateException
                         || e instanceof io.lettuce.core.RedisCommandExecutionException)) {
                     throw ReadFailures.redis("switching on Redis client tracking", e);
@@ -200,15 +203,17 @@ final class LettuceCachedReader implements CachedReader {
     public ReadResult get(String table, String key, long minVersion) {
         requireOpen();
         TableDef def = table(table);
-        String recordKey = recordKey(def, key);
-        LocalCache.Entry cached = local.get(recordKey);
-        if (cached != null && cached.result().version() >= minVersion) {
-            metrics.localLookup(true);
-            metrics.answered(Tier.LOCAL);
-            return withTier(cached.result(), Tier.LOCAL);
+        KeyRead read = new KeyRead(key, recordKey(def, key));
+        ReadResult result = fromLocal(read, minVersion);
+        if (result == null) {
+            // A read joins a load of the same key in flight, or runs one; a retry after a too-old shared answer runs
+            // its own load, so each load gets a fresh KeyRead.
+            result = loads.load(
+                    read.recordKey,
+                    what(def, key),
+                    () -> load(def, List.of(new KeyRead(key, read.recordKey))).get(0).answer,
+                    shared -> TierPolicy.sharedAnswers(shared, minVersion));
         }
-        metrics.localLookup(false);
-        ReadResult result = loadShared(def, key, recordKey, minVersion);
         metrics.answered(result.tier());
         return result;
     }
@@ -223,26 +228,19 @@ final class LettuceCachedReader implements CachedReader {
         }
         TableDef def = table(table);
         ReadResult[] answers = new ReadResult[keys.size()];
-        Map<String, String> misses = new LinkedHashMap<>(); // encoded key -> record key
-        List<String> recordKeys = new ArrayList<>(keys.size());
+        Map<String, KeyRead> misses = new LinkedHashMap<>(); // by encoded key: a key asked twice is read once
         for (int i = 0; i < keys.size(); i++) {
-            String key = keys.get(i);
-            String recordKey = recordKey(def, key);
-            recordKeys.add(recordKey);
-            LocalCache.Entry cached = local.get(recordKey);
-            if (cached != null) {
-                metrics.localLookup(true);
-                answers[i] = withTier(cached.result(), Tier.LOCAL);
-            } else {
-                metrics.localLookup(false);
-                misses.put(key, recordKey);
+            KeyRead read = new KeyRead(keys.get(i), recordKey(def, keys.get(i)));
+            answers[i] = fromLocal(read, 0);
+            if (answers[i] == null) {
+                misses.putIfAbsent(read.key, read);
             }
         }
         if (!misses.isEmpty()) {
-            Map<String, ReadResult> loaded = loadBatch(def, misses);
+            load(def, List.copyOf(misses.values()));
             for (int i = 0; i < answers.length; i++) {
                 if (answers[i] == null) {
-                    answers[i] = loaded.get(keys.get(i));
+                    answers[i] = misses.get(keys.get(i)).answer;
                 }
             }
         }
@@ -252,254 +250,138 @@ final class LettuceCachedReader implements CachedReader {
         return List.of(answers);
     }
 
-    /** Joins a load of the same key in flight in this process, or runs one (single flight). */
-    private ReadResult loadShared(TableDef def, String key, String recordKey, long minVersion) {
-        CompletableFuture<ReadResult> mine = new CompletableFuture<>();
-        CompletableFuture<ReadResult> running = loads.putIfAbsent(recordKey, mine);
-        if (running != null) {
-            metrics.coalesced();
-            ReadResult shared = join(running, def, key);
-            // A load that began before the caller's own write may answer older than it: load again, unshared.
-            return shared.version() >= minVersion ? shared : load(def, key, recordKey);
-        }
-        try {
-            ReadResult result = load(def, key, recordKey);
-            mine.complete(result);
-            return result;
-        } catch (RuntimeException e) {
-            mine.completeExceptionally(e);
-            throw e;
-        } finally {
-            loads.remove(recordKey, mine);
+    /** One key being read: its names, and what the tiers have said about it so far. Confined to the reading thread. */
+    private static final class KeyRead {
+        final String key;
+        final String recordKey;
+        /** What the record hash held, once Redis was asked. */
+        RecordHash hash = RecordHash.NONE;
+        /** The fill reservation this read holds, if any. */
+        String token;
+
+        ReadResult answer;
+
+        KeyRead(String key, String recordKey) {
+            this.key = key;
+            this.recordKey = recordKey;
         }
     }
 
-    private ReadResult join(CompletableFuture<ReadResult> running, TableDef def, String key) {
-        try {
-            return running.get(joinTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw ReadFailures.redis(what(def, key), e.getCause());
-        } catch (TimeoutException e) {
-            throw new RetryableException(
-                    "READ_TIMEOUT",
-                    what(def, key) + " waited " + joinTimeout.toMillis() + " ms for the same read in flight; retry",
-                    ReadFailures.RETRY_AFTER,
-                    e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RetryableException("INTERRUPTED", what(def, key) + " was interrupted", Duration.ZERO, e);
-        }
+    private ReadResult fromLocal(KeyRead read, long minVersion) {
+        ReadResult cached = TierPolicy.fromLocal(local.get(read.recordKey), minVersion);
+        metrics.localLookup(cached != null);
+        return cached;
     }
 
-    private ReadResult load(TableDef def, String key, String recordKey) {
+    /**
+     * The tier sequence after the local cache, for one key or a batch of them: the record hashes (one pipeline), fill
+     * reservations, one PostgreSQL query for every key Redis cannot answer, fills, then the local cache. Sets each
+     * read's answer; {@link TierPolicy} decides each step.
+     */
+    private List<KeyRead> load(TableDef def, List<KeyRead> reads) {
         long begun = local.begin();
-        RecordHash hash = RecordHash.parse(redisCall(what(def, key), () -> redis.hgetall(recordKey)));
-        ReadResult answer = fromRedis(def, key, hash);
-        if (answer != null) {
-            metrics.redisLookup(true);
-            local.install(recordKey, new LocalCache.Entry(answer, false), begun);
-            return answer;
-        }
-        metrics.redisLookup(false);
-        String token = null;
-        if (hash.kind() == RecordHash.Kind.NONE && fills != null) {
-            RedisFills.Reservation reservation = reserve(def, key, recordKey);
-            if (reservation != null && reservation.reserved()) {
-                token = reservation.token();
-            } else if (reservation != null) {
-                // A write (or another reader's reservation) came between HGETALL and the reservation.
-                hash = RecordHash.parse(reservation.found());
-                answer = fromRedis(def, key, hash);
-                if (answer != null) {
-                    local.install(recordKey, new LocalCache.Entry(answer, false), begun);
-                    return answer;
-                }
+        List<RecordHash> hashes = readHashes(def, reads);
+        List<KeyRead> toDatabase = new ArrayList<>();
+        for (int i = 0; i < reads.size(); i++) {
+            KeyRead read = reads.get(i);
+            TierPolicy.Step step = policy.afterHash(def, read.key, hashes.get(i));
+            metrics.redisLookup(step instanceof TierPolicy.Step.Answer);
+            if (step instanceof TierPolicy.Step.Reserve) {
+                step = reserve(def, read);
             }
-        }
-        if (hash.kind() == RecordHash.Kind.RESERVED) {
-            metrics.fillElsewhere();
-        }
-        DatabaseRows.Rows rows;
-        try {
-            rows = queryDatabase(def, List.of(key));
-        } catch (RuntimeException e) {
-            if (token != null) {
-                release(recordKey, token);
-            }
-            throw e;
-        }
-        answer = fromDatabase(def, key, hash, rows);
-        hooks.afterDatabaseRead(recordKey);
-        boolean superseded = false;
-        if (token != null) {
-            superseded = fill(recordKey, token, answer) == RedisFills.Outcome.SUPERSEDED;
-        }
-        if (!superseded) {
-            local.install(recordKey, new LocalCache.Entry(answer, !answer.found()), begun);
-        }
-        return answer;
-    }
-
-    /** A batch of local misses: one Redis pipeline, one PostgreSQL query for what Redis cannot answer. */
-    private Map<String, ReadResult> loadBatch(TableDef def, Map<String, String> misses) {
-        long begun = local.begin();
-        String what = "reading " + misses.size() + " records of table '" + def.name() + "'";
-        Map<String, RedisFuture<Map<String, String>>> reads = new LinkedHashMap<>();
-        misses.forEach((key, recordKey) -> reads.put(key, connection.async().hgetall(recordKey)));
-        awaitAll(what, reads.values());
-        Map<String, ReadResult> answers = new LinkedHashMap<>();
-        Map<String, RecordHash> needDatabase = new LinkedHashMap<>();
-        for (Map.Entry<String, RedisFuture<Map<String, String>>> read : reads.entrySet()) {
-            String key = read.getKey();
-            RecordHash hash =
-                    RecordHash.parse(redisCall(what, () -> read.getValue().get()));
-            ReadResult answer = fromRedis(def, key, hash);
-            metrics.redisLookup(answer != null);
-            if (answer != null) {
-                answers.put(key, answer);
-                local.install(misses.get(key), new LocalCache.Entry(answer, false), begun);
-            } else {
-                needDatabase.put(key, hash);
-            }
-        }
-        if (needDatabase.isEmpty()) {
-            return answers;
-        }
-        Map<String, String> tokens = new LinkedHashMap<>();
-        if (fills != null) {
-            for (Map.Entry<String, RecordHash> e : needDatabase.entrySet()) {
-                if (e.getValue().kind() == RecordHash.Kind.NONE) {
-                    RedisFills.Reservation r = reserve(def, e.getKey(), misses.get(e.getKey()));
-                    if (r != null && r.reserved()) {
-                        tokens.put(e.getKey(), r.token());
-                    } else if (r != null) {
-                        e.setValue(RecordHash.parse(r.found()));
+            switch (step) {
+                case TierPolicy.Step.Answer a -> answer(read, a.result(), begun);
+                case TierPolicy.Step.ReadDatabase r -> {
+                    read.hash = r.hash();
+                    if (r.filledElsewhere()) {
+                        metrics.fillElsewhere();
                     }
+                    toDatabase.add(read);
                 }
+                case TierPolicy.Step.Reserve r -> throw new IllegalStateException("reserved twice");
             }
         }
+        if (!toDatabase.isEmpty()) {
+            readDatabase(def, toDatabase, begun);
+        }
+        return reads;
+    }
+
+    /** {@code HGETALL} of each record hash: one command for one key, a pipeline for more. */
+    private List<RecordHash> readHashes(TableDef def, List<KeyRead> reads) {
+        String what = what(def, reads);
+        if (reads.size() == 1) {
+            return List.of(RecordHash.parse(redisCall(what, () -> redis.hgetall(reads.get(0).recordKey))));
+        }
+        List<RedisFuture<Map<String, String>>> pending = new ArrayList<>(reads.size());
+        for (KeyRead read : reads) {
+            pending.add(connection.async().hgetall(read.recordKey));
+        }
+        awaitAll(what, pending);
+        List<RecordHash> hashes = new ArrayList<>(reads.size());
+        for (RedisFuture<Map<String, String>> f : pending) {
+            hashes.add(RecordHash.parse(redisCall(what, f::get)));
+        }
+        return hashes;
+    }
+
+    /** Reserves the record hash for a fill; the step after the reservation. */
+    private TierPolicy.Step reserve(TableDef def, KeyRead read) {
+        RedisFills.Reservation reservation;
+        try {
+            reservation = fills.reserve(redis, read.recordKey);
+        } catch (RuntimeException e) {
+            // Not filling Redis costs only a later PostgreSQL read; the read itself goes on.
+            log.debug("{}: could not reserve {} for a fill: {}", CLIENT_NAME, read.recordKey, e.toString());
+            return new TierPolicy.Step.ReadDatabase(RecordHash.NONE, false);
+        }
+        if (reservation.reserved()) {
+            read.token = reservation.token();
+            return new TierPolicy.Step.ReadDatabase(RecordHash.NONE, false);
+        }
+        // A write (or another reader's reservation) came between HGETALL and the reservation.
+        return policy.afterReservation(def, read.key, RecordHash.parse(reservation.found()));
+    }
+
+    /** One PostgreSQL query for every read Redis could not answer; then each fills Redis and the local cache. */
+    private void readDatabase(TableDef def, List<KeyRead> reads, long begun) {
+        List<String> keys =
+                List.copyOf(new LinkedHashSet<>(reads.stream().map(r -> r.key).toList()));
         DatabaseRows.Rows rows;
         try {
-            rows = queryDatabase(def, needDatabase.keySet());
+            rows = bulkhead.call(what(def, reads) + " from PostgreSQL", () -> database.read(def, keys));
         } catch (RuntimeException e) {
-            tokens.forEach((key, token) -> release(misses.get(key), token));
+            for (KeyRead read : reads) {
+                if (read.token != null) {
+                    release(read.recordKey, read.token);
+                }
+            }
             throw e;
         }
-        for (Map.Entry<String, RecordHash> e : needDatabase.entrySet()) {
-            String key = e.getKey();
-            RecordHash hash = e.getValue();
-            ReadResult answer = fromRedis(def, key, hash);
-            if (answer == null) {
-                answer = fromDatabase(def, key, hash, rows);
-            }
-            String token = tokens.get(key);
-            boolean superseded = token != null && fill(misses.get(key), token, answer) == RedisFills.Outcome.SUPERSEDED;
-            if (!superseded) {
-                local.install(misses.get(key), new LocalCache.Entry(answer, !answer.found()), begun);
-            }
-            answers.put(key, answer);
-        }
-        return answers;
-    }
-
-    /** The answer a record hash gives on its own, or null when PostgreSQL is needed. */
-    private static ReadResult fromRedis(TableDef def, String key, RecordHash hash) {
-        return switch (hash.kind()) {
-            case FULL -> new ReadResult.Found(def, key, hash.version(), Tier.REDIS, hash.recordColumns(def));
-            case DELETED -> new ReadResult.Absent(def.name(), key, hash.version(), Tier.REDIS);
-            case NONE, PARTIAL, RESERVED -> null;
-        };
-    }
-
-    /** The answer from the PostgreSQL row, completed by a partial hash when there is one. */
-    private static ReadResult fromDatabase(TableDef def, String key, RecordHash hash, DatabaseRows.Rows rows) {
-        DatabaseRows.Row row = rows.rows().get(key);
-        if (row == null) {
-            // A partial hash over no row: patches of an absent record, which the sync worker dead-letters.
-            long deleted = rows.tombstones().getOrDefault(key, 0L);
-            return new ReadResult.Absent(def.name(), key, deleted, Tier.DATABASE);
-        }
-        if (hash.kind() == RecordHash.Kind.PARTIAL) {
-            return new ReadResult.Found(
+        for (KeyRead read : reads) {
+            ReadResult answer = TierPolicy.fromDatabase(
                     def,
-                    key,
-                    Math.max(hash.version(), row.version()),
-                    Tier.DATABASE,
-                    hash.mergeOver(def, row.columns()));
+                    read.key,
+                    read.hash,
+                    rows.rows().get(read.key),
+                    rows.tombstones().getOrDefault(read.key, 0L));
+            hooks.afterDatabaseRead(read.recordKey);
+            boolean reserved = read.token != null;
+            if (TierPolicy.cacheAfterFill(reserved, reserved ? fill(read.recordKey, read.token, answer) : null)) {
+                answer(read, answer, begun);
+            } else {
+                read.answer = answer;
+            }
         }
-        return new ReadResult.Found(def, key, row.version(), Tier.DATABASE, row.columns());
     }
 
-    // ------------------------------------------------------------------------------------------------ PostgreSQL
-
-    private DatabaseRows.Rows queryDatabase(TableDef def, java.util.Collection<String> keys) {
-        String what = keys.size() == 1
-                ? what(def, keys.iterator().next()) + " from PostgreSQL"
-                : "reading " + keys.size() + " records of table '" + def.name() + "' from PostgreSQL";
-        long timeout = settings.databaseTimeout().toNanos();
-        long start = System.nanoTime();
-        try {
-            if (!fillSlots.tryAcquire(timeout, TimeUnit.NANOSECONDS)) {
-                metrics.query("rejected", Duration.ofNanos(System.nanoTime() - start));
-                throw ReadFailures.unavailable(
-                        what + " found all " + settings.maxConcurrentFills()
-                                + " database slots (maxConcurrentFills) busy for "
-                                + settings.databaseTimeout().toMillis() + " ms: PostgreSQL is slow or down",
-                        null);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RetryableException("INTERRUPTED", what + " was interrupted", Duration.ZERO, e);
-        }
-        List<String> keyList = List.copyOf(new LinkedHashSet<>(keys));
-        Future<DatabaseRows.Rows> query;
-        try {
-            query = databaseThreads.submit(() -> {
-                try {
-                    return database.read(def, keyList);
-                } finally {
-                    fillSlots.release();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            fillSlots.release();
-            throw closedException();
-        }
-        try {
-            long remaining = timeout - (System.nanoTime() - start);
-            DatabaseRows.Rows rows = query.get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
-            metrics.query("ok", Duration.ofNanos(System.nanoTime() - start));
-            return rows;
-        } catch (TimeoutException e) {
-            // The query keeps its slot (and its connection) until it ends: the bound on fills holds.
-            metrics.query("timeout", Duration.ofNanos(System.nanoTime() - start));
-            throw ReadFailures.unavailable(
-                    what + " got no answer within " + settings.databaseTimeout().toMillis()
-                            + " ms (databaseTimeout, PROXY_DATABASE_TIMEOUT_MS)",
-                    e);
-        } catch (ExecutionException e) {
-            metrics.query("failed", Duration.ofNanos(System.nanoTime() - start));
-            throw ReadFailures.database(what, e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RetryableException("INTERRUPTED", what + " was interrupted", Duration.ZERO, e);
-        }
+    /** Sets the read's answer and offers it to the local cache. */
+    private void answer(KeyRead read, ReadResult answer, long begun) {
+        read.answer = answer;
+        local.install(read.recordKey, new LocalCache.Entry(answer, TierPolicy.negative(answer)), begun);
     }
 
     // ------------------------------------------------------------------------------------------------ Redis fills
-
-    private RedisFills.Reservation reserve(TableDef def, String key, String recordKey) {
-        try {
-            return fills.reserve(redis, recordKey);
-        } catch (RuntimeException e) {
-            // Not filling Redis costs only a later PostgreSQL read; the read itself goes on.
-            log.debug("{}: could not reserve {} for a fill: {}", CLIENT_NAME, recordKey, e.toString());
-            return null;
-        }
-    }
 
     private RedisFills.Outcome fill(String recordKey, String token, ReadResult answer) {
         try {
@@ -622,16 +504,14 @@ final class LettuceCachedReader implements CachedReader {
 
     // ------------------------------------------------------------------------------------------------ plumbing
 
-    private static ReadResult withTier(ReadResult r, Tier tier) {
-        return switch (r) {
-            case ReadResult.Found f -> f.withTier(tier);
-            case ReadResult.Absent a ->
-                a.tier() == tier ? a : new ReadResult.Absent(a.table(), a.key(), a.version(), tier);
-        };
-    }
-
     private static String what(TableDef def, String key) {
         return "reading record " + key + " of table '" + def.name() + "'";
+    }
+
+    private static String what(TableDef def, List<KeyRead> reads) {
+        return reads.size() == 1
+                ? what(def, reads.get(0).key)
+                : "reading " + reads.size() + " records of table '" + def.name() + "'";
     }
 
     private <T> T redisCall(String what, Callable<T> call) {
@@ -664,12 +544,8 @@ final class LettuceCachedReader implements CachedReader {
 
     private void requireOpen() {
         if (closed) {
-            throw closedException();
+            throw ReadFailures.closed();
         }
-    }
-
-    private static PermanentException closedException() {
-        return new PermanentException("READER_CLOSED", "the reader is closed", null);
     }
 
     @Override
@@ -680,7 +556,7 @@ final class LettuceCachedReader implements CachedReader {
         closed = true;
         heartbeat.shutdownNow();
         invalidations.close();
-        databaseThreads.shutdown();
+        bulkhead.close();
         connection.close();
     }
 }

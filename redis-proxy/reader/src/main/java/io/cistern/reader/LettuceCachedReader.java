@@ -258,7 +258,7 @@ final class LettuceCachedReader implements CachedReader {
         RecordHash hash = RecordHash.NONE;
         /** The fill reservation this read holds, if any. */
         String token;
-
+        /** The answer, once a tier gave it. */
         ReadResult answer;
 
         KeyRead(String key, String recordKey) {

@@ -1,8 +1,8 @@
 package io.cistern.ops;
 
-import io.cistern.proxy.CachedReader;
-import io.cistern.proxy.ReadResult;
-import io.cistern.proxy.ReaderStatus;
+import io.cistern.reader.CachedReader;
+import io.cistern.reader.ReadResult;
+import io.cistern.reader.ReaderStatus;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.registry.TableRegistry;
 import java.time.Duration;

@@ -39,7 +39,7 @@ class ArchitectureTest {
                 .resideInAnyPackage(
                         "io.cistern.writer..",
                         "io.cistern.sync..",
-                        "io.cistern.proxy..",
+                        "io.cistern.reader..",
                         "io.cistern.ops..",
                         "io.cistern.connections..")
                 .because("schema is the contract every module shares; it may depend on nothing of ours"
@@ -54,7 +54,7 @@ class ArchitectureTest {
                 .resideInAPackage("io.cistern.writer..")
                 .should()
                 .dependOnClassesThat()
-                .resideInAnyPackage("io.cistern.sync..", "io.cistern.proxy..", "io.cistern.ops..")
+                .resideInAnyPackage("io.cistern.sync..", "io.cistern.reader..", "io.cistern.ops..")
                 .because("the services meet only in Redis and PostgreSQL, never by calling each other"
                         + " (DESIGN.md section 1)")
                 .check(classes);
@@ -63,12 +63,12 @@ class ArchitectureTest {
                 .resideInAPackage("io.cistern.sync..")
                 .should()
                 .dependOnClassesThat()
-                .resideInAnyPackage("io.cistern.writer..", "io.cistern.proxy..", "io.cistern.ops..")
+                .resideInAnyPackage("io.cistern.writer..", "io.cistern.reader..", "io.cistern.ops..")
                 .because("the services meet only in Redis and PostgreSQL (DESIGN.md section 1)")
                 .check(classes);
         noClasses()
                 .that()
-                .resideInAPackage("io.cistern.proxy..")
+                .resideInAPackage("io.cistern.reader..")
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage("io.cistern.writer..", "io.cistern.sync..", "io.cistern.ops..")
@@ -99,12 +99,12 @@ class ArchitectureTest {
     void readerLibrary_usesNoSpringNoWebServer() {
         noClasses()
                 .that()
-                .resideInAPackage("io.cistern.proxy")
+                .resideInAPackage("io.cistern.reader")
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage("org.springframework..", "jakarta.servlet..", "org.apache.catalina..")
                 .because("Java services embed the reader library (and the Spring Boot starter wraps it): Spring and"
-                        + " the web server belong in io.cistern.proxy.http (DESIGN.md section 1)")
+                        + " the web server belong in io.cistern.reader.http (DESIGN.md section 1)")
                 .check(classes);
     }
 
@@ -119,7 +119,7 @@ class ArchitectureTest {
                         "io.cistern.schema..",
                         "io.cistern.writer..",
                         "io.cistern.sync..",
-                        "io.cistern.proxy..",
+                        "io.cistern.reader..",
                         "io.cistern.ops..")
                 .because("connection settings are shared by every module and must not pull any of them in")
                 .check(classes);

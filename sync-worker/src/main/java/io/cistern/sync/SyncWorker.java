@@ -3,6 +3,7 @@ package io.cistern.sync;
 import io.cistern.connections.Backoff;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisBusyException;
@@ -89,7 +90,9 @@ public final class SyncWorker implements AutoCloseable {
             """;
 
     private final SyncSettings settings;
-    private final TableRegistry registry;
+    /** The registry read from PostgreSQL at start; a miss does not reload it (an unknown table is dead-lettered). */
+    private final RegistryCache registry;
+
     private final RedisClient redisClient;
     private final InstantSource clock;
     private final BatchApplier applier;
@@ -155,12 +158,12 @@ public final class SyncWorker implements AutoCloseable {
             InstantSource clock,
             MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.registry = Objects.requireNonNull(registry, "registry");
+        this.registry = RegistryCache.fixed(Objects.requireNonNull(registry, "registry"));
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource"), registry);
+        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource"), this.registry.current());
         this.fenceTokens = new FenceTokens(dataSource);
-        this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), registry);
+        this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("cistern-sync-leases-" + settings.workerId())
                 .factory());
@@ -179,7 +182,7 @@ public final class SyncWorker implements AutoCloseable {
                 "sync worker {} started: {} partitions, prefix '{}', batches of up to {} with {} ms linger, leases of {}"
                         + " ms",
                 settings.workerId(),
-                registry.partitions(),
+                registry.current().partitions(),
                 settings.layout().prefix(),
                 settings.batchSize(),
                 settings.linger().toMillis(),
@@ -221,7 +224,7 @@ public final class SyncWorker implements AutoCloseable {
                 }
             });
             PartitionShare share =
-                    PartitionShare.decide(registry.partitions(), (int) live, current.keySet(), releasing);
+                    PartitionShare.decide(registry.current().partitions(), (int) live, current.keySet(), releasing);
             for (int p : share.toRelease()) {
                 LOG.info(
                         "partition {}: {} live workers, fair share {}, this worker owns {}; draining it for release",
@@ -234,7 +237,7 @@ public final class SyncWorker implements AutoCloseable {
                 o.loop.stop();
             }
             int toTake = share.toTake();
-            for (int p = 0; p < registry.partitions() && toTake > 0 && !closed; p++) {
+            for (int p = 0; p < registry.current().partitions() && toTake > 0 && !closed; p++) {
                 if (!current.containsKey(p) && tryTake(redis, p)) {
                     toTake--;
                 }
@@ -369,7 +372,7 @@ public final class SyncWorker implements AutoCloseable {
         if (FunctionLibrary.installedRevision(redis) < FunctionLibrary.REVISION) {
             FunctionLibrary.install(redis);
         }
-        new RedisRegistry(redis, settings.layout()).publish(registry, settings.limits());
+        new RedisRegistry(redis, settings.layout()).publish(registry.current(), settings.limits());
     }
 
     /**

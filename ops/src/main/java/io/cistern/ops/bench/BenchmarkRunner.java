@@ -358,8 +358,8 @@ public final class BenchmarkRunner {
         out.printf(
                 "| read: share of reads reaching PostgreSQL | %.2f%% | | | local %.1f%%, Redis %.1f%% |%n",
                 100 * r.median(ReadBenchmark.Round::databaseShare),
-                100 * r.median(x -> x.share(io.cistern.proxy.Tier.LOCAL)),
-                100 * r.median(x -> x.share(io.cistern.proxy.Tier.REDIS)));
+                100 * r.median(x -> x.share(io.cistern.reader.Tier.LOCAL)),
+                100 * r.median(x -> x.share(io.cistern.reader.Tier.REDIS)));
     }
 
     private void readNotes(ReadBenchmark.Result r) {
@@ -427,8 +427,8 @@ public final class BenchmarkRunner {
         }
         n.put("goalLocalHitP99Micros", 50).put("localHitGoalMet", localP99 < 50);
         n.put("databaseShare", round3(r.median(ReadBenchmark.Round::databaseShare)))
-                .put("localShare", round3(r.median(x -> x.share(io.cistern.proxy.Tier.LOCAL))))
-                .put("redisShare", round3(r.median(x -> x.share(io.cistern.proxy.Tier.REDIS))));
+                .put("localShare", round3(r.median(x -> x.share(io.cistern.reader.Tier.LOCAL))))
+                .put("redisShare", round3(r.median(x -> x.share(io.cistern.reader.Tier.REDIS))));
         ArrayNode rounds = n.putArray("roundsDetail");
         for (ReadBenchmark.Round x : r.rounds()) {
             ObjectNode round = rounds.addObject();
@@ -476,7 +476,7 @@ public final class BenchmarkRunner {
                 "io.cistern.sync",
                 "io.cistern.schema",
                 "io.cistern.writer",
-                "io.cistern.proxy",
+                "io.cistern.reader",
                 "com.zaxxer.hikari",
                 "org.flywaydb",
                 "org.jooq")) {

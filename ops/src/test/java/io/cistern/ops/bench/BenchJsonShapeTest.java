@@ -2,7 +2,7 @@ package io.cistern.ops.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cistern.proxy.Tier;
+import io.cistern.reader.Tier;
 import io.cistern.schema.codec.ExactJson;
 import java.time.Duration;
 import java.util.EnumMap;

@@ -8,7 +8,7 @@ import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
-import io.cistern.schema.registry.RedisRegistry;
+import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
@@ -33,7 +33,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,19 +55,18 @@ final class LettuceRecordWriter implements RecordWriter {
     private final boolean ownsClient;
 
     private final StatefulRedisConnection<String, String> connection;
-    private final AtomicReference<TableRegistry> registry;
+    private final RegistryCache registry;
     private final WriteEncoder encoder;
     private final InstantSource clock;
     private final SyncBarrier barrier;
     private final WriterMetrics metrics;
-    private volatile long lastRefreshMillis;
 
     private LettuceRecordWriter(
             WriterSettings settings,
             RedisClient client,
             boolean ownsClient,
             StatefulRedisConnection<String, String> connection,
-            TableRegistry registry,
+            RegistryCache registry,
             int maxValueBytes,
             InstantSource clock,
             MeterRegistry meters) {
@@ -76,12 +74,11 @@ final class LettuceRecordWriter implements RecordWriter {
         this.client = client;
         this.ownsClient = ownsClient;
         this.connection = connection;
-        this.registry = new AtomicReference<>(registry);
+        this.registry = registry;
         this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
         this.clock = clock;
-        this.lastRefreshMillis = clock.millis();
         this.barrier = new SyncBarrier(connection.async(), settings.layout(), clock);
-        this.metrics = new WriterMetrics(meters, this.registry::get);
+        this.metrics = new WriterMetrics(meters, registry::current);
     }
 
     static LettuceRecordWriter connect(WriterSettings settings, MeterRegistry meters) {
@@ -99,17 +96,19 @@ final class LettuceRecordWriter implements RecordWriter {
         try {
             connection = client.connect();
             FunctionLibrary.requireInstalled(connection.sync());
-            TableRegistry registry = new RedisRegistry(connection.sync(), settings.layout()).load();
+            InstantSource clock = InstantSource.system();
+            RegistryCache registry =
+                    RegistryCache.fromRedis(connection.sync(), settings.layout(), settings.registryRefresh(), clock);
             String maxValue = connection.sync().hget(settings.layout().meta(0), MetaFields.MAX_VALUE);
             int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
             LOG.info(
                     "RecordWriter connected to {} (prefix '{}'): {} partitions, tables {}",
                     settings.redis().redactedUrl(),
                     settings.layout().prefix(),
-                    registry.partitions(),
-                    registry.tables().stream().map(t -> t.name()).toList());
+                    registry.current().partitions(),
+                    registry.current().tables().stream().map(t -> t.name()).toList());
             return new LettuceRecordWriter(
-                    settings, client, ownsClient, connection, registry, maxValueBytes, InstantSource.system(), meters);
+                    settings, client, ownsClient, connection, registry, maxValueBytes, clock, meters);
         } catch (RuntimeException e) {
             if (connection != null) {
                 connection.close();
@@ -246,7 +245,7 @@ final class LettuceRecordWriter implements RecordWriter {
 
     @Override
     public TableRegistry registry() {
-        return registry.get();
+        return registry.current();
     }
 
     private EncodedWrite encode(Write write) {
@@ -260,12 +259,12 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private EncodedWrite encodeOnce(Write write) {
         try {
-            return encoder.encode(registry.get(), write);
+            return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
             if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
                             || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN)
                     && refreshRegistry()) {
-                return encoder.encode(registry.get(), write);
+                return encoder.encode(registry.current(), write);
             }
             throw e;
         }
@@ -287,14 +286,8 @@ final class LettuceRecordWriter implements RecordWriter {
 
     /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
     private boolean refreshRegistry() {
-        long now = clock.millis();
-        if (now - lastRefreshMillis < settings.registryRefresh().toMillis()) {
-            return false;
-        }
-        lastRefreshMillis = now;
         try {
-            registry.set(new RedisRegistry(connection.sync(), settings.layout()).load());
-            return true;
+            return registry.reloadOnMiss();
         } catch (RuntimeException e) {
             LOG.warn("could not refresh the table registry from Redis: {}", e.toString());
             return false;

@@ -1,7 +1,7 @@
 package io.cistern.spring.boot;
 
-import io.cistern.proxy.CachedReader;
-import io.cistern.proxy.ReaderSettings;
+import io.cistern.reader.CachedReader;
+import io.cistern.reader.ReaderSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import javax.sql.DataSource;

@@ -1,6 +1,6 @@
 /**
  * Cistern for Spring Boot: auto-configuration of a {@link io.cistern.writer.RecordWriter}, a {@link
- * io.cistern.proxy.CachedReader}, Actuator health contributors and an optional embedded sync worker, built on the
+ * io.cistern.reader.CachedReader}, Actuator health contributors and an optional embedded sync worker, built on the
  * application's Lettuce {@code RedisConnectionFactory} and {@code DataSource} (docs/spring-boot.md). Public: the
  * properties, the auto-configuration classes and {@link io.cistern.spring.boot.EmbeddedSyncWorker}; the rest is
  * package-private.

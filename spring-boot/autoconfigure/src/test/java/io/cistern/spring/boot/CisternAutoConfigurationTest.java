@@ -3,8 +3,8 @@ package io.cistern.spring.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
 
-import io.cistern.proxy.CachedReader;
-import io.cistern.proxy.ReaderSettings;
+import io.cistern.reader.CachedReader;
+import io.cistern.reader.ReaderSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;

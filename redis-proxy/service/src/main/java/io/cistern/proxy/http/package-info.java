@@ -1,5 +1,0 @@
-/**
- * The HTTP read service over {@link io.cistern.proxy.CachedReader} (Spring Boot web MVC; standalone on port 8082, and
- * inside {@code ops/cistern up}).
- */
-package io.cistern.proxy.http;

@@ -4,6 +4,7 @@ import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.SqlType;
 import io.cistern.schema.registry.TableDef;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -96,12 +97,13 @@ public final class RecordAddress {
      * The address named by an encoded key that must already be canonical: a key names a Redis key exactly as written,
      * so an upper-case uuid or {@code 007} for an integer is refused with its canonical form rather than looked up.
      *
-     * @throws InvalidRecordException {@code MISSING_KEY} on {@code key} when it is empty or lacks components; {@code
+     * @throws InvalidRecordException {@code MISSING_KEY} on {@code key} when it is null, empty (unless the key is one
+     *     text column, which may hold the empty text) or lacks components; {@code
      *     MALFORMED_KEY} on {@code key} when it is not canonical {@link KeyEncoding} or has too many components;
      *     {@code MALFORMED_KEY} naming the column whose value does not fit its type or is not in canonical form
      */
     public static RecordAddress parse(TableDef table, String key) {
-        if (key == null || key.isEmpty()) {
+        if (key == null || (key.isEmpty() && !emptyIsAValue(table))) {
             throw new InvalidRecordException(
                     Reason.MISSING_KEY, table.name(), "key", "a read of table '" + table.name() + "' needs a key");
         }
@@ -119,6 +121,14 @@ public final class RecordAddress {
             }
         }
         return new RecordAddress(table, parts, key, null);
+    }
+
+    /**
+     * Whether the empty key names a record: only when the key is one text column, whose value may be the empty text (as
+     * a text component of a composite key may be).
+     */
+    private static boolean emptyIsAValue(TableDef table) {
+        return table.primaryKey().size() == 1 && table.keyColumns().getFirst().type() == SqlType.TEXT;
     }
 
     /**

@@ -146,6 +146,18 @@ class RecordAddressTest {
     }
 
     @Test
+    void emptyText_isAKeyValue_soTheEmptyKeyOfAOneTextColumnTableIsAccepted() {
+        TableDef names = table("names", 1, column("name", SqlType.TEXT));
+
+        RecordAddress written = RecordAddress.of(names, List.of(""));
+
+        assertThat(written.key()).isEmpty();
+        assertThat(RecordAddress.parse(names, "")).isEqualTo(written);
+        assertThat(RecordAddress.parse(MIXED, ",1,1,2026-01-02").components())
+                .containsExactly("", "1", "1", "2026-01-02");
+    }
+
+    @Test
     void decode_keepsTheKeyAsWritten_andReadsTypedValues() {
         RecordAddress a = RecordAddress.decode(MIXED, "x%2Cy,007," + Integer.MAX_VALUE + ",2026-01-02");
 

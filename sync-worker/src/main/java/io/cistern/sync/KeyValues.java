@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A record's primary key, decoded from its {@link KeyEncoding} text: the canonical text of each key column (what the
- * SQL statements bind and cast) and a typed value of each (what orders keys). Immutable.
+ * A record's primary key, decoded from its {@link KeyEncoding} text by {@link RecordAddress#decode}: the text of each
+ * key column (what the SQL statements bind and cast) and a typed value of each (what orders keys). Immutable.
  *
  * @param encoded the encoded key, as in the change entry and the tombstone
- * @param texts each key column's canonical text, in key order
+ * @param texts each key column's text as written in the key, in key order
  * @param values each key column's typed value: Long for integers, UUID, LocalDate, or String
  */
 record KeyValues(String encoded, List<String> texts, List<Comparable<?>> values) {

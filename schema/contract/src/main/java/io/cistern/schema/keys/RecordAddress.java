@@ -153,8 +153,7 @@ public final class RecordAddress {
     private static List<String> components(TableDef table, String key) {
         List<String> parts;
         try {
-            // A key of unreserved characters only (a uuid, a number) is one component that stands as it is.
-            parts = isPlain(key) ? List.of(key) : List.copyOf(KeyEncoding.decode(key));
+            parts = KeyEncoding.decode(key);
         } catch (IllegalArgumentException e) {
             throw new InvalidRecordException(
                     Reason.MALFORMED_KEY,
@@ -174,24 +173,6 @@ public final class RecordAddress {
                             + " %-encoding each)");
         }
         return parts;
-    }
-
-    /** Whether every character is unreserved in {@link KeyEncoding} (no separator, no escape): decoding keeps it. */
-    private static boolean isPlain(String key) {
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            boolean unreserved = (c >= 'a' && c <= 'z')
-                    || (c >= 'A' && c <= 'Z')
-                    || (c >= '0' && c <= '9')
-                    || c == '-'
-                    || c == '.'
-                    || c == '_'
-                    || c == '~';
-            if (!unreserved) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static Comparable<?> typed(TableDef table, ColumnDef column, String text) {

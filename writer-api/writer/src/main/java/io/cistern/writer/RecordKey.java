@@ -1,6 +1,8 @@
 package io.cistern.writer;
 
 import io.cistern.schema.keys.KeyEncoding;
+import io.cistern.schema.keys.RecordAddress;
+import io.cistern.schema.registry.TableDef;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -36,6 +38,16 @@ public final class RecordKey {
      */
     public static RecordKey parse(String encoded) {
         return new RecordKey(List.copyOf(KeyEncoding.decode(encoded)));
+    }
+
+    /**
+     * This key's address in {@code table}: each value checked against its column's type and canonicalised (see {@link
+     * RecordAddress#of}).
+     *
+     * @throws io.cistern.schema.failure.InvalidRecordException naming the column or the key when it does not fit
+     */
+    RecordAddress addressIn(TableDef table) {
+        return RecordAddress.of(table, values);
     }
 
     /** The values in primary-key order. */

@@ -5,9 +5,8 @@ import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.function.FunctionLibrary;
-import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
-import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.registry.ClosestName;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
@@ -32,9 +31,9 @@ final class WriteEncoder {
 
     EncodedWrite encode(TableRegistry registry, Write write) {
         TableDef table = registry.table(write.table()).orElseThrow(() -> unknownTable(registry, write.table()));
-        String key = encodeKey(table, write.key());
-        int partition =
-                Partitioner.partitionOf(Partitioner.routingText(key, table.routingColumns()), registry.partitions());
+        RecordAddress address = write.key().addressIn(table);
+        String key = address.key();
+        int partition = address.partition(registry.partitions());
         List<String> args = new ArrayList<>(2 + 2 * write.columns().size());
         args.add(table.name());
         args.add(key);
@@ -44,7 +43,7 @@ final class WriteEncoder {
                         Reason.WRONG_TYPE, table.name(), "columns", "a delete takes no columns");
             }
         } else {
-            encodeColumns(table, write, args);
+            encodeColumns(table, address, write, args);
         }
         String[] keys = {layout.record(partition, table.name(), key), layout.stream(partition), layout.meta(partition)};
         return new EncodedWrite(
@@ -57,7 +56,7 @@ final class WriteEncoder {
                 args.toArray(String[]::new));
     }
 
-    private void encodeColumns(TableDef table, Write write, List<String> args) {
+    private void encodeColumns(TableDef table, RecordAddress address, Write write, List<String> args) {
         int given = 0;
         for (Map.Entry<String, ?> e : write.columns().entrySet()) {
             String name = e.getKey();
@@ -65,8 +64,8 @@ final class WriteEncoder {
             if (table.isKeyColumn(name)) {
                 // Key columns travel in the key; a repeated one must agree with it.
                 int idx = table.primaryKey().indexOf(name);
-                String inBody = ValueCodec.keyText(table.name(), column, e.getValue());
-                String inKey = KeyEncoding.decode(encodeKey(table, write.key())).get(idx);
+                String inBody = RecordAddress.canonicalText(table, column, e.getValue());
+                String inKey = address.components().get(idx);
                 if (!inBody.equals(inKey)) {
                     throw new InvalidRecordException(
                             Reason.MALFORMED_KEY,
@@ -136,32 +135,5 @@ final class WriteEncoder {
                 table.name(),
                 name,
                 "table '" + table.name() + "' has no column '" + name + "'" + advice);
-    }
-
-    private static String encodeKey(TableDef table, RecordKey key) {
-        List<ColumnDef> keyColumns = table.keyColumns();
-        List<Object> values = key.values();
-        if (values.size() < keyColumns.size()) {
-            String missing = keyColumns.get(values.size()).name();
-            throw new InvalidRecordException(
-                    Reason.MISSING_KEY,
-                    table.name(),
-                    missing,
-                    "table '" + table.name() + "' has primary key " + table.primaryKey() + "; the key gives "
-                            + values.size() + " of its " + keyColumns.size() + " values and lacks '" + missing + "'");
-        }
-        if (values.size() > keyColumns.size()) {
-            throw new InvalidRecordException(
-                    Reason.MALFORMED_KEY,
-                    table.name(),
-                    "key",
-                    "table '" + table.name() + "' has primary key " + table.primaryKey() + " (" + keyColumns.size()
-                            + " value" + (keyColumns.size() == 1 ? "" : "s") + "), got " + values.size());
-        }
-        List<String> texts = new ArrayList<>(values.size());
-        for (int i = 0; i < values.size(); i++) {
-            texts.add(ValueCodec.keyText(table.name(), keyColumns.get(i), values.get(i)));
-        }
-        return KeyEncoding.encode(texts);
     }
 }

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -72,12 +73,26 @@ public final class KeyEncoding {
                 || c == '~';
     }
 
+    /** Whether every character is unreserved (no separator, no escape), so that decoding keeps the text as it is. */
+    private static boolean isPlain(String encoded) {
+        for (int i = 0; i < encoded.length(); i++) {
+            if (!isUnreserved(encoded.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
-     * Decodes an encoded key into its components' texts.
+     * Decodes an encoded key into its components' texts (an unmodifiable list).
      *
      * @throws IllegalArgumentException naming the problem when {@code encoded} is not in canonical form
      */
     public static List<String> decode(String encoded) {
+        if (isPlain(encoded)) {
+            // The common key (a uuid, a number): one component that stands as it is.
+            return List.of(encoded);
+        }
         List<String> parts = new ArrayList<>(2);
         int start = 0;
         for (int i = 0; i <= encoded.length(); i++) {
@@ -86,7 +101,7 @@ public final class KeyEncoding {
                 start = i + 1;
             }
         }
-        return parts;
+        return Collections.unmodifiableList(parts);
     }
 
     private static String decodeComponent(String s) {

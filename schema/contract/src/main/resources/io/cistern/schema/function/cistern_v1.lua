@@ -26,7 +26,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 3
+local REVISION = 4
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -105,6 +105,62 @@ local function column_set(columns)
   return set
 end
 
+-- Whether byte b may stand as it is in an encoded key (A-Z a-z 0-9 - . _ ~), and so must never be escaped.
+local function unreserved(b)
+  return (b >= 48 and b <= 57) or (b >= 65 and b <= 90) or (b >= 97 and b <= 122)
+    or b == 45 or b == 46 or b == 95 or b == 126
+end
+
+-- What is wrong with the %-escapes of a key whose characters are all allowed, or nil: the encoding is canonical (one
+-- key, one text, one Redis key and one partition), so each escape is '%' and two upper-case hex digits, escapes a byte
+-- that may not stand as it is, and the escaped bytes spell whole UTF-8 characters. As KeyEncoding.decode in Java.
+local function escape_problem(key)
+  local at = string.find(key, '%', 1, true)
+  local need, lo, hi, next_at = 0, 0x80, 0xBF, nil
+  while at do
+    if need > 0 and at ~= next_at then
+      return 'breaks off a UTF-8 character'
+    end
+    local hex = string.sub(key, at + 1, at + 2)
+    if not string.find(hex, '^[0-9A-F][0-9A-F]$') then
+      return 'has a bad %-escape "%' .. hex .. '": use two upper-case hex digits (0-9, A-F)'
+    end
+    local b = tonumber(hex, 16)
+    if need > 0 then
+      if b < lo or b > hi then
+        return 'is not valid UTF-8 once decoded'
+      end
+      need, lo, hi = need - 1, 0x80, 0xBF
+    elseif b < 0x80 then
+      if unreserved(b) then
+        return 'escapes "' .. string.char(b) .. '", which must be written as is (the encoding is canonical)'
+      end
+    elseif b >= 0xC2 and b <= 0xDF then
+      need = 1
+    elseif b == 0xE0 then
+      need, lo = 2, 0xA0
+    elseif b == 0xED then
+      need, hi = 2, 0x9F
+    elseif b >= 0xE1 and b <= 0xEF then
+      need = 2
+    elseif b == 0xF0 then
+      need, lo = 3, 0x90
+    elseif b == 0xF4 then
+      need, hi = 3, 0x8F
+    elseif b >= 0xF1 and b <= 0xF3 then
+      need = 3
+    else
+      return 'is not valid UTF-8 once decoded'
+    end
+    next_at = at + 3
+    at = string.find(key, '%', next_at, true)
+  end
+  if need > 0 then
+    return 'breaks off a UTF-8 character'
+  end
+  return nil
+end
+
 local function fail(code, message)
   return redis.error_reply('CISTERN_' .. code .. ' ' .. message)
 end
@@ -149,7 +205,7 @@ local function prepare(keys, args, op)
   end
   local routing, keycount, columns = string.match(spec, '^(%d+) (%d+) (.*)$')
   routing, keycount = tonumber(routing), tonumber(keycount)
-  -- The key: the right number of components, each non-empty or canonical, and in this partition.
+  -- The key: the right number of components, canonically %-encoded, and in this partition.
   local components, route_end, from = 1, nil, 1
   while true do
     local comma = string.find(key, ',', from, true)
@@ -168,6 +224,10 @@ local function prepare(keys, args, op)
   end
   if string.find(key, '[^A-Za-z0-9%-%._~%%,]') then
     return nil, fail('BADKEY', 'key ' .. key .. ' is not %-encoded: only A-Z a-z 0-9 - . _ ~ , and %XX may appear')
+  end
+  local problem = escape_problem(key)
+  if problem then
+    return nil, fail('BADKEY', 'key ' .. key .. ' ' .. problem)
   end
   local routing_text = route_end and string.sub(key, 1, route_end) or key
   local partitions = tonumber(meta[3])

@@ -1,17 +1,14 @@
 package io.cistern.reader;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RedisReplies;
-import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
-import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.registry.ClosestName;
-import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
@@ -410,60 +407,13 @@ final class LettuceCachedReader implements CachedReader {
 
     @Override
     public String key(String table, Object... keyValues) {
-        TableDef def = table(table);
-        List<ColumnDef> keyColumns = def.keyColumns();
-        if (keyValues.length != keyColumns.size()) {
-            throw new InvalidRecordException(
-                    keyValues.length < keyColumns.size() ? Reason.MISSING_KEY : Reason.MALFORMED_KEY,
-                    def.name(),
-                    "key",
-                    "table '" + def.name() + "' has primary key " + def.primaryKey() + " (" + keyColumns.size()
-                            + " values), got " + keyValues.length + ": " + Arrays.toString(keyValues));
-        }
-        List<String> texts = new ArrayList<>(keyValues.length);
-        for (int i = 0; i < keyValues.length; i++) {
-            texts.add(ValueCodec.keyText(def.name(), keyColumns.get(i), keyValues[i]));
-        }
-        return KeyEncoding.encode(texts);
+        return RecordAddress.of(table(table), Arrays.asList(keyValues)).key();
     }
 
     /** The record hash key of {@code key}, after checking that it is the canonical encoding of a key of the table. */
     private String recordKey(TableDef def, String key) {
-        if (key == null || key.isEmpty()) {
-            throw new InvalidRecordException(
-                    Reason.MISSING_KEY, def.name(), "key", "a read of table '" + def.name() + "' needs a key");
-        }
-        List<String> parts;
-        try {
-            parts = KeyEncoding.decode(key);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRecordException(Reason.MALFORMED_KEY, def.name(), "key", e.getMessage(), e);
-        }
-        List<ColumnDef> keyColumns = def.keyColumns();
-        if (parts.size() != keyColumns.size()) {
-            throw new InvalidRecordException(
-                    parts.size() < keyColumns.size() ? Reason.MISSING_KEY : Reason.MALFORMED_KEY,
-                    def.name(),
-                    "key",
-                    "key '" + key + "' has " + parts.size() + " components; table '" + def.name()
-                            + "' has primary key " + def.primaryKey() + " (join the values with ',' after"
-                            + " %-encoding each)");
-        }
-        for (int i = 0; i < parts.size(); i++) {
-            String canonical = ValueCodec.keyText(def.name(), keyColumns.get(i), parts.get(i));
-            if (!canonical.equals(parts.get(i))) {
-                throw new InvalidRecordException(
-                        Reason.MALFORMED_KEY,
-                        def.name(),
-                        keyColumns.get(i).name(),
-                        "key column '" + keyColumns.get(i).name() + "' of table '" + def.name() + "' is written '"
-                                + parts.get(i) + "'; its canonical form is '" + canonical + "'");
-            }
-        }
-        int partition = Partitioner.partitionOf(
-                Partitioner.routingText(key, def.routingColumns()),
-                registry.current().partitions());
-        return layout.record(partition, def.name(), key);
+        return RecordAddress.parse(def, key)
+                .recordKey(layout, registry.current().partitions());
     }
 
     private TableDef table(String name) {

@@ -200,7 +200,10 @@ class DatabaseSettingsTest {
                 .containsExactly(
                         new DatabaseSettings.Host("primary", 5432), new DatabaseSettings.Host("replica", 5433));
         assertThat(s.jdbcUrl()).startsWith("jdbc:postgresql://primary:5432,replica:5433/app?");
-        assertThat(s.withTargetServerType(TargetServerType.PREFER_SECONDARY).jdbcUrl())
+        assertThat(s.mutate()
+                        .targetServerType(TargetServerType.PREFER_SECONDARY)
+                        .build()
+                        .jdbcUrl())
                 .contains("targetServerType=preferSecondary");
     }
 

@@ -197,6 +197,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
         StatusSettings settings = StatusSettings.fromEnvironment(env);
         return readyMaxLagMillis == null
                 ? settings
-                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+                : settings.mutate()
+                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
+                        .build();
     }
 }

@@ -169,8 +169,10 @@ class PostgresVersionsIT {
             WriteReceipt goneDelete;
             WriteReceipt bad;
             // (2) writes through the real writer
-            try (RecordWriter writer =
-                    RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+            try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(redis.url())
+                    .mutate()
+                    .prefix(redis.prefix())
+                    .build())) {
                 keptPut = writer.put(
                         DOCS,
                         RecordKey.of(kept),
@@ -246,8 +248,8 @@ class PostgresVersionsIT {
                     .del(
                             layout.record(keptPut.partition(), DOCS, kept.toString()),
                             layout.record(gonePut.partition(), DOCS, gone.toString()));
-            try (CachedReader reader =
-                    CachedReader.create(ReaderSettings.defaults().withLayout(layout), client, dataSource)) {
+            try (CachedReader reader = CachedReader.create(
+                    ReaderSettings.defaults().mutate().layout(layout).build(), client, dataSource)) {
                 ReadResult doc = reader.get(DOCS, kept.toString());
                 assertThat(doc).isInstanceOf(ReadResult.Found.class);
                 ReadResult.Found found = (ReadResult.Found) doc;

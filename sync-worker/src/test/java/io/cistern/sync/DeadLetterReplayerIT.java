@@ -75,8 +75,10 @@ class DeadLetterReplayerIT {
                 .withLinger(Duration.ofMillis(50))
                 .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
                 .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
-        try (RecordWriter writer =
-                        RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                        .mutate()
+                        .prefix(fx.redis.prefix())
+                        .build());
                 SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
             writer.put(DOCS, RecordKey.of(healthy.get(0)), Map.of("filename", "a.pdf"));
             WriteReceipt bad = writer.put(DOCS, RecordKey.of(poison), Map.of("filename", "poison.pdf"));

@@ -97,7 +97,8 @@ class RedisDataLossIT {
     }
 
     private RecordWriter writer() {
-        return closing(RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(LAYOUT.prefix())));
+        return closing(RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(LAYOUT.prefix()).build()));
     }
 
     private SyncWorker startedWorker() {
@@ -129,8 +130,10 @@ class RedisDataLossIT {
         RecordWriter after = await().atMost(Duration.ofSeconds(15))
                 .ignoreExceptionsInstanceOf(CisternException.class)
                 .until(
-                        () -> RecordWriter.connect(
-                                WriterSettings.of(redis.url()).withPrefix(LAYOUT.prefix())),
+                        () -> RecordWriter.connect(WriterSettings.of(redis.url())
+                                .mutate()
+                                .prefix(LAYOUT.prefix())
+                                .build()),
                         w -> w != null);
         closing(after);
         Map<UUID, Long> newVersions = new LinkedHashMap<>();

@@ -263,7 +263,8 @@ class ShorterHistoryIT {
     }
 
     private static RecordWriter writer(String url) {
-        return RecordWriter.connect(WriterSettings.of(url).withPrefix(LAYOUT.prefix()));
+        return RecordWriter.connect(
+                WriterSettings.of(url).mutate().prefix(LAYOUT.prefix()).build());
     }
 
     private static WriteReceipt retrying(java.util.concurrent.Callable<WriteReceipt> write) {

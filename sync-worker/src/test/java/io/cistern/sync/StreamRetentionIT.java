@@ -28,7 +28,10 @@ class StreamRetentionIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(StreamRetentionIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
     }
 
     @AfterAll

@@ -35,7 +35,10 @@ class SyncWorkerIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncWorkerIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
         settings = SyncSettings.defaults(fx.layout)
                 .withLinger(Duration.ofMillis(10))
                 .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))

@@ -35,7 +35,10 @@ class SyncedHashesIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncedHashesIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
         redis = fx.redis.commands();
     }
 

@@ -217,8 +217,11 @@ final class ReadBenchmark {
             }
             progress.accept(1);
             ReaderSettings settings = ReaderSettings.defaults()
-                    .withLayout(layout)
-                    .withLocalCache(o.localCacheEntries(), ReaderSettings.DEFAULT_LOCAL_CACHE_TTL);
+                    .mutate()
+                    .layout(layout)
+                    .localCacheEntries(o.localCacheEntries())
+                    .localCacheTtl(ReaderSettings.DEFAULT_LOCAL_CACHE_TTL)
+                    .build();
             List<Round> rounds = new ArrayList<>();
             try (CachedReader reader = CachedReader.create(settings, client, pool);
                     StatefulRedisConnection<String, String> plain = client.connect();

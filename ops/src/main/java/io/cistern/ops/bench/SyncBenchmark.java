@@ -271,8 +271,8 @@ final class SyncBenchmark {
             baseline = new UnnestUpsertBaseline(db, table, COLUMNS);
             List<CisternRound> cistern = new ArrayList<>();
             List<BaselineRound> baselines = new ArrayList<>();
-            try (RecordWriter writer =
-                    RecordWriter.connect(new WriterSettings(redisSettings, layout, Duration.ofSeconds(1)))) {
+            try (RecordWriter writer = RecordWriter.connect(
+                    new WriterSettings(redisSettings, layout, WriterSettings.DEFAULT_REGISTRY_REFRESH))) {
                 WarmUp warmUp = warmUp(writer, o);
                 progress.accept(1);
                 for (int r = 0; r < o.rounds(); r++) {

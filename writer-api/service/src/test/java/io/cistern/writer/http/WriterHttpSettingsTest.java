@@ -72,21 +72,24 @@ class WriterHttpSettingsTest {
 
     @Test
     void maxBodyOfZero_isRefusedWithTheRange() {
-        assertThatThrownBy(() -> WriterHttpSettings.defaults().withMaxBodyBytes(0))
+        assertThatThrownBy(() ->
+                        WriterHttpSettings.defaults().mutate().maxBodyBytes(0).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("between 1 and");
     }
 
     @Test
     void blankToken_isRefused() {
-        assertThatThrownBy(() -> WriterHttpSettings.defaults().withToken(" "))
+        assertThatThrownBy(
+                        () -> WriterHttpSettings.defaults().mutate().token(" ").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("blank");
     }
 
     @Test
     void toString_neverShowsTheToken() {
-        WriterHttpSettings settings = WriterHttpSettings.defaults().withToken("very-secret");
+        WriterHttpSettings settings =
+                WriterHttpSettings.defaults().mutate().token("very-secret").build();
 
         assertThat(settings.toString()).doesNotContain("very-secret").contains("bearer token");
     }

@@ -272,4 +272,42 @@ class DatabaseSettingsTest {
                 .hasMessageContaining("DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://")
                 .hasMessageNotContaining("pw@");
     }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(
+                Map.of("DATABASE_URL", "postgres://app:pw@db.internal:5433/shop?sslmode=require", "DB_POOL_SIZE", "9"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(Map.of());
+
+        DatabaseSettings bigger = s.mutate().poolSize(12).build();
+        DatabaseSettings replicas =
+                s.mutate().targetServerType(TargetServerType.PREFER_SECONDARY).build();
+
+        assertThat(bigger.poolSize()).isEqualTo(12);
+        assertThat(bigger).usingRecursiveComparison().ignoringFields("poolSize").isEqualTo(s);
+        assertThat(replicas.targetServerType()).isEqualTo(TargetServerType.PREFER_SECONDARY);
+        assertThat(replicas)
+                .usingRecursiveComparison()
+                .ignoringFields("targetServerType")
+                .isEqualTo(s);
+    }
+
+    @Test
+    void mutateToAWrongCombination_isRefusedAsTheConstructorRefusesIt() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(Map.of());
+
+        assertThatThrownBy(() -> s.mutate()
+                        .statementTimeout(Duration.ofSeconds(90))
+                        .socketTimeout(Duration.ofSeconds(60))
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(
+                        "DB_SOCKET_TIMEOUT_MS (60000) must be longer than DB_STATEMENT_TIMEOUT_MS (90000)");
+    }
 }

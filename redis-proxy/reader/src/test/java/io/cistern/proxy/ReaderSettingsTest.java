@@ -90,4 +90,37 @@ class ReaderSettingsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("PROXY_MAX_BATCH_KEYS is far out of range, was 4294967296");
     }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        ReaderSettings s =
+                ReaderSettings.fromEnvironment(Map.of("CISTERN_PREFIX", "shop", "PROXY_MAX_BATCH_KEYS", "50"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        ReaderSettings d = ReaderSettings.defaults();
+        Map<String, ReaderSettings> changed = Map.of(
+                "layout", d.mutate().prefix("shop").build(),
+                "localCacheEntries", d.mutate().localCacheEntries(7).build(),
+                "localCacheTtl", d.mutate().localCacheTtl(Duration.ofMinutes(3)).build(),
+                "negativeCacheTtl", d.mutate().negativeCacheTtl(Duration.ZERO).build(),
+                "redisFillTtl", d.mutate().redisFillTtl(Duration.ZERO).build(),
+                "maxConcurrentFills", d.mutate().maxConcurrentFills(2).build(),
+                "databaseTimeout",
+                        d.mutate().databaseTimeout(Duration.ofSeconds(9)).build(),
+                "maxBatchKeys", d.mutate().maxBatchKeys(9).build());
+
+        assertThat(changed.keySet()).hasSameSizeAs(ReaderSettings.class.getRecordComponents());
+        changed.forEach((field, settings) -> {
+            assertThat(settings).as(field).isNotEqualTo(d);
+            assertThat(settings)
+                    .as(field)
+                    .usingRecursiveComparison()
+                    .ignoringFields(field)
+                    .isEqualTo(d);
+        });
+    }
 }

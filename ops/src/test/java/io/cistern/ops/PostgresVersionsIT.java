@@ -200,8 +200,11 @@ class PostgresVersionsIT {
             // (2) applied by the real worker, which reads its registry from PostgreSQL's catalog
             TableRegistry registry = Initializer.registry(dataSource);
             SyncSettings settings = SyncSettings.defaults(layout)
-                    .withLinger(Duration.ofMillis(10))
-                    .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                    .mutate()
+                    .linger(Duration.ofMillis(10))
+                    .backoffInitial(Duration.ofMillis(20))
+                    .backoffMax(Duration.ofMillis(200))
+                    .build();
             try (SyncWorker worker = new SyncWorker(settings, registry, dataSource, client)) {
                 worker.start();
 

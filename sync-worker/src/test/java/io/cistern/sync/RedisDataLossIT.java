@@ -71,9 +71,13 @@ class RedisDataLossIT {
                     .registry();
         }
         settings = SyncSettings.defaults(LAYOUT)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofMillis(1500), Duration.ofMillis(250))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofMillis(1500))
+                .renewInterval(Duration.ofMillis(250))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .build();
     }
 
     @AfterAll

@@ -36,8 +36,11 @@ class SyncMetricsIT {
         SimpleMeterRegistry writerMeters = new SimpleMeterRegistry();
         SimpleMeterRegistry workerMeters = new SimpleMeterRegistry();
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .build();
         try (RecordWriter writer = RecordWriter.connect(
                 WriterSettings.of(fx.redis.url())
                         .mutate()

@@ -198,8 +198,14 @@ final class ReadBenchmark {
             }
         }
         try (HikariDataSource pool = DataSources.create(db.settings(Math.max(2, o.partitions())), "bench-read")) {
-            try (SyncWorker worker =
-                    new SyncWorker(SyncSettings.defaults(layout).withWorkerId("bench-read"), registry, pool, client)) {
+            try (SyncWorker worker = new SyncWorker(
+                    SyncSettings.defaults(layout)
+                            .mutate()
+                            .workerId("bench-read")
+                            .build(),
+                    registry,
+                    pool,
+                    client)) {
                 worker.start();
                 BenchRedis.awaitApplied(redis, layout, targets, DRAIN_TIMEOUT, "read");
             }

@@ -401,8 +401,10 @@ final class SyncBenchmark {
 
         SyncSettings workerSettings(Options options, int w) {
             return SyncSettings.defaults(layout)
-                    .withBatchSize(options.batchSize())
-                    .withWorkerId("bench-" + layout.prefix() + "-w" + w + "-" + roundNumber);
+                    .mutate()
+                    .batchSize(options.batchSize())
+                    .workerId("bench-" + layout.prefix() + "-w" + w + "-" + roundNumber)
+                    .build();
         }
 
         /** Writes the round's entries in pipelined batches; returns the last entry ID of each partition. */

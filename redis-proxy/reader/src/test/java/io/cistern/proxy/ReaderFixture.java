@@ -133,7 +133,13 @@ final class ReaderFixture implements AutoCloseable {
         RedisClient client = RedisClients.create(RedisSettings.of(redisUrl));
         closeables.add(client::shutdown);
         SyncWorker worker = new SyncWorker(
-                SyncSettings.defaults(layout).withSyncedHashTtl(syncedHashTtl), registry, dataSource, client);
+                SyncSettings.defaults(layout)
+                        .mutate()
+                        .syncedHashTtl(syncedHashTtl)
+                        .build(),
+                registry,
+                dataSource,
+                client);
         closeables.add(worker);
         worker.start();
         return worker;

@@ -125,7 +125,10 @@ class CisternAutoConfigurationTest {
 
         assertThat(CisternReaderAutoConfiguration.settings(properties)).isEqualTo(ReaderSettings.defaults());
         SyncSettings sync = CisternSyncWorkerAutoConfiguration.settings(properties);
-        SyncSettings defaults = SyncSettings.defaults(KeyLayout.defaults()).withWorkerId(sync.workerId());
+        SyncSettings defaults = SyncSettings.defaults(KeyLayout.defaults())
+                .mutate()
+                .workerId(sync.workerId())
+                .build();
         assertThat(sync).isEqualTo(defaults);
         assertThat(properties.getWriter().getRegistryRefresh())
                 .isEqualTo(io.cistern.writer.WriterSettings.of("redis://127.0.0.1:6379")

@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
 
 /**
  * How to reach PostgreSQL and how to pool connections to it. Immutable; every value and combination is validated when
- * built, with a message that says what to change.
+ * built, with a message that says what to change. Changed by {@link #mutate()}.
  *
  * <p>Resolved from the environment by {@link #fromEnvironment(Map)}. For each part the first source that sets it wins:
  *
@@ -256,52 +256,185 @@ public record DatabaseSettings(
         return properties;
     }
 
-    /** A copy that uses servers of {@code type}: {@code PRIMARY} for writers, a replica type for reads. */
-    public DatabaseSettings withTargetServerType(TargetServerType type) {
-        return new DatabaseSettings(
-                hosts,
-                database,
-                user,
-                password,
-                sslMode,
-                sslRootCert,
-                type,
-                applicationName,
-                poolSize,
-                connectTimeout,
-                maxLifetime,
-                keepaliveTime,
-                statementTimeout,
-                idleInTransactionTimeout,
-                socketTimeout,
-                tcpKeepAlive,
-                parameters,
-                sources,
-                warnings);
+    /**
+     * A builder holding these settings, to change some of them: {@code
+     * settings.mutate().targetServerType(TargetServerType.PREFER_SECONDARY).build()} for reads from replicas, {@code
+     * settings.mutate().poolSize(2).build()} for a component that knows how many connections it needs.
+     */
+    public Builder mutate() {
+        return new Builder(this);
     }
 
-    /** A copy with a different pool size, for components that know how many connections they need. */
-    public DatabaseSettings withPoolSize(int size) {
-        return new DatabaseSettings(
-                hosts,
-                database,
-                user,
-                password,
-                sslMode,
-                sslRootCert,
-                targetServerType,
-                applicationName,
-                size,
-                connectTimeout,
-                maxLifetime,
-                keepaliveTime,
-                statementTimeout,
-                idleInTransactionTimeout,
-                socketTimeout,
-                tcpKeepAlive,
-                parameters,
-                sources,
-                warnings);
+    /**
+     * Changes some of a {@link DatabaseSettings}' values; {@link #build()} validates them all, as the constructor does.
+     * {@link #sources()} still say where each value came from, so set a value given by something other than the
+     * environment only where {@link #describe()} need not name its source. Not thread-safe; one per change.
+     */
+    public static final class Builder {
+        private List<Host> hosts;
+        private String database;
+        private String user;
+        private Optional<Secret> password;
+        private SslMode sslMode;
+        private Optional<Path> sslRootCert;
+        private TargetServerType targetServerType;
+        private String applicationName;
+        private int poolSize;
+        private Duration connectTimeout;
+        private Duration maxLifetime;
+        private Duration keepaliveTime;
+        private Duration statementTimeout;
+        private Duration idleInTransactionTimeout;
+        private Duration socketTimeout;
+        private boolean tcpKeepAlive;
+        private Map<String, String> parameters;
+        private Map<String, String> sources;
+        private List<String> warnings;
+
+        private Builder(DatabaseSettings from) {
+            hosts = from.hosts;
+            database = from.database;
+            user = from.user;
+            password = from.password;
+            sslMode = from.sslMode;
+            sslRootCert = from.sslRootCert;
+            targetServerType = from.targetServerType;
+            applicationName = from.applicationName;
+            poolSize = from.poolSize;
+            connectTimeout = from.connectTimeout;
+            maxLifetime = from.maxLifetime;
+            keepaliveTime = from.keepaliveTime;
+            statementTimeout = from.statementTimeout;
+            idleInTransactionTimeout = from.idleInTransactionTimeout;
+            socketTimeout = from.socketTimeout;
+            tcpKeepAlive = from.tcpKeepAlive;
+            parameters = from.parameters;
+            sources = from.sources;
+            warnings = from.warnings;
+        }
+
+        public Builder hosts(List<Host> value) {
+            hosts = value;
+            return this;
+        }
+
+        public Builder database(String value) {
+            database = value;
+            return this;
+        }
+
+        public Builder user(String value) {
+            user = value;
+            return this;
+        }
+
+        public Builder password(Optional<Secret> value) {
+            password = value;
+            return this;
+        }
+
+        public Builder sslMode(SslMode value) {
+            sslMode = value;
+            return this;
+        }
+
+        public Builder sslRootCert(Optional<Path> value) {
+            sslRootCert = value;
+            return this;
+        }
+
+        public Builder targetServerType(TargetServerType value) {
+            targetServerType = value;
+            return this;
+        }
+
+        public Builder applicationName(String value) {
+            applicationName = value;
+            return this;
+        }
+
+        public Builder poolSize(int value) {
+            poolSize = value;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration value) {
+            connectTimeout = value;
+            return this;
+        }
+
+        public Builder maxLifetime(Duration value) {
+            maxLifetime = value;
+            return this;
+        }
+
+        public Builder keepaliveTime(Duration value) {
+            keepaliveTime = value;
+            return this;
+        }
+
+        public Builder statementTimeout(Duration value) {
+            statementTimeout = value;
+            return this;
+        }
+
+        public Builder idleInTransactionTimeout(Duration value) {
+            idleInTransactionTimeout = value;
+            return this;
+        }
+
+        public Builder socketTimeout(Duration value) {
+            socketTimeout = value;
+            return this;
+        }
+
+        public Builder tcpKeepAlive(boolean value) {
+            tcpKeepAlive = value;
+            return this;
+        }
+
+        public Builder parameters(Map<String, String> value) {
+            parameters = value;
+            return this;
+        }
+
+        public Builder sources(Map<String, String> value) {
+            sources = value;
+            return this;
+        }
+
+        public Builder warnings(List<String> value) {
+            warnings = value;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws IllegalArgumentException naming the value (by its variable) or combination that is wrong
+         */
+        public DatabaseSettings build() {
+            return new DatabaseSettings(
+                    hosts,
+                    database,
+                    user,
+                    password,
+                    sslMode,
+                    sslRootCert,
+                    targetServerType,
+                    applicationName,
+                    poolSize,
+                    connectTimeout,
+                    maxLifetime,
+                    keepaliveTime,
+                    statementTimeout,
+                    idleInTransactionTimeout,
+                    socketTimeout,
+                    tcpKeepAlive,
+                    parameters,
+                    sources,
+                    warnings);
+        }
     }
 
     /**

@@ -128,6 +128,16 @@ public final class EnvironmentReader {
     }
 
     /**
+     * A whole number of {@code unit} from {@code min} to {@code max}, or {@code fallback} when unset.
+     *
+     * @throws IllegalArgumentException {@code "CISTERN_WRITER_MAX_BODY_BYTES must be a whole number of bytes from 1 to
+     *     1073741824, got '8MB'"}
+     */
+    public int integer(String name, int fallback, int min, int max, String unit) {
+        return Math.toIntExact(bounded(name, fallback, min, max, " of " + unit));
+    }
+
+    /**
      * A whole number, or {@code fallback} when unset; its range is left to the settings record.
      *
      * @throws IllegalArgumentException {@code "PROXY_LOCAL_CACHE_ENTRIES must be a whole number, was 'many'"}

@@ -54,6 +54,8 @@ public record RedisSettings(
         Duration connectTimeout,
         List<String> warnings) {
     public static final String DEFAULT_URL = "redis://127.0.0.1:6379";
+    public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     /** How the servers are arranged. */
     public enum Topology {
@@ -101,8 +103,8 @@ public record RedisSettings(
             throw new IllegalArgumentException("REDIS_URL (" + redact(url) + ") contains whitespace: remove it (a"
                     + " stray space or line break copied along with the host name is a common slip)");
         }
-        Duration command = env.millis("REDIS_COMMAND_TIMEOUT_MS", Duration.ofMillis(2000));
-        Duration connect = env.millis("REDIS_CONNECT_TIMEOUT_MS", Duration.ofMillis(2000));
+        Duration command = env.millis("REDIS_COMMAND_TIMEOUT_MS", DEFAULT_COMMAND_TIMEOUT);
+        Duration connect = env.millis("REDIS_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT);
         List<RedisURI> uris = parse(url);
         Optional<String> username = env.get("REDIS_USERNAME");
         Optional<Secret> password = env.secret("REDIS_PASSWORD");

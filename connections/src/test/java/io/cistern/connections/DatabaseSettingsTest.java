@@ -200,7 +200,10 @@ class DatabaseSettingsTest {
                 .containsExactly(
                         new DatabaseSettings.Host("primary", 5432), new DatabaseSettings.Host("replica", 5433));
         assertThat(s.jdbcUrl()).startsWith("jdbc:postgresql://primary:5432,replica:5433/app?");
-        assertThat(s.withTargetServerType(TargetServerType.PREFER_SECONDARY).jdbcUrl())
+        assertThat(s.mutate()
+                        .targetServerType(TargetServerType.PREFER_SECONDARY)
+                        .build()
+                        .jdbcUrl())
                 .contains("targetServerType=preferSecondary");
     }
 
@@ -268,5 +271,43 @@ class DatabaseSettingsTest {
         assertThatThrownBy(() -> DatabaseSettings.ofJdbcUrl("mysql://u:pw@h/db"))
                 .hasMessageContaining("DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://")
                 .hasMessageNotContaining("pw@");
+    }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(
+                Map.of("DATABASE_URL", "postgres://app:pw@db.internal:5433/shop?sslmode=require", "DB_POOL_SIZE", "9"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(Map.of());
+
+        DatabaseSettings bigger = s.mutate().poolSize(12).build();
+        DatabaseSettings replicas =
+                s.mutate().targetServerType(TargetServerType.PREFER_SECONDARY).build();
+
+        assertThat(bigger.poolSize()).isEqualTo(12);
+        assertThat(bigger).usingRecursiveComparison().ignoringFields("poolSize").isEqualTo(s);
+        assertThat(replicas.targetServerType()).isEqualTo(TargetServerType.PREFER_SECONDARY);
+        assertThat(replicas)
+                .usingRecursiveComparison()
+                .ignoringFields("targetServerType")
+                .isEqualTo(s);
+    }
+
+    @Test
+    void mutateToAWrongCombination_isRefusedAsTheConstructorRefusesIt() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(Map.of());
+
+        assertThatThrownBy(() -> s.mutate()
+                        .statementTimeout(Duration.ofSeconds(90))
+                        .socketTimeout(Duration.ofSeconds(60))
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(
+                        "DB_SOCKET_TIMEOUT_MS (60000) must be longer than DB_STATEMENT_TIMEOUT_MS (90000)");
     }
 }

@@ -53,6 +53,18 @@ class EnvironmentReaderTest {
     }
 
     @Test
+    void boundedWholeNumberOfAUnit_namesTheUnit() {
+        String name = "CISTERN_WRITER_MAX_BODY_BYTES";
+
+        assertThatThrownBy(() -> reader(name, "8MB").integer(name, 1024, 1, 1 << 30, "bytes"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(name + " must be a whole number of bytes from 1 to 1073741824, got '8MB'");
+        assertThat(reader(name, "2048").integer(name, 1024, 1, 1 << 30, "bytes"))
+                .isEqualTo(2048);
+        assertThat(reader(name, " ").integer(name, 1024, 1, 1 << 30, "bytes")).isEqualTo(1024);
+    }
+
+    @Test
     void boundedMillis_namesTheUnit_andAMissingMaximumIsNotPrinted() {
         assertThatThrownBy(() -> reader("SYNC_LEASE_MS", "10s")
                         .millis("SYNC_LEASE_MS", Duration.ofSeconds(10), 1, EnvironmentReader.NO_MAX))

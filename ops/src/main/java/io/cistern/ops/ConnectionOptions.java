@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import java.util.HashMap;
@@ -55,8 +56,6 @@ final class ConnectionOptions {
     }
 
     KeyLayout layout() {
-        return new KeyLayout(environment()
-                .getOrDefault("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)
-                .strip());
+        return new KeyLayout(new EnvironmentReader(environment()).get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX));
     }
 }

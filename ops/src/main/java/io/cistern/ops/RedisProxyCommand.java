@@ -66,7 +66,10 @@ final class RedisProxyCommand implements Callable<Integer> {
     }
 
     static ReaderSettings settings(Map<String, String> env, ConnectionOptions connection) {
-        return ReaderSettings.fromEnvironment(env).withLayout(connection.layout());
+        return ReaderSettings.fromEnvironment(env)
+                .mutate()
+                .layout(connection.layout())
+                .build();
     }
 
     /**

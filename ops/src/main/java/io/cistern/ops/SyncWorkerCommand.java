@@ -165,7 +165,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
             client = RedisClients.create(redis);
             // The limits init recorded, so that re-publishing them after Redis lost its data restores them.
             worker = new SyncWorker(
-                    settings.withLimits(Initializer.limits(dataSource)),
+                    settings.mutate().limits(Initializer.limits(dataSource)).build(),
                     Initializer.registry(dataSource),
                     dataSource,
                     client,
@@ -197,6 +197,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
         StatusSettings settings = StatusSettings.fromEnvironment(env);
         return readyMaxLagMillis == null
                 ? settings
-                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+                : settings.mutate()
+                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
+                        .build();
     }
 }

@@ -114,8 +114,8 @@ final class UpCommand implements Callable<Integer> {
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
         // The writer and the worker record their meters here; /actuator/prometheus serves them once the context runs.
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
-        RecordWriter writer =
-                RecordWriter.connect(new WriterSettings(redis, connection.layout(), Duration.ofSeconds(1)), meters);
+        RecordWriter writer = RecordWriter.connect(
+                new WriterSettings(redis, connection.layout(), WriterSettings.DEFAULT_REGISTRY_REFRESH), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
         Map<String, Object> beans = new LinkedHashMap<>(
                 SyncWorkerCommand.healthBeans(redis, database, worker, connection.layout(), statusSettings(env)));
@@ -170,6 +170,8 @@ final class UpCommand implements Callable<Integer> {
         StatusSettings settings = StatusSettings.fromEnvironment(env);
         return readyMaxLagMillis == null
                 ? settings
-                : new StatusSettings(settings.refreshInterval(), Duration.ofMillis(readyMaxLagMillis));
+                : settings.mutate()
+                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
+                        .build();
     }
 }

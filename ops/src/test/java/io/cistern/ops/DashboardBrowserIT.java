@@ -84,8 +84,8 @@ class DashboardBrowserIT {
         // given an initialised pipeline with a backlog and no worker: the writer API serves the dashboard
         assertThat(cli("init", connection())).isZero();
         int writes = 400;
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             for (int i = 0; i < writes; i++) {
                 writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "scan-" + i + ".pdf"));
             }
@@ -146,8 +146,8 @@ class DashboardBrowserIT {
     void freshlyLoadedPage_drawsTheMinutesTheServiceKept_fromItsFirstPaint() throws Exception {
         // given a pipeline with a backlog of 3, and a writer API that has served (and sampled) it for a while
         assertThat(cli("init", connection())).isZero();
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             for (int i = 0; i < 3; i++) {
                 writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "scan-" + i + ".pdf"));
             }

@@ -71,8 +71,8 @@ class DatabaseStartsLateIT {
         CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
         CompletableFuture<Integer> started = CompletableFuture.supplyAsync(() ->
                 cli.execute(concat("sync-worker", concat("--port", concat(Integer.toString(port), connection)))));
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             for (int i = 0; i < WRITES; i++) {
                 writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "doc-" + i + ".pdf"));
             }

@@ -51,8 +51,8 @@ class DlqCommandIT {
         database.execute("ALTER TABLE source_documents ADD CONSTRAINT no_tmp CHECK (filename NOT LIKE '%.tmp')");
         UUID poison = UUID.randomUUID();
         WriteReceipt receipt;
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             receipt = writer.put("source_documents", RecordKey.of(poison), Map.of("filename", "upload.tmp"));
         }
         CommandLine workerCli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));

@@ -60,8 +60,8 @@ class InitCommandIT {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getLong(1)).as("existing rows count as version 0").isZero();
         }
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             WriteReceipt receipt = writer.put(
                     "invoices", RecordKey.of(42L), Map.of("customer", "ACME", "total", new BigDecimal("99.90")));
             TableDef invoices = writer.registry().table("invoices").orElseThrow();

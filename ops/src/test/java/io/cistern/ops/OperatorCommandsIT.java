@@ -371,7 +371,8 @@ class OperatorCommandsIT {
     }
 
     private RecordWriter writer() {
-        return RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()));
+        return RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
     }
 
     private List<WriteReceipt> write(int n, String name) {

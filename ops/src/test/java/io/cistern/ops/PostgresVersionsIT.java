@@ -169,8 +169,10 @@ class PostgresVersionsIT {
             WriteReceipt goneDelete;
             WriteReceipt bad;
             // (2) writes through the real writer
-            try (RecordWriter writer =
-                    RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+            try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(redis.url())
+                    .mutate()
+                    .prefix(redis.prefix())
+                    .build())) {
                 keptPut = writer.put(
                         DOCS,
                         RecordKey.of(kept),
@@ -198,8 +200,11 @@ class PostgresVersionsIT {
             // (2) applied by the real worker, which reads its registry from PostgreSQL's catalog
             TableRegistry registry = Initializer.registry(dataSource);
             SyncSettings settings = SyncSettings.defaults(layout)
-                    .withLinger(Duration.ofMillis(10))
-                    .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                    .mutate()
+                    .linger(Duration.ofMillis(10))
+                    .backoffInitial(Duration.ofMillis(20))
+                    .backoffMax(Duration.ofMillis(200))
+                    .build();
             try (SyncWorker worker = new SyncWorker(settings, registry, dataSource, client)) {
                 worker.start();
 
@@ -246,8 +251,8 @@ class PostgresVersionsIT {
                     .del(
                             layout.record(keptPut.partition(), DOCS, kept.toString()),
                             layout.record(gonePut.partition(), DOCS, gone.toString()));
-            try (CachedReader reader =
-                    CachedReader.create(ReaderSettings.defaults().withLayout(layout), client, dataSource)) {
+            try (CachedReader reader = CachedReader.create(
+                    ReaderSettings.defaults().mutate().layout(layout).build(), client, dataSource)) {
                 ReadResult doc = reader.get(DOCS, kept.toString());
                 assertThat(doc).isInstanceOf(ReadResult.Found.class);
                 ReadResult.Found found = (ReadResult.Found) doc;

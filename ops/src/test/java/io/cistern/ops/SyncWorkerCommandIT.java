@@ -55,8 +55,8 @@ class SyncWorkerCommandIT {
         };
         assertThat(cli("init", connection)).isZero();
         UUID document = UUID.randomUUID();
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()))) {
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
             writer.put("source_documents", RecordKey.of(document), Map.of("filename", "before.pdf"));
             writer.patch("source_documents", RecordKey.of(document), Map.of("status", "processing"));
         }

@@ -12,8 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How a sync worker runs. Immutable; every value and combination is checked in the constructor. Built by {@link
- * #defaults(KeyLayout)} or {@link #fromEnvironment(Map, KeyLayout)}, changed by {@link #mutate()} (the {@code with*}
- * methods are shorthands for it).
+ * #defaults(KeyLayout)} or {@link #fromEnvironment(Map, KeyLayout)}, changed by {@link #mutate()}.
  *
  * @param layout the Redis key layout (its prefix)
  * @param workerId this worker's name in leases and logs; unique among live workers
@@ -233,42 +232,6 @@ public record SyncSettings(
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */
     public Builder mutate() {
         return new Builder(this);
-    }
-
-    public SyncSettings withBatchSize(int size) {
-        return mutate().batchSize(size).build();
-    }
-
-    public SyncSettings withLinger(Duration value) {
-        return mutate().linger(value).build();
-    }
-
-    public SyncSettings withLease(Duration time, Duration renewEvery) {
-        return mutate().leaseTime(time).renewInterval(renewEvery).build();
-    }
-
-    public SyncSettings withParentMissingTimeout(Duration value) {
-        return mutate().parentMissingTimeout(value).build();
-    }
-
-    public SyncSettings withBackoff(Duration initial, Duration max) {
-        return mutate().backoffInitial(initial).backoffMax(max).build();
-    }
-
-    public SyncSettings withLimits(BufferLimits value) {
-        return mutate().limits(value).build();
-    }
-
-    public SyncSettings withTrimInterval(Duration value) {
-        return mutate().trimInterval(value).build();
-    }
-
-    public SyncSettings withSyncedHashTtl(Duration value) {
-        return mutate().syncedHashTtl(value).build();
-    }
-
-    public SyncSettings withWorkerId(String value) {
-        return mutate().workerId(value).build();
     }
 
     /**

@@ -72,11 +72,17 @@ class DeadLetterReplayerIT {
         new io.cistern.schema.postgres.Initializer(fx.dataSource, fx.redis.commands())
                 .run(io.cistern.schema.postgres.InitOptions.defaults(fx.layout).withPartitions(SyncFixture.PARTITIONS));
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(50))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
-        try (RecordWriter writer =
-                        RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+                .mutate()
+                .linger(Duration.ofMillis(50))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .build();
+        try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                        .mutate()
+                        .prefix(fx.redis.prefix())
+                        .build());
                 SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
             writer.put(DOCS, RecordKey.of(healthy.get(0)), Map.of("filename", "a.pdf"));
             WriteReceipt bad = writer.put(DOCS, RecordKey.of(poison), Map.of("filename", "poison.pdf"));

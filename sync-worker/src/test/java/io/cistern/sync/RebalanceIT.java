@@ -30,10 +30,14 @@ class RebalanceIT {
 
     private static SyncWorker worker(String name) {
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withWorkerId(name + "-" + System.nanoTime())
-                .withLinger(Duration.ofMillis(10))
-                .withLease(LEASE, RENEW)
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                .mutate()
+                .workerId(name + "-" + System.nanoTime())
+                .linger(Duration.ofMillis(10))
+                .leaseTime(LEASE)
+                .renewInterval(RENEW)
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .build();
         return new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client());
     }
 

@@ -71,9 +71,13 @@ class RedisDataLossIT {
                     .registry();
         }
         settings = SyncSettings.defaults(LAYOUT)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofMillis(1500), Duration.ofMillis(250))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofMillis(1500))
+                .renewInterval(Duration.ofMillis(250))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .build();
     }
 
     @AfterAll
@@ -97,7 +101,8 @@ class RedisDataLossIT {
     }
 
     private RecordWriter writer() {
-        return closing(RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(LAYOUT.prefix())));
+        return closing(RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(LAYOUT.prefix()).build()));
     }
 
     private SyncWorker startedWorker() {
@@ -129,8 +134,10 @@ class RedisDataLossIT {
         RecordWriter after = await().atMost(Duration.ofSeconds(15))
                 .ignoreExceptionsInstanceOf(CisternException.class)
                 .until(
-                        () -> RecordWriter.connect(
-                                WriterSettings.of(redis.url()).withPrefix(LAYOUT.prefix())),
+                        () -> RecordWriter.connect(WriterSettings.of(redis.url())
+                                .mutate()
+                                .prefix(LAYOUT.prefix())
+                                .build()),
                         w -> w != null);
         closing(after);
         Map<UUID, Long> newVersions = new LinkedHashMap<>();

@@ -255,15 +255,20 @@ class ShorterHistoryIT {
 
     private void startWorker(TableRegistry registry, RedisClient client) {
         SyncSettings settings = SyncSettings.defaults(LAYOUT)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofMillis(1500), Duration.ofMillis(250))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofMillis(1500))
+                .renewInterval(Duration.ofMillis(250))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .build();
         SyncWorker worker = closing(new SyncWorker(settings, registry, dataSource, client));
         worker.start();
     }
 
     private static RecordWriter writer(String url) {
-        return RecordWriter.connect(WriterSettings.of(url).withPrefix(LAYOUT.prefix()));
+        return RecordWriter.connect(
+                WriterSettings.of(url).mutate().prefix(LAYOUT.prefix()).build());
     }
 
     private static WriteReceipt retrying(java.util.concurrent.Callable<WriteReceipt> write) {

@@ -28,7 +28,10 @@ class StreamRetentionIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(StreamRetentionIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
     }
 
     @AfterAll
@@ -51,9 +54,12 @@ class StreamRetentionIT {
         }
         assertThat(written).isPositive();
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
-                .withTrimInterval(Duration.ofMillis(100));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .trimInterval(Duration.ofMillis(100))
+                .build();
 
         try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
             worker.start();

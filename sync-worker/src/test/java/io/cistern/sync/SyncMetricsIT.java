@@ -36,10 +36,17 @@ class SyncMetricsIT {
         SimpleMeterRegistry writerMeters = new SimpleMeterRegistry();
         SimpleMeterRegistry workerMeters = new SimpleMeterRegistry();
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500));
-        try (RecordWriter writer =
-                RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()), writerMeters)) {
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .build();
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(fx.redis.url())
+                        .mutate()
+                        .prefix(fx.redis.prefix())
+                        .build(),
+                writerMeters)) {
             // given 20 puts and a patch of a record that was never written (dead-lettered as "record absent")
             for (int i = 0; i < 20; i++) {
                 writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "m-" + i + ".pdf"));

@@ -22,16 +22,24 @@ class SyncSettingsTest {
 
     @Test
     void renewalSlowerThanHalfTheLease_isRefusedSayingWhatToChange() {
-        assertThatThrownBy(() -> defaults.withLease(Duration.ofSeconds(4), Duration.ofSeconds(3)))
+        assertThatThrownBy(() -> defaults.mutate()
+                        .leaseTime(Duration.ofSeconds(4))
+                        .renewInterval(Duration.ofSeconds(3))
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("renewInterval (3000 ms) must be at most half of leaseTime (4000 ms)");
     }
 
     @Test
     void nonsensicalValues_areRefused() {
-        assertThatThrownBy(() -> defaults.withBatchSize(0)).hasMessageContaining("batchSize must be between 1");
-        assertThatThrownBy(() -> defaults.withLinger(Duration.ofMillis(-1))).hasMessageContaining("linger");
-        assertThatThrownBy(() -> defaults.withBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        assertThatThrownBy(() -> defaults.mutate().batchSize(0).build())
+                .hasMessageContaining("batchSize must be between 1");
+        assertThatThrownBy(() -> defaults.mutate().linger(Duration.ofMillis(-1)).build())
+                .hasMessageContaining("linger");
+        assertThatThrownBy(() -> defaults.mutate()
+                        .backoffInitial(Duration.ofSeconds(2))
+                        .backoffMax(Duration.ofSeconds(1))
+                        .build())
                 .hasMessageContaining("backoffMax (1000 ms) must not be below backoffInitial (2000 ms)");
     }
 
@@ -40,9 +48,14 @@ class SyncSettingsTest {
         SyncSettings changed =
                 defaults.mutate().batchSize(10).linger(Duration.ZERO).build();
 
+        assertThat(defaults.mutate().build()).isEqualTo(defaults);
+        assertThat(changed).isNotEqualTo(defaults);
+        assertThat(changed.batchSize()).isEqualTo(10);
+        assertThat(changed.linger()).isZero();
         assertThat(changed)
-                .isEqualTo(defaults.withBatchSize(10).withLinger(Duration.ZERO))
-                .isNotEqualTo(defaults);
+                .usingRecursiveComparison()
+                .ignoringFields("batchSize", "linger")
+                .isEqualTo(defaults);
         assertThat(changed.workerId()).isEqualTo(defaults.workerId());
         assertThatThrownBy(() ->
                         defaults.mutate().renewInterval(Duration.ofSeconds(6)).build())
@@ -53,7 +66,8 @@ class SyncSettingsTest {
     void environmentWithNothingSet_equalsTheDefaults() {
         SyncSettings fromEnv = SyncSettings.fromEnvironment(Map.of("SYNC_BATCH_SIZE", " "), KeyLayout.defaults());
 
-        assertThat(fromEnv.mutate().workerId("w").build()).isEqualTo(defaults.withWorkerId("w"));
+        assertThat(fromEnv.mutate().workerId("w").build())
+                .isEqualTo(defaults.mutate().workerId("w").build());
         assertThat(fromEnv.workerId()).isNotBlank();
     }
 
@@ -129,7 +143,11 @@ class SyncSettingsTest {
     void describe_namesTheVariableOfEachValue() {
         String text = String.join(
                 "\n",
-                defaults.withWorkerId("w1").withSyncedHashTtl(Duration.ZERO).describe());
+                defaults.mutate()
+                        .workerId("w1")
+                        .syncedHashTtl(Duration.ZERO)
+                        .build()
+                        .describe());
 
         assertThat(text)
                 .contains(

@@ -35,12 +35,19 @@ class SyncWorkerIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncWorkerIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
         settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-                .withParentMissingTimeout(Duration.ofMillis(500));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .parentMissingTimeout(Duration.ofMillis(500))
+                .build();
     }
 
     @AfterAll

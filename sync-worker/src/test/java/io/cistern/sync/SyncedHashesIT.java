@@ -35,7 +35,10 @@ class SyncedHashesIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncedHashesIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url()).withPrefix(fx.redis.prefix()));
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .build());
         redis = fx.redis.commands();
     }
 
@@ -55,9 +58,12 @@ class SyncedHashesIT {
         WriteReceipt poison =
                 writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "p.pdf", "status", "bogus"));
         SyncSettings settings = SyncSettings.defaults(fx.layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
-                .withSyncedHashTtl(TTL);
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .syncedHashTtl(TTL)
+                .build();
 
         try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
             worker.start();

@@ -103,25 +103,6 @@ final class BenchDatabase implements AutoCloseable {
     }
 
     private static DatabaseSettings withDatabase(DatabaseSettings s, String database, int poolSize) {
-        return new DatabaseSettings(
-                s.hosts(),
-                database,
-                s.user(),
-                s.password(),
-                s.sslMode(),
-                s.sslRootCert(),
-                s.targetServerType(),
-                s.applicationName(),
-                poolSize,
-                s.connectTimeout(),
-                s.maxLifetime(),
-                s.keepaliveTime(),
-                s.statementTimeout(),
-                s.idleInTransactionTimeout(),
-                s.socketTimeout(),
-                s.tcpKeepAlive(),
-                s.parameters(),
-                s.sources(),
-                s.warnings());
+        return s.mutate().database(database).poolSize(poolSize).build();
     }
 }

@@ -369,7 +369,11 @@ final class MemoryBenchmark {
         AtomicLong peak = new AtomicLong();
         Thread sampler = null;
         try (SyncWorker worker = new SyncWorker(
-                SyncSettings.defaults(layout).withBatchSize(o.batchSize()).withWorkerId("bench-memory"),
+                SyncSettings.defaults(layout)
+                        .mutate()
+                        .batchSize(o.batchSize())
+                        .workerId("bench-memory")
+                        .build(),
                 registry,
                 dataSource,
                 client)) {

@@ -198,8 +198,14 @@ final class ReadBenchmark {
             }
         }
         try (HikariDataSource pool = DataSources.create(db.settings(Math.max(2, o.partitions())), "bench-read")) {
-            try (SyncWorker worker =
-                    new SyncWorker(SyncSettings.defaults(layout).withWorkerId("bench-read"), registry, pool, client)) {
+            try (SyncWorker worker = new SyncWorker(
+                    SyncSettings.defaults(layout)
+                            .mutate()
+                            .workerId("bench-read")
+                            .build(),
+                    registry,
+                    pool,
+                    client)) {
                 worker.start();
                 BenchRedis.awaitApplied(redis, layout, targets, DRAIN_TIMEOUT, "read");
             }
@@ -217,8 +223,11 @@ final class ReadBenchmark {
             }
             progress.accept(1);
             ReaderSettings settings = ReaderSettings.defaults()
-                    .withLayout(layout)
-                    .withLocalCache(o.localCacheEntries(), ReaderSettings.DEFAULT_LOCAL_CACHE_TTL);
+                    .mutate()
+                    .layout(layout)
+                    .localCacheEntries(o.localCacheEntries())
+                    .localCacheTtl(ReaderSettings.DEFAULT_LOCAL_CACHE_TTL)
+                    .build();
             List<Round> rounds = new ArrayList<>();
             try (CachedReader reader = CachedReader.create(settings, client, pool);
                     StatefulRedisConnection<String, String> plain = client.connect();

@@ -271,8 +271,8 @@ final class SyncBenchmark {
             baseline = new UnnestUpsertBaseline(db, table, COLUMNS);
             List<CisternRound> cistern = new ArrayList<>();
             List<BaselineRound> baselines = new ArrayList<>();
-            try (RecordWriter writer =
-                    RecordWriter.connect(new WriterSettings(redisSettings, layout, Duration.ofSeconds(1)))) {
+            try (RecordWriter writer = RecordWriter.connect(
+                    new WriterSettings(redisSettings, layout, WriterSettings.DEFAULT_REGISTRY_REFRESH))) {
                 WarmUp warmUp = warmUp(writer, o);
                 progress.accept(1);
                 for (int r = 0; r < o.rounds(); r++) {
@@ -401,8 +401,10 @@ final class SyncBenchmark {
 
         SyncSettings workerSettings(Options options, int w) {
             return SyncSettings.defaults(layout)
-                    .withBatchSize(options.batchSize())
-                    .withWorkerId("bench-" + layout.prefix() + "-w" + w + "-" + roundNumber);
+                    .mutate()
+                    .batchSize(options.batchSize())
+                    .workerId("bench-" + layout.prefix() + "-w" + w + "-" + roundNumber)
+                    .build();
         }
 
         /** Writes the round's entries in pipelined batches; returns the last entry ID of each partition. */

@@ -129,7 +129,8 @@ final class WriteBenchmark {
             List<Double> cistern = new ArrayList<>();
             List<Double> batches = new ArrayList<>();
             List<Double> baseline = new ArrayList<>();
-            try (RecordWriter writer = RecordWriter.connect(new WriterSettings(redis, layout, Duration.ofSeconds(1)))) {
+            try (RecordWriter writer =
+                    RecordWriter.connect(new WriterSettings(redis, layout, WriterSettings.DEFAULT_REGISTRY_REFRESH))) {
                 // Warm-up: JIT and connections, not measured.
                 Options warmUp = new Options(
                         Math.min(o.writes(), 20_000),

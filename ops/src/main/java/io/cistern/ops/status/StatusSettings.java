@@ -6,13 +6,15 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How the services watch the pipeline's status. Immutable, validated.
+ * How the services watch the pipeline's status. Immutable, validated. Built by {@link #defaults()} or {@link
+ * #fromEnvironment(Map)}, changed by {@link #mutate()}.
  *
  * @param refreshInterval how often the status is read from Redis ({@code CISTERN_STATUS_INTERVAL_MS}, default 2000)
  * @param readyMaxLag readiness is down while some partition's oldest unapplied entry is older than this ({@code
  *     CISTERN_READY_MAX_LAG_MS}, default 300000); zero turns the lag check off
  */
 public record StatusSettings(Duration refreshInterval, Duration readyMaxLag) {
+    public static final Duration DEFAULT_REFRESH_INTERVAL = StatusMonitor.DEFAULT_INTERVAL;
     public static final Duration DEFAULT_READY_MAX_LAG = Duration.ofMinutes(5);
 
     public StatusSettings {
@@ -29,7 +31,7 @@ public record StatusSettings(Duration refreshInterval, Duration readyMaxLag) {
     }
 
     public static StatusSettings defaults() {
-        return new StatusSettings(StatusMonitor.DEFAULT_INTERVAL, DEFAULT_READY_MAX_LAG);
+        return new StatusSettings(DEFAULT_REFRESH_INTERVAL, DEFAULT_READY_MAX_LAG);
     }
 
     /** From {@code CISTERN_STATUS_INTERVAL_MS} and {@code CISTERN_READY_MAX_LAG_MS}, else the defaults. */
@@ -37,7 +39,45 @@ public record StatusSettings(Duration refreshInterval, Duration readyMaxLag) {
         EnvironmentReader reader = new EnvironmentReader(env);
         // Unbounded reads: the constructor checks the ranges, with messages naming the variables.
         return new StatusSettings(
-                reader.millis("CISTERN_STATUS_INTERVAL_MS").orElse(StatusMonitor.DEFAULT_INTERVAL),
+                reader.millis("CISTERN_STATUS_INTERVAL_MS").orElse(DEFAULT_REFRESH_INTERVAL),
                 reader.millis("CISTERN_READY_MAX_LAG_MS").orElse(DEFAULT_READY_MAX_LAG));
+    }
+
+    /** A builder holding these settings, to change some of them: {@code settings.mutate().readyMaxLag(d).build()}. */
+    public Builder mutate() {
+        return new Builder(this);
+    }
+
+    /**
+     * Changes some of a {@link StatusSettings}' values; {@link #build()} validates them all, as the constructor does.
+     * Not thread-safe; one per change.
+     */
+    public static final class Builder {
+        private Duration refreshInterval;
+        private Duration readyMaxLag;
+
+        private Builder(StatusSettings from) {
+            refreshInterval = from.refreshInterval;
+            readyMaxLag = from.readyMaxLag;
+        }
+
+        public Builder refreshInterval(Duration value) {
+            refreshInterval = value;
+            return this;
+        }
+
+        public Builder readyMaxLag(Duration value) {
+            readyMaxLag = value;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws IllegalArgumentException naming the variable whose value is wrong
+         */
+        public StatusSettings build() {
+            return new StatusSettings(refreshInterval, readyMaxLag);
+        }
     }
 }

@@ -33,4 +33,26 @@ class StatusSettingsTest {
         assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_LAG_MS", "-1")))
                 .hasMessageContaining("0 (off) or more");
     }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        StatusSettings s = StatusSettings.fromEnvironment(Map.of("CISTERN_STATUS_INTERVAL_MS", "500"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        StatusSettings d = StatusSettings.defaults();
+
+        StatusSettings laxer = d.mutate().readyMaxLag(Duration.ZERO).build();
+        StatusSettings faster =
+                d.mutate().refreshInterval(Duration.ofMillis(500)).build();
+
+        assertThat(laxer).isEqualTo(new StatusSettings(d.refreshInterval(), Duration.ZERO));
+        assertThat(faster).isEqualTo(new StatusSettings(Duration.ofMillis(500), d.readyMaxLag()));
+        assertThatThrownBy(
+                        () -> d.mutate().refreshInterval(Duration.ofMillis(10)).build())
+                .hasMessageContaining("CISTERN_STATUS_INTERVAL_MS");
+    }
 }

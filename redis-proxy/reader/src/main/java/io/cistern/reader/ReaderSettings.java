@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * Settings of a {@link CachedReader}. Immutable; every value and combination is validated in the constructor, with a
- * message that names the setting (and its environment variable) and what to change.
+ * message that names the setting (and its environment variable) and what to change. Built by {@link #defaults()} or
+ * {@link #fromEnvironment(Map)}, changed by {@link #mutate()}.
  *
  * @param layout the Redis key layout: its prefix ({@code CISTERN_PREFIX}, default {@code cistern})
  * @param localCacheEntries the most records the in-process cache holds ({@code PROXY_LOCAL_CACHE_ENTRIES}, default
@@ -143,91 +144,98 @@ public record ReaderSettings(
         return (int) value;
     }
 
-    public ReaderSettings withLayout(KeyLayout value) {
-        return new ReaderSettings(
-                value,
-                localCacheEntries,
-                localCacheTtl,
-                negativeCacheTtl,
-                redisFillTtl,
-                maxConcurrentFills,
-                databaseTimeout,
-                maxBatchKeys);
+    /**
+     * A builder holding these settings, to change some of them: {@code settings.mutate().maxBatchKeys(100).build()}.
+     */
+    public Builder mutate() {
+        return new Builder(this);
     }
 
-    public ReaderSettings withPrefix(String prefix) {
-        return withLayout(new KeyLayout(prefix));
-    }
+    /**
+     * Changes some of a {@link ReaderSettings}' values; {@link #build()} validates them all, as the constructor does.
+     * Not thread-safe; one per change.
+     */
+    public static final class Builder {
+        private KeyLayout layout;
+        private long localCacheEntries;
+        private Duration localCacheTtl;
+        private Duration negativeCacheTtl;
+        private Duration redisFillTtl;
+        private int maxConcurrentFills;
+        private Duration databaseTimeout;
+        private int maxBatchKeys;
 
-    public ReaderSettings withLocalCache(long entries, Duration ttl) {
-        return new ReaderSettings(
-                layout,
-                entries,
-                ttl,
-                negativeCacheTtl,
-                redisFillTtl,
-                maxConcurrentFills,
-                databaseTimeout,
-                maxBatchKeys);
-    }
+        private Builder(ReaderSettings from) {
+            layout = from.layout;
+            localCacheEntries = from.localCacheEntries;
+            localCacheTtl = from.localCacheTtl;
+            negativeCacheTtl = from.negativeCacheTtl;
+            redisFillTtl = from.redisFillTtl;
+            maxConcurrentFills = from.maxConcurrentFills;
+            databaseTimeout = from.databaseTimeout;
+            maxBatchKeys = from.maxBatchKeys;
+        }
 
-    public ReaderSettings withNegativeCacheTtl(Duration value) {
-        return new ReaderSettings(
-                layout,
-                localCacheEntries,
-                localCacheTtl,
-                value,
-                redisFillTtl,
-                maxConcurrentFills,
-                databaseTimeout,
-                maxBatchKeys);
-    }
+        public Builder layout(KeyLayout value) {
+            layout = value;
+            return this;
+        }
 
-    public ReaderSettings withRedisFillTtl(Duration value) {
-        return new ReaderSettings(
-                layout,
-                localCacheEntries,
-                localCacheTtl,
-                negativeCacheTtl,
-                value,
-                maxConcurrentFills,
-                databaseTimeout,
-                maxBatchKeys);
-    }
+        /** The {@link #layout(KeyLayout) layout} of the key prefix {@code value}. */
+        public Builder prefix(String value) {
+            return layout(new KeyLayout(value));
+        }
 
-    public ReaderSettings withMaxConcurrentFills(int value) {
-        return new ReaderSettings(
-                layout,
-                localCacheEntries,
-                localCacheTtl,
-                negativeCacheTtl,
-                redisFillTtl,
-                value,
-                databaseTimeout,
-                maxBatchKeys);
-    }
+        public Builder localCacheEntries(long value) {
+            localCacheEntries = value;
+            return this;
+        }
 
-    public ReaderSettings withDatabaseTimeout(Duration value) {
-        return new ReaderSettings(
-                layout,
-                localCacheEntries,
-                localCacheTtl,
-                negativeCacheTtl,
-                redisFillTtl,
-                maxConcurrentFills,
-                value,
-                maxBatchKeys);
-    }
+        public Builder localCacheTtl(Duration value) {
+            localCacheTtl = value;
+            return this;
+        }
 
-    public ReaderSettings withMaxBatchKeys(int value) {
-        return new ReaderSettings(
-                layout,
-                localCacheEntries,
-                localCacheTtl,
-                negativeCacheTtl,
-                redisFillTtl,
-                maxConcurrentFills,
-                databaseTimeout,
-                value);
+        public Builder negativeCacheTtl(Duration value) {
+            negativeCacheTtl = value;
+            return this;
+        }
+
+        public Builder redisFillTtl(Duration value) {
+            redisFillTtl = value;
+            return this;
+        }
+
+        public Builder maxConcurrentFills(int value) {
+            maxConcurrentFills = value;
+            return this;
+        }
+
+        public Builder databaseTimeout(Duration value) {
+            databaseTimeout = value;
+            return this;
+        }
+
+        public Builder maxBatchKeys(int value) {
+            maxBatchKeys = value;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws IllegalArgumentException naming the value (and its variable) or combination that is wrong
+         */
+        public ReaderSettings build() {
+            return new ReaderSettings(
+                    layout,
+                    localCacheEntries,
+                    localCacheTtl,
+                    negativeCacheTtl,
+                    redisFillTtl,
+                    maxConcurrentFills,
+                    databaseTimeout,
+                    maxBatchKeys);
+        }
     }
 }

@@ -147,7 +147,10 @@ class CachedReaderIT {
     @Test
     void neverWritten_isAbsentCachedBriefly_andAWriteMakesItAppear() {
         // given a reader that caches absent answers for 60 s
-        CachedReader negative = cistern.reader(cistern.settings().withNegativeCacheTtl(Duration.ofSeconds(60)));
+        CachedReader negative = cistern.reader(cistern.settings()
+                .mutate()
+                .negativeCacheTtl(Duration.ofSeconds(60))
+                .build());
         String id = newKey();
 
         // when a missing record is read twice

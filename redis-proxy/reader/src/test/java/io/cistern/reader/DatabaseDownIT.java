@@ -39,7 +39,8 @@ class DatabaseDownIT {
     @Test
     void databaseStopped_redisAndLocalReadsServed_databaseReadsFailRetryableWithinTheTimeout() {
         // given a record only in Redis, one read once (cached locally, filled into Redis), one only in PostgreSQL
-        CachedReader reader = cistern.reader(cistern.settings().withDatabaseTimeout(TIMEOUT));
+        CachedReader reader = cistern.reader(
+                cistern.settings().mutate().databaseTimeout(TIMEOUT).build());
         String inRedis = UUID.randomUUID().toString();
         String cached = UUID.randomUUID().toString();
         String onlyInDatabase = UUID.randomUUID().toString();
@@ -55,7 +56,8 @@ class DatabaseDownIT {
         // then the record in Redis and the cached one are still served, also to another instance
         assertThat(reader.get("source_documents", inRedis).version()).isEqualTo(put.version());
         assertThat(reader.get("source_documents", cached).tier()).isEqualTo(Tier.LOCAL);
-        CachedReader other = cistern.reader(cistern.settings().withDatabaseTimeout(TIMEOUT));
+        CachedReader other = cistern.reader(
+                cistern.settings().mutate().databaseTimeout(TIMEOUT).build());
         assertThat(other.get("source_documents", cached).tier()).isEqualTo(Tier.REDIS);
         // and each read that needs PostgreSQL fails, retryable, within the timeout (plus scheduling slack)
         for (int i = 0; i < 5; i++) {

@@ -70,7 +70,8 @@ final class ReaderFixture implements AutoCloseable {
         this.registry = new Initializer(dataSource, admin.sync())
                 .run(InitOptions.defaults(layout).withPartitions(PARTITIONS))
                 .registry();
-        this.writer = RecordWriter.connect(WriterSettings.of(redisUrl).withPrefix(prefix));
+        this.writer = RecordWriter.connect(
+                WriterSettings.of(redisUrl).mutate().prefix(prefix).build());
     }
 
     /** On the shared servers. */
@@ -101,7 +102,12 @@ final class ReaderFixture implements AutoCloseable {
 
     /** Settings for invalidation tests: a big local cache whose entries live far longer than any test. */
     ReaderSettings settings() {
-        return ReaderSettings.defaults().withPrefix(prefix).withLocalCache(10_000, LONG_TTL);
+        return ReaderSettings.defaults()
+                .mutate()
+                .prefix(prefix)
+                .localCacheEntries(10_000)
+                .localCacheTtl(LONG_TTL)
+                .build();
     }
 
     CachedReader reader() {
@@ -127,7 +133,13 @@ final class ReaderFixture implements AutoCloseable {
         RedisClient client = RedisClients.create(RedisSettings.of(redisUrl));
         closeables.add(client::shutdown);
         SyncWorker worker = new SyncWorker(
-                SyncSettings.defaults(layout).withSyncedHashTtl(syncedHashTtl), registry, dataSource, client);
+                SyncSettings.defaults(layout)
+                        .mutate()
+                        .syncedHashTtl(syncedHashTtl)
+                        .build(),
+                registry,
+                dataSource,
+                client);
         closeables.add(worker);
         worker.start();
         return worker;

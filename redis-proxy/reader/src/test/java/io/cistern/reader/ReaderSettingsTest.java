@@ -47,25 +47,39 @@ class ReaderSettingsTest {
     @Test
     void outOfRangeValues_areRefusedNamingSettingAndFix() {
         ReaderSettings d = ReaderSettings.defaults();
-        assertThatThrownBy(() -> d.withLocalCache(-1, Duration.ofMinutes(1)))
+        assertThatThrownBy(() -> d.mutate()
+                        .localCacheEntries(-1)
+                        .localCacheTtl(Duration.ofMinutes(1))
+                        .build())
                 .hasMessageContaining("PROXY_LOCAL_CACHE_ENTRIES")
                 .hasMessageContaining("use 0 to turn the local cache off");
-        assertThatThrownBy(() -> d.withLocalCache(10, Duration.ZERO)).hasMessageContaining("PROXY_LOCAL_CACHE_TTL_MS");
-        assertThatThrownBy(() -> d.withNegativeCacheTtl(Duration.ofMinutes(11)))
+        assertThatThrownBy(() -> d.mutate()
+                        .localCacheEntries(10)
+                        .localCacheTtl(Duration.ZERO)
+                        .build())
+                .hasMessageContaining("PROXY_LOCAL_CACHE_TTL_MS");
+        assertThatThrownBy(() ->
+                        d.mutate().negativeCacheTtl(Duration.ofMinutes(11)).build())
                 .hasMessageContaining("must not exceed localCacheTtl");
-        assertThatThrownBy(() -> d.withRedisFillTtl(Duration.ofMillis(10))).hasMessageContaining("at least 1000 ms");
-        assertThatThrownBy(() -> d.withMaxConcurrentFills(0)).hasMessageContaining("PROXY_MAX_CONCURRENT_FILLS");
-        assertThatThrownBy(() -> d.withDatabaseTimeout(Duration.ofMillis(1)))
+        assertThatThrownBy(() -> d.mutate().redisFillTtl(Duration.ofMillis(10)).build())
+                .hasMessageContaining("at least 1000 ms");
+        assertThatThrownBy(() -> d.mutate().maxConcurrentFills(0).build())
+                .hasMessageContaining("PROXY_MAX_CONCURRENT_FILLS");
+        assertThatThrownBy(
+                        () -> d.mutate().databaseTimeout(Duration.ofMillis(1)).build())
                 .hasMessageContaining("PROXY_DATABASE_TIMEOUT_MS");
-        assertThatThrownBy(() -> d.withMaxBatchKeys(0)).hasMessageContaining("PROXY_MAX_BATCH_KEYS");
-        assertThatThrownBy(() -> d.withDatabaseTimeout(null)).hasMessageContaining("must not be null");
+        assertThatThrownBy(() -> d.mutate().maxBatchKeys(0).build()).hasMessageContaining("PROXY_MAX_BATCH_KEYS");
+        assertThatThrownBy(() -> d.mutate().databaseTimeout(null).build()).hasMessageContaining("must not be null");
     }
 
     @Test
     void localCacheOff_acceptsAnyTtl() {
         assertThat(ReaderSettings.defaults()
-                        .withNegativeCacheTtl(Duration.ZERO)
-                        .withLocalCache(0, Duration.ZERO)
+                        .mutate()
+                        .negativeCacheTtl(Duration.ZERO)
+                        .localCacheEntries(0)
+                        .localCacheTtl(Duration.ZERO)
+                        .build()
                         .localCacheEntries())
                 .isZero();
     }
@@ -75,5 +89,38 @@ class ReaderSettingsTest {
         assertThatThrownBy(() -> ReaderSettings.fromEnvironment(Map.of("PROXY_MAX_BATCH_KEYS", "4294967296")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("PROXY_MAX_BATCH_KEYS is far out of range, was 4294967296");
+    }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        ReaderSettings s =
+                ReaderSettings.fromEnvironment(Map.of("CISTERN_PREFIX", "shop", "PROXY_MAX_BATCH_KEYS", "50"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        ReaderSettings d = ReaderSettings.defaults();
+        Map<String, ReaderSettings> changed = Map.of(
+                "layout", d.mutate().prefix("shop").build(),
+                "localCacheEntries", d.mutate().localCacheEntries(7).build(),
+                "localCacheTtl", d.mutate().localCacheTtl(Duration.ofMinutes(3)).build(),
+                "negativeCacheTtl", d.mutate().negativeCacheTtl(Duration.ZERO).build(),
+                "redisFillTtl", d.mutate().redisFillTtl(Duration.ZERO).build(),
+                "maxConcurrentFills", d.mutate().maxConcurrentFills(2).build(),
+                "databaseTimeout",
+                        d.mutate().databaseTimeout(Duration.ofSeconds(9)).build(),
+                "maxBatchKeys", d.mutate().maxBatchKeys(9).build());
+
+        assertThat(changed.keySet()).hasSameSizeAs(ReaderSettings.class.getRecordComponents());
+        changed.forEach((field, settings) -> {
+            assertThat(settings).as(field).isNotEqualTo(d);
+            assertThat(settings)
+                    .as(field)
+                    .usingRecursiveComparison()
+                    .ignoringFields(field)
+                    .isEqualTo(d);
+        });
     }
 }

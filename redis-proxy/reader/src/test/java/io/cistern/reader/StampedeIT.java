@@ -48,12 +48,18 @@ class StampedeIT {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         // (a generous timeout: the machine is shared, and this test counts queries, not time)
         CachedReader reader = cistern.reader(
-                cistern.settings().withDatabaseTimeout(Duration.ofSeconds(20)),
+                cistern.settings()
+                        .mutate()
+                        .databaseTimeout(Duration.ofSeconds(20))
+                        .build(),
                 counted,
                 meters,
                 LettuceCachedReader.Hooks.NONE);
         // (warm up the query path on another key and instance, so the count below is about the stampede alone)
-        cistern.reader(cistern.settings().withDatabaseTimeout(Duration.ofSeconds(20)))
+        cistern.reader(cistern.settings()
+                        .mutate()
+                        .databaseTimeout(Duration.ofSeconds(20))
+                        .build())
                 .get("source_documents", UUID.randomUUID().toString());
 
         // when 200 threads miss it at the same moment
@@ -93,7 +99,11 @@ class StampedeIT {
         CountDownLatch hang = new CountDownLatch(1);
         CountingDataSource hanging = new CountingDataSource(cistern.dataSource, hang);
         CachedReader reader = cistern.reader(
-                cistern.settings().withMaxConcurrentFills(2).withDatabaseTimeout(Duration.ofMillis(300)),
+                cistern.settings()
+                        .mutate()
+                        .maxConcurrentFills(2)
+                        .databaseTimeout(Duration.ofMillis(300))
+                        .build(),
                 hanging,
                 new SimpleMeterRegistry(),
                 LettuceCachedReader.Hooks.NONE);

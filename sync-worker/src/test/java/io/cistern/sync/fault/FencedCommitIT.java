@@ -79,7 +79,8 @@ class FencedCommitIT {
         // One partition: every write lands in the batch the frozen worker holds.
         new Initializer(dataSource, redisConnection.sync())
                 .run(InitOptions.defaults(layout).withPartitions(1));
-        writer = RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(layout.prefix()));
+        writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(layout.prefix()).build());
         logDir = Path.of("target", "fault-logs", "FencedCommitIT-" + System.currentTimeMillis());
     }
 

@@ -126,7 +126,8 @@ class ModelBasedFaultIT {
         layout = new KeyLayout("model");
         new Initializer(dataSource, redisConnection.sync())
                 .run(InitOptions.defaults(layout).withPartitions(PARTITIONS));
-        writer = RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(layout.prefix()));
+        writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(layout.prefix()).build());
         for (int w = 1; w <= 2; w++) {
             workers.add(ForkedWorker.launch(
                     "w" + w,

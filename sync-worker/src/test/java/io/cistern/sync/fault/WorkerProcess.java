@@ -38,10 +38,14 @@ public final class WorkerProcess {
         }
         KeyLayout layout = new KeyLayout(args[0]);
         SyncSettings settings = SyncSettings.defaults(layout)
-                .withLinger(Duration.ofMillis(10))
-                .withLease(Duration.ofMillis(Long.parseLong(args[1])), Duration.ofMillis(Long.parseLong(args[2])))
-                .withBackoff(Duration.ofMillis(50), Duration.ofMillis(1_000))
-                .withParentMissingTimeout(Duration.ofSeconds(5));
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .leaseTime(Duration.ofMillis(Long.parseLong(args[1])))
+                .renewInterval(Duration.ofMillis(Long.parseLong(args[2])))
+                .backoffInitial(Duration.ofMillis(50))
+                .backoffMax(Duration.ofMillis(1_000))
+                .parentMissingTimeout(Duration.ofSeconds(5))
+                .build();
         DatabaseSettings database = DatabaseSettings.fromEnvironment(System.getenv());
         HikariDataSource dataSource = DataSources.create(database, "fault-" + settings.workerId());
         RedisClient redis = RedisClients.create(RedisSettings.fromEnvironment(System.getenv()));

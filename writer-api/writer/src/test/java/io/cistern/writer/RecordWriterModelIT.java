@@ -106,8 +106,10 @@ class RecordWriterModelIT {
     void concurrentRandomWrites_leaveExactlyWhatTheModelExpects() throws Exception {
         System.out.println("RecordWriterModelIT seed " + SEED + " (rerun with -Dcistern.model.seed=" + SEED + ")");
         List<ThreadOutcome> outcomes = new ArrayList<>();
-        try (RecordWriter writer =
-                        RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()));
+        try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(redis.url())
+                        .mutate()
+                        .prefix(redis.prefix())
+                        .build());
                 ExecutorService pool = Executors.newFixedThreadPool(THREADS)) {
             List<Future<ThreadOutcome>> futures = new ArrayList<>();
             for (int t = 0; t < THREADS; t++) {

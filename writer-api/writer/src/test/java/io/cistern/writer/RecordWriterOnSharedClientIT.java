@@ -26,7 +26,10 @@ class RecordWriterOnSharedClientIT {
             dataSource.setURL(db.jdbcUrl());
             new Initializer(dataSource, redis.commands())
                     .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withPartitions(2));
-            WriterSettings settings = WriterSettings.of(redis.url()).withPrefix(redis.prefix());
+            WriterSettings settings = WriterSettings.of(redis.url())
+                    .mutate()
+                    .prefix(redis.prefix())
+                    .build();
 
             // when a writer on that client writes and is closed
             WriteReceipt receipt;
@@ -47,7 +50,10 @@ class RecordWriterOnSharedClientIT {
     @Test
     void prefixNotInitialised_failsNamingItAndLeavesTheClientOpen() {
         try (TestRedis redis = TestRedis.create("RecordWriterOnSharedClientIT")) {
-            WriterSettings settings = WriterSettings.of(redis.url()).withPrefix(redis.prefix());
+            WriterSettings settings = WriterSettings.of(redis.url())
+                    .mutate()
+                    .prefix(redis.prefix())
+                    .build();
 
             assertThatThrownBy(() -> RecordWriter.connect(settings, redis.client()))
                     .isInstanceOf(CisternException.class);

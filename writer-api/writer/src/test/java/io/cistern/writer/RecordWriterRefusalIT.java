@@ -72,7 +72,8 @@ class RecordWriterRefusalIT {
     private RecordWriter connect(BufferLimits limits) {
         new Initializer(dataSource, redis.commands())
                 .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withLimits(limits));
-        writer = RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()));
+        writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
         return writer;
     }
 

@@ -33,8 +33,12 @@ class WriterMetricsIT {
                     .run(InitOptions.defaults(new KeyLayout(redis.prefix()))
                             .withPartitions(1)
                             .withLimits(new BufferLimits(3, 0, 1 << 20)));
-            try (RecordWriter writer =
-                    RecordWriter.connect(WriterSettings.of(redis.url()).withPrefix(redis.prefix()), meters)) {
+            try (RecordWriter writer = RecordWriter.connect(
+                    WriterSettings.of(redis.url())
+                            .mutate()
+                            .prefix(redis.prefix())
+                            .build(),
+                    meters)) {
                 UUID doc = UUID.randomUUID();
                 // when: three accepted writes, then refusals at the edge and by Redis
                 writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "a.pdf"));

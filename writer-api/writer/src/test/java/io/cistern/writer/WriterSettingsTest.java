@@ -34,4 +34,31 @@ class WriterSettingsTest {
         assertThatThrownBy(() -> WriterSettings.fromEnvironment(Map.of("CISTERN_REGISTRY_REFRESH_MS", "-1")))
                 .hasMessage("CISTERN_REGISTRY_REFRESH_MS must not be negative, was -1");
     }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        WriterSettings s = WriterSettings.fromEnvironment(Map.of("CISTERN_PREFIX", "shop"));
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        WriterSettings s = WriterSettings.of("redis://127.0.0.1:6379");
+
+        WriterSettings prefixed = s.mutate().prefix("shop").build();
+        WriterSettings slower =
+                s.mutate().registryRefresh(Duration.ofSeconds(5)).build();
+
+        assertThat(prefixed.layout().prefix()).isEqualTo("shop");
+        assertThat(prefixed).usingRecursiveComparison().ignoringFields("layout").isEqualTo(s);
+        assertThat(slower.registryRefresh()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(slower)
+                .usingRecursiveComparison()
+                .ignoringFields("registryRefresh")
+                .isEqualTo(s);
+        assertThatThrownBy(
+                        () -> s.mutate().registryRefresh(Duration.ofMillis(-1)).build())
+                .hasMessageContaining("CISTERN_REGISTRY_REFRESH_MS");
+    }
 }

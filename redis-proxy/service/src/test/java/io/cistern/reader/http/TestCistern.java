@@ -34,7 +34,8 @@ final class TestCistern implements AutoCloseable {
         dataSource.setURL(jdbcUrl);
         dataSource.setUser("postgres");
         new Initializer(dataSource, redis.commands()).run(InitOptions.defaults(new KeyLayout(prefix)));
-        this.writer = RecordWriter.connect(WriterSettings.of(redisUrl).withPrefix(prefix));
+        this.writer = RecordWriter.connect(
+                WriterSettings.of(redisUrl).mutate().prefix(prefix).build());
     }
 
     /** On the shared servers. */

@@ -1,5 +1,7 @@
 package io.cistern.spring.boot;
 
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.writer.WriterSettings;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -7,8 +9,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Cistern's Spring Boot properties, under the prefix {@code cistern}. Redis and PostgreSQL themselves are configured
  * the Spring Boot way ({@code spring.data.redis.*}, {@code spring.datasource.*}): Cistern uses the application's
  * {@code RedisConnectionFactory} (Lettuce) and {@code DataSource}. The defaults are those of the components' settings
- * records ({@code WriterSettings}, {@code ReaderSettings}, {@code SyncSettings}), which validate every value at
+ * records ({@link WriterSettings}, {@code ReaderSettings}, {@code SyncSettings}), which validate every value at
  * startup.
+ *
+ * <p>A reader or sync-worker property left unset is {@code null} here and takes the default of {@code
+ * ReaderSettings.defaults()} or {@code SyncSettings.defaults(..)}: those records own their defaults, and this class
+ * must not load them, because {@code cistern-reader} and {@code cistern-sync-worker} are optional. The defaults shown
+ * in the IDE come from {@code additional-spring-configuration-metadata.json}, which {@code ConfigurationMetadataTest}
+ * checks against the records.
  */
 @ConfigurationProperties("cistern")
 public class CisternProperties {
@@ -17,7 +25,7 @@ public class CisternProperties {
      * Prefix of every Redis key Cistern uses; the same as the CISTERN_PREFIX the pipeline was initialised with ({@code
      * ops/cistern init}).
      */
-    private String keyPrefix = "cistern";
+    private String keyPrefix = KeyLayout.DEFAULT_PREFIX;
 
     private final Redis redis = new Redis();
     private final Writer writer = new Writer();
@@ -80,7 +88,7 @@ public class CisternProperties {
          * How often, at most, a write naming an unknown table or column makes the writer re-read the table registry
          * from Redis before refusing the write.
          */
-        private Duration registryRefresh = Duration.ofSeconds(1);
+        private Duration registryRefresh = WriterSettings.DEFAULT_REGISTRY_REFRESH;
 
         public boolean isEnabled() {
             return enabled;
@@ -105,28 +113,28 @@ public class CisternProperties {
         private boolean enabled = true;
 
         /** Most records the in-process cache holds; 0 turns the local cache off (every read goes to Redis). */
-        private long localCacheEntries = 100000;
+        private Long localCacheEntries;
 
         /** How long a record stays in the local cache at most (Redis invalidations remove changed records sooner). */
-        private Duration localCacheTtl = Duration.ofMinutes(10);
+        private Duration localCacheTtl;
 
         /** How long "absent" answered by PostgreSQL stays in the local cache; 0 never caches such answers. */
-        private Duration negativeCacheTtl = Duration.ofSeconds(2);
+        private Duration negativeCacheTtl;
 
         /**
          * How long a record read from PostgreSQL is kept in Redis for the other instances; 0 never fills Redis, else at
          * least 1s.
          */
-        private Duration redisFillTtl = Duration.ofMinutes(10);
+        private Duration redisFillTtl;
 
         /** Most PostgreSQL reads in flight at once in this process; at most the connection pool size, so reads cannot take every connection. */
-        private int maxConcurrentFills = 4;
+        private Integer maxConcurrentFills;
 
         /** How long a read that needs PostgreSQL may take in total before it fails with a retryable error. */
-        private Duration databaseTimeout = Duration.ofSeconds(2);
+        private Duration databaseTimeout;
 
         /** Most keys one getAll call may ask for. */
-        private int maxBatchKeys = 1000;
+        private Integer maxBatchKeys;
 
         public boolean isEnabled() {
             return enabled;
@@ -136,11 +144,11 @@ public class CisternProperties {
             this.enabled = enabled;
         }
 
-        public long getLocalCacheEntries() {
+        public Long getLocalCacheEntries() {
             return localCacheEntries;
         }
 
-        public void setLocalCacheEntries(long localCacheEntries) {
+        public void setLocalCacheEntries(Long localCacheEntries) {
             this.localCacheEntries = localCacheEntries;
         }
 
@@ -168,11 +176,11 @@ public class CisternProperties {
             this.redisFillTtl = redisFillTtl;
         }
 
-        public int getMaxConcurrentFills() {
+        public Integer getMaxConcurrentFills() {
             return maxConcurrentFills;
         }
 
-        public void setMaxConcurrentFills(int maxConcurrentFills) {
+        public void setMaxConcurrentFills(Integer maxConcurrentFills) {
             this.maxConcurrentFills = maxConcurrentFills;
         }
 
@@ -184,11 +192,11 @@ public class CisternProperties {
             this.databaseTimeout = databaseTimeout;
         }
 
-        public int getMaxBatchKeys() {
+        public Integer getMaxBatchKeys() {
             return maxBatchKeys;
         }
 
-        public void setMaxBatchKeys(int maxBatchKeys) {
+        public void setMaxBatchKeys(Integer maxBatchKeys) {
             this.maxBatchKeys = maxBatchKeys;
         }
     }
@@ -201,37 +209,37 @@ public class CisternProperties {
         private String workerId;
 
         /** Most change entries applied in one PostgreSQL transaction. */
-        private int batchSize = 1000;
+        private Integer batchSize;
 
         /** How long a batch that is not full waits for more entries after its first one arrived. */
-        private Duration linger = Duration.ofMillis(20);
+        private Duration linger;
 
         /** How long a partition lease lives without renewal; a dead worker's partitions are free after it. */
-        private Duration leaseTime = Duration.ofSeconds(10);
+        private Duration leaseTime;
 
         /** How often leases are renewed and free partitions sought; at most half the lease time. */
-        private Duration renewInterval = Duration.ofSeconds(3);
+        private Duration renewInterval;
 
         /**
          * How long a batch is retried while a foreign-key parent is missing (it may be in flight on another partition)
          * before the entry that needs it is dead-lettered.
          */
-        private Duration parentMissingTimeout = Duration.ofSeconds(30);
+        private Duration parentMissingTimeout;
 
         /** First retry delay after a transient failure (PostgreSQL down, a dropped connection). */
-        private Duration backoffInitial = Duration.ofMillis(100);
+        private Duration backoffInitial;
 
         /** Cap of the exponential retry delay. */
-        private Duration backoffMax = Duration.ofSeconds(10);
+        private Duration backoffMax;
 
         /** How long shutdown waits for the batches in hand to commit and be acknowledged. */
-        private Duration drainTimeout = Duration.ofSeconds(10);
+        private Duration drainTimeout;
 
         /** How often each partition's stream is trimmed up to what every consumer group has acknowledged. */
-        private Duration trimInterval = Duration.ofSeconds(5);
+        private Duration trimInterval;
 
         /** Time to live given to a record hash once its latest version is synced; 0 keeps synced hashes forever. */
-        private Duration syncedHashTtl = Duration.ofHours(1);
+        private Duration syncedHashTtl;
 
         public Embedded getEmbedded() {
             return embedded;
@@ -245,11 +253,11 @@ public class CisternProperties {
             this.workerId = workerId;
         }
 
-        public int getBatchSize() {
+        public Integer getBatchSize() {
             return batchSize;
         }
 
-        public void setBatchSize(int batchSize) {
+        public void setBatchSize(Integer batchSize) {
             this.batchSize = batchSize;
         }
 

@@ -47,16 +47,18 @@ public final class CisternReaderAutoConfiguration {
                 meters.getIfAvailable(CompositeMeterRegistry::new)));
     }
 
+    /** The reader's settings: its defaults, with the key prefix and each property that is set laid over. */
     static ReaderSettings settings(CisternProperties properties) {
         CisternProperties.Reader r = properties.getReader();
-        return new ReaderSettings(
-                ComponentSettings.layout(properties),
-                r.getLocalCacheEntries(),
-                r.getLocalCacheTtl(),
-                r.getNegativeCacheTtl(),
-                r.getRedisFillTtl(),
-                r.getMaxConcurrentFills(),
-                r.getDatabaseTimeout(),
-                r.getMaxBatchKeys());
+        ReaderSettings.Builder settings =
+                ReaderSettings.defaults().mutate().layout(ComponentSettings.layout(properties));
+        ComponentSettings.ifSet(r.getLocalCacheEntries(), settings::localCacheEntries);
+        ComponentSettings.ifSet(r.getLocalCacheTtl(), settings::localCacheTtl);
+        ComponentSettings.ifSet(r.getNegativeCacheTtl(), settings::negativeCacheTtl);
+        ComponentSettings.ifSet(r.getRedisFillTtl(), settings::redisFillTtl);
+        ComponentSettings.ifSet(r.getMaxConcurrentFills(), settings::maxConcurrentFills);
+        ComponentSettings.ifSet(r.getDatabaseTimeout(), settings::databaseTimeout);
+        ComponentSettings.ifSet(r.getMaxBatchKeys(), settings::maxBatchKeys);
+        return settings.build();
     }
 }

@@ -55,24 +55,27 @@ public final class CisternSyncWorkerAutoConfiguration {
                 meters.getIfAvailable(CompositeMeterRegistry::new));
     }
 
-    /** The worker's settings, with the default buffer limits (replaced by those PostgreSQL records at start). */
+    /**
+     * The worker's settings: its defaults (with the default buffer limits, replaced by those PostgreSQL records at
+     * start), with the key prefix and each property that is set laid over.
+     */
     static SyncSettings settings(CisternProperties properties) {
         CisternProperties.Sync s = properties.getSync();
-        SyncSettings defaults = SyncSettings.defaults(ComponentSettings.layout(properties));
-        String workerId = s.getWorkerId() == null || s.getWorkerId().isBlank() ? defaults.workerId() : s.getWorkerId();
-        return new SyncSettings(
-                defaults.layout(),
-                workerId,
-                s.getBatchSize(),
-                s.getLinger(),
-                s.getLeaseTime(),
-                s.getRenewInterval(),
-                s.getParentMissingTimeout(),
-                s.getBackoffInitial(),
-                s.getBackoffMax(),
-                s.getDrainTimeout(),
-                defaults.limits(),
-                s.getTrimInterval(),
-                s.getSyncedHashTtl());
+        SyncSettings.Builder settings =
+                SyncSettings.defaults(ComponentSettings.layout(properties)).mutate();
+        if (s.getWorkerId() != null && !s.getWorkerId().isBlank()) {
+            settings.workerId(s.getWorkerId());
+        }
+        ComponentSettings.ifSet(s.getBatchSize(), settings::batchSize);
+        ComponentSettings.ifSet(s.getLinger(), settings::linger);
+        ComponentSettings.ifSet(s.getLeaseTime(), settings::leaseTime);
+        ComponentSettings.ifSet(s.getRenewInterval(), settings::renewInterval);
+        ComponentSettings.ifSet(s.getParentMissingTimeout(), settings::parentMissingTimeout);
+        ComponentSettings.ifSet(s.getBackoffInitial(), settings::backoffInitial);
+        ComponentSettings.ifSet(s.getBackoffMax(), settings::backoffMax);
+        ComponentSettings.ifSet(s.getDrainTimeout(), settings::drainTimeout);
+        ComponentSettings.ifSet(s.getTrimInterval(), settings::trimInterval);
+        ComponentSettings.ifSet(s.getSyncedHashTtl(), settings::syncedHashTtl);
+        return settings.build();
     }
 }

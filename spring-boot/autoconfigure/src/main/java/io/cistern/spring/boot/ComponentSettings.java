@@ -3,6 +3,7 @@ package io.cistern.spring.boot;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.writer.WriterSettings;
+import java.util.function.Consumer;
 
 /**
  * Turns {@link CisternProperties} into the writer's settings record (the reader's and the worker's are made in their
@@ -19,5 +20,14 @@ final class ComponentSettings {
     static WriterSettings writer(CisternProperties properties, RedisSettings redis) {
         return new WriterSettings(
                 redis, layout(properties), properties.getWriter().getRegistryRefresh());
+    }
+
+    /**
+     * Gives a property to a settings builder when it is set; an unset one ({@code null}) leaves the record's default.
+     */
+    static <T> void ifSet(T property, Consumer<T> setter) {
+        if (property != null) {
+            setter.accept(property);
+        }
     }
 }

@@ -72,7 +72,11 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
             try {
                 TableRegistry registry = Initializer.registry(dataSource);
                 SyncWorker started = new SyncWorker(
-                        settings.withLimits(Initializer.limits(dataSource)), registry, dataSource, redisClient, meters);
+                        settings.mutate().limits(Initializer.limits(dataSource)).build(),
+                        registry,
+                        dataSource,
+                        redisClient,
+                        meters);
                 synchronized (this) {
                     if (stopping.getCount() == 0) {
                         return;

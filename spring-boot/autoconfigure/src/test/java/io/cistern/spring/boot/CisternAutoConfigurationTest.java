@@ -9,6 +9,7 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.RecordWriter;
 import io.lettuce.core.ClientOptions;
+import java.io.InputStream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -124,11 +125,31 @@ class CisternAutoConfigurationTest {
 
         assertThat(CisternReaderAutoConfiguration.settings(properties)).isEqualTo(ReaderSettings.defaults());
         SyncSettings sync = CisternSyncWorkerAutoConfiguration.settings(properties);
-        SyncSettings defaults = SyncSettings.defaults(KeyLayout.defaults()).withWorkerId(sync.workerId());
+        SyncSettings defaults = SyncSettings.defaults(KeyLayout.defaults())
+                .mutate()
+                .workerId(sync.workerId())
+                .build();
         assertThat(sync).isEqualTo(defaults);
         assertThat(properties.getWriter().getRegistryRefresh())
                 .isEqualTo(io.cistern.writer.WriterSettings.of("redis://127.0.0.1:6379")
                         .registryRefresh());
+    }
+
+    @Test
+    void properties_needNeitherTheReaderNorTheSyncWorker() throws Exception {
+        // given a class loader without cistern-reader and cistern-sync-worker (optional dependencies of this module)
+        ClassLoader withoutOptional = new WithoutOptionalLibraries(getClass().getClassLoader());
+
+        // when the properties are created and every value read, as binding and /actuator/configprops do
+        Object properties = withoutOptional
+                .loadClass(CisternProperties.class.getName())
+                .getConstructor()
+                .newInstance();
+        int read = readEveryGetter(properties);
+
+        // then nothing needed those libraries' classes (their defaults are applied where they are present)
+        assertThat(properties.getClass().getClassLoader()).isSameAs(withoutOptional);
+        assertThat(read).isGreaterThan(20);
     }
 
     @Test
@@ -174,6 +195,55 @@ class CisternAutoConfigurationTest {
         @Bean
         HealthIndicator cisternRedisHealthIndicator() {
             return INDICATOR;
+        }
+    }
+
+    /** Calls every getter, descending into the nested property groups; returns how many values it read. */
+    private static int readEveryGetter(Object bean) throws Exception {
+        int read = 0;
+        for (java.lang.reflect.Method m : bean.getClass().getMethods()) {
+            if (m.getParameterCount() == 0
+                    && (m.getName().startsWith("get") || m.getName().startsWith("is"))
+                    && m.getDeclaringClass() != Object.class) {
+                Object value = m.invoke(bean);
+                read++;
+                if (value != null && value.getClass().getName().startsWith(CisternProperties.class.getName())) {
+                    read += readEveryGetter(value);
+                }
+            }
+        }
+        return read;
+    }
+
+    /**
+     * Loads {@link CisternProperties} and its nested classes itself, so that the classes they refer to are resolved
+     * here, where the reader's and the sync worker's packages are missing.
+     */
+    private static final class WithoutOptionalLibraries extends ClassLoader {
+        WithoutOptionalLibraries(ClassLoader parent) {
+            super(parent);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (name.startsWith("io.cistern.proxy.") || name.startsWith("io.cistern.sync.")) {
+                throw new ClassNotFoundException(name + " is left out, as in an application without it");
+            }
+            if (!name.startsWith(CisternProperties.class.getName())) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> loaded = findLoadedClass(name);
+                if (loaded == null) {
+                    try (InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+                        byte[] bytes = in.readAllBytes();
+                        loaded = defineClass(name, bytes, 0, bytes.length);
+                    } catch (java.io.IOException e) {
+                        throw new ClassNotFoundException(name, e);
+                    }
+                }
+                return loaded;
+            }
         }
     }
 }

@@ -2,6 +2,10 @@ package io.cistern.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cistern.proxy.ReaderSettings;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.sync.SyncSettings;
+import io.cistern.writer.WriterSettings;
 import java.io.InputStream;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -11,12 +15,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 /**
  * The build generates {@code META-INF/spring-configuration-metadata.json} (IDE completion), and it lists every
- * property of {@link CisternProperties} with a description and a default.
+ * property of {@link CisternProperties} with a description and a default, and those defaults are the settings
+ * records' own.
  */
 class ConfigurationMetadataTest {
     /** Properties whose default is computed at startup; their description names it. */
@@ -58,6 +65,39 @@ class ConfigurationMetadataTest {
         assertThat(listed.get("cistern.sync.linger").get("type").stringValue()).isEqualTo(Duration.class.getName());
         assertThat(listed.get("cistern.sync.worker-id").get("description").stringValue())
                 .contains("Default: host-pid-random");
+    }
+
+    @Test
+    void metadataDefaults_areTheSettingsRecordsDefaults() throws Exception {
+        // given every default the metadata shows (some written by hand, for properties that are unset until bound)
+        Map<String, Object> shown = new HashMap<>();
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            for (JsonNode p : new ObjectMapper().readTree(in).get("properties")) {
+                String name = p.get("name").stringValue();
+                if (name.startsWith("cistern.") && p.has("defaultValue")) {
+                    shown.put(name, p.get("defaultValue").asString());
+                }
+            }
+        }
+
+        // when they are bound as if an application had set each of them
+        CisternProperties properties = new Binder(new MapConfigurationPropertySource(shown))
+                .bind("cistern", CisternProperties.class)
+                .get();
+
+        // then the components get exactly their defaults (a changed DEFAULT_* constant needs the metadata changed too)
+        assertThat(CisternReaderAutoConfiguration.settings(properties)).isEqualTo(ReaderSettings.defaults());
+        SyncSettings sync = CisternSyncWorkerAutoConfiguration.settings(properties);
+        assertThat(sync)
+                .isEqualTo(SyncSettings.defaults(KeyLayout.defaults())
+                        .mutate()
+                        .workerId(sync.workerId())
+                        .build());
+        assertThat(properties.getKeyPrefix()).isEqualTo(KeyLayout.DEFAULT_PREFIX);
+        assertThat(properties.getWriter().getRegistryRefresh()).isEqualTo(WriterSettings.DEFAULT_REGISTRY_REFRESH);
+        assertThat(properties.getReader().getLocalCacheTtl())
+                .as("bound, not left to the default")
+                .isNotNull();
     }
 
     /** Leaf properties: fields with a setter; nested groups: final fields of a nested type. */

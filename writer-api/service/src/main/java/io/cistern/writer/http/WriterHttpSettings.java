@@ -7,7 +7,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Settings of the HTTP ingest service. Immutable; validated in the constructor.
+ * Settings of the HTTP ingest service. Immutable; validated in the constructor. Built by {@link #defaults()} or {@link
+ * #fromEnvironment(Map)}, changed by {@link #mutate()}.
  *
  * <p>From the environment (or the Spring properties of the same name, such as {@code cistern.writer.token}):
  *
@@ -56,26 +57,51 @@ public record WriterHttpSettings(int maxBodyBytes, Optional<Secret> token) {
     public static WriterHttpSettings fromEnvironment(Map<String, String> env) {
         EnvironmentReader reader = new EnvironmentReader(env);
         Optional<Secret> token = reader.secret(TOKEN);
-        int maxBody =
-                reader.get(MAX_BODY_BYTES).map(WriterHttpSettings::parseMaxBody).orElse(DEFAULT_MAX_BODY_BYTES);
+        int maxBody = reader.integer(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, 1, MAX_MAX_BODY_BYTES, "bytes");
         return new WriterHttpSettings(maxBody, token);
     }
 
-    public WriterHttpSettings withToken(String newToken) {
-        return new WriterHttpSettings(maxBodyBytes, Optional.of(Secret.of(newToken)));
+    /** A builder holding these settings, to change some of them: {@code settings.mutate().token("t").build()}. */
+    public Builder mutate() {
+        return new Builder(this);
     }
 
-    public WriterHttpSettings withMaxBodyBytes(int bytes) {
-        return new WriterHttpSettings(bytes, token);
-    }
+    /**
+     * Changes some of a {@link WriterHttpSettings}' values; {@link #build()} validates them all, as the constructor
+     * does. Not thread-safe; one per change.
+     */
+    public static final class Builder {
+        private int maxBodyBytes;
+        private Optional<Secret> token;
 
-    /** Its own parse rather than the reader's, for the example in the message (the range is the constructor's). */
-    private static int parseMaxBody(String text) {
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    MAX_BODY_BYTES + " must be a whole number of bytes, such as 8388608, was '" + text + "'", e);
+        private Builder(WriterHttpSettings from) {
+            maxBodyBytes = from.maxBodyBytes;
+            token = from.token;
+        }
+
+        public Builder maxBodyBytes(int value) {
+            maxBodyBytes = value;
+            return this;
+        }
+
+        /** The bearer token writes must carry, or empty to turn authentication off. */
+        public Builder token(Optional<Secret> value) {
+            token = value;
+            return this;
+        }
+
+        /** The bearer token writes must carry. */
+        public Builder token(String value) {
+            return token(Optional.of(Secret.of(value)));
+        }
+
+        /**
+         * The settings.
+         *
+         * @throws IllegalArgumentException naming the value that is wrong
+         */
+        public WriterHttpSettings build() {
+            return new WriterHttpSettings(maxBodyBytes, token);
         }
     }
 

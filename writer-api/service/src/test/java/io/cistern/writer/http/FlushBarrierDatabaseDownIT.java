@@ -75,7 +75,10 @@ class FlushBarrierDatabaseDownIT {
 
         @Bean
         WriterSettings writerSettings(Servers servers) {
-            return WriterSettings.of(servers.redis.url()).withPrefix(servers.redis.prefix());
+            return WriterSettings.of(servers.redis.url())
+                    .mutate()
+                    .prefix(servers.redis.prefix())
+                    .build();
         }
 
         @Bean(destroyMethod = "close")

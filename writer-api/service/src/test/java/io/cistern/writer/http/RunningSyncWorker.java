@@ -29,10 +29,14 @@ final class RunningSyncWorker implements AutoCloseable {
         config.setInitializationFailTimeout(-1);
         dataSource = new HikariDataSource(config);
         SyncSettings settings = SyncSettings.defaults(layout)
-                .withLinger(Duration.ofMillis(5))
-                .withLease(Duration.ofSeconds(3), Duration.ofMillis(500))
-                .withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-                .withParentMissingTimeout(Duration.ofMillis(200));
+                .mutate()
+                .linger(Duration.ofMillis(5))
+                .leaseTime(Duration.ofSeconds(3))
+                .renewInterval(Duration.ofMillis(500))
+                .backoffInitial(Duration.ofMillis(20))
+                .backoffMax(Duration.ofMillis(200))
+                .parentMissingTimeout(Duration.ofMillis(200))
+                .build();
         TableRegistry registry;
         try (StatefulRedisConnection<String, String> c = redisClient.connect()) {
             registry = new RedisRegistry(c.sync(), layout).load();

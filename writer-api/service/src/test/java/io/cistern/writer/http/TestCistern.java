@@ -81,7 +81,7 @@ final class TestCistern implements AutoCloseable {
     }
 
     WriterSettings writerSettings() {
-        return WriterSettings.of(redis.url()).withPrefix(redis.prefix());
+        return WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build();
     }
 
     /** Entries on all partition streams together. */

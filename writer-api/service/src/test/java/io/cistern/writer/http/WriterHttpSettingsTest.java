@@ -72,22 +72,55 @@ class WriterHttpSettingsTest {
 
     @Test
     void maxBodyOfZero_isRefusedWithTheRange() {
-        assertThatThrownBy(() -> WriterHttpSettings.defaults().withMaxBodyBytes(0))
+        assertThatThrownBy(() ->
+                        WriterHttpSettings.defaults().mutate().maxBodyBytes(0).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("between 1 and");
     }
 
     @Test
     void blankToken_isRefused() {
-        assertThatThrownBy(() -> WriterHttpSettings.defaults().withToken(" "))
+        assertThatThrownBy(
+                        () -> WriterHttpSettings.defaults().mutate().token(" ").build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("blank");
     }
 
     @Test
     void toString_neverShowsTheToken() {
-        WriterHttpSettings settings = WriterHttpSettings.defaults().withToken("very-secret");
+        WriterHttpSettings settings =
+                WriterHttpSettings.defaults().mutate().token("very-secret").build();
 
         assertThat(settings.toString()).doesNotContain("very-secret").contains("bearer token");
+    }
+
+    @Test
+    void mutateWithoutChanges_buildsAnEqualCopy() {
+        WriterHttpSettings s =
+                WriterHttpSettings.defaults().mutate().token("t-1").build();
+
+        assertThat(s.mutate().build()).isEqualTo(s);
+    }
+
+    @Test
+    void mutateOneValue_changesOnlyThatValue() {
+        WriterHttpSettings s =
+                WriterHttpSettings.defaults().mutate().token("t-1").build();
+
+        WriterHttpSettings smaller = s.mutate().maxBodyBytes(1024).build();
+        WriterHttpSettings open = s.mutate().token(java.util.Optional.empty()).build();
+
+        assertThat(smaller.maxBodyBytes()).isEqualTo(1024);
+        assertThat(smaller.token()).isEqualTo(s.token());
+        assertThat(open.token()).isEmpty();
+        assertThat(open.maxBodyBytes()).isEqualTo(s.maxBodyBytes());
+    }
+
+    @Test
+    void maxBodyOutOfRange_namesTheVariableAndTheRange() {
+        assertThatThrownBy(() -> WriterHttpSettings.fromEnvironment(Map.of("CISTERN_WRITER_MAX_BODY_BYTES", "0")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("CISTERN_WRITER_MAX_BODY_BYTES must be a whole number of bytes from 1 to 1073741824,"
+                        + " got '0'");
     }
 }

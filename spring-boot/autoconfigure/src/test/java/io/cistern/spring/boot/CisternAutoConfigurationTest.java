@@ -226,7 +226,7 @@ class CisternAutoConfigurationTest {
 
         @Override
         protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            if (name.startsWith("io.cistern.proxy.") || name.startsWith("io.cistern.sync.")) {
+            if (name.startsWith("io.cistern.reader.") || name.startsWith("io.cistern.sync.")) {
                 throw new ClassNotFoundException(name + " is left out, as in an application without it");
             }
             if (!name.startsWith(CisternProperties.class.getName())) {

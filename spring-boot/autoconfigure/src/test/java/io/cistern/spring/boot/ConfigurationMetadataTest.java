@@ -2,7 +2,7 @@ package io.cistern.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cistern.proxy.ReaderSettings;
+import io.cistern.reader.ReaderSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.sync.SyncSettings;
 import io.cistern.writer.WriterSettings;

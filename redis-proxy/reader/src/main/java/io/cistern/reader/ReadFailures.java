@@ -1,9 +1,8 @@
 package io.cistern.reader;
 
 import io.cistern.schema.failure.CisternException;
+import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.PermanentException;
-import io.cistern.schema.failure.RedisFailure;
-import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.failure.SqlFailure;
 import io.cistern.schema.failure.SqlFailureKind;
@@ -15,52 +14,18 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The one place where the reader's Redis and PostgreSQL failures become {@link CisternException}s: Redis failures as
- * {@link RedisReplies} classifies them (the same classifier as the writer's), PostgreSQL ones as {@link SqlStates} classifies them. Messages say what was being read and what to do; never a secret.
+ * {@link FailureTranslator#fromRedisRead} translates them (classified by the same {@code RedisReplies} as the
+ * writer's), PostgreSQL ones as {@link SqlStates} classifies them. Messages say what was being read and what to do; never a secret.
  */
 final class ReadFailures {
     /** What a caller should wait before retrying a read that failed for want of a server. */
-    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    static final Duration RETRY_AFTER = FailureTranslator.READ_RETRY_AFTER;
 
     private ReadFailures() {}
 
-    /**
-     * A Redis failure, classified by {@link RedisReplies} exactly as the writer's are: this only picks the reader's
-     * codes and messages.
-     */
+    /** A Redis failure, as {@link FailureTranslator#fromRedisRead} translates every read's. */
     static CisternException redis(String what, Throwable failure) {
-        RedisFailure f = RedisReplies.classify(failure);
-        Throwable t = f.failure();
-        if (t instanceof CisternException ce) {
-            return ce;
-        }
-        return switch (f.kind()) {
-            case OUTCOME_UNKNOWN ->
-                new RetryableException(
-                        "REDIS_TIMEOUT",
-                        what + " timed out waiting for Redis (" + t.getMessage() + "); retry",
-                        RETRY_AFTER,
-                        t);
-            case RETRYABLE ->
-                new RetryableException(
-                        "REDIS_UNAVAILABLE",
-                        what + " failed: Redis is unreachable (" + t.getMessage()
-                                + "); the reader answers nothing, not even from its local cache, until Redis is back",
-                        RETRY_AFTER,
-                        t);
-            // Redis's own "not now" replies: out of memory, loading its data, a busy script, a failover in progress.
-            case BACK_PRESSURE, SERVER_NOT_READY ->
-                new RetryableException(
-                        "REDIS_UNAVAILABLE", what + " failed: Redis replied " + f.reply() + "; retry", RETRY_AFTER, t);
-            case NOT_INITIALISED ->
-                new RetryableException(
-                        "NOT_INITIALISED",
-                        what + " failed: Redis replied " + f.reply() + "; the Cistern Function library is not loaded"
-                                + " (a sync worker reloads it after a data loss, otherwise run `ops/cistern init`)",
-                        RETRY_AFTER,
-                        t);
-            case PERMANENT -> new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + f.reply(), t);
-            case INTERNAL -> new PermanentException("INTERNAL", what + " failed: " + t, t);
-        };
+        return FailureTranslator.fromRedisRead(what, failure);
     }
 
     /** A PostgreSQL failure: retryable unless the SQLSTATE says the table does not match the registry. */

@@ -1,8 +1,8 @@
 package io.cistern.schema.failure;
 
-import io.cistern.schema.codec.ExactJson;
 import java.time.Duration;
 import java.util.OptionalLong;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -112,7 +112,7 @@ public record FailureResponse(
 
     /** The JSON body. */
     public ObjectNode toJson() {
-        ObjectNode json = ExactJson.mapper().createObjectNode();
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("error", code);
         json.put("message", message);
         json.put("retryable", retryable);

@@ -19,11 +19,15 @@ import java.time.Duration;
  * Redis's own {@code OOM}, {@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, {@code MASTERDOWN}, {@code CLUSTERDOWN},
  * a missing Function library (Redis lost its data; a sync worker reloads it) and connection failures or timeouts are
  * retryable; anything else is permanent. Which replies are retryable is {@link RedisReplies}'s decision, shared with
- * the reader; this class only picks the writer's exceptions and messages.
+ * the reader; this class picks the exceptions and messages, the writer's ({@link #fromRedis}) and the reader's
+ * ({@link #fromRedisRead}).
  */
 public final class FailureTranslator {
     /** How long a producer should wait after a backpressure refusal, by default. */
     public static final Duration BACKPRESSURE_RETRY_AFTER = Duration.ofSeconds(1);
+
+    /** How long a reader should wait before retrying a read that failed for want of a server. */
+    public static final Duration READ_RETRY_AFTER = Duration.ofSeconds(1);
 
     private FailureTranslator() {}
 
@@ -55,6 +59,50 @@ public final class FailureTranslator {
                                 "REDIS_UNAVAILABLE", what + " failed: " + t.getMessage(), Duration.ofSeconds(1), t);
             case INTERNAL -> new PermanentException("INTERNAL", what + " failed: " + t, t);
             default -> fromErrorReply(what, f.reply(), t);
+        };
+    }
+
+    /**
+     * Translates a failure of a Redis <em>read</em> made for {@code what} (for example "reading record K of table
+     * 'T'"), with the reader's codes: a read changes nothing, so a timeout is {@code REDIS_TIMEOUT} with no doubt about
+     * an outcome, and Redis's "not now" replies (out of memory, loading its data, a busy script, a failover) are {@code
+     * REDIS_UNAVAILABLE}. Whether it is retryable is {@link RedisReplies}'s decision, as for writes.
+     */
+    public static CisternException fromRedisRead(String what, Throwable failure) {
+        RedisFailure f = RedisReplies.classify(failure);
+        Throwable t = f.failure();
+        if (t instanceof CisternException ce) {
+            return ce;
+        }
+        return switch (f.kind()) {
+            case OUTCOME_UNKNOWN ->
+                new RetryableException(
+                        "REDIS_TIMEOUT",
+                        what + " timed out waiting for Redis (" + t.getMessage() + "); retry",
+                        READ_RETRY_AFTER,
+                        t);
+            case RETRYABLE ->
+                new RetryableException(
+                        "REDIS_UNAVAILABLE",
+                        what + " failed: Redis is unreachable (" + t.getMessage()
+                                + "); the reader answers nothing, not even from its local cache, until Redis is back",
+                        READ_RETRY_AFTER,
+                        t);
+            case BACK_PRESSURE, SERVER_NOT_READY ->
+                new RetryableException(
+                        "REDIS_UNAVAILABLE",
+                        what + " failed: Redis replied " + f.reply() + "; retry",
+                        READ_RETRY_AFTER,
+                        t);
+            case NOT_INITIALISED ->
+                new RetryableException(
+                        "NOT_INITIALISED",
+                        what + " failed: Redis replied " + f.reply() + "; the Cistern Function library is not loaded"
+                                + " (a sync worker reloads it after a data loss, otherwise run `ops/cistern init`)",
+                        READ_RETRY_AFTER,
+                        t);
+            case PERMANENT -> new PermanentException("REDIS_ERROR", what + " failed: Redis replied " + f.reply(), t);
+            case INTERNAL -> new PermanentException("INTERNAL", what + " failed: " + t, t);
         };
     }
 

@@ -76,6 +76,18 @@ class RedisRepliesTest {
         assertThat(FailureTranslator.fromRedis("w", failure).retryable()).isEqualTo(expected.retryable());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void theReadersTranslationAgreesWithTheKind_andNoReadIsOfUnknownOutcome(
+            String name, Throwable failure, RedisFailureKind expected) {
+        CisternException e = FailureTranslator.fromRedisRead("r", failure);
+
+        assertThat(e.retryable()).isEqualTo(expected.retryable());
+        assertThat(e instanceof RetryableException r && r.outcomeUnknown())
+                .as("a read changes nothing")
+                .isFalse();
+    }
+
     @org.junit.jupiter.api.Test
     void thePrefixIsTheFirstWordUpperCase_andTheFunctionNotFoundReplyIsRecognisedByItsShapeOnly() {
         assertThat(RedisReplies.prefix("oom out of memory")).isEqualTo("OOM");

@@ -117,37 +117,6 @@ public record SyncSettings(
                 "backoffMax");
     }
 
-    /**
-     * The settings of earlier releases, with the default {@link BufferLimits#DEFAULTS limits}, {@link
-     * #DEFAULT_TRIM_INTERVAL trim interval} and {@link #DEFAULT_SYNCED_HASH_TTL synced-hash TTL}.
-     */
-    public SyncSettings(
-            KeyLayout layout,
-            String workerId,
-            int batchSize,
-            Duration linger,
-            Duration leaseTime,
-            Duration renewInterval,
-            Duration parentMissingTimeout,
-            Duration backoffInitial,
-            Duration backoffMax,
-            Duration drainTimeout) {
-        this(
-                layout,
-                workerId,
-                batchSize,
-                linger,
-                leaseTime,
-                renewInterval,
-                parentMissingTimeout,
-                backoffInitial,
-                backoffMax,
-                drainTimeout,
-                BufferLimits.DEFAULTS,
-                DEFAULT_TRIM_INTERVAL,
-                DEFAULT_SYNCED_HASH_TTL);
-    }
-
     /** The defaults, with {@code layout} and a worker ID made of host, process and a random suffix. */
     public static SyncSettings defaults(KeyLayout layout) {
         return new SyncSettings(
@@ -160,7 +129,10 @@ public record SyncSettings(
                 DEFAULT_PARENT_MISSING_TIMEOUT,
                 DEFAULT_BACKOFF_INITIAL,
                 DEFAULT_BACKOFF_MAX,
-                DEFAULT_DRAIN_TIMEOUT);
+                DEFAULT_DRAIN_TIMEOUT,
+                BufferLimits.DEFAULTS,
+                DEFAULT_TRIM_INTERVAL,
+                DEFAULT_SYNCED_HASH_TTL);
     }
 
     /**

@@ -8,6 +8,7 @@ import io.cistern.connections.RedisSettings;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.postgres.LimitChanges;
 import io.cistern.schema.registry.TableDef;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -15,6 +16,8 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,8 +60,9 @@ final class InitCommand implements Callable<Integer> {
     @Option(
             names = "--partitions",
             paramLabel = "N",
-            description = "Partition count, fixed at the first init (default: ${DEFAULT-VALUE}).")
-    int partitions = InitOptions.DEFAULT_PARTITIONS;
+            description = "Partition count, fixed at the first init (default: the recorded count; "
+                    + InitOptions.DEFAULT_PARTITIONS + " on the first init).")
+    Integer partitions;
 
     @Option(
             names = "--no-demo-tables",
@@ -70,21 +74,23 @@ final class InitCommand implements Callable<Integer> {
             names = "--max-backlog",
             paramLabel = "ENTRIES",
             description = "Refuse writes to a partition whose stream holds this many entries; 0 = no limit (default:"
-                    + " ${DEFAULT-VALUE}).")
-    long maxBacklog = BufferLimits.DEFAULTS.maxBacklogPerPartition();
+                    + " the value the last init recorded; " + BufferLimits.DEFAULT_MAX_BACKLOG + " on the first).")
+    Long maxBacklog;
 
     @Option(
             names = "--max-redis-memory",
             paramLabel = "BYTES",
             description = "Refuse writes while Redis uses this much memory; 0 = no limit of Cistern's own (default:"
-                    + " ${DEFAULT-VALUE}). Keep it below maxmemory.")
-    long maxRedisMemory = BufferLimits.DEFAULTS.maxRedisMemoryBytes();
+                    + " the value the last init recorded; " + BufferLimits.DEFAULT_MAX_REDIS_MEMORY
+                    + " on the first). Keep it below maxmemory.")
+    Long maxRedisMemory;
 
     @Option(
             names = "--max-value-bytes",
             paramLabel = "BYTES",
-            description = "The largest encoded column value (default: ${DEFAULT-VALUE}).")
-    int maxValueBytes = BufferLimits.DEFAULTS.maxValueBytes();
+            description = "The largest encoded column value (default: the value the last init recorded; "
+                    + BufferLimits.DEFAULT_MAX_VALUE_BYTES + " on the first).")
+    Integer maxValueBytes;
 
     @Override
     public Integer call() {
@@ -96,10 +102,15 @@ final class InitCommand implements Callable<Integer> {
             register.put(t.strip(), routeBy == null ? "" : routeBy.strip());
         }
         InitOptions options = InitOptions.defaults(connection.layout())
-                .withPartitions(partitions)
                 .withDemoTables(demoTables)
-                .withLimits(new BufferLimits(maxBacklog, maxRedisMemory, maxValueBytes))
+                .withLimitChanges(new LimitChanges(
+                        maxBacklog == null ? OptionalLong.empty() : OptionalLong.of(maxBacklog),
+                        maxRedisMemory == null ? OptionalLong.empty() : OptionalLong.of(maxRedisMemory),
+                        maxValueBytes == null ? OptionalInt.empty() : OptionalInt.of(maxValueBytes)))
                 .withRegister(register);
+        if (partitions != null) {
+            options = options.withPartitions(partitions);
+        }
         DatabaseSettings database = connection.database();
         RedisSettings redis = connection.redis();
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
@@ -112,6 +123,14 @@ final class InitCommand implements Callable<Integer> {
                 report.registry().partitions(),
                 report.libraryRevision(),
                 options.layout().prefix());
+        BufferLimits limits = report.limits();
+        out.printf(
+                "  buffer limits: max backlog %d per partition, max Redis memory %d bytes, max value %d bytes (0 = no"
+                        + " limit)%n",
+                limits.maxBacklogPerPartition(), limits.maxRedisMemoryBytes(), limits.maxValueBytes());
+        for (String change : report.changed()) {
+            out.printf("  changed %s%n", change);
+        }
         for (TableDef t : report.registry().tables()) {
             out.printf(
                     "  %-24s key %s, routed by %s%n",

@@ -70,6 +70,19 @@ class OperatorCommandsIT {
     }
 
     @Test
+    void initAgain_keepsTheBacklogLimitTheOperatorSet_andSaysWhatItChanged() {
+        StringWriter set = new StringWriter();
+        assertThat(cli(set, "init", "--max-backlog", "100")).isZero();
+        StringWriter again = new StringWriter();
+        assertThat(cli(again, "init")).isZero();
+
+        assertThat(set.toString()).contains("changed max backlog per partition: 1000000 -> 100");
+        assertThat(again.toString()).contains("max backlog 100 per partition").doesNotContain("changed");
+        assertThat(redis.commands().hget(layout.meta(0), MetaFields.MAX_BACKLOG))
+                .isEqualTo("100");
+    }
+
+    @Test
     void lagJson_matchesTheModel_afterAWorkerDrainedPart_andTrimsAndDeletesThatConfuseXinfo() throws Exception {
         // given: a first batch applied by a real worker, which then stops
         List<WriteReceipt> applied = write(60, "applied");

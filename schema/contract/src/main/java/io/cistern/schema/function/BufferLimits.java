@@ -12,7 +12,15 @@ package io.cistern.schema.function;
  */
 public record BufferLimits(long maxBacklogPerPartition, long maxRedisMemoryBytes, int maxValueBytes) {
     /** 1,000,000 entries per partition, no memory limit of its own, 1 MiB per value. */
-    public static final BufferLimits DEFAULTS = new BufferLimits(1_000_000, 0, 1 << 20);
+    /** The default {@link #maxBacklogPerPartition()}. */
+    public static final long DEFAULT_MAX_BACKLOG = 1_000_000;
+    /** The default {@link #maxRedisMemoryBytes()}: no limit of Cistern's own. */
+    public static final long DEFAULT_MAX_REDIS_MEMORY = 0;
+    /** The default {@link #maxValueBytes()}: 1 MiB. */
+    public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
+
+    public static final BufferLimits DEFAULTS =
+            new BufferLimits(DEFAULT_MAX_BACKLOG, DEFAULT_MAX_REDIS_MEMORY, DEFAULT_MAX_VALUE_BYTES);
 
     public BufferLimits {
         if (maxBacklogPerPartition < 0) {

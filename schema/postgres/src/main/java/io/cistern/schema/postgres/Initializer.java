@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -46,7 +47,22 @@ public final class Initializer {
     }
 
     /** What an init did. */
-    public record Report(TableRegistry registry, int libraryRevision, Map<Integer, Long> floors) {}
+    /**
+     * What an init did.
+     *
+     * @param registry the registry it published
+     * @param libraryRevision the Function library revision now in Redis
+     * @param floors the version floors it seeded, by partition
+     * @param limits the buffer limits now in force
+     * @param changed what this init changed of what the last one recorded, one line a setting (empty when it kept
+     *     everything)
+     */
+    public record Report(
+            TableRegistry registry,
+            int libraryRevision,
+            Map<Integer, Long> floors,
+            BufferLimits limits,
+            List<String> changed) {}
 
     public Report run(InitOptions options) {
         migrate("cistern", "cistern_schema_history");
@@ -56,7 +72,10 @@ public final class Initializer {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             int partitions = fixPartitions(c, options.partitions());
-            recordLimits(c, options.limits());
+            BufferLimits recorded = readLimits(c);
+            BufferLimits limits = options.limits().applyTo(recorded);
+            recordLimits(c, limits);
+            List<String> changed = LimitChanges.differences(recorded, limits);
             for (Map.Entry<String, String> t : options.register().entrySet()) {
                 register(c, t.getKey(), t.getValue());
             }
@@ -64,7 +83,7 @@ public final class Initializer {
             Map<Integer, Long> floors = floors(c);
             c.commit();
             int revision = FunctionLibrary.install(redis);
-            new RedisRegistry(redis, options.layout()).publish(registry, options.limits());
+            new RedisRegistry(redis, options.layout()).publish(registry, limits);
             for (Map.Entry<Integer, Long> f : floors.entrySet()) {
                 redis.fcall(
                         FunctionLibrary.SEED_FUNCTION,
@@ -79,7 +98,10 @@ public final class Initializer {
                     FunctionLibrary.LIBRARY_NAME,
                     revision,
                     options.layout().prefix());
-            return new Report(registry, revision, floors);
+            if (!changed.isEmpty()) {
+                LOG.info("init changed {}", String.join("; ", changed));
+            }
+            return new Report(registry, revision, floors, limits, changed);
         } catch (SQLException e) {
             throw new PermanentException("INIT_FAILED", "init failed in PostgreSQL: " + e.getMessage(), e);
         }
@@ -123,17 +145,24 @@ public final class Initializer {
      * after Redis lost its data restores the operator's limits, not defaults. Defaults when none were recorded.
      */
     public static BufferLimits limits(DataSource dataSource) {
-        Map<String, String> values = new LinkedHashMap<>();
-        try (Connection c = dataSource.getConnection();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT name, value FROM cistern_settings WHERE name LIKE 'limit.%'")) {
-            while (rs.next()) {
-                values.put(rs.getString(1), rs.getString(2));
-            }
+        try (Connection c = dataSource.getConnection()) {
+            return readLimits(c);
         } catch (SQLException e) {
             if (!SqlStates.classify(e).is(SqlStates.UNDEFINED_TABLE)) { // no cistern_settings yet: nothing recorded
                 throw new PermanentException(
                         "REGISTRY_UNREADABLE", "cannot read the buffer limits: " + e.getMessage(), e);
+            }
+            return BufferLimits.DEFAULTS;
+        }
+    }
+
+    /** The recorded limits, the default of each one not recorded. */
+    private static BufferLimits readLimits(Connection c) throws SQLException {
+        Map<String, String> values = new LinkedHashMap<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT name, value FROM cistern_settings WHERE name LIKE 'limit.%'")) {
+            while (rs.next()) {
+                values.put(rs.getString(1), rs.getString(2));
             }
         }
         BufferLimits d = BufferLimits.DEFAULTS;
@@ -170,10 +199,10 @@ public final class Initializer {
                 .migrate();
     }
 
-    private static int fixPartitions(Connection c, int requested) throws SQLException {
+    private static int fixPartitions(Connection c, OptionalInt requested) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO cistern_settings (name, value) VALUES ('partitions', ?) ON CONFLICT (name) DO NOTHING")) {
-            ps.setString(1, Integer.toString(requested));
+            ps.setString(1, Integer.toString(requested.orElse(InitOptions.DEFAULT_PARTITIONS)));
             ps.executeUpdate();
         }
         int partitions;
@@ -182,12 +211,12 @@ public final class Initializer {
             rs.next();
             partitions = Integer.parseInt(rs.getString(1));
         }
-        if (partitions != requested) {
+        if (requested.isPresent() && partitions != requested.getAsInt()) {
             throw new PermanentException(
                     "PARTITIONS_CHANGED",
-                    "this database was initialised with " + partitions + " partitions, not " + requested
-                            + "; changing the partition count is not supported yet (run init with --partitions "
-                            + partitions + ")",
+                    "this database was initialised with " + partitions + " partitions, not " + requested.getAsInt()
+                            + "; changing the partition count is not supported yet (run init without --partitions,"
+                            + " or with --partitions " + partitions + ")",
                     null);
         }
         try (PreparedStatement ps =

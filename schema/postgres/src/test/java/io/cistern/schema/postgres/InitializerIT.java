@@ -14,6 +14,7 @@ import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.SqlType;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,6 +24,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -133,6 +136,39 @@ class InitializerIT {
         init(InitOptions.defaults(layout).withLimits(limits));
 
         assertThat(Initializer.limits(dataSource)).isEqualTo(limits);
+    }
+
+    @Test
+    void runningInitAgain_keepsTheLimitsAnOperatorChose_andSaysWhatItChanged() {
+        BufferLimits chosen = new BufferLimits(5_000, 1L << 30, 4096);
+        Initializer.Report first = init(InitOptions.defaults(layout).withLimits(chosen));
+
+        Initializer.Report plain = init(InitOptions.defaults(layout));
+
+        assertThat(first.changed()).hasSize(3);
+        assertThat(plain.limits()).isEqualTo(chosen);
+        assertThat(plain.changed()).as("a plain re-run changes nothing").isEmpty();
+        assertThat(Initializer.limits(dataSource)).isEqualTo(chosen);
+        assertThat(redis.commands().hget(layout.meta(5), MetaFields.MAX_BACKLOG))
+                .isEqualTo("5000");
+
+        Initializer.Report one = init(InitOptions.defaults(layout)
+                .withLimitChanges(new LimitChanges(OptionalLong.of(100), OptionalLong.empty(), OptionalInt.empty())));
+
+        assertThat(one.limits()).isEqualTo(new BufferLimits(100, 1L << 30, 4096));
+        assertThat(one.changed()).containsExactly("max backlog per partition: 5000 -> 100");
+        assertThat(redis.commands().hget(layout.meta(5), MetaFields.MAX_BACKLOG))
+                .isEqualTo("100");
+    }
+
+    @Test
+    void runningInitAgainWithoutAPartitionCount_keepsTheRecordedOne() {
+        init(InitOptions.defaults(layout).withPartitions(8));
+
+        Initializer.Report again = init(InitOptions.defaults(layout));
+
+        assertThat(again.registry().partitions()).isEqualTo(8);
+        assertThat(redis.commands().hget(layout.config(), "partitions")).isEqualTo("8");
     }
 
     @Test

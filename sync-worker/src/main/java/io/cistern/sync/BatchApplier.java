@@ -6,6 +6,7 @@ import static org.jooq.impl.DSL.table;
 
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -62,12 +64,38 @@ final class BatchApplier {
     private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
 
     private final DataSource dataSource;
-    private final BatchPlanner planner;
-    private final RowStatements statements = new RowStatements();
+    private final RegistryCache registry;
+    private final Consumer<TableRegistry> onReload;
+    /** The planner and the statements of the current registry; replaced together when the registry is reloaded. */
+    private volatile Judge judge;
 
+    /**
+     * What a batch is planned and executed by, for one registry: statements are cached by shape, and a shape's SQL
+     * names every column the registry gives its table, so a reloaded registry needs new statements too.
+     */
+    private record Judge(BatchPlanner planner, RowStatements statements) {
+        static Judge of(TableRegistry registry) {
+            return new Judge(new BatchPlanner(registry), new RowStatements());
+        }
+    }
+
+    /** An applier whose registry never changes. */
     BatchApplier(DataSource dataSource, TableRegistry registry) {
+        this(dataSource, RegistryCache.fixed(registry), r -> {});
+    }
+
+    /**
+     * An applier that reloads {@code registry} before it judges an entry by it: when a batch meets a table or column
+     * the registry does not know, or PostgreSQL refuses it with {@code 42P01}, {@code 42703} or {@code 42804} (the
+     * table changed under the registry), the registry is reloaded ({@link RegistryCache#reloadOnMiss()}) and the batch
+     * runs again once before any entry is dead-lettered. {@code onReload} hears of every registry that differs from
+     * the one before (the worker publishes it to Redis).
+     */
+    BatchApplier(DataSource dataSource, RegistryCache registry, Consumer<TableRegistry> onReload) {
         this.dataSource = dataSource;
-        this.planner = new BatchPlanner(registry);
+        this.registry = registry;
+        this.onReload = onReload;
+        this.judge = Judge.of(registry.current());
     }
 
     /**
@@ -152,11 +180,95 @@ final class BatchApplier {
         List<ChangeEntry> toApply = asideIds.isEmpty()
                 ? entries
                 : entries.stream().filter(e -> !asideIds.contains(e.id())).toList();
+        Judge used = judge;
+        try {
+            return runOnce(
+                    partition,
+                    token,
+                    entries,
+                    setAside,
+                    toApply,
+                    attempt,
+                    parentMissingIsPermanent,
+                    beforeCommit,
+                    used,
+                    registry.reloads());
+        } catch (StaleRegistry stale) {
+            Judge next = reloadedJudge(partition, used, stale.why);
+            if (next == null) {
+                // Reloaded too recently to reload again: try the batch later rather than judge it by this registry.
+                throw new BatchFailedException(
+                        partition,
+                        entries.size(),
+                        new SqlFailureTranslator.Classified(
+                                SqlFailureTranslator.Kind.RETRYABLE,
+                                "",
+                                "waiting to reload the table registry (" + stale.why + ")"),
+                        stale);
+            }
+            return runOnce(
+                    partition,
+                    token,
+                    entries,
+                    setAside,
+                    toApply,
+                    attempt,
+                    parentMissingIsPermanent,
+                    beforeCommit,
+                    next,
+                    false);
+        }
+    }
+
+    /**
+     * What to judge a batch by, after the batch planned with {@code used} met a table or column it did not know: one
+     * made from a registry reloaded since {@code used} (by this call, or by another partition's meanwhile); null
+     * when the registry was reloaded too recently to reload again (the batch waits). A failed reload is logged and
+     * the batch is judged by the registry it has.
+     */
+    private synchronized Judge reloadedJudge(int partition, Judge used, String why) {
+        if (judge != used) {
+            return judge;
+        }
+        TableRegistry before = registry.current();
+        try {
+            if (!registry.reloadOnMiss()) {
+                return null;
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("partition {}: could not reload the table registry ({}): {}", partition, why, e.toString());
+            return judge;
+        }
+        TableRegistry now = registry.current();
+        judge = Judge.of(now);
+        if (!now.equals(before)) {
+            LOG.info("reloaded the table registry from PostgreSQL's catalog (partition {}: {})", partition, why);
+            onReload.accept(now);
+        }
+        return judge;
+    }
+
+    /**
+     * One transaction. With {@code mayReload}, a batch that meets what the registry does not know throws {@link
+     * StaleRegistry} (rolled back) before any entry is judged, so the caller reloads and runs it once more.
+     */
+    private ApplyResult runOnce(
+            int partition,
+            OptionalLong token,
+            List<ChangeEntry> entries,
+            List<DeadLetter> setAside,
+            List<ChangeEntry> toApply,
+            int attempt,
+            boolean parentMissingIsPermanent,
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit,
+            Judge judge,
+            boolean mayReload) {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
-                Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
+                Narrowing narrowing =
+                        new Narrowing(connection, partition, attempt, parentMissingIsPermanent, mayReload, judge);
                 int operations = toApply.isEmpty() ? 0 : narrowing.applyAll(toApply);
                 String watermark = latestId(entries);
                 List<DeadLetter> deadLetters = new ArrayList<>(setAside);
@@ -261,15 +373,25 @@ final class BatchApplier {
         private final int partition;
         private final int attempt;
         private final boolean parentMissingIsPermanent;
+        private final boolean mayReload;
+        private final Judge judge;
         private final List<DeadLetter> deadLetters = new ArrayList<>();
         /** IDs of the entries the version guard skipped, from the parts that were applied. */
         private final Set<String> superseded = new HashSet<>();
 
-        Narrowing(Connection connection, int partition, int attempt, boolean parentMissingIsPermanent) {
+        Narrowing(
+                Connection connection,
+                int partition,
+                int attempt,
+                boolean parentMissingIsPermanent,
+                boolean mayReload,
+                Judge judge) {
             this.connection = connection;
             this.partition = partition;
             this.attempt = attempt;
             this.parentMissingIsPermanent = parentMissingIsPermanent;
+            this.mayReload = mayReload;
+            this.judge = judge;
         }
 
         /**
@@ -314,12 +436,15 @@ final class BatchApplier {
         private record Executed(BatchPlan plan, RowStatements.Executed statements) {}
 
         private Executed execute(List<ChangeEntry> entries, boolean identify) throws SQLException {
-            BatchPlan plan = planner.plan(entries, attempt);
-            return new Executed(plan, statements.execute(connection, plan.operations(), identify));
+            BatchPlan plan = judge.planner().plan(entries, attempt);
+            return new Executed(plan, judge.statements().execute(connection, plan.operations(), identify));
         }
 
         /** Records what an applied part left: rejected and absent entries as dead letters, the superseded ones. */
         private int record(Executed executed) {
+            if (mayReload && executed.plan().unknownNames()) {
+                throw new StaleRegistry("an entry names a table or column the registry does not know");
+            }
             deadLetters.addAll(executed.plan().rejected());
             for (RowOperation op : executed.statements().absent()) {
                 for (ChangeEntry e : op.entries()) {
@@ -336,6 +461,9 @@ final class BatchApplier {
         /** The failure's classification when it is permanent for these entries; a retryable one is thrown. */
         private SqlFailureTranslator.Classified permanentOrThrow(List<ChangeEntry> entries, Exception e) {
             SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+            if (mayReload && SqlFailureTranslator.registryMayBeStale(c)) {
+                throw new StaleRegistry("PostgreSQL refused the batch with SQLSTATE " + c.sqlState());
+            }
             boolean permanent = c.kind() == SqlFailureTranslator.Kind.PERMANENT
                     || (c.kind() == SqlFailureTranslator.Kind.PARENT_MISSING && parentMissingIsPermanent);
             if (!permanent) {
@@ -363,6 +491,16 @@ final class BatchApplier {
             }
             int middle = entries.size() / 2;
             return apply(entries.subList(0, middle)) + apply(entries.subList(middle, entries.size()));
+        }
+    }
+
+    /** The batch met what its registry does not know: rolled back, to run again after a reload. */
+    private static final class StaleRegistry extends RuntimeException {
+        private final String why;
+
+        StaleRegistry(String why) {
+            super(why, null, false, false);
+            this.why = why;
         }
     }
 

@@ -47,12 +47,14 @@ final class BatchPlanner {
     /** Plans {@code entries}, in stream order; {@code attempts} is recorded on every rejected entry. */
     BatchPlan plan(List<ChangeEntry> entries, int attempts) {
         List<DeadLetter> rejected = new ArrayList<>();
+        boolean unknownNames = false;
         record Group(TableDef table, KeyValues key, List<Coalescer.Prepared> entries) {}
         Map<String, Group> groups = new LinkedHashMap<>();
         for (ChangeEntry e : entries) {
             Optional<TableDef> table = registry.table(e.table());
             if (table.isEmpty()) {
                 rejected.add(DeadLetter.of(e, "unknown table '" + e.table() + "'", "", attempts));
+                unknownNames = true;
                 continue;
             }
             try {
@@ -63,6 +65,9 @@ final class BatchPlanner {
                                 e.table() + "\u0000" + e.key(), k -> new Group(table.get(), key, new ArrayList<>()))
                         .entries()
                         .add(new Coalescer.Prepared(e, columns));
+            } catch (UnknownColumnException ex) {
+                rejected.add(DeadLetter.of(e, ex.getMessage(), "", attempts));
+                unknownNames = true;
             } catch (IllegalArgumentException ex) {
                 rejected.add(DeadLetter.of(e, ex.getMessage(), "", attempts));
             }
@@ -76,7 +81,7 @@ final class BatchPlanner {
             }
         }
         operations.sort(executionOrder());
-        return new BatchPlan(operations, rejected);
+        return new BatchPlan(operations, rejected, unknownNames);
     }
 
     private Comparator<RowOperation> executionOrder() {
@@ -109,8 +114,7 @@ final class BatchPlanner {
                 if (table.isKeyColumn(c.getKey())) {
                     continue; // the key travels in the entry's key; a key column in the fields must not change it
                 }
-                throw new IllegalArgumentException(
-                        "unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
+                throw new UnknownColumnException("unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
             }
             columns.put(column.name(), SqlText.of(column, c.getValue()));
         }
@@ -125,5 +129,12 @@ final class BatchPlanner {
             parent = registry.table(parent.get()).flatMap(TableDef::parent);
         }
         return d;
+    }
+
+    /** An entry names a column its table's registry entry lacks. */
+    private static final class UnknownColumnException extends IllegalArgumentException {
+        UnknownColumnException(String message) {
+            super(message);
+        }
     }
 }

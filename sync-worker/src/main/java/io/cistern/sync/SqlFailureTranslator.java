@@ -49,6 +49,18 @@ final class SqlFailureTranslator {
         return new Classified(kindOf(f.kind()), f.sqlState(), f.message());
     }
 
+    /**
+     * Whether the failure says the table changed under the worker's registry: an undefined table ({@code 42P01}), an
+     * undefined column ({@code 42703}) or a datatype mismatch ({@code 42804}). Such a batch is run again with a
+     * registry reloaded from the catalog before any of its entries is judged.
+     */
+    static boolean registryMayBeStale(Classified c) {
+        return switch (c.sqlState()) {
+            case SqlStates.UNDEFINED_TABLE, SqlStates.UNDEFINED_COLUMN, SqlStates.DATATYPE_MISMATCH -> true;
+            default -> false;
+        };
+    }
+
     /** The worker's handling of a kind. */
     static Kind kindOf(SqlFailureKind kind) {
         return switch (kind) {

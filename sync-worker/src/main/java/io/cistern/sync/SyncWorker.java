@@ -2,6 +2,7 @@ package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
 import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
@@ -90,7 +91,16 @@ public final class SyncWorker implements AutoCloseable {
             """;
 
     private final SyncSettings settings;
-    /** The registry read from PostgreSQL at start; a miss does not reload it (an unknown table is dead-lettered). */
+    /**
+     * How long at least between two reloads of the registry from the catalog: a burst of batches that meet the same
+     * change costs one reload.
+     */
+    static final Duration REGISTRY_RELOAD_INTERVAL = Duration.ofSeconds(1);
+
+    /**
+     * The registry read from PostgreSQL at start, reloaded from the catalog before a batch is judged by what it does not
+     * know ({@link BatchApplier}); each new one is published to Redis for the writers and readers.
+     */
     private final RegistryCache registry;
 
     private final RedisClient redisClient;
@@ -158,15 +168,32 @@ public final class SyncWorker implements AutoCloseable {
             InstantSource clock,
             MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.registry = RegistryCache.fixed(Objects.requireNonNull(registry, "registry"));
+        Objects.requireNonNull(dataSource, "dataSource");
+        this.registry = new RegistryCache(
+                Objects.requireNonNull(registry, "registry"),
+                () -> Initializer.registry(dataSource),
+                REGISTRY_RELOAD_INTERVAL,
+                InstantSource.system());
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource"), this.registry.current());
+        this.applier = new BatchApplier(dataSource, this.registry, this::publishTables);
         this.fenceTokens = new FenceTokens(dataSource);
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("cistern-sync-leases-" + settings.workerId())
                 .factory());
+    }
+
+    /**
+     * Publishes a registry reloaded from the catalog to Redis, so writers, readers and the Function see a table or
+     * column change without waiting for the next {@code ops/cistern init}. The buffer limits are left as they are.
+     */
+    private void publishTables(TableRegistry reloaded) {
+        try (StatefulRedisConnection<String, String> c = redisClient.connect()) {
+            new RedisRegistry(c.sync(), settings.layout()).publishTables(reloaded);
+        } catch (RuntimeException e) {
+            LOG.warn("could not publish the reloaded table registry to Redis: {}", e.toString());
+        }
     }
 
     /** Starts taking partitions. Returns at once; partitions are taken on the lease thread. */

@@ -139,7 +139,30 @@ final class LettuceRecordWriter implements RecordWriter {
     @Override
     public WriteReceipt write(Write write) {
         EncodedWrite w = encode(write);
-        return await(w, observed(w, send(w)));
+        try {
+            return await(w, observed(w, send(w)));
+        } catch (InvalidRecordException refusal) {
+            throw rejudged(write, refusal);
+        }
+    }
+
+    /**
+     * A refusal by the Function of a table or column the writer's registry knew: the registry may be older than the one
+     * Redis holds now (a column dropped, a table re-registered), so it is reloaded and the write judged again, which
+     * names the field; the Function's refusal stands when the reloaded registry still accepts the write. Only on the
+     * blocking path: a reload is a Redis call, never made on Lettuce's event loop.
+     */
+    private InvalidRecordException rejudged(Write write, InvalidRecordException refusal) {
+        if ((refusal.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
+                        || refusal.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN)
+                && refreshRegistry()) {
+            try {
+                encoder.encode(registry.current(), write);
+            } catch (InvalidRecordException again) {
+                return again;
+            }
+        }
+        return refusal;
     }
 
     @Override
@@ -261,8 +284,11 @@ final class LettuceRecordWriter implements RecordWriter {
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
+            // A refusal by what the registry says (a table, a column, a column's type) is judged again by a reloaded
+            // registry: the table may have changed since this writer loaded it.
             if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
-                            || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN)
+                            || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN
+                            || e.reason() == InvalidRecordException.Reason.WRONG_TYPE)
                     && refreshRegistry()) {
                 return encoder.encode(registry.current(), write);
             }

@@ -58,12 +58,25 @@ public final class RedisRegistry {
                         Integer.toString(partitions),
                         ConfigFields.PROTOCOL,
                         Integer.toString(FunctionLibrary.PROTOCOL)));
-        Map<String, String> tables = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(MetaFields.PARTITIONS, Integer.toString(partitions));
         meta.put(MetaFields.MAX_BACKLOG, Long.toString(limits.maxBacklogPerPartition()));
         meta.put(MetaFields.MAX_MEMORY, Long.toString(limits.maxRedisMemoryBytes()));
         meta.put(MetaFields.MAX_VALUE, Integer.toString(limits.maxValueBytes()));
+        publishTables(registry, meta);
+    }
+
+    /**
+     * Publishes the tables of {@code registry} (the registry hash and each partition's table specs for the Function),
+     * leaving the partition count and the buffer limits as they are: for a component that reloaded the registry from
+     * the catalog and must not undo an operator's limits. Tables missing from {@code registry} are left in place.
+     */
+    public void publishTables(TableRegistry registry) {
+        publishTables(registry, new LinkedHashMap<>());
+    }
+
+    private void publishTables(TableRegistry registry, Map<String, String> meta) {
+        Map<String, String> tables = new LinkedHashMap<>();
         for (TableDef t : registry.tables()) {
             tables.put(t.name(), RegistryCodec.toJson(t));
             meta.put(MetaFields.tableSpec(t.name()), spec(t));
@@ -71,8 +84,10 @@ public final class RedisRegistry {
         if (!tables.isEmpty()) {
             redis.hset(layout.registry(), tables);
         }
-        for (int p = 0; p < partitions; p++) {
-            redis.hset(layout.meta(p), meta);
+        if (!meta.isEmpty()) {
+            for (int p = 0; p < registry.partitions(); p++) {
+                redis.hset(layout.meta(p), meta);
+            }
         }
     }
 

@@ -71,6 +71,11 @@ public final class RegistryCache {
                 InstantSource.system());
     }
 
+    /** Whether a miss may reload this cache at all (false for a {@link #fixed} one). */
+    public boolean reloads() {
+        return minInterval != null;
+    }
+
     /** The registry as last loaded. */
     public TableRegistry current() {
         return current;

@@ -44,4 +44,15 @@ public final class TableRegistry {
     public String toString() {
         return "TableRegistry[partitions=" + partitions + ", tables=" + new TreeMap<>(tables).keySet() + "]";
     }
+
+    /** Equal when the partition count and every table's definition are. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TableRegistry other && partitions == other.partitions && tables.equals(other.tables);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * partitions + tables.hashCode();
+    }
 }

@@ -1,0 +1,124 @@
+package io.cistern.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.writer.RecordKey;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriterSettings;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tables changed while a worker and a writer run: a table registered, a column dropped. No restart, and nothing
+ * dead-lettered that PostgreSQL would now accept.
+ */
+class SchemaChangeIT {
+    private SyncFixture fx;
+    private RecordWriter writer;
+    private SyncWorker worker;
+
+    @BeforeEach
+    void start() {
+        fx = new SyncFixture(SchemaChangeIT.class.getSimpleName());
+        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+                .mutate()
+                .prefix(fx.redis.prefix())
+                .registryRefresh(Duration.ofMillis(100))
+                .build());
+        worker = new SyncWorker(
+                SyncSettings.defaults(fx.layout)
+                        .mutate()
+                        .linger(Duration.ofMillis(10))
+                        .backoffInitial(Duration.ofMillis(20))
+                        .backoffMax(Duration.ofMillis(200))
+                        .build(),
+                fx.registry,
+                fx.dataSource,
+                fx.redis.client());
+        worker.start();
+    }
+
+    @AfterEach
+    void stop() {
+        worker.close();
+        writer.close();
+        fx.close();
+    }
+
+    @Test
+    void aTableRegisteredWhileTheWorkerRuns_isSynced_withoutARestart_andNothingIsDeadLettered() {
+        fx.db.execute("CREATE TABLE notes (note_id bigint PRIMARY KEY, body text NOT NULL)");
+        register("notes");
+
+        firstPut("notes", RecordKey.of(1L), Map.of("body", "note 1"));
+        for (long id = 2; id <= 20; id++) {
+            writer.put("notes", RecordKey.of(id), Map.of("body", "note " + id));
+        }
+
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.rows("SELECT * FROM notes")).hasSize(20));
+        assertThat(fx.row("notes", "note_id = 7"))
+                .hasValueSatisfying(r -> assertThat(r).containsEntry("body", "note 7"));
+        assertThat(deadLetters()).isZero();
+    }
+
+    @Test
+    void aDroppedColumn_validPutsStillReachPostgreSQL_andWritesNamingItAreRefusedWithTheField() {
+        fx.db.execute("CREATE TABLE memos (memo_id bigint PRIMARY KEY, body text, extra text)");
+        register("memos");
+        firstPut("memos", RecordKey.of(1L), Map.of("body", "before", "extra", "x"));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("memos", "memo_id = 1")).isPresent());
+
+        fx.db.execute("ALTER TABLE memos DROP COLUMN extra");
+        // The worker's upsert named every registered column, "extra" among them: PostgreSQL answers 42703, the worker
+        // reloads the registry from the catalog and applies the put, without dead-lettering it.
+        writer.put("memos", RecordKey.of(2L), Map.of("body", "after"));
+
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("memos", "memo_id = 2"))
+                        .hasValueSatisfying(r -> assertThat(r).containsEntry("body", "after")));
+        assertThat(deadLetters()).isZero();
+        // The worker published the reloaded registry: the Function, then the writer's reloaded registry, refuse the
+        // dropped column by name.
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThatThrownBy(
+                                () -> writer.put("memos", RecordKey.of(3L), Map.of("body", "b", "extra", "y")))
+                        .isInstanceOfSatisfying(InvalidRecordException.class, e -> {
+                            assertThat(e.reason()).isEqualTo(InvalidRecordException.Reason.UNKNOWN_COLUMN);
+                            assertThat(e.field()).isEqualTo("extra");
+                        }));
+        assertThat(fx.row("memos", "memo_id = 3")).isEmpty();
+    }
+
+    /**
+     * The first write to a table registered after the writer started: the writer reloads its registry on the miss, at
+     * most once per refresh interval (100 ms here), so a write that comes sooner is refused and tried again.
+     */
+    private void firstPut(String table, RecordKey key, Map<String, ?> columns) {
+        await().atMost(Duration.ofSeconds(5))
+                .ignoreException(InvalidRecordException.class)
+                .until(() -> writer.put(table, key, columns) != null);
+    }
+
+    private void register(String table) {
+        new Initializer(fx.dataSource, fx.redis.commands())
+                .run(InitOptions.defaults(fx.layout).withDemoTables(false).withRegister(Map.of(table, "")));
+    }
+
+    private long deadLetters() {
+        long n = 0;
+        for (int p = 0; p < fx.registry.partitions(); p++) {
+            n += fx.redis.commands().xlen(fx.layout.deadLetters(p));
+        }
+        return n;
+    }
+}

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Cistern: a Redis-buffered write-behind pipeline for PostgreSQL.",
         subcommands = {
             InitCommand.class,
+            UnregisterCommand.class,
             WriterApiCommand.class,
             SyncWorkerCommand.class,
             RedisProxyCommand.class,

@@ -1,11 +1,13 @@
 package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ExactJson;
+import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.keys.KeyEncoding;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
@@ -67,6 +69,42 @@ class OperatorCommandsIT {
         workers.forEach(SyncWorkerCommand::stop);
         redis.close();
         database.close();
+    }
+
+    @Test
+    void unregister_isRefusedWhileEntriesAreUnsynced_saysWhatIsLeft_andWithForceTheTableIsForgotten() {
+        database.execute("CREATE TABLE gadgets (gadget_id bigint PRIMARY KEY, label text)");
+        assertThat(cli(new StringWriter(), "init", "--table", "gadgets")).isZero();
+        try (RecordWriter writer = writer()) {
+            writer.put("gadgets", RecordKey.of(1L), Map.of("label", "unsynced: no worker runs"));
+        }
+
+        StringWriter refusedErr = new StringWriter();
+        int refused = cli(new StringWriter(), refusedErr, "unregister", "gadgets");
+        StringWriter dryRun = new StringWriter();
+        assertThat(cli(dryRun, "unregister", "gadgets", "--dry-run")).isZero();
+
+        assertThat(refused).isNotZero();
+        assertThat(refusedErr.toString()).contains("1 entries not yet synced").contains("--force");
+        assertThat(dryRun.toString()).contains("would unregister 'gadgets': 1 entries not yet synced");
+        assertThat(redis.commands().hexists(layout.registry(), "gadgets")).isTrue();
+
+        StringWriter forced = new StringWriter();
+        assertThat(cli(forced, "unregister", "gadgets", "--force")).isZero();
+
+        assertThat(forced.toString()).contains("unregistered 'gadgets'");
+        assertThat(redis.commands().hexists(layout.registry(), "gadgets")).isFalse();
+        assertThat(redis.commands().hexists(layout.meta(3), MetaFields.tableSpec("gadgets")))
+                .isFalse();
+        try (RecordWriter writer = writer()) {
+            assertThatThrownBy(() -> writer.put("gadgets", RecordKey.of(2L), Map.of("label", "after")))
+                    .isInstanceOfSatisfying(
+                            InvalidRecordException.class,
+                            e -> assertThat(e.reason()).isEqualTo(InvalidRecordException.Reason.UNKNOWN_TABLE));
+        }
+        assertThat(cli(new StringWriter(), "init"))
+                .as("init runs on without the table")
+                .isZero();
     }
 
     @Test

@@ -103,6 +103,8 @@ public final class SyncWorker implements AutoCloseable {
      */
     private final RegistryCache registry;
 
+    private final DataSource dataSource;
+
     private final RedisClient redisClient;
     private final InstantSource clock;
     private final BatchApplier applier;
@@ -168,7 +170,7 @@ public final class SyncWorker implements AutoCloseable {
             InstantSource clock,
             MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        Objects.requireNonNull(dataSource, "dataSource");
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.registry = new RegistryCache(
                 Objects.requireNonNull(registry, "registry"),
                 () -> Initializer.registry(dataSource),
@@ -399,7 +401,9 @@ public final class SyncWorker implements AutoCloseable {
         if (FunctionLibrary.installedRevision(redis) < FunctionLibrary.REVISION) {
             FunctionLibrary.install(redis);
         }
-        new RedisRegistry(redis, settings.layout()).publish(registry.current(), settings.limits());
+        // The registry as the catalog holds it now, never the copy this worker loaded at start: a table registered or
+        // changed since must not be published older than PostgreSQL's catalog.
+        new RedisRegistry(redis, settings.layout()).publish(Initializer.registry(dataSource), settings.limits());
     }
 
     /**

@@ -99,6 +99,21 @@ class SchemaChangeIT {
         assertThat(fx.row("memos", "memo_id = 3")).isEmpty();
     }
 
+    @Test
+    void afterRedisLostItsData_theWorkerRepublishesTheCatalogsRegistry_notTheOneItStartedWith() {
+        fx.db.execute("CREATE TABLE notes (note_id bigint PRIMARY KEY, body text NOT NULL)");
+        register("notes");
+
+        fx.redis.clear(); // every key of this prefix: registry, meta hashes, streams, leases
+
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(fx.redis.commands().hexists(fx.layout.registry(), "notes"))
+                        .isTrue());
+        firstPut("notes", RecordKey.of(1L), Map.of("body", "after the loss"));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("notes", "note_id = 1")).isPresent());
+    }
+
     /**
      * The first write to a table registered after the writer started: the writer reloads its registry on the miss, at
      * most once per refresh interval (100 ms here), so a write that comes sooner is refused and tried again.

@@ -64,10 +64,18 @@ final class BatchApplier {
     private final DataSource dataSource;
     private final BatchPlanner planner;
     private final RowStatements statements = new RowStatements();
+    /** Who records the dead letters of {@link #apply} in {@code cistern_dead_letter}. */
+    private final String worker;
 
     BatchApplier(DataSource dataSource, TableRegistry registry) {
+        this(dataSource, registry, "unnamed");
+    }
+
+    /** @param worker the worker ID written on the dead letters this applier records */
+    BatchApplier(DataSource dataSource, TableRegistry registry, String worker) {
         this.dataSource = dataSource;
         this.planner = new BatchPlanner(registry);
+        this.worker = worker;
     }
 
     /**
@@ -144,7 +152,7 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
-        if (entries.isEmpty()) {
+        if (entries.isEmpty() && setAside.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
         java.util.Set<String> asideIds = new java.util.HashSet<>();
@@ -158,10 +166,14 @@ final class BatchApplier {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
                 Narrowing narrowing = new Narrowing(connection, partition, attempt, parentMissingIsPermanent);
                 int operations = toApply.isEmpty() ? 0 : narrowing.applyAll(toApply);
-                String watermark = latestId(entries);
+                String watermark = latestId(entries, setAside);
                 List<DeadLetter> deadLetters = new ArrayList<>(setAside);
                 deadLetters.addAll(narrowing.deadLetters);
                 if (token.isPresent()) {
+                    // The record of truth, once bisection has settled which entries are poison: in the outer
+                    // transaction (no savepoint a rollback could undo), before the fence, so the dead letters commit
+                    // with the watermark that passes them. A retried batch finds them recorded and adds none.
+                    DeadLetterRows.insert(connection, partition, worker, deadLetters);
                     long floor = toApply.stream()
                             .mapToLong(ChangeEntry::version)
                             .max()
@@ -193,7 +205,8 @@ final class BatchApplier {
                             entries.size(),
                             deadLetters.size());
                 }
-                return new ApplyResult(entries.size(), operations, deadLetters, narrowing.superseded, watermark);
+                return new ApplyResult(
+                        toApply.size() + setAside.size(), operations, deadLetters, narrowing.superseded, watermark);
             } catch (RuntimeException | SQLException e) {
                 rollbackQuietly(connection);
                 throw e;
@@ -212,15 +225,18 @@ final class BatchApplier {
         }
     }
 
-    /** The highest entry ID of {@code entries}, each ID parsed once. */
-    private static String latestId(List<ChangeEntry> entries) {
+    /** The highest entry ID of {@code entries} and {@code setAside} (malformed entries among them), each parsed once. */
+    private static String latestId(List<ChangeEntry> entries, List<DeadLetter> setAside) {
+        List<String> ids = new ArrayList<>(entries.size() + setAside.size());
+        entries.forEach(e -> ids.add(e.id()));
+        setAside.forEach(d -> ids.add(d.entryId()));
         String latest = null;
         StreamEntryId highest = null;
-        for (ChangeEntry e : entries) {
-            StreamEntryId id = StreamEntryId.parse(e.id());
+        for (String s : ids) {
+            StreamEntryId id = StreamEntryId.parse(s);
             if (highest == null || id.compareTo(highest) > 0) {
                 highest = id;
-                latest = e.id();
+                latest = s;
             }
         }
         return latest;

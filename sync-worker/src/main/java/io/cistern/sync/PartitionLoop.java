@@ -270,18 +270,19 @@ final class PartitionLoop implements Runnable {
         metrics.batchRead(partition, batch.size());
         List<DeadLetter> setAside = fresh ? shorterHistory(redis, entries) : List.of();
         malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
-        if (!malformed.isEmpty()) {
-            retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
-        }
+        // Malformed entries go to cistern_dead_letter like poison ones: in the batch's fenced transaction, which
+        // passes them with the watermark (and to the dead-letter stream just before its commit).
+        List<DeadLetter> aside = new ArrayList<>(setAside);
+        aside.addAll(malformed);
         ApplyResult result = null;
-        if (!entries.isEmpty()) {
+        if (!entries.isEmpty() || !aside.isEmpty()) {
             Instant firstAttempt = clock.instant();
             long highest =
                     entries.stream().mapToLong(ChangeEntry::version).max().orElse(0);
             if (highest > floorBound) {
                 floorBound = highest;
             }
-            result = applyWithRetries(entries, setAside);
+            result = applyWithRetries(entries, aside);
             Instant committed = clock.instant();
             metrics.batchCommitted(
                     partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());

@@ -161,7 +161,8 @@ public final class SyncWorker implements AutoCloseable {
         this.registry = RegistryCache.fixed(Objects.requireNonNull(registry, "registry"));
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource"), this.registry.current());
+        this.applier = new BatchApplier(
+                Objects.requireNonNull(dataSource, "dataSource"), this.registry.current(), settings.workerId());
         this.fenceTokens = new FenceTokens(dataSource);
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()

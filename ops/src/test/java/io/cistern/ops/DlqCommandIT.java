@@ -69,14 +69,13 @@ class DlqCommandIT {
         Matcher m = Pattern.compile("(?m)^(\\d+)\\s+(\\S+)\\s+" + Pattern.quote(receipt.entryId()))
                 .matcher(listed.toString());
         assertThat(m.find()).as(listed.toString()).isTrue();
-        String partition = m.group(1);
         String deadLetter = m.group(2);
 
         database.execute("ALTER TABLE source_documents DROP CONSTRAINT no_tmp");
         StringWriter replayed = new StringWriter();
-        assertThat(cli(replayed, "dlq", "replay", partition, deadLetter)).isZero();
+        assertThat(cli(replayed, "dlq", "replay", deadLetter)).isZero();
         StringWriter again = new StringWriter();
-        int secondReplay = cli(again, "dlq", "replay", partition, deadLetter);
+        int secondReplay = cli(again, "dlq", "replay", deadLetter);
 
         assertThat(replayed.toString()).contains(deadLetter).contains("applied");
         assertThat(filename(poison)).isEqualTo("upload.tmp");

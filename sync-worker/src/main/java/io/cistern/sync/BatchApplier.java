@@ -122,7 +122,14 @@ final class BatchApplier {
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
         return run(
-                partition, OptionalLong.of(token), entries, setAside, attempt, parentMissingIsPermanent, beforeCommit);
+                partition,
+                OptionalLong.of(token),
+                entries,
+                setAside,
+                attempt,
+                parentMissingIsPermanent,
+                beforeCommit,
+                worker);
     }
 
     /**
@@ -140,7 +147,15 @@ final class BatchApplier {
      * @throws IllegalStateException when the partition has no row in {@code cistern_partition}
      */
     ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt) {
-        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {});
+        return replay(partition, entries, attempt, "replay");
+    }
+
+    /**
+     * As {@link #replay(int, List, int)}; the open dead letters of {@code entries} in {@code cistern_dead_letter} are
+     * settled in the same transaction, those that failed again recorded by {@code recordedBy}.
+     */
+    ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt, String recordedBy) {
+        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {}, recordedBy);
     }
 
     /** One transaction; {@code token} empty for a replay (lock the fence row, leave the watermark and floor alone). */
@@ -151,7 +166,8 @@ final class BatchApplier {
             List<DeadLetter> setAside,
             int attempt,
             boolean parentMissingIsPermanent,
-            java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit,
+            String recordedBy) {
         if (entries.isEmpty() && setAside.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
@@ -173,7 +189,7 @@ final class BatchApplier {
                     // The record of truth, once bisection has settled which entries are poison: in the outer
                     // transaction (no savepoint a rollback could undo), before the fence, so the dead letters commit
                     // with the watermark that passes them. A retried batch finds them recorded and adds none.
-                    DeadLetterRows.insert(connection, partition, worker, deadLetters);
+                    DeadLetterRows.insert(connection, partition, recordedBy, deadLetters);
                     long floor = toApply.stream()
                             .mapToLong(ChangeEntry::version)
                             .max()
@@ -183,15 +199,21 @@ final class BatchApplier {
                     if (fence(connection, partition, token.getAsLong(), watermark, floor) != 1) {
                         throw new FencedOutException(partition, token.getAsLong());
                     }
-                } else if (sql.select(FENCE_TOKEN)
-                        .from(PARTITIONS)
-                        .where(PARTITION.eq(partition))
-                        .forUpdate()
-                        .fetchOptional()
-                        .isEmpty()) {
-                    throw new IllegalStateException("partition " + partition
-                            + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
-                            + " count");
+                } else {
+                    if (sql.select(FENCE_TOKEN)
+                            .from(PARTITIONS)
+                            .where(PARTITION.eq(partition))
+                            .forUpdate()
+                            .fetchOptional()
+                            .isEmpty()) {
+                        throw new IllegalStateException("partition " + partition
+                                + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
+                                + " count");
+                    }
+                    // A replay settles the recorded dead letters of its entries in its own transaction: resolved
+                    // with what the replay did, or kept with the new reason and one more attempt.
+                    DeadLetterRows.settleReplay(
+                            connection, partition, recordedBy, toApply, deadLetters, narrowing.superseded);
                 }
                 if (!deadLetters.isEmpty()) {
                     beforeCommit.accept(List.copyOf(deadLetters));

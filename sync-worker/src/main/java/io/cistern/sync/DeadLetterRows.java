@@ -75,6 +75,136 @@ final class DeadLetterRows {
         }
     }
 
+    private static final String RESOLVE = "UPDATE " + TABLE + " SET resolved_at = now(), resolution = ?"
+            + " WHERE partition = ? AND entry_id = ? AND resolved_at IS NULL";
+    private static final String FAILED_AGAIN = "UPDATE " + TABLE
+            + " SET reason = ?, sqlstate = ?, attempts = attempts + 1, worker = ?"
+            + " WHERE partition = ? AND entry_id = ? AND resolved_at IS NULL";
+    private static final String DROP = "UPDATE " + TABLE + " SET resolved_at = now(), resolution = 'dropped'"
+            + " WHERE id = ? AND resolved_at IS NULL";
+
+    /**
+     * In a replay's transaction: the open dead letters of {@code replayed} are resolved ({@code replayed}, or {@code
+     * superseded} for the IDs in {@code superseded}); those among {@code failedAgain} stay open with the new reason,
+     * SQLSTATE and one more attempt, recorded by {@code worker}.
+     */
+    static void settleReplay(
+            Connection connection,
+            int partition,
+            String worker,
+            List<ChangeEntry> replayed,
+            List<DeadLetter> failedAgain,
+            java.util.Set<String> superseded)
+            throws SQLException {
+        java.util.Set<String> failed = new java.util.HashSet<>();
+        failedAgain.forEach(d -> failed.add(d.entryId()));
+        try (PreparedStatement resolve = connection.prepareStatement(RESOLVE);
+                PreparedStatement again = connection.prepareStatement(FAILED_AGAIN)) {
+            for (ChangeEntry e : replayed) {
+                if (failed.contains(e.id())) {
+                    continue;
+                }
+                resolve.setString(1, superseded.contains(e.id()) ? "superseded" : "replayed");
+                resolve.setInt(2, partition);
+                resolve.setString(3, e.id());
+                resolve.addBatch();
+            }
+            for (DeadLetter d : failedAgain) {
+                again.setString(1, text(d.reason()));
+                again.setString(2, d.sqlState());
+                again.setString(3, text(worker));
+                again.setInt(4, partition);
+                again.setString(5, d.entryId());
+                again.addBatch();
+            }
+            resolve.executeBatch();
+            again.executeBatch();
+        }
+    }
+
+    /** Marks the open dead letters with these row IDs dropped; returns the IDs that were open. */
+    static java.util.Set<Long> drop(Connection connection, java.util.Collection<Long> ids) throws SQLException {
+        java.util.Set<Long> dropped = new java.util.LinkedHashSet<>();
+        try (PreparedStatement ps = connection.prepareStatement(DROP)) {
+            List<Long> ordered = List.copyOf(ids);
+            for (Long id : ordered) {
+                ps.setLong(1, id);
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    dropped.add(ordered.get(i));
+                }
+            }
+        }
+        return dropped;
+    }
+
+    /** The open dead letters {@code filter} selects, oldest first, up to its limit. */
+    static List<RecordedDeadLetter> open(Connection connection, DeadLetterFilter filter) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT id, partition, entry_id, reason, sqlstate, attempts, worker,"
+                + " created_at, entry FROM " + TABLE + " WHERE resolved_at IS NULL");
+        List<Object> args = new java.util.ArrayList<>();
+        filter.partition().ifPresent(p -> {
+            sql.append(" AND partition = ?");
+            args.add(p);
+        });
+        if (!filter.ids().isEmpty()) {
+            sql.append(" AND id = ANY (?)");
+            args.add(filter.ids().toArray(Long[]::new));
+        }
+        filter.table().ifPresent(t -> {
+            sql.append(" AND table_name = ?");
+            args.add(t);
+        });
+        filter.sqlState().ifPresent(c -> {
+            sql.append(" AND left(sqlstate, ?) = ?");
+            args.add(c.length());
+            args.add(c);
+        });
+        filter.reasonContaining().ifPresent(r -> {
+            sql.append(" AND strpos(lower(reason), ?) > 0");
+            args.add(r);
+        });
+        filter.from().ifPresent(f -> {
+            sql.append(" AND created_at >= ?");
+            args.add(java.sql.Timestamp.from(f));
+        });
+        filter.until().ifPresent(u -> {
+            sql.append(" AND created_at < ?");
+            args.add(java.sql.Timestamp.from(u));
+        });
+        sql.append(" ORDER BY created_at, id LIMIT ?");
+        args.add(filter.limit());
+        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                Object a = args.get(i);
+                if (a instanceof Long[] ids) {
+                    ps.setArray(i + 1, connection.createArrayOf("bigint", ids));
+                } else {
+                    ps.setObject(i + 1, a);
+                }
+            }
+            List<RecordedDeadLetter> found = new java.util.ArrayList<>();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(new RecordedDeadLetter(
+                            rs.getLong(1),
+                            rs.getInt(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getInt(6),
+                            rs.getString(7),
+                            rs.getTimestamp(8).toInstant(),
+                            decode(rs.getBytes(9))));
+                }
+            }
+            return found;
+        }
+    }
+
     /** The text PostgreSQL accepts for {@code value}: a NUL byte written {@code \0}; null stays null. */
     static String text(String value) {
         return value == null ? null : value.replace("\0", "\\0");

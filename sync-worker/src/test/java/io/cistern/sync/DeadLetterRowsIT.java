@@ -90,6 +90,71 @@ class DeadLetterRowsIT {
                 .isEqualTo("77-0");
     }
 
+    @Test
+    void tenThousandRecordedDeadLetters_replayInUnderTenSeconds() throws SQLException {
+        List<ChangeEntry> entries = new java.util.ArrayList<>();
+        List<DeadLetter> aside = new java.util.ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            ChangeEntry e = put(UUID.randomUUID().toString(), "{\"filename\": \"bulk-" + i + ".pdf\"}");
+            entries.add(e);
+            aside.add(DeadLetter.of(e, "bulk test: set aside", "", 1));
+        }
+        applier.apply(0, new FenceTokens(fx.dataSource).next(0), entries, aside, 1, false, d -> {});
+        DeadLetterFilter bulk = DeadLetterFilter.all()
+                .withPartition(0)
+                .withReasonContaining("bulk test")
+                .withLimit(100_000);
+        List<DeadLetterOutcome> outcomes;
+        long took;
+        try (DeadLetterReplayer replayer = new DeadLetterReplayer(
+                fx.layout, fx.registry, fx.dataSource, fx.redis.client(), java.time.Duration.ZERO)) {
+            assertThat(replayer.recorded(bulk)).hasSize(10_000);
+
+            long started = System.nanoTime();
+            outcomes = replayer.replayRecorded("bulk test", bulk);
+            took = (System.nanoTime() - started) / 1_000_000;
+        }
+
+        System.out.println("replayed 10000 recorded dead letters in " + took + " ms");
+        assertThat(outcomes)
+                .hasSize(10_000)
+                .extracting(DeadLetterOutcome::kind)
+                .containsOnly(DeadLetterOutcome.Kind.APPLIED);
+        assertThat(took).as("replay of 10,000 dead letters, ms").isLessThan(10_000);
+        assertThat(fx.scalar("SELECT count(*) FROM source_documents WHERE filename LIKE 'bulk-%'"))
+                .isEqualTo("10000");
+        assertThat(fx.scalar("SELECT count(*) FROM cistern_dead_letter WHERE partition = 0 AND resolved_at IS NULL"))
+                .isEqualTo("0");
+    }
+
+    @Test
+    void dropByFilter_resolvesOnlyTheMatchingDeadLetters() throws SQLException {
+        ChangeEntry keep = put(UUID.randomUUID().toString(), "{\"filename\": \"k\", \"status\": \"bogus\"}");
+        ChangeEntry gone = fx.entry(
+                DOCS,
+                UUID.randomUUID().toString(),
+                io.cistern.schema.codec.Operation.PATCH,
+                1,
+                Map.of("status", "\"done\""));
+        applier.apply(3, new FenceTokens(fx.dataSource).next(3), List.of(keep, gone), 1, false);
+        try (DeadLetterReplayer replayer = new DeadLetterReplayer(
+                fx.layout, fx.registry, fx.dataSource, fx.redis.client(), java.time.Duration.ZERO)) {
+            DeadLetterFilter absent = DeadLetterFilter.all().withPartition(3).withReasonContaining("record absent");
+
+            List<DeadLetterOutcome> dropped = replayer.dropRecorded("test", absent);
+
+            assertThat(dropped)
+                    .extracting(DeadLetterOutcome::entryId, DeadLetterOutcome::kind)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(gone.id(), DeadLetterOutcome.Kind.DROPPED));
+            assertThat(replayer.recorded(DeadLetterFilter.all().withPartition(3).withSqlState("23")))
+                    .extracting(RecordedDeadLetter::entryId)
+                    .containsExactly(keep.id());
+            assertThat(replayer.recorded(absent)).isEmpty();
+        }
+        assertThat(fx.scalar("SELECT resolution FROM cistern_dead_letter WHERE entry_id = '" + gone.id() + "'"))
+                .isEqualTo("dropped");
+    }
+
     private static Map<String, String> entry(int partition, String entryId) throws SQLException {
         try (Connection c = fx.dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(

@@ -295,7 +295,9 @@ final class DlqCommand implements Runnable {
                     l.sqlState().isEmpty() ? "none" : l.sqlState(),
                     l.reason());
         }
-        out.printf("dry run: %d dead letters would be %s; nothing changed%n", selected.size(), verb + "ed");
+        out.printf(
+                "dry run: %d dead letters would be %s; nothing changed%n",
+                selected.size(), verb.equals("drop") ? "dropped" : verb + "ed");
         out.flush();
         return 0;
     }

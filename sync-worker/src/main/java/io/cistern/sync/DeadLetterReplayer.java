@@ -447,6 +447,43 @@ public final class DeadLetterReplayer implements AutoCloseable {
         return List.copyOf(outcomes.values());
     }
 
+    /**
+     * Moves the letters of every partition's dead-letter stream into {@code cistern_dead_letter} (run by {@code
+     * ops/cistern init} on upgrade): each is inserted once, keyed by partition and entry ID, so running it again, or
+     * after the worker recorded the same entry, adds nothing. The stream letters stay (the writer's {@code
+     * wait=synced} and the status still read them) until a replay or drop resolves them.
+     *
+     * @return how many dead letters were new to the table
+     */
+    public int moveStreamsToTable() {
+        int moved = 0;
+        RedisCommands<String, String> redis = connection.sync();
+        for (int p = 0; p < registry.partitions(); p++) {
+            Range.Boundary<String> start = Range.Boundary.unbounded();
+            while (true) {
+                List<StreamMessage<String, String>> page = redis.xrange(
+                        layout.deadLetters(p), Range.from(start, Range.Boundary.unbounded()), Limit.from(PAGE));
+                List<OpenDeadLetter> letters = new ArrayList<>(page.size());
+                for (StreamMessage<String, String> m : page) {
+                    letters.add(OpenDeadLetter.fromStream(p, m.getId(), m.getBody()));
+                }
+                try (java.sql.Connection c = dataSource.getConnection()) {
+                    moved += DeadLetterRows.importFromStream(c, letters);
+                } catch (java.sql.SQLException e) {
+                    throw new BatchFailedException(p, letters.size(), SqlFailureTranslator.classify(e), e);
+                }
+                if (page.size() < PAGE) {
+                    break;
+                }
+                start = Range.Boundary.excluding(page.getLast().getId());
+            }
+        }
+        if (moved > 0) {
+            LOG.info("moved {} dead letters from the Redis dead-letter streams into cistern_dead_letter", moved);
+        }
+        return moved;
+    }
+
     private static DeadLetterOutcome recordedOutcome(
             RecordedDeadLetter l, DeadLetterOutcome.Kind kind, String reason, String sqlState) {
         String id = Long.toString(l.id());

@@ -205,6 +205,50 @@ final class DeadLetterRows {
         }
     }
 
+    private static final String IMPORT = "INSERT INTO " + TABLE
+            + " (partition, entry_id, table_name, record_key, op, version, entry, reason, sqlstate, attempts, worker,"
+            + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (partition, entry_id) DO NOTHING";
+
+    /**
+     * Copies letters of a partition's dead-letter stream (written before this table existed) into it, each at the
+     * time its stream ID says; one already recorded for its entry is left as it is. Returns how many were new.
+     */
+    static int importFromStream(Connection connection, List<OpenDeadLetter> letters) throws SQLException {
+        if (letters.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(IMPORT)) {
+            for (OpenDeadLetter l : letters) {
+                Map<String, String> f = l.entry();
+                ps.setInt(1, l.partition());
+                // A letter without its entry ID (none were written so, but a hand-made one could be) keys by its own.
+                ps.setString(2, l.entryId().isEmpty() ? "dlq:" + l.id() : l.entryId());
+                ps.setString(3, text(f.get(ChangeEntry.TABLE)));
+                ps.setString(4, text(f.get(ChangeEntry.KEY)));
+                ps.setString(5, text(f.get(ChangeEntry.OP)));
+                Long version = version(f.get(ChangeEntry.VERSION));
+                if (version == null) {
+                    ps.setNull(6, Types.BIGINT);
+                } else {
+                    ps.setLong(6, version);
+                }
+                ps.setBytes(7, encode(f));
+                ps.setString(8, text(l.reason()));
+                ps.setString(9, l.sqlState());
+                ps.setInt(10, l.attempts());
+                ps.setString(11, text(l.worker()));
+                ps.setTimestamp(12, java.sql.Timestamp.from(l.recordedAt()));
+                ps.addBatch();
+            }
+            int added = 0;
+            for (int n : ps.executeBatch()) {
+                added += Math.max(0, n);
+            }
+            return added;
+        }
+    }
+
     /** The text PostgreSQL accepts for {@code value}: a NUL byte written {@code \0}; null stays null. */
     static String text(String value) {
         return value == null ? null : value.replace("\0", "\\0");

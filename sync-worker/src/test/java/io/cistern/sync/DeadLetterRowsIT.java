@@ -155,6 +155,40 @@ class DeadLetterRowsIT {
                 .isEqualTo("dropped");
     }
 
+    @Test
+    void streamLettersFromBeforeTheTable_moveIntoItOnce() throws SQLException {
+        ChangeEntry old = put(UUID.randomUUID().toString(), "{\"filename\": \"from-redis.pdf\"}");
+        new DeadLetterStream(fx.redis.commands(), fx.layout, "worker-old")
+                .append(2, List.of(DeadLetter.of(old, "recorded on the stream only", "23514", 3)));
+        try (DeadLetterReplayer replayer = new DeadLetterReplayer(
+                fx.layout, fx.registry, fx.dataSource, fx.redis.client(), java.time.Duration.ZERO)) {
+
+            int first = replayer.moveStreamsToTable();
+            int second = replayer.moveStreamsToTable();
+
+            assertThat(second).isZero();
+            assertThat(first).isGreaterThanOrEqualTo(1);
+            List<RecordedDeadLetter> moved =
+                    replayer.recorded(DeadLetterFilter.all().withReasonContaining("stream only"));
+            assertThat(moved).singleElement().satisfies(l -> {
+                assertThat(l.entryId()).isEqualTo(old.id());
+                assertThat(l.partition()).isEqualTo(2);
+                assertThat(l.attempts()).isEqualTo(3);
+                assertThat(l.worker()).isEqualTo("worker-old");
+                assertThat(l.entry()).isEqualTo(DeadLetter.fieldsOf(old));
+            });
+            assertThat(replayer.replayRecorded(
+                            "test",
+                            DeadLetterFilter.all()
+                                    .withIds(List.of(moved.getFirst().id()))))
+                    .extracting(DeadLetterOutcome::kind)
+                    .containsExactly(DeadLetterOutcome.Kind.APPLIED);
+            assertThat(replayer.list(2, DeadLetterFilter.all()))
+                    .as("the stream letter is resolved with its row")
+                    .noneMatch(l -> l.entryId().equals(old.id()));
+        }
+    }
+
     private static Map<String, String> entry(int partition, String entryId) throws SQLException {
         try (Connection c = fx.dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(

@@ -189,6 +189,31 @@ class DeadLetterRowsIT {
         }
     }
 
+    @Test
+    void wrongTypedValueFromAPlainRedisClient_isDeadLetteredWithAReasonForPeople() {
+        String doc = UUID.randomUUID().toString();
+        ChangeEntry wrong = fx.entry(
+                DOCS, doc, PUT, 1, Map.of("filename", "\"x.pdf\"", "page_count", "\"twelve " + "x".repeat(80) + "\""));
+
+        ApplyResult result = applier.apply(2, token2(), List.of(wrong), 1, false);
+
+        assertThat(result.deadLetters())
+                .singleElement()
+                .satisfies(d -> assertThat(d.reason())
+                        .contains("page_count", io.cistern.schema.registry.SqlType.INTEGER.sqlName(), "twelve", "...")
+                        .doesNotContain("StringNode", "bigIntegerValue", "coerce", "x".repeat(80)));
+        assertThat(fx.scalar("SELECT reason FROM cistern_dead_letter WHERE entry_id = '" + wrong.id() + "'"))
+                .isEqualTo(result.deadLetters().getFirst().reason());
+    }
+
+    private static long token2() {
+        try {
+            return new FenceTokens(fx.dataSource).next(2);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Map<String, String> entry(int partition, String entryId) throws SQLException {
         try (Connection c = fx.dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(

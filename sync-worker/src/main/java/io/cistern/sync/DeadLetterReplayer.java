@@ -26,8 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lists, shows, replays and drops the dead letters of a partition ({@link KeyLayout#deadLetters(int)}). Runs without
- * Spring and without a running worker: the ops CLI builds one, uses it and closes it.
+ * Lists, shows, replays and drops dead letters. Their record of truth is the PostgreSQL table {@code
+ * cistern_dead_letter} ({@link #recorded}, {@link #replayRecorded}, {@link #dropRecorded}: what {@code ops/cistern dlq}
+ * uses, selecting by {@link DeadLetterFilter}); the methods that take a partition and stream IDs act on the partition's
+ * dead-letter stream ({@link KeyLayout#deadLetters(int)}), which the worker still writes for {@code wait=synced} and
+ * the status, and {@link #moveStreamsToTable} copies stream letters into the table. Runs without Spring and without a
+ * running worker: the ops CLI builds one, uses it and closes it.
  *
  * <h2>Replay</h2>
  *

@@ -121,6 +121,83 @@ class DeadLetterDurabilityIT {
                 .isEqualTo("3");
     }
 
+    @Test
+    void workerKilledBetweenCommitAndAcknowledgement_leavesExactlyOneDeadLetterPerPoisonEntry() throws Exception {
+        db.execute("ALTER TABLE source_documents ADD CONSTRAINT no_tmp CHECK (filename NOT LIKE '%.tmp')");
+        List<WriteReceipt> receipts = new ArrayList<>();
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(LAYOUT.prefix()).build())) {
+            for (int i = 0; i < 4; i++) {
+                String name = i % 2 == 0 ? "poison-" + i + ".tmp" : "fine-" + i + ".pdf";
+                receipts.add(writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", name)));
+            }
+        }
+        // A first owner reads its batches, commits them (dead letters included) and dies before XACK: the entries stay
+        // pending under the partition's consumer.
+        BatchApplier firstOwner = new BatchApplier(dataSource, registry, "killed-worker");
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            var redisCommands = c.sync();
+            for (int p :
+                    receipts.stream().map(WriteReceipt::partition).distinct().toList()) {
+                String stream = LAYOUT.stream(p);
+                try {
+                    redisCommands.xgroupCreate(
+                            io.lettuce.core.XReadArgs.StreamOffset.from(stream, "0"),
+                            PartitionLoop.GROUP,
+                            io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+                } catch (io.lettuce.core.RedisBusyException e) {
+                    // the group exists
+                }
+                List<io.cistern.schema.codec.ChangeEntry> entries = redisCommands
+                        .xreadgroup(
+                                io.lettuce.core.Consumer.from(PartitionLoop.GROUP, Integer.toString(p)),
+                                io.lettuce.core.XReadArgs.StreamOffset.lastConsumed(stream))
+                        .stream()
+                        .map(m -> io.cistern.schema.codec.ChangeEntry.fromFields(m.getId(), m.getBody()))
+                        .toList();
+                DeadLetterStream letters = new DeadLetterStream(redisCommands, LAYOUT, "killed-worker");
+                firstOwner.apply(
+                        p,
+                        new FenceTokens(dataSource).next(p),
+                        entries,
+                        List.of(),
+                        1,
+                        false,
+                        d -> letters.append(p, d));
+            }
+        }
+        List<String> poison = receipts.stream()
+                .filter(r -> receipts.indexOf(r) % 2 == 0)
+                .map(WriteReceipt::entryId)
+                .toList();
+
+        SyncSettings settings = SyncSettings.defaults(LAYOUT)
+                .mutate()
+                .linger(Duration.ofMillis(10))
+                .build();
+        try (SyncWorker next = new SyncWorker(settings, registry, dataSource, client);
+                StatefulRedisConnection<String, String> c = client.connect()) {
+            next.start();
+            // The next owner re-reads the pending entries, applies them again and acknowledges them.
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                for (WriteReceipt r : receipts) {
+                    assertThat(c.sync()
+                                    .xpending(LAYOUT.stream(r.partition()), PartitionLoop.GROUP)
+                                    .getCount())
+                            .as("pending entries of partition %d", r.partition())
+                            .isZero();
+                }
+            });
+        }
+
+        assertThat(scalar("SELECT count(*) FROM cistern_dead_letter")).isEqualTo("2");
+        for (String entryId : poison) {
+            assertThat(scalar("SELECT count(*) || ' ' || min(worker) FROM cistern_dead_letter WHERE entry_id = '"
+                            + entryId + "'"))
+                    .isEqualTo("1 killed-worker");
+        }
+    }
+
     private String scalar(String query) {
         try (java.sql.Connection c = dataSource.getConnection();
                 java.sql.Statement st = c.createStatement();

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * (ID {@code 0}) in order and applies them, then reads new ones ({@code >}). A batch closes when it holds {@code
  * batchSize} entries or {@code linger} after its first entry arrived (a batch that fills up while lingering is seen
  * full at the next of a few non-blocking reads, at most a quarter of the linger later). Each batch: one transaction ({@link
- * BatchApplier}), dead letters appended before its commit, then {@code XACK}. Transient failures are retried here, and
+ * BatchApplier}), its dead letters recorded in {@code cistern_dead_letter} inside it and appended to the
+ * dead-letter stream before its commit, then {@code XACK}. Transient failures are retried here, and
  * only here, with capped exponential backoff and jitter; a missing foreign-key parent for at most {@code
  * parentMissingTimeout}. A stale fencing token ends the loop without acknowledging anything.
  *

@@ -322,7 +322,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
         try (java.sql.Connection c = dataSource.getConnection()) {
             return List.copyOf(DeadLetterRows.open(c, filter));
         } catch (java.sql.SQLException e) {
-            throw new BatchFailedException(filter.partition().orElse(-1), 0, SqlFailureTranslator.classify(e), e);
+            throw tableFailure("reading", e);
         }
     }
 
@@ -420,7 +420,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
             dropped = DeadLetterRows.drop(
                     c, letters.stream().map(RecordedDeadLetter::id).toList());
         } catch (java.sql.SQLException e) {
-            throw new BatchFailedException(-1, letters.size(), SqlFailureTranslator.classify(e), e);
+            throw tableFailure("dropping " + letters.size() + " dead letters in", e);
         }
         Map<Integer, Map<String, Long>> byPartition = new TreeMap<>();
         for (RecordedDeadLetter l : letters) {
@@ -474,7 +474,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 try (java.sql.Connection c = dataSource.getConnection()) {
                     moved += DeadLetterRows.importFromStream(c, letters);
                 } catch (java.sql.SQLException e) {
-                    throw new BatchFailedException(p, letters.size(), SqlFailureTranslator.classify(e), e);
+                    throw tableFailure("partition " + p + ": moving " + letters.size() + " stream letters into", e);
                 }
                 if (page.size() < PAGE) {
                     break;
@@ -486,6 +486,18 @@ public final class DeadLetterReplayer implements AutoCloseable {
             LOG.info("moved {} dead letters from the Redis dead-letter streams into cistern_dead_letter", moved);
         }
         return moved;
+    }
+
+    /** A database failure while reading or writing {@code cistern_dead_letter}: nothing of that step changed. */
+    private static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
+        SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+        return new io.cistern.schema.failure.RetryableException(
+                "DATABASE_UNAVAILABLE",
+                what + " cistern_dead_letter failed"
+                        + (c.sqlState().isEmpty() ? "" : " (SQLSTATE " + c.sqlState() + ")") + ": " + c.message()
+                        + "; nothing of this step changed, try again",
+                Duration.ZERO,
+                e);
     }
 
     private static DeadLetterOutcome recordedOutcome(

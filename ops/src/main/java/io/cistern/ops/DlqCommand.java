@@ -9,14 +9,13 @@ import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.DeadLetterFilter;
 import io.cistern.sync.DeadLetterOutcome;
 import io.cistern.sync.DeadLetterReplayer;
-import io.cistern.sync.OpenDeadLetter;
+import io.cistern.sync.RecordedDeadLetter;
 import io.cistern.sync.SyncSettings;
 import io.lettuce.core.RedisClient;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -74,14 +73,11 @@ final class DlqCommand implements Runnable {
         return "ops/cistern dlq (" + (user == null ? System.getProperty("user.name") : user) + ")";
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List open dead letters, oldest first.")
-    static final class ListLetters implements Callable<Integer> {
-        @ParentCommand
-        DlqCommand parent;
+    /** Far enough ahead to mean "no end" and still convert to epoch milliseconds. */
+    private static final Instant NO_END = Instant.parse("9999-01-01T00:00:00Z");
 
-        @Mixin
-        ConnectionOptions connection;
-
+    /** The filters list, replay and drop share: they select open dead letters in cistern_dead_letter. */
+    static final class Filters {
         @Option(names = "--partition", paramLabel = "P", description = "Only this partition (default: all).")
         Integer partition;
 
@@ -100,18 +96,15 @@ final class DlqCommand implements Runnable {
                 description = "Recorded at or after (2026-11-23T06:00:00Z).")
         Instant since;
 
-        @Option(
-                names = "--limit",
-                paramLabel = "N",
-                description = "At most this many per partition (default: ${DEFAULT-VALUE}).")
-        int limit = 100;
+        boolean any() {
+            return partition != null || table != null || sqlState != null || reason != null || since != null;
+        }
 
-        @Option(names = "--json", description = "One JSON array instead of a table.")
-        boolean json;
-
-        @Override
-        public Integer call() {
+        DeadLetterFilter filter(int limit) {
             DeadLetterFilter filter = DeadLetterFilter.all().withLimit(limit);
+            if (partition != null) {
+                filter = filter.withPartition(partition);
+            }
             if (table != null) {
                 filter = filter.withTable(table);
             }
@@ -122,18 +115,36 @@ final class DlqCommand implements Runnable {
                 filter = filter.withReasonContaining(reason);
             }
             if (since != null) {
-                filter = filter.recordedBetween(since, Instant.MAX);
+                filter = filter.recordedBetween(since, NO_END);
             }
-            DeadLetterFilter f = filter;
-            List<OpenDeadLetter> letters = withReplayer(connection, (replayer, registry) -> {
-                List<OpenDeadLetter> all = new ArrayList<>();
-                for (int p = 0; p < registry.partitions(); p++) {
-                    if (partition == null || partition == p) {
-                        all.addAll(replayer.list(p, f));
-                    }
-                }
-                return all;
-            });
+            return filter;
+        }
+    }
+
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "List open dead letters (kept in PostgreSQL, table cistern_dead_letter), oldest first.")
+    static final class ListLetters implements Callable<Integer> {
+        @ParentCommand
+        DlqCommand parent;
+
+        @Mixin
+        ConnectionOptions connection;
+
+        @Mixin
+        Filters filters;
+
+        @Option(names = "--limit", paramLabel = "N", description = "At most this many (default: ${DEFAULT-VALUE}).")
+        int limit = 100;
+
+        @Option(names = "--json", description = "One JSON array instead of a table.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            DeadLetterFilter f = filters.filter(limit);
+            List<RecordedDeadLetter> letters = withReplayer(connection, (replayer, registry) -> replayer.recorded(f));
             PrintWriter out = parent.spec.commandLine().getOut();
             if (json) {
                 ArrayNode array = ExactJson.mapper().createArrayNode();
@@ -141,10 +152,10 @@ final class DlqCommand implements Runnable {
                 out.println(ExactJson.mapper().writeValueAsString(array));
             } else {
                 out.printf(
-                        "%-4s %-20s %-20s %-18s %-8s %s%n", "P", "DEAD LETTER", "ENTRY", "TABLE", "SQLSTATE", "REASON");
-                for (OpenDeadLetter l : letters) {
+                        "%-4s %-12s %-20s %-18s %-8s %s%n", "P", "DEAD LETTER", "ENTRY", "TABLE", "SQLSTATE", "REASON");
+                for (RecordedDeadLetter l : letters) {
                     out.printf(
-                            "%-4d %-20s %-20s %-18s %-8s %s%n",
+                            "%-4d %-12d %-20s %-18s %-8s %s%n",
                             l.partition(), l.id(), l.entryId(), l.table(), l.sqlState(), l.reason());
                 }
                 out.printf("%d open dead letters%n", letters.size());
@@ -162,37 +173,58 @@ final class DlqCommand implements Runnable {
         @Mixin
         ConnectionOptions connection;
 
-        @Parameters(index = "0", paramLabel = "PARTITION")
-        int partition;
-
-        @Parameters(index = "1", paramLabel = "DEAD-LETTER-ID")
-        String id;
+        @Parameters(index = "0", paramLabel = "DEAD-LETTER-ID", description = "As `dlq list` shows it.")
+        long id;
 
         @Override
         public Integer call() {
-            Optional<OpenDeadLetter> letter =
-                    withReplayer(connection, (replayer, registry) -> replayer.show(partition, id));
+            List<RecordedDeadLetter> letter = withReplayer(
+                    connection,
+                    (replayer, registry) ->
+                            replayer.recorded(DeadLetterFilter.all().withIds(List.of(id))));
             PrintWriter out = parent.spec.commandLine().getOut();
             if (letter.isEmpty()) {
-                parent.spec.commandLine().getErr().println("no open dead letter " + id + " in partition " + partition);
+                parent.spec.commandLine().getErr().println("no open dead letter " + id);
                 return 1;
             }
-            out.println(ExactJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(letter.get())));
+            out.println(
+                    ExactJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(letter.getFirst())));
             out.flush();
             return 0;
         }
     }
 
-    /** The servers, a partition and dead-letter IDs: what replay and drop act on. */
+    /** What replay and drop act on: dead-letter IDs (as list shows them), list's filters, or --all; --dry-run. */
     static final class LetterSelection {
         @Mixin
         ConnectionOptions connection;
 
-        @Parameters(index = "0", paramLabel = "PARTITION")
-        int partition;
+        @Parameters(
+                paramLabel = "DEAD-LETTER-ID",
+                arity = "0..*",
+                description = "Dead letters as `dlq list` shows them; or select with the filters or --all.")
+        List<Long> ids = new ArrayList<>();
 
-        @Parameters(index = "1..*", paramLabel = "DEAD-LETTER-ID", arity = "1..*")
-        List<String> ids;
+        @Mixin
+        Filters filters;
+
+        @Option(names = "--all", description = "Every open dead letter (when no ID and no filter is given).")
+        boolean all;
+
+        @Option(names = "--dry-run", description = "Only list what would be done; change nothing.")
+        boolean dryRun;
+
+        DeadLetterFilter filter(picocli.CommandLine.Model.CommandSpec spec) {
+            Filters f = filters;
+            if (ids.isEmpty() && !f.any() && !all) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "say which dead letters: their IDs (from `dlq list`), a filter (--table, --sqlstate, --reason,"
+                                + " --since, --partition) or --all");
+            }
+            DeadLetterFilter filter = f.filter(100_000);
+            return ids.isEmpty() ? filter : filter.withIds(ids);
+        }
     }
 
     @Command(
@@ -205,57 +237,99 @@ final class DlqCommand implements Runnable {
         @ParentCommand
         DlqCommand parent;
 
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Mixin
         LetterSelection letters;
 
         @Override
         public Integer call() {
+            DeadLetterFilter filter = letters.filter(spec);
+            if (letters.dryRun) {
+                return dryRun(parent, letters.connection, filter, "replay");
+            }
             return report(
                     parent,
-                    withReplayer(
-                            letters.connection,
-                            (replayer, registry) -> replayer.replay(actor(), letters.partition, letters.ids)));
+                    withReplayer(letters.connection, (replayer, registry) -> replayer.replayRecorded(actor(), filter)));
         }
     }
 
     @Command(
             name = "drop",
             mixinStandardHelpOptions = true,
-            description = "Remove dead letters without applying them (logged with who dropped what).")
+            description = "Resolve dead letters without applying them (logged with who dropped what).")
     static final class DropLetters implements Callable<Integer> {
         @ParentCommand
         DlqCommand parent;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
 
         @Mixin
         LetterSelection letters;
 
         @Override
         public Integer call() {
+            DeadLetterFilter filter = letters.filter(spec);
+            if (letters.dryRun) {
+                return dryRun(parent, letters.connection, filter, "drop");
+            }
             return report(
                     parent,
-                    withReplayer(
-                            letters.connection,
-                            (replayer, registry) -> replayer.drop(actor(), letters.partition, letters.ids)));
+                    withReplayer(letters.connection, (replayer, registry) -> replayer.dropRecorded(actor(), filter)));
         }
+    }
+
+    private static int dryRun(DlqCommand parent, ConnectionOptions connection, DeadLetterFilter filter, String verb) {
+        List<RecordedDeadLetter> selected = withReplayer(connection, (replayer, registry) -> replayer.recorded(filter));
+        PrintWriter out = parent.spec.commandLine().getOut();
+        for (RecordedDeadLetter l : selected) {
+            out.printf(
+                    "would %s %d (entry %s, partition %d, %s, SQLSTATE %s): %s%n",
+                    verb,
+                    l.id(),
+                    l.entryId(),
+                    l.partition(),
+                    l.table(),
+                    l.sqlState().isEmpty() ? "none" : l.sqlState(),
+                    l.reason());
+        }
+        out.printf(
+                "dry run: %d dead letters would be %s; nothing changed%n",
+                selected.size(), verb.equals("drop") ? "dropped" : verb + "ed");
+        out.flush();
+        return 0;
     }
 
     private static int report(DlqCommand parent, List<DeadLetterOutcome> outcomes) {
         PrintWriter out = parent.spec.commandLine().getOut();
         boolean failed = false;
+        java.util.Map<DeadLetterOutcome.Kind, Integer> counts = new java.util.EnumMap<>(DeadLetterOutcome.Kind.class);
         for (DeadLetterOutcome o : outcomes) {
+            counts.merge(o.kind(), 1, Integer::sum);
             out.printf(
                     "%s %s: %s%s%n",
                     o.deadLetterId(),
-                    o.entryId() == null ? "" : "(entry " + o.entryId() + ")",
-                    o.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+                    o.entryId() == null || o.entryId().isEmpty() ? "" : "(entry " + o.entryId() + ")",
+                    name(o.kind()),
                     o.reason() == null || o.reason().isEmpty() ? "" : ": " + o.reason());
             failed |= o.kind() == DeadLetterOutcome.Kind.FAILED_AGAIN || o.kind() == DeadLetterOutcome.Kind.NOT_FOUND;
         }
+        List<String> summary = new ArrayList<>();
+        counts.forEach((kind, n) -> summary.add(n + " " + name(kind)));
+        out.printf(
+                "%d dead letters: %s%n",
+                outcomes.size(), summary.isEmpty() ? "none selected" : String.join(", ", summary));
         out.flush();
         return failed ? 1 : 0;
     }
 
-    private static ObjectNode toJson(OpenDeadLetter l) {
+    private static String name(DeadLetterOutcome.Kind kind) {
+        return kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+    }
+
+    private static ObjectNode toJson(RecordedDeadLetter l) {
         ObjectNode n = ExactJson.mapper().createObjectNode();
         n.put("partition", l.partition());
         n.put("id", l.id());

@@ -10,6 +10,8 @@ import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.postgres.LimitChanges;
 import io.cistern.schema.registry.TableDef;
+import io.cistern.sync.DeadLetterReplayer;
+import io.cistern.sync.SyncSettings;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.PrintWriter;
@@ -145,7 +147,13 @@ final class InitCommand implements Callable<Integer> {
         try (HikariDataSource ds = DataSources.create(database, "cistern-init")) {
             RedisClient client = RedisClients.create(redis);
             try (StatefulRedisConnection<String, String> connection = client.connect()) {
-                return new Initializer(ds, connection.sync()).run(options);
+                Initializer.Report report = new Initializer(ds, connection.sync()).run(options);
+                // Dead letters recorded on the Redis streams before cistern_dead_letter existed move there, once.
+                try (DeadLetterReplayer replayer = new DeadLetterReplayer(
+                        options.layout(), report.registry(), ds, client, SyncSettings.DEFAULT_SYNCED_HASH_TTL)) {
+                    replayer.moveStreamsToTable();
+                }
+                return report;
             } finally {
                 client.shutdown();
             }

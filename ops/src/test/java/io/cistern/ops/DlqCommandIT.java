@@ -69,14 +69,13 @@ class DlqCommandIT {
         Matcher m = Pattern.compile("(?m)^(\\d+)\\s+(\\S+)\\s+" + Pattern.quote(receipt.entryId()))
                 .matcher(listed.toString());
         assertThat(m.find()).as(listed.toString()).isTrue();
-        String partition = m.group(1);
         String deadLetter = m.group(2);
 
         database.execute("ALTER TABLE source_documents DROP CONSTRAINT no_tmp");
         StringWriter replayed = new StringWriter();
-        assertThat(cli(replayed, "dlq", "replay", partition, deadLetter)).isZero();
+        assertThat(cli(replayed, "dlq", "replay", deadLetter)).isZero();
         StringWriter again = new StringWriter();
-        int secondReplay = cli(again, "dlq", "replay", partition, deadLetter);
+        int secondReplay = cli(again, "dlq", "replay", deadLetter);
 
         assertThat(replayed.toString()).contains(deadLetter).contains("applied");
         assertThat(filename(poison)).isEqualTo("upload.tmp");
@@ -85,6 +84,60 @@ class DlqCommandIT {
         StringWriter after = new StringWriter();
         assertThat(cli(after, "dlq", "list")).isZero();
         assertThat(after.toString()).contains("0 open dead letters");
+    }
+
+    @Test
+    void replayAndDrop_takeListsFilters_andDryRunChangesNothing() throws Exception {
+        assertThat(cli(new StringWriter(), "init")).isZero();
+        database.execute(
+                "ALTER TABLE source_documents ADD CONSTRAINT no_tmp CHECK (filename NOT LIKE '%.tmp')",
+                "ALTER TABLE source_documents ADD CONSTRAINT no_bak CHECK (filename NOT LIKE '%.bak')");
+        UUID tmp = UUID.randomUUID();
+        UUID bak = UUID.randomUUID();
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
+            writer.put("source_documents", RecordKey.of(tmp), Map.of("filename", "a.tmp"));
+            writer.put("source_documents", RecordKey.of(bak), Map.of("filename", "b.bak"));
+        }
+        CommandLine workerCli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(workerCli.execute(args("sync-worker", "--port", "0"))).isZero();
+        worker = workerCli.getSubcommands().get("sync-worker").getCommand();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            StringWriter listed = new StringWriter();
+            assertThat(cli(listed, "dlq", "list", "--sqlstate", "23")).isZero();
+            assertThat(listed.toString()).contains("2 open dead letters");
+        });
+
+        StringWriter noSelection = new StringWriter();
+        assertThat(cli(noSelection, "dlq", "drop")).isNotZero();
+        assertThat(noSelection.toString()).contains("--all");
+        StringWriter dryDrop = new StringWriter();
+        assertThat(cli(dryDrop, "dlq", "drop", "--reason", "no_bak", "--dry-run"))
+                .isZero();
+        assertThat(dryDrop.toString()).contains("would drop").contains("1 dead letters would be dropped");
+        StringWriter dryReplay = new StringWriter();
+        assertThat(cli(dryReplay, "dlq", "replay", "--all", "--dry-run")).isZero();
+        assertThat(dryReplay.toString()).contains("2 dead letters would be replayed");
+        StringWriter stillTwo = new StringWriter();
+        assertThat(cli(stillTwo, "dlq", "list")).isZero();
+        assertThat(stillTwo.toString()).contains("2 open dead letters");
+
+        StringWriter dropped = new StringWriter();
+        assertThat(cli(dropped, "dlq", "drop", "--table", "source_documents", "--reason", "no_bak"))
+                .isZero();
+        assertThat(dropped.toString()).contains("1 dropped");
+        database.execute("ALTER TABLE source_documents DROP CONSTRAINT no_tmp");
+        StringWriter replayed = new StringWriter();
+        assertThat(cli(replayed, "dlq", "replay", "--sqlstate", "23514", "--since", "2020-01-01T00:00:00Z"))
+                .as(replayed.toString())
+                .isZero();
+        assertThat(replayed.toString()).contains("1 dead letters: 1 applied");
+
+        assertThat(filename(tmp)).isEqualTo("a.tmp");
+        assertThat(filename(bak)).isNull();
+        StringWriter none = new StringWriter();
+        assertThat(cli(none, "dlq", "list")).isZero();
+        assertThat(none.toString()).contains("0 open dead letters");
     }
 
     private String filename(UUID document) throws Exception {

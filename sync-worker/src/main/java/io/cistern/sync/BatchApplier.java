@@ -68,6 +68,8 @@ final class BatchApplier {
     private final Consumer<TableRegistry> onReload;
     /** The planner and the statements of the current registry; replaced together when the registry is reloaded. */
     private volatile Judge judge;
+    /** Who records the dead letters of {@link #apply} in {@code cistern_dead_letter}. */
+    private final String worker;
 
     /**
      * What a batch is planned and executed by, for one registry: statements are cached by shape, and a shape's SQL
@@ -81,7 +83,12 @@ final class BatchApplier {
 
     /** An applier whose registry never changes. */
     BatchApplier(DataSource dataSource, TableRegistry registry) {
-        this(dataSource, RegistryCache.fixed(registry), r -> {});
+        this(dataSource, registry, "unnamed");
+    }
+
+    /** @param worker the worker ID written on the dead letters this applier records */
+    BatchApplier(DataSource dataSource, TableRegistry registry, String worker) {
+        this(dataSource, RegistryCache.fixed(registry), r -> {}, worker);
     }
 
     /**
@@ -90,12 +97,15 @@ final class BatchApplier {
      * table changed under the registry), the registry is reloaded ({@link RegistryCache#reloadOnMiss()}) and the batch
      * runs again once before any entry is dead-lettered. {@code onReload} hears of every registry that differs from
      * the one before (the worker publishes it to Redis).
+     *
+     * @param worker the worker ID written on the dead letters this applier records
      */
-    BatchApplier(DataSource dataSource, RegistryCache registry, Consumer<TableRegistry> onReload) {
+    BatchApplier(DataSource dataSource, RegistryCache registry, Consumer<TableRegistry> onReload, String worker) {
         this.dataSource = dataSource;
         this.registry = registry;
         this.onReload = onReload;
         this.judge = Judge.of(registry.current());
+        this.worker = worker;
     }
 
     /**
@@ -142,7 +152,14 @@ final class BatchApplier {
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
         return run(
-                partition, OptionalLong.of(token), entries, setAside, attempt, parentMissingIsPermanent, beforeCommit);
+                partition,
+                OptionalLong.of(token),
+                entries,
+                setAside,
+                attempt,
+                parentMissingIsPermanent,
+                beforeCommit,
+                worker);
     }
 
     /**
@@ -160,7 +177,15 @@ final class BatchApplier {
      * @throws IllegalStateException when the partition has no row in {@code cistern_partition}
      */
     ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt) {
-        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {});
+        return replay(partition, entries, attempt, "replay");
+    }
+
+    /**
+     * As {@link #replay(int, List, int)}; the open dead letters of {@code entries} in {@code cistern_dead_letter} are
+     * settled in the same transaction, those that failed again recorded by {@code recordedBy}.
+     */
+    ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt, String recordedBy) {
+        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {}, recordedBy);
     }
 
     /** One transaction; {@code token} empty for a replay (lock the fence row, leave the watermark and floor alone). */
@@ -171,8 +196,9 @@ final class BatchApplier {
             List<DeadLetter> setAside,
             int attempt,
             boolean parentMissingIsPermanent,
-            java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
-        if (entries.isEmpty()) {
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit,
+            String recordedBy) {
+        if (entries.isEmpty() && setAside.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
         java.util.Set<String> asideIds = new java.util.HashSet<>();
@@ -191,6 +217,7 @@ final class BatchApplier {
                     attempt,
                     parentMissingIsPermanent,
                     beforeCommit,
+                    recordedBy,
                     used,
                     registry.reloads());
         } catch (StaleRegistry stale) {
@@ -215,6 +242,7 @@ final class BatchApplier {
                     attempt,
                     parentMissingIsPermanent,
                     beforeCommit,
+                    recordedBy,
                     next,
                     false);
         }
@@ -261,6 +289,7 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit,
+            String recordedBy,
             Judge judge,
             boolean mayReload) {
         try (Connection connection = dataSource.getConnection()) {
@@ -270,10 +299,14 @@ final class BatchApplier {
                 Narrowing narrowing =
                         new Narrowing(connection, partition, attempt, parentMissingIsPermanent, mayReload, judge);
                 int operations = toApply.isEmpty() ? 0 : narrowing.applyAll(toApply);
-                String watermark = latestId(entries);
+                String watermark = latestId(entries, setAside);
                 List<DeadLetter> deadLetters = new ArrayList<>(setAside);
                 deadLetters.addAll(narrowing.deadLetters);
                 if (token.isPresent()) {
+                    // The record of truth, once bisection has settled which entries are poison: in the outer
+                    // transaction (no savepoint a rollback could undo), before the fence, so the dead letters commit
+                    // with the watermark that passes them. A retried batch finds them recorded and adds none.
+                    DeadLetterRows.insert(connection, partition, recordedBy, deadLetters);
                     long floor = toApply.stream()
                             .mapToLong(ChangeEntry::version)
                             .max()
@@ -283,15 +316,21 @@ final class BatchApplier {
                     if (fence(connection, partition, token.getAsLong(), watermark, floor) != 1) {
                         throw new FencedOutException(partition, token.getAsLong());
                     }
-                } else if (sql.select(FENCE_TOKEN)
-                        .from(PARTITIONS)
-                        .where(PARTITION.eq(partition))
-                        .forUpdate()
-                        .fetchOptional()
-                        .isEmpty()) {
-                    throw new IllegalStateException("partition " + partition
-                            + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
-                            + " count");
+                } else {
+                    if (sql.select(FENCE_TOKEN)
+                            .from(PARTITIONS)
+                            .where(PARTITION.eq(partition))
+                            .forUpdate()
+                            .fetchOptional()
+                            .isEmpty()) {
+                        throw new IllegalStateException("partition " + partition
+                                + " has no row in cistern_partition: run `ops/cistern init` with the right partition"
+                                + " count");
+                    }
+                    // A replay settles the recorded dead letters of its entries in its own transaction: resolved
+                    // with what the replay did, or kept with the new reason and one more attempt.
+                    DeadLetterRows.settleReplay(
+                            connection, partition, recordedBy, toApply, deadLetters, narrowing.superseded);
                 }
                 if (!deadLetters.isEmpty()) {
                     beforeCommit.accept(List.copyOf(deadLetters));
@@ -305,7 +344,8 @@ final class BatchApplier {
                             entries.size(),
                             deadLetters.size());
                 }
-                return new ApplyResult(entries.size(), operations, deadLetters, narrowing.superseded, watermark);
+                return new ApplyResult(
+                        toApply.size() + setAside.size(), operations, deadLetters, narrowing.superseded, watermark);
             } catch (RuntimeException | SQLException e) {
                 rollbackQuietly(connection);
                 throw e;
@@ -324,15 +364,18 @@ final class BatchApplier {
         }
     }
 
-    /** The highest entry ID of {@code entries}, each ID parsed once. */
-    private static String latestId(List<ChangeEntry> entries) {
+    /** The highest entry ID of {@code entries} and {@code setAside} (malformed entries among them), each parsed once. */
+    private static String latestId(List<ChangeEntry> entries, List<DeadLetter> setAside) {
+        List<String> ids = new ArrayList<>(entries.size() + setAside.size());
+        entries.forEach(e -> ids.add(e.id()));
+        setAside.forEach(d -> ids.add(d.entryId()));
         String latest = null;
         StreamEntryId highest = null;
-        for (ChangeEntry e : entries) {
-            StreamEntryId id = StreamEntryId.parse(e.id());
+        for (String s : ids) {
+            StreamEntryId id = StreamEntryId.parse(s);
             if (highest == null || id.compareTo(highest) > 0) {
                 highest = id;
-                latest = e.id();
+                latest = s;
             }
         }
         return latest;

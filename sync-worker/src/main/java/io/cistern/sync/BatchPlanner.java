@@ -116,7 +116,7 @@ final class BatchPlanner {
                 }
                 throw new UnknownColumnException("unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
             }
-            columns.put(column.name(), SqlText.of(column, c.getValue()));
+            columns.put(column.name(), SqlText.of(table.name(), column, c.getValue()));
         }
         return columns;
     }

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A change entry that cannot be applied, ever, as it is: bound for its partition's dead-letter stream. Immutable.
+ * A change entry that cannot be applied, ever, as it is: bound for {@code cistern_dead_letter} (its record of truth,
+ * {@link DeadLetterRows}) and its partition's dead-letter stream. Immutable.
  *
  * @param entryId the stream entry ID of the original entry
  * @param fields the original entry's fields, exactly as on the stream, so it can be replayed

@@ -1,6 +1,8 @@
 package io.cistern.sync;
 
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,7 +19,8 @@ public final class DeadLetterFilter {
     /** The most dead letters one listing returns unless told otherwise. */
     public static final int DEFAULT_LIMIT = 1_000;
 
-    private static final DeadLetterFilter ALL = new DeadLetterFilter(null, null, null, null, null, DEFAULT_LIMIT);
+    private static final DeadLetterFilter ALL =
+            new DeadLetterFilter(null, null, null, null, null, DEFAULT_LIMIT, null, List.of());
 
     private final String table;
     private final String sqlState;
@@ -25,15 +28,57 @@ public final class DeadLetterFilter {
     private final Instant from;
     private final Instant until;
     private final int limit;
+    /** Recorded dead letters only ({@code cistern_dead_letter}): this partition, or null for any. */
+    private final Integer partition;
+    /** Recorded dead letters only: these row IDs, or empty for any. */
+    private final List<Long> ids;
 
     private DeadLetterFilter(
-            String table, String sqlState, String reasonContaining, Instant from, Instant until, int limit) {
+            String table,
+            String sqlState,
+            String reasonContaining,
+            Instant from,
+            Instant until,
+            int limit,
+            Integer partition,
+            List<Long> ids) {
         this.table = table;
         this.sqlState = sqlState;
         this.reasonContaining = reasonContaining;
         this.from = from;
         this.until = until;
         this.limit = limit;
+        this.partition = partition;
+        this.ids = ids;
+    }
+
+    /**
+     * Only dead letters of {@code value} (for {@link DeadLetterReplayer#recorded}; the stream methods take the
+     * partition as an argument).
+     */
+    public DeadLetterFilter withPartition(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("partition must not be negative, was " + value);
+        }
+        return new DeadLetterFilter(table, sqlState, reasonContaining, from, until, limit, value, ids);
+    }
+
+    /** Only the recorded dead letters with these row IDs in {@code cistern_dead_letter} (as {@code dlq list} shows). */
+    public DeadLetterFilter withIds(Collection<Long> value) {
+        Objects.requireNonNull(value, "ids must not be null");
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("ids must name at least one dead letter");
+        }
+        return new DeadLetterFilter(
+                table, sqlState, reasonContaining, from, until, limit, partition, List.copyOf(value));
+    }
+
+    public java.util.OptionalInt partition() {
+        return partition == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(partition);
+    }
+
+    public List<Long> ids() {
+        return ids;
     }
 
     /** Every open dead letter, up to {@link #DEFAULT_LIMIT}. */
@@ -47,7 +92,7 @@ public final class DeadLetterFilter {
         if (value.isBlank()) {
             throw new IllegalArgumentException("table must not be blank");
         }
-        return new DeadLetterFilter(value, sqlState, reasonContaining, from, until, limit);
+        return new DeadLetterFilter(value, sqlState, reasonContaining, from, until, limit, partition, ids);
     }
 
     /**
@@ -61,7 +106,7 @@ public final class DeadLetterFilter {
                     "sqlState must be a SQLSTATE (5 characters, e.g. 23514) or its class (2, e.g. 23), was '" + value
                             + "'");
         }
-        return new DeadLetterFilter(table, value, reasonContaining, from, until, limit);
+        return new DeadLetterFilter(table, value, reasonContaining, from, until, limit, partition, ids);
     }
 
     /** Only dead letters whose reason contains {@code value}, ignoring case ({@code "record absent"}, {@code "check"}). */
@@ -70,7 +115,8 @@ public final class DeadLetterFilter {
         if (value.isEmpty()) {
             throw new IllegalArgumentException("reason must not be empty");
         }
-        return new DeadLetterFilter(table, sqlState, value.toLowerCase(Locale.ROOT), from, until, limit);
+        return new DeadLetterFilter(
+                table, sqlState, value.toLowerCase(Locale.ROOT), from, until, limit, partition, ids);
     }
 
     /**
@@ -87,7 +133,8 @@ public final class DeadLetterFilter {
             throw new IllegalArgumentException(
                     "until (" + untilExclusive + ") must be at least a millisecond after from (" + fromInclusive + ")");
         }
-        return new DeadLetterFilter(table, sqlState, reasonContaining, fromInclusive, untilExclusive, limit);
+        return new DeadLetterFilter(
+                table, sqlState, reasonContaining, fromInclusive, untilExclusive, limit, partition, ids);
     }
 
     /** At most {@code value} dead letters, the oldest first. */
@@ -95,7 +142,7 @@ public final class DeadLetterFilter {
         if (value < 1 || value > 100_000) {
             throw new IllegalArgumentException("limit must be between 1 and 100000, was " + value);
         }
-        return new DeadLetterFilter(table, sqlState, reasonContaining, from, until, value);
+        return new DeadLetterFilter(table, sqlState, reasonContaining, from, until, value, partition, ids);
     }
 
     public Optional<String> table() {
@@ -154,6 +201,8 @@ public final class DeadLetterFilter {
     @Override
     public String toString() {
         return "DeadLetterFilter[table=" + table + ", sqlState=" + sqlState + ", reasonContaining=" + reasonContaining
-                + ", from=" + from + ", until=" + until + ", limit=" + limit + "]";
+                + ", from=" + from + ", until=" + until + ", limit=" + limit
+                + (partition == null ? "" : ", partition=" + partition)
+                + (ids.isEmpty() ? "" : ", ids=" + ids) + "]";
     }
 }

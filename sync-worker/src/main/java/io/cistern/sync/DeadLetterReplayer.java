@@ -26,8 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lists, shows, replays and drops the dead letters of a partition ({@link KeyLayout#deadLetters(int)}). Runs without
- * Spring and without a running worker: the ops CLI builds one, uses it and closes it.
+ * Lists, shows, replays and drops dead letters. Their record of truth is the PostgreSQL table {@code
+ * cistern_dead_letter} ({@link #recorded}, {@link #replayRecorded}, {@link #dropRecorded}: what {@code ops/cistern dlq}
+ * uses, selecting by {@link DeadLetterFilter}); the methods that take a partition and stream IDs act on the partition's
+ * dead-letter stream ({@link KeyLayout#deadLetters(int)}), which the worker still writes for {@code wait=synced} and
+ * the status, and {@link #moveStreamsToTable} copies stream letters into the table. Runs without Spring and without a
+ * running worker: the ops CLI builds one, uses it and closes it.
  *
  * <h2>Replay</h2>
  *
@@ -119,6 +123,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
     private final KeyLayout layout;
     private final TableRegistry registry;
     private final BatchApplier applier;
+    private final DataSource dataSource;
     private final Duration syncedHashTtl;
     private final StatefulRedisConnection<String, String> connection;
 
@@ -136,7 +141,8 @@ public final class DeadLetterReplayer implements AutoCloseable {
             Duration syncedHashTtl) {
         this.layout = Objects.requireNonNull(layout, "layout must not be null");
         this.registry = Objects.requireNonNull(registry, "registry must not be null");
-        this.applier = new BatchApplier(Objects.requireNonNull(dataSource, "dataSource must not be null"), registry);
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.applier = new BatchApplier(dataSource, registry);
         Objects.requireNonNull(syncedHashTtl, "syncedHashTtl must not be null");
         if (syncedHashTtl.isNegative()) {
             throw new IllegalArgumentException(
@@ -231,7 +237,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
         List<ChangeEntry> ordered = List.copyOf(entries.values());
         for (int from = 0; from < ordered.size(); from += CHUNK) {
             List<ChangeEntry> chunk = ordered.subList(from, Math.min(ordered.size(), from + CHUNK));
-            ApplyResult result = applier.replay(partition, chunk, 1);
+            ApplyResult result = applier.replay(partition, chunk, 1, "replay:" + actor);
             settle(actor, partition, chunk, result, byEntry, outcomes);
         }
         List<DeadLetterOutcome> report = List.copyOf(outcomes.values());
@@ -305,6 +311,254 @@ public final class DeadLetterReplayer implements AutoCloseable {
                         actor,
                         o.deadLetterId()));
         return List.copyOf(outcomes.values());
+    }
+
+    /**
+     * The open dead letters recorded in {@code cistern_dead_letter} (their record of truth, which outlives a Redis that
+     * loses its data) that {@code filter} selects, oldest first, up to its limit.
+     */
+    public List<RecordedDeadLetter> recorded(DeadLetterFilter filter) {
+        Objects.requireNonNull(filter, "filter must not be null");
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            return List.copyOf(DeadLetterRows.open(c, filter));
+        } catch (java.sql.SQLException e) {
+            throw tableFailure("reading", e);
+        }
+    }
+
+    /**
+     * Replays the recorded dead letters {@code filter} selects (as {@link #replay}, in transactions of up to {@value
+     * #CHUNK} entries per partition, oldest entry first) and reports what became of each, in the order selected. Each
+     * transaction settles its rows in {@code cistern_dead_letter} itself: resolved {@code replayed} or {@code
+     * superseded}, or kept with the new reason and one more attempt. After each commit the matching letters on the
+     * partition's dead-letter stream, if Redis still has them, are resolved as {@link #replay} does (best effort: a
+     * Redis failure is logged, and PostgreSQL stays right). A row ID of {@link DeadLetterFilter#withIds} that is not
+     * open is reported {@code NOT_FOUND}.
+     *
+     * @throws BatchFailedException on a retryable database failure; transactions already committed stay settled
+     */
+    public List<DeadLetterOutcome> replayRecorded(String actor, DeadLetterFilter filter) {
+        checkActor(actor);
+        List<RecordedDeadLetter> letters = recorded(filter);
+        Map<Long, DeadLetterOutcome> outcomes = new LinkedHashMap<>();
+        letters.forEach(l -> outcomes.put(l.id(), null));
+        Map<Integer, List<RecordedDeadLetter>> byPartition = new TreeMap<>();
+        letters.forEach(l -> byPartition
+                .computeIfAbsent(l.partition(), p -> new ArrayList<>())
+                .add(l));
+        long started = System.nanoTime();
+        for (Map.Entry<Integer, List<RecordedDeadLetter>> part : byPartition.entrySet()) {
+            int partition = part.getKey();
+            checkPartition(partition);
+            Map<String, RecordedDeadLetter> byEntry = new java.util.HashMap<>();
+            Map<String, ChangeEntry> entries = new TreeMap<>(StreamIds.ORDER);
+            for (RecordedDeadLetter l : part.getValue()) {
+                try {
+                    ChangeEntry entry = ChangeEntry.fromFields(StreamIds.require(l.entryId()), l.entry());
+                    entries.put(entry.id(), entry);
+                    byEntry.put(entry.id(), l);
+                } catch (IllegalArgumentException e) {
+                    outcomes.put(
+                            l.id(),
+                            recordedOutcome(
+                                    l, DeadLetterOutcome.Kind.FAILED_AGAIN, "malformed entry: " + e.getMessage(), ""));
+                }
+            }
+            List<ChangeEntry> ordered = List.copyOf(entries.values());
+            for (int from = 0; from < ordered.size(); from += CHUNK) {
+                List<ChangeEntry> chunk = ordered.subList(from, Math.min(ordered.size(), from + CHUNK));
+                ApplyResult result = applier.replay(partition, chunk, 1, "replay:" + actor);
+                Map<String, DeadLetter> failed = new java.util.HashMap<>();
+                result.deadLetters().forEach(d -> failed.put(d.entryId(), d));
+                Map<String, Long> resolvedVersions = new java.util.HashMap<>();
+                for (ChangeEntry e : chunk) {
+                    RecordedDeadLetter l = byEntry.get(e.id());
+                    DeadLetterOutcome o = switch (result.outcomeOf(e.id())) {
+                        case APPLIED -> recordedOutcome(l, DeadLetterOutcome.Kind.APPLIED, "", "");
+                        case SUPERSEDED -> recordedOutcome(l, DeadLetterOutcome.Kind.SUPERSEDED, "", "");
+                        case DEAD_LETTERED ->
+                            recordedOutcome(
+                                    l,
+                                    DeadLetterOutcome.Kind.FAILED_AGAIN,
+                                    failed.get(e.id()).reason(),
+                                    failed.get(e.id()).sqlState());
+                    };
+                    if (o.kind() != DeadLetterOutcome.Kind.FAILED_AGAIN) {
+                        resolvedVersions.put(e.id(), e.version());
+                    }
+                    outcomes.put(l.id(), o);
+                }
+                resolveOnStream(partition, resolvedVersions, true);
+            }
+        }
+        notFound(filter, outcomes);
+        long applied = count(outcomes, DeadLetterOutcome.Kind.APPLIED);
+        long superseded = count(outcomes, DeadLetterOutcome.Kind.SUPERSEDED);
+        long failedAgain = count(outcomes, DeadLetterOutcome.Kind.FAILED_AGAIN);
+        LOG.info(
+                "{} replayed {} recorded dead letters ({}) in {} ms: {} applied, {} superseded, {} failed again",
+                actor,
+                letters.size(),
+                filter,
+                (System.nanoTime() - started) / 1_000_000,
+                applied,
+                superseded,
+                failedAgain);
+        return List.copyOf(outcomes.values());
+    }
+
+    /**
+     * Drops the recorded dead letters {@code filter} selects: resolved {@code dropped} in {@code cistern_dead_letter},
+     * never applied; the matching letters on the dead-letter streams are removed as {@link #drop} does (best effort).
+     */
+    public List<DeadLetterOutcome> dropRecorded(String actor, DeadLetterFilter filter) {
+        checkActor(actor);
+        List<RecordedDeadLetter> letters = recorded(filter);
+        Map<Long, DeadLetterOutcome> outcomes = new LinkedHashMap<>();
+        java.util.Set<Long> dropped;
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            dropped = DeadLetterRows.drop(
+                    c, letters.stream().map(RecordedDeadLetter::id).toList());
+        } catch (java.sql.SQLException e) {
+            throw tableFailure("dropping " + letters.size() + " dead letters in", e);
+        }
+        Map<Integer, Map<String, Long>> byPartition = new TreeMap<>();
+        for (RecordedDeadLetter l : letters) {
+            if (dropped.contains(l.id())) {
+                outcomes.put(l.id(), recordedOutcome(l, DeadLetterOutcome.Kind.DROPPED, "", ""));
+                byPartition
+                        .computeIfAbsent(l.partition(), p -> new java.util.HashMap<>())
+                        .put(l.entryId(), null);
+                LOG.warn(
+                        "partition {}: {} dropped dead letter {} (entry {}, {} {}/{}, reason: {}); it will never be"
+                                + " applied",
+                        l.partition(),
+                        actor,
+                        l.id(),
+                        l.entryId(),
+                        l.operation(),
+                        l.table(),
+                        l.key(),
+                        l.reason());
+            } else {
+                outcomes.put(
+                        l.id(),
+                        new DeadLetterOutcome(Long.toString(l.id()), "", DeadLetterOutcome.Kind.NOT_FOUND, "", "", ""));
+            }
+        }
+        byPartition.forEach((p, entryIds) -> resolveOnStream(p, entryIds, false));
+        notFound(filter, outcomes);
+        return List.copyOf(outcomes.values());
+    }
+
+    /**
+     * Moves the letters of every partition's dead-letter stream into {@code cistern_dead_letter} (run by {@code
+     * ops/cistern init} on upgrade): each is inserted once, keyed by partition and entry ID, so running it again, or
+     * after the worker recorded the same entry, adds nothing. The stream letters stay (the writer's {@code
+     * wait=synced} and the status still read them) until a replay or drop resolves them.
+     *
+     * @return how many dead letters were new to the table
+     */
+    public int moveStreamsToTable() {
+        int moved = 0;
+        RedisCommands<String, String> redis = connection.sync();
+        for (int p = 0; p < registry.partitions(); p++) {
+            Range.Boundary<String> start = Range.Boundary.unbounded();
+            while (true) {
+                List<StreamMessage<String, String>> page = redis.xrange(
+                        layout.deadLetters(p), Range.from(start, Range.Boundary.unbounded()), Limit.from(PAGE));
+                List<OpenDeadLetter> letters = new ArrayList<>(page.size());
+                for (StreamMessage<String, String> m : page) {
+                    letters.add(OpenDeadLetter.fromStream(p, m.getId(), m.getBody()));
+                }
+                try (java.sql.Connection c = dataSource.getConnection()) {
+                    moved += DeadLetterRows.importFromStream(c, letters);
+                } catch (java.sql.SQLException e) {
+                    throw tableFailure("partition " + p + ": moving " + letters.size() + " stream letters into", e);
+                }
+                if (page.size() < PAGE) {
+                    break;
+                }
+                start = Range.Boundary.excluding(page.getLast().getId());
+            }
+        }
+        if (moved > 0) {
+            LOG.info("moved {} dead letters from the Redis dead-letter streams into cistern_dead_letter", moved);
+        }
+        return moved;
+    }
+
+    /** A database failure while reading or writing {@code cistern_dead_letter}: nothing of that step changed. */
+    private static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
+        SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
+        return new io.cistern.schema.failure.RetryableException(
+                "DATABASE_UNAVAILABLE",
+                what + " cistern_dead_letter failed"
+                        + (c.sqlState().isEmpty() ? "" : " (SQLSTATE " + c.sqlState() + ")") + ": " + c.message()
+                        + "; nothing of this step changed, try again",
+                Duration.ZERO,
+                e);
+    }
+
+    private static DeadLetterOutcome recordedOutcome(
+            RecordedDeadLetter l, DeadLetterOutcome.Kind kind, String reason, String sqlState) {
+        String id = Long.toString(l.id());
+        return new DeadLetterOutcome(
+                id, l.entryId(), kind, reason, sqlState, kind == DeadLetterOutcome.Kind.FAILED_AGAIN ? id : "");
+    }
+
+    private static void notFound(DeadLetterFilter filter, Map<Long, DeadLetterOutcome> outcomes) {
+        for (Long id : filter.ids()) {
+            outcomes.computeIfAbsent(
+                    id, i -> new DeadLetterOutcome(Long.toString(i), "", DeadLetterOutcome.Kind.NOT_FOUND, "", "", ""));
+        }
+    }
+
+    private static long count(Map<Long, DeadLetterOutcome> outcomes, DeadLetterOutcome.Kind kind) {
+        return outcomes.values().stream().filter(o -> o.kind() == kind).count();
+    }
+
+    /**
+     * Resolves the letters on {@code partition}'s dead-letter stream whose entry IDs are keys of {@code entries} (a
+     * stream may hold a letter twice, from a batch retried before this table existed); with {@code expire}, a hash still
+     * at the version (the map's value) gets its TTL. Best effort: PostgreSQL is the record of truth.
+     */
+    private void resolveOnStream(int partition, Map<String, Long> entries, boolean expire) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        try {
+            RedisCommands<String, String> redis = connection.sync();
+            List<OpenDeadLetter> found = new ArrayList<>();
+            Map<String, Long> versions = new LinkedHashMap<>();
+            Range.Boundary<String> start = Range.Boundary.unbounded();
+            while (true) {
+                List<StreamMessage<String, String>> page = redis.xrange(
+                        layout.deadLetters(partition), Range.from(start, Range.Boundary.unbounded()), Limit.from(PAGE));
+                for (StreamMessage<String, String> m : page) {
+                    OpenDeadLetter letter = OpenDeadLetter.fromStream(partition, m.getId(), m.getBody());
+                    if (entries.containsKey(letter.entryId())) {
+                        found.add(letter);
+                        Long v = entries.get(letter.entryId());
+                        if (expire && v != null) {
+                            versions.put(letter.id(), v);
+                        }
+                    }
+                }
+                if (page.size() < PAGE) {
+                    break;
+                }
+                start = Range.Boundary.excluding(page.getLast().getId());
+            }
+            resolve(partition, found, versions);
+        } catch (io.lettuce.core.RedisException e) {
+            LOG.warn(
+                    "partition {}: resolving {} letters on the dead-letter stream failed (cistern_dead_letter is"
+                            + " settled; the stream letters stay until the next replay or drop): {}",
+                    partition,
+                    entries.size(),
+                    e.getMessage());
+        }
     }
 
     /** Records the outcomes of one committed replay transaction in Redis. */

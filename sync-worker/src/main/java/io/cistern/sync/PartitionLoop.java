@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * (ID {@code 0}) in order and applies them, then reads new ones ({@code >}). A batch closes when it holds {@code
  * batchSize} entries or {@code linger} after its first entry arrived (a batch that fills up while lingering is seen
  * full at the next of a few non-blocking reads, at most a quarter of the linger later). Each batch: one transaction ({@link
- * BatchApplier}), dead letters appended before its commit, then {@code XACK}. Transient failures are retried here, and
+ * BatchApplier}), its dead letters recorded in {@code cistern_dead_letter} inside it and appended to the
+ * dead-letter stream before its commit, then {@code XACK}. Transient failures are retried here, and
  * only here, with capped exponential backoff and jitter; a missing foreign-key parent for at most {@code
  * parentMissingTimeout}. A stale fencing token ends the loop without acknowledging anything.
  *
@@ -270,18 +271,19 @@ final class PartitionLoop implements Runnable {
         metrics.batchRead(partition, batch.size());
         List<DeadLetter> setAside = fresh ? shorterHistory(redis, entries) : List.of();
         malformed.forEach(d -> metrics.deadLettered(partition, d.fields().get(ChangeEntry.TABLE)));
-        if (!malformed.isEmpty()) {
-            retryRedis(() -> deadLetters.append(partition, malformed), "dead-lettering malformed entries");
-        }
+        // Malformed entries go to cistern_dead_letter like poison ones: in the batch's fenced transaction, which
+        // passes them with the watermark (and to the dead-letter stream just before its commit).
+        List<DeadLetter> aside = new ArrayList<>(setAside);
+        aside.addAll(malformed);
         ApplyResult result = null;
-        if (!entries.isEmpty()) {
+        if (!entries.isEmpty() || !aside.isEmpty()) {
             Instant firstAttempt = clock.instant();
             long highest =
                     entries.stream().mapToLong(ChangeEntry::version).max().orElse(0);
             if (highest > floorBound) {
                 floorBound = highest;
             }
-            result = applyWithRetries(entries, setAside);
+            result = applyWithRetries(entries, aside);
             Instant committed = clock.instant();
             metrics.batchCommitted(
                     partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());

@@ -18,6 +18,14 @@ final class SqlText {
      * @throws IllegalArgumentException naming the column when the value does not fit its type
      */
     static String of(ColumnDef column, String json) {
+        return of("?", column, json);
+    }
+
+    /**
+     * As {@link #of(ColumnDef, String)}, naming {@code table} in the refusal ({@link ValueCodec#refusal}: the column,
+     * its type, what it needs, the value cut short; never a library's words).
+     */
+    static String of(String table, ColumnDef column, String json) {
         String fast = fastPath(column, json);
         if (fast != null) {
             return fast;
@@ -29,10 +37,7 @@ final class SqlText {
         try {
             value = ValueCodec.decode(column, json);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(
-                    "value of column '" + column.name() + "' does not fit "
-                            + column.type().sqlName() + ": " + e.getMessage(),
-                    e);
+            throw new IllegalArgumentException(ValueCodec.refusal(table, column, json), e);
         }
         return switch (value) {
             case null -> null;

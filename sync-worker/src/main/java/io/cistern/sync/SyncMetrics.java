@@ -114,8 +114,13 @@ final class SyncMetrics {
                                 .tag("partition", Integer.toString(p))
                                 .register(registry))
                 .record(sinceFirstAttempt);
+        Set<String> inBatch = new HashSet<>();
+        entries.forEach(e -> inBatch.add(e.id()));
         Set<String> deadLettered = new HashSet<>();
         for (DeadLetter d : result.deadLetters()) {
+            if (!inBatch.contains(d.entryId())) {
+                continue; // a malformed entry, counted when it could not be decoded (deadLettered)
+            }
             deadLettered.add(d.entryId());
             deadLettered(partition, d.fields().get(ChangeEntry.TABLE));
         }

@@ -178,7 +178,7 @@ public final class SyncWorker implements AutoCloseable {
                 InstantSource.system());
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.applier = new BatchApplier(dataSource, this.registry, this::publishTables);
+        this.applier = new BatchApplier(dataSource, this.registry, this::publishTables, settings.workerId());
         this.fenceTokens = new FenceTokens(dataSource);
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()

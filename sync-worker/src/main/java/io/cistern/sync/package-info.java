@@ -1,9 +1,10 @@
 /**
  * The sync worker: drains the partition streams into PostgreSQL (DESIGN.md 3.3). {@link io.cistern.sync.SyncWorker}
  * and {@link io.cistern.sync.SyncSettings} are the public surface, with {@link io.cistern.sync.DeadLetterReplayer}
- * (list, show, replay and drop dead letters, for the ops CLI) and its value types {@link
- * io.cistern.sync.OpenDeadLetter}, {@link io.cistern.sync.DeadLetterFilter} and {@link
- * io.cistern.sync.DeadLetterOutcome}, and {@link io.cistern.sync.PartitionControl} (pause and resume a partition, and
+ * (list, show, replay and drop dead letters, for the ops CLI; their record of truth is the PostgreSQL table {@code
+ * cistern_dead_letter}, written by {@code DeadLetterRows} in each batch's fenced transaction) and its value types
+ * {@link io.cistern.sync.RecordedDeadLetter}, {@link io.cistern.sync.OpenDeadLetter}, {@link
+ * io.cistern.sync.DeadLetterFilter} and {@link io.cistern.sync.DeadLetterOutcome}, and {@link io.cistern.sync.PartitionControl} (pause and resume a partition, and
  * the meta hash fields operators read: pause, applied watermark, last takeover); everything else is package-private.
  *
  * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code

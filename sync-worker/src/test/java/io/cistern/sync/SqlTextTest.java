@@ -78,4 +78,15 @@ class SqlTextTest {
     void jsonNull_isSqlNull(SqlType type) {
         assertThat(SqlText.of(column(type), "null")).isNull();
     }
+
+    @org.junit.jupiter.api.Test
+    void wrongTypedValue_isRefusedNamingTheColumnTheTypeAndTheValue_neverTheLibrary() {
+        assertThatThrownBy(() -> SqlText.of("docs", column(SqlType.INTEGER), "\"twelve\""))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("column 'c' of table 'docs'")
+                .hasMessageContaining(SqlType.INTEGER.sqlName())
+                .hasMessageContaining("twelve")
+                .hasMessageNotContaining("Node")
+                .hasMessageNotContaining("coerce");
+    }
 }

@@ -41,8 +41,8 @@ public final class Doctor {
     static final Duration CLOCK_SKEW_WARN = Duration.ofSeconds(1);
 
     static final Duration CLOCK_SKEW_FAIL = Duration.ofSeconds(30);
-    private static final List<String> CISTERN_TABLES =
-            List.of("cistern_settings", "cistern_partition", "cistern_table", "cistern_tombstone");
+    private static final List<String> CISTERN_TABLES = List.of(
+            "cistern_settings", "cistern_partition", "cistern_table", "cistern_tombstone", "cistern_dead_letter");
 
     private final RedisSettings redis;
     private final DatabaseSettings database;

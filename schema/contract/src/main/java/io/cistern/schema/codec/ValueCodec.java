@@ -630,6 +630,29 @@ public final class ValueCodec {
         };
     }
 
+    /**
+     * Why {@code json}, a value of {@code column} that could not be turned into SQL, is refused, written for a person:
+     * the column, its type, what it needs and the value (cut to 60 characters). Never a library's class names: this is
+     * the reason a dead letter carries when a producer (a plain Redis client, say) wrote a value the writer would have
+     * refused.
+     */
+    public static String refusal(String table, ColumnDef column, String json) {
+        JsonNode node;
+        try {
+            node = ExactJson.mapper().readTree(json);
+        } catch (JacksonException e) {
+            return "column '" + column.name() + "' of table '" + table + "' ("
+                    + column.type().sqlName() + ") needs a JSON value, got " + abbreviate(json);
+        }
+        try {
+            encodeJson(table, column, node);
+        } catch (InvalidRecordException e) {
+            return e.getMessage();
+        }
+        return "column '" + column.name() + "' of table '" + table + "' ("
+                + column.type().sqlName() + ") cannot hold " + abbreviate(json);
+    }
+
     private static InvalidRecordException badValue(String table, ColumnDef column, String expected, Throwable cause) {
         return new InvalidRecordException(
                 Reason.WRONG_TYPE,

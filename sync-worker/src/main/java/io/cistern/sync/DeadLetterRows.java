@@ -1,0 +1,306 @@
+package io.cistern.sync;
+
+import io.cistern.schema.codec.ChangeEntry;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes dead letters to {@code cistern_dead_letter} (migration V3), their record of truth, and encodes the entry they
+ * hold. Stateless; thread-safe.
+ *
+ * <p>The entry is kept as {@code bytea}: its fields ({@code t}, {@code k}, {@code o}, {@code v}, {@code c:<column>}
+ * or, for a malformed entry, whatever it held), each as a length-prefixed UTF-8 name and value, in stream order. A
+ * value PostgreSQL refuses in {@code text} (a NUL byte) is kept byte for byte and replays as it was written. The
+ * columns that repeat the entry for filtering ({@code table_name}, {@code record_key}, {@code op}, {@code reason})
+ * are text: a NUL byte there is written {@code \0}.
+ */
+final class DeadLetterRows {
+    static final String TABLE = "cistern_dead_letter";
+
+    private static final String INSERT = "INSERT INTO " + TABLE
+            + " (partition, entry_id, table_name, record_key, op, version, entry, reason, sqlstate, attempts, worker)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partition, entry_id) DO NOTHING";
+
+    private DeadLetterRows() {}
+
+    /**
+     * Inserts {@code deadLetters} of {@code partition} in the caller's transaction, in one round trip. A dead letter
+     * already recorded for its entry (a retried batch) is left as it is.
+     *
+     * @return how many rows were new
+     */
+    static int insert(Connection connection, int partition, String worker, List<DeadLetter> deadLetters)
+            throws SQLException {
+        if (deadLetters.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
+            for (DeadLetter d : deadLetters) {
+                Map<String, String> f = d.fields();
+                ps.setInt(1, partition);
+                ps.setString(2, d.entryId());
+                ps.setString(3, text(f.get(ChangeEntry.TABLE)));
+                ps.setString(4, text(f.get(ChangeEntry.KEY)));
+                ps.setString(5, text(f.get(ChangeEntry.OP)));
+                Long version = version(f.get(ChangeEntry.VERSION));
+                if (version == null) {
+                    ps.setNull(6, Types.BIGINT);
+                } else {
+                    ps.setLong(6, version);
+                }
+                ps.setBytes(7, encode(f));
+                ps.setString(8, text(d.reason()));
+                ps.setString(9, d.sqlState());
+                ps.setInt(10, d.attempts());
+                ps.setString(11, text(worker));
+                ps.addBatch();
+            }
+            int added = 0;
+            for (int n : ps.executeBatch()) {
+                added += Math.max(0, n);
+            }
+            return added;
+        }
+    }
+
+    private static final String RESOLVE = "UPDATE " + TABLE + " SET resolved_at = now(), resolution = ?"
+            + " WHERE partition = ? AND entry_id = ? AND resolved_at IS NULL";
+    private static final String FAILED_AGAIN = "UPDATE " + TABLE
+            + " SET reason = ?, sqlstate = ?, attempts = attempts + 1, worker = ?"
+            + " WHERE partition = ? AND entry_id = ? AND resolved_at IS NULL";
+    private static final String DROP = "UPDATE " + TABLE + " SET resolved_at = now(), resolution = 'dropped'"
+            + " WHERE id = ? AND resolved_at IS NULL";
+
+    /**
+     * In a replay's transaction: the open dead letters of {@code replayed} are resolved ({@code replayed}, or {@code
+     * superseded} for the IDs in {@code superseded}); those among {@code failedAgain} stay open with the new reason,
+     * SQLSTATE and one more attempt, recorded by {@code worker}.
+     */
+    static void settleReplay(
+            Connection connection,
+            int partition,
+            String worker,
+            List<ChangeEntry> replayed,
+            List<DeadLetter> failedAgain,
+            java.util.Set<String> superseded)
+            throws SQLException {
+        java.util.Set<String> failed = new java.util.HashSet<>();
+        failedAgain.forEach(d -> failed.add(d.entryId()));
+        try (PreparedStatement resolve = connection.prepareStatement(RESOLVE);
+                PreparedStatement again = connection.prepareStatement(FAILED_AGAIN)) {
+            for (ChangeEntry e : replayed) {
+                if (failed.contains(e.id())) {
+                    continue;
+                }
+                resolve.setString(1, superseded.contains(e.id()) ? "superseded" : "replayed");
+                resolve.setInt(2, partition);
+                resolve.setString(3, e.id());
+                resolve.addBatch();
+            }
+            for (DeadLetter d : failedAgain) {
+                again.setString(1, text(d.reason()));
+                again.setString(2, d.sqlState());
+                again.setString(3, text(worker));
+                again.setInt(4, partition);
+                again.setString(5, d.entryId());
+                again.addBatch();
+            }
+            resolve.executeBatch();
+            again.executeBatch();
+        }
+    }
+
+    /** Marks the open dead letters with these row IDs dropped; returns the IDs that were open. */
+    static java.util.Set<Long> drop(Connection connection, java.util.Collection<Long> ids) throws SQLException {
+        java.util.Set<Long> dropped = new java.util.LinkedHashSet<>();
+        try (PreparedStatement ps = connection.prepareStatement(DROP)) {
+            List<Long> ordered = List.copyOf(ids);
+            for (Long id : ordered) {
+                ps.setLong(1, id);
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int i = 0; i < counts.length; i++) {
+                if (counts[i] > 0) {
+                    dropped.add(ordered.get(i));
+                }
+            }
+        }
+        return dropped;
+    }
+
+    /** The open dead letters {@code filter} selects, oldest first, up to its limit. */
+    static List<RecordedDeadLetter> open(Connection connection, DeadLetterFilter filter) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT id, partition, entry_id, reason, sqlstate, attempts, worker,"
+                + " created_at, entry FROM " + TABLE + " WHERE resolved_at IS NULL");
+        List<Object> args = new java.util.ArrayList<>();
+        filter.partition().ifPresent(p -> {
+            sql.append(" AND partition = ?");
+            args.add(p);
+        });
+        if (!filter.ids().isEmpty()) {
+            sql.append(" AND id = ANY (?)");
+            args.add(filter.ids().toArray(Long[]::new));
+        }
+        filter.table().ifPresent(t -> {
+            sql.append(" AND table_name = ?");
+            args.add(t);
+        });
+        filter.sqlState().ifPresent(c -> {
+            sql.append(" AND left(sqlstate, ?) = ?");
+            args.add(c.length());
+            args.add(c);
+        });
+        filter.reasonContaining().ifPresent(r -> {
+            sql.append(" AND strpos(lower(reason), ?) > 0");
+            args.add(r);
+        });
+        filter.from().ifPresent(f -> {
+            sql.append(" AND created_at >= ?");
+            args.add(java.sql.Timestamp.from(f));
+        });
+        filter.until().ifPresent(u -> {
+            sql.append(" AND created_at < ?");
+            args.add(java.sql.Timestamp.from(u));
+        });
+        sql.append(" ORDER BY created_at, id LIMIT ?");
+        args.add(filter.limit());
+        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                Object a = args.get(i);
+                if (a instanceof Long[] ids) {
+                    ps.setArray(i + 1, connection.createArrayOf("bigint", ids));
+                } else {
+                    ps.setObject(i + 1, a);
+                }
+            }
+            List<RecordedDeadLetter> found = new java.util.ArrayList<>();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(new RecordedDeadLetter(
+                            rs.getLong(1),
+                            rs.getInt(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getInt(6),
+                            rs.getString(7),
+                            rs.getTimestamp(8).toInstant(),
+                            decode(rs.getBytes(9))));
+                }
+            }
+            return found;
+        }
+    }
+
+    private static final String IMPORT = "INSERT INTO " + TABLE
+            + " (partition, entry_id, table_name, record_key, op, version, entry, reason, sqlstate, attempts, worker,"
+            + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (partition, entry_id) DO NOTHING";
+
+    /**
+     * Copies letters of a partition's dead-letter stream (written before this table existed) into it, each at the
+     * time its stream ID says; one already recorded for its entry is left as it is. Returns how many were new.
+     */
+    static int importFromStream(Connection connection, List<OpenDeadLetter> letters) throws SQLException {
+        if (letters.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(IMPORT)) {
+            for (OpenDeadLetter l : letters) {
+                Map<String, String> f = l.entry();
+                ps.setInt(1, l.partition());
+                // A letter without its entry ID (none were written so, but a hand-made one could be) keys by its own.
+                ps.setString(2, l.entryId().isEmpty() ? "dlq:" + l.id() : l.entryId());
+                ps.setString(3, text(f.get(ChangeEntry.TABLE)));
+                ps.setString(4, text(f.get(ChangeEntry.KEY)));
+                ps.setString(5, text(f.get(ChangeEntry.OP)));
+                Long version = version(f.get(ChangeEntry.VERSION));
+                if (version == null) {
+                    ps.setNull(6, Types.BIGINT);
+                } else {
+                    ps.setLong(6, version);
+                }
+                ps.setBytes(7, encode(f));
+                ps.setString(8, text(l.reason()));
+                ps.setString(9, l.sqlState());
+                ps.setInt(10, l.attempts());
+                ps.setString(11, text(l.worker()));
+                ps.setTimestamp(12, java.sql.Timestamp.from(l.recordedAt()));
+                ps.addBatch();
+            }
+            int added = 0;
+            for (int n : ps.executeBatch()) {
+                added += Math.max(0, n);
+            }
+            return added;
+        }
+    }
+
+    /** The text PostgreSQL accepts for {@code value}: a NUL byte written {@code \0}; null stays null. */
+    static String text(String value) {
+        return value == null ? null : value.replace("\0", "\\0");
+    }
+
+    private static Long version(String value) {
+        try {
+            return value == null ? null : Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The entry's fields as bytes: per field, its name and its value, each a length and UTF-8 bytes. */
+    static byte[] encode(Map<String, String> fields) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(fields.size());
+            for (Map.Entry<String, String> e : fields.entrySet()) {
+                write(out, e.getKey());
+                write(out, e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The fields {@link #encode} wrote, in their order. */
+    static Map<String, String> decode(byte[] encoded) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                String name = read(in);
+                fields.put(name, read(in));
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("a dead letter's entry is not in the form cistern_dead_letter keeps", e);
+        }
+        return fields;
+    }
+
+    private static void write(DataOutputStream out, String s) throws IOException {
+        byte[] b = (s == null ? "" : s).getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String read(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -56,7 +56,7 @@ final class UnregisterCommand implements Callable<Integer> {
                 Unregistration.Found found =
                         dryRun ? unregistration.inspect(name) : unregistration.unregister(name, force);
                 out.printf(
-                        "%s '%s': %d entries not yet synced, %d records with open dead letters%n",
+                        "%s '%s': %d entries not yet synced, %d open dead letters%n",
                         dryRun ? "would unregister" : "unregistered",
                         name,
                         found.unsyncedEntries(),

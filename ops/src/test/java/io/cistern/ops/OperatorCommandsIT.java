@@ -78,6 +78,8 @@ class OperatorCommandsIT {
         try (RecordWriter writer = writer()) {
             writer.put("gadgets", RecordKey.of(1L), Map.of("label", "unsynced: no worker runs"));
         }
+        database.execute("INSERT INTO cistern_dead_letter (partition, entry_id, table_name, entry, reason, attempts,"
+                + " worker) VALUES (0, '1-0', 'gadgets', '\\x00', 'a poison record', 1, 'test')");
 
         StringWriter refusedErr = new StringWriter();
         int refused = cli(new StringWriter(), refusedErr, "unregister", "gadgets");
@@ -86,7 +88,8 @@ class OperatorCommandsIT {
 
         assertThat(refused).isNotZero();
         assertThat(refusedErr.toString()).contains("1 entries not yet synced").contains("--force");
-        assertThat(dryRun.toString()).contains("would unregister 'gadgets': 1 entries not yet synced");
+        assertThat(dryRun.toString())
+                .contains("would unregister 'gadgets': 1 entries not yet synced, 1 open dead letters");
         assertThat(redis.commands().hexists(layout.registry(), "gadgets")).isTrue();
 
         StringWriter forced = new StringWriter();

@@ -6,10 +6,7 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.ValueScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -50,7 +47,7 @@ public final class Unregistration {
      *
      * @param table the table
      * @param unsyncedEntries its entries on the partition streams past the applied watermarks
-     * @param openDeadLetters its records with an open dead letter
+     * @param openDeadLetters its open dead letters
      */
     public record Found(String table, long unsyncedEntries, long openDeadLetters) {
         /** Whether anything of the table is still on its way to PostgreSQL. */
@@ -67,12 +64,10 @@ public final class Unregistration {
     public Found inspect(String table) {
         int partitions = partitions(table);
         long unsynced = 0;
-        long deadLetters = 0;
         for (int p = 0; p < partitions; p++) {
             unsynced += unsyncedEntries(p, table);
-            deadLetters += openDeadLetters(p, table);
         }
-        return new Found(table, unsynced, deadLetters);
+        return new Found(table, unsynced, openDeadLetters(table));
     }
 
     /**
@@ -90,7 +85,7 @@ public final class Unregistration {
             throw new PermanentException(
                     "TABLE_IN_USE",
                     "table '" + table + "' has " + found.unsyncedEntries() + " entries not yet synced and "
-                            + found.openDeadLetters() + " records with open dead letters; wait until"
+                            + found.openDeadLetters() + " open dead letters; wait until"
                             + " `ops/cistern lag` shows the partitions caught up, replay or drop the dead letters"
                             + " (`ops/cistern dlq`), or pass --force to unregister it anyway (those writes then never"
                             + " reach PostgreSQL)",
@@ -172,24 +167,21 @@ public final class Unregistration {
         }
     }
 
-    /** Records of {@code table} in the partition's set of records with an open dead letter. */
-    private long openDeadLetters(int partition, String table) {
-        String prefix = layout.record(partition, table, "");
-        long count = 0;
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do {
-            ValueScanCursor<String> page = redis.sscan(
-                    layout.deadLetterKeys(partition),
-                    cursor,
-                    ScanArgs.Builder.limit(PAGE).match(globEscape(prefix) + "*"));
-            count += page.getValues().size();
-            cursor = page;
-        } while (!cursor.isFinished());
-        return count;
-    }
-
-    /** {@code s} with the glob characters of {@code MATCH} escaped. */
-    private static String globEscape(String s) {
-        return s.replaceAll("([*?\\[\\]\\\\])", "\\\\$1");
+    /** The table's open dead letters, as PostgreSQL records them ({@code cistern_dead_letter}, the record of truth). */
+    private long openDeadLetters(String table) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT count(*) FROM cistern_dead_letter WHERE table_name = ? AND resolved_at IS NULL")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new PermanentException(
+                    "UNREGISTER_FAILED",
+                    "counting the open dead letters of '" + table + "' failed: " + e.getMessage(),
+                    e);
+        }
     }
 }

@@ -283,7 +283,8 @@ final class LettuceCachedReader implements CachedReader {
         for (int i = 0; i < reads.size(); i++) {
             KeyRead read = reads.get(i);
             TierPolicy.Step step = policy.afterHash(def, read.key, hashes.get(i));
-            metrics.redisLookup(step instanceof TierPolicy.Step.Answer);
+            metrics.redisLookup(
+                    step instanceof TierPolicy.Step.Answer || hashes.get(i).kind() == RecordHash.Kind.FULL);
             if (step instanceof TierPolicy.Step.Reserve) {
                 step = reserve(def, read);
             }
@@ -364,6 +365,10 @@ final class LettuceCachedReader implements CachedReader {
                     rows.rows().get(read.key),
                     rows.tombstones().getOrDefault(read.key, 0L));
             hooks.afterDatabaseRead(read.recordKey);
+            Map<String, String> defaults = TierPolicy.completedDefaults(read.hash, answer);
+            if (!defaults.isEmpty() && fills != null) {
+                completeDefaults(read.recordKey, answer.version(), defaults);
+            }
             boolean reserved = read.token != null;
             if (TierPolicy.cacheAfterFill(reserved, reserved ? fill(read.recordKey, read.token, answer) : null)) {
                 answer(read, answer, begun);
@@ -392,6 +397,15 @@ final class LettuceCachedReader implements CachedReader {
             log.debug("{}: could not fill {}: {}", CLIENT_NAME, recordKey, e.toString());
             // Unknown whether a write came first: do not cache what was read.
             return RedisFills.Outcome.SUPERSEDED;
+        }
+    }
+
+    private void completeDefaults(String recordKey, long version, Map<String, String> defaults) {
+        try {
+            fills.completeDefaults(redis, recordKey, version, defaults);
+        } catch (RuntimeException e) {
+            // The answer stands; the next read of the hash asks PostgreSQL again.
+            log.debug("{}: could not add the database defaults to {}: {}", CLIENT_NAME, recordKey, e.toString());
         }
     }
 

@@ -418,6 +418,87 @@ public final class ValueCodec {
         };
     }
 
+    // ---------------------------------------------------------------------------------------------------- canonical
+
+    /**
+     * The one canonical JSON text of a value already in JSON form (a record hash field, a change entry, a PostgreSQL
+     * value the reader encoded), so that every tier of the reader answers a value with the same bytes. Where the
+     * encoding a producer sent differs from what PostgreSQL gives back for the same value, the canonical form is
+     * PostgreSQL's:
+     *
+     * <ul>
+     *   <li>numeric with a declared scale: exactly that many decimals ({@code numeric(10,2)}: {@code 1.5} is {@code
+     *       1.50}); without one, the digits as written;
+     *   <li>jsonb: object keys in PostgreSQL's jsonb order (shorter keys first, then by their UTF-8 bytes), a key given
+     *       twice kept once with its last value, numbers in plain notation; json keeps its text's order, as PostgreSQL's json does;
+     *   <li>timestamptz in UTC with microseconds at most, timestamp without offset, uuid in lower case, float4 and float8
+     *       as Java prints them, bytea as padded base64; any other value as {@link #encode} gives it.
+     * </ul>
+     *
+     * A value that does not fit its column is returned unchanged: the reader answers what it holds rather than fail a
+     * read on it (the writer refuses such values before they are stored).
+     */
+    public static String canonical(String table, ColumnDef column, String json) {
+        if (json == null || json.equals("null")) {
+            return json;
+        }
+        try {
+            return switch (column.type()) {
+                case TEXT, BOOLEAN, SMALLINT, INTEGER, BIGINT -> json; // one JSON form each already
+                case NUMERIC -> {
+                    Object v = decode(column, json);
+                    if (v instanceof BigDecimal d && column.scale() >= 0) {
+                        yield d.setScale(column.scale(), java.math.RoundingMode.UNNECESSARY)
+                                .toPlainString();
+                    }
+                    yield v instanceof BigDecimal d ? d.toPlainString() : encode(table, column, v);
+                }
+                case JSONB ->
+                    ExactJson.mapper()
+                            .writeValueAsString(jsonbOrder(ExactJson.mapper().readTree(json)));
+                default -> encode(table, column, decode(column, json));
+            };
+        } catch (RuntimeException e) {
+            return json;
+        }
+    }
+
+    /**
+     * {@code node} as PostgreSQL's jsonb prints it: every object's keys by UTF-8 length, then by UTF-8 bytes; decimals in
+     * plain notation.
+     */
+    private static JsonNode jsonbOrder(JsonNode node) {
+        if (node.isArray()) {
+            tools.jackson.databind.node.ArrayNode out = ExactJson.mapper().createArrayNode();
+            node.forEach(e -> out.add(jsonbOrder(e)));
+            return out;
+        }
+        if (node.isBigDecimal()) {
+            // As PostgreSQL prints a jsonb number: plain decimal notation (1E+2 is 100), which BigDecimal's own
+            // toString does not give for every scale.
+            return ExactJson.mapper()
+                    .getNodeFactory()
+                    .rawValueNode(new tools.jackson.databind.util.RawValue(
+                            node.decimalValue().toPlainString()));
+        }
+        if (!node.isObject()) {
+            return node;
+        }
+        java.util.List<String> names = new java.util.ArrayList<>(node.propertyNames());
+        names.sort(ValueCodec::compareJsonbKeys);
+        tools.jackson.databind.node.ObjectNode out = ExactJson.mapper().createObjectNode();
+        for (String name : names) {
+            out.set(name, jsonbOrder(node.get(name)));
+        }
+        return out;
+    }
+
+    private static int compareJsonbKeys(String a, String b) {
+        byte[] x = a.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] y = b.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return x.length != y.length ? Integer.compare(x.length, y.length) : java.util.Arrays.compareUnsigned(x, y);
+    }
+
     // ---------------------------------------------------------------------------------------------------- helpers
 
     private static String nullFor(String table, ColumnDef column) {

@@ -288,6 +288,11 @@ final class LettuceCachedReader implements CachedReader {
             if (step instanceof TierPolicy.Step.Reserve) {
                 step = reserve(def, read);
             }
+            if (step instanceof TierPolicy.Step.ReadDatabase r && r.hash().kind() == RecordHash.Kind.FULL) {
+                // A full hash lacking database defaults: the row has them only once the put is synced.
+                step = TierPolicy.afterTtl(
+                        def, read.key, r.hash(), redisCall(what(def, read.key), () -> redis.pttl(read.recordKey)));
+            }
             switch (step) {
                 case TierPolicy.Step.Answer a -> answer(read, a.result(), begun);
                 case TierPolicy.Step.ReadDatabase r -> {
@@ -354,6 +359,19 @@ final class LettuceCachedReader implements CachedReader {
                 if (read.token != null) {
                     release(read.recordKey, read.token);
                 }
+            }
+            if (reads.stream().allMatch(r -> r.hash.kind() == RecordHash.Kind.FULL)) {
+                // Only database defaults were asked for: the hash answers without them (pending), uncached, so a
+                // read keeps working from Redis while PostgreSQL is down.
+                for (KeyRead read : reads) {
+                    read.answer = TierPolicy.fromDatabase(def, read.key, read.hash, null, 0);
+                }
+                log.debug(
+                        "{}: {} answered without its database defaults: {}",
+                        CLIENT_NAME,
+                        what(def, reads),
+                        e.toString());
+                return;
             }
             throw e;
         }

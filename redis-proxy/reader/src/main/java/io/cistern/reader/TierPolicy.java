@@ -17,7 +17,8 @@ import java.util.Map;
  * <ol>
  *   <li><b>Local cache.</b> A cached answer serves a read that asks for at least its version ({@link #fromLocal}).
  *   <li><b>Redis record hash.</b> A full hash or a delete marker answers; the key columns come from the key, and a
- *       full hash that lacks a database-defaulted column reads the row for it first. No hash: reserve it for a fill (when fills
+ *       full hash that lacks a database-defaulted column reads the row for it once the sync worker released the
+ *       hash to a TTL ({@link #afterTtl}), else answers with those columns pending. No hash: reserve it for a fill (when fills
  *       are on), then read PostgreSQL. A partial hash or another reader's reservation: read PostgreSQL without
  *       reserving ({@link #afterHash}).
  *   <li><b>Reservation refused.</b> A write or another reader came between {@code HGETALL} and the reservation: judge
@@ -98,6 +99,18 @@ final class TierPolicy {
         return hash.lacksDefaults(def, keyColumns(def, key))
                 ? new Step.ReadDatabase(hash, false)
                 : new Step.Answer(fromRedis(def, key, hash));
+    }
+
+    /**
+     * What to do with a full hash that lacks database defaults, given its time to live ({@code PTTL}, in ms): a hash
+     * with a TTL was released by the sync worker, so its put is in PostgreSQL and the row supplies the defaults; a hash
+     * without one holds unsynced state (the worker never gives such a hash a TTL), so the answer says the defaults are
+     * pending without asking PostgreSQL.
+     */
+    static Step afterTtl(TableDef def, String key, RecordHash hash, long pttlMillis) {
+        return pttlMillis > 0
+                ? new Step.ReadDatabase(hash, false)
+                : new Step.Answer(fromDatabase(def, key, hash, null, 0));
     }
 
     /**

@@ -286,4 +286,24 @@ class TierPolicyTest {
             assertThat(TierPolicy.completedDefaults(hash, answer)).isEmpty();
         }
     }
+
+    @Test
+    void hashLackingDefaultsWithoutATtl_isUnsynced_andAnswersPendingWithoutPostgres() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+
+        Step step = TierPolicy.afterTtl(SHAPED, SHAPED_KEY, hash, -1);
+
+        assertThat(step).isInstanceOf(Step.Answer.class);
+        ReadResult.Found answer = (ReadResult.Found) ((Step.Answer) step).result();
+        assertThat(answer.tier()).isEqualTo(Tier.REDIS);
+        assertThat(answer.pending()).containsExactly("created_at");
+        assertThat(answer.columns()).containsEntry("name", "\"a,b%c\"").containsEntry("amount", "2.00");
+    }
+
+    @Test
+    void hashLackingDefaultsWithATtl_wasReleasedBySync_andReadsTheRow() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+
+        assertThat(TierPolicy.afterTtl(SHAPED, SHAPED_KEY, hash, 60_000)).isEqualTo(new Step.ReadDatabase(hash, false));
+    }
 }

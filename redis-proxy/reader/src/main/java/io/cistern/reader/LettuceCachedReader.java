@@ -279,7 +279,8 @@ final class LettuceCachedReader implements CachedReader {
     private List<KeyRead> load(TableDef def, List<KeyRead> reads) {
         long begun = local.begin();
         List<RecordHash> hashes = readHashes(def, reads);
-        List<KeyRead> toDatabase = new ArrayList<>();
+        List<TierPolicy.Step> steps = new ArrayList<>(reads.size());
+        List<Integer> lackingDefaults = new ArrayList<>();
         for (int i = 0; i < reads.size(); i++) {
             KeyRead read = reads.get(i);
             TierPolicy.Step step = policy.afterHash(def, read.key, hashes.get(i));
@@ -289,11 +290,25 @@ final class LettuceCachedReader implements CachedReader {
                 step = reserve(def, read);
             }
             if (step instanceof TierPolicy.Step.ReadDatabase r && r.hash().kind() == RecordHash.Kind.FULL) {
-                // A full hash lacking database defaults: the row has them only once the put is synced.
-                step = TierPolicy.afterTtl(
-                        def, read.key, r.hash(), redisCall(what(def, read.key), () -> redis.pttl(read.recordKey)));
+                lackingDefaults.add(i);
             }
-            switch (step) {
+            steps.add(step);
+        }
+        if (!lackingDefaults.isEmpty()) {
+            // Full hashes lacking database defaults: the row has them only once the put is synced, which the hash's
+            // TTL tells (one PTTL each, pipelined for a batch).
+            List<Long> ttls =
+                    readTtls(def, lackingDefaults.stream().map(reads::get).toList());
+            for (int j = 0; j < lackingDefaults.size(); j++) {
+                int i = lackingDefaults.get(j);
+                TierPolicy.Step.ReadDatabase r = (TierPolicy.Step.ReadDatabase) steps.get(i);
+                steps.set(i, TierPolicy.afterTtl(def, reads.get(i).key, r.hash(), ttls.get(j)));
+            }
+        }
+        List<KeyRead> toDatabase = new ArrayList<>();
+        for (int i = 0; i < reads.size(); i++) {
+            KeyRead read = reads.get(i);
+            switch (steps.get(i)) {
                 case TierPolicy.Step.Answer a -> answer(read, a.result(), begun);
                 case TierPolicy.Step.ReadDatabase r -> {
                     read.hash = r.hash();
@@ -313,20 +328,36 @@ final class LettuceCachedReader implements CachedReader {
 
     /** {@code HGETALL} of each record hash: one command for one key, a pipeline for more. */
     private List<RecordHash> readHashes(TableDef def, List<KeyRead> reads) {
+        return perKey(def, reads, redis::hgetall, connection.async()::hgetall).stream()
+                .map(RecordHash::parse)
+                .toList();
+    }
+
+    /** {@code PTTL} of each record hash, in ms (negative: no TTL, or no hash). */
+    private List<Long> readTtls(TableDef def, List<KeyRead> reads) {
+        return perKey(def, reads, redis::pttl, connection.async()::pttl);
+    }
+
+    /** One Redis command per record hash: sent alone for one key, pipelined for more. */
+    private <T> List<T> perKey(
+            TableDef def,
+            List<KeyRead> reads,
+            java.util.function.Function<String, T> one,
+            java.util.function.Function<String, RedisFuture<T>> many) {
         String what = what(def, reads);
         if (reads.size() == 1) {
-            return List.of(RecordHash.parse(redisCall(what, () -> redis.hgetall(reads.get(0).recordKey))));
+            return java.util.Collections.singletonList(redisCall(what, () -> one.apply(reads.get(0).recordKey)));
         }
-        List<RedisFuture<Map<String, String>>> pending = new ArrayList<>(reads.size());
+        List<RedisFuture<T>> pending = new ArrayList<>(reads.size());
         for (KeyRead read : reads) {
-            pending.add(connection.async().hgetall(read.recordKey));
+            pending.add(many.apply(read.recordKey));
         }
         awaitAll(what, pending);
-        List<RecordHash> hashes = new ArrayList<>(reads.size());
-        for (RedisFuture<Map<String, String>> f : pending) {
-            hashes.add(RecordHash.parse(redisCall(what, f::get)));
+        List<T> replies = new ArrayList<>(reads.size());
+        for (RedisFuture<T> f : pending) {
+            replies.add(redisCall(what, f::get));
         }
-        return hashes;
+        return replies;
     }
 
     /** Reserves the record hash for a fill; the step after the reservation. */

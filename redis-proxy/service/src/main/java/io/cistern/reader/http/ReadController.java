@@ -40,7 +40,7 @@ import tools.jackson.databind.JsonNode;
  *       {@code ETag} holding the version, and {@code Cistern-Tier: local|redis|database}; 304 when {@code If-None-Match}
  *       names that version; 404 {@code NOT_FOUND} when the record does not exist (or was deleted, synced or not);
  *   <li>{@code POST /v1/tables/{table}/records:get} with {@code {"keys": [id, ...]}} — 200 with one result per key, in
- *       order: {@code {"key", "found", "version", "tier", "record"}}.
+ *       order: {@code {"key", "found", "version", "tier", "record"}}, with {@code "pending"} as for a single read.
  * </ul>
  *
  * Keys are in their encoded text form ({@link io.cistern.schema.keys.KeyEncoding}); the key is read from the raw

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +31,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +56,10 @@ import org.slf4j.LoggerFactory;
  * record hashes on the tracking connection (which also registers the keys for invalidation; a pipeline for a batch). A
  * full hash or a delete marker answers. (4) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
  * partial hash or another reader's reservation: it reads PostgreSQL without reserving. One query serves every key of
- * the load that Redis could not answer. (5) The row (merged under the partial hash, if any) answers; a reserved load
- * copies it into Redis if no write came first. (6) The answer goes into the local cache unless an invalidation of the
+ * the load that Redis could not answer; a full hash that lacks a database-defaulted column is sent there too once its
+ * TTL shows the sync worker released it (synced), else it answers with those columns pending. (5) The row (merged
+ * under the partial hash, if any) answers; a reserved load copies it into Redis if no write came first, and a full
+ * hash completed with the row's defaults keeps them ({@link RedisFills#completeDefaults}). (6) The answer goes into the local cache unless an invalidation of the
  * key overtook the load ({@link LocalCache}) or a write came before the fill.
  *
  * <p><b>Bounds.</b> PostgreSQL reads run on virtual threads, at most {@link ReaderSettings#maxConcurrentFills()} at a
@@ -340,13 +344,10 @@ final class LettuceCachedReader implements CachedReader {
 
     /** One Redis command per record hash: sent alone for one key, pipelined for more. */
     private <T> List<T> perKey(
-            TableDef def,
-            List<KeyRead> reads,
-            java.util.function.Function<String, T> one,
-            java.util.function.Function<String, RedisFuture<T>> many) {
+            TableDef def, List<KeyRead> reads, Function<String, T> one, Function<String, RedisFuture<T>> many) {
         String what = what(def, reads);
         if (reads.size() == 1) {
-            return java.util.Collections.singletonList(redisCall(what, () -> one.apply(reads.get(0).recordKey)));
+            return Collections.singletonList(redisCall(what, () -> one.apply(reads.get(0).recordKey)));
         }
         List<RedisFuture<T>> pending = new ArrayList<>(reads.size());
         for (KeyRead read : reads) {

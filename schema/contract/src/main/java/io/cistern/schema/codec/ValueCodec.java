@@ -6,6 +6,8 @@ import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.SqlType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -16,12 +18,18 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoField;
 import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.io.JsonStringEncoder;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.util.RawValue;
 
 /**
  * Converts column values to their one canonical JSON text, the form in which they travel through Redis (record hash
@@ -448,7 +456,7 @@ public final class ValueCodec {
                 case NUMERIC -> {
                     Object v = decode(column, json);
                     if (v instanceof BigDecimal d && column.scale() >= 0) {
-                        yield d.setScale(column.scale(), java.math.RoundingMode.UNNECESSARY)
+                        yield d.setScale(column.scale(), RoundingMode.UNNECESSARY)
                                 .toPlainString();
                     }
                     yield v instanceof BigDecimal d ? d.toPlainString() : encode(table, column, v);
@@ -469,7 +477,7 @@ public final class ValueCodec {
      */
     private static JsonNode jsonbOrder(JsonNode node) {
         if (node.isArray()) {
-            tools.jackson.databind.node.ArrayNode out = ExactJson.mapper().createArrayNode();
+            ArrayNode out = ExactJson.mapper().createArrayNode();
             node.forEach(e -> out.add(jsonbOrder(e)));
             return out;
         }
@@ -478,15 +486,14 @@ public final class ValueCodec {
             // toString does not give for every scale.
             return ExactJson.mapper()
                     .getNodeFactory()
-                    .rawValueNode(new tools.jackson.databind.util.RawValue(
-                            node.decimalValue().toPlainString()));
+                    .rawValueNode(new RawValue(node.decimalValue().toPlainString()));
         }
         if (!node.isObject()) {
             return node;
         }
-        java.util.List<String> names = new java.util.ArrayList<>(node.propertyNames());
+        List<String> names = new ArrayList<>(node.propertyNames());
         names.sort(ValueCodec::compareJsonbKeys);
-        tools.jackson.databind.node.ObjectNode out = ExactJson.mapper().createObjectNode();
+        ObjectNode out = ExactJson.mapper().createObjectNode();
         for (String name : names) {
             out.set(name, jsonbOrder(node.get(name)));
         }
@@ -494,9 +501,9 @@ public final class ValueCodec {
     }
 
     private static int compareJsonbKeys(String a, String b) {
-        byte[] x = a.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] y = b.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return x.length != y.length ? Integer.compare(x.length, y.length) : java.util.Arrays.compareUnsigned(x, y);
+        byte[] x = a.getBytes(StandardCharsets.UTF_8);
+        byte[] y = b.getBytes(StandardCharsets.UTF_8);
+        return x.length != y.length ? Integer.compare(x.length, y.length) : Arrays.compareUnsigned(x, y);
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers

@@ -452,7 +452,17 @@ public final class ValueCodec {
         }
         try {
             return switch (column.type()) {
-                case TEXT, BOOLEAN, SMALLINT, INTEGER, BIGINT -> json; // one JSON form each already
+                // Taken as they are unless a plain-Redis producer wrote another form of the same value: an escape
+                // in a string ("\u0041" is "A"), or an integer as a string of digits.
+                case TEXT ->
+                    json.indexOf('\\') < 0
+                            ? json
+                            : encodeJson(table, column, ExactJson.mapper().readTree(json));
+                case SMALLINT, INTEGER, BIGINT ->
+                    json.startsWith("\"")
+                            ? encodeJson(table, column, ExactJson.mapper().readTree(json))
+                            : json;
+                case BOOLEAN -> json;
                 case NUMERIC -> {
                     Object v = decode(column, json);
                     if (v instanceof BigDecimal d && column.scale() >= 0) {

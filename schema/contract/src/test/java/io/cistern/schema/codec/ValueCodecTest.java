@@ -544,5 +544,11 @@ class ValueCodecTest {
         assertThat(ValueCodec.canonical("t", tstz, "\"2026-11-23T08:21:43.5+02:00\""))
                 .isEqualTo("\"2026-11-23T06:21:43.500Z\"");
         assertThat(ValueCodec.canonical("t", scaled, "null")).isEqualTo("null");
+        // other forms a plain-Redis producer may have written
+        assertThat(ValueCodec.canonical("t", col(SqlType.TEXT), "\"\\u0041\\n\""))
+                .isEqualTo("\"A\\n\"");
+        assertThat(ValueCodec.canonical("t", col(SqlType.BIGINT), "\"12\"")).isEqualTo("12");
+        assertThat(ValueCodec.canonical("t", col(SqlType.UUID), "\"7C0E5B1E-3F2A-4D1B-9C3E-0A1B2C3D4E5F\""))
+                .isEqualTo("\"7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f\"");
     }
 }

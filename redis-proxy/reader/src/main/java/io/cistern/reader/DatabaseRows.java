@@ -180,6 +180,7 @@ final class DatabaseRows {
                 };
             default -> value;
         };
-        return ValueCodec.encode(table, c, java);
+        // The same canonical form as the Redis tier's (jsonb key order, numeric scale): one record, one shape.
+        return ValueCodec.canonical(table, c, ValueCodec.encode(table, c, java));
     }
 }

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,6 +31,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +56,10 @@ import org.slf4j.LoggerFactory;
  * record hashes on the tracking connection (which also registers the keys for invalidation; a pipeline for a batch). A
  * full hash or a delete marker answers. (4) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
  * partial hash or another reader's reservation: it reads PostgreSQL without reserving. One query serves every key of
- * the load that Redis could not answer. (5) The row (merged under the partial hash, if any) answers; a reserved load
- * copies it into Redis if no write came first. (6) The answer goes into the local cache unless an invalidation of the
+ * the load that Redis could not answer; a full hash that lacks a database-defaulted column is sent there too once its
+ * TTL shows the sync worker released it (synced), else it answers with those columns pending. (5) The row (merged
+ * under the partial hash, if any) answers; a reserved load copies it into Redis if no write came first, and a full
+ * hash completed with the row's defaults keeps them ({@link RedisFills#completeDefaults}). (6) The answer goes into the local cache unless an invalidation of the
  * key overtook the load ({@link LocalCache}) or a write came before the fill.
  *
  * <p><b>Bounds.</b> PostgreSQL reads run on virtual threads, at most {@link ReaderSettings#maxConcurrentFills()} at a
@@ -279,15 +283,36 @@ final class LettuceCachedReader implements CachedReader {
     private List<KeyRead> load(TableDef def, List<KeyRead> reads) {
         long begun = local.begin();
         List<RecordHash> hashes = readHashes(def, reads);
-        List<KeyRead> toDatabase = new ArrayList<>();
+        List<TierPolicy.Step> steps = new ArrayList<>(reads.size());
+        List<Integer> lackingDefaults = new ArrayList<>();
         for (int i = 0; i < reads.size(); i++) {
             KeyRead read = reads.get(i);
             TierPolicy.Step step = policy.afterHash(def, read.key, hashes.get(i));
-            metrics.redisLookup(step instanceof TierPolicy.Step.Answer);
+            metrics.redisLookup(
+                    step instanceof TierPolicy.Step.Answer || hashes.get(i).kind() == RecordHash.Kind.FULL);
             if (step instanceof TierPolicy.Step.Reserve) {
                 step = reserve(def, read);
             }
-            switch (step) {
+            if (step instanceof TierPolicy.Step.ReadDatabase r && r.hash().kind() == RecordHash.Kind.FULL) {
+                lackingDefaults.add(i);
+            }
+            steps.add(step);
+        }
+        if (!lackingDefaults.isEmpty()) {
+            // Full hashes lacking database defaults: the row has them only once the put is synced, which the hash's
+            // TTL tells (one PTTL each, pipelined for a batch).
+            List<Long> ttls =
+                    readTtls(def, lackingDefaults.stream().map(reads::get).toList());
+            for (int j = 0; j < lackingDefaults.size(); j++) {
+                int i = lackingDefaults.get(j);
+                TierPolicy.Step.ReadDatabase r = (TierPolicy.Step.ReadDatabase) steps.get(i);
+                steps.set(i, TierPolicy.afterTtl(def, reads.get(i).key, r.hash(), ttls.get(j)));
+            }
+        }
+        List<KeyRead> toDatabase = new ArrayList<>();
+        for (int i = 0; i < reads.size(); i++) {
+            KeyRead read = reads.get(i);
+            switch (steps.get(i)) {
                 case TierPolicy.Step.Answer a -> answer(read, a.result(), begun);
                 case TierPolicy.Step.ReadDatabase r -> {
                     read.hash = r.hash();
@@ -307,20 +332,33 @@ final class LettuceCachedReader implements CachedReader {
 
     /** {@code HGETALL} of each record hash: one command for one key, a pipeline for more. */
     private List<RecordHash> readHashes(TableDef def, List<KeyRead> reads) {
+        return perKey(def, reads, redis::hgetall, connection.async()::hgetall).stream()
+                .map(RecordHash::parse)
+                .toList();
+    }
+
+    /** {@code PTTL} of each record hash, in ms (negative: no TTL, or no hash). */
+    private List<Long> readTtls(TableDef def, List<KeyRead> reads) {
+        return perKey(def, reads, redis::pttl, connection.async()::pttl);
+    }
+
+    /** One Redis command per record hash: sent alone for one key, pipelined for more. */
+    private <T> List<T> perKey(
+            TableDef def, List<KeyRead> reads, Function<String, T> one, Function<String, RedisFuture<T>> many) {
         String what = what(def, reads);
         if (reads.size() == 1) {
-            return List.of(RecordHash.parse(redisCall(what, () -> redis.hgetall(reads.get(0).recordKey))));
+            return Collections.singletonList(redisCall(what, () -> one.apply(reads.get(0).recordKey)));
         }
-        List<RedisFuture<Map<String, String>>> pending = new ArrayList<>(reads.size());
+        List<RedisFuture<T>> pending = new ArrayList<>(reads.size());
         for (KeyRead read : reads) {
-            pending.add(connection.async().hgetall(read.recordKey));
+            pending.add(many.apply(read.recordKey));
         }
         awaitAll(what, pending);
-        List<RecordHash> hashes = new ArrayList<>(reads.size());
-        for (RedisFuture<Map<String, String>> f : pending) {
-            hashes.add(RecordHash.parse(redisCall(what, f::get)));
+        List<T> replies = new ArrayList<>(reads.size());
+        for (RedisFuture<T> f : pending) {
+            replies.add(redisCall(what, f::get));
         }
-        return hashes;
+        return replies;
     }
 
     /** Reserves the record hash for a fill; the step after the reservation. */
@@ -354,6 +392,19 @@ final class LettuceCachedReader implements CachedReader {
                     release(read.recordKey, read.token);
                 }
             }
+            if (reads.stream().allMatch(r -> r.hash.kind() == RecordHash.Kind.FULL)) {
+                // Only database defaults were asked for: the hash answers without them (pending), uncached, so a
+                // read keeps working from Redis while PostgreSQL is down.
+                for (KeyRead read : reads) {
+                    read.answer = TierPolicy.fromDatabase(def, read.key, read.hash, null, 0);
+                }
+                log.debug(
+                        "{}: {} answered without its database defaults: {}",
+                        CLIENT_NAME,
+                        what(def, reads),
+                        e.toString());
+                return;
+            }
             throw e;
         }
         for (KeyRead read : reads) {
@@ -364,6 +415,10 @@ final class LettuceCachedReader implements CachedReader {
                     rows.rows().get(read.key),
                     rows.tombstones().getOrDefault(read.key, 0L));
             hooks.afterDatabaseRead(read.recordKey);
+            Map<String, String> defaults = TierPolicy.completedDefaults(read.hash, answer);
+            if (!defaults.isEmpty() && fills != null) {
+                completeDefaults(read.recordKey, answer.version(), defaults);
+            }
             boolean reserved = read.token != null;
             if (TierPolicy.cacheAfterFill(reserved, reserved ? fill(read.recordKey, read.token, answer) : null)) {
                 answer(read, answer, begun);
@@ -392,6 +447,15 @@ final class LettuceCachedReader implements CachedReader {
             log.debug("{}: could not fill {}: {}", CLIENT_NAME, recordKey, e.toString());
             // Unknown whether a write came first: do not cache what was read.
             return RedisFills.Outcome.SUPERSEDED;
+        }
+    }
+
+    private void completeDefaults(String recordKey, long version, Map<String, String> defaults) {
+        try {
+            fills.completeDefaults(redis, recordKey, version, defaults);
+        } catch (RuntimeException e) {
+            // The answer stands; the next read of the hash asks PostgreSQL again.
+            log.debug("{}: could not add the database defaults to {}: {}", CLIENT_NAME, recordKey, e.toString());
         }
     }
 

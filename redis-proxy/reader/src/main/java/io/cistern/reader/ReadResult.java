@@ -3,8 +3,10 @@ package io.cistern.reader;
 import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -42,8 +44,9 @@ public sealed interface ReadResult permits ReadResult.Found, ReadResult.Absent {
      * @param version the version of the latest write this state reflects (the {@code cistern_version} once synced)
      * @param tier which tier answered
      * @param columns each column's value as its canonical JSON text ({@link ValueCodec}), in the table's column order.
-     *     A column is missing only when a {@code put} that is not yet synced omitted it and the column has a database
-     *     default: PostgreSQL assigns its value when the write is applied. Unmodifiable.
+     *     Key columns are always present. A column is missing only when a {@code put} that is not yet synced omitted
+     *     it and the column has a database default: PostgreSQL assigns its value when the write is applied ({@link
+     *     #pending()}). Unmodifiable.
      */
     record Found(TableDef definition, String key, long version, Tier tier, Map<String, String> columns)
             implements ReadResult {
@@ -89,6 +92,37 @@ public sealed interface ReadResult permits ReadResult.Found, ReadResult.Absent {
                 }
             }
             return Collections.unmodifiableMap(values);
+        }
+
+        /**
+         * The columns PostgreSQL has still to fill: those with a database default that a {@code put} not yet synced
+         * omitted, in column order. Empty once the put is synced (every tier then answers them with the values
+         * PostgreSQL assigned) and for every record read from PostgreSQL. Unmodifiable.
+         */
+        public List<String> pending() {
+            List<String> pending = new ArrayList<>(0);
+            for (ColumnDef c : definition.columns()) {
+                if (!columns.containsKey(c.name())) {
+                    pending.add(c.name());
+                }
+            }
+            return Collections.unmodifiableList(pending);
+        }
+
+        /**
+         * The record as one JSON object, {@code {"column": value, ...}} in column order, each value its canonical JSON:
+         * the same bytes from every tier for the same record at the same version (key columns included).
+         */
+        public String recordJson() {
+            StringBuilder json = new StringBuilder(32 * columns.size() + 2).append('{');
+            for (Map.Entry<String, String> c : columns.entrySet()) {
+                if (json.length() > 1) {
+                    json.append(',');
+                }
+                // Column names are identifiers the registry accepted, which need no escaping.
+                json.append('"').append(c.getKey()).append("\":").append(c.getValue());
+            }
+            return json.append('}').toString();
         }
 
         /** The same state as answered by another tier. */

@@ -1,5 +1,6 @@
 package io.cistern.reader;
 
+import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.wire.RecordFields;
@@ -77,11 +78,20 @@ record RecordHash(Kind kind, long version, Map<String, String> columns) {
      * it is left out).
      */
     Map<String, String> recordColumns(TableDef table) {
+        return recordColumns(table, Map.of());
+    }
+
+    /**
+     * {@link #recordColumns(TableDef)} with the key columns from the record's key ({@code keyColumns}, canonical JSON:
+     * the Function stores no key column in the hash) and every value in its canonical form ({@link
+     * ValueCodec#canonical}), so the answer is the bytes the database tier gives for the same record.
+     */
+    Map<String, String> recordColumns(TableDef table, Map<String, String> keyColumns) {
         Map<String, String> ordered = new LinkedHashMap<>();
         for (ColumnDef c : table.columns()) {
-            String json = columns.get(c.name());
+            String json = keyColumns.containsKey(c.name()) ? keyColumns.get(c.name()) : columns.get(c.name());
             if (json != null) {
-                ordered.put(c.name(), json);
+                ordered.put(c.name(), ValueCodec.canonical(table.name(), c, json));
             } else if (!c.hasDefault()) {
                 ordered.put(c.name(), "null");
             }
@@ -90,13 +100,28 @@ record RecordHash(Kind kind, long version, Map<String, String> columns) {
     }
 
     /**
-     * A partial hash merged over the PostgreSQL row it patches: the row's columns, overridden by the hash's, in the
-     * table's column order.
+     * Whether a full hash lacks a column that PostgreSQL fills with its default ({@code keyColumns} come from the key,
+     * never from the hash): such a record is completed from its row once the put is synced.
+     */
+    boolean lacksDefaults(TableDef table, Map<String, String> keyColumns) {
+        for (ColumnDef c : table.columns()) {
+            if (c.hasDefault() && !columns.containsKey(c.name()) && !keyColumns.containsKey(c.name())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A partial hash merged over the PostgreSQL row it patches: the row's columns, overridden by the hash's
+     * (canonical), in the table's column order.
      */
     Map<String, String> mergeOver(TableDef table, Map<String, String> row) {
         Map<String, String> merged = new LinkedHashMap<>();
         for (ColumnDef c : table.columns()) {
-            String json = columns.containsKey(c.name()) ? columns.get(c.name()) : row.get(c.name());
+            String json = columns.containsKey(c.name())
+                    ? ValueCodec.canonical(table.name(), c, columns.get(c.name()))
+                    : row.get(c.name());
             if (json != null) {
                 merged.put(c.name(), json);
             }

@@ -67,6 +67,26 @@ final class RedisFills {
             return outcome
             """);
 
+    /**
+     * KEYS[1] record hash; ARGV[1] version, ARGV[2..] 'c:column', json pairs: the database defaults of a synced put,
+     * written only while the hash is still that put (same version, state put). Returns 1 written, 0 not.
+     */
+    private static final String COMPLETE = WireScript.render("""
+            local outcome = 0
+            if redis.call('HGET', KEYS[1], '${RecordFields.VERSION}') == ARGV[1]
+                and redis.call('HGET', KEYS[1], '${RecordFields.STATE}') == '${RecordFields.STATE_PUT}' then
+              local fields = {}
+              for i = 2, #ARGV do
+                fields[#fields + 1] = ARGV[i]
+              end
+              redis.call('HSET', KEYS[1], unpack(fields))
+              outcome = 1
+            end
+            -- As in a fill: register the key again for this connection's invalidations (NOLOOP forgot it).
+            redis.call('EXISTS', KEYS[1])
+            return outcome
+            """);
+
     enum Outcome {
         FILLED,
         RELEASED,
@@ -104,6 +124,23 @@ final class RedisFills {
             found.put((String) reply.get(i), (String) reply.get(i + 1));
         }
         return new Reservation(null, found);
+    }
+
+    /**
+     * Adds {@code defaults} (columns PostgreSQL filled with their defaults when it applied the put at {@code version})
+     * to the record hash if it still holds that put; keeps its TTL. Returns whether they were written.
+     */
+    boolean completeDefaults(
+            RedisCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
+        List<String> args = new ArrayList<>(1 + 2 * defaults.size());
+        args.add(Long.toString(version));
+        defaults.forEach((column, json) -> {
+            args.add(RecordFields.column(column));
+            args.add(json);
+        });
+        Long outcome =
+                redis.eval(COMPLETE, ScriptOutputType.INTEGER, new String[] {recordKey}, args.toArray(String[]::new));
+        return outcome != null && outcome == 1;
     }
 
     /** Writes {@code columns} at {@code version} if the reservation still stands; {@code version < 0}: release. */

@@ -57,6 +57,9 @@ class CachedReaderIT {
             assertThat(found.value("status")).isEqualTo("done");
             // omitted, nullable and without default: NULL; omitted with a default (created_at): not known yet
             assertThat(found.columns()).containsEntry("size_bytes", "null").doesNotContainKey("created_at");
+            // ... and says so; the key column comes from the key, as the database tier gives it
+            assertThat(found.pending()).containsExactly("created_at", "updated_at");
+            assertThat(found.columns()).containsEntry("document_uuid", "\"" + id + "\"");
         }
         assertThat(cistern.scalar("SELECT count(*) FROM source_documents WHERE document_uuid = '" + id + "'"))
                 .isEqualTo("0");
@@ -199,9 +202,11 @@ class CachedReaderIT {
         String key = reader.key("entities", doc, entity);
         ReadResult result = reader.get("entities", key);
 
-        // then it is found
+        // then it is found, with every key column (the hash holds none of them)
         assertThat(key).isEqualTo(doc + "," + entity);
         assertThat(((ReadResult.Found) result).value("value")).isEqualTo("DE89");
+        assertThat(((ReadResult.Found) result).value("document_uuid")).isEqualTo(doc);
+        assertThat(((ReadResult.Found) result).value("entity_uuid")).isEqualTo(entity);
     }
 
     @Test

@@ -49,6 +49,11 @@ class DatabaseDownIT {
         cistern.insertDocument(cached, "c.pdf", "done", 0);
         cistern.insertDocument(onlyInDatabase, "d.pdf", "done", 0);
         assertThat(reader.get("source_documents", cached).tier()).isEqualTo(Tier.DATABASE);
+        // ... and one whose hash the worker released to a TTL (synced) before its database defaults were read
+        String released = UUID.randomUUID().toString();
+        WriteReceipt releasedPut = cistern.writer.put(
+                "source_documents", RecordKey.of(UUID.fromString(released)), Map.of("filename", "s.pdf"));
+        cistern.redis().pexpire(cistern.recordKey("source_documents", released), 300_000);
 
         // when PostgreSQL stops
         postgres.stop();
@@ -59,6 +64,11 @@ class DatabaseDownIT {
         CachedReader other = cistern.reader(
                 cistern.settings().mutate().databaseTimeout(TIMEOUT).build());
         assertThat(other.get("source_documents", cached).tier()).isEqualTo(Tier.REDIS);
+        // and the released hash answers from Redis with its database defaults still pending, instead of failing
+        ReadResult.Found withoutDefaults = (ReadResult.Found) reader.get("source_documents", released);
+        assertThat(withoutDefaults.tier()).isEqualTo(Tier.REDIS);
+        assertThat(withoutDefaults.version()).isEqualTo(releasedPut.version());
+        assertThat(withoutDefaults.pending()).containsExactly("status", "created_at", "updated_at");
         // and each read that needs PostgreSQL fails, retryable, within the timeout (plus scheduling slack)
         for (int i = 0; i < 5; i++) {
             long start = System.nanoTime();

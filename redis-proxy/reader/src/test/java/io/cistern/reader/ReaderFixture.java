@@ -128,8 +128,20 @@ final class ReaderFixture implements AutoCloseable {
         return reader;
     }
 
+    /** Registers tables the test created (each with the column it routes by, or "" for the whole key). */
+    TableRegistry register(Map<String, String> tables) {
+        return new Initializer(dataSource, admin.sync())
+                .run(InitOptions.defaults(layout).withPartitions(PARTITIONS).withRegister(tables))
+                .registry();
+    }
+
     /** A sync worker that lets synced hashes expire after {@code syncedHashTtl}. */
     SyncWorker syncWorker(Duration syncedHashTtl) {
+        return syncWorker(syncedHashTtl, registry);
+    }
+
+    /** A sync worker over {@code tables} (for tables a test registered). */
+    SyncWorker syncWorker(Duration syncedHashTtl, TableRegistry tables) {
         RedisClient client = RedisClients.create(RedisSettings.of(redisUrl));
         closeables.add(client::shutdown);
         SyncWorker worker = new SyncWorker(
@@ -137,7 +149,7 @@ final class ReaderFixture implements AutoCloseable {
                         .mutate()
                         .syncedHashTtl(syncedHashTtl)
                         .build(),
-                registry,
+                tables,
                 dataSource,
                 client);
         closeables.add(worker);

@@ -207,4 +207,103 @@ class TierPolicyTest {
         assertThat(TierPolicy.negative(new ReadResult.Found(DOCS, "1", 10, Tier.DATABASE, ROW.columns())))
                 .isFalse();
     }
+
+    // ------------------------------------------------------------------------------------------------ record shape
+
+    /** A composite text + int key, a scaled numeric and a column PostgreSQL fills with its default. */
+    private static final TableDef SHAPED = new TableDef(
+            "shaped",
+            List.of(
+                    new ColumnDef("name", SqlType.TEXT, false, false, 0),
+                    new ColumnDef("n", SqlType.INTEGER, false, false, 0),
+                    new ColumnDef("amount", SqlType.NUMERIC, true, false, 0, 10, 2),
+                    new ColumnDef("created_at", SqlType.TIMESTAMPTZ, false, true, 0)),
+            List.of("name", "n"),
+            1,
+            Optional.empty());
+
+    private static final String SHAPED_KEY = "a%2Cb%25c,7";
+
+    @Test
+    void fullHash_answersTheKeyColumnsFromTheKey_andCanonicalValues() {
+        RecordHash hash = new RecordHash(
+                RecordHash.Kind.FULL, 5, Map.of("amount", "1.5", "created_at", "\"2026-01-01T00:00:00Z\""));
+
+        ReadResult answer = ((Step.Answer) fillsOn.afterHash(SHAPED, SHAPED_KEY, hash)).result();
+
+        // the key's components, %-decoded and typed, as PostgreSQL's row would give them; numeric(10,2) at scale 2
+        assertThat(((ReadResult.Found) answer).columns())
+                .containsExactly(
+                        Map.entry("name", "\"a,b%c\""),
+                        Map.entry("n", "7"),
+                        Map.entry("amount", "1.50"),
+                        Map.entry("created_at", "\"2026-01-01T00:00:00Z\""));
+        assertThat(((ReadResult.Found) answer).pending()).isEmpty();
+    }
+
+    @Test
+    void fullHashLackingADatabaseDefault_readsTheRow() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+
+        assertThat(fillsOn.afterHash(SHAPED, SHAPED_KEY, hash)).isEqualTo(new Step.ReadDatabase(hash, false));
+        assertThat(fillsOff.afterReservation(SHAPED, SHAPED_KEY, hash)).isEqualTo(new Step.ReadDatabase(hash, false));
+    }
+
+    @Test
+    void rowAtTheHashVersion_suppliesTheDefaults_asARedisAnswerToWriteBack() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+        DatabaseRows.Row row = new DatabaseRows.Row(
+                5,
+                Map.of(
+                        "name", "\"a,b%c\"",
+                        "n", "7",
+                        "amount", "2.00",
+                        "created_at", "\"2026-12-07T10:00:00.123456Z\""));
+
+        ReadResult answer = TierPolicy.fromDatabase(SHAPED, SHAPED_KEY, hash, row, 0);
+
+        assertThat(answer.tier()).isEqualTo(Tier.REDIS);
+        assertThat(((ReadResult.Found) answer).recordJson())
+                .isEqualTo("{\"name\":\"a,b%c\",\"n\":7,\"amount\":2.00,"
+                        + "\"created_at\":\"2026-12-07T10:00:00.123456Z\"}");
+        assertThat(TierPolicy.completedDefaults(hash, answer))
+                .containsExactly(Map.entry("created_at", "\"2026-12-07T10:00:00.123456Z\""));
+    }
+
+    @Test
+    void rowOlderThanTheHash_leavesTheDefaultsPending() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 6, Map.of("amount", "2"));
+        DatabaseRows.Row older = new DatabaseRows.Row(
+                5, Map.of("name", "\"a,b%c\"", "n", "7", "amount", "1.00", "created_at", "\"2026-12-07T10:00:00Z\""));
+
+        for (DatabaseRows.Row row : java.util.Arrays.asList(older, null)) {
+            ReadResult.Found answer = (ReadResult.Found) TierPolicy.fromDatabase(SHAPED, SHAPED_KEY, hash, row, 0);
+
+            assertThat(answer.tier()).isEqualTo(Tier.REDIS);
+            assertThat(answer.version()).isEqualTo(6);
+            assertThat(answer.value("amount")).isEqualTo(new java.math.BigDecimal("2.00"));
+            assertThat(answer.pending()).containsExactly("created_at");
+            assertThat(TierPolicy.completedDefaults(hash, answer)).isEmpty();
+        }
+    }
+
+    @Test
+    void hashLackingDefaultsWithoutATtl_isUnsynced_andAnswersPendingWithoutPostgres() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+
+        Step step = TierPolicy.afterTtl(SHAPED, SHAPED_KEY, hash, -1);
+
+        assertThat(step).isInstanceOf(Step.Answer.class);
+        ReadResult.Found answer = (ReadResult.Found) ((Step.Answer) step).result();
+        assertThat(answer.tier()).isEqualTo(Tier.REDIS);
+        assertThat(answer.pending()).containsExactly("created_at");
+        assertThat(answer.columns()).containsEntry("name", "\"a,b%c\"").containsEntry("amount", "2.00");
+    }
+
+    @Test
+    void hashLackingDefaultsWithATtl_wasReleasedBySync_andReadsTheRow() {
+        RecordHash hash = new RecordHash(RecordHash.Kind.FULL, 5, Map.of("amount", "2"));
+
+        assertThat(TierPolicy.afterTtl(SHAPED, SHAPED_KEY, hash, 60_000)).isEqualTo(new Step.ReadDatabase(hash, false));
+    }
 }

@@ -34,11 +34,13 @@ import tools.jackson.databind.JsonNode;
  *
  * <ul>
  *   <li>{@code GET /v1/tables/{table}/records/{id}[?minVersion=N]} — 200 with {@code {"table", "key", "version",
- *       "record": {column: value}}} (values as the canonical JSON of their type: exact numbers, ISO timestamps), an
+ *       "record": {column: value}}} (every column, key columns included, as the canonical JSON of its type: exact
+ *       numbers, ISO timestamps; the same bytes from every tier), and {@code "pending": [column, ...]} while a put not
+ *       yet synced leaves columns to their database defaults; an
  *       {@code ETag} holding the version, and {@code Cistern-Tier: local|redis|database}; 304 when {@code If-None-Match}
  *       names that version; 404 {@code NOT_FOUND} when the record does not exist (or was deleted, synced or not);
  *   <li>{@code POST /v1/tables/{table}/records:get} with {@code {"keys": [id, ...]}} — 200 with one result per key, in
- *       order: {@code {"key", "found", "version", "tier", "record"}}.
+ *       order: {@code {"key", "found", "version", "tier", "record"}}, with {@code "pending"} as for a single read.
  * </ul>
  *
  * Keys are in their encoded text form ({@link io.cistern.schema.keys.KeyEncoding}); the key is read from the raw
@@ -109,7 +111,8 @@ final class ReadController {
             body.append(",\"key\":");
             appendString(body, found.key());
             body.append(",\"version\":").append(found.version()).append(",\"record\":");
-            appendRecord(body, found.columns());
+            body.append(found.recordJson());
+            appendPending(body, found);
             body.append('}');
             return json(
                     ResponseEntity.ok()
@@ -146,8 +149,8 @@ final class ReadController {
                 body.append(",\"tier\":\"").append(r.tier().label()).append('"');
                 if (r instanceof ReadResult.Found f) {
                     found++;
-                    body.append(",\"record\":");
-                    appendRecord(body, f.columns());
+                    body.append(",\"record\":").append(f.recordJson());
+                    appendPending(body, f);
                 }
                 body.append('}');
             }
@@ -252,18 +255,17 @@ final class ReadController {
         return requestUri.substring(requestUri.lastIndexOf('/') + 1);
     }
 
-    private static void appendRecord(StringBuilder body, Map<String, String> columns) {
-        body.append('{');
-        boolean first = true;
-        for (Map.Entry<String, String> c : columns.entrySet()) {
-            if (!first) {
-                body.append(',');
-            }
-            first = false;
-            // Column names are plain identifiers, and each value is already canonical JSON.
-            body.append('"').append(c.getKey()).append("\":").append(c.getValue());
+    /** {@code ,"pending":["column", ...]} when a put not yet synced left columns to their database defaults. */
+    private static void appendPending(StringBuilder body, ReadResult.Found found) {
+        List<String> pending = found.pending();
+        if (pending.isEmpty()) {
+            return;
         }
-        body.append('}');
+        body.append(",\"pending\":[");
+        for (int i = 0; i < pending.size(); i++) {
+            body.append(i == 0 ? "\"" : ",\"").append(pending.get(i)).append('"');
+        }
+        body.append(']');
     }
 
     private static void appendString(StringBuilder body, String s) {

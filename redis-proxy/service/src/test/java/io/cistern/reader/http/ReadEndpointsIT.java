@@ -1,10 +1,13 @@
 package io.cistern.reader.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.cistern.schema.wire.RecordFields;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.WriteReceipt;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -71,6 +74,46 @@ class ReadEndpointsIT {
         assertThat(json.get("record").get("filename").stringValue()).isEqualTo("a.pdf");
         // exact through JSON: 2^53 + 1 is not rounded
         assertThat(first.body()).contains("\"size_bytes\":9007199254740993");
+    }
+
+    @Test
+    void oneRecord_readsTheSameBytesFromEveryTier_withItsKeyAndTheDatabaseDefaults() {
+        // given a put not yet synced that leaves created_at and updated_at to the database, with a jsonb value
+        UUID id = UUID.randomUUID();
+        String path = doc(id.toString());
+        WriteReceipt put = cistern.writer.put(
+                "source_documents",
+                RecordKey.of(id),
+                Map.of("filename", "a.pdf", "status", "done", "metadata", "{\"bb\": 1, \"a\": 2.50}"));
+
+        // then the answer names the key column and the columns PostgreSQL still fills
+        HttpTestClient.Response unsynced = http().get(path);
+        assertThat(unsynced.json().get("record").get("document_uuid").stringValue())
+                .isEqualTo(id.toString());
+        assertThat(unsynced.body()).contains(",\"pending\":[\"created_at\",\"updated_at\"]}");
+
+        // when the put is synced (applied at its version, its hash released to a TTL, as the sync worker does)
+        cistern.sql("INSERT INTO source_documents (document_uuid, filename, status, metadata, cistern_version)"
+                + " VALUES ('" + id + "', 'a.pdf', 'done', '{\"bb\": 1, \"a\": 2.50}', " + put.version() + ")");
+        String recordKey = cistern.recordKey("source_documents", id.toString());
+        cistern.redis().pexpire(recordKey, 300_000);
+        // Redis tells the reader the hash changed; its first read completes the hash with the row's defaults
+        HttpTestClient.Response redis = await().atMost(Duration.ofSeconds(10))
+                .until(() -> http().get(path), r -> "redis".equals(r.header("Cistern-Tier")));
+        HttpTestClient.Response local = http().get(path);
+        // ... and the defaults were written into the hash, so later reads need no query
+        assertThat(cistern.redis().hexists(recordKey, RecordFields.column("created_at")))
+                .isTrue();
+        cistern.redis().del(recordKey);
+        HttpTestClient.Response database = await().atMost(Duration.ofSeconds(10))
+                .until(() -> http().get(path), r -> "database".equals(r.header("Cistern-Tier")));
+
+        // then every tier answers the same bytes: the key, the defaults PostgreSQL assigned, jsonb in its order
+        assertThat(local.header("Cistern-Tier")).isEqualTo("local");
+        assertThat(redis.body()).isEqualTo(local.body()).isEqualTo(database.body());
+        assertThat(database.body())
+                .contains("\"document_uuid\":\"" + id + "\"", "\"metadata\":{\"a\":2.50,\"bb\":1}", "\"created_at\":\"")
+                .doesNotContain("pending");
     }
 
     @Test

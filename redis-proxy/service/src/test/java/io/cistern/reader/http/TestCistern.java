@@ -49,6 +49,18 @@ final class TestCistern implements AutoCloseable {
         return new TestCistern(TestRedis.create(hint), null, jdbcUrl);
     }
 
+    /** The Redis key of a record's hash. */
+    String recordKey(String table, String key) {
+        var registry = writer.registry();
+        return io.cistern.schema.keys.RecordAddress.parse(registry.table(table).orElseThrow(), key)
+                .recordKey(new KeyLayout(prefix), registry.partitions());
+    }
+
+    /** Redis commands on the test's server. */
+    io.lettuce.core.api.sync.RedisCommands<String, String> redis() {
+        return redis.commands();
+    }
+
     void sql(String statement) {
         try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl, "postgres", null);
                 Statement s = c.createStatement()) {

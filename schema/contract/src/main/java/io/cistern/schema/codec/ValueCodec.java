@@ -6,6 +6,8 @@ import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.SqlType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -16,12 +18,18 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoField;
 import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.io.JsonStringEncoder;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.databind.util.RawValue;
 
 /**
  * Converts column values to their one canonical JSON text, the form in which they travel through Redis (record hash
@@ -416,6 +424,96 @@ public final class ValueCodec {
             case JSON, JSONB -> ExactJson.mapper().writeValueAsString(node);
             case BYTEA -> Base64.getDecoder().decode(requireString(column, node));
         };
+    }
+
+    // ---------------------------------------------------------------------------------------------------- canonical
+
+    /**
+     * The one canonical JSON text of a value already in JSON form (a record hash field, a change entry, a PostgreSQL
+     * value the reader encoded), so that every tier of the reader answers a value with the same bytes. Where the
+     * encoding a producer sent differs from what PostgreSQL gives back for the same value, the canonical form is
+     * PostgreSQL's:
+     *
+     * <ul>
+     *   <li>numeric with a declared scale: exactly that many decimals ({@code numeric(10,2)}: {@code 1.5} is {@code
+     *       1.50}); without one, the digits as written;
+     *   <li>jsonb: object keys in PostgreSQL's jsonb order (shorter keys first, then by their UTF-8 bytes), a key given
+     *       twice kept once with its last value, numbers in plain notation; json keeps its text's order, as PostgreSQL's json does;
+     *   <li>timestamptz in UTC with microseconds at most, timestamp without offset, uuid in lower case, float4 and float8
+     *       as Java prints them, bytea as padded base64; any other value as {@link #encode} gives it.
+     * </ul>
+     *
+     * A value that does not fit its column is returned unchanged: the reader answers what it holds rather than fail a
+     * read on it (the writer refuses such values before they are stored).
+     */
+    public static String canonical(String table, ColumnDef column, String json) {
+        if (json == null || json.equals("null")) {
+            return json;
+        }
+        try {
+            return switch (column.type()) {
+                // Taken as they are unless a plain-Redis producer wrote another form of the same value: an escape
+                // in a string ("\u0041" is "A"), or an integer as a string of digits.
+                case TEXT ->
+                    json.indexOf('\\') < 0
+                            ? json
+                            : encodeJson(table, column, ExactJson.mapper().readTree(json));
+                case SMALLINT, INTEGER, BIGINT ->
+                    json.startsWith("\"")
+                            ? encodeJson(table, column, ExactJson.mapper().readTree(json))
+                            : json;
+                case BOOLEAN -> json;
+                case NUMERIC -> {
+                    Object v = decode(column, json);
+                    if (v instanceof BigDecimal d && column.scale() >= 0) {
+                        yield d.setScale(column.scale(), RoundingMode.UNNECESSARY)
+                                .toPlainString();
+                    }
+                    yield v instanceof BigDecimal d ? d.toPlainString() : encode(table, column, v);
+                }
+                case JSONB ->
+                    ExactJson.mapper()
+                            .writeValueAsString(jsonbOrder(ExactJson.mapper().readTree(json)));
+                default -> encode(table, column, decode(column, json));
+            };
+        } catch (RuntimeException e) {
+            return json;
+        }
+    }
+
+    /**
+     * {@code node} as PostgreSQL's jsonb prints it: every object's keys by UTF-8 length, then by UTF-8 bytes; decimals in
+     * plain notation.
+     */
+    private static JsonNode jsonbOrder(JsonNode node) {
+        if (node.isArray()) {
+            ArrayNode out = ExactJson.mapper().createArrayNode();
+            node.forEach(e -> out.add(jsonbOrder(e)));
+            return out;
+        }
+        if (node.isBigDecimal()) {
+            // As PostgreSQL prints a jsonb number: plain decimal notation (1E+2 is 100), which BigDecimal's own
+            // toString does not give for every scale.
+            return ExactJson.mapper()
+                    .getNodeFactory()
+                    .rawValueNode(new RawValue(node.decimalValue().toPlainString()));
+        }
+        if (!node.isObject()) {
+            return node;
+        }
+        List<String> names = new ArrayList<>(node.propertyNames());
+        names.sort(ValueCodec::compareJsonbKeys);
+        ObjectNode out = ExactJson.mapper().createObjectNode();
+        for (String name : names) {
+            out.set(name, jsonbOrder(node.get(name)));
+        }
+        return out;
+    }
+
+    private static int compareJsonbKeys(String a, String b) {
+        byte[] x = a.getBytes(StandardCharsets.UTF_8);
+        byte[] y = b.getBytes(StandardCharsets.UTF_8);
+        return x.length != y.length ? Integer.compare(x.length, y.length) : Arrays.compareUnsigned(x, y);
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers

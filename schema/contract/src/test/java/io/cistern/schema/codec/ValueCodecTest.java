@@ -521,4 +521,34 @@ class ValueCodecTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("the_bigint");
     }
+
+    @Test
+    void canonical_givesPostgresForms_forEveryTierToAnswerAlike() {
+        ColumnDef scaled = new ColumnDef("amount", SqlType.NUMERIC, true, false, 0, 10, 2);
+        ColumnDef jsonb = new ColumnDef("doc", SqlType.JSONB, true, false, 0);
+        ColumnDef json = new ColumnDef("raw", SqlType.JSON, true, false, 0);
+        ColumnDef tstz = new ColumnDef("at", SqlType.TIMESTAMPTZ, true, false, 0);
+
+        assertThat(ValueCodec.canonical("t", scaled, "1.5")).isEqualTo("1.50");
+        assertThat(ValueCodec.canonical("t", scaled, "7")).isEqualTo("7.00");
+        assertThat(ValueCodec.canonical("t", scaled, "\"NaN\"")).isEqualTo("\"NaN\"");
+        assertThat(ValueCodec.canonical("t", col(SqlType.NUMERIC), "1.500")).isEqualTo("1.500");
+        // jsonb: shorter keys first, then by bytes, the last of a duplicate key wins, numbers in plain notation
+        assertThat(ValueCodec.canonical(
+                        "t", jsonb, "{\"bb\": 1, \"a\": {\"zz\": 2, \"y\": [1E+2]}, \"ab\": 3, \"a\": 4}"))
+                .isEqualTo("{\"a\":4,\"ab\":3,\"bb\":1}");
+        assertThat(ValueCodec.canonical("t", jsonb, "{\"bb\": 1, \"a\": {\"zz\": 2, \"y\": [1E+2, 1.50]}}"))
+                .isEqualTo("{\"a\":{\"y\":[100,1.50],\"zz\":2},\"bb\":1}");
+        // json keeps its text's order, as PostgreSQL's json does
+        assertThat(ValueCodec.canonical("t", json, "{\"bb\": 1, \"a\": 2}")).isEqualTo("{\"bb\":1,\"a\":2}");
+        assertThat(ValueCodec.canonical("t", tstz, "\"2026-11-23T08:21:43.5+02:00\""))
+                .isEqualTo("\"2026-11-23T06:21:43.500Z\"");
+        assertThat(ValueCodec.canonical("t", scaled, "null")).isEqualTo("null");
+        // other forms a plain-Redis producer may have written
+        assertThat(ValueCodec.canonical("t", col(SqlType.TEXT), "\"\\u0041\\n\""))
+                .isEqualTo("\"A\\n\"");
+        assertThat(ValueCodec.canonical("t", col(SqlType.BIGINT), "\"12\"")).isEqualTo("12");
+        assertThat(ValueCodec.canonical("t", col(SqlType.UUID), "\"7C0E5B1E-3F2A-4D1B-9C3E-0A1B2C3D4E5F\""))
+                .isEqualTo("\"7c0e5b1e-3f2a-4d1b-9c3e-0a1b2c3d4e5f\"");
+    }
 }

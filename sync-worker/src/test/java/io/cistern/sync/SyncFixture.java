@@ -6,10 +6,14 @@ import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.codec.Operation;
+import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.writer.WriteReceipt;
+import io.lettuce.core.ScriptOutputType;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -82,6 +86,34 @@ final class SyncFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException(query + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A put as a plain-Redis producer sends it ({@code FCALL}, docs/protocol.md), past the writer's checks: how a test
+     * makes an entry the writer would refuse (a status the table's CHECK constraint refuses) for the worker to
+     * dead-letter. {@code columns} hold each value's JSON.
+     */
+    WriteReceipt putPastTheWriter(String table, Object key, Map<String, String> columns) {
+        RecordAddress address = RecordAddress.of(registry.table(table).orElseThrow(), List.of(key));
+        int p = address.partition(registry.partitions());
+        List<String> args = new ArrayList<>(List.of(table, address.key()));
+        columns.forEach((column, json) -> {
+            args.add(column);
+            args.add(json);
+        });
+        List<?> reply = redis.commands()
+                .fcall(
+                        FunctionLibrary.functionName(Operation.PUT),
+                        ScriptOutputType.MULTI,
+                        new String[] {layout.record(p, table, address.key()), layout.stream(p), layout.meta(p)},
+                        args.toArray(String[]::new));
+        return new WriteReceipt(
+                table,
+                address.key(),
+                Operation.PUT,
+                p,
+                Long.parseLong(String.valueOf(reply.get(0))),
+                String.valueOf(reply.get(1)));
     }
 
     String scalar(String query) {

@@ -12,8 +12,10 @@ import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.writer.WriteReceipt;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -89,9 +91,11 @@ final class SyncFixture implements AutoCloseable {
     }
 
     /**
-     * A put as a plain-Redis producer sends it ({@code FCALL}, docs/protocol.md), past the writer's checks: how a test
-     * makes an entry the writer would refuse (a status the table's CHECK constraint refuses) for the worker to
-     * dead-letter. {@code columns} hold each value's JSON.
+     * A put as a plain-Redis producer sent it ({@code FCALL}, docs/protocol.md) before the table's CHECK constraints
+     * were registered: the Function is called, in one transaction, with the table's spec stripped of its CHECK
+     * conditions, which are then put back. How a test makes an entry that both the writer and the Function would now
+     * refuse (a status the table's CHECK constraint refuses) for the worker to dead-letter, as it does an entry
+     * buffered before an upgrade. {@code columns} hold each value's JSON.
      */
     WriteReceipt putPastTheWriter(String table, Object key, Map<String, String> columns) {
         RecordAddress address = RecordAddress.of(registry.table(table).orElseThrow(), List.of(key));
@@ -101,12 +105,19 @@ final class SyncFixture implements AutoCloseable {
             args.add(column);
             args.add(json);
         });
-        List<?> reply = redis.commands()
-                .fcall(
-                        FunctionLibrary.functionName(Operation.PUT),
-                        ScriptOutputType.MULTI,
-                        new String[] {layout.record(p, table, address.key()), layout.stream(p), layout.meta(p)},
-                        args.toArray(String[]::new));
+        RedisCommands<String, String> commands = redis.commands();
+        String specField = MetaFields.tableSpec(table);
+        String spec = commands.hget(layout.meta(p), specField);
+        String withoutChecks = spec.contains(" ") ? spec.substring(0, spec.indexOf(' ', spec.indexOf(','))) : spec;
+        commands.multi();
+        commands.hset(layout.meta(p), specField, withoutChecks);
+        commands.fcall(
+                FunctionLibrary.functionName(Operation.PUT),
+                ScriptOutputType.MULTI,
+                new String[] {layout.record(p, table, address.key()), layout.stream(p), layout.meta(p)},
+                args.toArray(String[]::new));
+        commands.hset(layout.meta(p), specField, spec);
+        List<?> reply = (List<?>) commands.exec().get(1);
         return new WriteReceipt(
                 table,
                 address.key(),

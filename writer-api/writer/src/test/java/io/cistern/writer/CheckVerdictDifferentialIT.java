@@ -12,6 +12,8 @@ import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.CheckConstraint;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.ScriptOutputType;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -32,7 +34,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * The writer's CHECK verdict against PostgreSQL's: random rows, each judged by the writer (the registry as {@code init}
  * read it from the catalog) and by an {@code INSERT} rolled back to a savepoint; the two must agree on every row. The
- * seed is in the failure message.
+ * Function library judges some forms too ({@code FunctionChecks}): on a table of only those, its verdict must be the
+ * same; on the other, what it refuses PostgreSQL must refuse. The seed is in the failure message.
  */
 class CheckVerdictDifferentialIT {
     private static final String TABLE = "checked";
@@ -53,6 +56,20 @@ class CheckVerdictDifferentialIT {
                 b integer,
                 CONSTRAINT a_below_b CHECK (a < b)
             )""";
+    /** Only conditions the Function library judges too: its verdict must be the writer's and PostgreSQL's. */
+    private static final String LUA_TABLE = "judged_in_lua";
+
+    private static final String LUA_DDL = """
+            CREATE TABLE judged_in_lua (
+                id text PRIMARY KEY,
+                status text CONSTRAINT status_known CHECK (status IN ('new', 'done', 'it''s')),
+                code varchar(8) CONSTRAINT code_allowed CHECK (code NOT IN ('x', 'y')),
+                n integer CONSTRAINT n_range CHECK (n BETWEEN -5 AND 10),
+                big bigint CONSTRAINT big_range CHECK (big <> -1 AND big > -900000000000000),
+                small smallint CONSTRAINT small_in CHECK (small IN (1, 2, 3)),
+                owner text CONSTRAINT owner_given CHECK (owner IS NOT NULL),
+                label text CONSTRAINT label_is_a CHECK ('a' = label)
+            )""";
     /** Each column's SQL type, for the INSERT's casts. */
     private static final Map<String, String> TYPES = Map.of(
             "status", "text",
@@ -72,12 +89,12 @@ class CheckVerdictDifferentialIT {
     @BeforeAll
     static void register() {
         db = TestDatabase.create(CheckVerdictDifferentialIT.class.getSimpleName());
-        db.execute(DDL);
+        db.execute(DDL, LUA_DDL);
         redis = TestRedis.create(CheckVerdictDifferentialIT.class.getSimpleName());
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setURL(db.jdbcUrl());
         registry = new Initializer(dataSource, redis.commands())
-                .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withRegister(Map.of(TABLE, "")))
+                .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withRegister(Map.of(TABLE, "", LUA_TABLE, "")))
                 .registry();
     }
 
@@ -109,6 +126,33 @@ class CheckVerdictDifferentialIT {
     }
 
     @Test
+    void randomRows_ofConditionsTheFunctionJudges_getTheSameVerdictFromWriterFunctionAndPostgres() throws SQLException {
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        WriteEncoder encoder = new WriteEncoder(new KeyLayout(redis.prefix()), 1 << 20);
+        int refused = 0;
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < ROWS; i++) {
+                String id = text(random, 1, 8, "a", "b", "é", "😀", "%", ",");
+                Map<String, Object> row = row(random, LUA_TABLE);
+                boolean writerRefuses = writerRefuses(encoder, LUA_TABLE, id, row);
+                boolean functionRefuses = functionRefuses(encoder, LUA_TABLE, id, row);
+                boolean postgresRefuses = postgresRefuses(c, LUA_TABLE, id, row);
+
+                assertThat(List.of(writerRefuses, functionRefuses))
+                        .as(
+                                "seed %d, row %d: id '%s', %s; PostgreSQL %s (writer, Function)",
+                                seed, i, id, row, postgresRefuses ? "refuses" : "accepts")
+                        .containsExactly(postgresRefuses, postgresRefuses);
+                refused += writerRefuses ? 1 : 0;
+            }
+            c.rollback();
+        }
+        assertThat(refused).as("refused rows of %d", ROWS).isBetween(ROWS / 10, ROWS - ROWS / 10);
+    }
+
+    @Test
     void randomRows_getTheSameVerdictFromTheWriterAndFromPostgres() throws SQLException {
         long seed = System.nanoTime();
         Random random = new Random(seed);
@@ -118,9 +162,15 @@ class CheckVerdictDifferentialIT {
             c.setAutoCommit(false);
             for (int i = 0; i < ROWS; i++) {
                 String id = text(random, 1, 8, "a", "b", "é", "😀", "%", ",");
-                Map<String, Object> row = row(random);
-                boolean writerRefuses = writerRefuses(encoder, id, row);
-                boolean postgresRefuses = postgresRefuses(c, id, row);
+                Map<String, Object> row = row(random, TABLE);
+                boolean writerRefuses = writerRefuses(encoder, TABLE, id, row);
+                boolean postgresRefuses = postgresRefuses(c, TABLE, id, row);
+                // The Function judges only some of these conditions: what it refuses, PostgreSQL refuses.
+                if (functionRefuses(encoder, TABLE, id, row)) {
+                    assertThat(postgresRefuses)
+                            .as("seed %d, row %d: the Function refuses id '%s', %s", seed, i, id, row)
+                            .isTrue();
+                }
 
                 assertThat(writerRefuses)
                         .as(
@@ -134,9 +184,9 @@ class CheckVerdictDifferentialIT {
         assertThat(refused).as("refused rows of %d", ROWS).isBetween(ROWS / 10, ROWS - ROWS / 10);
     }
 
-    private static boolean writerRefuses(WriteEncoder encoder, String id, Map<String, Object> row) {
+    private static boolean writerRefuses(WriteEncoder encoder, String table, String id, Map<String, Object> row) {
         try {
-            encoder.encode(registry, Write.put(TABLE, RecordKey.of(id), row));
+            encoder.encode(registry, Write.put(table, RecordKey.of(id), row));
             return false;
         } catch (InvalidRecordException e) {
             assertThat(e.reason()).as(e.getMessage()).isEqualTo(Reason.CHECK_VIOLATION);
@@ -144,9 +194,26 @@ class CheckVerdictDifferentialIT {
         }
     }
 
-    private static boolean postgresRefuses(Connection c, String id, Map<String, Object> row) throws SQLException {
+    /** The Function's verdict on the same put, sent as the writer would send it had it no CHECK to judge. */
+    private static boolean functionRefuses(WriteEncoder encoder, String table, String id, Map<String, Object> row) {
+        TableDef def = registry.table(table).orElseThrow();
+        TableRegistry unchecked = new TableRegistry(
+                registry.partitions(),
+                List.of(new TableDef(def.name(), def.columns(), def.primaryKey(), def.routingColumns(), def.parent())));
+        EncodedWrite w = encoder.encode(unchecked, Write.put(table, RecordKey.of(id), row));
+        try {
+            redis.commands().fcall(w.function(), ScriptOutputType.MULTI, w.keys(), w.args());
+            return false;
+        } catch (RedisCommandExecutionException e) {
+            assertThat(e.getMessage()).startsWith("CISTERN_CHECK");
+            return true;
+        }
+    }
+
+    private static boolean postgresRefuses(Connection c, String table, String id, Map<String, Object> row)
+            throws SQLException {
         List<String> columns = new ArrayList<>(row.keySet());
-        String sql = "INSERT INTO " + TABLE + " (id"
+        String sql = "INSERT INTO " + table + " (id"
                 + columns.stream().map(col -> ", " + col).collect(Collectors.joining())
                 + ") VALUES (?"
                 + columns.stream()
@@ -175,23 +242,37 @@ class CheckVerdictDifferentialIT {
     }
 
     /** A row: each column absent (a put leaves it NULL: no column here has a default), NULL, or a value near its limits. */
-    private static Map<String, Object> row(Random random) {
+    private static Map<String, Object> row(Random random, String table) {
         Map<String, Function<Random, Object>> values = new LinkedHashMap<>();
         values.put("status", r -> pick(r, "new", "done", "it's", "New", "new ", "lost", "", "dön"));
         values.put("code", r -> pick(r, "x", "y", "z", "X", "xx", "", "é"));
         values.put("n", r -> r.nextInt(-8, 14));
-        values.put(
-                "big",
-                r -> pick(
-                        r,
-                        -1L,
-                        0L,
-                        1L,
-                        Long.MAX_VALUE,
-                        -9_000_000_000_000_000_000L,
-                        -9_000_000_000_000_000_001L,
-                        -8_999_999_999_999_999_999L,
-                        r.nextLong()));
+        if (table.equals(LUA_TABLE)) {
+            // within the 15 digits the Function reads exactly
+            values.put(
+                    "big",
+                    r -> pick(
+                            r,
+                            -1L,
+                            0L,
+                            -900_000_000_000_000L,
+                            -900_000_000_000_001L,
+                            -899_999_999_999_999L,
+                            r.nextLong(-999_999_999_999_999L, 1_000_000_000_000_000L)));
+        } else {
+            values.put(
+                    "big",
+                    r -> pick(
+                            r,
+                            -1L,
+                            0L,
+                            1L,
+                            Long.MAX_VALUE,
+                            -9_000_000_000_000_000_000L,
+                            -9_000_000_000_000_000_001L,
+                            -8_999_999_999_999_999_999L,
+                            r.nextLong()));
+        }
         values.put(
                 "amount",
                 r -> r.nextInt(4) == 0
@@ -219,6 +300,9 @@ class CheckVerdictDifferentialIT {
                 "owner", "o",
                 "label", "a");
         // Mostly valid columns, so that about half the rows pass: one bad column refuses a row.
+        if (table.equals(LUA_TABLE)) {
+            values.keySet().retainAll(List.of("status", "code", "n", "big", "small", "owner", "label"));
+        }
         Map<String, Object> row = new LinkedHashMap<>();
         values.forEach((column, value) -> {
             int roll = random.nextInt(40);

@@ -158,7 +158,10 @@ final class WriteEncoder {
                         column,
                         "column '" + column + "' of table '" + table.name() + "' is "
                                 + (value == null ? "NULL" : "'" + cut(value) + "'") + ", which CHECK constraint '"
-                                + check.name() + "' refuses: it allows " + CheckConstraint.describe(violated.get()));
+                                + check.name() + "' refuses: it allows "
+                                + CheckConstraint.describe(
+                                        violated.get(),
+                                        table.column(column).orElseThrow().type()));
             }
         }
     }

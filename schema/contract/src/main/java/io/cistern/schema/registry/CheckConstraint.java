@@ -99,24 +99,26 @@ public record CheckConstraint(String name, String definition, List<CheckConditio
         }
     }
 
-    /** What {@code condition} allows, for a refusal's message: {@code status IN ('new', 'done')}. */
-    public static String describe(CheckCondition condition) {
+    /**
+     * What {@code condition} allows, for a refusal's message: {@code status IN ('new', 'done')}; text constants quoted
+     * as SQL writes them, numbers as they are.
+     */
+    public static String describe(CheckCondition condition, SqlType columnType) {
+        boolean text = columnType == SqlType.TEXT;
         return switch (condition) {
             case CheckCondition.NotNull n -> n.column() + " IS NOT NULL";
             case CheckCondition.Length l -> "length(" + l.column() + ") " + l.op().symbol() + " " + l.length();
-            case CheckCondition.Compare c -> c.column() + " " + c.op().symbol() + " " + literal(c.constant());
+            case CheckCondition.Compare c -> c.column() + " " + c.op().symbol() + " " + literal(c.constant(), text);
             case CheckCondition.In in ->
                 in.column() + (in.negated() ? " NOT IN (" : " IN (")
                         + String.join(
                                 ", ",
-                                in.values().stream()
-                                        .map(CheckConstraint::literal)
-                                        .toList())
+                                in.values().stream().map(v -> literal(v, text)).toList())
                         + ")";
         };
     }
 
-    private static String literal(String constant) {
-        return number(constant) != null ? constant : "'" + constant.replace("'", "''") + "'";
+    private static String literal(String constant, boolean text) {
+        return text ? "'" + constant.replace("'", "''") + "'" : constant;
     }
 }

@@ -34,7 +34,7 @@ final class FunctionChecks {
                 toJson(condition, column).ifPresent(n -> {
                     n.put("n", check.name());
                     n.put("c", column.name());
-                    n.put("a", CheckConstraint.describe(condition));
+                    n.put("a", CheckConstraint.describe(condition, column.type()));
                     list.add(n);
                 });
             }

@@ -141,9 +141,10 @@ class CheckParserTest {
 
     @Test
     void describe_namesTheAllowedValues() {
-        assertThat(CheckConstraint.describe(new CheckCondition.In("status", List.of("new", "it's"), false)))
-                .isEqualTo("status IN ('new', 'it''s')");
-        assertThat(CheckConstraint.describe(new CheckCondition.Compare("n", Comparison.LE, "10")))
+        assertThat(CheckConstraint.describe(
+                        new CheckCondition.In("status", List.of("new", "it's", "1"), false), SqlType.TEXT))
+                .isEqualTo("status IN ('new', 'it''s', '1')");
+        assertThat(CheckConstraint.describe(new CheckCondition.Compare("n", Comparison.LE, "10"), SqlType.INTEGER))
                 .isEqualTo("n <= 10");
     }
 }

@@ -9,6 +9,7 @@ import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.postgres.LimitChanges;
+import io.cistern.schema.registry.CheckConstraint;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.sync.DeadLetterReplayer;
 import io.cistern.sync.SyncSettings;
@@ -137,6 +138,14 @@ final class InitCommand implements Callable<Integer> {
             out.printf(
                     "  %-24s key %s, routed by %s%n",
                     t.name(), t.primaryKey(), t.primaryKey().subList(0, t.routingColumns()));
+            for (CheckConstraint check : t.checks()) {
+                if (!check.understood()) {
+                    out.printf(
+                            "    CHECK %s not understood by Cistern: left to PostgreSQL (a write it refuses is"
+                                    + " dead-lettered): %s%n",
+                            check.name(), check.definition());
+                }
+            }
         }
         out.flush();
         return 0;

@@ -90,7 +90,7 @@ class DashboardBrowserIT {
                 writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "scan-" + i + ".pdf"));
             }
             // and a poison record: a patch of a record that was never written, dead-lettered once a worker runs
-            writer.patch(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("status", "secret-status-value"));
+            writer.patch(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("error_message", "secret-status-value"));
         }
         int writerPort = freePort();
         start("writer-api", writerPort);

@@ -80,7 +80,7 @@ class DashboardSecretsIT {
                             .header("content-type", "application/json")
                             .method(
                                     "PATCH",
-                                    HttpRequest.BodyPublishers.ofString("{\"status\":\"" + SECRET_VALUE + "\"}"))
+                                    HttpRequest.BodyPublishers.ofString("{\"error_message\":\"" + SECRET_VALUE + "\"}"))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(patch.statusCode()).as(patch.body()).isEqualTo(202);

@@ -94,7 +94,7 @@ class GrafanaDashboardIT {
                 .isEqualTo(202);
         assertThat(put("source_documents", UUID.randomUUID().toString(), "{\"no_such_column\":1}"))
                 .isEqualTo(422);
-        assertThat(send("PATCH", "source_documents", UUID.randomUUID().toString(), "{\"status\":\"x\"}"))
+        assertThat(send("PATCH", "source_documents", UUID.randomUUID().toString(), "{\"status\":\"done\"}"))
                 .isEqualTo(202);
         assertThat(put("entities", parent + "," + UUID.randomUUID(), "{\"entity_type\":\"person\"}"))
                 .isEqualTo(202);

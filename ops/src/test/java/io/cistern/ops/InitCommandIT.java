@@ -93,6 +93,27 @@ class InitCommandIT {
     }
 
     @Test
+    void init_namesTheCheckConstraintsItLeavesToPostgres_andTheWriterJudgesTheOthers() {
+        assertThat(cli("init")).isZero();
+        database.execute("CREATE TABLE shipments (id bigint PRIMARY KEY, state text CHECK (state IN ('open', 'sent')),"
+                + " shipped date, delivered date, CONSTRAINT delivered_after_shipped CHECK (delivered >= shipped))");
+
+        StringWriter out = new StringWriter();
+        assertThat(cli(out, "init", "--table", "shipments")).isZero();
+
+        assertThat(out.toString())
+                .contains("CHECK delivered_after_shipped not understood by Cistern")
+                .contains("(delivered >= shipped)")
+                .doesNotContain("shipments_state_check");
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
+            assertThatThrownBy(() -> writer.put("shipments", RecordKey.of(1L), Map.of("state", "lost")))
+                    .isInstanceOf(InvalidRecordException.class)
+                    .hasMessageContaining("state IN ('open', 'sent')");
+        }
+    }
+
+    @Test
     void registeringAMissingTable_failsWithAMessageNamingIt() {
         StringWriter err = new StringWriter();
 

@@ -273,11 +273,14 @@ class DeadLetterReplayerIT {
                 .isEmpty();
     }
 
-    /** Adds a CHECK constraint refusing documents named {@code fileName}; returns its name. */
+    /**
+     * Adds a CHECK constraint refusing documents named {@code fileName} (in lower case), of a form the writer leaves to
+     * PostgreSQL (it calls a function), so that the writer accepts what the worker dead-letters; returns its name.
+     */
     private static String poisonFileName(String fileName) {
         String name = "poison_" + CONSTRAINTS.incrementAndGet();
-        fx.db.execute(
-                "ALTER TABLE source_documents ADD CONSTRAINT " + name + " CHECK (filename <> '" + fileName + "')");
+        fx.db.execute("ALTER TABLE source_documents ADD CONSTRAINT " + name + " CHECK (lower(filename) <> '" + fileName
+                + "')");
         return name;
     }
 

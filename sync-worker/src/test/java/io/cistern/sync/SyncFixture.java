@@ -6,10 +6,16 @@ import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.codec.Operation;
+import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.MetaFields;
+import io.cistern.writer.WriteReceipt;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -82,6 +88,43 @@ final class SyncFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException(query + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A put as a plain-Redis producer sent it ({@code FCALL}, docs/protocol.md) before the table's CHECK constraints
+     * were registered: the Function is called, in one transaction, with the table's spec stripped of its CHECK
+     * conditions, which are then put back. How a test makes an entry that both the writer and the Function would now
+     * refuse (a status the table's CHECK constraint refuses) for the worker to dead-letter, as it does an entry
+     * buffered before an upgrade. {@code columns} hold each value's JSON.
+     */
+    WriteReceipt putPastTheWriter(String table, Object key, Map<String, String> columns) {
+        RecordAddress address = RecordAddress.of(registry.table(table).orElseThrow(), List.of(key));
+        int p = address.partition(registry.partitions());
+        List<String> args = new ArrayList<>(List.of(table, address.key()));
+        columns.forEach((column, json) -> {
+            args.add(column);
+            args.add(json);
+        });
+        RedisCommands<String, String> commands = redis.commands();
+        String specField = MetaFields.tableSpec(table);
+        String spec = commands.hget(layout.meta(p), specField);
+        String withoutChecks = spec.contains(" ") ? spec.substring(0, spec.indexOf(' ', spec.indexOf(','))) : spec;
+        commands.multi();
+        commands.hset(layout.meta(p), specField, withoutChecks);
+        commands.fcall(
+                FunctionLibrary.functionName(Operation.PUT),
+                ScriptOutputType.MULTI,
+                new String[] {layout.record(p, table, address.key()), layout.stream(p), layout.meta(p)},
+                args.toArray(String[]::new));
+        commands.hset(layout.meta(p), specField, spec);
+        List<?> reply = (List<?>) commands.exec().get(1);
+        return new WriteReceipt(
+                table,
+                address.key(),
+                Operation.PUT,
+                p,
+                Long.parseLong(String.valueOf(reply.get(0))),
+                String.valueOf(reply.get(1)));
     }
 
     String scalar(String query) {

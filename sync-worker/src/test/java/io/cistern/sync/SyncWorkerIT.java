@@ -127,7 +127,8 @@ class SyncWorkerIT {
         UUID poison = UUID.randomUUID();
         List<UUID> healthy = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
         writer.put(DOCS, RecordKey.of(healthy.get(0)), Map.of("filename", "a.pdf"));
-        WriteReceipt bad = writer.put(DOCS, RecordKey.of(poison), Map.of("filename", "p.pdf", "status", "bogus"));
+        // The writer refuses this status itself (CHECK_VIOLATION); a plain-Redis producer's put reaches the worker.
+        WriteReceipt bad = fx.putPastTheWriter(DOCS, poison, Map.of("filename", "\"p.pdf\"", "status", "\"bogus\""));
         writer.put(DOCS, RecordKey.of(healthy.get(1)), Map.of("filename", "b.pdf"));
         writer.put(DOCS, RecordKey.of(healthy.get(2)), Map.of("filename", "c.pdf"));
 

@@ -55,8 +55,9 @@ class SyncedHashesIT {
     @Test
     void givenAWorker_aSyncedKeyGetsATtl_aDeadLetteredKeyKeepsNone_andTheWatermarkIsPublished() {
         WriteReceipt healthy = writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "ok.pdf"));
+        // The writer refuses this status itself (CHECK_VIOLATION); a plain-Redis producer's put reaches the worker.
         WriteReceipt poison =
-                writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "p.pdf", "status", "bogus"));
+                fx.putPastTheWriter(DOCS, UUID.randomUUID(), Map.of("filename", "\"p.pdf\"", "status", "\"bogus\""));
         SyncSettings settings = SyncSettings.defaults(fx.layout)
                 .mutate()
                 .linger(Duration.ofMillis(10))

@@ -1,5 +1,6 @@
 package io.cistern.writer;
 
+import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.codec.Operation;
 import io.cistern.schema.codec.ValueCodec;
 import io.cistern.schema.failure.InvalidRecordException;
@@ -7,14 +8,19 @@ import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.RecordAddress;
+import io.cistern.schema.registry.CheckCondition;
+import io.cistern.schema.registry.CheckConstraint;
 import io.cistern.schema.registry.ClosestName;
 import io.cistern.schema.registry.ColumnDef;
+import io.cistern.schema.registry.SqlType;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Validates a {@link Write} against the registry and encodes it as a Function call. Pure: no I/O, no threads;
@@ -44,6 +50,7 @@ final class WriteEncoder {
             }
         } else {
             encodeColumns(table, address, write, args);
+            judgeChecks(table, address, write.op(), args);
         }
         String[] keys = {layout.record(partition, table.name(), key), layout.stream(partition), layout.meta(partition)};
         return new EncodedWrite(
@@ -113,6 +120,62 @@ final class WriteEncoder {
                 }
             }
         }
+    }
+
+    /**
+     * Refuses a write that a CHECK constraint Cistern understands would refuse in PostgreSQL ({@link
+     * CheckConstraint}): the key columns and the columns the write carries are known; a put's omitted column is NULL
+     * when it has no default and unknown when it has one (the database fills it); a patch's omitted column is unknown.
+     */
+    private static void judgeChecks(TableDef table, RecordAddress address, Operation op, List<String> args) {
+        if (table.checks().stream().noneMatch(CheckConstraint::understood)) {
+            return;
+        }
+        Map<String, String> values = new HashMap<>();
+        List<String> key = address.components();
+        for (int i = 0; i < table.primaryKey().size(); i++) {
+            values.put(table.primaryKey().get(i), key.get(i));
+        }
+        for (int i = 2; i + 1 < args.size(); i += 2) {
+            ColumnDef column = table.column(args.get(i)).orElseThrow();
+            values.put(column.name(), canonicalText(column, args.get(i + 1)));
+        }
+        if (op == Operation.PUT) {
+            for (ColumnDef c : table.columns()) {
+                if (!c.hasDefault() && !values.containsKey(c.name())) {
+                    values.put(c.name(), null);
+                }
+            }
+        }
+        for (CheckConstraint check : table.checks()) {
+            Optional<CheckCondition> violated = check.violatedBy(table, values);
+            if (violated.isPresent()) {
+                String column = violated.get().column();
+                String value = values.get(column);
+                throw new InvalidRecordException(
+                        Reason.CHECK_VIOLATION,
+                        table.name(),
+                        column,
+                        "column '" + column + "' of table '" + table.name() + "' is "
+                                + (value == null ? "NULL" : "'" + cut(value) + "'") + ", which CHECK constraint '"
+                                + check.name() + "' refuses: it allows "
+                                + CheckConstraint.describe(
+                                        violated.get(),
+                                        table.column(column).orElseThrow().type()));
+            }
+        }
+    }
+
+    /** A value as {@link CheckConstraint} reads it: null for NULL, text unquoted, a number's digits. */
+    private static String canonicalText(ColumnDef column, String json) {
+        if (json.equals("null")) {
+            return null;
+        }
+        return column.type() == SqlType.TEXT ? ExactJson.mapper().readValue(json, String.class) : json;
+    }
+
+    private static String cut(String value) {
+        return value.length() <= 64 ? value : value.substring(0, 64) + "...";
     }
 
     /** A misspelt name gets "did you mean"; only a name close to none is told to register its table. */

@@ -9,6 +9,7 @@ import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.Partitioner;
+import io.cistern.schema.registry.CheckParser;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.SqlType;
 import io.cistern.schema.registry.TableDef;
@@ -324,5 +325,84 @@ class WriteEncoderTest {
                 Reason.WRONG_TYPE,
                 "columns",
                 "a delete takes no columns");
+    }
+
+    private static final TableDef TASKS = new TableDef(
+            "tasks",
+            List.of(
+                    new ColumnDef("id", SqlType.TEXT, false, false, 0),
+                    new ColumnDef("status", SqlType.TEXT, false, true, 0),
+                    new ColumnDef("n", SqlType.INTEGER, true, false, 0),
+                    new ColumnDef("title", SqlType.TEXT, true, false, 0),
+                    new ColumnDef("owner", SqlType.TEXT, true, false, 0)),
+            List.of("id"),
+            1,
+            Optional.empty(),
+            List.of(
+                    CheckParser.parse(
+                            "tasks_status_check",
+                            "CHECK ((status = ANY (ARRAY['new'::text, 'done'::text])))",
+                            Map.of("status", SqlType.TEXT),
+                            java.util.Set.of()),
+                    CheckParser.parse(
+                            "tasks_n_check",
+                            "CHECK (((n >= 0) AND (n <= 10)))",
+                            Map.of("n", SqlType.INTEGER),
+                            java.util.Set.of()),
+                    CheckParser.parse(
+                            "tasks_id_check",
+                            "CHECK ((length(id) <= 3))",
+                            Map.of("id", SqlType.TEXT),
+                            java.util.Set.of()),
+                    CheckParser.parse(
+                            "tasks_owner_check",
+                            "CHECK ((owner IS NOT NULL))",
+                            Map.of("owner", SqlType.TEXT),
+                            java.util.Set.of())));
+    private static final TableRegistry WITH_CHECKS = new TableRegistry(16, List.of(TASKS));
+
+    private void assertCheckRefused(Write write, String field, String... messageParts) {
+        InvalidRecordException e =
+                catchThrowableOfType(InvalidRecordException.class, () -> encoder.encode(WITH_CHECKS, write));
+        assertThat(e).as("refusal of %s", write).isNotNull();
+        assertThat(e.reason()).isEqualTo(Reason.CHECK_VIOLATION);
+        assertThat(e.code()).isEqualTo("CHECK_VIOLATION");
+        assertThat(e.field()).isEqualTo(field);
+        assertThat(e.table()).isEqualTo("tasks");
+        for (String part : messageParts) {
+            assertThat(e.getMessage()).contains(part);
+        }
+    }
+
+    @Test
+    void valueACheckRefuses_isRefusedNamingFieldConstraintAndAllowedValues() {
+        assertCheckRefused(
+                Write.put("tasks", RecordKey.of("a"), columns("status", "lost", "owner", "o")),
+                "status",
+                "'lost'",
+                "tasks_status_check",
+                "status IN ('new', 'done')");
+        assertCheckRefused(Write.patch("tasks", RecordKey.of("a"), columns("n", 11)), "n", "tasks_n_check", "n <= 10");
+        assertCheckRefused(
+                Write.patch("tasks", RecordKey.of("abcd"), columns("n", 1)), "id", "tasks_id_check", "length(id) <= 3");
+    }
+
+    @Test
+    void isNotNull_refusesAPutLeavingTheColumnOut_butNotAPatch() {
+        assertCheckRefused(
+                Write.put("tasks", RecordKey.of("a"), columns("n", 1)), "owner", "NULL", "tasks_owner_check");
+        assertCheckRefused(
+                Write.patch("tasks", RecordKey.of("a"), columns("owner", null)), "owner", "tasks_owner_check");
+        encoder.encode(WITH_CHECKS, Write.patch("tasks", RecordKey.of("a"), columns("n", 1)));
+    }
+
+    @Test
+    void nullAndDefaultsAndUnderstoodValues_pass() {
+        EncodedWrite w = encoder.encode(
+                WITH_CHECKS, Write.put("tasks", RecordKey.of("ab"), columns("n", null, "title", "x", "owner", "me")));
+        assertThat(w.table()).isEqualTo("tasks");
+        encoder.encode(
+                WITH_CHECKS,
+                Write.put("tasks", RecordKey.of("abc"), columns("status", "done", "n", 10, "owner", "me")));
     }
 }

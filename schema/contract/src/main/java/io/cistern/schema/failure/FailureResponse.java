@@ -17,7 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>413 — a value too large ({@code VALUE_TOO_LARGE});
  *   <li>409 — a patch of a record Redis knows is deleted ({@code RECORD_DELETED});
  *   <li>422 — any other invalid record: unknown column, wrong type, missing or malformed key, NOT NULL column missing,
- *       empty patch;
+ *       empty patch, a value a CHECK constraint refuses ({@code CHECK_VIOLATION});
  *   <li>503 with {@code Retry-After} (whole seconds, rounded up, at least 1) — any {@link RetryableException}:
  *       backpressure, Redis or PostgreSQL unreachable, a partition being re-seeded, a Redis timeout. Nothing was done,
  *       except when {@code mayHaveBeenApplied} is true ({@code REDIS_TIMEOUT} of a write: see {@link

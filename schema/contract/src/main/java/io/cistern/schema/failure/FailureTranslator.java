@@ -12,7 +12,7 @@ import java.time.Duration;
  * <ul>
  *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED} — retryable;
  *   <li>{@code CISTERN_DELETED} — a patch of a deleted record, permanent, field {@code key};
- *   <li>{@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_TOO_LARGE}, {@code
+ *   <li>{@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_CHECK}, {@code CISTERN_TOO_LARGE}, {@code
  *       CISTERN_BADKEY}, {@code CISTERN_BADARGS} — permanent.
  * </ul>
  *
@@ -177,6 +177,9 @@ public final class FailureTranslator {
             case "CISTERN_UNKNOWN_COLUMN" ->
                 new InvalidRecordException(
                         InvalidRecordException.Reason.UNKNOWN_COLUMN, null, null, what + " refused: " + detail, cause);
+            case "CISTERN_CHECK" ->
+                new InvalidRecordException(
+                        InvalidRecordException.Reason.CHECK_VIOLATION, null, null, what + " refused: " + detail, cause);
             case "CISTERN_TOO_LARGE" ->
                 new InvalidRecordException(
                         InvalidRecordException.Reason.VALUE_TOO_LARGE, null, null, what + " refused: " + detail, cause);

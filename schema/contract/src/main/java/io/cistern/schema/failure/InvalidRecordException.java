@@ -5,7 +5,7 @@ import java.util.OptionalInt;
 
 /**
  * A write refused at the edge because its input is wrong: unknown table or column, wrong type, oversized value,
- * missing or malformed key, or a patch of a record known to be deleted. Nothing reached the stream.
+ * missing or malformed key, a value a CHECK constraint refuses, or a patch of a record known to be deleted. Nothing reached the stream.
  */
 public final class InvalidRecordException extends PermanentException {
     /** Why the record was refused. */
@@ -18,7 +18,9 @@ public final class InvalidRecordException extends PermanentException {
         MALFORMED_KEY,
         NOT_NULLABLE,
         EMPTY_PATCH,
-        RECORD_DELETED
+        RECORD_DELETED,
+        /** A CHECK constraint Cistern understands refuses the value: the field is the column. */
+        CHECK_VIOLATION
     }
 
     private final Reason reason;

@@ -22,7 +22,7 @@ import java.util.concurrent.ExecutionException;
  *       MASTERDOWN}, {@code READONLY}, {@code TRYAGAIN}, {@code CLUSTERDOWN}</td>
  *       <td>{@link RedisFailureKind#SERVER_NOT_READY}</td></tr>
  *   <tr><td>{@code NOSCRIPT}, {@code ERR Function not found}</td><td>{@link RedisFailureKind#NOT_INITIALISED}</td></tr>
- *   <tr><td>{@code CISTERN_DELETED}, {@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code
+ *   <tr><td>{@code CISTERN_DELETED}, {@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_CHECK}, {@code
  *       CISTERN_TOO_LARGE}, {@code CISTERN_BADKEY}, {@code CISTERN_BADARGS}, {@code WRONGTYPE}, {@code NOPERM},
  *       {@code WRONGPASS}, any other {@code ERR}, anything else</td><td>{@link RedisFailureKind#PERMANENT}</td></tr>
  * </table>

@@ -130,13 +130,18 @@ public final class RedisRegistry {
         }
     }
 
-    /** The compact table spec the Function library reads from a partition's meta hash. */
+    /**
+     * The compact table spec the Function library reads from a partition's meta hash: {@code <routing columns> <key
+     * columns> ,<column>,<column>,} and, when the library judges some of the table's CHECK conditions, a space and
+     * their JSON ({@link FunctionChecks}).
+     */
     static String spec(TableDef t) {
         StringBuilder sb = new StringBuilder();
         sb.append(t.routingColumns()).append(' ').append(t.primaryKey().size()).append(" ,");
         for (ColumnDef c : t.columns()) {
             sb.append(c.name()).append(',');
         }
+        FunctionChecks.json(t).ifPresent(checks -> sb.append(' ').append(checks));
         return sb.toString();
     }
 

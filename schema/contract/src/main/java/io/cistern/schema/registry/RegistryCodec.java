@@ -34,7 +34,68 @@ public final class RegistryCodec {
                 n.put("scale", c.scale());
             }
         }
+        if (!t.checks().isEmpty()) {
+            ArrayNode checks = root.putArray("checks");
+            for (CheckConstraint check : t.checks()) {
+                ObjectNode n = checks.addObject();
+                n.put("name", check.name());
+                n.put("definition", check.definition());
+                ArrayNode conditions = n.putArray("conditions");
+                check.conditions().forEach(c -> conditions.add(conditionJson(c)));
+            }
+        }
         return ExactJson.mapper().writeValueAsString(root);
+    }
+
+    private static ObjectNode conditionJson(CheckCondition condition) {
+        ObjectNode n = ExactJson.mapper().createObjectNode();
+        n.put("column", condition.column());
+        switch (condition) {
+            case CheckCondition.Compare c -> {
+                n.put("kind", "compare");
+                n.put("op", c.op().symbol());
+                n.put("value", c.constant());
+            }
+            case CheckCondition.In in -> {
+                n.put("kind", in.negated() ? "notIn" : "in");
+                ArrayNode values = n.putArray("values");
+                in.values().forEach(values::add);
+            }
+            case CheckCondition.NotNull nn -> n.put("kind", "notNull");
+            case CheckCondition.Length l -> {
+                n.put("kind", "length");
+                n.put("op", l.op().symbol());
+                n.put("value", l.length());
+            }
+        }
+        return n;
+    }
+
+    private static CheckCondition condition(JsonNode n) {
+        String column = n.get("column").stringValue();
+        String kind = n.get("kind").stringValue();
+        return switch (kind) {
+            case "compare" ->
+                new CheckCondition.Compare(column, op(n), n.get("value").stringValue());
+            case "in", "notIn" -> {
+                List<String> values = new ArrayList<>();
+                n.get("values").forEach(v -> values.add(v.stringValue()));
+                yield new CheckCondition.In(column, values, kind.equals("notIn"));
+            }
+            case "notNull" -> new CheckCondition.NotNull(column);
+            case "length" ->
+                new CheckCondition.Length(column, op(n), n.get("value").asLong());
+            default -> throw new IllegalArgumentException("registry names unknown CHECK condition kind " + kind);
+        };
+    }
+
+    private static CheckCondition.Comparison op(JsonNode n) {
+        String symbol = n.get("op").stringValue();
+        CheckCondition.Comparison op = CheckCondition.Comparison.of(symbol);
+        if (op == null) {
+            throw new IllegalArgumentException("registry names unknown comparison " + symbol);
+        }
+        return op;
     }
 
     public static TableDef fromJson(String json) {
@@ -56,11 +117,20 @@ public final class RegistryCodec {
         List<String> pk = new ArrayList<>();
         root.get("primaryKey").forEach(k -> pk.add(k.stringValue()));
         JsonNode parent = root.get("parent");
+        // A registry published before CHECK constraints were carried has no "checks": the table has none to judge.
+        List<CheckConstraint> checks = new ArrayList<>();
+        for (JsonNode n : root.path("checks")) {
+            List<CheckCondition> conditions = new ArrayList<>();
+            n.path("conditions").forEach(c -> conditions.add(condition(c)));
+            checks.add(new CheckConstraint(
+                    n.get("name").stringValue(), n.get("definition").stringValue(), conditions));
+        }
         return new TableDef(
                 root.get("name").stringValue(),
                 columns,
                 pk,
                 root.get("routingColumns").asInt(),
-                parent == null || parent.isNull() ? Optional.empty() : Optional.of(parent.stringValue()));
+                parent == null || parent.isNull() ? Optional.empty() : Optional.of(parent.stringValue()),
+                checks);
     }
 }

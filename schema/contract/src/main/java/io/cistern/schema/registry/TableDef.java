@@ -16,9 +16,16 @@ import java.util.Optional;
  * @param routingColumns how many leading primary-key columns decide the partition (1..primaryKey.size()); a table
  *     whose key is {@code (document_uuid, entity_uuid)} routed by {@code document_uuid} has 1
  * @param parent the table this one references through its routing column, applied first, or empty
+ * @param checks the table's CHECK constraints, those Cistern judges itself and those it leaves to PostgreSQL (see
+ *     {@link CheckConstraint})
  */
 public record TableDef(
-        String name, List<ColumnDef> columns, List<String> primaryKey, int routingColumns, Optional<String> parent) {
+        String name,
+        List<ColumnDef> columns,
+        List<String> primaryKey,
+        int routingColumns,
+        Optional<String> parent,
+        List<CheckConstraint> checks) {
 
     /** The version column Cistern adds to every synced table. */
     public static final String VERSION_COLUMN = "cistern_version";
@@ -31,6 +38,7 @@ public record TableDef(
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         parent = Objects.requireNonNull(parent, "parent must not be null (use Optional.empty())");
+        checks = List.copyOf(checks);
         if (primaryKey.isEmpty()) {
             throw new IllegalArgumentException("table '" + name + "' has no primary key: Cistern needs one to upsert");
         }
@@ -59,6 +67,24 @@ public record TableDef(
             throw new IllegalArgumentException("table '" + name + "' routes by " + routingColumns
                     + " key columns, but must route by 1 to " + primaryKey.size() + " leading primary-key columns");
         }
+        for (CheckConstraint check : checks) {
+            for (CheckCondition condition : check.conditions()) {
+                if (!byName.containsKey(condition.column())) {
+                    throw new IllegalArgumentException("CHECK constraint '" + check.name() + "' of table '" + name
+                            + "' reads column '" + condition.column() + "', which is not one of its columns");
+                }
+            }
+        }
+    }
+
+    /** A table without CHECK constraints. */
+    public TableDef(
+            String name,
+            List<ColumnDef> columns,
+            List<String> primaryKey,
+            int routingColumns,
+            Optional<String> parent) {
+        this(name, columns, primaryKey, routingColumns, parent, List.of());
     }
 
     /** The column named {@code columnName}, or empty when the table has no such column. */

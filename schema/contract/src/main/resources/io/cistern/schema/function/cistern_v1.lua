@@ -12,8 +12,13 @@ In one atomic step a write checks its input against the table spec published in 
 backpressure, assigns the next version of the partition (always above the floor the sync worker records in
 PostgreSQL), updates the record hash and appends the change entry. It returns {version, entry-id}.
 
-Errors start with CISTERN_<CODE>: BADARGS, BADKEY, UNKNOWN_TABLE, UNKNOWN_COLUMN, TOO_LARGE, DELETED (permanent);
-NOFLOOR, UNCONFIRMED, BACKPRESSURE (retry later).
+Errors start with CISTERN_<CODE>: BADARGS, BADKEY, UNKNOWN_TABLE, UNKNOWN_COLUMN, TOO_LARGE, DELETED, CHECK
+(permanent); NOFLOOR, UNCONFIRMED, BACKPRESSURE (retry later).
+
+CHECK: the table spec may carry, after its columns, the CHECK conditions whose verdict Lua knows exactly (IN / NOT IN
+/ = / <> over text, those and < <= > >= over integers within 2^53, IS NOT NULL; see FunctionChecks in Java). A NULL
+passes every condition but IS NOT NULL; a value the library cannot read exactly (an integer of more than 15 digits,
+a JSON value of another type) is left to PostgreSQL.
 
 A Redis can come back with a shorter history than PostgreSQL has seen: a replica promoted before it received the last
 writes, a restart from an AOF written with appendfsync everysec, a snapshot restored. Its meta hash then holds a seq
@@ -26,7 +31,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 4
+local REVISION = 5
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -166,6 +171,104 @@ local function fail(code, message)
 end
 
 -- Checks the keys and arguments of a write; returns the context or an error reply.
+-- The CHECK conditions of a table spec, decoded once per spec text (the cache starts over when it holds 256).
+local CHECK_LISTS, CHECK_LIST_COUNT = {}, 0
+
+local function check_list(text)
+  local list = CHECK_LISTS[text]
+  if list == nil then
+    if CHECK_LIST_COUNT >= 256 then
+      CHECK_LISTS, CHECK_LIST_COUNT = {}, 0
+    end
+    list = cjson.decode(text)
+    for _, c in ipairs(list) do
+      c.set = {}
+      for _, v in ipairs(c.v or {}) do
+        if c.t == 'int' then
+          c.set[tonumber(v)] = true
+        else
+          c.set[v] = true
+        end
+      end
+      if c.t == 'int' and c.v then
+        c.num = tonumber(c.v[1])
+      end
+    end
+    CHECK_LISTS[text] = list
+    CHECK_LIST_COUNT = CHECK_LIST_COUNT + 1
+  end
+  return list
+end
+
+-- A carried value as a CHECK reads it: a string for text, a number for an integer of at most 15 digits (exact in a
+-- double), or nil when the library cannot know it exactly.
+local function check_value(json, kind)
+  if kind == 'int' then
+    if (json == '0' or string.match(json, '^%-?[1-9]%d*$')) and #string.gsub(json, '%-', '') <= 15 then
+      return tonumber(json)
+    end
+    return nil
+  end
+  if string.byte(json, 1) ~= 34 then
+    return nil
+  end
+  local ok, s = pcall(cjson.decode, json)
+  if ok and type(s) == 'string' then
+    return s
+  end
+  return nil
+end
+
+-- Whether condition c refuses the carried JSON value json (nil: the column is not carried).
+local function check_refuses(c, json, op)
+  if c.k == 'notnull' then
+    if json == nil then
+      return op == 'put' and c.o
+    end
+    return json == 'null'
+  end
+  if json == nil or json == 'null' then
+    return false
+  end
+  local v = check_value(json, c.t)
+  if v == nil then
+    return false
+  end
+  if c.k == 'in' then
+    return not c.set[v]
+  elseif c.k == 'notin' then
+    return c.set[v] == true
+  elseif c.k == 'lt' then
+    return not (v < c.num)
+  elseif c.k == 'le' then
+    return not (v <= c.num)
+  elseif c.k == 'gt' then
+    return not (v > c.num)
+  elseif c.k == 'ge' then
+    return not (v >= c.num)
+  end
+  return false
+end
+
+local function check_refusal(tbl, checks, args, op)
+  local carried = {}
+  for i = 3, #args, 2 do
+    carried[args[i]] = args[i + 1]
+  end
+  for _, c in ipairs(check_list(checks)) do
+    local json = carried[c.c]
+    if check_refuses(c, json, op) then
+      local shown = json or 'NULL'
+      if #shown > 64 then
+        shown = string.sub(shown, 1, 64) .. '...'
+      end
+      return fail('CHECK', 'column ' .. c.c .. ' of table ' .. tbl .. ' is ' .. shown .. ', which CHECK constraint '
+        .. c.n .. ' refuses: it allows ' .. c.a)
+    end
+  end
+  return nil
+end
+
 local function prepare(keys, args, op)
   if #keys ~= 3 then
     return nil, fail('BADARGS', 'expected 3 keys (record, stream, meta), got ' .. #keys)
@@ -203,7 +306,7 @@ local function prepare(keys, args, op)
     return nil, fail('UNKNOWN_TABLE', 'table ' .. tbl .. ' is not registered with Cistern'
       .. ' (register it with `ops/cistern init --table ' .. tbl .. '`)')
   end
-  local routing, keycount, columns = string.match(spec, '^(%d+) (%d+) (.*)$')
+  local routing, keycount, columns, checks = string.match(spec, '^(%d+) (%d+) (%S*) ?(.*)$')
   routing, keycount = tonumber(routing), tonumber(keycount)
   -- The key: the right number of components, canonically %-encoded, and in this partition.
   local components, route_end, from = 1, nil, 1
@@ -261,6 +364,12 @@ local function prepare(keys, args, op)
     if #val == 0 then
       return nil, fail('BADARGS', 'value of column ' .. col .. ' is empty: send a JSON value ("" for an empty string,'
         .. ' null for NULL)')
+    end
+  end
+  if checks ~= '' and op ~= 'delete' then
+    local refusal = check_refusal(tbl, checks, args, op)
+    if refusal then
+      return nil, refusal
     end
   end
   -- Backpressure: refuse before anything changes.

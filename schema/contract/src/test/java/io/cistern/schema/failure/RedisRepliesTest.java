@@ -31,6 +31,7 @@ class RedisRepliesTest {
                 reply("CISTERN_DELETED source_documents/42 is deleted", PERMANENT),
                 reply("CISTERN_UNKNOWN_TABLE nosuch", PERMANENT),
                 reply("CISTERN_UNKNOWN_COLUMN filname", PERMANENT),
+                reply("CISTERN_CHECK column status of table t is \"lost\"", PERMANENT),
                 reply("CISTERN_TOO_LARGE filename 2000000 bytes", PERMANENT),
                 reply("CISTERN_BADKEY wrong partition", PERMANENT),
                 reply("CISTERN_BADARGS expected 3 keys", PERMANENT),

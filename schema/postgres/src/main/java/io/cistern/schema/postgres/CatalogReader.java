@@ -1,6 +1,8 @@
 package io.cistern.schema.postgres;
 
 import io.cistern.schema.codec.ValueCodec;
+import io.cistern.schema.registry.CheckConstraint;
+import io.cistern.schema.registry.CheckParser;
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.SqlType;
 import io.cistern.schema.registry.TableDef;
@@ -9,11 +11,18 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Reads a table's definition from the PostgreSQL catalog (tables in the connection's current schema). */
+/**
+ * Reads a table's definition from the PostgreSQL catalog (tables in the connection's current schema): its columns,
+ * primary key, parent and CHECK constraints (each parsed by {@link CheckParser}; a CHECK that reads the version column
+ * is left to PostgreSQL).
+ */
 final class CatalogReader {
     private static final String COLUMNS = """
             SELECT a.attname, t.typname, NOT a.attnotnull AS nullable, a.atthasdef,
@@ -47,6 +56,17 @@ final class CatalogReader {
             ORDER BY p.relname
             """;
 
+    private static final String CHECKS = """
+            SELECT k.conname, pg_get_constraintdef(k.oid)
+            FROM pg_constraint k
+            JOIN pg_class c ON c.oid = k.conrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE k.contype = 'c' AND n.nspname = current_schema() AND c.relname = ?
+            ORDER BY k.conname
+            """;
+    /** Text types whose equality is not their characters': trailing blanks do not count, or case does not. */
+    private static final Set<String> INEXACT_TEXT = Set.of("bpchar", "citext");
+
     private CatalogReader() {}
 
     /**
@@ -58,6 +78,7 @@ final class CatalogReader {
     static Optional<TableDef> read(Connection c, String table, int routingColumns, Set<String> registered)
             throws SQLException {
         List<ColumnDef> columns = new ArrayList<>();
+        Set<String> inexactText = new HashSet<>();
         boolean hasVersion = false;
         try (PreparedStatement ps = c.prepareStatement(COLUMNS)) {
             ps.setString(1, table);
@@ -73,6 +94,9 @@ final class CatalogReader {
                             .orElseThrow(() -> new IllegalArgumentException("column '" + name + "' of table '" + table
                                     + "' has type " + typeName + ", which Cistern does not carry yet (supported: "
                                     + SqlType.supportedNames() + ")"));
+                    if (INEXACT_TEXT.contains(typeName)) {
+                        inexactText.add(name);
+                    }
                     columns.add(new ColumnDef(
                             name, type, rs.getBoolean(3), rs.getBoolean(4), rs.getInt(5), rs.getInt(6), rs.getInt(7)));
                 }
@@ -119,6 +143,17 @@ final class CatalogReader {
                 }
             }
         }
-        return Optional.of(new TableDef(table, columns, pk, Math.min(routingColumns, pk.size()), parent));
+        Map<String, SqlType> types = new LinkedHashMap<>();
+        columns.forEach(col -> types.put(col.name(), col.type()));
+        List<CheckConstraint> checks = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    checks.add(CheckParser.parse(rs.getString(1), rs.getString(2), types, inexactText));
+                }
+            }
+        }
+        return Optional.of(new TableDef(table, columns, pk, Math.min(routingColumns, pk.size()), parent, checks));
     }
 }

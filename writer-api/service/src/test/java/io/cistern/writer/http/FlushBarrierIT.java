@@ -27,8 +27,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The flush barrier with a real sync worker on real Redis and PostgreSQL: {@link RecordWriter#awaitSynced} and the
- * HTTP form {@code ?wait=synced}. A {@code status} of "bogus" passes the writer's type check and is dead-lettered by
- * the worker (the table's CHECK constraint, SQLSTATE 23514).
+ * HTTP form {@code ?wait=synced}. A document named "bad.pdf" without a size passes the writer's checks and is
+ * dead-lettered by the worker: a CHECK constraint the writer does not judge (an OR of two columns; SQLSTATE 23514).
  */
 @SpringBootTest(
         classes = {WriterApiApplication.class, FlushBarrierIT.Fixture.class},
@@ -42,7 +42,10 @@ class FlushBarrierIT {
     static class Fixture {
         @Bean(destroyMethod = "close")
         TestCistern testCistern() {
-            return TestCistern.start("FlushBarrierIT", o -> o.withPartitions(2));
+            TestCistern cistern = TestCistern.start("FlushBarrierIT", o -> o.withPartitions(2));
+            cistern.execute("ALTER TABLE source_documents ADD CONSTRAINT no_bad_files"
+                    + " CHECK (filename <> 'bad.pdf' OR size_bytes IS NOT NULL)");
+            return cistern;
         }
 
         @Bean
@@ -98,7 +101,7 @@ class FlushBarrierIT {
     @Test
     void awaitSynced_failsWithReasonAndSqlState_whenTheWorkerDeadLettersTheWrite() {
         UUID id = UUID.randomUUID();
-        WriteReceipt receipt = writer.put(DOCS, RecordKey.of(id), Map.of("filename", "bad.pdf", "status", "bogus"));
+        WriteReceipt receipt = writer.put(DOCS, RecordKey.of(id), Map.of("filename", "bad.pdf"));
 
         assertThatThrownBy(() -> writer.awaitSynced(receipt, WAIT))
                 .isInstanceOfSatisfying(DeadLetteredException.class, e -> {
@@ -252,7 +255,7 @@ class FlushBarrierIT {
 
         HttpTestClient.Response r = http().put(
                         "/v1/tables/source_documents/records/" + id + "?wait=synced&timeout=20s",
-                        "{\"filename\": \"bad.pdf\", \"status\": \"bogus\"}");
+                        "{\"filename\": \"bad.pdf\"}");
 
         assertThat(r.status()).as(r.body()).isEqualTo(422);
         JsonNode body = r.json();
@@ -287,7 +290,7 @@ class FlushBarrierIT {
         String batch = """
                 {"writes": [
                   {"op": "put", "key": "%s", "columns": {"filename": "ok.pdf"}},
-                  {"op": "put", "key": "%s", "columns": {"filename": "bad.pdf", "status": "bogus"}}
+                  {"op": "put", "key": "%s", "columns": {"filename": "bad.pdf"}}
                 ]}""".formatted(UUID.randomUUID(), UUID.randomUUID());
 
         HttpTestClient.Response r =

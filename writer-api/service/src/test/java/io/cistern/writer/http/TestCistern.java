@@ -49,6 +49,11 @@ final class TestCistern implements AutoCloseable {
         }
     }
 
+    /** Runs {@code sql} in this Cistern's database, after {@link #start} registered its tables. */
+    void execute(String... sql) {
+        database.execute(sql);
+    }
+
     String redisUrl() {
         return redis.url();
     }

@@ -215,6 +215,25 @@ class WriteEndpointsIT {
     }
 
     @Test
+    void valueTheTablesCheckRefuses_isRefusedWith422NamingColumnConstraintAndAllowedValues() {
+        UUID id = UUID.randomUUID();
+        long before = cistern.streamEntries();
+
+        HttpTestClient.Response r = http().put(doc(id), "{\"filename\": \"a.pdf\", \"status\": \"lost\"}");
+
+        assertRefused(r, 422, "CHECK_VIOLATION", "status");
+        assertThat(r.json().get("message").stringValue())
+                .contains(
+                        "'lost'",
+                        "source_documents_status_check",
+                        "status IN ('registered', 'processing', 'done'," + " 'failed')");
+        assertNothingWritten(before, "source_documents", id.toString());
+        assertThat(http().put(doc(id), "{\"filename\": \"a.pdf\", \"status\": \"done\"}")
+                        .status())
+                .isEqualTo(202);
+    }
+
+    @Test
     void putWithoutNotNullColumn_isRefusedWith422NamingTheColumn() {
         UUID id = UUID.randomUUID();
         long before = cistern.streamEntries();

@@ -234,9 +234,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 actor,
                 outcomes.keySet(),
                 entries.keySet());
-        List<ChangeEntry> ordered = List.copyOf(entries.values());
-        for (int from = 0; from < ordered.size(); from += CHUNK) {
-            List<ChangeEntry> chunk = ordered.subList(from, Math.min(ordered.size(), from + CHUNK));
+        for (List<ChangeEntry> chunk : chunks(entries.values())) {
             ApplyResult result = applier.replay(partition, chunk, 1, "replay:" + actor);
             settle(actor, partition, chunk, result, byEntry, outcomes);
         }
@@ -364,9 +362,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                                     l, DeadLetterOutcome.Kind.FAILED_AGAIN, "malformed entry: " + e.getMessage(), ""));
                 }
             }
-            List<ChangeEntry> ordered = List.copyOf(entries.values());
-            for (int from = 0; from < ordered.size(); from += CHUNK) {
-                List<ChangeEntry> chunk = ordered.subList(from, Math.min(ordered.size(), from + CHUNK));
+            for (List<ChangeEntry> chunk : chunks(entries.values())) {
                 ApplyResult result = applier.replay(partition, chunk, 1, "replay:" + actor);
                 Map<String, DeadLetter> failed = new java.util.HashMap<>();
                 result.deadLetters().forEach(d -> failed.put(d.entryId(), d));
@@ -677,5 +673,15 @@ public final class DeadLetterReplayer implements AutoCloseable {
     @Override
     public void close() {
         connection.close();
+    }
+
+    /** {@code entries} in order, in replay transactions of at most {@link #CHUNK}. */
+    private static List<List<ChangeEntry>> chunks(java.util.Collection<ChangeEntry> entries) {
+        List<ChangeEntry> ordered = List.copyOf(entries);
+        List<List<ChangeEntry>> chunks = new ArrayList<>();
+        for (int from = 0; from < ordered.size(); from += CHUNK) {
+            chunks.add(ordered.subList(from, Math.min(ordered.size(), from + CHUNK)));
+        }
+        return chunks;
     }
 }

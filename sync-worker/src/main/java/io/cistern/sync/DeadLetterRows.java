@@ -48,23 +48,7 @@ final class DeadLetterRows {
         }
         try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
             for (DeadLetter d : deadLetters) {
-                Map<String, String> f = d.fields();
-                ps.setInt(1, partition);
-                ps.setString(2, d.entryId());
-                ps.setString(3, text(f.get(ChangeEntry.TABLE)));
-                ps.setString(4, text(f.get(ChangeEntry.KEY)));
-                ps.setString(5, text(f.get(ChangeEntry.OP)));
-                Long version = version(f.get(ChangeEntry.VERSION));
-                if (version == null) {
-                    ps.setNull(6, Types.BIGINT);
-                } else {
-                    ps.setLong(6, version);
-                }
-                ps.setBytes(7, encode(f));
-                ps.setString(8, text(d.reason()));
-                ps.setString(9, d.sqlState());
-                ps.setInt(10, d.attempts());
-                ps.setString(11, text(worker));
+                bind(ps, partition, d.entryId(), d.fields(), d.reason(), d.sqlState(), d.attempts(), worker);
                 ps.addBatch();
             }
             int added = 0;
@@ -220,24 +204,9 @@ final class DeadLetterRows {
         }
         try (PreparedStatement ps = connection.prepareStatement(IMPORT)) {
             for (OpenDeadLetter l : letters) {
-                Map<String, String> f = l.entry();
-                ps.setInt(1, l.partition());
                 // A letter without its entry ID (none were written so, but a hand-made one could be) keys by its own.
-                ps.setString(2, l.entryId().isEmpty() ? "dlq:" + l.id() : l.entryId());
-                ps.setString(3, text(f.get(ChangeEntry.TABLE)));
-                ps.setString(4, text(f.get(ChangeEntry.KEY)));
-                ps.setString(5, text(f.get(ChangeEntry.OP)));
-                Long version = version(f.get(ChangeEntry.VERSION));
-                if (version == null) {
-                    ps.setNull(6, Types.BIGINT);
-                } else {
-                    ps.setLong(6, version);
-                }
-                ps.setBytes(7, encode(f));
-                ps.setString(8, text(l.reason()));
-                ps.setString(9, l.sqlState());
-                ps.setInt(10, l.attempts());
-                ps.setString(11, text(l.worker()));
+                String entryId = l.entryId().isEmpty() ? "dlq:" + l.id() : l.entryId();
+                bind(ps, l.partition(), entryId, l.entry(), l.reason(), l.sqlState(), l.attempts(), l.worker());
                 ps.setTimestamp(12, java.sql.Timestamp.from(l.recordedAt()));
                 ps.addBatch();
             }
@@ -302,5 +271,34 @@ final class DeadLetterRows {
         byte[] b = new byte[in.readInt()];
         in.readFully(b);
         return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** Binds parameters 1 to 11 of {@code INSERT} and {@code IMPORT}: one dead letter, its entry's fields repeated. */
+    private static void bind(
+            PreparedStatement ps,
+            int partition,
+            String entryId,
+            Map<String, String> f,
+            String reason,
+            String sqlState,
+            int attempts,
+            String worker)
+            throws SQLException {
+        ps.setInt(1, partition);
+        ps.setString(2, entryId);
+        ps.setString(3, text(f.get(ChangeEntry.TABLE)));
+        ps.setString(4, text(f.get(ChangeEntry.KEY)));
+        ps.setString(5, text(f.get(ChangeEntry.OP)));
+        Long version = version(f.get(ChangeEntry.VERSION));
+        if (version == null) {
+            ps.setNull(6, Types.BIGINT);
+        } else {
+            ps.setLong(6, version);
+        }
+        ps.setBytes(7, encode(f));
+        ps.setString(8, text(reason));
+        ps.setString(9, sqlState);
+        ps.setInt(10, attempts);
+        ps.setString(11, text(worker));
     }
 }

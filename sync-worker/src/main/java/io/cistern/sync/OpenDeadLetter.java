@@ -1,12 +1,10 @@
 package io.cistern.sync;
 
-import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.wire.DeadLetterFields;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalLong;
 
 /**
  * A dead letter still on its partition's dead-letter stream: not replayed, not dropped. Immutable.
@@ -29,7 +27,8 @@ public record OpenDeadLetter(
         String sqlState,
         int attempts,
         String worker,
-        Map<String, String> entry) {
+        Map<String, String> entry)
+        implements DeadLetterEntry {
 
     public OpenDeadLetter {
         Objects.requireNonNull(id, "id must not be null");
@@ -43,30 +42,6 @@ public record OpenDeadLetter(
     /** When it was recorded, from its ID on the dead-letter stream. */
     public Instant recordedAt() {
         return Instant.ofEpochMilli(StreamIds.millis(id));
-    }
-
-    /** The original entry's table, or {@code ""} when the entry is malformed and has none. */
-    public String table() {
-        return entry.getOrDefault(ChangeEntry.TABLE, "");
-    }
-
-    /** The original entry's encoded record key, or {@code ""} when the entry is malformed and has none. */
-    public String key() {
-        return entry.getOrDefault(ChangeEntry.KEY, "");
-    }
-
-    /** The original entry's operation on the wire ({@code put}, {@code patch}, {@code delete}), or {@code ""}. */
-    public String operation() {
-        return entry.getOrDefault(ChangeEntry.OP, "");
-    }
-
-    /** The original entry's version, when it has a well-formed one. */
-    public OptionalLong version() {
-        try {
-            return OptionalLong.of(Long.parseLong(entry.getOrDefault(ChangeEntry.VERSION, "")));
-        } catch (NumberFormatException e) {
-            return OptionalLong.empty();
-        }
     }
 
     /** Reads an entry of the dead-letter stream ({@link DeadLetterStream} wrote it): its ID there and its fields. */

@@ -1,12 +1,10 @@
 package io.cistern.sync;
 
-import io.cistern.schema.codec.ChangeEntry;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalLong;
 
 /**
  * An open dead letter as recorded in {@code cistern_dead_letter}, the dead letters' record of truth: not replayed, not
@@ -31,7 +29,8 @@ public record RecordedDeadLetter(
         int attempts,
         String worker,
         Instant recordedAt,
-        Map<String, String> entry) {
+        Map<String, String> entry)
+        implements DeadLetterEntry {
 
     public RecordedDeadLetter {
         Objects.requireNonNull(entryId, "entryId must not be null");
@@ -40,29 +39,5 @@ public record RecordedDeadLetter(
         Objects.requireNonNull(worker, "worker must not be null");
         Objects.requireNonNull(recordedAt, "recordedAt must not be null");
         entry = Collections.unmodifiableMap(new LinkedHashMap<>(entry));
-    }
-
-    /** The original entry's table, or {@code ""} when the entry is malformed and has none. */
-    public String table() {
-        return entry.getOrDefault(ChangeEntry.TABLE, "");
-    }
-
-    /** The original entry's encoded record key, or {@code ""} when the entry is malformed and has none. */
-    public String key() {
-        return entry.getOrDefault(ChangeEntry.KEY, "");
-    }
-
-    /** The original entry's operation on the wire ({@code put}, {@code patch}, {@code delete}), or {@code ""}. */
-    public String operation() {
-        return entry.getOrDefault(ChangeEntry.OP, "");
-    }
-
-    /** The original entry's version, when it has a well-formed one. */
-    public OptionalLong version() {
-        try {
-            return OptionalLong.of(Long.parseLong(entry.getOrDefault(ChangeEntry.VERSION, "")));
-        } catch (NumberFormatException e) {
-            return OptionalLong.empty();
-        }
     }
 }

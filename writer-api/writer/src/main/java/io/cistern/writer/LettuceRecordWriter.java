@@ -284,11 +284,12 @@ final class LettuceRecordWriter implements RecordWriter {
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
-            // A refusal by what the registry says (a table, a column, a column's type) is judged again by a reloaded
+            // A refusal by what the registry says (a table, a column, its type, a CHECK) is judged again by a reloaded
             // registry: the table may have changed since this writer loaded it.
             if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
                             || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN
-                            || e.reason() == InvalidRecordException.Reason.WRONG_TYPE)
+                            || e.reason() == InvalidRecordException.Reason.WRONG_TYPE
+                            || e.reason() == InvalidRecordException.Reason.CHECK_VIOLATION)
                     && refreshRegistry()) {
                 return encoder.encode(registry.current(), write);
             }

@@ -206,20 +206,21 @@ final class BatchApplier {
         List<ChangeEntry> toApply = asideIds.isEmpty()
                 ? entries
                 : entries.stream().filter(e -> !asideIds.contains(e.id())).toList();
+        java.util.function.BiFunction<Judge, Boolean, ApplyResult> once = (j, mayReload) -> runOnce(
+                partition,
+                token,
+                entries,
+                setAside,
+                toApply,
+                attempt,
+                parentMissingIsPermanent,
+                beforeCommit,
+                recordedBy,
+                j,
+                mayReload);
         Judge used = judge;
         try {
-            return runOnce(
-                    partition,
-                    token,
-                    entries,
-                    setAside,
-                    toApply,
-                    attempt,
-                    parentMissingIsPermanent,
-                    beforeCommit,
-                    recordedBy,
-                    used,
-                    registry.reloads());
+            return once.apply(used, registry.reloads());
         } catch (StaleRegistry stale) {
             Judge next = reloadedJudge(partition, used, stale.why);
             if (next == null) {
@@ -233,18 +234,7 @@ final class BatchApplier {
                                 "waiting to reload the table registry (" + stale.why + ")"),
                         stale);
             }
-            return runOnce(
-                    partition,
-                    token,
-                    entries,
-                    setAside,
-                    toApply,
-                    attempt,
-                    parentMissingIsPermanent,
-                    beforeCommit,
-                    recordedBy,
-                    next,
-                    false);
+            return once.apply(next, false);
         }
     }
 

@@ -475,8 +475,9 @@ final class BatchApplier {
 
         /** Records what an applied part left: rejected and absent entries as dead letters, the superseded ones. */
         private int record(Executed executed) {
-            if (mayReload && executed.plan().unknownNames()) {
-                throw new StaleRegistry("an entry names a table or column the registry does not know");
+            if (mayReload && executed.plan().byRegistry()) {
+                throw new StaleRegistry(
+                        "the registry refused an entry: its table, a column, its key or a value's type");
             }
             deadLetters.addAll(executed.plan().rejected());
             for (RowOperation op : executed.statements().absent()) {

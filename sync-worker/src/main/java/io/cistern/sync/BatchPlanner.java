@@ -47,14 +47,14 @@ final class BatchPlanner {
     /** Plans {@code entries}, in stream order; {@code attempts} is recorded on every rejected entry. */
     BatchPlan plan(List<ChangeEntry> entries, int attempts) {
         List<DeadLetter> rejected = new ArrayList<>();
-        boolean unknownNames = false;
+        boolean byRegistry = false;
         record Group(TableDef table, KeyValues key, List<Coalescer.Prepared> entries) {}
         Map<String, Group> groups = new LinkedHashMap<>();
         for (ChangeEntry e : entries) {
             Optional<TableDef> table = registry.table(e.table());
             if (table.isEmpty()) {
                 rejected.add(DeadLetter.of(e, "unknown table '" + e.table() + "'", "", attempts));
-                unknownNames = true;
+                byRegistry = true;
                 continue;
             }
             try {
@@ -65,11 +65,10 @@ final class BatchPlanner {
                                 e.table() + "\u0000" + e.key(), k -> new Group(table.get(), key, new ArrayList<>()))
                         .entries()
                         .add(new Coalescer.Prepared(e, columns));
-            } catch (UnknownColumnException ex) {
-                rejected.add(DeadLetter.of(e, ex.getMessage(), "", attempts));
-                unknownNames = true;
             } catch (IllegalArgumentException ex) {
+                // An unknown column, a key or a value that does not fit its column's type: all judged by the registry.
                 rejected.add(DeadLetter.of(e, ex.getMessage(), "", attempts));
+                byRegistry = true;
             }
         }
         List<RowOperation> operations = new ArrayList<>(groups.size());
@@ -81,7 +80,7 @@ final class BatchPlanner {
             }
         }
         operations.sort(executionOrder());
-        return new BatchPlan(operations, rejected, unknownNames);
+        return new BatchPlan(operations, rejected, byRegistry);
     }
 
     private Comparator<RowOperation> executionOrder() {
@@ -114,7 +113,8 @@ final class BatchPlanner {
                 if (table.isKeyColumn(c.getKey())) {
                     continue; // the key travels in the entry's key; a key column in the fields must not change it
                 }
-                throw new UnknownColumnException("unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
+                throw new IllegalArgumentException(
+                        "unknown column '" + c.getKey() + "' of table '" + table.name() + "'");
             }
             columns.put(column.name(), SqlText.of(table.name(), column, c.getValue()));
         }
@@ -129,12 +129,5 @@ final class BatchPlanner {
             parent = registry.table(parent.get()).flatMap(TableDef::parent);
         }
         return d;
-    }
-
-    /** An entry names a column its table's registry entry lacks. */
-    private static final class UnknownColumnException extends IllegalArgumentException {
-        UnknownColumnException(String message) {
-            super(message);
-        }
     }
 }

@@ -100,6 +100,29 @@ class SchemaChangeIT {
     }
 
     @Test
+    void aRetypedColumn_reRegistered_isWrittenAndSyncedWithItsNewType_withoutARestart() {
+        fx.db.execute("CREATE TABLE parts (part_id bigint PRIMARY KEY, qty text)");
+        register("parts");
+        firstPut("parts", RecordKey.of(1L), Map.of("qty", "12"));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("parts", "part_id = 1")).isPresent());
+
+        fx.db.execute("ALTER TABLE parts ALTER COLUMN qty TYPE integer USING qty::integer");
+        register("parts");
+        // The writer's registry still says text and refuses a number (WRONG_TYPE); it reloads, judges the write again
+        // and sends it. The worker's statements still cast to text: PostgreSQL answers 42804, the worker reloads from
+        // the catalog and applies it as an integer.
+        await().atMost(Duration.ofSeconds(5))
+                .ignoreException(InvalidRecordException.class)
+                .until(() -> writer.put("parts", RecordKey.of(2L), Map.of("qty", 7)) != null);
+
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("parts", "part_id = 2"))
+                        .hasValueSatisfying(r -> assertThat(r).containsEntry("qty", "7")));
+        assertThat(deadLetters()).isZero();
+    }
+
+    @Test
     void afterRedisLostItsData_theWorkerRepublishesTheCatalogsRegistry_notTheOneItStartedWith() {
         fx.db.execute("CREATE TABLE notes (note_id bigint PRIMARY KEY, body text NOT NULL)");
         register("notes");

@@ -147,15 +147,13 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     /**
-     * A refusal by the Function of a table or column the writer's registry knew: the registry may be older than the one
+     * A refusal by the Function of what the writer's registry accepted (a table, a column, a CHECK): the registry may be older than the one
      * Redis holds now (a column dropped, a table re-registered), so it is reloaded and the write judged again, which
      * names the field; the Function's refusal stands when the reloaded registry still accepts the write. Only on the
      * blocking path: a reload is a Redis call, never made on Lettuce's event loop.
      */
     private InvalidRecordException rejudged(Write write, InvalidRecordException refusal) {
-        if ((refusal.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
-                        || refusal.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN)
-                && refreshRegistry()) {
+        if (judgedByRegistry(refusal) && refreshRegistry()) {
             try {
                 encoder.encode(registry.current(), write);
             } catch (InvalidRecordException again) {
@@ -284,13 +282,7 @@ final class LettuceRecordWriter implements RecordWriter {
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
-            // A refusal by what the registry says (a table, a column, its type, a CHECK) is judged again by a reloaded
-            // registry: the table may have changed since this writer loaded it.
-            if ((e.reason() == InvalidRecordException.Reason.UNKNOWN_TABLE
-                            || e.reason() == InvalidRecordException.Reason.UNKNOWN_COLUMN
-                            || e.reason() == InvalidRecordException.Reason.WRONG_TYPE
-                            || e.reason() == InvalidRecordException.Reason.CHECK_VIOLATION)
-                    && refreshRegistry()) {
+            if (judgedByRegistry(e) && refreshRegistry()) {
                 return encoder.encode(registry.current(), write);
             }
             throw e;
@@ -312,6 +304,17 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
+    /**
+     * Whether a refusal was decided by what the registry says (a table, a column, a column's type, a CHECK): the
+     * registry may be older than the table, so it is worth judging again after a reload.
+     */
+    private static boolean judgedByRegistry(InvalidRecordException e) {
+        return switch (e.reason()) {
+            case UNKNOWN_TABLE, UNKNOWN_COLUMN, WRONG_TYPE, CHECK_VIOLATION -> true;
+            default -> false;
+        };
+    }
+
     private boolean refreshRegistry() {
         try {
             return registry.reloadOnMiss();

@@ -62,7 +62,10 @@ public final class Unregistration {
      * @throws PermanentException {@code UNKNOWN_TABLE} when the table is not registered
      */
     public Found inspect(String table) {
-        int partitions = partitions(table);
+        return inspect(table, partitions(table));
+    }
+
+    private Found inspect(String table, int partitions) {
         long unsynced = 0;
         for (int p = 0; p < partitions; p++) {
             unsynced += unsyncedEntries(p, table);
@@ -80,7 +83,8 @@ public final class Unregistration {
      *     unsynced entries or open dead letters and {@code force} is false (nothing is changed)
      */
     public Found unregister(String table, boolean force) {
-        Found found = inspect(table);
+        int partitions = partitions(table);
+        Found found = inspect(table, partitions);
         if (found.inUse() && !force) {
             throw new PermanentException(
                     "TABLE_IN_USE",
@@ -99,7 +103,6 @@ public final class Unregistration {
             throw new PermanentException(
                     "UNREGISTER_FAILED", "unregistering '" + table + "' failed in PostgreSQL: " + e.getMessage(), e);
         }
-        int partitions = partitionsInRedis();
         for (int p = 0; p < partitions; p++) {
             redis.hdel(layout.meta(p), MetaFields.tableSpec(table));
         }
@@ -138,11 +141,6 @@ public final class Unregistration {
             throw new PermanentException(
                     "UNREGISTER_FAILED", "reading the registration of '" + table + "' failed: " + e.getMessage(), e);
         }
-    }
-
-    private int partitionsInRedis() {
-        String partitions = redis.hget(layout.meta(0), MetaFields.PARTITIONS);
-        return partitions == null ? 0 : Integer.parseInt(partitions);
     }
 
     /** Entries of {@code table} past the partition's applied watermark, read in pages. */

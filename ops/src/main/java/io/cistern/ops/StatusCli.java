@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import io.cistern.connections.ConnectionFailureTranslator;
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.PipelineStatus;
 import io.lettuce.core.RedisException;
@@ -19,12 +20,22 @@ final class StatusCli {
     private StatusCli() {}
 
     /**
-     * Runs {@code action} with a status reader on the configured Redis, closing it after. A Redis failure becomes an
-     * {@link IllegalStateException} with the translated explanation, which the CLI prints without a trace.
+     * Runs {@code action} with a status reader on the configured Redis, closing it after; its dead letters are counted
+     * in the configured PostgreSQL ({@code cistern_dead_letter}), or, when the database settings are not usable, from
+     * the notices in Redis. A Redis failure becomes an {@link IllegalStateException} with the translated explanation,
+     * which the CLI prints without a trace.
      */
     static <T> T withStatus(ConnectionOptions connection, Function<PipelineStatus, T> action) {
         RedisSettings redis = connection.redis();
-        try (PipelineStatus status = PipelineStatus.connect(redis, connection.layout())) {
+        DatabaseSettings database;
+        try {
+            database = connection.database();
+        } catch (IllegalArgumentException e) {
+            database = null; // the status is Redis's to tell; the database settings' own commands say what is wrong
+        }
+        try (PipelineStatus status = database == null
+                ? PipelineStatus.connect(redis, connection.layout())
+                : PipelineStatus.connect(redis, connection.layout(), database)) {
             return action.apply(status);
         } catch (RedisException e) {
             throw new IllegalStateException(

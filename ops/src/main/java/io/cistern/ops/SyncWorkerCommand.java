@@ -95,7 +95,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
         Map<String, Object> beans =
                 new LinkedHashMap<>(healthBeans(redis, database, running, connection.layout(), statusSettings(env)));
-        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
@@ -139,7 +139,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("redisReady", new DependencyHealth.RedisReady(redis));
         beans.put("postgresReady", new DependencyHealth.PostgresReady(database));
-        beans.putAll(StatusBeans.of(redis, layout, status));
+        beans.putAll(StatusBeans.of(redis, database, layout, status));
         beans.put("syncWorker", running);
         return beans;
     }

@@ -124,7 +124,7 @@ final class UpCommand implements Callable<Integer> {
         DeferredCachedReader reader = new DeferredCachedReader("Redis at " + redis.redactedUrl());
         beans.put("readerSettings", readerSettings);
         beans.put("cachedReader", reader);
-        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
         // Started once the context's registry is attached, so that its first lease changes are counted there.
         workerSettings.describe().forEach(line -> LOG.info("{}", line));

@@ -125,6 +125,33 @@ final class DeadLetterRows {
         return dropped;
     }
 
+    private static final String OPEN_BY_PARTITION =
+            "SELECT partition, count(*) FROM " + TABLE + " WHERE resolved_at IS NULL GROUP BY partition";
+
+    /** How many open dead letters each partition has (partitions with none are absent). */
+    static java.util.Map<Integer, Long> openByPartition(Connection connection) throws SQLException {
+        java.util.Map<Integer, Long> counts = new java.util.TreeMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(OPEN_BY_PARTITION);
+                java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getInt(1), rs.getLong(2));
+            }
+        }
+        return counts;
+    }
+
+    private static final String NEWEST_OPEN =
+            "SELECT id, partition, entry_id, reason, sqlstate, attempts, worker," + " created_at, entry FROM " + TABLE
+                    + " WHERE resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?";
+
+    /** The newest {@code limit} open dead letters, newest first. */
+    static List<RecordedDeadLetter> newestOpen(Connection connection, int limit) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(NEWEST_OPEN)) {
+            ps.setInt(1, limit);
+            return rows(ps);
+        }
+    }
+
     /** The open dead letters {@code filter} selects, oldest first, up to its limit. */
     static List<RecordedDeadLetter> open(Connection connection, DeadLetterFilter filter) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT id, partition, entry_id, reason, sqlstate, attempts, worker,"
@@ -170,23 +197,28 @@ final class DeadLetterRows {
                     ps.setObject(i + 1, a);
                 }
             }
-            List<RecordedDeadLetter> found = new java.util.ArrayList<>();
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    found.add(new RecordedDeadLetter(
-                            rs.getLong(1),
-                            rs.getInt(2),
-                            rs.getString(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getInt(6),
-                            rs.getString(7),
-                            rs.getTimestamp(8).toInstant(),
-                            decode(rs.getBytes(9))));
-                }
-            }
-            return found;
+            return rows(ps);
         }
+    }
+
+    /** The rows of a query selecting id, partition, entry_id, reason, sqlstate, attempts, worker, created_at, entry. */
+    private static List<RecordedDeadLetter> rows(PreparedStatement ps) throws SQLException {
+        List<RecordedDeadLetter> found = new java.util.ArrayList<>();
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                found.add(new RecordedDeadLetter(
+                        rs.getLong(1),
+                        rs.getInt(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getInt(6),
+                        rs.getString(7),
+                        rs.getTimestamp(8).toInstant(),
+                        decode(rs.getBytes(9))));
+            }
+        }
+        return found;
     }
 
     private static final String IMPORT = "INSERT INTO " + TABLE

@@ -30,7 +30,12 @@
  *   <li><b>Keys with an open dead letter</b>: the set {@code {prefix}:{p}:dlqkeys} of record hash keys; their hashes
  *       never get a TTL. A key is added in the same script that appends its dead letter; {@code DeadLetterReplayer}
  *       removes it, in the same script that removes a resolved (replayed or dropped) dead letter, once no other dead
- *       letter of the key is left on the stream.
+ *       letter of the key is left on the stream; a hash still at the resolved letter's version then gets its TTL
+ *       (replayed) or is deleted (dropped: it holds a write PostgreSQL never got).
+ *   <li><b>Dead-letter notices</b>: the stream {@code {prefix}:{p}:dlq}, one entry per dead letter appended just
+ *       before the batch's commit, for {@code wait=synced} and services without a database; not the record (a commit
+ *       that fails after the append leaves a notice that a retry appends again). Counts and lists read {@code
+ *       cistern_dead_letter} ({@link io.cistern.sync.DeadLetterTable}).
  *   <li><b>Live workers</b>: the sorted set {@code {prefix}:workers}, worker ID scored with the Redis time (ms) its
  *       heartbeat expires; used to compute each worker's fair share of the partitions.
  *   <li><b>Leases</b>: {@code {prefix}:{p}:lease}, the owning worker's ID with a TTL of one lease time.

@@ -18,7 +18,9 @@ import java.util.OptionalLong;
  * @param entriesAdded entries ever added to the stream (Redis's {@code XINFO STREAM} {@code entries-added}; 0 while
  *     there is no stream): its growth between two readings is the throughput in, whoever the producer
  * @param pending entries delivered to the consumer group {@code sync} and not yet acknowledged (its PEL)
- * @param deadLetters entries in the partition's dead-letter stream
+ * @param deadLetters the partition's open dead letters: as {@code cistern_dead_letter} (their record of truth) counts
+ *     them where the reader has a database ({@link DeadLetterCounts}), else the notices on its Redis dead-letter
+ *     stream
  * @param owner the live lease owner; empty when no worker owns the partition
  * @param pausedBy who paused the partition and when; empty when it is not paused
  * @param xinfoLag Redis's own {@code XINFO GROUPS} lag of group {@code sync}, for comparison only: empty when Redis
@@ -57,6 +59,26 @@ public record PartitionStatus(
         if (entriesAdded < 0) {
             throw new IllegalArgumentException("entries added must not be negative, was " + entriesAdded);
         }
+    }
+
+    /** This status with {@code count} open dead letters (as {@code cistern_dead_letter} counts them). */
+    public PartitionStatus withDeadLetters(long count) {
+        return new PartitionStatus(
+                partition,
+                backlog,
+                oldestAge,
+                oldestUnappliedId,
+                appliedWatermark,
+                lastEntryId,
+                streamLength,
+                entriesAdded,
+                pending,
+                count,
+                owner,
+                pausedBy,
+                xinfoLag,
+                deletedBeforeApplied,
+                exact);
     }
 
     /** Whether an operator paused the partition. */

@@ -133,10 +133,13 @@ const CisternDashboard = (() => {
   function renderDeadLetters(activity) {
     const body = $("dead-letters").querySelector("tbody");
     body.replaceChildren();
+    $("dlq-source").textContent = activity.deadLettersFrom === "postgres"
+      ? "Read from cistern_dead_letter, where they are recorded."
+      : "Read from the Redis notices (this service has no database, or cannot read it now): the dead letters themselves are in cistern_dead_letter.";
     if (activity.deadLetters.length === 0) {
       const row = document.createElement("tr");
       const td = cell(row, "none", "empty");
-      td.colSpan = 8;
+      td.colSpan = 9;
       body.appendChild(row);
       return;
     }
@@ -144,6 +147,7 @@ const CisternDashboard = (() => {
       const row = document.createElement("tr");
       row.dataset.partition = d.partition;
       cell(row, fmtTime(d.recordedAt));
+      cell(row, activity.deadLettersFrom === "postgres" ? String(d.id) : "–", "num");
       cell(row, String(d.partition), "num");
       cell(row, d.table || "–");
       cell(row, d.key || "–");

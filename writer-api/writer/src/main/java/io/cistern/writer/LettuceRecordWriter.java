@@ -56,6 +56,12 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private final StatefulRedisConnection<String, String> connection;
     private final RegistryCache registry;
+    /**
+     * The registry a write was last refused as stale by (Redis holds a newer registration of its table), on the async
+     * and batch paths: the next write encoded reloads past it first. Null when none is pending.
+     */
+    private volatile TableRegistry stale;
+
     private final WriteEncoder encoder;
     private final InstantSource clock;
     private final SyncBarrier barrier;
@@ -143,6 +149,33 @@ final class LettuceRecordWriter implements RecordWriter {
             return await(w, observed(w, send(w)));
         } catch (InvalidRecordException refusal) {
             throw rejudged(write, refusal);
+        } catch (RetryableException e) {
+            if (!isStale(e) || !reloadPast(w.judgedBy())) {
+                throw e;
+            }
+        }
+        // Judged by an older registration than the partition holds: judged again by the reloaded one (which may
+        // refuse it, naming the field) and sent once more.
+        EncodedWrite again = encode(write);
+        try {
+            return await(again, observed(again, send(again)));
+        } catch (InvalidRecordException refusal) {
+            throw rejudged(write, refusal);
+        }
+    }
+
+    /** Whether Redis refused a write as judged by an older registration of its table ({@code STALE_REGISTRY}). */
+    private static boolean isStale(Throwable failure) {
+        return failure instanceof RetryableException r && FailureTranslator.STALE_REGISTRY.equals(r.code());
+    }
+
+    /** Reloads the registry past {@code judgedBy} after a stale refusal; true when the current one is newer. */
+    private boolean reloadPast(TableRegistry judgedBy) {
+        try {
+            return registry.reloadPast(judgedBy);
+        } catch (RuntimeException e) {
+            LOG.warn("could not reload the table registry from Redis after a stale refusal: {}", e.toString());
+            return false;
         }
     }
 
@@ -279,6 +312,10 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     private EncodedWrite encodeOnce(Write write) {
+        TableRegistry refusedAsStale = stale;
+        if (refusedAsStale != null && refusedAsStale == registry.current() && reloadPast(refusedAsStale)) {
+            stale = null;
+        }
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
@@ -298,12 +335,16 @@ final class LettuceRecordWriter implements RecordWriter {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause()
                         : failure;
-                metrics.refused(w.table(), translate(w, cause).code());
+                CisternException translated = translate(w, cause);
+                if (isStale(translated)) {
+                    // Never reloaded here (Lettuce's thread): the next write encoded reloads first.
+                    stale = w.judgedBy();
+                }
+                metrics.refused(w.table(), translated.code());
             }
         });
     }
 
-    /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
     /**
      * Whether a refusal was decided by what the registry says (a table, a column, a column's type, a CHECK): the
      * registry may be older than the table, so it is worth judging again after a reload.
@@ -315,6 +356,7 @@ final class LettuceRecordWriter implements RecordWriter {
         };
     }
 
+    /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
     private boolean refreshRegistry() {
         try {
             return registry.reloadOnMiss();

@@ -23,7 +23,9 @@ import java.util.stream.Collectors;
  *
  * <p>What is published: {@code {prefix}:config} (partition count, protocol), {@code {prefix}:registry} (one JSON
  * {@link TableDef} per table), and in every partition's meta hash the buffer limits and a compact spec per table that
- * the Function library checks each write against: {@code t:{table} = "<routing> <keyColumns> ,col1,col2,...,"}.
+ * the Function library checks each write against: {@code t:{table} = "<routing> <keyColumns> ,col1,col2,...,"}, with
+ * the registration's generation {@code g:{table}} ({@link RegistryCodec#generation}), which a writer sends with each
+ * write so that the Function refuses one judged by an older registration ({@code CISTERN_STALE_REGISTRY}).
  */
 public final class RedisRegistry {
     /** Most keys looked at for another prefix when the configured one holds no registry. */
@@ -78,9 +80,13 @@ public final class RedisRegistry {
     private void publishTables(TableRegistry registry, Map<String, String> meta) {
         Map<String, String> tables = new LinkedHashMap<>();
         for (TableDef t : registry.tables()) {
-            tables.put(t.name(), RegistryCodec.toJson(t));
+            String json = RegistryCodec.toJson(t);
+            tables.put(t.name(), json);
             meta.put(MetaFields.tableSpec(t.name()), spec(t));
+            meta.put(MetaFields.tableGeneration(t.name()), RegistryCodec.generation(json));
         }
+        // The registry hash before the meta hashes, partition 0 first: a writer that a partition refuses as stale
+        // (its g:<table> is newer than the writer's) reloads and finds the registration that partition holds.
         if (!tables.isEmpty()) {
             redis.hset(layout.registry(), tables);
         }
@@ -171,9 +177,12 @@ public final class RedisRegistry {
                     null);
         }
         List<TableDef> tables = new ArrayList<>();
+        Map<String, String> generations = new LinkedHashMap<>();
         for (String json : redis.hgetall(layout.registry()).values()) {
-            tables.add(RegistryCodec.fromJson(json));
+            TableDef t = RegistryCodec.fromJson(json);
+            tables.add(t);
+            generations.put(t.name(), RegistryCodec.generation(json));
         }
-        return new TableRegistry(Integer.parseInt(partitions), tables);
+        return new TableRegistry(Integer.parseInt(partitions), tables, generations);
     }
 }

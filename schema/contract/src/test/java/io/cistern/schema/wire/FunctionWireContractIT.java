@@ -123,7 +123,8 @@ class FunctionWireContractIT {
                         MetaFields.MAX_BACKLOG,
                         MetaFields.MAX_MEMORY,
                         MetaFields.MAX_VALUE,
-                        MetaFields.tableSpec(DOCS.name()))
+                        MetaFields.tableSpec(DOCS.name()),
+                        MetaFields.tableGeneration(DOCS.name()))
                 .containsEntry(MetaFields.FLOOR, "41")
                 .containsEntry(MetaFields.MAX_BACKLOG, "7")
                 .containsEntry(MetaFields.MAX_VALUE, "1024");

@@ -214,6 +214,61 @@ class DlqCommandIT {
                 .asLong();
     }
 
+    @Test
+    void purge_deletesOnlyDeadLettersResolvedBeforeOlderThan_andDryRunOnlyCounts() {
+        assertThat(cli(new StringWriter(), "init")).isZero();
+        database.execute(
+                letter("open-ancient", "1000 days", null, null),
+                letter("replayed-40d", "41 days", "40 days", "replayed"),
+                letter("dropped-31d", "41 days", "31 days", "dropped"),
+                letter("dropped-29d", "41 days", "29 days", "dropped"));
+
+        StringWriter dry = new StringWriter();
+        assertThat(cli(dry, "dlq", "purge", "--older-than", "30d", "--dry-run")).isZero();
+        assertThat(dry.toString())
+                .contains("dry run: 2 dead letters resolved more than 30 days ago would be deleted (dropped 1,"
+                        + " replayed 1); nothing changed");
+        assertThat(count()).isEqualTo(4);
+
+        StringWriter purged = new StringWriter();
+        assertThat(cli(purged, "dlq", "purge", "--older-than", "P30D"))
+                .as(purged.toString())
+                .isZero();
+        assertThat(purged.toString())
+                .contains("deleted 2 dead letters resolved more than 30 days ago (dropped 1, replayed 1)");
+        assertThat(count()).isEqualTo(2);
+
+        StringWriter tooShort = new StringWriter();
+        assertThat(cli(tooShort, "dlq", "purge", "--older-than", "5m")).isNotZero();
+        assertThat(tooShort.toString())
+                .contains("--older-than: the retention of resolved dead letters must be from 3600000 ms (1 h)")
+                .contains("was 300000 ms");
+        StringWriter noDuration = new StringWriter();
+        assertThat(cli(noDuration, "dlq", "purge")).isNotZero();
+        assertThat(noDuration.toString()).contains("--older-than");
+        assertThat(count()).as("open and newer resolved dead letters stay").isEqualTo(2);
+    }
+
+    /** A dead letter recorded {@code age} ago, resolved {@code resolvedAgo} ago (null: open), as SQL. */
+    private static String letter(String entryId, String age, String resolvedAgo, String resolution) {
+        return "INSERT INTO cistern_dead_letter (partition, entry_id, entry, reason, attempts, worker, created_at,"
+                + " resolved_at, resolution) VALUES (0, '" + entryId + "', '\\x00000000'::bytea, 'test', 1, 'test',"
+                + " now() - interval '" + age + "', "
+                + (resolvedAgo == null ? "NULL, NULL" : "now() - interval '" + resolvedAgo + "', '" + resolution + "'")
+                + ")";
+    }
+
+    private long count() {
+        try (Connection c = database.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM cistern_dead_letter");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private String filename(UUID document) throws Exception {
         try (Connection c = database.connect();
                 PreparedStatement ps =

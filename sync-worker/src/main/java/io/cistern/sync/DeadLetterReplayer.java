@@ -497,7 +497,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
     }
 
     /** A database failure while reading or writing {@code cistern_dead_letter}: nothing of that step changed. */
-    private static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
+    static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
         SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
         return new io.cistern.schema.failure.RetryableException(
                 "DATABASE_UNAVAILABLE",

@@ -4,7 +4,9 @@
  * (list, show, replay and drop dead letters, for the ops CLI; their record of truth is the PostgreSQL table {@code
  * cistern_dead_letter}, written by {@code DeadLetterRows} in each batch's fenced transaction) and its value types
  * {@link io.cistern.sync.RecordedDeadLetter}, {@link io.cistern.sync.OpenDeadLetter}, {@link
- * io.cistern.sync.DeadLetterFilter} and {@link io.cistern.sync.DeadLetterOutcome}, and {@link io.cistern.sync.PartitionControl} (pause and resume a partition, and
+ * io.cistern.sync.DeadLetterFilter} and {@link io.cistern.sync.DeadLetterOutcome}, {@link
+ * io.cistern.sync.DeadLetterRetention} (deletes resolved dead letters past their retention: the worker on a schedule,
+ * {@code ops/cistern dlq purge} by hand), and {@link io.cistern.sync.PartitionControl} (pause and resume a partition, and
  * the meta hash fields operators read: pause, applied watermark, last takeover); everything else is package-private.
  *
  * <p>Pure cores, no threads and no I/O: {@code Coalescer} (one key's entries to at most two row operations), {@code
@@ -16,7 +18,8 @@
  * savepoints, the watermark; each entry reported applied, superseded or dead-lettered), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
  * retry loop; after each commit and {@code XACK}, {@code SyncedHashes}; every {@code trimInterval}, {@code
  * StreamTrimmer}; before every read, {@code PauseGate}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
- * tokens from {@code FenceTokens}, re-seeding after Redis lost its data).
+ * tokens from {@code FenceTokens}, re-seeding after Redis lost its data, the dead-letter retention on its own
+ * thread).
  *
  * <h2>What the worker keeps in Redis besides the streams</h2>
  *

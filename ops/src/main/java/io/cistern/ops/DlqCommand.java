@@ -62,8 +62,11 @@ final class DlqCommand implements Runnable {
         try (HikariDataSource dataSource = DataSources.create(connection.database(), "cistern-dlq")) {
             RedisClient client = RedisClients.create(connection.redis());
             TableRegistry registry = Initializer.registry(dataSource);
-            try (DeadLetterReplayer replayer = new DeadLetterReplayer(
-                    connection.layout(), registry, dataSource, client, SyncSettings.DEFAULT_SYNCED_HASH_TTL)) {
+            // A replayed record's hash gets the TTL the workers give synced hashes (SYNC_SYNCED_HASH_TTL_MS).
+            Duration syncedHashTtl = SyncSettings.fromEnvironment(connection.environment(), connection.layout())
+                    .syncedHashTtl();
+            try (DeadLetterReplayer replayer =
+                    new DeadLetterReplayer(connection.layout(), registry, dataSource, client, syncedHashTtl)) {
                 return action.run(replayer, registry);
             } finally {
                 client.shutdown();

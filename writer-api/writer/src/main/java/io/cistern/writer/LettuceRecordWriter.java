@@ -9,6 +9,7 @@ import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RegistryCache;
+import io.cistern.schema.registry.RegistryCodec;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
@@ -186,7 +187,7 @@ final class LettuceRecordWriter implements RecordWriter {
      * blocking path: a reload is a Redis call, never made on Lettuce's event loop.
      */
     private InvalidRecordException rejudged(Write write, InvalidRecordException refusal) {
-        if (judgedByRegistry(refusal) && refreshRegistry()) {
+        if (judgedByRegistry(refusal) && refreshRegistry(write.table())) {
             try {
                 encoder.encode(registry.current(), write);
             } catch (InvalidRecordException again) {
@@ -319,7 +320,7 @@ final class LettuceRecordWriter implements RecordWriter {
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
-            if (judgedByRegistry(e) && refreshRegistry()) {
+            if (judgedByRegistry(e) && refreshRegistry(write.table())) {
                 return encoder.encode(registry.current(), write);
             }
             throw e;
@@ -356,9 +357,22 @@ final class LettuceRecordWriter implements RecordWriter {
         };
     }
 
-    /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
-    private boolean refreshRegistry() {
+    /**
+     * After a refusal by what the registry says about {@code table}: whether the registry now holds a newer
+     * registration, so the write is worth judging again. First the cheap question, one {@code HGET} of the table's
+     * published JSON, whose generation says whether {@code table} was registered (again) since this copy was loaded:
+     * if so the registry is reloaded at once ({@link RegistryCache#reloadPast}), so the first write to a table
+     * registered a moment ago is accepted. Otherwise (or when Redis cannot tell) a reload at most once per refresh
+     * interval ({@link RegistryCache#reloadOnMiss}). Only on a refusal, never on the path of an accepted write.
+     */
+    private boolean refreshRegistry(String table) {
+        TableRegistry judgedBy = registry.current();
         try {
+            String published = connection.sync().hget(settings.layout().registry(), table);
+            Optional<String> generation = Optional.ofNullable(published).map(RegistryCodec::generation);
+            if (!generation.equals(judgedBy.generation(table)) && registry.reloadPast(judgedBy)) {
+                return true;
+            }
             return registry.reloadOnMiss();
         } catch (RuntimeException e) {
             LOG.warn("could not refresh the table registry from Redis: {}", e.toString());

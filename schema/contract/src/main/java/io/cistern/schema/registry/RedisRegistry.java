@@ -95,6 +95,31 @@ public final class RedisRegistry {
                 redis.hset(layout.meta(p), meta);
             }
         }
+        if (!tables.isEmpty()) {
+            redis.hincrby(layout.config(), ConfigFields.REGISTRY_VERSION, 1);
+        }
+    }
+
+    /**
+     * Takes {@code table} out of the published registry: its spec and generation from every partition's meta hash
+     * (writes to it are refused {@code CISTERN_UNKNOWN_TABLE} from then on), then its JSON, then the version moves.
+     */
+    public void unpublish(String table, int partitions) {
+        for (int p = 0; p < partitions; p++) {
+            redis.hdel(layout.meta(p), MetaFields.tableSpec(table), MetaFields.tableGeneration(table));
+        }
+        redis.hdel(layout.registry(), table);
+        redis.hincrby(layout.config(), ConfigFields.REGISTRY_VERSION, 1);
+    }
+
+    /**
+     * How many times the registry was published ({@link ConfigFields#REGISTRY_VERSION}; 0 before the first time): a
+     * reader that saw it move since it loaded the registry loads it again. Read it before loading, so a publication
+     * during the load is seen as a move the next time.
+     */
+    public long version() {
+        String v = redis.hget(layout.config(), ConfigFields.REGISTRY_VERSION);
+        return v == null ? 0 : Long.parseLong(v);
     }
 
     /**

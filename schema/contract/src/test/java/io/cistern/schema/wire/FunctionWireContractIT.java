@@ -113,7 +113,7 @@ class FunctionWireContractIT {
         confirm(41);
 
         assertThat(cmd.hgetall(layout.config()))
-                .containsOnlyKeys(ConfigFields.PARTITIONS, ConfigFields.PROTOCOL)
+                .containsOnlyKeys(ConfigFields.PARTITIONS, ConfigFields.PROTOCOL, ConfigFields.REGISTRY_VERSION)
                 .containsEntry(ConfigFields.PARTITIONS, Integer.toString(PARTITIONS))
                 .containsEntry(ConfigFields.PROTOCOL, Integer.toString(FunctionLibrary.PROTOCOL));
         assertThat(cmd.hgetall(layout.meta(p)))

@@ -10,6 +10,7 @@ import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
 import java.time.Duration;
 import java.util.Map;
@@ -98,6 +99,39 @@ class SchemaChangeIT {
                             assertThat(e.field()).isEqualTo("extra");
                         }));
         assertThat(fx.row("memos", "memo_id = 3")).isEmpty();
+    }
+
+    @Test
+    void entriesBufferedUnderTheOldShape_endAsDocumented_theOneNamingADroppedColumnDeadLetteredByName()
+            throws Exception {
+        fx.db.execute("CREATE TABLE drafts (draft_id bigint PRIMARY KEY, body text, extra text)");
+        register("drafts");
+        // Entries buffered while nothing applies them (every partition paused), under the old shape.
+        PartitionControl control = new PartitionControl(fx.redis.commands(), fx.layout);
+        for (int p = 0; p < fx.registry.partitions(); p++) {
+            control.pause(p, "SchemaChangeIT");
+        }
+        firstPut("drafts", RecordKey.of(1L), Map.of("body", "plain"));
+        WriteReceipt naming = writer.put("drafts", RecordKey.of(2L), Map.of("body", "b", "extra", "x"));
+
+        fx.db.execute("ALTER TABLE drafts DROP COLUMN extra");
+        register("drafts");
+        for (int p = 0; p < fx.registry.partitions(); p++) {
+            control.resume(p, "SchemaChangeIT");
+        }
+
+        // The entry that does not name the column is applied by the new shape; the one that does is dead-lettered,
+        // its reason naming the column, and kept whole for a replay after the table is fixed (or a drop).
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fx.row("drafts", "draft_id = 1")).isPresent());
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                        new DeadLetterTable(fx.dataSource).newestOpen(10))
+                .anySatisfy(d -> {
+                    assertThat(d.entryId()).isEqualTo(naming.entryId());
+                    assertThat(d.reason()).contains("extra");
+                    assertThat(d.entry()).containsEntry("c:extra", "\"x\"");
+                }));
+        assertThat(fx.row("drafts", "draft_id = 2")).isEmpty();
     }
 
     @Test

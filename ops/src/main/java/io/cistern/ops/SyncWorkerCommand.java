@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
                     + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
                     + " poison records go to the partition's dead-letter stream. Several may run at once.",
             "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis, PostgreSQL, and lag"
-                    + " under CISTERN_READY_MAX_LAG_MS, each saying what is wrong when down) and /actuator/prometheus"
+                    + " under CISTERN_READY_MAX_LAG_MS, a stalled apply path under CISTERN_READY_MAX_STALL_MS, each saying what is wrong when down) and /actuator/prometheus"
                     + " (with the per-partition cistern.partition.* gauges) from the start, while it waits for"
                     + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
                     + " batches in hand, then releases its leases.",
@@ -56,6 +56,13 @@ final class SyncWorkerCommand implements Callable<Integer> {
             description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
                     + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
     Long readyMaxLagMillis;
+
+    @Option(
+            names = "--ready-max-stall-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition with entries waiting has applied nothing for longer"
+                    + " than this (overrides CISTERN_READY_MAX_STALL_MS; default 30000; 0 turns the stall check off).")
+    Long readyMaxStallMillis;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8083;
@@ -192,13 +199,15 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @Import(DashboardConfiguration.class)
     static class WorkerService {}
 
-    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} and {@code --ready-max-stall-ms} laid over. */
     StatusSettings statusSettings(Map<String, String> env) {
-        StatusSettings settings = StatusSettings.fromEnvironment(env);
-        return readyMaxLagMillis == null
-                ? settings
-                : settings.mutate()
-                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
-                        .build();
+        StatusSettings.Builder settings = StatusSettings.fromEnvironment(env).mutate();
+        if (readyMaxLagMillis != null) {
+            settings.readyMaxLag(Duration.ofMillis(readyMaxLagMillis));
+        }
+        if (readyMaxStallMillis != null) {
+            settings.readyMaxStall(Duration.ofMillis(readyMaxStallMillis));
+        }
+        return settings.build();
     }
 }

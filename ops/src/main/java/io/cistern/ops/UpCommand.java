@@ -64,6 +64,13 @@ final class UpCommand implements Callable<Integer> {
                     + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
     Long readyMaxLagMillis;
 
+    @Option(
+            names = "--ready-max-stall-ms",
+            paramLabel = "MS",
+            description = "Readiness is down while a partition with entries waiting has applied nothing for longer"
+                    + " than this (overrides CISTERN_READY_MAX_STALL_MS; default 30000; 0 turns the stall check off).")
+    Long readyMaxStallMillis;
+
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8080;
 
@@ -165,13 +172,15 @@ final class UpCommand implements Callable<Integer> {
     @Import({WriterHttpConfiguration.class, ProxyHttpConfiguration.class, DashboardConfiguration.class})
     static class AllInOne {}
 
-    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
+    /** The status settings from the environment, with {@code --ready-max-lag-ms} and {@code --ready-max-stall-ms} laid over. */
     StatusSettings statusSettings(Map<String, String> env) {
-        StatusSettings settings = StatusSettings.fromEnvironment(env);
-        return readyMaxLagMillis == null
-                ? settings
-                : settings.mutate()
-                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
-                        .build();
+        StatusSettings.Builder settings = StatusSettings.fromEnvironment(env).mutate();
+        if (readyMaxLagMillis != null) {
+            settings.readyMaxLag(Duration.ofMillis(readyMaxLagMillis));
+        }
+        if (readyMaxStallMillis != null) {
+            settings.readyMaxStall(Duration.ofMillis(readyMaxStallMillis));
+        }
+        return settings.build();
     }
 }

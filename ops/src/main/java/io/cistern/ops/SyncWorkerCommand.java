@@ -50,19 +50,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(
-            names = "--ready-max-lag-ms",
-            paramLabel = "MS",
-            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
-                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
-    Long readyMaxLagMillis;
-
-    @Option(
-            names = "--ready-max-stall-ms",
-            paramLabel = "MS",
-            description = "Readiness is down while a partition with entries waiting has applied nothing for longer"
-                    + " than this (overrides CISTERN_READY_MAX_STALL_MS; default 30000; 0 turns the stall check off).")
-    Long readyMaxStallMillis;
+    @Mixin
+    ReadinessOptions readiness;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8083;
@@ -100,8 +89,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Running running = new Running();
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
-        Map<String, Object> beans =
-                new LinkedHashMap<>(healthBeans(redis, database, running, connection.layout(), statusSettings(env)));
+        Map<String, Object> beans = new LinkedHashMap<>(
+                healthBeans(redis, database, running, connection.layout(), readiness.statusSettings(env)));
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
@@ -198,16 +187,4 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @EnableAutoConfiguration
     @Import(DashboardConfiguration.class)
     static class WorkerService {}
-
-    /** The status settings from the environment, with {@code --ready-max-lag-ms} and {@code --ready-max-stall-ms} laid over. */
-    StatusSettings statusSettings(Map<String, String> env) {
-        StatusSettings.Builder settings = StatusSettings.fromEnvironment(env).mutate();
-        if (readyMaxLagMillis != null) {
-            settings.readyMaxLag(Duration.ofMillis(readyMaxLagMillis));
-        }
-        if (readyMaxStallMillis != null) {
-            settings.readyMaxStall(Duration.ofMillis(readyMaxStallMillis));
-        }
-        return settings.build();
-    }
 }

@@ -16,7 +16,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  *   <li><b>stall</b>: down while some partition with entries waiting has applied nothing for longer than {@link
  *       StatusSettings#readyMaxStall()} ({@link StatusMonitor#stalls()}, measured by {@link StallDetector}), whatever
  *       the lag says, naming the partition, how long, its owner and its worker's last error. A dead database path is
- *       seen within the stall bound plus one refresh interval, and readiness stays down until batches commit again.
+ *       seen within the stall bound plus two refresh intervals, and readiness stays down until batches commit again.
  * </ul>
  *
  * Reads the {@link StatusMonitor}'s latest snapshot, never Redis. Unknown until the first snapshot, and while the status

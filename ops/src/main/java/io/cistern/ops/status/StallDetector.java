@@ -24,9 +24,12 @@ import java.util.Optional;
  * the watermark moved (a batch committed or dead-lettered; after Redis lost its data it may move back, which counts
  * too), the backlog is empty, or an operator paused the partition (a pause is on purpose, and {@code paused} says so).
  * Times are the snapshots' {@link StatusSnapshot#takenAt() Redis times}, so every service judges by one clock and a
- * test controls time through its snapshots. Because a move between two reads is seen at the second, a stall is
- * reported within {@code maxStall} plus one refresh interval of the last apply; the first read of a service has no
- * past, so after a (re)start a stall is reported at the earliest {@code maxStall} later.
+ * test controls time through its snapshots. The measurement never overstates a stall (it starts at the first read
+ * that saw the watermark, at most one refresh interval after the move), so a partition whose batches commit within
+ * {@code maxStall} is never called stalled; the price is latency: a stall is reported between {@code maxStall} and
+ * {@code maxStall} plus two refresh intervals after the last apply (one until a read sees the last move, one until a
+ * read sees the bound passed). The first read of a service has no past, so after a (re)start a stall is reported at
+ * the earliest {@code maxStall} later.
  *
  * <p>A partition with no lease owner and entries waiting stalls too (nothing applies it), and its reason says so; the
  * {@code cistern_partition_owned} gauge and its alert report it on their own as well.

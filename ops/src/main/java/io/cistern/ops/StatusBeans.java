@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The pipeline-status beans of the sync worker and of {@code up}: the monitor that reads the status every refresh
  * interval (bean {@code pipelineStatus}, a {@link StatusMonitor}, for the dashboard too), the per-partition gauges
- * ({@code partitionGauges}) and the lag readiness check ({@code lagReady}). Its client and its one database connection
+ * ({@code partitionGauges}) and the lag and stall readiness check ({@code lagReady}). Its client and its one database connection
  * (dead letters are counted in {@code cistern_dead_letter}) connect on first use, so the beans can be made before
  * Redis and PostgreSQL answer.
  */
@@ -23,8 +23,8 @@ final class StatusBeans {
 
     static Map<String, Object> of(
             RedisSettings redis, DatabaseSettings database, KeyLayout layout, StatusSettings settings) {
-        StatusMonitor monitor =
-                new StatusMonitor(PipelineStatus.connect(redis, layout, database), settings.refreshInterval());
+        StatusMonitor monitor = new StatusMonitor(
+                PipelineStatus.connect(redis, layout, database), settings.refreshInterval(), settings.readyMaxStall());
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("pipelineStatus", monitor);
         beans.put("partitionGauges", new PartitionGauges(monitor));

@@ -30,6 +30,12 @@
  *       a flush barrier completes for a write once {@code applied >= the write's entry ID}. Absent until the first
  *       batch after a start or after Redis lost its data. PostgreSQL's {@code cistern_partition.applied_watermark}
  *       is the durable copy.
+ *   <li><b>Last error</b>: fields {@code last_error} and {@code last_error_at} of the same meta hash: why the
+ *       partition's last batch attempt failed (one line of at most 300 characters, as the failure taxonomy classifies
+ *       it: {@code CONNECTION (SQLSTATE 08006): ...}; credentials in a URL and {@code password=} values masked) and when
+ *       (epoch ms, the worker's clock). Written by {@code ApplyErrorReport} at each failed attempt, removed at the next
+ *       commit; absent while batches commit. Read by operators: readiness and the dashboard name it when the partition
+ *       stalls.
  *   <li><b>Keys with an open dead letter</b>: the set {@code {prefix}:{p}:dlqkeys} of record hash keys; their hashes
  *       never get a TTL. A key is added in the same script that appends its dead letter; {@code DeadLetterReplayer}
  *       removes it, in the same script that removes a resolved (replayed or dropped) dead letter, once no other dead

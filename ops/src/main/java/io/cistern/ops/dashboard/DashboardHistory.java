@@ -1,8 +1,10 @@
 package io.cistern.ops.dashboard;
 
+import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.StatusHistory;
 import io.cistern.ops.status.StatusMonitor;
 import io.cistern.schema.codec.ExactJson;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -20,18 +22,31 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class DashboardHistory implements AutoCloseable {
     private final StatusHistory history;
+    /** The monitor this history follows: the service's, or its own. */
+    private final StatusMonitor monitor;
     /** The monitor this history started itself, closed with it; null when it follows the service's. */
     private final StatusMonitor own;
 
-    private DashboardHistory(StatusHistory history, StatusMonitor own) {
+    private DashboardHistory(StatusHistory history, StatusMonitor monitor, StatusMonitor own) {
         this.history = Objects.requireNonNull(history, "history");
+        this.monitor = Objects.requireNonNull(monitor, "monitor");
         this.own = own;
+    }
+
+    /** The monitor's stalled partitions ({@link StatusMonitor#stalls()}), for the status the page shows. */
+    List<PartitionStall> stalls() {
+        return monitor.stalls();
+    }
+
+    /** The monitor's stall bound. */
+    Duration maxStall() {
+        return monitor.maxStall();
     }
 
     /** A history of the snapshots {@code monitor} reads; the monitor stays its owner's. */
     static DashboardHistory following(StatusMonitor monitor, StatusHistory history) {
         monitor.onSnapshot(history::record);
-        return new DashboardHistory(history, null);
+        return new DashboardHistory(history, monitor, null);
     }
 
     /** A history of the snapshots of a monitor of its own, started now and stopped by {@link #close()}. */
@@ -39,7 +54,7 @@ final class DashboardHistory implements AutoCloseable {
         StatusMonitor monitor = new StatusMonitor(source.newStatusReader(), StatusMonitor.DEFAULT_INTERVAL);
         monitor.onSnapshot(history::record);
         monitor.start();
-        return new DashboardHistory(history, monitor);
+        return new DashboardHistory(history, monitor, monitor);
     }
 
     /**

@@ -5,6 +5,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.DeadLetterCounts;
+import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.PipelineStatus;
 import io.cistern.ops.status.StatusJson;
 import io.cistern.schema.codec.ExactJson;
@@ -18,6 +19,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -108,9 +110,13 @@ public final class DashboardSource implements AutoCloseable {
         return counts == null ? new PipelineStatus(client(), layout) : new PipelineStatus(client(), layout, counts);
     }
 
-    /** The status snapshot as JSON text: exactly what {@code ops/cistern lag --json} prints. */
-    String statusJson() {
-        return StatusJson.toText(status().read());
+    /**
+     * The status snapshot as JSON text: what {@code ops/cistern lag --json} prints, with the partitions {@code
+     * stalls} names ({@link StatusJson#withStalls}): stalls are measured across reads, by the service's monitor.
+     */
+    String statusJson(List<PartitionStall> stalls, Duration maxStall) {
+        return ExactJson.mapper()
+                .writeValueAsString(StatusJson.withStalls(StatusJson.toJson(status().read()), stalls, maxStall));
     }
 
     /**

@@ -28,6 +28,8 @@ import java.util.OptionalLong;
  * @param deletedBeforeApplied an entry above the watermark was removed with {@code XDEL}: a write that will never
  *     reach PostgreSQL (Cistern never does this; someone ran XDEL by hand)
  * @param exact false when the backlog was counted in several steps while writes went on (a very long applied head)
+ * @param lastError why the partition's last batch attempt failed, as its worker published it; empty while batches
+ *     commit (the worker removes it at the next commit)
  */
 public record PartitionStatus(
         int partition,
@@ -44,7 +46,8 @@ public record PartitionStatus(
         Optional<String> pausedBy,
         OptionalLong xinfoLag,
         boolean deletedBeforeApplied,
-        boolean exact) {
+        boolean exact,
+        Optional<ApplyError> lastError) {
     public PartitionStatus {
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, was " + partition);
@@ -56,9 +59,46 @@ public record PartitionStatus(
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(pausedBy, "pausedBy");
         Objects.requireNonNull(xinfoLag, "xinfoLag");
+        Objects.requireNonNull(lastError, "lastError");
         if (entriesAdded < 0) {
             throw new IllegalArgumentException("entries added must not be negative, was " + entriesAdded);
         }
+    }
+
+    /** A partition whose worker published no error. */
+    public PartitionStatus(
+            int partition,
+            long backlog,
+            Duration oldestAge,
+            Optional<String> oldestUnappliedId,
+            Optional<String> appliedWatermark,
+            Optional<String> lastEntryId,
+            long streamLength,
+            long entriesAdded,
+            long pending,
+            long deadLetters,
+            Optional<LeaseStatus> owner,
+            Optional<String> pausedBy,
+            OptionalLong xinfoLag,
+            boolean deletedBeforeApplied,
+            boolean exact) {
+        this(
+                partition,
+                backlog,
+                oldestAge,
+                oldestUnappliedId,
+                appliedWatermark,
+                lastEntryId,
+                streamLength,
+                entriesAdded,
+                pending,
+                deadLetters,
+                owner,
+                pausedBy,
+                xinfoLag,
+                deletedBeforeApplied,
+                exact,
+                Optional.empty());
     }
 
     /** This status with {@code count} open dead letters (as {@code cistern_dead_letter} counts them). */
@@ -78,7 +118,8 @@ public record PartitionStatus(
                 pausedBy,
                 xinfoLag,
                 deletedBeforeApplied,
-                exact);
+                exact,
+                lastError);
     }
 
     /** Whether an operator paused the partition. */

@@ -58,7 +58,7 @@ public final class PipelineStatus implements AutoCloseable {
      * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
      * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms,
      * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record, 19 entries
-     * ever added to the stream (0 without a stream).
+     * ever added to the stream (0 without a stream), 20 the worker's last batch error, 21 when it happened (epoch ms).
      */
     private static final String SCRIPT = WireScript.render("""
             #!lua flags=no-writes
@@ -67,7 +67,7 @@ public final class PipelineStatus implements AutoCloseable {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local m = redis.call('HMGET', meta, '${MetaFields.APPLIED}', '${MetaFields.PAUSED}', '${MetaFields.OWNER_TOKEN}',
-              '${MetaFields.OWNER_SINCE}', '${MetaFields.OWNER}')
+              '${MetaFields.OWNER_SINCE}', '${MetaFields.OWNER}', '${MetaFields.LAST_ERROR}', '${MetaFields.LAST_ERROR_AT}')
             local wm = m[1]
             local len = redis.call('XLEN', stream)
             local function count(from, to)
@@ -123,7 +123,7 @@ public final class PipelineStatus implements AutoCloseable {
             end
             return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
               pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
-              m[5], added}
+              m[5], added, m[6], m[7]}
             """);
 
     private final RedisClient client;
@@ -247,6 +247,11 @@ public final class PipelineStatus implements AutoCloseable {
                     Duration.ofMillis(Math.max(0, number(r, 15)))));
         }
         String xinfoLag = text(r, 12);
+        String error = text(r, 19);
+        String errorAt = text(r, 20);
+        Optional<ApplyError> lastError = error == null
+                ? Optional.empty()
+                : Optional.of(new ApplyError(error, Optional.ofNullable(errorAt).map(ApplyError::parseTime)));
         return new PartitionStatus(
                 p,
                 lag.backlog(),
@@ -262,7 +267,8 @@ public final class PipelineStatus implements AutoCloseable {
                 Optional.ofNullable(text(r, 2)),
                 xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),
                 lag.deletedBeforeApplied(),
-                exact);
+                exact,
+                lastError);
     }
 
     /**

@@ -107,6 +107,25 @@ const CisternDashboard = (() => {
     $("total-age").textContent = fmtAge(status.totals.oldestAgeSeconds);
     $("total-pending").textContent = fmtCount(status.totals.pending);
     $("total-dlq").textContent = fmtCount(status.totals.deadLetters);
+    // Stalled partitions (entries wait, nothing applied for longer than the stall bound), with the worker's last error.
+    const stalls = status.stalls || [];
+    const stalled = new Map(stalls.map((s) => [s.partition, s]));
+    const banner = $("stalled");
+    banner.hidden = stalls.length === 0;
+    banner.replaceChildren();
+    if (stalls.length > 0) {
+      const title = document.createElement("b");
+      title.textContent = `Apply path stalled on ${stalls.length} partition${stalls.length === 1 ? "" : "s"}`
+        + ` (nothing applied for more than ${status.maxStallSeconds} s while entries wait):`;
+      banner.appendChild(title);
+      const list = document.createElement("ul");
+      for (const s of stalls) {
+        const item = document.createElement("li");
+        item.textContent = s.reason;
+        list.appendChild(item);
+      }
+      banner.appendChild(list);
+    }
     const body = $("partitions").querySelector("tbody");
     body.replaceChildren();
     for (const p of status.partitions) {
@@ -124,8 +143,13 @@ const CisternDashboard = (() => {
       let state = p.owner ? "owned" : "no owner";
       if (p.paused) state = `paused${p.pausedBy ? " by " + p.pausedBy : ""}`;
       if (p.deletedBeforeApplied) state += " · entries deleted before applied";
+      if (stalled.has(p.partition)) {
+        state = `stalled ${Math.round(stalled.get(p.partition).stalledForSeconds)} s · ${state}`;
+        row.classList.add("stalled");
+      }
       if (!p.owner && !p.paused) row.classList.add("orphan");
-      cell(row, state, "state");
+      const stateCell = cell(row, state, "state");
+      if (p.lastError) stateCell.title = `last error${p.lastError.at ? " at " + fmtTime(p.lastError.at) : ""}: ${p.lastError.message}`;
       body.appendChild(row);
     }
   }

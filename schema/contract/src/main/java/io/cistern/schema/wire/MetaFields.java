@@ -42,6 +42,18 @@ public final class MetaFields {
     /** When the partition was last taken (Redis time, ms): written by the sync worker at takeover; read by {@code ops}. */
     public static final String OWNER_SINCE = "owner-since";
 
+    /**
+     * Why the partition's last batch attempt failed, cut to one line of at most 300 characters, classified by the
+     * failure taxonomy ({@code CONNECTION (SQLSTATE 08006): ...}) and never holding a password or a URL's credentials:
+     * written by the sync worker when a batch attempt fails, removed by its next committed batch; read by {@code ops}
+     * status, readiness and the dashboard, which name it when the partition stalls.
+     */
+    public static final String LAST_ERROR = "last_error";
+    /**
+     * When {@link #LAST_ERROR} happened (the worker's clock, epoch ms): written and removed with it; read by {@code ops}.
+     */
+    public static final String LAST_ERROR_AT = "last_error_at";
+
     private MetaFields() {}
 
     /** The field holding {@code table}'s generation, {@code g:<table>}. */

@@ -353,7 +353,7 @@ final class BatchApplier {
         int backend = 0;
         try (Connection connection = dataSource.getConnection()) {
             backend = backendPid(connection);
-            bound(connection, responseBound);
+            ResponseBound.limit(connection, responseBound);
             endAbandoned(connection, partition);
             connection.setAutoCommit(false);
             try {
@@ -450,24 +450,6 @@ final class BatchApplier {
         return connection.isWrapperFor(org.postgresql.PGConnection.class)
                 ? connection.unwrap(org.postgresql.PGConnection.class).getBackendPID()
                 : 0;
-    }
-
-    /**
-     * Gives {@code connection} a network timeout of {@code responseBound}, capped at its own (the driver's socket
-     * timeout, {@code DB_SOCKET_TIMEOUT_MS}; zero there means none). HikariCP restores the pool's value when the
-     * connection is returned.
-     */
-    private static void bound(Connection connection, Duration responseBound) throws SQLException {
-        if (responseBound.isZero()) {
-            return;
-        }
-        int socketTimeout = connection.getNetworkTimeout();
-        long bound = Math.min(responseBound.toMillis(), Integer.MAX_VALUE);
-        if (socketTimeout > 0 && socketTimeout <= bound) {
-            return;
-        }
-        // pgjdbc applies it to the socket at once and needs no executor; JDBC asks for one all the same.
-        connection.setNetworkTimeout(Runnable::run, (int) bound);
     }
 
     /**

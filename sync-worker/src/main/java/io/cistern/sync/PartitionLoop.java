@@ -406,7 +406,7 @@ final class PartitionLoop implements Runnable {
                         parentMissingIsPermanent,
                         d -> deadLetters.append(partition, d),
                         responseBound.current());
-                responseBound.succeeded(Duration.between(started, clock.instant()));
+                responseBound.succeeded(Duration.between(started, clock.instant()), attempt == 1);
                 return result;
             } catch (FencedOutException e) {
                 throw e;

@@ -1,5 +1,7 @@
 package io.cistern.sync;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 
 /**
@@ -17,7 +19,8 @@ import java.time.Duration;
  * <p>How long: a server that is alive answers a statement within the time it needs, and never later than the
  * statement timeout, at which it cancels the statement itself. What a batch needs is known from this partition's last
  * batches. So the bound is {@code max(stallTimeout, 4 × expected)}, where {@code expected} is the longest recent
- * successful attempt (decaying by a quarter at each success, so one slow batch is not remembered for ever), doubled
+ * batch that committed at its first attempt (decaying by a quarter at each, so one slow batch is not remembered for
+ * ever), doubled
  * after each attempt that stalled, up to the connection's own socket timeout: a batch that is merely slow (a table
  * grown, a database under load) gets more time at each try, and after a few tries as much as the driver would have
  * given it, so the bound never turns a slow batch into one that can never commit.
@@ -52,16 +55,41 @@ final class ResponseBound {
         return base.multipliedBy(1L << Math.min(stalls, MAX_DOUBLINGS));
     }
 
-    /** An attempt committed after {@code took}: the expected time follows it, and stalls are forgotten. */
-    void succeeded(Duration took) {
-        Duration decayed = expected.minus(expected.dividedBy(4));
-        expected = took.compareTo(decayed) > 0 ? took : decayed;
+    /**
+     * An attempt committed after {@code took}: stalls are forgotten, and the expected time follows a batch's first
+     * attempt. A retry's time is not learned from: it includes waiting for the database or for a new connection after
+     * an outage, which says nothing of how long a batch needs, and would leave the bound long just when the path may
+     * fail again.
+     */
+    void succeeded(Duration took, boolean firstAttempt) {
+        if (firstAttempt) {
+            Duration decayed = expected.minus(expected.dividedBy(4));
+            expected = took.compareTo(decayed) > 0 ? took : decayed;
+        }
         stalls = 0;
     }
 
     /** An attempt got no answer within {@link #current()}: the next one waits twice as long. */
     void stalled() {
         stalls = Math.min(stalls + 1, MAX_DOUBLINGS);
+    }
+
+    /**
+     * Gives {@code connection} a network timeout of {@code bound}, capped at its own (the driver's socket timeout,
+     * {@code DB_SOCKET_TIMEOUT_MS}; zero there means none); zero {@code bound} leaves it alone. HikariCP restores the
+     * pool's value when the connection is returned.
+     */
+    static void limit(Connection connection, Duration bound) throws SQLException {
+        if (bound.isZero()) {
+            return;
+        }
+        int socketTimeout = connection.getNetworkTimeout();
+        long millis = Math.min(bound.toMillis(), Integer.MAX_VALUE);
+        if (socketTimeout > 0 && socketTimeout <= millis) {
+            return;
+        }
+        // pgjdbc applies it to the socket at once and needs no executor; JDBC asks for one all the same.
+        connection.setNetworkTimeout(Runnable::run, (int) millis);
     }
 
     /** Stalls in a row since the last success. */

@@ -12,7 +12,7 @@ class ResponseBoundTest {
     @Test
     void fastBatches_getTheStallTimeout() {
         ResponseBound bound = new ResponseBound(STALL);
-        bound.succeeded(Duration.ofMillis(30));
+        bound.succeeded(Duration.ofMillis(30), true);
 
         assertThat(bound.current()).isEqualTo(STALL);
     }
@@ -20,7 +20,7 @@ class ResponseBoundTest {
     @Test
     void slowBatches_getFourTimesTheirRecentTime() {
         ResponseBound bound = new ResponseBound(STALL);
-        bound.succeeded(Duration.ofSeconds(3));
+        bound.succeeded(Duration.ofSeconds(3), true);
 
         assertThat(bound.current()).isEqualTo(Duration.ofSeconds(12));
     }
@@ -28,12 +28,12 @@ class ResponseBoundTest {
     @Test
     void oneSlowBatch_isForgottenGradually() {
         ResponseBound bound = new ResponseBound(STALL);
-        bound.succeeded(Duration.ofSeconds(4));
-        bound.succeeded(Duration.ofMillis(10));
+        bound.succeeded(Duration.ofSeconds(4), true);
+        bound.succeeded(Duration.ofMillis(10), true);
 
         assertThat(bound.current()).isEqualTo(Duration.ofSeconds(12));
         for (int i = 0; i < 20; i++) {
-            bound.succeeded(Duration.ofMillis(10));
+            bound.succeeded(Duration.ofMillis(10), true);
         }
         assertThat(bound.current()).isEqualTo(STALL);
     }
@@ -46,10 +46,20 @@ class ResponseBoundTest {
         bound.stalled();
         assertThat(bound.current()).isEqualTo(Duration.ofSeconds(20));
 
-        bound.succeeded(Duration.ofMillis(50));
+        bound.succeeded(Duration.ofMillis(50), true);
 
         assertThat(bound.current()).isEqualTo(STALL);
         assertThat(bound.stalls()).isZero();
+    }
+
+    @Test
+    void aRetrysTime_isNotLearned_butItsSuccessEndsTheStalls() {
+        ResponseBound bound = new ResponseBound(STALL);
+        bound.stalled();
+
+        bound.succeeded(Duration.ofSeconds(9), false);
+
+        assertThat(bound.current()).isEqualTo(STALL);
     }
 
     @Test

@@ -123,14 +123,15 @@ class SchemaChangeIT {
         // The entry that does not name the column is applied by the new shape; the one that does is dead-lettered,
         // its reason naming the column, and kept whole for a replay after the table is fixed (or a drop).
         await().atMost(Duration.ofSeconds(20))
-                .untilAsserted(() -> assertThat(fx.row("drafts", "draft_id = 1")).isPresent());
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
-                        new DeadLetterTable(fx.dataSource).newestOpen(10))
-                .anySatisfy(d -> {
-                    assertThat(d.entryId()).isEqualTo(naming.entryId());
-                    assertThat(d.reason()).contains("extra");
-                    assertThat(d.entry()).containsEntry("c:extra", "\"x\"");
-                }));
+                .untilAsserted(
+                        () -> assertThat(fx.row("drafts", "draft_id = 1")).isPresent());
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(new DeadLetterTable(fx.dataSource).newestOpen(10))
+                        .anySatisfy(d -> {
+                            assertThat(d.entryId()).isEqualTo(naming.entryId());
+                            assertThat(d.reason()).contains("extra");
+                            assertThat(d.entry()).containsEntry("c:extra", "\"x\"");
+                        }));
         assertThat(fx.row("drafts", "draft_id = 2")).isEmpty();
     }
 

@@ -6,6 +6,9 @@ import java.time.Duration;
 
 /** Builds HikariCP pools from {@link DatabaseSettings}. Needs HikariCP and pgjdbc on the classpath. */
 public final class DataSources {
+    /** The longest a pooled connection's test on borrow may take before the connection counts as dead. */
+    static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
+
     private DataSources() {}
 
     /**
@@ -31,12 +34,15 @@ public final class DataSources {
         config.setMaximumPoolSize(settings.poolSize());
         config.setMinimumIdle(Math.min(1, settings.poolSize()));
         config.setConnectionTimeout(settings.connectTimeout().toMillis());
-        // HikariCP requires the validation timeout to be shorter than the connection timeout (else it resets both).
+        // HikariCP tests a connection that was idle for more than half a second before handing it out, waiting at most
+        // the validation timeout (pgjdbc's isValid, in whole seconds, at least one). A connection whose path died while
+        // it was idle fails that test and is closed rather than handed out; each such connection costs the borrower
+        // this timeout, so it is short: an empty query answers in milliseconds on a live path. HikariCP also requires
+        // it to be shorter than the connection timeout (else it resets both).
         config.setValidationTimeout(Math.max(
                 250,
                 Math.min(
-                        Duration.ofSeconds(5).toMillis(),
-                        settings.connectTimeout().toMillis() / 2)));
+                        VALIDATION_TIMEOUT.toMillis(), settings.connectTimeout().toMillis() / 2)));
         config.setMaxLifetime(settings.maxLifetime().toMillis());
         config.setKeepaliveTime(settings.keepaliveTime().toMillis());
         // Fail at first use rather than at construction, so that a service can start and report readiness.

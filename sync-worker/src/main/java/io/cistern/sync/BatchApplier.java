@@ -5,18 +5,23 @@ import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.table;
 
 import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.failure.SqlStates;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
+import java.net.SocketTimeoutException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.jooq.DSLContext;
@@ -56,6 +61,24 @@ import org.slf4j.LoggerFactory;
  * <p>A retryable failure aborts the whole transaction with {@link BatchFailedException}; a stale token with {@link
  * FencedOutException}. Either way nothing is committed, and the caller decides when to try again. Thread-safe: each
  * call takes its own connection.
+ *
+ * <p><b>A dead path.</b> A batch may be given a response bound ({@link ResponseBound}): its connection's network
+ * timeout, so that a statement whose answer never comes (the path stopped passing bytes, with no reset) fails in
+ * seconds instead of at the driver's socket timeout. pgjdbc then closes the socket and HikariCP evicts the connection
+ * (SQLSTATE 08006), never handing it out again; the batch fails with {@link BatchFailedException#stalled()} and the
+ * caller's one retry loop tries it on a fresh connection. The server may not know yet: the abandoned session can sit
+ * in its transaction, holding the row locks of the batch and perhaps the fence row's, until {@code
+ * idle_in_transaction_session_timeout} (a minute by default), and the retry would wait behind those locks. So the
+ * applier remembers the abandoned session's backend and ends it ({@code pg_terminate_backend}, allowed for the
+ * session's own role) from the next fresh connection, before any statement of the next attempt.
+ *
+ * <p>Why abandoning is safe under the fence (DESIGN.md 3.3): the abandoned transaction either never commits (ended by
+ * the server or by the applier, it rolls back), or it commits. It can only commit after its fence statement matched,
+ * under the row lock of the fence row, with this worker's token still current; a takeover's token increment waits for
+ * that lock, so the commit is one the owner was entitled to. Its rows are version-guarded, its watermark moves forward
+ * only, and its dead letters are found recorded by the retry, which therefore changes nothing it already did. That is
+ * the case of a commit whose answer was lost, which the retry loop already covers: the outcome of an abandoned attempt
+ * is unknown, and either outcome is harmless.
  */
 final class BatchApplier {
     private static final Logger LOG = LoggerFactory.getLogger(BatchApplier.class);
@@ -70,6 +93,19 @@ final class BatchApplier {
     private volatile Judge judge;
     /** Who records the dead letters of {@link #apply} in {@code cistern_dead_letter}. */
     private final String worker;
+    /**
+     * Backend process IDs of sessions abandoned on a stall, to end from the next fresh connection (their transactions
+     * may hold the locks the retry needs). Any thread adds; the next attempt of any partition ends them.
+     */
+    private final Set<Integer> abandoned = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Ends a session abandoned on a stall, if it is still there and is one of this role's in this database: the
+     * process ID alone could, in the rare case of a server restarted meanwhile, name another session, which would then
+     * fail and be retried like any cut connection.
+     */
+    private static final String TERMINATE_SQL = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ?"
+            + " AND usename = current_user AND datname = current_database() AND pid <> pg_backend_pid()";
 
     /**
      * What a batch is planned and executed by, for one registry: statements are cached by shape, and a shape's SQL
@@ -151,6 +187,25 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit) {
+        return apply(
+                partition, token, entries, setAside, attempt, parentMissingIsPermanent, beforeCommit, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #apply(int, long, List, List, int, boolean, java.util.function.Consumer)}, waiting at most {@code
+     * responseBound} for each answer from PostgreSQL (capped at the connection's socket timeout; zero for that
+     * timeout alone). A batch that got none is abandoned ({@link BatchFailedException#stalled()}); see the class
+     * comment for why that is safe.
+     */
+    ApplyResult apply(
+            int partition,
+            long token,
+            List<ChangeEntry> entries,
+            List<DeadLetter> setAside,
+            int attempt,
+            boolean parentMissingIsPermanent,
+            java.util.function.Consumer<List<DeadLetter>> beforeCommit,
+            Duration responseBound) {
         return run(
                 partition,
                 OptionalLong.of(token),
@@ -159,7 +214,8 @@ final class BatchApplier {
                 attempt,
                 parentMissingIsPermanent,
                 beforeCommit,
-                worker);
+                worker,
+                responseBound);
     }
 
     /**
@@ -185,7 +241,16 @@ final class BatchApplier {
      * settled in the same transaction, those that failed again recorded by {@code recordedBy}.
      */
     ApplyResult replay(int partition, List<ChangeEntry> entries, int attempt, String recordedBy) {
-        return run(partition, OptionalLong.empty(), entries, List.of(), attempt, true, deadLetters -> {}, recordedBy);
+        return run(
+                partition,
+                OptionalLong.empty(),
+                entries,
+                List.of(),
+                attempt,
+                true,
+                deadLetters -> {},
+                recordedBy,
+                Duration.ZERO);
     }
 
     /** One transaction; {@code token} empty for a replay (lock the fence row, leave the watermark and floor alone). */
@@ -197,7 +262,8 @@ final class BatchApplier {
             int attempt,
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit,
-            String recordedBy) {
+            String recordedBy,
+            Duration responseBound) {
         if (entries.isEmpty() && setAside.isEmpty()) {
             throw new IllegalArgumentException("partition " + partition + ": a batch holds at least one entry");
         }
@@ -216,6 +282,7 @@ final class BatchApplier {
                 parentMissingIsPermanent,
                 beforeCommit,
                 recordedBy,
+                responseBound,
                 j,
                 mayReload);
         Judge used = judge;
@@ -280,9 +347,14 @@ final class BatchApplier {
             boolean parentMissingIsPermanent,
             java.util.function.Consumer<List<DeadLetter>> beforeCommit,
             String recordedBy,
+            Duration responseBound,
             Judge judge,
             boolean mayReload) {
+        int backend = 0;
         try (Connection connection = dataSource.getConnection()) {
+            backend = backendPid(connection);
+            ResponseBound.limit(connection, responseBound);
+            endAbandoned(connection, partition);
             connection.setAutoCommit(false);
             try {
                 DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
@@ -340,7 +412,25 @@ final class BatchApplier {
                 rollbackQuietly(connection);
                 throw e;
             }
-        } catch (SQLException | org.jooq.exception.DataAccessException e) {
+        } catch (SQLException | org.jooq.exception.DataAccessException | BatchFailedException e) {
+            boolean stalled = !responseBound.isZero() && timedOut(e);
+            if (stalled && backend != 0) {
+                abandoned.add(backend);
+                LOG.warn(
+                        "partition {}: no answer from PostgreSQL within {} ms; connection abandoned (backend {} is"
+                                + " ended from the next connection), the batch of {} entries is tried again on a fresh"
+                                + " one",
+                        partition,
+                        responseBound.toMillis(),
+                        backend,
+                        entries.size());
+            }
+            if (e instanceof BatchFailedException failed) {
+                if (!stalled) {
+                    throw failed;
+                }
+                throw new BatchFailedException(partition, entries.size(), failed.classified(), failed, true);
+            }
             SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
             // Outside the narrowing only the fence and watermark statements run: a failure there is never a record's.
             throw new BatchFailedException(
@@ -350,8 +440,69 @@ final class BatchApplier {
                             ? c
                             : new SqlFailureTranslator.Classified(
                                     SqlFailureTranslator.Kind.RETRYABLE, c.sqlState(), c.message()),
-                    e);
+                    e,
+                    stalled);
         }
+    }
+
+    /** The session's backend process ID (pgjdbc knows it from the start-up), or 0 if the driver is not pgjdbc. */
+    private static int backendPid(Connection connection) throws SQLException {
+        return connection.isWrapperFor(org.postgresql.PGConnection.class)
+                ? connection.unwrap(org.postgresql.PGConnection.class).getBackendPID()
+                : 0;
+    }
+
+    /**
+     * Ends the sessions abandoned on a stall ({@link #TERMINATE_SQL}), before the attempt takes any lock: theirs would
+     * hold it. A refusal for want of privilege is logged and forgotten (the server ends the session at its
+     * idle-in-transaction timeout); any other failure is the attempt's.
+     */
+    private void endAbandoned(Connection connection, int partition) throws SQLException {
+        if (abandoned.isEmpty()) {
+            return;
+        }
+        for (Integer pid : List.copyOf(abandoned)) {
+            if (!abandoned.remove(pid)) {
+                continue; // another partition's attempt is ending it
+            }
+            try (PreparedStatement ps = connection.prepareStatement(TERMINATE_SQL)) {
+                ps.setInt(1, pid);
+                boolean ended = false;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ended |= rs.getBoolean(1);
+                    }
+                }
+                LOG.info(
+                        "partition {}: abandoned PostgreSQL session {} {}",
+                        partition,
+                        pid,
+                        ended ? "ended (its transaction rolls back unless it had committed)" : "was already gone");
+            } catch (SQLException e) {
+                if (!SqlStates.INSUFFICIENT_PRIVILEGE.equals(
+                        SqlStates.classify(e).sqlState())) {
+                    abandoned.add(pid); // the next attempt tries again
+                    throw e;
+                }
+                LOG.warn(
+                        "partition {}: may not end abandoned PostgreSQL session {} ({}); its locks are released at"
+                                + " the server's idle_in_transaction_session_timeout (DB_IDLE_IN_TRANSACTION_TIMEOUT_MS):"
+                                + " grant the worker's role pg_signal_backend to end it at once",
+                        partition,
+                        pid,
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** Whether {@code failure} is the network timeout the response bound set: a read that got nothing in time. */
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The highest entry ID of {@code entries} and {@code setAside} (malformed entries among them), each parsed once. */

@@ -10,18 +10,32 @@ import java.time.Duration;
  */
 final class BatchFailedException extends RetryableException {
     private final SqlFailureTranslator.Classified classified;
+    private final boolean stalled;
 
     BatchFailedException(int partition, int entries, SqlFailureTranslator.Classified classified, Throwable cause) {
+        this(partition, entries, classified, cause, false);
+    }
+
+    /** @param stalled whether PostgreSQL sent no answer within the batch's response bound ({@link ResponseBound}) */
+    BatchFailedException(
+            int partition, int entries, SqlFailureTranslator.Classified classified, Throwable cause, boolean stalled) {
         super(
                 classified.kind() == SqlFailureTranslator.Kind.PARENT_MISSING
                         ? "PARENT_MISSING"
                         : "DATABASE_UNAVAILABLE",
                 "partition " + partition + ": batch of " + entries + " entries not applied"
                         + (classified.sqlState().isEmpty() ? "" : " (SQLSTATE " + classified.sqlState() + ")") + ": "
+                        + (stalled ? "no answer within the response bound; connection abandoned: " : "")
                         + classified.message(),
                 Duration.ZERO,
                 cause);
         this.classified = classified;
+        this.stalled = stalled;
+    }
+
+    /** Whether the batch's connection was abandoned because PostgreSQL did not answer within the bound. */
+    boolean stalled() {
+        return stalled;
     }
 
     SqlFailureTranslator.Classified classified() {

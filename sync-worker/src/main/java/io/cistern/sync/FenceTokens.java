@@ -24,9 +24,20 @@ final class FenceTokens {
     private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
 
     private final DataSource dataSource;
+    /**
+     * How long the grant waits for an answer ({@link ResponseBound#limit}); zero for the socket timeout. The lease
+     * thread takes tokens: on a dead path it must give the lease back in seconds, not hang while every lease it holds
+     * expires. A grant abandoned this way may still commit its increment, which only makes a later token larger.
+     */
+    private final java.time.Duration responseBound;
 
     FenceTokens(DataSource dataSource) {
+        this(dataSource, java.time.Duration.ZERO);
+    }
+
+    FenceTokens(DataSource dataSource, java.time.Duration responseBound) {
         this.dataSource = dataSource;
+        this.responseBound = responseBound;
     }
 
     /**
@@ -38,6 +49,7 @@ final class FenceTokens {
     /** As {@link #next(int)}, also returning the partition's version floor. */
     Grant grant(int partition) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
+            ResponseBound.limit(connection, responseBound);
             connection.setAutoCommit(true);
             org.jooq.Record2<Long, Long> row = DSL.using(connection, SQLDialect.POSTGRES)
                     .update(table(name("cistern_partition")))

@@ -72,6 +72,8 @@ final class PartitionLoop implements Runnable {
     private java.util.Optional<String> watermark = java.util.Optional.empty();
     /** When the stream is trimmed next; confined to the loop thread. */
     private Instant nextTrimAt;
+    /** How long a batch may wait for an answer before its connection is abandoned; confined to the loop thread. */
+    private final ResponseBound responseBound;
 
     /**
      * The highest version PostgreSQL may hold for this partition as far as this owner knows: the floor read with its
@@ -112,6 +114,7 @@ final class PartitionLoop implements Runnable {
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
         this.pauseGate = new PauseGate(connection.sync(), partition, layout.meta(partition), clock);
         this.errors = new ApplyErrorReport(connection.sync(), layout.meta(partition));
+        this.responseBound = new ResponseBound(settings.stallTimeout());
     }
 
     /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
@@ -385,12 +388,17 @@ final class PartitionLoop implements Runnable {
         }
     }
 
-    /** The one retry loop for a batch's transaction. */
+    /**
+     * The one retry loop for a batch's transaction. Each attempt waits at most {@link ResponseBound#current()} for each
+     * answer from PostgreSQL; an attempt that got none was abandoned on its dead connection ({@link
+     * BatchFailedException#stalled()}), and the next one runs on a fresh connection with twice the bound.
+     */
     private ApplyResult applyWithRetries(List<ChangeEntry> entries, List<DeadLetter> setAside)
             throws InterruptedException {
         Instant parentMissingSince = null;
         boolean parentMissingIsPermanent = false;
         for (int attempt = 1; ; attempt++) {
+            Instant started = clock.instant();
             try {
                 ApplyResult result = applier.apply(
                         partition,
@@ -399,13 +407,18 @@ final class PartitionLoop implements Runnable {
                         setAside,
                         attempt,
                         parentMissingIsPermanent,
-                        d -> deadLetters.append(partition, d));
+                        d -> deadLetters.append(partition, d),
+                        responseBound.current());
+                responseBound.succeeded(Duration.between(started, clock.instant()), attempt == 1);
                 errors.succeeded();
                 return result;
             } catch (FencedOutException e) {
                 throw e;
             } catch (BatchFailedException e) {
                 errors.failed(e, clock.instant());
+                if (e.stalled()) {
+                    responseBound.stalled();
+                }
                 if (e.classified().kind() == SqlFailureTranslator.Kind.PARENT_MISSING) {
                     Instant now = clock.instant();
                     parentMissingSince = parentMissingSince == null ? now : parentMissingSince;

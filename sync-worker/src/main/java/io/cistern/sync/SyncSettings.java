@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
  *     cistern_dead_letter} before the worker deletes it ({@link DeadLetterRetention}, at start and every {@link
  *     SyncWorker#RETENTION_INTERVAL}); zero keeps them forever. Open dead letters are never deleted. From {@link
  *     DeadLetterRetention#MINIMUM} to {@link DeadLetterRetention#MAXIMUM}
+ * @param stallTimeout the shortest time a batch's statement may go without any answer from PostgreSQL before its
+ *     connection is abandoned as dead (a path that stopped passing bytes sends no error, and the driver's socket
+ *     timeout is a minute); the bound grows with the partition's recent batch times and doubles after each stall
+ *     ({@link ResponseBound}); zero waits for the driver's socket timeout ({@code DB_SOCKET_TIMEOUT_MS})
  */
 public record SyncSettings(
         KeyLayout layout,
@@ -50,7 +54,8 @@ public record SyncSettings(
         BufferLimits limits,
         Duration trimInterval,
         Duration syncedHashTtl,
-        Duration deadLetterRetention) {
+        Duration deadLetterRetention,
+        Duration stallTimeout) {
     public static final int DEFAULT_BATCH_SIZE = 1_000;
     public static final Duration DEFAULT_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(10);
@@ -62,6 +67,9 @@ public record SyncSettings(
     public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SYNCED_HASH_TTL = Duration.ofHours(1);
     public static final Duration DEFAULT_DEAD_LETTER_RETENTION = Duration.ofDays(30);
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(5);
+    /** Below this, a busy machine's pauses (GC, a loaded database) would pass for a dead path. */
+    public static final Duration MIN_STALL_TIMEOUT = Duration.ofSeconds(1);
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncSettings.class);
 
@@ -95,6 +103,8 @@ public record SyncSettings(
      * DeadLetterRetention#MINIMUM} to {@link DeadLetterRetention#MAXIMUM}.
      */
     public static final String DEAD_LETTER_RETENTION_VARIABLE = "SYNC_DEAD_LETTER_RETENTION_MS";
+    /** {@link #stallTimeout()} in milliseconds; 0, or at least {@link #MIN_STALL_TIMEOUT}. */
+    public static final String STALL_TIMEOUT_VARIABLE = "SYNC_STALL_TIMEOUT_MS";
 
     public SyncSettings {
         Objects.requireNonNull(layout, "layout must not be null");
@@ -118,6 +128,7 @@ public record SyncSettings(
         requirePositive("trimInterval", trimInterval, false);
         requirePositive("syncedHashTtl", syncedHashTtl, true);
         requireRetention("deadLetterRetention", deadLetterRetention);
+        requireStallTimeout(stallTimeout, "stallTimeout");
         requireCombinations(
                 leaseTime,
                 renewInterval,
@@ -145,7 +156,8 @@ public record SyncSettings(
                 BufferLimits.DEFAULTS,
                 DEFAULT_TRIM_INTERVAL,
                 DEFAULT_SYNCED_HASH_TTL,
-                DEFAULT_DEAD_LETTER_RETENTION);
+                DEFAULT_DEAD_LETTER_RETENTION,
+                DEFAULT_STALL_TIMEOUT);
     }
 
     /**
@@ -179,7 +191,9 @@ public record SyncSettings(
                 .drainTimeout(reader.millis(DRAIN_TIMEOUT_VARIABLE, DEFAULT_DRAIN_TIMEOUT, 0, none))
                 .trimInterval(reader.millis(TRIM_INTERVAL_VARIABLE, DEFAULT_TRIM_INTERVAL, 1, none))
                 .syncedHashTtl(reader.millis(SYNCED_HASH_TTL_VARIABLE, DEFAULT_SYNCED_HASH_TTL, 0, none))
-                .deadLetterRetention(retentionFromEnvironment(reader));
+                .deadLetterRetention(retentionFromEnvironment(reader))
+                .stallTimeout(reader.millis(STALL_TIMEOUT_VARIABLE, DEFAULT_STALL_TIMEOUT, 0, none));
+        requireStallTimeout(builder.stallTimeout, STALL_TIMEOUT_VARIABLE);
         // The combinations in the variables' own names, before the constructor would name the fields.
         requireCombinations(
                 builder.leaseTime,
@@ -215,7 +229,12 @@ public record SyncSettings(
                         + SYNCED_HASH_TTL_VARIABLE + ")",
                 "sync dead letters: resolved ones kept "
                         + (deadLetterRetention.isZero() ? "forever" : deadLetterRetention.toMillis() + " ms") + " ("
-                        + DEAD_LETTER_RETENTION_VARIABLE + ")");
+                        + DEAD_LETTER_RETENTION_VARIABLE + ")",
+                "sync stalls: a statement unanswered for "
+                        + (stallTimeout.isZero()
+                                ? "the driver's socket timeout (DB_SOCKET_TIMEOUT_MS)"
+                                : "at least " + stallTimeout.toMillis() + " ms")
+                        + " abandons its connection (" + STALL_TIMEOUT_VARIABLE + ")");
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */
@@ -242,6 +261,7 @@ public record SyncSettings(
         private Duration trimInterval;
         private Duration syncedHashTtl;
         private Duration deadLetterRetention;
+        private Duration stallTimeout;
 
         private Builder(SyncSettings from) {
             layout = from.layout;
@@ -258,6 +278,7 @@ public record SyncSettings(
             trimInterval = from.trimInterval;
             syncedHashTtl = from.syncedHashTtl;
             deadLetterRetention = from.deadLetterRetention;
+            stallTimeout = from.stallTimeout;
         }
 
         public Builder layout(KeyLayout value) {
@@ -331,6 +352,12 @@ public record SyncSettings(
             return this;
         }
 
+        /** {@link SyncSettings#stallTimeout()}; {@link Duration#ZERO} waits for the driver's socket timeout. */
+        public Builder stallTimeout(Duration value) {
+            stallTimeout = value;
+            return this;
+        }
+
         /**
          * The settings.
          *
@@ -351,7 +378,8 @@ public record SyncSettings(
                     limits,
                     trimInterval,
                     syncedHashTtl,
-                    deadLetterRetention);
+                    deadLetterRetention,
+                    stallTimeout);
         }
     }
 
@@ -422,6 +450,15 @@ public record SyncSettings(
             throw new IllegalArgumentException(name + " must be zero (keep resolved dead letters forever) or "
                     + DeadLetterRetention.BOUNDS + ", was " + value.toMillis() + " ms: "
                     + DeadLetterRetention.WHY_A_FLOOR);
+        }
+    }
+
+    private static void requireStallTimeout(Duration value, String name) {
+        Objects.requireNonNull(value, name + " must not be null");
+        if (value.isNegative() || (!value.isZero() && value.compareTo(MIN_STALL_TIMEOUT) < 0)) {
+            throw new IllegalArgumentException(name + " must be 0 (wait for the driver's socket timeout) or at least "
+                    + MIN_STALL_TIMEOUT.toMillis() + " ms, was " + value.toMillis() + " ms: below that a busy"
+                    + " machine's pause passes for a dead database path");
         }
     }
 

@@ -192,7 +192,7 @@ public final class SyncWorker implements AutoCloseable {
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.applier = new BatchApplier(dataSource, this.registry, this::publishTables, settings.workerId());
-        this.fenceTokens = new FenceTokens(dataSource);
+        this.fenceTokens = new FenceTokens(dataSource, settings.stallTimeout());
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("cistern-sync-leases-" + settings.workerId())

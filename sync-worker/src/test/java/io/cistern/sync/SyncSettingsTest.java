@@ -86,6 +86,7 @@ class SyncSettingsTest {
         env.put("SYNC_TRIM_INTERVAL_MS", "1000");
         env.put("SYNC_SYNCED_HASH_TTL_MS", "0");
         env.put("SYNC_DEAD_LETTER_RETENTION_MS", "604800000");
+        env.put("SYNC_STALL_TIMEOUT_MS", "8000");
         KeyLayout layout = new KeyLayout("shop");
 
         SyncSettings s = SyncSettings.fromEnvironment(env, layout);
@@ -105,7 +106,18 @@ class SyncSettingsTest {
                         BufferLimits.DEFAULTS,
                         Duration.ofSeconds(1),
                         Duration.ZERO,
-                        Duration.ofDays(7)));
+                        Duration.ofDays(7),
+                        Duration.ofSeconds(8)));
+    }
+
+    @Test
+    void stallTimeoutBelowOneSecond_isRefusedNamingTheVariable_andZeroTurnsItOff() {
+        assertThatThrownBy(() -> fromEnv("SYNC_STALL_TIMEOUT_MS", "500"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SYNC_STALL_TIMEOUT_MS must be 0 (wait for the driver's socket timeout) or at least 1000"
+                        + " ms, was 500 ms: below that a busy machine's pause passes for a dead database path");
+        assertThat(fromEnv("SYNC_STALL_TIMEOUT_MS", "0").stallTimeout()).isZero();
+        assertThat(SyncSettings.defaults(new KeyLayout("shop")).stallTimeout()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test

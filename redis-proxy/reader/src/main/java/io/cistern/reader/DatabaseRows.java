@@ -46,12 +46,29 @@ final class DatabaseRows {
     private static final Field<Long> TOMBSTONE_VERSION = field(name("version"), SQLDataType.BIGINT);
     private static final Field<Long> VERSION = field(name(TableDef.VERSION_COLUMN), SQLDataType.BIGINT);
 
+    /**
+     * How much longer than the query timeout a read waits for any answer before its connection is abandoned: time for
+     * the server's cancellation (the query timeout) to come back on a live path, so that a slow database costs a
+     * cancelled query, not a connection.
+     */
+    static final Duration DEAD_PATH_MARGIN = Duration.ofSeconds(1);
+
     private final DataSource dataSource;
     private final int queryTimeoutSeconds;
+    /**
+     * The connection's network timeout during a read. The query timeout alone does not end a read on a dead path:
+     * pgjdbc sends the cancel on a new connection, and the answer would come back on the dead one. Without this bound
+     * the read would hold its bulkhead slot and its connection until the driver's socket timeout (a minute), long
+     * after the path came back; with it, pgjdbc closes the socket, the pool evicts the connection (SQLSTATE 08006) and
+     * the slot is free again.
+     */
+    private final int networkTimeoutMillis;
 
     DatabaseRows(DataSource dataSource, Duration timeout) {
         this.dataSource = dataSource;
         this.queryTimeoutSeconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+        this.networkTimeoutMillis =
+                (int) Math.min(Integer.MAX_VALUE, queryTimeoutSeconds * 1000L + DEAD_PATH_MARGIN.toMillis());
     }
 
     /**
@@ -85,6 +102,11 @@ final class DatabaseRows {
      */
     Rows read(TableDef table, Collection<String> keys) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
+            int socketTimeout = connection.getNetworkTimeout();
+            if (socketTimeout == 0 || socketTimeout > networkTimeoutMillis) {
+                // The pool restores its own value when the connection is returned. pgjdbc needs no executor.
+                connection.setNetworkTimeout(Runnable::run, networkTimeoutMillis);
+            }
             DSLContext sql = DSL.using(connection, SQLDialect.POSTGRES);
             List<Field<?>> select = new ArrayList<>();
             for (ColumnDef c : table.columns()) {

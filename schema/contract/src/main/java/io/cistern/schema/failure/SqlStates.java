@@ -40,6 +40,8 @@ public final class SqlStates {
     public static final String UNDEFINED_COLUMN = "42703";
     /** {@code datatype_mismatch}. */
     public static final String DATATYPE_MISMATCH = "42804";
+    /** {@code insufficient_privilege} (a {@link SqlFailureKind#SCHEMA_MISMATCH}). */
+    public static final String INSUFFICIENT_PRIVILEGE = "42501";
 
     private SqlStates() {}
 

@@ -241,6 +241,13 @@ public class CisternProperties {
         /** Time to live given to a record hash once its latest version is synced; 0 keeps synced hashes forever. */
         private Duration syncedHashTtl;
 
+        /**
+         * How long a batch's statement may go without any answer from PostgreSQL before its connection is abandoned as
+         * dead and the batch retried on a fresh one (the least bound: it grows with the partition's batch times and
+         * after each stall); 0 waits for the driver's socket timeout.
+         */
+        private Duration stallTimeout;
+
         public Embedded getEmbedded() {
             return embedded;
         }
@@ -331,6 +338,14 @@ public class CisternProperties {
 
         public void setSyncedHashTtl(Duration syncedHashTtl) {
             this.syncedHashTtl = syncedHashTtl;
+        }
+
+        public Duration getStallTimeout() {
+            return stallTimeout;
+        }
+
+        public void setStallTimeout(Duration stallTimeout) {
+            this.stallTimeout = stallTimeout;
         }
 
         /** Switching the embedded worker on. */

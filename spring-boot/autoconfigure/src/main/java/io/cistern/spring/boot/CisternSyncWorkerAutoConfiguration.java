@@ -76,6 +76,7 @@ public final class CisternSyncWorkerAutoConfiguration {
         ComponentSettings.ifSet(s.getDrainTimeout(), settings::drainTimeout);
         ComponentSettings.ifSet(s.getTrimInterval(), settings::trimInterval);
         ComponentSettings.ifSet(s.getSyncedHashTtl(), settings::syncedHashTtl);
+        ComponentSettings.ifSet(s.getStallTimeout(), settings::stallTimeout);
         return settings.build();
     }
 }

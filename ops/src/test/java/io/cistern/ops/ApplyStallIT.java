@@ -200,6 +200,107 @@ class ApplyStallIT {
                 .isEmpty();
     }
 
+    /**
+     * The path the issue describes: a relay between the worker and PostgreSQL stops passing bytes on every open
+     * connection (no RST, no FIN) while writes flow, then lets new connections through while the old ones stay dead.
+     * Readiness is down while nothing is applied; the worker applies again within 5 s of the path's return (plus
+     * HikariCP's connection back-off, up to 5 s, hence 6 s here: see docs/runbook.md); no write is lost.
+     */
+    @Test
+    void silentDatabasePath_readinessIsDownWhileNothingIsApplied_andTheWorkerResumesSoonAfterThePathReturns()
+            throws Exception {
+        try (io.cistern.connections.testing.TcpRelay relay =
+                io.cistern.connections.testing.TcpRelay.to(postgres.port())) {
+            assertThat(CisternCli.commandLine()
+                            .execute(
+                                    "init",
+                                    "--redis-url",
+                                    redis.url(),
+                                    "--database-url",
+                                    postgres.jdbcUrl(),
+                                    "--prefix",
+                                    redis.prefix()))
+                    .isZero();
+            int port = freePort();
+            CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+            assertThat(cli.execute(
+                            "sync-worker",
+                            "--port",
+                            Integer.toString(port),
+                            "--worker-id",
+                            "stall-worker",
+                            "--ready-max-stall-ms",
+                            Long.toString(MAX_STALL.toMillis()),
+                            "--redis-url",
+                            redis.url(),
+                            "--database-url",
+                            postgres.jdbcUrl().replace(":" + postgres.port() + "/", ":" + relay.port() + "/"),
+                            "--prefix",
+                            redis.prefix()))
+                    .isZero();
+            worker = cli.getSubcommands().get("sync-worker").getCommand();
+            AtomicInteger written = new AtomicInteger();
+            RecordWriter writer = RecordWriter.connect(WriterSettings.of(redis.url())
+                    .mutate()
+                    .prefix(redis.prefix())
+                    .build());
+            producer.scheduleWithFixedDelay(
+                    () -> {
+                        int i = written.get();
+                        writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "p-" + i + ".pdf"));
+                        written.incrementAndGet();
+                    },
+                    0,
+                    20,
+                    TimeUnit.MILLISECONDS);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(rows()).isGreaterThan(50);
+                assertThat(get(port, "/actuator/health/readiness").statusCode()).isEqualTo(200);
+            });
+
+            // when the path goes silent
+            relay.mode(io.cistern.connections.testing.TcpRelay.Mode.SILENT);
+            // then readiness is down, the apply path reported stalled, while writes are still accepted
+            await().atMost(MAX_STALL.plus(REFRESH.multipliedBy(2)).plus(Duration.ofSeconds(10)))
+                    .pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> {
+                        HttpResponse<String> ready = get(port, "/actuator/health/readiness");
+                        assertThat(ready.statusCode()).isEqualTo(503);
+                        assertThat(lagReady(port)
+                                        .path("details")
+                                        .path("stalled")
+                                        .asString(""))
+                                .contains("applied nothing for");
+                    });
+            int appliedWhileSilent = rows();
+            Thread.sleep(2_000);
+            assertThat(rows()).as("nothing is applied while the path is silent").isEqualTo(appliedWhileSilent);
+
+            // when the path comes back for new connections only (the old ones stay dead)
+            relay.mode(io.cistern.connections.testing.TcpRelay.Mode.NEW_ONLY);
+            long back = System.nanoTime();
+            await().atMost(Duration.ofSeconds(6))
+                    .pollInterval(Duration.ofMillis(100))
+                    .untilAsserted(() -> assertThat(rows()).isGreaterThan(appliedWhileSilent));
+            long resumedMillis = Duration.ofNanos(System.nanoTime() - back).toMillis();
+            System.out.printf("ApplyStallIT: the worker applied again %d ms after the path returned%n", resumedMillis);
+            producer.shutdown();
+            assertThat(producer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            int acknowledged = written.get();
+            writer.close();
+
+            // then everything acknowledged reaches PostgreSQL and readiness is up again
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .untilAsserted(() -> {
+                        assertThat(rows()).isEqualTo(acknowledged);
+                        assertThat(get(port, "/actuator/health/readiness").statusCode())
+                                .isEqualTo(200);
+                    });
+        }
+    }
+
     private JsonNode lagReady(int port) throws Exception {
         return ExactJson.mapper()
                 .readTree(get(port, "/actuator/health/readiness").body())

@@ -86,9 +86,11 @@ final class LettuceCachedReader implements CachedReader {
     private final TierPolicy policy;
     private final DatabaseBulkhead bulkhead;
     private final ScheduledExecutorService heartbeat;
+    /** Runs {@link #followRegistry} every {@link #REGISTRY_REFRESH}. */
+    private final ScheduledExecutorService registryFollower;
     /** Where the registry is published, for its publication counter ({@link #followRegistry}). */
     private final RedisRegistry registrySource;
-    /** The publication counter the registry was last loaded at; -1 until the first tick. Heartbeat thread only. */
+    /** The publication counter the registry was last loaded at; -1 until the first tick. Follower thread only. */
     private long registryVersion = -1;
 
     private final ReaderMetrics metrics;
@@ -135,6 +137,10 @@ final class LettuceCachedReader implements CachedReader {
         this.registrySource = new RedisRegistry(connection.sync(), settings.layout());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("cistern-reader-heartbeat").factory());
+        // Its own thread: a registry read blocks for up to the command timeout when Redis is silent, and must never
+        // hold back the heartbeat that notices that silence.
+        this.registryFollower = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("cistern-reader-registry").factory());
     }
 
     static CachedReader create(ReaderSettings settings, RedisClient redis, DataSource database, MeterRegistry meters) {
@@ -171,10 +177,11 @@ final class LettuceCachedReader implements CachedReader {
                 reader.heartbeat.scheduleWithFixedDelay(
                         reader.invalidations::heartbeat, every, every, TimeUnit.MILLISECONDS);
                 long refresh = REGISTRY_REFRESH.toMillis();
-                reader.heartbeat.scheduleWithFixedDelay(
+                reader.registryFollower.scheduleWithFixedDelay(
                         reader::followRegistry, refresh, refresh, TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 reader.heartbeat.shutdownNow();
+                reader.registryFollower.shutdownNow();
                 reader.bulkhead.close();
                 if (!(e instanceof IllegalStateException
                         || RedisReplies.classify(e).isErrorReply())) {
@@ -491,7 +498,7 @@ final class LettuceCachedReader implements CachedReader {
     }
 
     /**
-     * Every {@link #REGISTRY_REFRESH}, on the heartbeat thread: one {@code HGET} of the registry's publication counter
+     * Every {@link #REGISTRY_REFRESH}, on a thread of its own: one {@code HGET} of the registry's publication counter
      * ({@link RedisRegistry#version()}); when it moved, the registry is loaded again, so a column retyped or dropped
      * and registered again is read by its new definition within a second, without waiting for a miss. Never on the
      * path of a read. A failure is left to the next tick (reads go on with the registry they have).
@@ -597,6 +604,7 @@ final class LettuceCachedReader implements CachedReader {
         }
         closed = true;
         heartbeat.shutdownNow();
+        registryFollower.shutdownNow();
         invalidations.close();
         bulkhead.close();
         connection.close();

@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.status.BufferGauges;
 import io.cistern.ops.status.LagReadiness;
 import io.cistern.ops.status.PartitionGauges;
 import io.cistern.ops.status.PipelineStatus;
@@ -13,7 +14,8 @@ import java.util.Map;
 /**
  * The pipeline-status beans of the sync worker and of {@code up}: the monitor that reads the status every refresh
  * interval (bean {@code pipelineStatus}, a {@link StatusMonitor}, for the dashboard too), the per-partition gauges
- * ({@code partitionGauges}) and the lag readiness check ({@code lagReady}). Its client connects on first use, so the
+ * ({@code partitionGauges}), the lag readiness check ({@code lagReady}) and the outage the buffer can absorb ({@code
+ * bufferGauges}). Its client connects on first use, so the
  * beans can be made before Redis answers.
  */
 final class StatusBeans {
@@ -25,6 +27,7 @@ final class StatusBeans {
         beans.put("pipelineStatus", monitor);
         beans.put("partitionGauges", new PartitionGauges(monitor));
         beans.put("lagReady", new LagReadiness(monitor, settings.readyMaxLag()));
+        beans.put("bufferGauges", new BufferGauges(monitor, PipelineStatus.connect(redis, layout)));
         monitor.start();
         return beans;
     }

@@ -38,7 +38,7 @@ final class DashboardController {
     /** The same snapshot as {@code ops/cistern lag --json}; 503 with the reason while Redis cannot be read. */
     @GetMapping(value = "/cistern/status", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> status() {
-        return read("status", source::statusJson);
+        return read("status", () -> source.statusJson(history.writeRate()));
     }
 
     /** Entries added per partition and the latest dead letters; 503 with the reason while Redis cannot be read. */

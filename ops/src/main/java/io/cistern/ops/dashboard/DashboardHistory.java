@@ -2,6 +2,7 @@ package io.cistern.ops.dashboard;
 
 import io.cistern.ops.status.StatusHistory;
 import io.cistern.ops.status.StatusMonitor;
+import io.cistern.ops.status.WriteRate;
 import io.cistern.schema.codec.ExactJson;
 import java.time.Instant;
 import java.util.List;
@@ -20,6 +21,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class DashboardHistory implements AutoCloseable {
     private final StatusHistory history;
+    /** The rate writes arrive at, from the same snapshots, for the buffer's time left. */
+    private final WriteRate rate = new WriteRate(WriteRate.DEFAULT_WINDOW);
     /** The monitor this history started itself, closed with it; null when it follows the service's. */
     private final StatusMonitor own;
 
@@ -30,16 +33,28 @@ final class DashboardHistory implements AutoCloseable {
 
     /** A history of the snapshots {@code monitor} reads; the monitor stays its owner's. */
     static DashboardHistory following(StatusMonitor monitor, StatusHistory history) {
-        monitor.onSnapshot(history::record);
-        return new DashboardHistory(history, null);
+        DashboardHistory h = new DashboardHistory(history, null);
+        h.follow(monitor);
+        return h;
     }
 
     /** A history of the snapshots of a monitor of its own, started now and stopped by {@link #close()}. */
     static DashboardHistory watching(DashboardSource source, StatusHistory history) {
         StatusMonitor monitor = new StatusMonitor(source.newStatusReader(), StatusMonitor.DEFAULT_INTERVAL);
-        monitor.onSnapshot(history::record);
+        DashboardHistory h = new DashboardHistory(history, monitor);
+        h.follow(monitor);
         monitor.start();
-        return new DashboardHistory(history, monitor);
+        return h;
+    }
+
+    private void follow(StatusMonitor monitor) {
+        monitor.onSnapshot(history::record);
+        monitor.onSnapshot(rate::record);
+    }
+
+    /** Entries added per second over the last minute of snapshots; empty before two. */
+    OptionalDouble writeRate() {
+        return rate.perSecond();
     }
 
     /**

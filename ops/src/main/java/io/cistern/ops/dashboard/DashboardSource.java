@@ -2,12 +2,14 @@ package io.cistern.ops.dashboard;
 
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.status.BufferCapacity;
 import io.cistern.ops.status.PipelineStatus;
-import io.cistern.ops.status.StatusJson;
+import io.cistern.ops.status.StatusSnapshot;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.sync.OpenDeadLetter;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -17,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -74,9 +78,20 @@ public final class DashboardSource implements AutoCloseable {
         return new PipelineStatus(client(), layout);
     }
 
-    /** The status snapshot as JSON text: exactly what {@code ops/cistern lag --json} prints. */
-    String statusJson() {
-        return StatusJson.toText(status().read());
+    /**
+     * The status snapshot with the buffer's capacity at {@code writeRate} entries per second, as {@code ops/cistern lag
+     * --json} prints it ({@link BufferCapacity#statusJson}); the buffer is {@code null} when Redis will not tell.
+     */
+    String statusJson(OptionalDouble writeRate) {
+        PipelineStatus reader = status();
+        StatusSnapshot snapshot = reader.read();
+        Optional<BufferCapacity> buffer;
+        try {
+            buffer = Optional.of(BufferCapacity.of(reader.readBuffer(snapshot), writeRate));
+        } catch (RedisException e) {
+            buffer = Optional.empty(); // an ACL without INFO or MEMORY: the lag is still shown
+        }
+        return BufferCapacity.statusJson(snapshot, buffer);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.cistern.schema.function;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -152,6 +153,28 @@ public final class MemoryGuard {
      */
     public static boolean oomBeforeBackpressure(Limit limit, RedisMemory memory) {
         return memory.maxmemory() > 0 && (!limit.bounded() || limit.bytes() >= memory.maxmemory());
+    }
+
+    /**
+     * What is wrong with how the buffer's memory is bounded, for {@code doctor} and the services' start-up; empty when
+     * the guard refuses writes before Redis would. The text says what to set.
+     */
+    public static Optional<String> problem(Limit limit, RedisMemory memory) {
+        if (!limit.bounded() && memory.maxmemory() == 0) {
+            return Optional.of("neither Redis maxmemory nor Cistern's memory guard bounds the buffer (" + limit.basis()
+                    + "): while PostgreSQL is away, Redis grows until the host runs out of memory; run ops/cistern init"
+                    + " --max-redis-memory auto (or a number of bytes), or set Redis maxmemory with maxmemory-policy"
+                    + " noeviction");
+        }
+        if (oomBeforeBackpressure(limit, memory)) {
+            return Optional.of((limit.bounded()
+                            ? "Cistern's memory guard " + bytes(limit.bytes()) + " is at or above Redis maxmemory "
+                            : "Cistern's memory guard is off (" + limit.basis() + ") under Redis maxmemory ")
+                    + bytes(memory.maxmemory()) + ": when the buffer fills, Redis refuses writes with OOM (or evicts)"
+                    + " before Cistern refuses them with back-pressure; run ops/cistern init --max-redis-memory auto"
+                    + " (90% of maxmemory) or a number of bytes below maxmemory");
+        }
+        return Optional.empty();
     }
 
     /** Bytes for people, in binary units: {@code 512 B}, {@code 31.5 MiB}, {@code 23.5 GiB}. */

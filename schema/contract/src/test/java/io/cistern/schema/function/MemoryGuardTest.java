@@ -68,6 +68,25 @@ class MemoryGuardTest {
     }
 
     @Test
+    void problem_namesWhatToSet_onlyWhenTheBufferIsUnboundedOrOomComesFirst() {
+        MemoryGuard.RedisMemory capped = new MemoryGuard.RedisMemory(0, 32 * MIB, 64 * GIB);
+        MemoryGuard.RedisMemory uncapped = new MemoryGuard.RedisMemory(0, 0, 64 * GIB);
+
+        assertThat(MemoryGuard.problem(MemoryGuard.effective(-1, uncapped), uncapped))
+                .isEmpty();
+        assertThat(MemoryGuard.problem(MemoryGuard.effective(-1, capped), capped))
+                .isEmpty();
+        assertThat(MemoryGuard.problem(MemoryGuard.effective(0, uncapped), uncapped))
+                .hasValueSatisfying(p -> assertThat(p)
+                        .startsWith("neither Redis maxmemory nor Cistern's memory guard bounds the buffer")
+                        .contains("--max-redis-memory auto"));
+        assertThat(MemoryGuard.problem(MemoryGuard.effective(0, capped), capped))
+                .hasValueSatisfying(p -> assertThat(p).contains("off").contains("OOM"));
+        assertThat(MemoryGuard.problem(MemoryGuard.effective(64 * MIB, capped), capped))
+                .hasValueSatisfying(p -> assertThat(p).contains("64.0 MiB is at or above Redis maxmemory 32.0 MiB"));
+    }
+
+    @Test
     void derivedLimit_integerArithmeticAsTheFunctionDoesIt() {
         assertThat(MemoryGuard.derivedLimit(1_000_001, 0)).isEqualTo(900_001);
         assertThat(MemoryGuard.derivedLimit(0, 1_000_001)).isEqualTo(500_000);

@@ -9,14 +9,18 @@ import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.DeadLetterFilter;
 import io.cistern.sync.DeadLetterOutcome;
 import io.cistern.sync.DeadLetterReplayer;
+import io.cistern.sync.DeadLetterRetention;
 import io.cistern.sync.RecordedDeadLetter;
 import io.cistern.sync.SyncSettings;
 import io.lettuce.core.RedisClient;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,20 +31,24 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code ops/cistern dlq list|show|replay|drop}: the dead letters of each partition. A replay goes through the version
- * guard and the tombstones, so it is safe to repeat; every action is logged with the operator's name.
+ * {@code ops/cistern dlq list|show|replay|drop|purge}: the dead letters of each partition. A replay goes through the
+ * version guard and the tombstones, so it is safe to repeat; a purge deletes only resolved ones; every action is logged
+ * with the operator's name.
  */
 @Command(
         name = "dlq",
         mixinStandardHelpOptions = true,
-        description = "List, show, replay or drop dead letters (records PostgreSQL refused for good).",
+        description = "List, show, replay, drop or purge dead letters (records PostgreSQL refused for good).",
         subcommands = {
             DlqCommand.ListLetters.class,
             DlqCommand.ShowLetter.class,
             DlqCommand.ReplayLetters.class,
-            DlqCommand.DropLetters.class
+            DlqCommand.DropLetters.class,
+            DlqCommand.PurgeLetters.class
         })
 final class DlqCommand implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(DlqCommand.class);
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -54,8 +62,11 @@ final class DlqCommand implements Runnable {
         try (HikariDataSource dataSource = DataSources.create(connection.database(), "cistern-dlq")) {
             RedisClient client = RedisClients.create(connection.redis());
             TableRegistry registry = Initializer.registry(dataSource);
-            try (DeadLetterReplayer replayer = new DeadLetterReplayer(
-                    connection.layout(), registry, dataSource, client, SyncSettings.DEFAULT_SYNCED_HASH_TTL)) {
+            // A replayed record's hash gets the TTL the workers give synced hashes (SYNC_SYNCED_HASH_TTL_MS).
+            Duration syncedHashTtl = SyncSettings.fromEnvironment(connection.environment(), connection.layout())
+                    .syncedHashTtl();
+            try (DeadLetterReplayer replayer =
+                    new DeadLetterReplayer(connection.layout(), registry, dataSource, client, syncedHashTtl)) {
                 return action.run(replayer, registry);
             } finally {
                 client.shutdown();
@@ -278,6 +289,75 @@ final class DlqCommand implements Runnable {
             return report(
                     parent,
                     withReplayer(letters.connection, (replayer, registry) -> replayer.dropRecorded(actor(), filter)));
+        }
+    }
+
+    @Command(
+            name = "purge",
+            mixinStandardHelpOptions = true,
+            description = "Delete dead letters resolved (replayed, superseded or dropped) more than --older-than ago;"
+                    + " open ones are never deleted. The sync workers do this by themselves, every hour, after"
+                    + " SYNC_DEAD_LETTER_RETENTION_MS (default 30 days).")
+    static final class PurgeLetters implements Callable<Integer> {
+        @ParentCommand
+        DlqCommand parent;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ConnectionOptions connection;
+
+        @Option(
+                names = "--older-than",
+                required = true,
+                paramLabel = "DURATION",
+                converter = StatusCli.DurationConverter.class,
+                description = "Resolved longer ago than this, like 30d, 72h or P30D; at least 1h.")
+        Duration olderThan;
+
+        @Option(names = "--dry-run", description = "Only count what would be deleted; change nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            try {
+                DeadLetterRetention.requireRetention(olderThan);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--older-than: " + e.getMessage(), e, null, olderThan.toString());
+            }
+            String age = olderThan.toMillis() % Duration.ofDays(1).toMillis() == 0
+                    ? olderThan.toDays() + " days"
+                    : StatusCli.age(olderThan);
+            PrintWriter out = parent.spec.commandLine().getOut();
+            try (HikariDataSource dataSource = DataSources.create(connection.database(), "cistern-dlq")) {
+                DeadLetterRetention retention = new DeadLetterRetention(dataSource);
+                if (dryRun) {
+                    DeadLetterRetention.Purged would = retention.purgeable(olderThan);
+                    out.printf(
+                            "dry run: %d dead letters resolved more than %s ago would be deleted (%s); nothing"
+                                    + " changed%n",
+                            would.total(), age, would.describe());
+                } else {
+                    DeadLetterRetention.Purged purged = retention.purge(olderThan);
+                    LOG.info(
+                            "{} deleted {} dead letters resolved more than {} ms ago ({})",
+                            actor(),
+                            purged.total(),
+                            olderThan.toMillis(),
+                            purged.describe());
+                    out.printf(
+                            "deleted %d dead letters resolved more than %s ago (%s) in %d statements, %d ms%n",
+                            purged.total(),
+                            age,
+                            purged.describe(),
+                            purged.statements(),
+                            purged.took().toMillis());
+                }
+            }
+            out.flush();
+            return 0;
         }
     }
 

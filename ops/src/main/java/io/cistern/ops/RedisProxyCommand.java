@@ -56,7 +56,7 @@ final class RedisProxyCommand implements Callable<Integer> {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("readerSettings", settings);
         beans.put("cachedReader", reader);
-        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-redis-proxy", port, beans, RedisProxyService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-redis-proxy-shutdown"));
         Startup.logConfiguration(connection.layout().prefix(), redis, database);

@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import io.cistern.connections.ConnectionFailureTranslator;
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.PipelineStatus;
 import io.lettuce.core.RedisException;
@@ -14,17 +15,27 @@ import picocli.CommandLine;
 
 /** What the status commands ({@code lag}, {@code leases}, {@code partitions}, {@code pause}, ...) share. */
 final class StatusCli {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)");
 
     private StatusCli() {}
 
     /**
-     * Runs {@code action} with a status reader on the configured Redis, closing it after. A Redis failure becomes an
-     * {@link IllegalStateException} with the translated explanation, which the CLI prints without a trace.
+     * Runs {@code action} with a status reader on the configured Redis, closing it after; its dead letters are counted
+     * in the configured PostgreSQL ({@code cistern_dead_letter}), or, when the database settings are not usable, from
+     * the notices in Redis. A Redis failure becomes an {@link IllegalStateException} with the translated explanation,
+     * which the CLI prints without a trace.
      */
     static <T> T withStatus(ConnectionOptions connection, Function<PipelineStatus, T> action) {
         RedisSettings redis = connection.redis();
-        try (PipelineStatus status = PipelineStatus.connect(redis, connection.layout())) {
+        DatabaseSettings database;
+        try {
+            database = connection.database();
+        } catch (IllegalArgumentException e) {
+            database = null; // the status is Redis's to tell; the database settings' own commands say what is wrong
+        }
+        try (PipelineStatus status = database == null
+                ? PipelineStatus.connect(redis, connection.layout())
+                : PipelineStatus.connect(redis, connection.layout(), database)) {
             return action.apply(status);
         } catch (RedisException e) {
             throw new IllegalStateException(
@@ -56,7 +67,10 @@ final class StatusCli {
         return String.format(Locale.ROOT, "%d h %02d min", s / 3600, (s % 3600) / 60);
     }
 
-    /** Parses {@code 500ms}, {@code 30s}, {@code 5m}/{@code 5min}, {@code 1h}, or ISO-8601 ({@code PT5M}). */
+    /**
+     * Parses {@code 500ms}, {@code 30s}, {@code 5m}/{@code 5min}, {@code 1h}, {@code 30d} (days of 24 hours), or
+     * ISO-8601 ({@code PT5M}, {@code P30D}).
+     */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
@@ -68,14 +82,15 @@ final class StatusCli {
                     case "ms" -> Duration.ofMillis(n);
                     case "s" -> Duration.ofSeconds(n);
                     case "m", "min" -> Duration.ofMinutes(n);
-                    default -> Duration.ofHours(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
                 };
             }
             try {
                 return Duration.parse(value.strip().toUpperCase(Locale.ROOT));
             } catch (java.time.format.DateTimeParseException e) {
                 throw new CommandLine.TypeConversionException(
-                        "'" + value + "' is not a duration: write it like 500ms, 30s, 5m or 1h");
+                        "'" + value + "' is not a duration: write it like 500ms, 30s, 5m, 1h or 30d");
             }
         }
     }

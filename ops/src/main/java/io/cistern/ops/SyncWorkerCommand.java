@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
                     + " leases and fencing tokens, batches are applied in one version-guarded transaction each, and"
                     + " poison records go to the partition's dead-letter stream. Several may run at once.",
             "Serves /actuator/health/liveness (the process), /actuator/health/readiness (Redis, PostgreSQL, and lag"
-                    + " under CISTERN_READY_MAX_LAG_MS, each saying what is wrong when down) and /actuator/prometheus"
+                    + " under CISTERN_READY_MAX_LAG_MS, a stalled apply path under CISTERN_READY_MAX_STALL_MS, each saying what is wrong when down) and /actuator/prometheus"
                     + " (with the per-partition cistern.partition.* gauges) from the start, while it waits for"
                     + " its servers (STARTUP_WAIT_MS). Stops gracefully on SIGTERM: finishes and acknowledges the"
                     + " batches in hand, then releases its leases.",
@@ -50,12 +50,8 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(
-            names = "--ready-max-lag-ms",
-            paramLabel = "MS",
-            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
-                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
-    Long readyMaxLagMillis;
+    @Mixin
+    ReadinessOptions readiness;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8083;
@@ -93,9 +89,9 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Running running = new Running();
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         // Health first: liveness answers and readiness says what is missing while the servers are awaited.
-        Map<String, Object> beans =
-                new LinkedHashMap<>(healthBeans(redis, database, running, connection.layout(), statusSettings(env)));
-        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        Map<String, Object> beans = new LinkedHashMap<>(
+                healthBeans(redis, database, running, connection.layout(), readiness.statusSettings(env)));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
@@ -140,7 +136,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("redisReady", new DependencyHealth.RedisReady(redis));
         beans.put("postgresReady", new DependencyHealth.PostgresReady(database));
-        beans.putAll(StatusBeans.of(redis, layout, status));
+        beans.putAll(StatusBeans.of(redis, database, layout, status));
         beans.put("syncWorker", running);
         return beans;
     }
@@ -192,14 +188,4 @@ final class SyncWorkerCommand implements Callable<Integer> {
     @EnableAutoConfiguration
     @Import(DashboardConfiguration.class)
     static class WorkerService {}
-
-    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
-    StatusSettings statusSettings(Map<String, String> env) {
-        StatusSettings settings = StatusSettings.fromEnvironment(env);
-        return readyMaxLagMillis == null
-                ? settings
-                : settings.mutate()
-                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
-                        .build();
-    }
 }

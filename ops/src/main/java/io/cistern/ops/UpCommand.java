@@ -4,7 +4,6 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.dashboard.DashboardConfiguration;
 import io.cistern.ops.dashboard.DashboardSource;
-import io.cistern.ops.status.StatusSettings;
 import io.cistern.reader.ReaderSettings;
 import io.cistern.reader.http.ProxyHttpConfiguration;
 import io.cistern.schema.postgres.InitOptions;
@@ -16,7 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -57,12 +55,8 @@ final class UpCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(
-            names = "--ready-max-lag-ms",
-            paramLabel = "MS",
-            description = "Readiness is down while a partition's oldest unapplied entry is older than this (overrides"
-                    + " CISTERN_READY_MAX_LAG_MS; default 300000; 0 turns the lag check off).")
-    Long readyMaxLagMillis;
+    @Mixin
+    ReadinessOptions readiness;
 
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port = 8080;
@@ -118,14 +112,14 @@ final class UpCommand implements Callable<Integer> {
         RecordWriter writer = RecordWriter.connect(
                 new WriterSettings(redis, connection.layout(), WriterSettings.DEFAULT_REGISTRY_REFRESH), meters);
         SyncWorkerCommand.Running worker = new SyncWorkerCommand.Running();
-        Map<String, Object> beans = new LinkedHashMap<>(
-                SyncWorkerCommand.healthBeans(redis, database, worker, connection.layout(), statusSettings(env)));
+        Map<String, Object> beans = new LinkedHashMap<>(SyncWorkerCommand.healthBeans(
+                redis, database, worker, connection.layout(), readiness.statusSettings(env)));
         beans.put("recordWriter", writer);
         ReaderSettings readerSettings = RedisProxyCommand.settings(env, connection);
         DeferredCachedReader reader = new DeferredCachedReader("Redis at " + redis.redactedUrl());
         beans.put("readerSettings", readerSettings);
         beans.put("cachedReader", reader);
-        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout()));
+        beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern", port, beans, meters, AllInOne.class);
         // Started once the context's registry is attached, so that its first lease changes are counted there.
         workerSettings.describe().forEach(line -> LOG.info("{}", line));
@@ -165,14 +159,4 @@ final class UpCommand implements Callable<Integer> {
     @EnableAutoConfiguration
     @Import({WriterHttpConfiguration.class, ProxyHttpConfiguration.class, DashboardConfiguration.class})
     static class AllInOne {}
-
-    /** The status settings from the environment, with {@code --ready-max-lag-ms} laid over. */
-    StatusSettings statusSettings(Map<String, String> env) {
-        StatusSettings settings = StatusSettings.fromEnvironment(env);
-        return readyMaxLagMillis == null
-                ? settings
-                : settings.mutate()
-                        .readyMaxLag(Duration.ofMillis(readyMaxLagMillis))
-                        .build();
-    }
 }

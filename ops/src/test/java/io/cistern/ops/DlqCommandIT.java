@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
+import io.cistern.schema.codec.ExactJson;
+import io.cistern.schema.keys.KeyLayout;
 import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
 
 /** {@code ops/cistern dlq}: an operator finds a poison record, fixes the cause, replays it, and replays it again. */
 class DlqCommandIT {
@@ -138,6 +141,132 @@ class DlqCommandIT {
         StringWriter none = new StringWriter();
         assertThat(cli(none, "dlq", "list")).isZero();
         assertThat(none.toString()).contains("0 open dead letters");
+    }
+
+    @Test
+    void lagAndTheDashboard_countTheDeadLettersWhereTheyAreRecorded_notTheRedisNotices() throws Exception {
+        assertThat(cli(new StringWriter(), "init")).isZero();
+        database.execute("ALTER TABLE source_documents ADD CONSTRAINT no_tmp CHECK (filename NOT LIKE '%.tmp')");
+        WriteReceipt receipt;
+        try (RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build())) {
+            receipt = writer.put("source_documents", RecordKey.of(UUID.randomUUID()), Map.of("filename", "x.tmp"));
+        }
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        CommandLine workerCli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(workerCli.execute(args("sync-worker", "--port", Integer.toString(port))))
+                .isZero();
+        worker = workerCli.getSubcommands().get("sync-worker").getCommand();
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(deadLettersInLag()).isEqualTo(1));
+
+        // Redis loses the notices (as a Redis that lost its data would), and a batch whose commit failed after its
+        // notice was appended leaves duplicates (here on another partition): none of them is a dead letter.
+        KeyLayout layout = new KeyLayout(redis.prefix());
+        int other = receipt.partition() == 0 ? 1 : 0;
+        redis.commands().del(layout.deadLetters(receipt.partition()));
+        for (int i = 0; i < 2; i++) {
+            redis.commands()
+                    .xadd(layout.deadLetters(other), Map.of("entry_id", receipt.entryId(), "reason", "duplicate"));
+        }
+
+        assertThat(deadLettersInLag()).as("lag counts cistern_dead_letter").isEqualTo(1);
+        JsonNode activity = ExactJson.mapper()
+                .readTree(java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                java.net.URI.create("http://127.0.0.1:" + port + "/cistern/activity"))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .body());
+        assertThat(activity.get("deadLettersFrom").asText()).isEqualTo("postgres");
+        assertThat(activity.get("deadLetters")).hasSize(1);
+        assertThat(activity.get("deadLetters").get(0).get("partition").asInt()).isEqualTo(receipt.partition());
+        StringWriter shown = new StringWriter();
+        assertThat(cli(
+                        shown,
+                        "dlq",
+                        "show",
+                        activity.get("deadLetters").get(0).get("id").asText()))
+                .as("the dashboard's id is the one dlq takes")
+                .isZero();
+        assertThat(shown.toString()).contains(receipt.entryId());
+
+        StringWriter dropped = new StringWriter();
+        assertThat(cli(dropped, "dlq", "drop", "--all")).isZero();
+        assertThat(deadLettersInLag()).isZero();
+    }
+
+    private long deadLettersInLag() throws Exception {
+        StringWriter out = new StringWriter();
+        int code = CisternCli.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(new StringWriter(), true))
+                .execute(args("lag", "--json"));
+        assertThat(code).isZero();
+        return ExactJson.mapper()
+                .readTree(out.toString())
+                .get("totals")
+                .get("deadLetters")
+                .asLong();
+    }
+
+    @Test
+    void purge_deletesOnlyDeadLettersResolvedBeforeOlderThan_andDryRunOnlyCounts() {
+        assertThat(cli(new StringWriter(), "init")).isZero();
+        database.execute(
+                letter("open-ancient", "1000 days", null, null),
+                letter("replayed-40d", "41 days", "40 days", "replayed"),
+                letter("dropped-31d", "41 days", "31 days", "dropped"),
+                letter("dropped-29d", "41 days", "29 days", "dropped"));
+
+        StringWriter dry = new StringWriter();
+        assertThat(cli(dry, "dlq", "purge", "--older-than", "30d", "--dry-run")).isZero();
+        assertThat(dry.toString())
+                .contains("dry run: 2 dead letters resolved more than 30 days ago would be deleted (dropped 1,"
+                        + " replayed 1); nothing changed");
+        assertThat(count()).isEqualTo(4);
+
+        StringWriter purged = new StringWriter();
+        assertThat(cli(purged, "dlq", "purge", "--older-than", "P30D"))
+                .as(purged.toString())
+                .isZero();
+        assertThat(purged.toString())
+                .contains("deleted 2 dead letters resolved more than 30 days ago (dropped 1, replayed 1)");
+        assertThat(count()).isEqualTo(2);
+
+        StringWriter tooShort = new StringWriter();
+        assertThat(cli(tooShort, "dlq", "purge", "--older-than", "5m")).isNotZero();
+        assertThat(tooShort.toString())
+                .contains("--older-than: the retention of resolved dead letters must be from 3600000 ms (1 h)")
+                .contains("was 300000 ms");
+        StringWriter noDuration = new StringWriter();
+        assertThat(cli(noDuration, "dlq", "purge")).isNotZero();
+        assertThat(noDuration.toString()).contains("--older-than");
+        assertThat(count()).as("open and newer resolved dead letters stay").isEqualTo(2);
+    }
+
+    /** A dead letter recorded {@code age} ago, resolved {@code resolvedAgo} ago (null: open), as SQL. */
+    private static String letter(String entryId, String age, String resolvedAgo, String resolution) {
+        return "INSERT INTO cistern_dead_letter (partition, entry_id, entry, reason, attempts, worker, created_at,"
+                + " resolved_at, resolution) VALUES (0, '" + entryId + "', '\\x00000000'::bytea, 'test', 1, 'test',"
+                + " now() - interval '" + age + "', "
+                + (resolvedAgo == null ? "NULL, NULL" : "now() - interval '" + resolvedAgo + "', '" + resolution + "'")
+                + ")";
+    }
+
+    private long count() {
+        try (Connection c = database.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM cistern_dead_letter");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private String filename(UUID document) throws Exception {

@@ -34,6 +34,8 @@ class StatusCommandsHelpTest {
         assertThat(c.convert("5min")).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.convert("1h")).isEqualTo(Duration.ofHours(1));
         assertThat(c.convert("PT2M")).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.convert("30d")).isEqualTo(Duration.ofDays(30));
+        assertThat(c.convert("P30D")).isEqualTo(Duration.ofDays(30));
     }
 
     @Test

@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * XDEL}) after the transaction committed; so is a dropped one. In the same Redis script, a record hash key that has
  * no other open dead letter left on the stream leaves {@link KeyLayout#deadLetterKeys(int)}, and if the hash still
  * holds the replayed version (no newer write waits to be synced) it gets {@code syncedHashTtl}; otherwise the next
- * synced write of the key gives it its TTL. If Redis fails after the commit, the dead letters stay open; replaying
+ * synced write of the key gives it its TTL. A dropped letter's hash, if it still holds the dropped version, is deleted
+ * instead: it holds a write PostgreSQL never got and never will, so reads fall through to the row PostgreSQL has (a
+ * newer write waiting to be synced keeps the hash). If Redis fails after the commit, the dead letters stay open; replaying
  * them again reports them superseded and removes them. A dead letter that failed again is replaced, atomically, by a
  * new one holding the entry, the new reason and SQLSTATE, one more attempt and {@code worker = replay:<actor>}: a
  * failed replay never loses a dead letter. A second replay of a resolved dead letter finds nothing ({@link
@@ -80,17 +82,21 @@ public final class DeadLetterReplayer implements AutoCloseable {
     /*
      * Removes resolved dead letters and clears the keys that have no open dead letter left.
      * KEYS[1] dead-letter stream, KEYS[2] dead-lettered keys set, KEYS[3..] the record hashes of the keyed letters.
-     * ARGV[1] TTL in ms (0: none), ARGV[2] m, ARGV[3..2+m] IDs of letters without a key (malformed entries), then per
-     * record hash KEYS[2+i]: letter ID, table, key, version to expire at ('' never).
+     * ARGV[1] TTL in ms (0: none), ARGV[2] what to do with a hash still at its letter's version: 'expire' (the letter
+     * was applied or superseded: the hash holds what PostgreSQL holds) or 'delete' (the letter was dropped: the hash
+     * holds a write PostgreSQL never got, so it goes and reads fall through to PostgreSQL), ARGV[3] m, ARGV[4..3+m] IDs
+     * of letters without a key (malformed entries), then per record hash KEYS[2+i]: letter ID, table, key, version
+     * ('' for none: leave the hash as it is).
      * Returns how many letters it removed.
      */
     private static final String RESOLVE = WireScript.render("""
             local ttl = tonumber(ARGV[1])
-            local m = tonumber(ARGV[2])
+            local action = ARGV[2]
+            local m = tonumber(ARGV[3])
             local removed = 0
-            for i = 3, 2 + m do removed = removed + redis.call('XDEL', KEYS[1], ARGV[i]) end
+            for i = 4, 3 + m do removed = removed + redis.call('XDEL', KEYS[1], ARGV[i]) end
             local n = #KEYS - 2
-            local base = 2 + m
+            local base = 3 + m
             for i = 1, n do removed = removed + redis.call('XDEL', KEYS[1], ARGV[base + 4 * (i - 1) + 1]) end
             if n == 0 then return removed end
             local open = {}
@@ -112,8 +118,12 @@ public final class DeadLetterReplayer implements AutoCloseable {
               local o = base + 4 * (i - 1)
               if not open[ARGV[o + 2] .. '\\0' .. ARGV[o + 3]] then
                 redis.call('SREM', KEYS[2], KEYS[2 + i])
-                if ttl > 0 and ARGV[o + 4] ~= '' and redis.call('HGET', KEYS[2 + i], '${RecordFields.VERSION}') == ARGV[o + 4] then
-                  redis.call('PEXPIRE', KEYS[2 + i], ttl)
+                if ARGV[o + 4] ~= '' and redis.call('HGET', KEYS[2 + i], '${RecordFields.VERSION}') == ARGV[o + 4] then
+                  if action == 'delete' then
+                    redis.call('DEL', KEYS[2 + i])
+                  elseif ttl > 0 then
+                    redis.call('PEXPIRE', KEYS[2 + i], ttl)
+                  end
                 end
               end
             end
@@ -286,7 +296,9 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 outcomes.put(id, DeadLetterOutcome.of(letter.get(), DeadLetterOutcome.Kind.DROPPED));
             }
         }
-        resolve(partition, found, Map.of());
+        Map<String, Long> versions = new LinkedHashMap<>();
+        found.forEach(l -> l.version().ifPresent(v -> versions.put(l.id(), v)));
+        resolve(partition, found, versions, true);
         for (OpenDeadLetter l : found) {
             LOG.warn(
                     "partition {}: {} dropped dead letter {} (entry {}, {} {}/{} v{}, reason: {}); it will never be"
@@ -384,7 +396,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                     }
                     outcomes.put(l.id(), o);
                 }
-                resolveOnStream(partition, resolvedVersions, true);
+                resolveOnStream(partition, resolvedVersions, false);
             }
         }
         notFound(filter, outcomes);
@@ -424,7 +436,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 outcomes.put(l.id(), recordedOutcome(l, DeadLetterOutcome.Kind.DROPPED, "", ""));
                 byPartition
                         .computeIfAbsent(l.partition(), p -> new java.util.HashMap<>())
-                        .put(l.entryId(), null);
+                        .put(l.entryId(), l.version().isPresent() ? l.version().getAsLong() : null);
                 LOG.warn(
                         "partition {}: {} dropped dead letter {} (entry {}, {} {}/{}, reason: {}); it will never be"
                                 + " applied",
@@ -442,7 +454,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                         new DeadLetterOutcome(Long.toString(l.id()), "", DeadLetterOutcome.Kind.NOT_FOUND, "", "", ""));
             }
         }
-        byPartition.forEach((p, entryIds) -> resolveOnStream(p, entryIds, false));
+        byPartition.forEach((p, entryIds) -> resolveOnStream(p, entryIds, true));
         notFound(filter, outcomes);
         return List.copyOf(outcomes.values());
     }
@@ -485,7 +497,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
     }
 
     /** A database failure while reading or writing {@code cistern_dead_letter}: nothing of that step changed. */
-    private static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
+    static io.cistern.schema.failure.RetryableException tableFailure(String what, java.sql.SQLException e) {
         SqlFailureTranslator.Classified c = SqlFailureTranslator.classify(e);
         return new io.cistern.schema.failure.RetryableException(
                 "DATABASE_UNAVAILABLE",
@@ -516,10 +528,11 @@ public final class DeadLetterReplayer implements AutoCloseable {
 
     /**
      * Resolves the letters on {@code partition}'s dead-letter stream whose entry IDs are keys of {@code entries} (a
-     * stream may hold a letter twice, from a batch retried before this table existed); with {@code expire}, a hash still
-     * at the version (the map's value) gets its TTL. Best effort: PostgreSQL is the record of truth.
+     * stream may hold a letter twice: a batch whose commit failed after its notices were appended, retried); a hash
+     * still at the version (the map's value; null for none) gets its TTL, or, when {@code dropped}, is deleted. Best
+     * effort: PostgreSQL is the record of truth.
      */
-    private void resolveOnStream(int partition, Map<String, Long> entries, boolean expire) {
+    private void resolveOnStream(int partition, Map<String, Long> entries, boolean dropped) {
         if (entries.isEmpty()) {
             return;
         }
@@ -536,7 +549,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                     if (entries.containsKey(letter.entryId())) {
                         found.add(letter);
                         Long v = entries.get(letter.entryId());
-                        if (expire && v != null) {
+                        if (v != null) {
                             versions.put(letter.id(), v);
                         }
                     }
@@ -546,7 +559,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 }
                 start = Range.Boundary.excluding(page.getLast().getId());
             }
-            resolve(partition, found, versions);
+            resolve(partition, found, versions, dropped);
         } catch (io.lettuce.core.RedisException e) {
             LOG.warn(
                     "partition {}: resolving {} letters on the dead-letter stream failed (cistern_dead_letter is"
@@ -600,14 +613,16 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 outcomes.put(letter.id(), outcome);
             }
         }
-        resolve(partition, resolved, versions);
+        resolve(partition, resolved, versions, false);
     }
 
     /**
-     * Removes {@code letters} from the stream; clears their keys with no open dead letter left; gives a hash whose
-     * version is still {@code expireAt.get(letter ID)} its TTL.
+     * Removes {@code letters} from the stream and clears their keys with no open dead letter left. A hash whose version
+     * is still {@code versions.get(letter ID)} gets its TTL ({@code dropped} false: the letter was applied or
+     * superseded) or is deleted ({@code dropped}: it holds a write PostgreSQL never got; reads fall through to
+     * PostgreSQL's row).
      */
-    private void resolve(int partition, List<OpenDeadLetter> letters, Map<String, Long> expireAt) {
+    private void resolve(int partition, List<OpenDeadLetter> letters, Map<String, Long> versions, boolean dropped) {
         if (letters.isEmpty()) {
             return;
         }
@@ -622,11 +637,12 @@ public final class DeadLetterReplayer implements AutoCloseable {
                 continue;
             }
             keys.add(layout.record(partition, l.table(), l.key()));
-            Long version = expireAt.get(l.id());
+            Long version = versions.get(l.id());
             keyed.addAll(List.of(l.id(), l.table(), l.key(), version == null ? "" : Long.toString(version)));
         }
         List<String> args = new ArrayList<>();
         args.add(Long.toString(syncedHashTtl.toMillis()));
+        args.add(dropped ? "delete" : "expire");
         args.add(Integer.toString(unkeyed.size()));
         args.addAll(unkeyed);
         args.addAll(keyed);

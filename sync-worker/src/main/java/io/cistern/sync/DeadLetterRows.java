@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes dead letters to {@code cistern_dead_letter} (migration V3), their record of truth, and encodes the entry they
- * hold. Stateless; thread-safe.
+ * Writes dead letters to {@code cistern_dead_letter} (migration V3), their record of truth, resolves them, deletes the
+ * resolved ones past their retention (index of migration V4), and encodes the entry they hold. Stateless; thread-safe.
  *
  * <p>The entry is kept as {@code bytea}: its fields ({@code t}, {@code k}, {@code o}, {@code v}, {@code c:<column>}
  * or, for a malformed entry, whatever it held), each as a length-prefixed UTF-8 name and value, in stream order. A
@@ -125,6 +125,33 @@ final class DeadLetterRows {
         return dropped;
     }
 
+    private static final String OPEN_BY_PARTITION =
+            "SELECT partition, count(*) FROM " + TABLE + " WHERE resolved_at IS NULL GROUP BY partition";
+
+    /** How many open dead letters each partition has (partitions with none are absent). */
+    static java.util.Map<Integer, Long> openByPartition(Connection connection) throws SQLException {
+        java.util.Map<Integer, Long> counts = new java.util.TreeMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(OPEN_BY_PARTITION);
+                java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getInt(1), rs.getLong(2));
+            }
+        }
+        return counts;
+    }
+
+    private static final String NEWEST_OPEN =
+            "SELECT id, partition, entry_id, reason, sqlstate, attempts, worker," + " created_at, entry FROM " + TABLE
+                    + " WHERE resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?";
+
+    /** The newest {@code limit} open dead letters, newest first. */
+    static List<RecordedDeadLetter> newestOpen(Connection connection, int limit) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(NEWEST_OPEN)) {
+            ps.setInt(1, limit);
+            return rows(ps);
+        }
+    }
+
     /** The open dead letters {@code filter} selects, oldest first, up to its limit. */
     static List<RecordedDeadLetter> open(Connection connection, DeadLetterFilter filter) throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT id, partition, entry_id, reason, sqlstate, attempts, worker,"
@@ -170,23 +197,77 @@ final class DeadLetterRows {
                     ps.setObject(i + 1, a);
                 }
             }
-            List<RecordedDeadLetter> found = new java.util.ArrayList<>();
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    found.add(new RecordedDeadLetter(
-                            rs.getLong(1),
-                            rs.getInt(2),
-                            rs.getString(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getInt(6),
-                            rs.getString(7),
-                            rs.getTimestamp(8).toInstant(),
-                            decode(rs.getBytes(9))));
-                }
-            }
-            return found;
+            return rows(ps);
         }
+    }
+
+    /** The rows of a query selecting id, partition, entry_id, reason, sqlstate, attempts, worker, created_at, entry. */
+    private static List<RecordedDeadLetter> rows(PreparedStatement ps) throws SQLException {
+        List<RecordedDeadLetter> found = new java.util.ArrayList<>();
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                found.add(new RecordedDeadLetter(
+                        rs.getLong(1),
+                        rs.getInt(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getInt(6),
+                        rs.getString(7),
+                        rs.getTimestamp(8).toInstant(),
+                        decode(rs.getBytes(9))));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The resolved rows older than the cutoff ({@code ?} milliseconds before the database's {@code now()}), at most
+     * {@code ?} of them, locked; rows another purge has locked are skipped, so concurrent purges split the work instead
+     * of waiting on each other. {@code resolved_at < cutoff} implies {@code resolved_at IS NOT NULL}: the partial index
+     * of migration V4 finds them. Open rows ({@code resolved_at} null) never match.
+     */
+    private static final String RESOLVED_BEFORE = "SELECT id FROM " + TABLE
+            + " WHERE resolved_at < now() - ? * interval '1 millisecond' LIMIT ? FOR UPDATE SKIP LOCKED";
+
+    private static final String PURGE = "WITH doomed AS (" + RESOLVED_BEFORE + "), purged AS (DELETE FROM " + TABLE
+            + " t USING doomed WHERE t.id = doomed.id RETURNING t.resolution)"
+            + " SELECT resolution, count(*) FROM purged GROUP BY resolution";
+
+    private static final String PURGEABLE = "SELECT resolution, count(*) FROM " + TABLE
+            + " WHERE resolved_at < now() - ? * interval '1 millisecond' GROUP BY resolution";
+
+    /**
+     * Deletes up to {@code limit} dead letters resolved more than {@code olderThan} ago, by the database's clock (the
+     * clock that wrote {@code resolved_at}), in the caller's transaction (one statement: with auto-commit, its own).
+     *
+     * @return how many were deleted, by resolution ({@code replayed}, {@code superseded}, {@code dropped})
+     */
+    static Map<String, Long> purgeResolved(Connection connection, java.time.Duration olderThan, int limit)
+            throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(PURGE)) {
+            ps.setLong(1, olderThan.toMillis());
+            ps.setInt(2, limit);
+            return countsByResolution(ps);
+        }
+    }
+
+    /** How many dead letters {@link #purgeResolved} would delete, with no limit, by resolution. Changes nothing. */
+    static Map<String, Long> purgeable(Connection connection, java.time.Duration olderThan) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(PURGEABLE)) {
+            ps.setLong(1, olderThan.toMillis());
+            return countsByResolution(ps);
+        }
+    }
+
+    private static Map<String, Long> countsByResolution(PreparedStatement ps) throws SQLException {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return counts;
     }
 
     private static final String IMPORT = "INSERT INTO " + TABLE

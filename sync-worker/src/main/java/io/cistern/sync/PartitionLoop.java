@@ -66,6 +66,8 @@ final class PartitionLoop implements Runnable {
     private final SyncMetrics metrics;
     /** Whether an operator paused this partition (ops/cistern pause); checked before every read. */
     private final PauseGate pauseGate;
+    /** Why batches fail, published in the partition meta hash for operators ({@link ApplyErrorReport}). */
+    private final ApplyErrorReport errors;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
     /** When the stream is trimmed next; confined to the loop thread. */
@@ -109,6 +111,7 @@ final class PartitionLoop implements Runnable {
         this.syncedHashes = new SyncedHashes(connection.sync(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
         this.pauseGate = new PauseGate(connection.sync(), partition, layout.meta(partition), clock);
+        this.errors = new ApplyErrorReport(connection.sync(), layout.meta(partition));
     }
 
     /** Asks the loop to finish the batch in hand and exit. Thread-safe. */
@@ -389,7 +392,7 @@ final class PartitionLoop implements Runnable {
         boolean parentMissingIsPermanent = false;
         for (int attempt = 1; ; attempt++) {
             try {
-                return applier.apply(
+                ApplyResult result = applier.apply(
                         partition,
                         token,
                         entries,
@@ -397,9 +400,12 @@ final class PartitionLoop implements Runnable {
                         attempt,
                         parentMissingIsPermanent,
                         d -> deadLetters.append(partition, d));
+                errors.succeeded();
+                return result;
             } catch (FencedOutException e) {
                 throw e;
             } catch (BatchFailedException e) {
+                errors.failed(e, clock.instant());
                 if (e.classified().kind() == SqlFailureTranslator.Kind.PARENT_MISSING) {
                     Instant now = clock.instant();
                     parentMissingSince = parentMissingSince == null ? now : parentMissingSince;
@@ -418,6 +424,7 @@ final class PartitionLoop implements Runnable {
                 pause(attempt, "applying " + entries.size() + " entries", e);
             } catch (RedisException e) {
                 // Appending dead letters failed before commit: nothing was committed.
+                errors.failed(e, clock.instant());
                 pause(attempt, "appending dead letters", e);
             }
         }

@@ -39,7 +39,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code cistern.sync.floor.confirmations} (counter; tags {@code partition}, {@code outcome} = {@code
  *       confirmed}: the Redis server had not confirmed the partition's floor yet (it restarted, failed over or
  *       reloaded the library) and its history was whole, {@code history_shorter}: its partition meta had issued
- *       fewer versions than PostgreSQL holds, and the floor was raised above them).
+ *       fewer versions than PostgreSQL holds, and the floor was raised above them);
+ *   <li>{@code cistern.sync.dead.letters.purged} (counter; tag {@code resolution} = {@code replayed}, {@code
+ *       superseded}, {@code dropped}): resolved dead letters this worker deleted from {@code cistern_dead_letter} once
+ *       past their retention ({@link DeadLetterRetention}).
  * </ul>
  *
  * Thread-safe: meters are cached in concurrent maps, so the hot path only looks them up.
@@ -53,7 +56,10 @@ final class SyncMetrics {
     static final String LEASE_CHANGES = "cistern.sync.lease.changes";
     static final String WRITE_TO_COMMIT = "cistern.sync.write.to.commit";
     static final String FLOOR_CONFIRMATIONS = "cistern.sync.floor.confirmations";
+    static final String DEAD_LETTERS_PURGED = "cistern.sync.dead.letters.purged";
     static final String UNKNOWN_TABLE = "unknown";
+    /** The resolutions {@code cistern_dead_letter} allows (its CHECK constraint): the bounded tag values. */
+    private static final Set<String> RESOLUTIONS = Set.of("replayed", "superseded", "dropped");
 
     /** What happened to a lease. */
     enum LeaseChange {
@@ -167,6 +173,20 @@ final class SyncMetrics {
                         "outcome",
                         historyShorter ? "history_shorter" : "confirmed")
                 .increment();
+    }
+
+    /** The retention deleted these resolved dead letters, counted by resolution. */
+    void deadLettersPurged(Map<String, Long> byResolution) {
+        byResolution.forEach((resolution, n) -> {
+            String tag = RESOLUTIONS.contains(resolution) ? resolution : "other";
+            counters.computeIfAbsent(
+                            DEAD_LETTERS_PURGED + '\0' + tag,
+                            k -> Counter.builder(DEAD_LETTERS_PURGED)
+                                    .description("Resolved dead letters deleted once past their retention")
+                                    .tag("resolution", tag)
+                                    .register(registry))
+                    .increment(n);
+        });
     }
 
     /** The {@code class} tag of a retried failure: a fixed, small set. */

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *     group has acknowledged
  * @param syncedHashTtl the time to live given to a record hash once its latest version is applied and acknowledged;
  *     zero keeps synced hashes forever
+ * @param deadLetterRetention how long a resolved dead letter (replayed, superseded or dropped) is kept in {@code
+ *     cistern_dead_letter} before the worker deletes it ({@link DeadLetterRetention}, at start and every {@link
+ *     SyncWorker#RETENTION_INTERVAL}); zero keeps them forever. Open dead letters are never deleted. From {@link
+ *     DeadLetterRetention#MINIMUM} to {@link DeadLetterRetention#MAXIMUM}
  */
 public record SyncSettings(
         KeyLayout layout,
@@ -45,7 +49,8 @@ public record SyncSettings(
         Duration drainTimeout,
         BufferLimits limits,
         Duration trimInterval,
-        Duration syncedHashTtl) {
+        Duration syncedHashTtl,
+        Duration deadLetterRetention) {
     public static final int DEFAULT_BATCH_SIZE = 1_000;
     public static final Duration DEFAULT_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(10);
@@ -56,6 +61,7 @@ public record SyncSettings(
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_TRIM_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SYNCED_HASH_TTL = Duration.ofHours(1);
+    public static final Duration DEFAULT_DEAD_LETTER_RETENTION = Duration.ofDays(30);
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncSettings.class);
 
@@ -84,6 +90,11 @@ public record SyncSettings(
     public static final String TRIM_INTERVAL_VARIABLE = "SYNC_TRIM_INTERVAL_MS";
     /** {@link #syncedHashTtl()} in milliseconds; 0 keeps synced hashes forever. */
     public static final String SYNCED_HASH_TTL_VARIABLE = "SYNC_SYNCED_HASH_TTL_MS";
+    /**
+     * {@link #deadLetterRetention()} in milliseconds: 0 keeps resolved dead letters forever, else from {@link
+     * DeadLetterRetention#MINIMUM} to {@link DeadLetterRetention#MAXIMUM}.
+     */
+    public static final String DEAD_LETTER_RETENTION_VARIABLE = "SYNC_DEAD_LETTER_RETENTION_MS";
 
     public SyncSettings {
         Objects.requireNonNull(layout, "layout must not be null");
@@ -106,6 +117,7 @@ public record SyncSettings(
         Objects.requireNonNull(limits, "limits must not be null");
         requirePositive("trimInterval", trimInterval, false);
         requirePositive("syncedHashTtl", syncedHashTtl, true);
+        requireRetention("deadLetterRetention", deadLetterRetention);
         requireCombinations(
                 leaseTime,
                 renewInterval,
@@ -132,7 +144,8 @@ public record SyncSettings(
                 DEFAULT_DRAIN_TIMEOUT,
                 BufferLimits.DEFAULTS,
                 DEFAULT_TRIM_INTERVAL,
-                DEFAULT_SYNCED_HASH_TTL);
+                DEFAULT_SYNCED_HASH_TTL,
+                DEFAULT_DEAD_LETTER_RETENTION);
     }
 
     /**
@@ -165,7 +178,8 @@ public record SyncSettings(
                 .backoffMax(reader.millis(BACKOFF_MAX_VARIABLE, DEFAULT_BACKOFF_MAX, 1, none))
                 .drainTimeout(reader.millis(DRAIN_TIMEOUT_VARIABLE, DEFAULT_DRAIN_TIMEOUT, 0, none))
                 .trimInterval(reader.millis(TRIM_INTERVAL_VARIABLE, DEFAULT_TRIM_INTERVAL, 1, none))
-                .syncedHashTtl(reader.millis(SYNCED_HASH_TTL_VARIABLE, DEFAULT_SYNCED_HASH_TTL, 0, none));
+                .syncedHashTtl(reader.millis(SYNCED_HASH_TTL_VARIABLE, DEFAULT_SYNCED_HASH_TTL, 0, none))
+                .deadLetterRetention(retentionFromEnvironment(reader));
         // The combinations in the variables' own names, before the constructor would name the fields.
         requireCombinations(
                 builder.leaseTime,
@@ -198,7 +212,10 @@ public record SyncSettings(
                 "sync streams: trimmed every " + trimInterval.toMillis() + " ms (" + TRIM_INTERVAL_VARIABLE
                         + "), synced hashes kept "
                         + (syncedHashTtl.isZero() ? "forever" : syncedHashTtl.toMillis() + " ms") + " ("
-                        + SYNCED_HASH_TTL_VARIABLE + ")");
+                        + SYNCED_HASH_TTL_VARIABLE + ")",
+                "sync dead letters: resolved ones kept "
+                        + (deadLetterRetention.isZero() ? "forever" : deadLetterRetention.toMillis() + " ms") + " ("
+                        + DEAD_LETTER_RETENTION_VARIABLE + ")");
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */
@@ -224,6 +241,7 @@ public record SyncSettings(
         private BufferLimits limits;
         private Duration trimInterval;
         private Duration syncedHashTtl;
+        private Duration deadLetterRetention;
 
         private Builder(SyncSettings from) {
             layout = from.layout;
@@ -239,6 +257,7 @@ public record SyncSettings(
             limits = from.limits;
             trimInterval = from.trimInterval;
             syncedHashTtl = from.syncedHashTtl;
+            deadLetterRetention = from.deadLetterRetention;
         }
 
         public Builder layout(KeyLayout value) {
@@ -306,6 +325,12 @@ public record SyncSettings(
             return this;
         }
 
+        /** {@link SyncSettings#deadLetterRetention()}; {@link Duration#ZERO} keeps resolved dead letters forever. */
+        public Builder deadLetterRetention(Duration value) {
+            deadLetterRetention = value;
+            return this;
+        }
+
         /**
          * The settings.
          *
@@ -325,7 +350,8 @@ public record SyncSettings(
                     drainTimeout,
                     limits,
                     trimInterval,
-                    syncedHashTtl);
+                    syncedHashTtl,
+                    deadLetterRetention);
         }
     }
 
@@ -361,6 +387,41 @@ public record SyncSettings(
         if (backoffMax.compareTo(backoffInitial) < 0) {
             throw new IllegalArgumentException(backoffMaxName + " (" + backoffMax.toMillis() + " ms) must not be below "
                     + backoffInitialName + " (" + backoffInitial.toMillis() + " ms)");
+        }
+    }
+
+    /**
+     * {@link #DEAD_LETTER_RETENTION_VARIABLE}: the reader's bounds, then the floor, each failure naming the variable,
+     * what it got and the forms that work.
+     */
+    private static Duration retentionFromEnvironment(EnvironmentReader reader) {
+        String hint =
+                " (30 days is " + DEFAULT_DEAD_LETTER_RETENTION.toMillis() + "; 0 keeps resolved dead letters forever)";
+        Duration value;
+        try {
+            value = reader.millis(
+                    DEAD_LETTER_RETENTION_VARIABLE,
+                    DEFAULT_DEAD_LETTER_RETENTION,
+                    0,
+                    DeadLetterRetention.MAXIMUM.toMillis());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + hint, e);
+        }
+        if (!value.isZero() && value.compareTo(DeadLetterRetention.MINIMUM) < 0) {
+            throw new IllegalArgumentException(DEAD_LETTER_RETENTION_VARIABLE + " must be 0 or at least "
+                    + DeadLetterRetention.MINIMUM.toMillis() + " (1 h), got '" + value.toMillis() + "'" + hint + ": "
+                    + DeadLetterRetention.WHY_A_FLOOR);
+        }
+        return value;
+    }
+
+    /** Zero (keep forever), or a retention {@link DeadLetterRetention} accepts. */
+    private static void requireRetention(String name, Duration value) {
+        Objects.requireNonNull(value, name + " must not be null");
+        if (!value.isZero() && !DeadLetterRetention.withinBounds(value)) {
+            throw new IllegalArgumentException(name + " must be zero (keep resolved dead letters forever) or "
+                    + DeadLetterRetention.BOUNDS + ", was " + value.toMillis() + " ms: "
+                    + DeadLetterRetention.WHY_A_FLOOR);
         }
     }
 

@@ -70,7 +70,12 @@ import org.slf4j.LoggerFactory;
  * PartitionLoop#floorBound()}), so that versions continue above everything PostgreSQL holds even when the server's
  * meta issued fewer (docs/durability.md).
  *
- * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}) and one thread per owned partition ({@code
+ * <p>Retention: unless {@link SyncSettings#deadLetterRetention()} is zero, the worker deletes resolved dead letters past
+ * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
+ * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
+ *
+ * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}), one retention thread ({@code
+ * cistern-sync-retention-<workerId>}, when a retention is set) and one thread per owned partition ({@code
  * cistern-sync-p<n>-<workerId>}), each with its own Redis connection. {@link #close()} stops taking partitions, lets
  * each loop finish and acknowledge its batch in hand (up to {@code drainTimeout}), then releases the leases.
  */
@@ -89,6 +94,12 @@ public final class SyncWorker implements AutoCloseable {
             redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
             return redis.call('ZCARD', KEYS[1])
             """;
+
+    /**
+     * How often each worker purges resolved dead letters past their retention (and once at start). The retention is at
+     * least an hour ({@link DeadLetterRetention#MINIMUM}), so a row outlives it by at most one interval.
+     */
+    public static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
 
     private final SyncSettings settings;
     /**
@@ -111,6 +122,8 @@ public final class SyncWorker implements AutoCloseable {
     private final FenceTokens fenceTokens;
     private final SyncMetrics metrics;
     private final ScheduledExecutorService leaseThread;
+    /** Runs {@link #purgeResolvedDeadLetters()}; null when resolved dead letters are kept forever. */
+    private final ScheduledExecutorService retentionThread;
     /** Owned partitions. Touched only by the lease thread, and by close() after that thread has ended. */
     private final Map<Integer, Owned> owned = new TreeMap<>();
 
@@ -184,6 +197,12 @@ public final class SyncWorker implements AutoCloseable {
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("cistern-sync-leases-" + settings.workerId())
                 .factory());
+        this.retentionThread = settings.deadLetterRetention().isZero()
+                ? null
+                : Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
+                        .name("cistern-sync-retention-" + settings.workerId())
+                        .daemon(true)
+                        .factory());
     }
 
     /**
@@ -207,6 +226,10 @@ public final class SyncWorker implements AutoCloseable {
         leaseConnection = redisClient.connect();
         leaseThread.scheduleWithFixedDelay(
                 this::tendLeases, 0, settings.renewInterval().toMillis(), TimeUnit.MILLISECONDS);
+        if (retentionThread != null) {
+            retentionThread.scheduleWithFixedDelay(
+                    this::purgeResolvedDeadLetters, 0, RETENTION_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
         LOG.info(
                 "sync worker {} started: {} partitions, prefix '{}', batches of up to {} with {} ms linger, leases of {}"
                         + " ms",
@@ -229,6 +252,37 @@ public final class SyncWorker implements AutoCloseable {
             return owned.values().stream()
                     .mapToLong(o -> o.loop.appliedEntries())
                     .sum();
+        }
+    }
+
+    /**
+     * Deletes the resolved dead letters past {@link SyncSettings#deadLetterRetention()}, stopping between two chunks
+     * when the worker closes. A failure (PostgreSQL unreachable) is logged and left to the next run: nothing is lost by
+     * keeping rows an hour longer, and the schedule must survive it.
+     */
+    private void purgeResolvedDeadLetters() {
+        Duration retention = settings.deadLetterRetention();
+        try {
+            DeadLetterRetention.Purged purged = new DeadLetterRetention(dataSource).purge(retention, () -> !closed);
+            metrics.deadLettersPurged(purged.byResolution());
+            if (purged.total() > 0) {
+                LOG.info(
+                        "sync worker {}: deleted {} dead letters resolved more than {} ms ago ({}; {}) in {} statements,"
+                                + " {} ms",
+                        settings.workerId(),
+                        purged.total(),
+                        retention.toMillis(),
+                        purged.describe(),
+                        SyncSettings.DEAD_LETTER_RETENTION_VARIABLE,
+                        purged.statements(),
+                        purged.took().toMillis());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "sync worker {}: purging resolved dead letters failed, next try in {} min: {}",
+                    settings.workerId(),
+                    RETENTION_INTERVAL.toMinutes(),
+                    e.getMessage());
         }
     }
 
@@ -484,6 +538,24 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the retention thread: no new run starts, a run in progress stops after its current statement (it checks
+     * {@code closed}), waited for a few seconds; a statement that outlasts that ends with the pool.
+     */
+    private void stopRetention() {
+        if (retentionThread == null) {
+            return;
+        }
+        retentionThread.shutdown();
+        try {
+            if (!retentionThread.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("sync worker {}: a dead-letter purge is still running; leaving it", settings.workerId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void release(RedisCommands<String, String> redis, int partition) {
         redis.eval(RELEASE, ScriptOutputType.INTEGER, new String[] {leaseKey(partition)}, settings.workerId());
     }
@@ -510,6 +582,7 @@ public final class SyncWorker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopRetention();
         Map<Integer, Owned> all = snapshot();
         all.values().forEach(o -> o.loop.stop());
         if (leaseConnection != null) {
@@ -540,6 +613,7 @@ public final class SyncWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
             leaseThread.shutdownNow();
         }
+        stopRetention();
         if (leaseConnection != null) {
             try {
                 leaseConnection.sync().zrem(settings.layout().workers(), settings.workerId());

@@ -242,6 +242,48 @@ class DeadLetterReplayerIT {
     }
 
     @Test
+    void aDroppedLettersHash_isDeletedWhileItHoldsTheDroppedWrite_andKeptWhenANewerWriteWaits() {
+        String constraint = poisonFileName("dropped.pdf");
+        String stale = UUID.randomUUID().toString();
+        String newer = UUID.randomUUID().toString();
+        String staleHash = fx.layout.record(0, DOCS, stale);
+        String newerHash = fx.layout.record(0, DOCS, newer);
+        // As the writer left them: one hash at the version about to be dead-lettered, one already at a newer write.
+        fx.redis.commands().hset(staleHash, Map.of("v", "1", "filename", "\"dropped.pdf\""));
+        fx.redis.commands().hset(newerHash, Map.of("v", "2", "filename", "\"fixed.pdf\""));
+        ChangeEntry dropStale = put(stale, 1, "dropped.pdf");
+        ChangeEntry dropNewer = put(newer, 1, "dropped.pdf");
+        deadLetterOne(dropStale);
+        deadLetterOne(dropNewer);
+        List<Long> ids = replayer.recorded(DeadLetterFilter.all()).stream()
+                .filter(d -> d.entryId().equals(dropStale.id()) || d.entryId().equals(dropNewer.id()))
+                .map(RecordedDeadLetter::id)
+                .toList();
+        assertThat(fx.redis.commands().sismember(fx.layout.deadLetterKeys(0), staleHash))
+                .isTrue();
+
+        List<DeadLetterOutcome> dropped =
+                replayer.dropRecorded(ACTOR, DeadLetterFilter.all().withIds(ids));
+        fx.db.execute("ALTER TABLE source_documents DROP CONSTRAINT " + constraint);
+
+        assertThat(dropped).hasSize(2).allSatisfy(o -> assertThat(o.kind()).isEqualTo(DeadLetterOutcome.Kind.DROPPED));
+        assertThat(fx.redis.commands().exists(staleHash))
+                .as("the hash held only the dropped write: reads fall through to PostgreSQL")
+                .isZero();
+        assertThat(fx.redis.commands().hget(newerHash, "v"))
+                .as("a newer write waits to be synced")
+                .isEqualTo("2");
+        assertThat(fx.redis.commands().pttl(newerHash))
+                .as("its TTL comes once it is synced")
+                .isEqualTo(-1);
+        assertThat(fx.redis.commands().sismember(fx.layout.deadLetterKeys(0), staleHash))
+                .isFalse();
+        assertThat(fx.redis.commands().sismember(fx.layout.deadLetterKeys(0), newerHash))
+                .isFalse();
+        assertThat(fx.row(DOCS, "document_uuid = '" + stale + "'")).isEmpty();
+    }
+
+    @Test
     void listing_filtersByTableSqlStateReasonAndTime() {
         Instant since = Instant.now().minusMillis(1);
         String constraint = poisonFileName("listed.pdf");

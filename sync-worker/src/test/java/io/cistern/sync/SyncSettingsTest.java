@@ -85,6 +85,7 @@ class SyncSettingsTest {
         env.put("SYNC_DRAIN_TIMEOUT_MS", "15000");
         env.put("SYNC_TRIM_INTERVAL_MS", "1000");
         env.put("SYNC_SYNCED_HASH_TTL_MS", "0");
+        env.put("SYNC_DEAD_LETTER_RETENTION_MS", "604800000");
         KeyLayout layout = new KeyLayout("shop");
 
         SyncSettings s = SyncSettings.fromEnvironment(env, layout);
@@ -103,7 +104,8 @@ class SyncSettingsTest {
                         Duration.ofSeconds(15),
                         BufferLimits.DEFAULTS,
                         Duration.ofSeconds(1),
-                        Duration.ZERO));
+                        Duration.ZERO,
+                        Duration.ofDays(7)));
     }
 
     @Test
@@ -124,9 +126,60 @@ class SyncSettingsTest {
                 "SYNC_BACKOFF_MAX_MS",
                 "SYNC_DRAIN_TIMEOUT_MS",
                 "SYNC_TRIM_INTERVAL_MS",
-                "SYNC_SYNCED_HASH_TTL_MS")) {
+                "SYNC_SYNCED_HASH_TTL_MS",
+                "SYNC_DEAD_LETTER_RETENTION_MS")) {
             assertThatThrownBy(() -> fromEnv(variable, "-1")).hasMessageStartingWith(variable + " must be");
         }
+    }
+
+    @Test
+    void deadLetterRetention_defaultsToThirtyDays_andZeroKeepsResolvedDeadLettersForever() {
+        assertThat(defaults.deadLetterRetention()).isEqualTo(Duration.ofDays(30));
+        assertThat(fromEnv("SYNC_DEAD_LETTER_RETENTION_MS", "0").deadLetterRetention())
+                .isZero();
+        assertThat(fromEnv("SYNC_DEAD_LETTER_RETENTION_MS", "3600000").deadLetterRetention())
+                .isEqualTo(Duration.ofHours(1));
+        assertThat(String.join(
+                        "\n",
+                        defaults.mutate()
+                                .deadLetterRetention(Duration.ZERO)
+                                .build()
+                                .describe()))
+                .contains("resolved ones kept forever (SYNC_DEAD_LETTER_RETENTION_MS)");
+        assertThat(String.join("\n", defaults.describe()))
+                .contains("resolved ones kept 2592000000 ms (SYNC_DEAD_LETTER_RETENTION_MS)");
+    }
+
+    @Test
+    void badDeadLetterRetention_fromTheEnvironment_namesTheVariableTheValueAndTheFix() {
+        assertThatThrownBy(() -> fromEnv("SYNC_DEAD_LETTER_RETENTION_MS", "30d"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SYNC_DEAD_LETTER_RETENTION_MS must be a whole number of milliseconds from 0 to"
+                        + " 3153600000000, got '30d' (30 days is 2592000000; 0 keeps resolved dead letters forever)");
+        assertThatThrownBy(() -> fromEnv("SYNC_DEAD_LETTER_RETENTION_MS", "60000"))
+                .hasMessage("SYNC_DEAD_LETTER_RETENTION_MS must be 0 or at least 3600000 (1 h), got '60000' (30 days"
+                        + " is 2592000000; 0 keeps resolved dead letters forever): a resolved dead letter deleted"
+                        + " sooner could be recorded again as open by a retried batch or a re-import");
+        assertThatThrownBy(() -> fromEnv("SYNC_DEAD_LETTER_RETENTION_MS", "3153600000001"))
+                .hasMessageStartingWith("SYNC_DEAD_LETTER_RETENTION_MS must be a whole number of milliseconds from 0"
+                        + " to 3153600000000, got '3153600000001'");
+    }
+
+    @Test
+    void deadLetterRetentionBelowAnHour_isRefusedByTheRecordToo() {
+        assertThatThrownBy(() -> defaults.mutate()
+                        .deadLetterRetention(Duration.ofMinutes(59))
+                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("deadLetterRetention must be zero (keep resolved dead letters forever) or from"
+                        + " 3600000 ms (1 h) to 3153600000000 ms (36500 days), was 3540000 ms: ");
+        assertThatThrownBy(() -> defaults.mutate()
+                        .deadLetterRetention(Duration.ofMillis(-1))
+                        .build())
+                .hasMessageStartingWith("deadLetterRetention must be zero");
+        assertThatThrownBy(() -> defaults.mutate().deadLetterRetention(null).build())
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("deadLetterRetention must not be null");
     }
 
     @Test

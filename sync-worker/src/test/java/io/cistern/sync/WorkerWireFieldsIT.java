@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the sync worker's own Java code writes to Redis is spelled by the wire constants of {@code schema}: the dead
- * letters ({@link DeadLetterStream}) and the partition meta fields of takeover and pause ({@link PartitionControl}).
+ * letters ({@link DeadLetterStream}), the partition meta fields of takeover and pause ({@link PartitionControl}) and
+ * of the last error ({@link ApplyErrorReport}).
  */
 class WorkerWireFieldsIT {
     private static final int P = 3;
@@ -89,5 +90,29 @@ class WorkerWireFieldsIT {
                 .containsEntry(MetaFields.PAUSED, "alice: maintenance");
         assertThat(Long.parseLong(meta.get(MetaFields.OWNER_SINCE))).isPositive();
         assertThat(control.pausedBy(P)).contains("alice: maintenance");
+    }
+
+    @Test
+    void applyErrorReport_writesTheLastErrorFields_onFailure_andRemovesThemAtTheNextCommit() {
+        ApplyErrorReport report = new ApplyErrorReport(cmd, layout.meta(P));
+        report.succeeded(); // nothing published: nothing to remove, no command needed
+
+        report.failed(
+                new BatchFailedException(
+                        P,
+                        5,
+                        new SqlFailureTranslator.Classified(
+                                SqlFailureTranslator.Kind.RETRYABLE, "08006", "connection lost"),
+                        new java.sql.SQLException("connection lost", "08006")),
+                java.time.Instant.ofEpochMilli(1_700_000_000_123L));
+
+        assertThat(cmd.hgetall(layout.meta(P)))
+                .containsOnlyKeys(MetaFields.LAST_ERROR, MetaFields.LAST_ERROR_AT)
+                .containsEntry(MetaFields.LAST_ERROR, "CONNECTION (SQLSTATE 08006): connection lost")
+                .containsEntry(MetaFields.LAST_ERROR_AT, "1700000000123");
+
+        report.succeeded();
+
+        assertThat(cmd.hgetall(layout.meta(P))).isEmpty();
     }
 }

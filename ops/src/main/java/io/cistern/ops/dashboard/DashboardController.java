@@ -35,10 +35,13 @@ final class DashboardController {
         return ResponseEntity.ok().cacheControl(CacheControl.noCache()).body(page);
     }
 
-    /** The same snapshot as {@code ops/cistern lag --json}; 503 with the reason while Redis cannot be read. */
+    /**
+     * The same snapshot as {@code ops/cistern lag --json}, with the stalled partitions of this service's monitor
+     * ({@code stalls}); 503 with the reason while Redis cannot be read.
+     */
     @GetMapping(value = "/cistern/status", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> status() {
-        return read("status", () -> source.statusJson(history.writeRate()));
+        return read("status", () -> source.statusJson(history.stalls(), history.maxStall(), history.writeRate()));
     }
 
     /** Entries added per partition and the latest dead letters; 503 with the reason while Redis cannot be read. */

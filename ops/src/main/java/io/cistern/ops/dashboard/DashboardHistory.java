@@ -1,9 +1,11 @@
 package io.cistern.ops.dashboard;
 
+import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.StatusHistory;
 import io.cistern.ops.status.StatusMonitor;
 import io.cistern.ops.status.WriteRate;
 import io.cistern.schema.codec.ExactJson;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -21,33 +23,46 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class DashboardHistory implements AutoCloseable {
     private final StatusHistory history;
-    /** The rate writes arrive at, from the same snapshots, for the buffer's time left. */
-    private final WriteRate rate = new WriteRate(WriteRate.DEFAULT_WINDOW);
+    /** The monitor this history follows: the service's, or its own. */
+    private final StatusMonitor monitor;
     /** The monitor this history started itself, closed with it; null when it follows the service's. */
     private final StatusMonitor own;
+    /** The rate writes arrive at, from the same snapshots, for the buffer's time left. */
+    private final WriteRate rate = new WriteRate(WriteRate.DEFAULT_WINDOW);
 
-    private DashboardHistory(StatusHistory history, StatusMonitor own) {
+    private DashboardHistory(StatusHistory history, StatusMonitor monitor, StatusMonitor own) {
         this.history = Objects.requireNonNull(history, "history");
+        this.monitor = Objects.requireNonNull(monitor, "monitor");
         this.own = own;
+    }
+
+    /** The monitor's stalled partitions ({@link StatusMonitor#stalls()}), for the status the page shows. */
+    List<PartitionStall> stalls() {
+        return monitor.stalls();
+    }
+
+    /** The monitor's stall bound. */
+    Duration maxStall() {
+        return monitor.maxStall();
     }
 
     /** A history of the snapshots {@code monitor} reads; the monitor stays its owner's. */
     static DashboardHistory following(StatusMonitor monitor, StatusHistory history) {
-        DashboardHistory h = new DashboardHistory(history, null);
-        h.follow(monitor);
+        DashboardHistory h = new DashboardHistory(history, monitor, null);
+        h.follow();
         return h;
     }
 
     /** A history of the snapshots of a monitor of its own, started now and stopped by {@link #close()}. */
     static DashboardHistory watching(DashboardSource source, StatusHistory history) {
         StatusMonitor monitor = new StatusMonitor(source.newStatusReader(), StatusMonitor.DEFAULT_INTERVAL);
-        DashboardHistory h = new DashboardHistory(history, monitor);
-        h.follow(monitor);
+        DashboardHistory h = new DashboardHistory(history, monitor, monitor);
+        h.follow();
         monitor.start();
         return h;
     }
 
-    private void follow(StatusMonitor monitor) {
+    private void follow() {
         monitor.onSnapshot(history::record);
         monitor.onSnapshot(rate::record);
     }

@@ -1,18 +1,29 @@
 package io.cistern.ops.dashboard;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.BufferCapacity;
+import io.cistern.ops.status.DeadLetterCounts;
+import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.PipelineStatus;
+import io.cistern.ops.status.StatusJson;
 import io.cistern.ops.status.StatusSnapshot;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.sync.DeadLetterEntry;
+import io.cistern.sync.DeadLetterTable;
 import io.cistern.sync.OpenDeadLetter;
+import io.cistern.sync.RecordedDeadLetter;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -21,11 +32,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * What the dashboard shows, read from Redis: the pipeline status ({@link PipelineStatus}, the same snapshot as {@code
+ * What the dashboard shows, read from Redis (and the dead letters from {@code cistern_dead_letter}, their record of
+ * truth, where the service has a database): the pipeline status ({@link PipelineStatus}, the same snapshot as {@code
  * ops/cistern lag --json}) and the activity (entries ever added per partition, for throughput in, and the latest dead
  * letters). Connects on first use, so a service serves its page while Redis is still awaited; closed with the service.
  *
@@ -33,6 +47,7 @@ import tools.jackson.databind.node.ObjectNode;
  * line of its reason (a database message's {@code DETAIL} line may quote values) and its SQLSTATE. Thread-safe.
  */
 public final class DashboardSource implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DashboardSource.class);
     /** How many of the latest dead letters the dashboard lists. */
     static final int LATEST_DEAD_LETTERS = 10;
 
@@ -56,13 +71,33 @@ public final class DashboardSource implements AutoCloseable {
 
     private final RedisSettings redis;
     private final KeyLayout layout;
+    /** Where dead letters are recorded, when this service has a database; else the Redis notices stand in. */
+    private final DatabaseSettings database;
+
+    private DeadLetterCounts deadLetterCounts;
+    private HikariDataSource deadLetterPool;
     private RedisClient client;
     private PipelineStatus status;
     private StatefulRedisConnection<String, String> connection;
 
+    /**
+     * A source for a service without a database (the writer API): its dead letters are the notices on the partitions'
+     * Redis dead-letter streams, and the page says so.
+     */
     public DashboardSource(RedisSettings redis, KeyLayout layout) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.layout = Objects.requireNonNull(layout, "layout");
+        this.database = null;
+    }
+
+    /**
+     * A source whose dead letters are read where they are recorded, {@code cistern_dead_letter} in {@code database}
+     * (one connection of its own, on first use), falling back to the Redis notices while it cannot be read.
+     */
+    public DashboardSource(RedisSettings redis, KeyLayout layout, DatabaseSettings database) {
+        this.redis = Objects.requireNonNull(redis, "redis");
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.database = Objects.requireNonNull(database, "database");
     }
 
     /** Where the dashboard reads, for messages: the Redis URL without its password. */
@@ -75,14 +110,17 @@ public final class DashboardSource implements AutoCloseable {
      * its own connection, so that a slow page never waits behind it. Closing it leaves the client open.
      */
     PipelineStatus newStatusReader() {
-        return new PipelineStatus(client(), layout);
+        DeadLetterCounts counts = deadLetterCounts();
+        return counts == null ? new PipelineStatus(client(), layout) : new PipelineStatus(client(), layout, counts);
     }
 
     /**
-     * The status snapshot with the buffer's capacity at {@code writeRate} entries per second, as {@code ops/cistern lag
-     * --json} prints it ({@link BufferCapacity#statusJson}); the buffer is {@code null} when Redis will not tell.
+     * The status snapshot as JSON text: what {@code ops/cistern lag --json} prints (with the buffer's capacity at
+     * {@code writeRate} entries per second, {@link BufferCapacity#withBuffer}; {@code null} when Redis will not tell),
+     * with the partitions {@code stalls} names ({@link StatusJson#withStalls}): stalls are measured across reads, by the
+     * service's monitor.
      */
-    String statusJson(OptionalDouble writeRate) {
+    String statusJson(List<PartitionStall> stalls, Duration maxStall, OptionalDouble writeRate) {
         PipelineStatus reader = status();
         StatusSnapshot snapshot = reader.read();
         Optional<BufferCapacity> buffer;
@@ -91,20 +129,25 @@ public final class DashboardSource implements AutoCloseable {
         } catch (RedisException e) {
             buffer = Optional.empty(); // an ACL without INFO or MEMORY: the lag is still shown
         }
-        return BufferCapacity.statusJson(snapshot, buffer);
+        return ExactJson.mapper()
+                .writeValueAsString(StatusJson.withStalls(
+                        BufferCapacity.withBuffer(StatusJson.toJson(snapshot), buffer), stalls, maxStall));
     }
 
     /**
      * Activity as JSON text: {@code {"partitions":[{"partition":0,"entriesAdded":120},...],
-     * "deadLetters":[{"partition":3,"id":"...","recordedAt":"...","table":"...","key":"...","operation":"patch",
-     * "reason":"record absent","sqlState":"","attempts":1},...]}}, the dead letters newest first.
+     * "deadLettersFrom":"postgres","deadLetters":[{"partition":3,"id":"...","recordedAt":"...","table":"...",
+     * "key":"...","operation":"patch","reason":"record absent","sqlState":"","attempts":1},...]}}, the dead letters
+     * newest first. {@code deadLettersFrom} says where they were read: {@code postgres} (their record of truth,
+     * {@code cistern_dead_letter}; {@code id} is what {@code ops/cistern dlq show} takes) or {@code redis} (the
+     * notices on the dead-letter streams, for a service without a database or while it cannot be read).
      */
     String activityJson() {
         int partitions = status().partitions();
         RedisCommands<String, String> commands = commands();
         ObjectNode root = ExactJson.mapper().createObjectNode();
         ArrayNode added = root.putArray("partitions");
-        List<OpenDeadLetter> letters = new ArrayList<>();
+        List<Shown> notices = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             List<Object> reply = commands.eval(
                     ACTIVITY,
@@ -116,26 +159,62 @@ public final class DashboardSource implements AutoCloseable {
             n.put("entriesAdded", ((Number) reply.get(0)).longValue());
             for (Object entry : (List<?>) reply.get(1)) {
                 List<?> e = (List<?>) entry;
-                letters.add(OpenDeadLetter.fromStream(p, e.get(0).toString(), fields((List<?>) e.get(1))));
+                notices.add(Shown.of(OpenDeadLetter.fromStream(p, e.get(0).toString(), fields((List<?>) e.get(1)))));
             }
         }
+        List<Shown> letters = recorded().orElse(notices);
+        root.put("deadLettersFrom", letters == notices ? "redis" : "postgres");
         ArrayNode dead = root.putArray("deadLetters");
         letters.stream()
-                .sorted(Comparator.comparing(OpenDeadLetter::recordedAt).reversed())
+                .sorted(Comparator.comparing(Shown::recordedAt).reversed())
                 .limit(LATEST_DEAD_LETTERS)
                 .forEach(d -> {
                     ObjectNode n = dead.addObject();
                     n.put("partition", d.partition());
                     n.put("id", d.id());
                     n.put("recordedAt", d.recordedAt().toString());
-                    n.put("table", d.table());
-                    n.put("key", d.key());
-                    n.put("operation", d.operation());
+                    n.put("table", d.letter().table());
+                    n.put("key", d.letter().key());
+                    n.put("operation", d.letter().operation());
                     n.put("reason", firstLine(d.reason()));
                     n.put("sqlState", d.sqlState());
                     n.put("attempts", d.attempts());
                 });
         return ExactJson.mapper().writeValueAsString(root);
+    }
+
+    /** The newest open dead letters in {@code cistern_dead_letter}; empty without a database or while it is away. */
+    private Optional<List<Shown>> recorded() {
+        DeadLetterCounts counts = deadLetterCounts();
+        if (counts == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new DeadLetterTable(deadLetterPool)
+                    .newestOpen(LATEST_DEAD_LETTERS).stream().map(Shown::of).toList());
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("dashboard: cistern_dead_letter cannot be read; showing the Redis notices: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** One dead letter as the dashboard shows it, recorded or a notice. */
+    private record Shown(
+            int partition,
+            String id,
+            Instant recordedAt,
+            DeadLetterEntry letter,
+            String reason,
+            String sqlState,
+            int attempts) {
+        static Shown of(OpenDeadLetter d) {
+            return new Shown(d.partition(), d.id(), d.recordedAt(), d, d.reason(), d.sqlState(), d.attempts());
+        }
+
+        static Shown of(RecordedDeadLetter d) {
+            return new Shown(
+                    d.partition(), Long.toString(d.id()), d.recordedAt(), d, d.reason(), d.sqlState(), d.attempts());
+        }
     }
 
     /** The first line of a reason, at most {@value #MAX_REASON_CHARS} characters: never a DETAIL line with values. */
@@ -155,9 +234,18 @@ public final class DashboardSource implements AutoCloseable {
 
     private synchronized PipelineStatus status() {
         if (status == null) {
-            status = new PipelineStatus(client(), layout);
+            status = newStatusReader();
         }
         return status;
+    }
+
+    /** The counts (and their one-connection pool) of this source's database; null without one. */
+    private synchronized DeadLetterCounts deadLetterCounts() {
+        if (database != null && deadLetterCounts == null) {
+            deadLetterPool = DeadLetterCounts.pool(database);
+            deadLetterCounts = DeadLetterCounts.of(deadLetterPool);
+        }
+        return deadLetterCounts;
     }
 
     private synchronized RedisCommands<String, String> commands() {
@@ -184,6 +272,9 @@ public final class DashboardSource implements AutoCloseable {
         }
         if (client != null) {
             client.shutdown();
+        }
+        if (deadLetterPool != null) {
+            deadLetterPool.close();
         }
     }
 }

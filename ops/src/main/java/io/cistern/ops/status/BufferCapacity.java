@@ -151,16 +151,20 @@ public record BufferCapacity(
 
     /**
      * {@code snapshot} as {@link StatusJson} writes it, with the {@code buffer} object ({@link #toJson()}, {@code null}
-     * when unknown) after the partitions: what {@code ops/cistern lag --json} prints and the dashboard reads.
+     * when unknown) after the partitions: what {@code ops/cistern lag --json} prints.
      */
     public static String statusJson(StatusSnapshot snapshot, java.util.Optional<BufferCapacity> buffer) {
-        ObjectNode root = StatusJson.toJson(snapshot);
+        return ExactJson.mapper().writeValueAsString(withBuffer(StatusJson.toJson(snapshot), buffer));
+    }
+
+    /** Adds the {@code buffer} object ({@code null} when unknown) to a status object; returns it. */
+    public static ObjectNode withBuffer(ObjectNode status, java.util.Optional<BufferCapacity> buffer) {
         if (buffer.isPresent()) {
-            root.set("buffer", buffer.get().toJson());
+            status.set("buffer", buffer.get().toJson());
         } else {
-            root.putNull("buffer");
+            status.putNull("buffer");
         }
-        return ExactJson.mapper().writeValueAsString(root);
+        return status;
     }
 
     /**

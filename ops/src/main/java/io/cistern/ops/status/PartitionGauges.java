@@ -22,10 +22,12 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@value #OLDEST_AGE}</td><td>{@code cistern_partition_oldest_age_seconds}</td><td>age of the oldest
  *       unapplied entry</td></tr>
  *   <tr><td>{@value #PENDING}</td><td>{@code cistern_partition_pending_entries}</td><td>PEL of group sync</td></tr>
- *   <tr><td>{@value #DEAD_LETTERS}</td><td>{@code cistern_partition_deadletters_entries}</td><td>dead-letter stream
- *       length</td></tr>
+ *   <tr><td>{@value #DEAD_LETTERS}</td><td>{@code cistern_partition_deadletters_entries}</td><td>open dead letters,
+ *       as {@code cistern_dead_letter} counts them</td></tr>
  *   <tr><td>{@value #PAUSED}</td><td>{@code cistern_partition_paused}</td><td>1 while paused</td></tr>
  *   <tr><td>{@value #OWNED}</td><td>{@code cistern_partition_owned}</td><td>1 while a worker holds the lease</td></tr>
+ *   <tr><td>{@value #STALLED}</td><td>{@code cistern_partition_stalled}</td><td>1 while entries wait and nothing has
+ *       been applied for longer than the stall bound ({@link StatusMonitor#stalls()})</td></tr>
  *   <tr><td>{@value #READ_AGE}</td><td>{@code cistern_status_read_age_seconds}</td><td>age of the snapshot</td></tr>
  * </table>
  */
@@ -36,6 +38,7 @@ public final class PartitionGauges implements MeterBinder {
     public static final String DEAD_LETTERS = "cistern.partition.deadletters.entries";
     public static final String PAUSED = "cistern.partition.paused";
     public static final String OWNED = "cistern.partition.owned";
+    public static final String STALLED = "cistern.partition.stalled";
     public static final String READ_AGE = "cistern.status.read.age";
 
     private final StatusMonitor monitor;
@@ -76,7 +79,12 @@ public final class PartitionGauges implements MeterBinder {
                     "Age of the oldest entry not yet applied",
                     PartitionStatus::oldestAgeSeconds);
             gauge(PENDING, p, null, "Entries delivered to the sync group and not yet acknowledged", s -> s.pending());
-            gauge(DEAD_LETTERS, p, null, "Entries in the partition's dead-letter stream", s -> s.deadLetters());
+            gauge(
+                    DEAD_LETTERS,
+                    p,
+                    null,
+                    "Open dead letters of the partition (cistern_dead_letter)",
+                    s -> s.deadLetters());
             gauge(PAUSED, p, null, "1 while an operator has paused the partition", s -> s.paused() ? 1 : 0);
             gauge(
                     OWNED,
@@ -84,6 +92,12 @@ public final class PartitionGauges implements MeterBinder {
                     null,
                     "1 while a sync worker holds the partition's lease",
                     s -> s.owner().isPresent() ? 1 : 0);
+            gauge(
+                    STALLED,
+                    p,
+                    null,
+                    "1 while entries wait and the partition has applied nothing for longer than the stall bound",
+                    s -> monitor.stalls().stream().anyMatch(st -> st.partition() == s.partition()) ? 1 : 0);
         }
         registered = Math.max(registered, partitions);
     }

@@ -18,7 +18,9 @@ import java.util.OptionalLong;
  * @param entriesAdded entries ever added to the stream (Redis's {@code XINFO STREAM} {@code entries-added}; 0 while
  *     there is no stream): its growth between two readings is the throughput in, whoever the producer
  * @param pending entries delivered to the consumer group {@code sync} and not yet acknowledged (its PEL)
- * @param deadLetters entries in the partition's dead-letter stream
+ * @param deadLetters the partition's open dead letters: as {@code cistern_dead_letter} (their record of truth) counts
+ *     them where the reader has a database ({@link DeadLetterCounts}), else the notices on its Redis dead-letter
+ *     stream
  * @param owner the live lease owner; empty when no worker owns the partition
  * @param pausedBy who paused the partition and when; empty when it is not paused
  * @param xinfoLag Redis's own {@code XINFO GROUPS} lag of group {@code sync}, for comparison only: empty when Redis
@@ -26,6 +28,8 @@ import java.util.OptionalLong;
  * @param deletedBeforeApplied an entry above the watermark was removed with {@code XDEL}: a write that will never
  *     reach PostgreSQL (Cistern never does this; someone ran XDEL by hand)
  * @param exact false when the backlog was counted in several steps while writes went on (a very long applied head)
+ * @param lastError why the partition's last batch attempt failed, as its worker published it; empty while batches
+ *     commit (the worker removes it at the next commit)
  */
 public record PartitionStatus(
         int partition,
@@ -42,7 +46,8 @@ public record PartitionStatus(
         Optional<String> pausedBy,
         OptionalLong xinfoLag,
         boolean deletedBeforeApplied,
-        boolean exact) {
+        boolean exact,
+        Optional<ApplyError> lastError) {
     public PartitionStatus {
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, was " + partition);
@@ -54,9 +59,67 @@ public record PartitionStatus(
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(pausedBy, "pausedBy");
         Objects.requireNonNull(xinfoLag, "xinfoLag");
+        Objects.requireNonNull(lastError, "lastError");
         if (entriesAdded < 0) {
             throw new IllegalArgumentException("entries added must not be negative, was " + entriesAdded);
         }
+    }
+
+    /** A partition whose worker published no error. */
+    public PartitionStatus(
+            int partition,
+            long backlog,
+            Duration oldestAge,
+            Optional<String> oldestUnappliedId,
+            Optional<String> appliedWatermark,
+            Optional<String> lastEntryId,
+            long streamLength,
+            long entriesAdded,
+            long pending,
+            long deadLetters,
+            Optional<LeaseStatus> owner,
+            Optional<String> pausedBy,
+            OptionalLong xinfoLag,
+            boolean deletedBeforeApplied,
+            boolean exact) {
+        this(
+                partition,
+                backlog,
+                oldestAge,
+                oldestUnappliedId,
+                appliedWatermark,
+                lastEntryId,
+                streamLength,
+                entriesAdded,
+                pending,
+                deadLetters,
+                owner,
+                pausedBy,
+                xinfoLag,
+                deletedBeforeApplied,
+                exact,
+                Optional.empty());
+    }
+
+    /** This status with {@code count} open dead letters (as {@code cistern_dead_letter} counts them). */
+    public PartitionStatus withDeadLetters(long count) {
+        return new PartitionStatus(
+                partition,
+                backlog,
+                oldestAge,
+                oldestUnappliedId,
+                appliedWatermark,
+                lastEntryId,
+                streamLength,
+                entriesAdded,
+                pending,
+                count,
+                owner,
+                pausedBy,
+                xinfoLag,
+                deletedBeforeApplied,
+                exact,
+                lastError);
     }
 
     /** Whether an operator paused the partition. */

@@ -1,5 +1,6 @@
 package io.cistern.ops.status;
 
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.codec.ChangeEntry;
@@ -32,7 +33,9 @@ import java.util.OptionalLong;
  * Reads the pipeline's status from Redis: one Lua script per partition, so that the watermark, the stream, the
  * pending list, the dead letters, the lease and the pause flag of a partition are read at one instant; then {@link
  * LagCalculator} turns the reading into a backlog and an oldest age. Read-only (the script is flagged {@code
- * no-writes}, so it runs on a replica too).
+ * no-writes}, so it runs on a replica too). The dead letters are counted where they are recorded, {@code
+ * cistern_dead_letter}, when the reader was given a database ({@link DeadLetterCounts}); without one (a writer-only
+ * service) the script's count of the notices on each partition's dead-letter stream stands in.
  *
  * <p>Cost, and why it stays small: counting entries means enumerating them (Redis has no range count), which blocks
  * Redis for about 3 microseconds per entry inside a script. So the script first tries the entries' versions: the
@@ -62,7 +65,7 @@ public final class PipelineStatus implements AutoCloseable {
      * above budget), 8 unapplied in stream (-1 uncounted), 9 first unapplied ID, 10 last entry ID, 11 max deleted ID,
      * 12 group pending, 13 group lag (nil when Redis cannot tell), 14 DLQ length, 15 lease owner, 16 lease PTTL ms,
      * 17 1 when the counts came from the entries' versions, 18 the worker whose takeover 4 and 5 record, 19 entries
-     * ever added to the stream (0 without a stream).
+     * ever added to the stream (0 without a stream), 20 the worker's last batch error, 21 when it happened (epoch ms).
      */
     private static final String SCRIPT = WireScript.render("""
             #!lua flags=no-writes
@@ -71,7 +74,7 @@ public final class PipelineStatus implements AutoCloseable {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local m = redis.call('HMGET', meta, '${MetaFields.APPLIED}', '${MetaFields.PAUSED}', '${MetaFields.OWNER_TOKEN}',
-              '${MetaFields.OWNER_SINCE}', '${MetaFields.OWNER}')
+              '${MetaFields.OWNER_SINCE}', '${MetaFields.OWNER}', '${MetaFields.LAST_ERROR}', '${MetaFields.LAST_ERROR_AT}')
             local wm = m[1]
             local len = redis.call('XLEN', stream)
             local function count(from, to)
@@ -127,30 +130,55 @@ public final class PipelineStatus implements AutoCloseable {
             end
             return {tostring(now), wm, m[2], m[3], m[4], len, applied, unapplied, firstId, lastId, maxDeleted,
               pending, lag, redis.call('XLEN', dlq), redis.call('GET', lease), redis.call('PTTL', lease), indexed,
-              m[5], added}
+              m[5], added, m[6], m[7]}
             """);
 
     private final RedisClient client;
     private final KeyLayout layout;
     private final boolean ownsClient;
+    /** The dead letters' counts from their record of truth, when this reader has a database; owned with the client. */
+    private final DeadLetterCounts deadLetterCounts;
+
     private StatefulRedisConnection<String, String> connection;
     /** The Redis time of the last partition read; guarded by this. */
     private Instant lastNow;
 
     /** A reader on {@code client}, which stays the caller's to shut down. */
     public PipelineStatus(RedisClient client, KeyLayout layout) {
-        this(client, layout, false);
+        this(client, layout, false, null);
     }
 
-    private PipelineStatus(RedisClient client, KeyLayout layout, boolean ownsClient) {
+    /**
+     * A reader on {@code client} whose dead-letter counts come from {@code deadLetterCounts}; both stay the caller's
+     * to close.
+     */
+    public PipelineStatus(RedisClient client, KeyLayout layout, DeadLetterCounts deadLetterCounts) {
+        this(client, layout, false, Objects.requireNonNull(deadLetterCounts, "deadLetterCounts"));
+    }
+
+    private PipelineStatus(
+            RedisClient client, KeyLayout layout, boolean ownsClient, DeadLetterCounts deadLetterCounts) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = Objects.requireNonNull(layout, "layout");
         this.ownsClient = ownsClient;
+        this.deadLetterCounts = deadLetterCounts;
     }
 
-    /** A reader with a client of its own on {@code redis}, shut down by {@link #close()}. Connects on first use. */
+    /**
+     * A reader with a client of its own on {@code redis}, shut down by {@link #close()}. Connects on first use. Its
+     * dead-letter counts are the notices on the Redis dead-letter streams: for a reader without a database.
+     */
     public static PipelineStatus connect(RedisSettings redis, KeyLayout layout) {
-        return new PipelineStatus(RedisClients.create(redis), layout, true);
+        return new PipelineStatus(RedisClients.create(redis), layout, true, null);
+    }
+
+    /**
+     * A reader with a client of its own on {@code redis} whose dead-letter counts come from {@code cistern_dead_letter}
+     * in {@code database} ({@link DeadLetterCounts}), through one connection of its own; both closed by {@link
+     * #close()}. Connects to each on first use.
+     */
+    public static PipelineStatus connect(RedisSettings redis, KeyLayout layout, DatabaseSettings database) {
+        return new PipelineStatus(RedisClients.create(redis), layout, true, DeadLetterCounts.connect(database));
     }
 
     /** The key layout read. */
@@ -175,6 +203,12 @@ public final class PipelineStatus implements AutoCloseable {
                 takenAt = lastNow;
             }
             all.add(status);
+        }
+        if (deadLetterCounts != null) {
+            Optional<Map<Integer, Long>> counts = deadLetterCounts.read();
+            if (counts.isPresent()) {
+                all.replaceAll(s -> s.withDeadLetters(counts.get().getOrDefault(s.partition(), 0L)));
+            }
         }
         return new StatusSnapshot(takenAt == null ? redisTime(redis) : takenAt, layout.prefix(), all);
     }
@@ -220,6 +254,11 @@ public final class PipelineStatus implements AutoCloseable {
                     Duration.ofMillis(Math.max(0, number(r, 15)))));
         }
         String xinfoLag = text(r, 12);
+        String error = text(r, 19);
+        String errorAt = text(r, 20);
+        Optional<ApplyError> lastError = error == null
+                ? Optional.empty()
+                : Optional.of(new ApplyError(error, Optional.ofNullable(errorAt).map(ApplyError::parseTime)));
         return new PartitionStatus(
                 p,
                 lag.backlog(),
@@ -235,7 +274,8 @@ public final class PipelineStatus implements AutoCloseable {
                 Optional.ofNullable(text(r, 2)),
                 xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),
                 lag.deletedBeforeApplied(),
-                exact);
+                exact,
+                lastError);
     }
 
     /**
@@ -381,6 +421,13 @@ public final class PipelineStatus implements AutoCloseable {
         }
         if (ownsClient) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+        if (ownsClient && deadLetterCounts != null) {
+            try {
+                deadLetterCounts.close();
+            } catch (Exception e) {
+                // Closing a pool that never connected, or that lost its database: nothing is left to release.
+            }
         }
     }
 }

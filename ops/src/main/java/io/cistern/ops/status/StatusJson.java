@@ -1,6 +1,8 @@
 package io.cistern.ops.status;
 
 import io.cistern.schema.codec.ExactJson;
+import java.time.Duration;
+import java.util.List;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -15,7 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  *    "appliedWatermark":"1795...-3","lastEntryId":"1795...-0","streamLength":20,"entriesAdded":1020,
  *    "pending":2,"deadLetters":0,
  *    "paused":false,"pausedBy":null,"owner":{"worker":"host-1-ab12","since":"...","token":7,"expiresInMillis":9000},
- *    "xinfoLag":12,"deletedBeforeApplied":false,"exact":true}, ...]}
+ *    "xinfoLag":12,"deletedBeforeApplied":false,"exact":true,
+ *    "lastError":{"message":"CONNECTION (SQLSTATE 08001): Connection to db:5432 refused.","at":"..."}}, ...]}
  * </pre>
  */
 public final class StatusJson {
@@ -72,7 +75,33 @@ public final class StatusJson {
         }
         n.put("deletedBeforeApplied", p.deletedBeforeApplied());
         n.put("exact", p.exact());
+        if (p.lastError().isPresent()) {
+            ApplyError e = p.lastError().get();
+            ObjectNode error = n.putObject("lastError");
+            error.put("message", e.message());
+            error.put("at", e.at().map(Object::toString).orElse(null));
+        } else {
+            n.putNull("lastError");
+        }
         return n;
+    }
+
+    /**
+     * Adds to {@code root} (a snapshot's JSON) the partitions found stalled with it: {@code "maxStallSeconds":30.0,
+     * "stalls":[{"partition":3,"stalledForSeconds":42.0,"since":"...","reason":"partition 3: applied nothing for 42 s
+     * ..."}]}, by partition; an empty array when none is (or the check is off, {@code maxStallSeconds} 0).
+     */
+    public static ObjectNode withStalls(ObjectNode root, List<PartitionStall> stalls, Duration maxStall) {
+        root.put("maxStallSeconds", maxStall.toMillis() / 1000.0);
+        ArrayNode array = root.putArray("stalls");
+        for (PartitionStall s : stalls) {
+            ObjectNode n = array.addObject();
+            n.put("partition", s.partition());
+            n.put("stalledForSeconds", s.stalledFor().toMillis() / 1000.0);
+            n.put("since", s.since().toString());
+            n.put("reason", s.reason(maxStall));
+        }
+        return root;
     }
 
     /** The snapshot as compact JSON text. */

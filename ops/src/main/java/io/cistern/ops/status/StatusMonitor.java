@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * Reads the pipeline's status every {@code interval} on its own thread ({@code cistern-status}) and keeps the latest
  * snapshot, so that gauges, readiness and the dashboard answer from memory: one Redis read per interval, however often
  * they are scraped. A failed read (Redis down, Cistern not initialised yet) keeps the last snapshot and records why;
- * the next interval tries again. Owns its {@link PipelineStatus} and closes it. Thread-safe.
+ * the next interval tries again. Each new snapshot also goes through a {@link StallDetector}, the one place that
+ * remembers reads across intervals, so that readiness, gauges and the dashboard agree on which partitions apply
+ * nothing while entries wait ({@link #stalls()}). Owns its {@link PipelineStatus} and closes it. Thread-safe.
  */
 public final class StatusMonitor implements AutoCloseable {
     /** The default refresh interval. */
@@ -28,14 +30,28 @@ public final class StatusMonitor implements AutoCloseable {
     private final PipelineStatus status;
     private final Duration interval;
     private final ScheduledExecutorService thread;
+    /** Guarded by this: only {@link #refresh()}, synchronized, uses it (the schedule, or a caller in tests). */
+    private final StallDetector stallDetector;
+
+    private volatile List<PartitionStall> stalls = List.of();
     private final List<Consumer<StatusSnapshot>> listeners = new CopyOnWriteArrayList<>();
     private volatile StatusSnapshot latest;
     private volatile Instant latestReadAt;
     private volatile String failure;
     private boolean started;
 
+    /** A monitor with the default stall bound, {@link StatusSettings#DEFAULT_READY_MAX_STALL}. */
     public StatusMonitor(PipelineStatus status, Duration interval) {
+        this(status, interval, StatusSettings.DEFAULT_READY_MAX_STALL);
+    }
+
+    /**
+     * @param maxStall a partition with entries waiting whose applied watermark has not moved for longer than this is
+     *     {@linkplain #stalls() stalled}; zero turns the check off
+     */
+    public StatusMonitor(PipelineStatus status, Duration interval, Duration maxStall) {
         this.status = Objects.requireNonNull(status, "status");
+        this.stallDetector = new StallDetector(maxStall);
         this.interval = Objects.requireNonNull(interval, "interval");
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("status refresh interval must be positive, was " + interval);
@@ -68,6 +84,19 @@ public final class StatusMonitor implements AutoCloseable {
         return Optional.ofNullable(latestReadAt);
     }
 
+    /** The stall bound: how long a partition may apply nothing while entries wait; zero when the check is off. */
+    public Duration maxStall() {
+        return stallDetector.maxStall();
+    }
+
+    /**
+     * The partitions that applied nothing for longer than {@link #maxStall()} while entries waited, as of the latest
+     * snapshot, by number; empty before the first snapshot and while the check is off.
+     */
+    public List<PartitionStall> stalls() {
+        return stalls;
+    }
+
     /** Why the last read failed; empty when it succeeded. */
     public Optional<String> failure() {
         return Optional.ofNullable(failure);
@@ -82,9 +111,10 @@ public final class StatusMonitor implements AutoCloseable {
     }
 
     /** Reads once, now, on the caller's thread; what the schedule does every interval. */
-    public void refresh() {
+    public synchronized void refresh() {
         try {
             StatusSnapshot s = status.read();
+            stalls = stallDetector.observe(s);
             latest = s;
             latestReadAt = Instant.now();
             if (failure != null) {

@@ -166,6 +166,58 @@ class PipelineStatusIT {
         assertThat(p.exact()).isFalse();
     }
 
+    @Test
+    void lastError_publishedInTheMeta_isRead_withItsTime_andAbsentOnceRemoved() {
+        RedisCommands<String, String> r = redis.commands();
+        r.hset(layout.config(), "partitions", "1");
+        r.hset(
+                layout.meta(0),
+                Map.of(
+                        MetaFields.LAST_ERROR,
+                        "CONNECTION: Connection refused",
+                        MetaFields.LAST_ERROR_AT,
+                        "1700000000123"));
+
+        PartitionStatus failing = status.read().partition(0);
+        r.hdel(layout.meta(0), MetaFields.LAST_ERROR, MetaFields.LAST_ERROR_AT);
+        PartitionStatus recovered = status.read().partition(0);
+
+        assertThat(failing.lastError())
+                .contains(new ApplyError(
+                        "CONNECTION: Connection refused",
+                        java.util.Optional.of(java.time.Instant.ofEpochMilli(1_700_000_000_123L))));
+        assertThat(StatusJson.toJson(failing).get("lastError").get("message").asString())
+                .isEqualTo("CONNECTION: Connection refused");
+        assertThat(recovered.lastError()).isEmpty();
+        assertThat(StatusJson.toJson(recovered).get("lastError").isNull()).isTrue();
+    }
+
+    @Test
+    void monitor_reportsAStall_whileTheWatermarkStands_andClearsItWhenTheWatermarkMoves() {
+        RedisCommands<String, String> r = redis.commands();
+        r.hset(layout.config(), "partitions", "1");
+        addEntries(layout.stream(0), 1, 10, true);
+        r.hset(layout.meta(0), MetaFields.APPLIED, "3-0");
+        try (StatusMonitor monitor = new StatusMonitor(
+                new PipelineStatus(redis.client(), layout), Duration.ofMillis(100), Duration.ofMillis(300))) {
+            monitor.refresh();
+            assertThat(monitor.stalls()).isEmpty();
+
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                monitor.refresh();
+                assertThat(monitor.stalls())
+                        .singleElement()
+                        .satisfies(st -> assertThat(st.reason(monitor.maxStall()))
+                                .startsWith("partition 0: applied nothing for ")
+                                .endsWith(" s with 7 entries waiting, over the 0.3 s stall bound (no worker owns it)"));
+            });
+            r.hset(layout.meta(0), MetaFields.APPLIED, "4-0");
+            monitor.refresh();
+
+            assertThat(monitor.stalls()).isEmpty();
+        }
+    }
+
     /** Entries {@code from-0} to {@code to-0}, each with version {@code v} = its number when {@code versioned}. */
     private void addEntries(String stream, int from, int to, boolean versioned) {
         redis.commands()

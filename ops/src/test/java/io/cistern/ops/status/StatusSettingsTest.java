@@ -35,6 +35,32 @@ class StatusSettingsTest {
     }
 
     @Test
+    void stallBound_defaultsTo30s_readsItsVariable_andZeroTurnsTheCheckOff() {
+        assertThat(StatusSettings.defaults().readyMaxStall()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_STALL_MS", "4000"))
+                        .readyMaxStall())
+                .isEqualTo(Duration.ofSeconds(4));
+        assertThat(StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_STALL_MS", "0"))
+                        .readyMaxStall())
+                .isZero();
+    }
+
+    @Test
+    void stallBound_negativeOrShorterThanTheRefreshInterval_isRefusedNamingBothVariables() {
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_STALL_MS", "-1")))
+                .hasMessageContaining("CISTERN_READY_MAX_STALL_MS must be 0 (off) or at least")
+                .hasMessageContaining("was -1");
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(
+                        Map.of("CISTERN_STATUS_INTERVAL_MS", "5000", "CISTERN_READY_MAX_STALL_MS", "3000")))
+                .hasMessageContaining("CISTERN_READY_MAX_STALL_MS")
+                .hasMessageContaining("CISTERN_STATUS_INTERVAL_MS (5000)")
+                .hasMessageContaining("was 3000");
+        assertThatThrownBy(() -> StatusSettings.fromEnvironment(Map.of("CISTERN_READY_MAX_STALL_MS", "30s")))
+                .hasMessageContaining("CISTERN_READY_MAX_STALL_MS")
+                .hasMessageContaining("milliseconds");
+    }
+
+    @Test
     void mutateWithoutChanges_buildsAnEqualCopy() {
         StatusSettings s = StatusSettings.fromEnvironment(Map.of("CISTERN_STATUS_INTERVAL_MS", "500"));
 
@@ -49,8 +75,8 @@ class StatusSettingsTest {
         StatusSettings faster =
                 d.mutate().refreshInterval(Duration.ofMillis(500)).build();
 
-        assertThat(laxer).isEqualTo(new StatusSettings(d.refreshInterval(), Duration.ZERO));
-        assertThat(faster).isEqualTo(new StatusSettings(Duration.ofMillis(500), d.readyMaxLag()));
+        assertThat(laxer).isEqualTo(new StatusSettings(d.refreshInterval(), Duration.ZERO, d.readyMaxStall()));
+        assertThat(faster).isEqualTo(new StatusSettings(Duration.ofMillis(500), d.readyMaxLag(), d.readyMaxStall()));
         assertThatThrownBy(
                         () -> d.mutate().refreshInterval(Duration.ofMillis(10)).build())
                 .hasMessageContaining("CISTERN_STATUS_INTERVAL_MS");

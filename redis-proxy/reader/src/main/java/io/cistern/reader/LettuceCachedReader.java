@@ -9,6 +9,7 @@ import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.registry.ClosestName;
+import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
@@ -85,6 +86,11 @@ final class LettuceCachedReader implements CachedReader {
     private final TierPolicy policy;
     private final DatabaseBulkhead bulkhead;
     private final ScheduledExecutorService heartbeat;
+    /** Where the registry is published, for its publication counter ({@link #followRegistry}). */
+    private final RedisRegistry registrySource;
+    /** The publication counter the registry was last loaded at; -1 until the first tick. Heartbeat thread only. */
+    private long registryVersion = -1;
+
     private final ReaderMetrics metrics;
     private final SingleFlight<ReadResult> loads;
     private final RegistryCache registry;
@@ -126,6 +132,7 @@ final class LettuceCachedReader implements CachedReader {
         this.bulkhead = new DatabaseBulkhead(settings.maxConcurrentFills(), settings.databaseTimeout(), metrics::query);
         this.loads = new SingleFlight<>(
                 connection.getTimeout().multipliedBy(3).plus(settings.databaseTimeout()), metrics::coalesced);
+        this.registrySource = new RedisRegistry(connection.sync(), settings.layout());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("cistern-reader-heartbeat").factory());
     }
@@ -163,6 +170,9 @@ final class LettuceCachedReader implements CachedReader {
                 long every = Invalidations.HEARTBEAT.toMillis();
                 reader.heartbeat.scheduleWithFixedDelay(
                         reader.invalidations::heartbeat, every, every, TimeUnit.MILLISECONDS);
+                long refresh = REGISTRY_REFRESH.toMillis();
+                reader.heartbeat.scheduleWithFixedDelay(
+                        reader::followRegistry, refresh, refresh, TimeUnit.MILLISECONDS);
             } catch (RuntimeException e) {
                 reader.heartbeat.shutdownNow();
                 reader.bulkhead.close();
@@ -478,6 +488,26 @@ final class LettuceCachedReader implements CachedReader {
     private String recordKey(TableDef def, String key) {
         return RecordAddress.parse(def, key)
                 .recordKey(layout, registry.current().partitions());
+    }
+
+    /**
+     * Every {@link #REGISTRY_REFRESH}, on the heartbeat thread: one {@code HGET} of the registry's publication counter
+     * ({@link RedisRegistry#version()}); when it moved, the registry is loaded again, so a column retyped or dropped
+     * and registered again is read by its new definition within a second, without waiting for a miss. Never on the
+     * path of a read. A failure is left to the next tick (reads go on with the registry they have).
+     */
+    private void followRegistry() {
+        try {
+            long version = registrySource.version();
+            if (version != registryVersion && registry.reloadPast(registry.current())) {
+                registryVersion = version;
+            }
+        } catch (RuntimeException e) {
+            log.debug(
+                    "following the table registry failed; trying again in {} ms: {}",
+                    REGISTRY_REFRESH.toMillis(),
+                    e.toString());
+        }
     }
 
     private TableDef table(String name) {

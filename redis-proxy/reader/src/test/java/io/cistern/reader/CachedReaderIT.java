@@ -89,6 +89,31 @@ class CachedReaderIT {
     }
 
     @Test
+    void aColumnDroppedAndRegisteredAgain_isReadByTheNewDefinitionWithinSeconds_withoutAMissOrARestart() {
+        // given a table the running reader has read (so it knows its columns), with a row only PostgreSQL holds
+        String table = "followed_" + Long.toHexString(System.nanoTime());
+        cistern.sql(
+                "CREATE TABLE " + table + " (id bigint PRIMARY KEY, keep text, gone text)",
+                "INSERT INTO " + table + " VALUES (1, 'a', 'b'), (2, 'c', 'd')");
+        cistern.register(Map.of(table, ""));
+        CachedReader following = cistern.reader();
+        assertThat(((ReadResult.Found) following.get(table, "1")).columns()).containsKey("gone");
+
+        // when a column is dropped and the table registered again
+        cistern.sql("ALTER TABLE " + table + " DROP COLUMN gone");
+        cistern.register(Map.of(table, ""));
+
+        // then the reader follows the registry's publication counter: its database reads name only the columns the
+        // table has, within a couple of its one-second ticks, with no unknown table or column to trigger a reload
+        // (until then a read of the database tier fails naming the mismatch, as it does between the ALTER and init)
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() -> {
+            ReadResult r = following.get(table, "2");
+            assertThat(r.tier()).isEqualTo(Tier.DATABASE);
+            assertThat(((ReadResult.Found) r).columns()).containsKey("keep").doesNotContainKey("gone");
+        });
+    }
+
+    @Test
     void deletedButNotSynced_readsAsAbsentAtTheDeleteVersion() {
         // given a row in PostgreSQL, and a delete of it that is not synced
         String id = newKey();

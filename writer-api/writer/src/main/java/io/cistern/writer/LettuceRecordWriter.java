@@ -9,6 +9,7 @@ import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.registry.RegistryCache;
+import io.cistern.schema.registry.RegistryCodec;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
@@ -56,6 +57,12 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private final StatefulRedisConnection<String, String> connection;
     private final RegistryCache registry;
+    /**
+     * The registry a write was last refused as stale by (Redis holds a newer registration of its table), on the async
+     * and batch paths: the next write encoded reloads past it first. Null when none is pending.
+     */
+    private volatile TableRegistry stale;
+
     private final WriteEncoder encoder;
     private final InstantSource clock;
     private final SyncBarrier barrier;
@@ -143,6 +150,33 @@ final class LettuceRecordWriter implements RecordWriter {
             return await(w, observed(w, send(w)));
         } catch (InvalidRecordException refusal) {
             throw rejudged(write, refusal);
+        } catch (RetryableException e) {
+            if (!isStale(e) || !reloadPast(w.judgedBy())) {
+                throw e;
+            }
+        }
+        // Judged by an older registration than the partition holds: judged again by the reloaded one (which may
+        // refuse it, naming the field) and sent once more.
+        EncodedWrite again = encode(write);
+        try {
+            return await(again, observed(again, send(again)));
+        } catch (InvalidRecordException refusal) {
+            throw rejudged(write, refusal);
+        }
+    }
+
+    /** Whether Redis refused a write as judged by an older registration of its table ({@code STALE_REGISTRY}). */
+    private static boolean isStale(Throwable failure) {
+        return failure instanceof RetryableException r && FailureTranslator.STALE_REGISTRY.equals(r.code());
+    }
+
+    /** Reloads the registry past {@code judgedBy} after a stale refusal; true when the current one is newer. */
+    private boolean reloadPast(TableRegistry judgedBy) {
+        try {
+            return registry.reloadPast(judgedBy);
+        } catch (RuntimeException e) {
+            LOG.warn("could not reload the table registry from Redis after a stale refusal: {}", e.toString());
+            return false;
         }
     }
 
@@ -153,7 +187,7 @@ final class LettuceRecordWriter implements RecordWriter {
      * blocking path: a reload is a Redis call, never made on Lettuce's event loop.
      */
     private InvalidRecordException rejudged(Write write, InvalidRecordException refusal) {
-        if (judgedByRegistry(refusal) && refreshRegistry()) {
+        if (judgedByRegistry(refusal) && refreshRegistry(write.table())) {
             try {
                 encoder.encode(registry.current(), write);
             } catch (InvalidRecordException again) {
@@ -279,10 +313,14 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     private EncodedWrite encodeOnce(Write write) {
+        TableRegistry refusedAsStale = stale;
+        if (refusedAsStale != null && refusedAsStale == registry.current() && reloadPast(refusedAsStale)) {
+            stale = null;
+        }
         try {
             return encoder.encode(registry.current(), write);
         } catch (InvalidRecordException e) {
-            if (judgedByRegistry(e) && refreshRegistry()) {
+            if (judgedByRegistry(e) && refreshRegistry(write.table())) {
                 return encoder.encode(registry.current(), write);
             }
             throw e;
@@ -298,12 +336,16 @@ final class LettuceRecordWriter implements RecordWriter {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause()
                         : failure;
-                metrics.refused(w.table(), translate(w, cause).code());
+                CisternException translated = translate(w, cause);
+                if (isStale(translated)) {
+                    // Never reloaded here (Lettuce's thread): the next write encoded reloads first.
+                    stale = w.judgedBy();
+                }
+                metrics.refused(w.table(), translated.code());
             }
         });
     }
 
-    /** Re-reads the registry, at most once per refresh interval; true when it was re-read. */
     /**
      * Whether a refusal was decided by what the registry says (a table, a column, a column's type, a CHECK): the
      * registry may be older than the table, so it is worth judging again after a reload.
@@ -315,8 +357,22 @@ final class LettuceRecordWriter implements RecordWriter {
         };
     }
 
-    private boolean refreshRegistry() {
+    /**
+     * After a refusal by what the registry says about {@code table}: whether the registry now holds a newer
+     * registration, so the write is worth judging again. First the cheap question, one {@code HGET} of the table's
+     * published JSON, whose generation says whether {@code table} was registered (again) since this copy was loaded:
+     * if so the registry is reloaded at once ({@link RegistryCache#reloadPast}), so the first write to a table
+     * registered a moment ago is accepted. Otherwise (or when Redis cannot tell) a reload at most once per refresh
+     * interval ({@link RegistryCache#reloadOnMiss}). Only on a refusal, never on the path of an accepted write.
+     */
+    private boolean refreshRegistry(String table) {
+        TableRegistry judgedBy = registry.current();
         try {
+            String published = connection.sync().hget(settings.layout().registry(), table);
+            Optional<String> generation = Optional.ofNullable(published).map(RegistryCodec::generation);
+            if (!generation.equals(judgedBy.generation(table)) && registry.reloadPast(judgedBy)) {
+                return true;
+            }
             return registry.reloadOnMiss();
         } catch (RuntimeException e) {
             LOG.warn("could not refresh the table registry from Redis: {}", e.toString());

@@ -27,6 +27,9 @@ import java.util.Optional;
  * thread-safe. Every refusal names the table and the field, so the producer knows what to fix.
  */
 final class WriteEncoder {
+    /** The optional last argument of a write: the generation of the table's registration it was judged by. */
+    static final String GENERATION_ARGUMENT = "g=";
+
     private final KeyLayout layout;
     private final int maxValueBytes;
 
@@ -52,6 +55,8 @@ final class WriteEncoder {
             encodeColumns(table, address, write, args);
             judgeChecks(table, address, write.op(), args);
         }
+        // The registration this write was judged by: the Function refuses it as stale if the partition holds another.
+        registry.generation(table.name()).ifPresent(g -> args.add(GENERATION_ARGUMENT + g));
         String[] keys = {layout.record(partition, table.name(), key), layout.stream(partition), layout.meta(partition)};
         return new EncodedWrite(
                 write.op(),
@@ -60,7 +65,8 @@ final class WriteEncoder {
                 partition,
                 FunctionLibrary.functionName(write.op()),
                 keys,
-                args.toArray(String[]::new));
+                args.toArray(String[]::new),
+                registry);
     }
 
     private void encodeColumns(TableDef table, RecordAddress address, Write write, List<String> args) {

@@ -77,6 +77,40 @@ class RecordWriterRefusalIT {
         return writer;
     }
 
+    @Test
+    void aWriterJudgingByAnOlderRegistration_isRefusedAsStale_reloads_andIsJudgedByTheNewOne() {
+        // given a table with a text column, registered, and a writer that loaded that registration
+        String table =
+                "retyped_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        db.execute("CREATE TABLE " + table + " (id uuid PRIMARY KEY, n text)");
+        Initializer init = new Initializer(dataSource, redis.commands());
+        KeyLayout layout = new KeyLayout(redis.prefix());
+        init.run(InitOptions.defaults(layout).withRegister(Map.of(table, "")));
+        writer = RecordWriter.connect(WriterSettings.of(redis.url())
+                .mutate()
+                .prefix(redis.prefix())
+                .registryRefresh(Duration.ofHours(1))
+                .build());
+        writer.put(table, RecordKey.of(UUID.randomUUID()), Map.of("n", "text while it is text"));
+
+        // when the column is retyped and registered again, while the writer's copy still says text
+        db.execute("DELETE FROM " + table, "ALTER TABLE " + table + " ALTER COLUMN n TYPE integer USING 0");
+        init.run(InitOptions.defaults(layout).withRegister(Map.of(table, "")));
+        UUID id = UUID.randomUUID();
+        List<String> keys = redis.keys();
+
+        // then a value only the old registration accepts is refused by the new one, naming the field, and nothing is
+        // stored; a value of the new type is accepted at once
+        assertThatThrownBy(() -> writer.put(table, RecordKey.of(id), Map.of("n", "no longer text")))
+                .isInstanceOfSatisfying(InvalidRecordException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(Reason.WRONG_TYPE);
+                    assertThat(e.field()).isEqualTo("n");
+                });
+        assertThat(redis.keys()).isEqualTo(keys);
+        assertThat(writer.put(table, RecordKey.of(id), Map.of("n", 7)).version())
+                .isPositive();
+    }
+
     /** Everything a write can leave in Redis: record hashes and stream entries (by key). */
     private static Map<String, Object> snapshot(RedisCommands<String, String> redis, List<String> keys) {
         Map<String, Object> state = new TreeMap<>();

@@ -139,6 +139,25 @@ const CisternDashboard = (() => {
     $("total-age").textContent = fmtAge(status.totals.oldestAgeSeconds);
     $("total-pending").textContent = fmtCount(status.totals.pending);
     $("total-dlq").textContent = fmtCount(status.totals.deadLetters);
+    // Stalled partitions (entries wait, nothing applied for longer than the stall bound), with the worker's last error.
+    const stalls = status.stalls || [];
+    const stalled = new Map(stalls.map((s) => [s.partition, s]));
+    const banner = $("stalled");
+    banner.hidden = stalls.length === 0;
+    banner.replaceChildren();
+    if (stalls.length > 0) {
+      const title = document.createElement("b");
+      title.textContent = `Apply path stalled on ${stalls.length} partition${stalls.length === 1 ? "" : "s"}`
+        + ` (nothing applied for more than ${status.maxStallSeconds} s while entries wait):`;
+      banner.appendChild(title);
+      const list = document.createElement("ul");
+      for (const s of stalls) {
+        const item = document.createElement("li");
+        item.textContent = s.reason;
+        list.appendChild(item);
+      }
+      banner.appendChild(list);
+    }
     renderBuffer(status.buffer);
     const body = $("partitions").querySelector("tbody");
     body.replaceChildren();
@@ -157,8 +176,13 @@ const CisternDashboard = (() => {
       let state = p.owner ? "owned" : "no owner";
       if (p.paused) state = `paused${p.pausedBy ? " by " + p.pausedBy : ""}`;
       if (p.deletedBeforeApplied) state += " · entries deleted before applied";
+      if (stalled.has(p.partition)) {
+        state = `stalled ${Math.round(stalled.get(p.partition).stalledForSeconds)} s · ${state}`;
+        row.classList.add("stalled");
+      }
       if (!p.owner && !p.paused) row.classList.add("orphan");
-      cell(row, state, "state");
+      const stateCell = cell(row, state, "state");
+      if (p.lastError) stateCell.title = `last error${p.lastError.at ? " at " + fmtTime(p.lastError.at) : ""}: ${p.lastError.message}`;
       body.appendChild(row);
     }
   }
@@ -166,10 +190,13 @@ const CisternDashboard = (() => {
   function renderDeadLetters(activity) {
     const body = $("dead-letters").querySelector("tbody");
     body.replaceChildren();
+    $("dlq-source").textContent = activity.deadLettersFrom === "postgres"
+      ? "Read from cistern_dead_letter, where they are recorded."
+      : "Read from the Redis notices (this service has no database, or cannot read it now): the dead letters themselves are in cistern_dead_letter.";
     if (activity.deadLetters.length === 0) {
       const row = document.createElement("tr");
       const td = cell(row, "none", "empty");
-      td.colSpan = 8;
+      td.colSpan = 9;
       body.appendChild(row);
       return;
     }
@@ -177,6 +204,7 @@ const CisternDashboard = (() => {
       const row = document.createElement("tr");
       row.dataset.partition = d.partition;
       cell(row, fmtTime(d.recordedAt));
+      cell(row, activity.deadLettersFrom === "postgres" ? String(d.id) : "–", "num");
       cell(row, String(d.partition), "num");
       cell(row, d.table || "–");
       cell(row, d.key || "–");

@@ -10,7 +10,8 @@ import java.time.Duration;
  * <p>Errors of the Function library:
  *
  * <ul>
- *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED} — retryable;
+ *   <li>{@code CISTERN_BACKPRESSURE}, {@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED}, {@code
+ *       CISTERN_STALE_REGISTRY} (code {@value #STALE_REGISTRY}) — retryable;
  *   <li>{@code CISTERN_DELETED} — a patch of a deleted record, permanent, field {@code key};
  *   <li>{@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_CHECK}, {@code CISTERN_TOO_LARGE}, {@code
  *       CISTERN_BADKEY}, {@code CISTERN_BADARGS} — permanent.
@@ -28,6 +29,12 @@ public final class FailureTranslator {
 
     /** How long a reader should wait before retrying a read that failed for want of a server. */
     public static final Duration READ_RETRY_AFTER = Duration.ofSeconds(1);
+
+    /**
+     * The code of the retryable refusal of a write judged by an older registration of its table than the partition
+     * holds ({@code CISTERN_STALE_REGISTRY}): reload the registry and judge the write again.
+     */
+    public static final String STALE_REGISTRY = "STALE_REGISTRY";
 
     private FailureTranslator() {}
 
@@ -138,6 +145,10 @@ public final class FailureTranslator {
                                 what + " refused for now: " + detail,
                                 Duration.ofSeconds(1),
                                 cause);
+                    case "CISTERN_STALE_REGISTRY" ->
+                        // A RecordWriter reloads and sends the write again itself; others retry at once.
+                        new RetryableException(
+                                STALE_REGISTRY, what + " refused for now: " + detail, Duration.ZERO, cause);
                     default ->
                         new RetryableException(
                                 "REDIS_UNAVAILABLE",

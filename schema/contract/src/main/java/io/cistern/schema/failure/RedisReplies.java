@@ -18,7 +18,7 @@ import java.util.concurrent.ExecutionException;
  *   <caption>Error prefixes</caption>
  *   <tr><th>prefix</th><th>kind</th></tr>
  *   <tr><td>{@code CISTERN_BACKPRESSURE}, {@code OOM}</td><td>{@link RedisFailureKind#BACK_PRESSURE}</td></tr>
- *   <tr><td>{@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED}, {@code LOADING}, {@code BUSY}, {@code
+ *   <tr><td>{@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED}, {@code CISTERN_STALE_REGISTRY}, {@code LOADING}, {@code BUSY}, {@code
  *       MASTERDOWN}, {@code READONLY}, {@code TRYAGAIN}, {@code CLUSTERDOWN}</td>
  *       <td>{@link RedisFailureKind#SERVER_NOT_READY}</td></tr>
  *   <tr><td>{@code NOSCRIPT}, {@code ERR Function not found}</td><td>{@link RedisFailureKind#NOT_INITIALISED}</td></tr>
@@ -79,6 +79,7 @@ public final class RedisReplies {
             case "CISTERN_BACKPRESSURE", "OOM" -> RedisFailureKind.BACK_PRESSURE;
             case "CISTERN_NOFLOOR",
                     "CISTERN_UNCONFIRMED",
+                    "CISTERN_STALE_REGISTRY",
                     "LOADING",
                     "BUSY",
                     "MASTERDOWN",

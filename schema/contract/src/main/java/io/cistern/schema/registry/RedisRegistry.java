@@ -23,7 +23,9 @@ import java.util.stream.Collectors;
  *
  * <p>What is published: {@code {prefix}:config} (partition count, protocol), {@code {prefix}:registry} (one JSON
  * {@link TableDef} per table), and in every partition's meta hash the buffer limits and a compact spec per table that
- * the Function library checks each write against: {@code t:{table} = "<routing> <keyColumns> ,col1,col2,...,"}.
+ * the Function library checks each write against: {@code t:{table} = "<routing> <keyColumns> ,col1,col2,...,"}, with
+ * the registration's generation {@code g:{table}} ({@link RegistryCodec#generation}), which a writer sends with each
+ * write so that the Function refuses one judged by an older registration ({@code CISTERN_STALE_REGISTRY}).
  */
 public final class RedisRegistry {
     /** Most keys looked at for another prefix when the configured one holds no registry. */
@@ -78,9 +80,13 @@ public final class RedisRegistry {
     private void publishTables(TableRegistry registry, Map<String, String> meta) {
         Map<String, String> tables = new LinkedHashMap<>();
         for (TableDef t : registry.tables()) {
-            tables.put(t.name(), RegistryCodec.toJson(t));
+            String json = RegistryCodec.toJson(t);
+            tables.put(t.name(), json);
             meta.put(MetaFields.tableSpec(t.name()), spec(t));
+            meta.put(MetaFields.tableGeneration(t.name()), RegistryCodec.generation(json));
         }
+        // The registry hash before the meta hashes, partition 0 first: a writer that a partition refuses as stale
+        // (its g:<table> is newer than the writer's) reloads and finds the registration that partition holds.
         if (!tables.isEmpty()) {
             redis.hset(layout.registry(), tables);
         }
@@ -89,6 +95,31 @@ public final class RedisRegistry {
                 redis.hset(layout.meta(p), meta);
             }
         }
+        if (!tables.isEmpty()) {
+            redis.hincrby(layout.config(), ConfigFields.REGISTRY_VERSION, 1);
+        }
+    }
+
+    /**
+     * Takes {@code table} out of the published registry: its spec and generation from every partition's meta hash
+     * (writes to it are refused {@code CISTERN_UNKNOWN_TABLE} from then on), then its JSON, then the version moves.
+     */
+    public void unpublish(String table, int partitions) {
+        for (int p = 0; p < partitions; p++) {
+            redis.hdel(layout.meta(p), MetaFields.tableSpec(table), MetaFields.tableGeneration(table));
+        }
+        redis.hdel(layout.registry(), table);
+        redis.hincrby(layout.config(), ConfigFields.REGISTRY_VERSION, 1);
+    }
+
+    /**
+     * How many times the registry was published ({@link ConfigFields#REGISTRY_VERSION}; 0 before the first time): a
+     * reader that saw it move since it loaded the registry loads it again. Read it before loading, so a publication
+     * during the load is seen as a move the next time.
+     */
+    public long version() {
+        String v = redis.hget(layout.config(), ConfigFields.REGISTRY_VERSION);
+        return v == null ? 0 : Long.parseLong(v);
     }
 
     /**
@@ -171,9 +202,12 @@ public final class RedisRegistry {
                     null);
         }
         List<TableDef> tables = new ArrayList<>();
+        Map<String, String> generations = new LinkedHashMap<>();
         for (String json : redis.hgetall(layout.registry()).values()) {
-            tables.add(RegistryCodec.fromJson(json));
+            TableDef t = RegistryCodec.fromJson(json);
+            tables.add(t);
+            generations.put(t.name(), RegistryCodec.generation(json));
         }
-        return new TableRegistry(Integer.parseInt(partitions), tables);
+        return new TableRegistry(Integer.parseInt(partitions), tables, generations);
     }
 }

@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  * for one load and then see its result.
  */
 public final class RegistryCache {
+    /** The shortest time between two reloads forced by stale refusals ({@link #reloadPast}). */
+    public static final long MIN_FORCED_RELOAD_MILLIS = 50;
+
     private final Supplier<TableRegistry> loader;
     private final Duration minInterval;
     private final InstantSource clock;
@@ -84,6 +87,31 @@ public final class RegistryCache {
     /** The table from the current registry, without reloading. */
     public Optional<TableDef> table(String name) {
         return current.table(name);
+    }
+
+    /**
+     * Called when Redis refused a write as judged by an older registration of its table than it holds ({@code
+     * CISTERN_STALE_REGISTRY}): that refusal is proof of a newer registry, so it reloads without waiting for the
+     * interval, unless another thread already replaced {@code judgedBy} (then look in {@link #current()}), or a reload
+     * began less than {@value #MIN_FORCED_RELOAD_MILLIS} ms ago (a bound on a storm of refusals). Returns whether
+     * {@link #current()} is now another registry than {@code judgedBy}; false for a {@link #fixed} cache.
+     */
+    public boolean reloadPast(TableRegistry judgedBy) {
+        if (minInterval == null) {
+            return false;
+        }
+        synchronized (reloadLock) {
+            if (current != judgedBy) {
+                return true;
+            }
+            long now = clock.millis();
+            if (now - lastLoadMillis < MIN_FORCED_RELOAD_MILLIS) {
+                return false;
+            }
+            lastLoadMillis = now;
+            current = Objects.requireNonNull(loader.get(), "the registry loader returned null");
+            return true;
+        }
     }
 
     /**

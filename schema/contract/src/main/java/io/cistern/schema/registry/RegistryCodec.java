@@ -12,6 +12,22 @@ import tools.jackson.databind.node.ObjectNode;
 public final class RegistryCodec {
     private RegistryCodec() {}
 
+    /**
+     * The generation of a table's registration: the first 16 hex digits of the SHA-256 of its JSON exactly as stored in
+     * the registry hash. The publisher computes it from the text it stores and a reader from the text it reads, so
+     * the two agree without the JSON having to survive a round trip; any change of the definition (a column added,
+     * dropped or retyped, a CHECK) changes it.
+     */
+    public static String generation(String storedJson) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(storedJson.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java runtime", e);
+        }
+    }
+
     public static String toJson(TableDef t) {
         ObjectNode root = ExactJson.mapper().createObjectNode();
         root.put("name", t.name());

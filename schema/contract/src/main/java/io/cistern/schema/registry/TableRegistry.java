@@ -12,8 +12,18 @@ import java.util.TreeMap;
 public final class TableRegistry {
     private final int partitions;
     private final Map<String, TableDef> tables;
+    /** Each table's generation as published ({@link RegistryCodec#generation}); empty for a registry not read from Redis. */
+    private final Map<String, String> generations;
 
     public TableRegistry(int partitions, Collection<TableDef> tables) {
+        this(partitions, tables, Map.of());
+    }
+
+    /**
+     * A registry read from Redis, with the generation each table was published under ({@link RedisRegistry#load()}).
+     * The generations are not part of equality: two registries with the same definitions are equal.
+     */
+    public TableRegistry(int partitions, Collection<TableDef> tables, Map<String, String> generations) {
         if (partitions < 1 || partitions > 16_384) {
             throw new IllegalArgumentException("partition count must be between 1 and 16384, was " + partitions);
         }
@@ -25,6 +35,12 @@ public final class TableRegistry {
             }
         }
         this.tables = Map.copyOf(byName);
+        this.generations = Map.copyOf(generations);
+    }
+
+    /** The generation {@code table} was published under, when this registry was read from Redis. */
+    public Optional<String> generation(String table) {
+        return Optional.ofNullable(generations.get(table));
     }
 
     public int partitions() {

@@ -10,5 +10,12 @@ public final class ConfigFields {
     /** Protocol version of the Function library: written by {@code ops/cistern init}; read by operators and producers. */
     public static final String PROTOCOL = "protocol";
 
+    /**
+     * How many times the table registry was published (a counter, incremented after every publication and
+     * unregistration): written by RedisRegistry ({@code ops/cistern init}, a sync worker that reloaded the catalog,
+     * {@code ops/cistern unregister}); read every second by the read proxy, which reloads its registry when it moved.
+     */
+    public static final String REGISTRY_VERSION = "registry-version";
+
     private ConfigFields() {}
 }

@@ -27,6 +27,12 @@ public final class MetaFields {
      * read by every write of the table.
      */
     public static final String TABLE_SPEC_PREFIX = "t:";
+    /**
+     * Prefix of a table's generation field {@code g:<table>}: the digest of the table's registration as published
+     * ({@code RegistryCodec.generation}), written with the spec by {@code ops/cistern init} and by a worker that
+     * reloaded the catalog (RedisRegistry); read by every write that names the generation it was judged by.
+     */
+    public static final String TABLE_GENERATION_PREFIX = "g:";
     /** Present while paused, naming who paused it: written by {@code ops/cistern pause}; read by the sync worker. */
     public static final String PAUSED = "paused";
     /** The worker that last took the partition: written by the sync worker at takeover; read by {@code ops}. */
@@ -36,7 +42,24 @@ public final class MetaFields {
     /** When the partition was last taken (Redis time, ms): written by the sync worker at takeover; read by {@code ops}. */
     public static final String OWNER_SINCE = "owner-since";
 
+    /**
+     * Why the partition's last batch attempt failed, cut to one line of at most 300 characters, classified by the
+     * failure taxonomy ({@code CONNECTION (SQLSTATE 08006): ...}) and never holding a password or a URL's credentials:
+     * written by the sync worker when a batch attempt fails, removed by its next committed batch; read by {@code ops}
+     * status, readiness and the dashboard, which name it when the partition stalls.
+     */
+    public static final String LAST_ERROR = "last_error";
+    /**
+     * When {@link #LAST_ERROR} happened (the worker's clock, epoch ms): written and removed with it; read by {@code ops}.
+     */
+    public static final String LAST_ERROR_AT = "last_error_at";
+
     private MetaFields() {}
+
+    /** The field holding {@code table}'s generation, {@code g:<table>}. */
+    public static String tableGeneration(String table) {
+        return TABLE_GENERATION_PREFIX + table;
+    }
 
     /** The field holding {@code table}'s spec, {@code t:<table>}. */
     public static String tableSpec(String table) {

@@ -6,14 +6,19 @@ Every write is one FCALL with three keys of one partition p (one hash tag, one c
   KEYS[1] = {prefix}:{p}:r:{table}:{key}   the record hash
   KEYS[2] = {prefix}:{p}:s                 the partition stream
   KEYS[3] = {prefix}:{p}:m                 the partition meta hash
-and ARGV = table, key [, column, json-value]...
+and ARGV = table, key [, column, json-value]... [, 'g=' .. generation]
+
+The optional last argument names the registration of the table the caller judged the write by: the generation
+published beside the table spec in the meta hash (g:{table}). When both are there and differ, the write is refused
+with CISTERN_STALE_REGISTRY (retryable: reload the registry and judge the write again), so a writer holding an older
+registration (a column since dropped or retyped) never has a write accepted by it. Plain-Redis producers send none.
 
 In one atomic step a write checks its input against the table spec published in the meta hash, enforces
 backpressure, assigns the next version of the partition (always above the floor the sync worker records in
 PostgreSQL), updates the record hash and appends the change entry. It returns {version, entry-id}.
 
 Errors start with CISTERN_<CODE>: BADARGS, BADKEY, UNKNOWN_TABLE, UNKNOWN_COLUMN, TOO_LARGE, DELETED, CHECK
-(permanent); NOFLOOR, UNCONFIRMED, BACKPRESSURE (retry later).
+(permanent); NOFLOOR, UNCONFIRMED, BACKPRESSURE, STALE_REGISTRY (retry later).
 
 CHECK: the table spec may carry, after its columns, the CHECK conditions whose verdict Lua knows exactly (IN / NOT IN
 / = / <> over text, those and < <= > >= over integers within 2^53, IS NOT NULL; see FunctionChecks in Java). A NULL
@@ -31,7 +36,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 6
+local REVISION = 7
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -302,7 +307,7 @@ local function prepare(keys, args, op)
     return nil, fail('BADARGS', 'the first key must be the record hash ' .. tag .. 'r:' .. tbl .. ':' .. key)
   end
   local meta = redis.call('HMGET', keys[3], 'floor', 'seq', 'partitions', 'max_backlog', 'max_memory',
-    'max_value', 't:' .. tbl)
+    'max_value', 't:' .. tbl, 'g:' .. tbl)
   local floor = tonumber(meta[1])
   if floor == nil then
     return nil, fail('NOFLOOR', 'partition ' .. p .. ' has no version floor in Redis (Redis lost its data or'
@@ -318,6 +323,16 @@ local function prepare(keys, args, op)
   if not spec then
     return nil, fail('UNKNOWN_TABLE', 'table ' .. tbl .. ' is not registered with Cistern'
       .. ' (register it with `ops/cistern init --table ' .. tbl .. '`)')
+  end
+  -- The caller's generation of the table's registration, if it sent one (an odd last argument 'g=...').
+  local nargs = #args
+  if nargs % 2 == 1 and string.sub(args[nargs], 1, 2) == 'g=' then
+    local generation = string.sub(args[nargs], 3)
+    args[nargs] = nil
+    if meta[8] and generation ~= meta[8] then
+      return nil, fail('STALE_REGISTRY', 'table ' .. tbl .. ' was registered again (generation ' .. meta[8]
+        .. ', the write was judged by ' .. generation .. '): reload the registry and judge the write again')
+    end
   end
   local routing, keycount, columns, checks = string.match(spec, '^(%d+) (%d+) (%S*) ?(.*)$')
   routing, keycount = tonumber(routing), tonumber(keycount)
@@ -353,7 +368,7 @@ local function prepare(keys, args, op)
       .. ' (crc32 of "' .. routing_text .. '" mod ' .. partitions .. '), not ' .. p)
   end
   -- Columns and values.
-  local nargs = #args
+  nargs = #args
   if nargs % 2 ~= 0 then
     return nil, fail('BADARGS', 'columns and values must come in pairs, got an odd number of arguments')
   end

@@ -138,6 +138,33 @@ class FunctionCheckIT {
     }
 
     @Test
+    void aWriteJudgedByAnotherGenerationOfTheTable_isRefusedAsStale_andOneWithoutAGeneration_isJudgedAsBefore() {
+        String generation = cmd.hget(layout.meta(0), "g:tasks");
+        assertThat(generation).as("published beside the spec").hasSize(16);
+        assertThat(cmd.hget(layout.meta(1), "g:tasks")).isEqualTo(generation);
+        assertThat(new io.cistern.schema.registry.RedisRegistry(cmd, layout)
+                        .load()
+                        .generation("tasks"))
+                .as("what a writer loads")
+                .contains(generation);
+
+        call(Operation.PUT, "a", "owner", "\"o\"", "g=" + generation);
+        call(Operation.PUT, "b", "owner", "\"o\""); // a plain-Redis producer sends none
+        RedisCommandExecutionException stale =
+                refusal(() -> call(Operation.PUT, "c", "owner", "\"o\"", "g=0123456789abcdef"));
+        // An odd argument that is not a generation is still a column without its value.
+        RedisCommandExecutionException unpaired = refusal(() -> call(Operation.PUT, "d", "owner", "\"o\"", "status"));
+
+        assertThat(stale.getMessage()).startsWith("CISTERN_STALE_REGISTRY ").contains("tasks", generation);
+        assertThat(FailureTranslator.fromRedis("put tasks/c", stale))
+                .isInstanceOfSatisfying(
+                        io.cistern.schema.failure.RetryableException.class,
+                        r -> assertThat(r.code()).isEqualTo(FailureTranslator.STALE_REGISTRY));
+        assertThat(unpaired.getMessage()).startsWith("CISTERN_BADARGS ");
+        assertThat(cmd.xlen(layout.stream(0)) + cmd.xlen(layout.stream(1))).isEqualTo(2);
+    }
+
+    @Test
     void nullPasses_butNotIsNotNull_andAPatchIsJudgedOnTheColumnsItCarries() {
         call(Operation.PUT, "a", "status", "null", "n", "null", "owner", "\"o\"");
         assertThat(refusal(() -> call(Operation.PUT, "b", "status", "\"new\"")).getMessage())

@@ -113,7 +113,7 @@ class FunctionWireContractIT {
         confirm(41);
 
         assertThat(cmd.hgetall(layout.config()))
-                .containsOnlyKeys(ConfigFields.PARTITIONS, ConfigFields.PROTOCOL)
+                .containsOnlyKeys(ConfigFields.PARTITIONS, ConfigFields.PROTOCOL, ConfigFields.REGISTRY_VERSION)
                 .containsEntry(ConfigFields.PARTITIONS, Integer.toString(PARTITIONS))
                 .containsEntry(ConfigFields.PROTOCOL, Integer.toString(FunctionLibrary.PROTOCOL));
         assertThat(cmd.hgetall(layout.meta(p)))
@@ -123,7 +123,8 @@ class FunctionWireContractIT {
                         MetaFields.MAX_BACKLOG,
                         MetaFields.MAX_MEMORY,
                         MetaFields.MAX_VALUE,
-                        MetaFields.tableSpec(DOCS.name()))
+                        MetaFields.tableSpec(DOCS.name()),
+                        MetaFields.tableGeneration(DOCS.name()))
                 .containsEntry(MetaFields.FLOOR, "41")
                 .containsEntry(MetaFields.MAX_BACKLOG, "7")
                 .containsEntry(MetaFields.MAX_VALUE, "1024");

@@ -3,6 +3,7 @@ package io.cistern.schema.postgres;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -103,10 +104,7 @@ public final class Unregistration {
             throw new PermanentException(
                     "UNREGISTER_FAILED", "unregistering '" + table + "' failed in PostgreSQL: " + e.getMessage(), e);
         }
-        for (int p = 0; p < partitions; p++) {
-            redis.hdel(layout.meta(p), MetaFields.tableSpec(table));
-        }
-        redis.hdel(layout.registry(), table);
+        new RedisRegistry(redis, layout).unpublish(table, partitions);
         LOG.info(
                 "unregistered table '{}' ({} entries not yet synced, {} open dead letters{})",
                 table,

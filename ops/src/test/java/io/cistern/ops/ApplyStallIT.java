@@ -1,0 +1,242 @@
+package io.cistern.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cistern.connections.testing.PrivatePostgres;
+import io.cistern.connections.testing.TestRedis;
+import io.cistern.schema.codec.ExactJson;
+import io.cistern.writer.RecordKey;
+import io.cistern.writer.RecordWriter;
+import io.cistern.writer.WriterSettings;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Readiness, the {@code cistern_partition_stalled} gauge and the dashboard's status tell the truth about a dead
+ * database path: a sync worker's (private) PostgreSQL stops while writes flow; within the stall bound plus two status
+ * reads (and some slack for a loaded machine) the worker's readiness is down naming the stalled partitions, and once a
+ * batch attempt has failed, the worker's last error, although the lag check (5 min) would still say nothing; once
+ * PostgreSQL is back and the backlog drains, readiness is up, no last error stands and every write is in PostgreSQL.
+ */
+class ApplyStallIT {
+    private static final Duration MAX_STALL = Duration.ofSeconds(4);
+    /** The default status refresh interval: the worker reads the status this often. */
+    private static final Duration REFRESH = Duration.ofSeconds(2);
+
+    /** A stalled partition's reason in full, with its worker's last error, as the taxonomy classifies it. */
+    private static final Pattern NAMED_ERROR = Pattern.compile("partition \\d+: applied nothing for [\\d.]+ s with \\d+"
+            + " entries waiting, over the 4 s stall bound \\(owner stall-worker; last error at [^:]+:[^:]+:[^:]+:"
+            + " (CONNECTION|SERVER_NOT_READY)");
+
+    private static final Pattern STALLED_GAUGE =
+            Pattern.compile("cistern_partition_stalled\\{partition=\"(\\d+)\"} 1\\.0");
+
+    private PrivatePostgres postgres;
+    private TestRedis redis;
+    private SyncWorkerCommand worker;
+    private final ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void setUp() {
+        postgres = PrivatePostgres.start();
+        redis = TestRedis.create("ApplyStallIT");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        producer.shutdownNow();
+        producer.awaitTermination(10, TimeUnit.SECONDS);
+        if (worker != null) {
+            worker.stop();
+        }
+        postgres.close();
+        redis.close();
+    }
+
+    @Test
+    void databaseGoesAway_whileWritesFlow_readinessIsDownNamingTheStalledPartitionAndLastError_thenUpOnceDrained()
+            throws Exception {
+        String[] connection = {
+            "--redis-url", redis.url(), "--database-url", postgres.jdbcUrl(), "--prefix", redis.prefix()
+        };
+        assertThat(CisternCli.commandLine().execute(concat(new String[] {"init"}, connection)))
+                .isZero();
+        int port = freePort();
+        CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(cli.execute(concat(
+                        new String[] {
+                            "sync-worker",
+                            "--port",
+                            Integer.toString(port),
+                            "--worker-id",
+                            "stall-worker",
+                            "--ready-max-stall-ms",
+                            Long.toString(MAX_STALL.toMillis())
+                        },
+                        connection)))
+                .isZero();
+        worker = cli.getSubcommands().get("sync-worker").getCommand();
+
+        // given: writes flowing, every partition, and a worker applying them
+        AtomicInteger written = new AtomicInteger();
+        RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
+        producer.scheduleWithFixedDelay(
+                () -> {
+                    int i = written.get();
+                    writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "doc-" + i + ".pdf"));
+                    written.incrementAndGet();
+                },
+                0,
+                10,
+                TimeUnit.MILLISECONDS);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(rows()).isGreaterThan(50);
+            assertThat(get(port, "/actuator/health/readiness").statusCode()).isEqualTo(200);
+        });
+
+        // when: the database goes away
+        postgres.stop();
+        long stoppedAt = System.nanoTime();
+        int writtenAtStop = written.get();
+
+        // then: readiness is down for the stall within the bound plus a status read, whatever the lag says
+        await().atMost(MAX_STALL.plus(REFRESH.multipliedBy(2)).plus(Duration.ofSeconds(10)))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(
+                                lagReady(port).path("details").path("stalled").asString(""))
+                        .contains("applied nothing for"));
+        Duration detectedAfter = Duration.ofNanos(System.nanoTime() - stoppedAt);
+        // and names the worker's last error once a batch attempt has failed (the pool gives up on a new connection
+        // after its connect timeout, 5 s: a stall may be seen before that, reported as "no error" meanwhile)
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(
+                                lagReady(port).path("details").path("stalled").asString(""))
+                        .containsPattern(NAMED_ERROR));
+        Duration namedAfter = Duration.ofNanos(System.nanoTime() - stoppedAt);
+        JsonNode lagReady = lagReady(port);
+        String stalled = lagReady.path("details").path("stalled").asString();
+        System.out.printf(
+                "ApplyStallIT: stall reported %d ms, last error named %d ms after PostgreSQL stopped (bound %d ms,"
+                        + " status read every %d ms): %s%n",
+                detectedAfter.toMillis(), namedAfter.toMillis(), MAX_STALL.toMillis(), REFRESH.toMillis(), stalled);
+        assertThat(lagReady.path("status").asString()).isEqualTo("DOWN");
+        assertThat(lagReady.path("details").has("lag"))
+                .as("the lag check alone still says nothing")
+                .isFalse();
+        assertThat(stalled).containsPattern(NAMED_ERROR).doesNotContain(postgres.jdbcUrl());
+        assertThat(written.get()).as("writes kept succeeding").isGreaterThan(writtenAtStop);
+        HttpResponse<String> metrics = get(port, "/actuator/prometheus");
+        Matcher gauge = STALLED_GAUGE.matcher(metrics.body());
+        assertThat(gauge.find()).as("a cistern_partition_stalled gauge is 1").isTrue();
+        JsonNode status =
+                ExactJson.mapper().readTree(get(port, "/cistern/status").body());
+        assertThat(status.get("stalls")
+                        .valueStream()
+                        .map(s -> s.get("partition").asInt()))
+                .contains(Integer.parseInt(gauge.group(1)));
+        assertThat(status.get("stalls")
+                        .valueStream()
+                        .map(s -> s.get("partition").asInt()))
+                .as("the dashboard shows a stalled partition with its last error")
+                .anySatisfy(p -> assertThat(status.get("partitions")
+                                .get(p)
+                                .get("lastError")
+                                .path("message")
+                                .asString(""))
+                        .isNotBlank());
+
+        // when: the database returns and the writes stop
+        postgres.startAgain();
+        // Without an interrupt: a put interrupted after Redis applied it would be written but not counted.
+        producer.shutdown();
+        assertThat(producer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        int acknowledged = written.get();
+        writer.close();
+
+        // then: the backlog drains, readiness is up again, and no write was lost
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .untilAsserted(() -> {
+                    assertThat(rows()).isEqualTo(acknowledged);
+                    HttpResponse<String> ready = get(port, "/actuator/health/readiness");
+                    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+                });
+        assertThat(get(port, "/actuator/prometheus").body()).doesNotContainPattern(STALLED_GAUGE);
+        JsonNode after =
+                ExactJson.mapper().readTree(get(port, "/cistern/status").body());
+        assertThat(after.get("stalls").isEmpty()).isTrue();
+        assertThat(after.get("partitions")
+                        .valueStream()
+                        .filter(p -> !p.get("lastError").isNull()))
+                .as("every partition committed since: no last error stands")
+                .isEmpty();
+    }
+
+    private JsonNode lagReady(int port) throws Exception {
+        return ExactJson.mapper()
+                .readTree(get(port, "/actuator/health/readiness").body())
+                .path("components")
+                .path("lagReady");
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private int rows() throws Exception {
+        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", "");
+                ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM source_documents")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static UUID uuid(int i) {
+        return UUID.nameUUIDFromBytes(("stall-" + i).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String[] concat(String[] first, String[] rest) {
+        String[] all = new String[first.length + rest.length];
+        System.arraycopy(first, 0, all, 0, first.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Check what a deployment needs and print one line per check, with the fix under each failure: DNS, TCP,"
                     + " authentication and TLS to Redis and PostgreSQL; Redis persistence (AOF) and"
-                    + " maxmemory-policy; the Function library; privileges on Cistern's tables and every synced"
+                    + " maxmemory-policy; the Function library; whether Cistern's memory guard refuses writes before"
+                    + " Redis runs out of memory; privileges on Cistern's tables and every synced"
                     + " table; whether the services' pools fit in max_connections; clock skew.",
             "Exits 1 when a check fails (warnings pass). --profile dev, for a laptop or a trial, turns the findings"
                     + " that only endanger buffered data (Redis persistence, an evicting maxmemory-policy) into"

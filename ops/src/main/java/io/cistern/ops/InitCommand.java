@@ -6,6 +6,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.function.BufferLimits;
+import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.postgres.LimitChanges;
@@ -82,10 +83,13 @@ final class InitCommand implements Callable<Integer> {
 
     @Option(
             names = "--max-redis-memory",
-            paramLabel = "BYTES",
-            description = "Refuse writes while Redis uses this much memory; 0 = no limit of Cistern's own (default:"
-                    + " the value the last init recorded; " + BufferLimits.DEFAULT_MAX_REDIS_MEMORY
-                    + " on the first). Keep it below maxmemory.")
+            paramLabel = "auto|off|BYTES",
+            converter = MemoryLimitConverter.class,
+            description = "Refuse writes (retryable back-pressure) while Redis uses this much memory. auto: 90% of"
+                    + " Redis maxmemory, or half the host's memory when Redis has none, derived again at every"
+                    + " check; off (or 0): no limit of Cistern's own; or a number of bytes, with an optional k, m or"
+                    + " g (binary) suffix, below maxmemory. Default: the value the last init recorded; auto on the"
+                    + " first.")
     Long maxRedisMemory;
 
     @Option(
@@ -128,9 +132,16 @@ final class InitCommand implements Callable<Integer> {
                 options.layout().prefix());
         BufferLimits limits = report.limits();
         out.printf(
-                "  buffer limits: max backlog %d per partition, max Redis memory %d bytes, max value %d bytes (0 = no"
-                        + " limit)%n",
-                limits.maxBacklogPerPartition(), limits.maxRedisMemoryBytes(), limits.maxValueBytes());
+                "  buffer limits: max backlog %d per partition (0 = no limit), max Redis memory %s, max value %d"
+                        + " bytes%n",
+                limits.maxBacklogPerPartition(), limits.memoryLimitText(), limits.maxValueBytes());
+        MemoryGuard.Limit guard = report.memoryGuard();
+        out.printf(
+                "  memory guard: %s%n",
+                guard.bounded()
+                        ? "writes refused from " + MemoryGuard.bytes(guard.bytes()) + " of Redis memory ("
+                                + guard.basis() + ")"
+                        : "none (" + guard.basis() + "): see docs/runbook.md, A long outage");
         for (String change : report.changed()) {
             out.printf("  changed %s%n", change);
         }
@@ -149,6 +160,33 @@ final class InitCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Reads {@code auto}, {@code off}, {@code 0} or bytes with an optional binary k/m/g suffix. */
+    static final class MemoryLimitConverter implements picocli.CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+            if (v.equals("auto")) {
+                return BufferLimits.AUTO_MAX_REDIS_MEMORY;
+            }
+            if (v.equals("off")) {
+                return 0L;
+            }
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("(\\d+)\\s*([kmg]?)i?b?").matcher(v);
+            if (!m.matches()) {
+                throw new picocli.CommandLine.TypeConversionException("--max-redis-memory '" + value
+                        + "': write auto, off, or a number of bytes such as 536870912, 512m or 2g");
+            }
+            int shift = switch (m.group(2)) {
+                case "k" -> 10;
+                case "m" -> 20;
+                case "g" -> 30;
+                default -> 0;
+            };
+            return Long.parseLong(m.group(1)) << shift;
+        }
     }
 
     /** Runs an init with its own short-lived connections. */

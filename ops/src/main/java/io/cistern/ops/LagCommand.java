@@ -1,10 +1,15 @@
 package io.cistern.ops;
 
+import io.cistern.ops.status.BufferCapacity;
 import io.cistern.ops.status.PartitionStatus;
-import io.cistern.ops.status.StatusJson;
+import io.cistern.ops.status.PipelineStatus;
 import io.cistern.ops.status.StatusSnapshot;
+import io.cistern.ops.status.WriteRate;
+import io.lettuce.core.RedisException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,9 +25,13 @@ import picocli.CommandLine.Spec;
                     + " of them), PENDING (read by a worker, not yet acknowledged), OWNER (the worker holding the"
                     + " lease), DLQ (dead letters) and PAUSED.",
             "Computed from entry IDs and the applied watermark the workers publish after each commit, so it stays"
-                    + " right after trims and deletes that make Redis's own XINFO lag null or wrong."
+                    + " right after trims and deletes that make Redis's own XINFO lag null or wrong.",
+            "Then the outage the buffer can absorb: entries and bytes Redis can take before writes are refused with"
+                    + " back-pressure, and how long that lasts at the current write rate (watched for --rate-window)."
         })
 final class LagCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LagCommand.class);
+
     @Mixin
     ConnectionOptions connection;
 
@@ -48,21 +57,40 @@ final class LagCommand implements Callable<Integer> {
             description = "With --watch: stop after N refreshes (default: until interrupted).")
     int count = Integer.MAX_VALUE;
 
+    @Option(
+            names = "--rate-window",
+            paramLabel = "DURATION",
+            converter = StatusCli.DurationConverter.class,
+            description = "How long the first reading watches the entries added, for the write rate behind the"
+                    + " buffer's time left (later --watch refreshes use the time since the previous one); 0s skips it"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Duration rateWindow = Duration.ofSeconds(1);
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         int refreshes = watch ? count : 1;
         boolean terminal = System.console() != null && !json;
         return StatusCli.withStatus(connection, status -> {
+            StatusSnapshot previous = null;
             for (int i = 0; i < refreshes; i++) {
                 StatusSnapshot s = status.read();
+                if (previous == null && rateWindow.isPositive()) {
+                    previous = s;
+                    sleep(rateWindow);
+                    s = status.read();
+                }
+                OptionalDouble rate = previous == null ? OptionalDouble.empty() : WriteRate.between(previous, s);
+                previous = s;
+                Optional<BufferCapacity> buffer = buffer(status, s, rate);
                 if (terminal && watch) {
                     out.print("\033[H\033[2J");
                 }
                 if (json) {
-                    out.println(StatusJson.toText(s));
+                    out.println(BufferCapacity.statusJson(s, buffer));
                 } else {
                     print(out, s);
+                    out.println(buffer.map(BufferCapacity::describe).orElse("buffer: unknown (see the log)"));
                 }
                 out.flush();
                 if (i + 1 < refreshes) {
@@ -76,6 +104,27 @@ final class LagCommand implements Callable<Integer> {
             }
             return 0;
         });
+    }
+
+    /**
+     * The buffer's capacity, or empty (with a warning) when Redis will not tell: an ACL without {@code INFO} or {@code
+     * MEMORY}, say. The lag itself is still printed.
+     */
+    private static Optional<BufferCapacity> buffer(PipelineStatus status, StatusSnapshot s, OptionalDouble rate) {
+        try {
+            return Optional.of(BufferCapacity.of(status.readBuffer(s), rate));
+        } catch (RedisException e) {
+            LOG.warn("cannot read the buffer's capacity: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     static void print(PrintWriter out, StatusSnapshot s) {

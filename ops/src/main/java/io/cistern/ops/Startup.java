@@ -6,6 +6,9 @@ import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.StartupWaiter;
+import io.cistern.schema.function.MemoryGuard;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -13,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,36 @@ final class Startup {
             throw new IllegalStateException(message + ", or set " + ALLOW_EVICTING_REDIS + "=true to run anyway");
         }
         LOG.warn("DANGER: {}; running anyway because {}=true", message, ALLOW_EVICTING_REDIS);
+    }
+
+    /**
+     * Warns, loudly, when nothing bounds the buffer's memory or Redis would refuse with {@code OOM} before Cistern
+     * refuses with back-pressure ({@link MemoryGuard#problem}): a database away for hours would then fill the host.
+     * For the services that buffer or drain data, once Redis answers (after init, for {@code up}). Says nothing on a
+     * prefix not initialised yet, or when Redis will not tell (an ACL without {@code INFO}).
+     *
+     * @return the warning logged, if any
+     */
+    static Optional<String> warnIfBufferUnbounded(RedisSettings settings, KeyLayout layout) {
+        RedisClient client = RedisClients.create(settings);
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            String published = c.sync().hget(layout.meta(0), MetaFields.MAX_MEMORY);
+            if (published == null) {
+                return Optional.empty();
+            }
+            MemoryGuard.RedisMemory memory =
+                    MemoryGuard.RedisMemory.parse(c.sync().info("memory"));
+            Optional<String> problem =
+                    MemoryGuard.problem(MemoryGuard.effective(Long.parseLong(published), memory), memory);
+            problem.ifPresent(
+                    p -> LOG.warn("Redis at {}: {} (docs/runbook.md, A long outage)", settings.redactedUrl(), p));
+            return problem;
+        } catch (RedisException | IllegalArgumentException e) {
+            LOG.warn("cannot tell whether the buffer's memory is bounded ({}); run ops/cistern doctor", e.getMessage());
+            return Optional.empty();
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
     }
 
     static void database(DatabaseSettings settings, Map<String, String> env) {

@@ -2,6 +2,7 @@ package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.status.BufferGauges;
 import io.cistern.ops.status.LagReadiness;
 import io.cistern.ops.status.PartitionGauges;
 import io.cistern.ops.status.PipelineStatus;
@@ -14,7 +15,8 @@ import java.util.Map;
 /**
  * The pipeline-status beans of the sync worker and of {@code up}: the monitor that reads the status every refresh
  * interval (bean {@code pipelineStatus}, a {@link StatusMonitor}, for the dashboard too), the per-partition gauges
- * ({@code partitionGauges}) and the lag and stall readiness check ({@code lagReady}). Its client and its one database connection
+ * ({@code partitionGauges}), the lag and stall readiness check ({@code lagReady}) and the outage the buffer absorbs
+ * ({@code bufferGauges}, on a Redis connection of its own). Its client and its one database connection
  * (dead letters are counted in {@code cistern_dead_letter}) connect on first use, so the beans can be made before
  * Redis and PostgreSQL answer.
  */
@@ -29,6 +31,7 @@ final class StatusBeans {
         beans.put("pipelineStatus", monitor);
         beans.put("partitionGauges", new PartitionGauges(monitor));
         beans.put("lagReady", new LagReadiness(monitor, settings.readyMaxLag()));
+        beans.put("bufferGauges", new BufferGauges(monitor, PipelineStatus.connect(redis, layout)));
         monitor.start();
         return beans;
     }

@@ -97,6 +97,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         Startup.logConfiguration(connection.layout().prefix(), redis, database);
         Startup.redis(redis, env);
         Startup.database(database, env);
+        Startup.warnIfBufferUnbounded(redis, connection.layout());
         settings.describe().forEach(line -> LOG.info("{}", line));
         running.start(redis, database, settings, meters);
         return 0;

@@ -106,6 +106,7 @@ final class UpCommand implements Callable<Integer> {
         Startup.redis(redis, env);
         Startup.database(database, env);
         InitCommand.run(database, redis, InitOptions.defaults(connection.layout()));
+        Startup.warnIfBufferUnbounded(redis, connection.layout());
         // The writer and the worker record their meters here; /actuator/prometheus serves them once the context runs.
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         RecordWriter writer = RecordWriter.connect(

@@ -51,6 +51,7 @@ final class WriterApiCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-writer-api-shutdown"));
         Startup.logConfiguration(settings.layout().prefix(), settings.redis(), null);
         Startup.redis(settings.redis(), connection.environment());
+        Startup.warnIfBufferUnbounded(settings.redis(), settings.layout());
         writer.connected(RecordWriter.connect(settings, meters));
         return 0;
     }

@@ -2,8 +2,10 @@ package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.PrivateRedis;
 import io.cistern.connections.testing.TestDatabase;
+import io.cistern.schema.keys.KeyLayout;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.AfterEach;
@@ -89,6 +91,64 @@ class DoctorCommandIT {
 
             assertThat(code).isEqualTo(1);
             assertThat(out.toString()).contains("[FAIL] redis.function-library").contains("run ops/cistern init");
+        }
+    }
+
+    @Test
+    void memoryGuardTurnedOff_withoutMaxmemory_doctorAndStartupWarnThatNothingBoundsTheBuffer() {
+        try (PrivateRedis redis = PrivateRedis.start("--appendonly", "yes", "--maxmemory-policy", "noeviction")) {
+            assertThat(cli(redis, new StringWriter(), "init", "--max-redis-memory", "off"))
+                    .isZero();
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor");
+
+            assertThat(code).as("a warning, not a failure").isZero();
+            assertThat(out.toString())
+                    .contains("[WARN] redis.memory-guard: neither Redis maxmemory nor Cistern's memory guard bounds"
+                            + " the buffer (off (ops/cistern init --max-redis-memory off))")
+                    .contains("fix: ops/cistern init --max-redis-memory auto");
+            assertThat(Startup.warnIfBufferUnbounded(RedisSettings.of(redis.url()), KeyLayout.defaults()))
+                    .hasValueSatisfying(w -> assertThat(w).startsWith("neither Redis maxmemory"));
+        }
+    }
+
+    @Test
+    void defaultGuardUnderMaxmemory_isOk_andSaysWhereWritesAreRefused() {
+        try (PrivateRedis redis =
+                PrivateRedis.start("--appendonly", "yes", "--maxmemory-policy", "noeviction", "--maxmemory", "64mb")) {
+            StringWriter init = new StringWriter();
+            assertThat(cli(redis, init, "init")).isZero();
+            StringWriter out = new StringWriter();
+
+            int code = cli(redis, out, "doctor");
+
+            assertThat(code).as(out.toString()).isZero();
+            assertThat(init.toString())
+                    .contains("max Redis memory auto")
+                    .contains("memory guard: writes refused from 57.6 MiB of Redis memory (90% of Redis maxmemory"
+                            + " 64.0 MiB)");
+            assertThat(out.toString())
+                    .contains("[ OK ] redis.memory-guard: writes refused with back-pressure from 57.6 MiB of Redis"
+                            + " memory (90% of Redis maxmemory 64.0 MiB)");
+            assertThat(Startup.warnIfBufferUnbounded(RedisSettings.of(redis.url()), KeyLayout.defaults()))
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void operatorsLimitAboveMaxmemory_warnsThatRedisRefusesWithOomFirst() {
+        try (PrivateRedis redis =
+                PrivateRedis.start("--appendonly", "yes", "--maxmemory-policy", "noeviction", "--maxmemory", "64mb")) {
+            assertThat(cli(redis, new StringWriter(), "init", "--max-redis-memory", "1g"))
+                    .isZero();
+            StringWriter out = new StringWriter();
+
+            assertThat(cli(redis, out, "doctor")).isZero();
+
+            assertThat(out.toString())
+                    .contains("[WARN] redis.memory-guard: Cistern's memory guard 1.0 GiB is at or above Redis"
+                            + " maxmemory 64.0 MiB: when the buffer fills, Redis refuses writes with OOM");
         }
     }
 

@@ -41,7 +41,7 @@ final class DashboardController {
      */
     @GetMapping(value = "/cistern/status", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> status() {
-        return read("status", () -> source.statusJson(history.stalls(), history.maxStall()));
+        return read("status", () -> source.statusJson(history.stalls(), history.maxStall(), history.writeRate()));
     }
 
     /** Entries added per partition and the latest dead letters; 503 with the reason while Redis cannot be read. */

@@ -3,6 +3,7 @@ package io.cistern.ops.dashboard;
 import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.StatusHistory;
 import io.cistern.ops.status.StatusMonitor;
+import io.cistern.ops.status.WriteRate;
 import io.cistern.schema.codec.ExactJson;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,8 @@ final class DashboardHistory implements AutoCloseable {
     private final StatusMonitor monitor;
     /** The monitor this history started itself, closed with it; null when it follows the service's. */
     private final StatusMonitor own;
+    /** The rate writes arrive at, from the same snapshots, for the buffer's time left. */
+    private final WriteRate rate = new WriteRate(WriteRate.DEFAULT_WINDOW);
 
     private DashboardHistory(StatusHistory history, StatusMonitor monitor, StatusMonitor own) {
         this.history = Objects.requireNonNull(history, "history");
@@ -45,16 +48,28 @@ final class DashboardHistory implements AutoCloseable {
 
     /** A history of the snapshots {@code monitor} reads; the monitor stays its owner's. */
     static DashboardHistory following(StatusMonitor monitor, StatusHistory history) {
-        monitor.onSnapshot(history::record);
-        return new DashboardHistory(history, monitor, null);
+        DashboardHistory h = new DashboardHistory(history, monitor, null);
+        h.follow();
+        return h;
     }
 
     /** A history of the snapshots of a monitor of its own, started now and stopped by {@link #close()}. */
     static DashboardHistory watching(DashboardSource source, StatusHistory history) {
         StatusMonitor monitor = new StatusMonitor(source.newStatusReader(), StatusMonitor.DEFAULT_INTERVAL);
-        monitor.onSnapshot(history::record);
+        DashboardHistory h = new DashboardHistory(history, monitor, monitor);
+        h.follow();
         monitor.start();
-        return new DashboardHistory(history, monitor, monitor);
+        return h;
+    }
+
+    private void follow() {
+        monitor.onSnapshot(history::record);
+        monitor.onSnapshot(rate::record);
+    }
+
+    /** Entries added per second over the last minute of snapshots; empty before two. */
+    OptionalDouble writeRate() {
+        return rate.perSecond();
     }
 
     /**

@@ -4,10 +4,12 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.ops.status.BufferCapacity;
 import io.cistern.ops.status.DeadLetterCounts;
 import io.cistern.ops.status.PartitionStall;
 import io.cistern.ops.status.PipelineStatus;
 import io.cistern.ops.status.StatusJson;
+import io.cistern.ops.status.StatusSnapshot;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.sync.DeadLetterEntry;
@@ -15,6 +17,7 @@ import io.cistern.sync.DeadLetterTable;
 import io.cistern.sync.OpenDeadLetter;
 import io.cistern.sync.RecordedDeadLetter;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ArrayNode;
@@ -111,12 +115,23 @@ public final class DashboardSource implements AutoCloseable {
     }
 
     /**
-     * The status snapshot as JSON text: what {@code ops/cistern lag --json} prints, with the partitions {@code
-     * stalls} names ({@link StatusJson#withStalls}): stalls are measured across reads, by the service's monitor.
+     * The status snapshot as JSON text: what {@code ops/cistern lag --json} prints (with the buffer's capacity at
+     * {@code writeRate} entries per second, {@link BufferCapacity#withBuffer}; {@code null} when Redis will not tell),
+     * with the partitions {@code stalls} names ({@link StatusJson#withStalls}): stalls are measured across reads, by the
+     * service's monitor.
      */
-    String statusJson(List<PartitionStall> stalls, Duration maxStall) {
+    String statusJson(List<PartitionStall> stalls, Duration maxStall, OptionalDouble writeRate) {
+        PipelineStatus reader = status();
+        StatusSnapshot snapshot = reader.read();
+        Optional<BufferCapacity> buffer;
+        try {
+            buffer = Optional.of(BufferCapacity.of(reader.readBuffer(snapshot), writeRate));
+        } catch (RedisException e) {
+            buffer = Optional.empty(); // an ACL without INFO or MEMORY: the lag is still shown
+        }
         return ExactJson.mapper()
-                .writeValueAsString(StatusJson.withStalls(StatusJson.toJson(status().read()), stalls, maxStall));
+                .writeValueAsString(StatusJson.withStalls(
+                        BufferCapacity.withBuffer(StatusJson.toJson(snapshot), buffer), stalls, maxStall));
     }
 
     /**

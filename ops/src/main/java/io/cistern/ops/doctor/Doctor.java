@@ -7,8 +7,10 @@ import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.SslMode;
 import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.ConfigFields;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -28,6 +30,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs the doctor's checks against the configured Redis and PostgreSQL. Each check catches its own failure and turns
@@ -86,6 +89,7 @@ public final class Doctor {
             redisPersistence(r);
             redisEvictionPolicy(r);
             functionLibrary(r);
+            memoryGuard(r);
             clockSkew("redis.clock", serverTime(r.time()));
         } catch (RuntimeException e) {
             ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
@@ -171,6 +175,32 @@ public final class Doctor {
                         name + " revision " + installed + "; prefix '" + layout.prefix() + "' has " + partitions
                                 + " partitions"));
             }
+        }
+    }
+
+    /**
+     * Whether the buffer's memory is bounded before Redis runs out ({@link MemoryGuard}): the limit the Function
+     * enforces, from the {@code max_memory} init published and Redis's memory now. A warning, not a failure: nothing is
+     * lost until the host runs out of memory, but then everything may be.
+     */
+    private void memoryGuard(RedisCommands<String, String> r) {
+        if (r.hget(layout.config(), ConfigFields.PARTITIONS) == null) {
+            return; // not initialised: redis.function-library says so
+        }
+        String published = r.hget(layout.meta(0), MetaFields.MAX_MEMORY);
+        MemoryGuard.RedisMemory memory = MemoryGuard.RedisMemory.parse(r.info("memory"));
+        MemoryGuard.Limit limit = MemoryGuard.effective(published == null ? 0 : Long.parseLong(published), memory);
+        Optional<String> problem = MemoryGuard.problem(limit, memory);
+        if (problem.isPresent()) {
+            checks.add(Check.warn(
+                    "redis.memory-guard",
+                    problem.get(),
+                    "ops/cistern init --max-redis-memory auto; see docs/runbook.md, A long outage"));
+        } else {
+            checks.add(Check.ok(
+                    "redis.memory-guard",
+                    "writes refused with back-pressure from " + MemoryGuard.bytes(limit.bytes()) + " of Redis memory ("
+                            + limit.basis() + "); Redis uses " + MemoryGuard.bytes(memory.usedMemory())));
         }
     }
 

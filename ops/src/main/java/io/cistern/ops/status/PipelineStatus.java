@@ -3,11 +3,15 @@ package io.cistern.ops.status;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
+import io.cistern.schema.codec.ChangeEntry;
+import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.ConfigFields;
+import io.cistern.schema.wire.MetaFields;
 import io.cistern.schema.wire.WireScript;
 import io.cistern.sync.PartitionControl;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
@@ -22,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
@@ -51,6 +56,8 @@ public final class PipelineStatus implements AutoCloseable {
     static final int COUNT_BUDGET = 1_000;
     static final String GROUP = "sync";
     private static final int PAGE = 1_000;
+    /** How many partition streams {@link #readBuffer} samples for the memory an entry takes. */
+    static final int SAMPLED_STREAMS = 16;
 
     /*
      * KEYS[1] stream, KEYS[2] meta, KEYS[3] dead letters, KEYS[4] lease; ARGV[1] group, ARGV[2] count budget.
@@ -269,6 +276,64 @@ public final class PipelineStatus implements AutoCloseable {
                 lag.deletedBeforeApplied(),
                 exact,
                 lastError);
+    }
+
+    /**
+     * What Redis says about the buffer's room ({@link BufferCapacity.Reading}), beside {@code snapshot} (whose stream
+     * lengths it uses): {@code INFO memory}, the limits published in partition 0's meta hash, and the memory per
+     * buffered entry sampled from the {@value #SAMPLED_STREAMS} longest streams: {@code MEMORY USAGE} of each stream
+     * divided by its length, plus the {@code MEMORY USAGE} of the record hash its newest entry wrote (as if each
+     * entry wrote a new key, which errs on the safe side). About 3 commands a sampled partition, not atomic with the
+     * snapshot.
+     */
+    public synchronized BufferCapacity.Reading readBuffer(StatusSnapshot snapshot) {
+        RedisCommands<String, String> redis = commands();
+        MemoryGuard.RedisMemory memory = MemoryGuard.RedisMemory.parse(redis.info("memory"));
+        List<KeyValue<String, String>> limits =
+                redis.hmget(layout.meta(0), MetaFields.MAX_MEMORY, MetaFields.MAX_BACKLOG);
+        long maxMemory = limits.get(0).hasValue() ? Long.parseLong(limits.get(0).getValue()) : 0;
+        long maxBacklog =
+                limits.get(1).hasValue() ? Long.parseLong(limits.get(1).getValue()) : 0;
+        List<PartitionStatus> longest = snapshot.partitions().stream()
+                .filter(p -> p.streamLength() > 0)
+                .sorted(java.util.Comparator.comparingLong(PartitionStatus::streamLength)
+                        .reversed())
+                .limit(SAMPLED_STREAMS)
+                .toList();
+        long streamBytes = 0;
+        long streamEntries = 0;
+        long hashBytes = 0;
+        int hashes = 0;
+        for (PartitionStatus p : longest) {
+            Long usage = redis.memoryUsage(layout.stream(p.partition()));
+            List<StreamMessage<String, String>> newest =
+                    redis.xrevrange(layout.stream(p.partition()), Range.create("-", "+"), Limit.from(1));
+            if (usage == null || newest.isEmpty()) {
+                continue; // trimmed or removed since the snapshot
+            }
+            streamBytes += usage;
+            streamEntries += p.streamLength();
+            Map<String, String> entry = newest.get(0).getBody();
+            String table = entry.get(ChangeEntry.TABLE);
+            String key = entry.get(ChangeEntry.KEY);
+            if (table != null && key != null) {
+                Long hash = redis.memoryUsage(layout.record(p.partition(), table, key));
+                if (hash != null) {
+                    hashBytes += hash;
+                    hashes++;
+                }
+            }
+        }
+        OptionalDouble perEntry = streamEntries == 0
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(
+                        (double) streamBytes / streamEntries + (hashes == 0 ? 0 : (double) hashBytes / hashes));
+        long longestStream = snapshot.partitions().stream()
+                .mapToLong(PartitionStatus::streamLength)
+                .max()
+                .orElse(0);
+        return new BufferCapacity.Reading(
+                memory, maxMemory, maxBacklog, Math.max(1, snapshot.partitions().size()), longestStream, perEntry);
     }
 
     /**

@@ -46,6 +46,11 @@ public record StatusSnapshot(Instant takenAt, String prefix, List<PartitionStatu
         return partitions.stream().filter(p -> p.backlog() > 0).max(Comparator.comparing(PartitionStatus::oldestAge));
     }
 
+    /** Entries ever added to the partition streams, all partitions: its growth is the rate writes arrive at. */
+    public long entriesAdded() {
+        return partitions.stream().mapToLong(PartitionStatus::entriesAdded).sum();
+    }
+
     /** Pending entries (delivered, not acknowledged), all partitions. */
     public long pending() {
         return partitions.stream().mapToLong(PartitionStatus::pending).sum();

@@ -100,6 +100,38 @@ const CisternDashboard = (() => {
     return td;
   }
 
+  function fmtBytes(n) {
+    if (n == null) return "–";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let v = n, u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+    return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+  }
+
+  /** The buffer object of /cistern/status (BufferCapacity.toJson): the outage it absorbs, and its room. */
+  function renderBuffer(buffer) {
+    const card = $("buffer-card");
+    if (!buffer) {
+      $("buffer-time").textContent = "–";
+      $("buffer-detail").textContent = "unknown: Redis does not tell (INFO or MEMORY refused)";
+      return;
+    }
+    const unbounded = buffer.boundBy === "none" && buffer.memoryLimitBytes === 0;
+    card.className = unbounded ? "card warn" : "card";
+    if (unbounded) {
+      $("buffer-time").textContent = "unbounded";
+      $("buffer-detail").textContent = `no memory guard (${buffer.memoryLimitBasis}): Redis grows until the host runs out`;
+      return;
+    }
+    $("buffer-time").textContent = buffer.timeLeftSeconds != null ? fmtAge(buffer.timeLeftSeconds)
+      : buffer.writeRatePerSecond === 0 ? "not filling" : "–";
+    const entries = buffer.entriesLeft != null ? `${fmtCount(buffer.entriesLeft)} entries` : "";
+    const bytes = buffer.bytesLeft != null ? `${fmtBytes(buffer.bytesLeft)}` : "";
+    const room = [entries, bytes].filter((x) => x).join(", ");
+    $("buffer-detail").textContent = `${room} left (${buffer.boundBy === "backlog" ? "backlog limit"
+      : buffer.memoryLimitBasis}) at ${fmtRate(buffer.writeRatePerSecond)} writes/s`;
+  }
+
   function renderStatus(status) {
     $("prefix").textContent = status.prefix;
     $("taken-at").textContent = fmtTime(status.takenAt);
@@ -126,6 +158,7 @@ const CisternDashboard = (() => {
       }
       banner.appendChild(list);
     }
+    renderBuffer(status.buffer);
     const body = $("partitions").querySelector("tbody");
     body.replaceChildren();
     for (const p of status.partitions) {

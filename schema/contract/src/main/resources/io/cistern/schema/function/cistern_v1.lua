@@ -36,7 +36,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 6
+local REVISION = 7
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -274,6 +274,19 @@ local function check_refusal(tbl, checks, args, op)
   return nil
 end
 
+-- Cistern's memory guard derived from Redis (max_memory -1, the default; MemoryGuard.derivedLimit in Java says the
+-- same): 90% of maxmemory when set, so back-pressure comes before Redis's OOM; else half the host's memory, the room a
+-- fork for an AOF rewrite may need; else 0, no guard.
+local MEMORY_CHECK_EVERY = 16
+local function memory_limit(info)
+  local maxmemory = tonumber(string.match(info, '\nmaxmemory:(%d+)')) or 0
+  if maxmemory > 0 then
+    return maxmemory - math.floor(maxmemory / 10)
+  end
+  local total = tonumber(string.match(info, 'total_system_memory:(%d+)')) or 0
+  return math.floor(total / 2)
+end
+
 local function prepare(keys, args, op)
   if #keys ~= 3 then
     return nil, fail('BADARGS', 'expected 3 keys (record, stream, meta), got ' .. #keys)
@@ -396,17 +409,24 @@ local function prepare(keys, args, op)
         .. max_backlog .. '; retry later')
     end
   end
-  local max_memory = tonumber(meta[5]) or 0
-  if max_memory > 0 then
-    local used = tonumber(string.match(redis.call('INFO', 'memory'), 'used_memory:(%d+)'))
-    if used and used >= max_memory then
-      return nil, fail('BACKPRESSURE', 'Redis uses ' .. used .. ' bytes, at or above the limit of ' .. max_memory
-        .. '; retry later')
-    end
-  end
   local seq = tonumber(meta[2]) or 0
   if seq < floor then
     seq = floor
+  end
+  -- Memory: read once every MEMORY_CHECK_EVERY versions (INFO memory costs as much as the rest of a write). A refused
+  -- write issues no version, so a partition at its check point stays there, refusing, until memory falls.
+  local max_memory = tonumber(meta[5]) or 0
+  if max_memory ~= 0 and seq % MEMORY_CHECK_EVERY == 0 then
+    local info = redis.call('INFO', 'memory')
+    local used = tonumber(string.match(info, 'used_memory:(%d+)'))
+    local limit, basis = max_memory, ''
+    if max_memory < 0 then
+      limit, basis = memory_limit(info), ' (derived from Redis: 90% of maxmemory, else half the host\'s memory)'
+    end
+    if used and limit > 0 and used >= limit then
+      return nil, fail('BACKPRESSURE', 'Redis uses ' .. used .. ' bytes, at or above the limit of ' .. limit
+        .. basis .. '; retry later')
+    end
   end
   if seq >= MAX_VERSION then
     return nil, fail('BADARGS', 'partition ' .. p .. ' has used every version up to 2^53 - 1')

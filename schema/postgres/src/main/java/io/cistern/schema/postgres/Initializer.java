@@ -4,6 +4,7 @@ import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.SqlStates;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
@@ -56,13 +57,16 @@ public final class Initializer {
      * @param limits the buffer limits now in force
      * @param changed what this init changed of what the last one recorded, one line a setting (empty when it kept
      *     everything)
+     * @param memoryGuard the memory limit the Function enforces on this Redis now, and why ({@code limits} may say
+     *     {@code auto})
      */
     public record Report(
             TableRegistry registry,
             int libraryRevision,
             Map<Integer, Long> floors,
             BufferLimits limits,
-            List<String> changed) {}
+            List<String> changed,
+            MemoryGuard.Limit memoryGuard) {}
 
     public Report run(InitOptions options) {
         migrate("cistern", "cistern_schema_history");
@@ -101,7 +105,9 @@ public final class Initializer {
             if (!changed.isEmpty()) {
                 LOG.info("init changed {}", String.join("; ", changed));
             }
-            return new Report(registry, revision, floors, limits, changed);
+            MemoryGuard.Limit guard = MemoryGuard.effective(
+                    limits.maxRedisMemoryBytes(), MemoryGuard.RedisMemory.parse(redis.info("memory")));
+            return new Report(registry, revision, floors, limits, changed, guard);
         } catch (SQLException e) {
             throw new PermanentException("INIT_FAILED", "init failed in PostgreSQL: " + e.getMessage(), e);
         }
@@ -168,8 +174,20 @@ public final class Initializer {
         BufferLimits d = BufferLimits.DEFAULTS;
         return new BufferLimits(
                 Long.parseLong(values.getOrDefault("limit.max_backlog", Long.toString(d.maxBacklogPerPartition()))),
-                Long.parseLong(values.getOrDefault("limit.max_memory", Long.toString(d.maxRedisMemoryBytes()))),
+                memoryLimit(values.get("limit.max_memory")),
                 Integer.parseInt(values.getOrDefault("limit.max_value", Integer.toString(d.maxValueBytes()))));
+    }
+
+    /**
+     * The memory limit as recorded: {@code auto}, {@code off} or bytes. A {@code 0} was written by every init before
+     * the derived guard existed, when it was the only default, so it reads as {@code auto}; an operator who turns the
+     * guard off now is recorded as {@code off}.
+     */
+    static long memoryLimit(String recorded) {
+        if (recorded == null || recorded.equals("auto") || recorded.equals("0")) {
+            return BufferLimits.AUTO_MAX_REDIS_MEMORY;
+        }
+        return recorded.equals("off") ? 0 : Long.parseLong(recorded);
     }
 
     private static void recordLimits(Connection c, BufferLimits limits) throws SQLException {
@@ -177,7 +195,7 @@ public final class Initializer {
                 + " ON CONFLICT (name) DO UPDATE SET value = excluded.value")) {
             for (Map.Entry<String, String> e : Map.of(
                             "limit.max_backlog", Long.toString(limits.maxBacklogPerPartition()),
-                            "limit.max_memory", Long.toString(limits.maxRedisMemoryBytes()),
+                            "limit.max_memory", limits.memoryLimitText(),
                             "limit.max_value", Integer.toString(limits.maxValueBytes()))
                     .entrySet()) {
                 ps.setString(1, e.getKey());

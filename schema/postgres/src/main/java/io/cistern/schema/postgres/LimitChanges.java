@@ -12,7 +12,8 @@ import java.util.OptionalLong;
  * first init). So running {@code ops/cistern init} again, or {@code ops/cistern up}, keeps what an operator chose.
  *
  * @param maxBacklogPerPartition the new backlog limit, or empty to keep it
- * @param maxRedisMemoryBytes the new memory limit, or empty to keep it
+ * @param maxRedisMemoryBytes the new memory limit ({@link BufferLimits#AUTO_MAX_REDIS_MEMORY} derives it from Redis, 0
+ *     turns it off), or empty to keep it
  * @param maxValueBytes the new value-size limit, or empty to keep it
  */
 public record LimitChanges(
@@ -55,7 +56,7 @@ public record LimitChanges(
                     + after.maxBacklogPerPartition());
         }
         if (before.maxRedisMemoryBytes() != after.maxRedisMemoryBytes()) {
-            lines.add("max Redis memory bytes: " + before.maxRedisMemoryBytes() + " -> " + after.maxRedisMemoryBytes());
+            lines.add("max Redis memory bytes: " + before.memoryLimitText() + " -> " + after.memoryLimitText());
         }
         if (before.maxValueBytes() != after.maxValueBytes()) {
             lines.add("max value bytes: " + before.maxValueBytes() + " -> " + after.maxValueBytes());

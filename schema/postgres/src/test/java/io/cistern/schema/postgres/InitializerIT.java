@@ -162,6 +162,46 @@ class InitializerIT {
     }
 
     @Test
+    void memoryGuard_autoByDefault_offKeptWhenChosen_andALegacyZeroReadsAsAuto() throws Exception {
+        Initializer.Report first = init(InitOptions.defaults(layout));
+        assertThat(first.limits().maxRedisMemoryBytes()).isEqualTo(BufferLimits.AUTO_MAX_REDIS_MEMORY);
+        assertThat(redis.commands().hget(layout.meta(0), MetaFields.MAX_MEMORY))
+                .as("the Function derives it from Redis")
+                .isEqualTo("-1");
+        assertThat(settingValue("limit.max_memory")).isEqualTo("auto");
+
+        Initializer.Report off = init(InitOptions.defaults(layout)
+                .withLimitChanges(new LimitChanges(OptionalLong.empty(), OptionalLong.of(0), OptionalInt.empty())));
+        Initializer.Report kept = init(InitOptions.defaults(layout));
+
+        assertThat(off.changed()).containsExactly("max Redis memory bytes: auto -> off");
+        assertThat(off.memoryGuard().bounded()).isFalse();
+        assertThat(settingValue("limit.max_memory")).isEqualTo("off");
+        assertThat(kept.limits().maxRedisMemoryBytes())
+                .as("an operator's off is kept")
+                .isZero();
+        assertThat(redis.commands().hget(layout.meta(0), MetaFields.MAX_MEMORY)).isEqualTo("0");
+
+        // an init before the guard existed recorded 0, its only default
+        try (java.sql.Connection c = dataSource.getConnection();
+                java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE cistern_settings SET value = '0' WHERE name = 'limit.max_memory'");
+        }
+        assertThat(Initializer.limits(dataSource).maxRedisMemoryBytes()).isEqualTo(BufferLimits.AUTO_MAX_REDIS_MEMORY);
+    }
+
+    private String settingValue(String name) throws Exception {
+        try (java.sql.Connection c = dataSource.getConnection();
+                java.sql.PreparedStatement ps =
+                        c.prepareStatement("SELECT value FROM cistern_settings WHERE name = ?")) {
+            ps.setString(1, name);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    @Test
     void runningInitAgainWithoutAPartitionCount_keepsTheRecordedOne() {
         init(InitOptions.defaults(layout).withPartitions(8));
 

@@ -9,7 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.PrivateRedis;
-import io.cistern.connections.testing.SwitchableTcpProxy;
+import io.cistern.connections.testing.TcpRelay;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.RetryableException;
@@ -107,7 +107,7 @@ class ShorterHistoryIT {
         PrivateRedis primary = closing(PrivateRedis.start());
         PrivateRedis replica =
                 closing(PrivateRedis.start("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
-        SwitchableTcpProxy endpoint = closing(SwitchableTcpProxy.to(primary.port()));
+        TcpRelay endpoint = closing(TcpRelay.to(primary.port()));
         String url = "redis://127.0.0.1:" + endpoint.port();
         RedisClient client = client(url);
         TableRegistry registry = init(client);

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP relay on 127.0.0.1 in front of a server (PostgreSQL, Redis) whose path a test breaks the ways real networks
  * do: a NAT gateway, a VPN tunnel or a load balancer that drops a flow without telling either end, a relay that dies
- * and resets everything, a path that comes back for new connections while the old flows stay dead.
+ * and resets everything, a path that comes back for new connections while the old flows stay dead; or moves to another
+ * server ({@link #switchTo}), as an endpoint does after a failover.
  *
  * <ul>
  *   <li>{@link Mode#PASS}: every connection forwards both ways (connections silenced earlier resume, as TCP resumes
@@ -50,7 +51,7 @@ public final class TcpRelay implements AutoCloseable {
     }
 
     private final ServerSocket server;
-    private final int target;
+    private volatile int target;
     private final Set<Flow> flows = ConcurrentHashMap.newKeySet();
     private final AtomicInteger refused = new AtomicInteger();
     private volatile Mode mode = Mode.PASS;
@@ -93,6 +94,18 @@ public final class TcpRelay implements AutoCloseable {
                 }
                 case RESET -> flow.reset();
             }
+        }
+    }
+
+    /**
+     * Routes new connections to {@code targetPort} and closes every open one, as a managed service's endpoint
+     * (ElastiCache, a Sentinel-aware DNS name, a load balancer) moves to a promoted replica: the clients see their
+     * connections end and reconnect to the new target.
+     */
+    public synchronized void switchTo(int targetPort) {
+        target = targetPort;
+        for (Flow flow : flows) {
+            flow.end(false);
         }
     }
 

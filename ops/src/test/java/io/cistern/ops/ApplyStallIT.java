@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.PrivatePostgres;
+import io.cistern.connections.testing.TcpRelay;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.writer.RecordKey;
@@ -81,44 +82,10 @@ class ApplyStallIT {
     @Test
     void databaseGoesAway_whileWritesFlow_readinessIsDownNamingTheStalledPartitionAndLastError_thenUpOnceDrained()
             throws Exception {
-        String[] connection = {
-            "--redis-url", redis.url(), "--database-url", postgres.jdbcUrl(), "--prefix", redis.prefix()
-        };
-        assertThat(CisternCli.commandLine().execute(concat(new String[] {"init"}, connection)))
-                .isZero();
-        int port = freePort();
-        CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
-        assertThat(cli.execute(concat(
-                        new String[] {
-                            "sync-worker",
-                            "--port",
-                            Integer.toString(port),
-                            "--worker-id",
-                            "stall-worker",
-                            "--ready-max-stall-ms",
-                            Long.toString(MAX_STALL.toMillis())
-                        },
-                        connection)))
-                .isZero();
-        worker = cli.getSubcommands().get("sync-worker").getCommand();
-
         // given: writes flowing, every partition, and a worker applying them
+        int port = startWorker(postgres.jdbcUrl());
         AtomicInteger written = new AtomicInteger();
-        RecordWriter writer = RecordWriter.connect(
-                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
-        producer.scheduleWithFixedDelay(
-                () -> {
-                    int i = written.get();
-                    writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "doc-" + i + ".pdf"));
-                    written.incrementAndGet();
-                },
-                0,
-                10,
-                TimeUnit.MILLISECONDS);
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            assertThat(rows()).isGreaterThan(50);
-            assertThat(get(port, "/actuator/health/readiness").statusCode()).isEqualTo(200);
-        });
+        RecordWriter writer = startWriting(written, 10, port);
 
         // when: the database goes away
         postgres.stop();
@@ -209,57 +176,13 @@ class ApplyStallIT {
     @Test
     void silentDatabasePath_readinessIsDownWhileNothingIsApplied_andTheWorkerResumesSoonAfterThePathReturns()
             throws Exception {
-        try (io.cistern.connections.testing.TcpRelay relay =
-                io.cistern.connections.testing.TcpRelay.to(postgres.port())) {
-            assertThat(CisternCli.commandLine()
-                            .execute(
-                                    "init",
-                                    "--redis-url",
-                                    redis.url(),
-                                    "--database-url",
-                                    postgres.jdbcUrl(),
-                                    "--prefix",
-                                    redis.prefix()))
-                    .isZero();
-            int port = freePort();
-            CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
-            assertThat(cli.execute(
-                            "sync-worker",
-                            "--port",
-                            Integer.toString(port),
-                            "--worker-id",
-                            "stall-worker",
-                            "--ready-max-stall-ms",
-                            Long.toString(MAX_STALL.toMillis()),
-                            "--redis-url",
-                            redis.url(),
-                            "--database-url",
-                            postgres.jdbcUrl().replace(":" + postgres.port() + "/", ":" + relay.port() + "/"),
-                            "--prefix",
-                            redis.prefix()))
-                    .isZero();
-            worker = cli.getSubcommands().get("sync-worker").getCommand();
+        try (TcpRelay relay = TcpRelay.to(postgres.port())) {
+            int port = startWorker(postgres.jdbcUrl().replace(":" + postgres.port() + "/", ":" + relay.port() + "/"));
             AtomicInteger written = new AtomicInteger();
-            RecordWriter writer = RecordWriter.connect(WriterSettings.of(redis.url())
-                    .mutate()
-                    .prefix(redis.prefix())
-                    .build());
-            producer.scheduleWithFixedDelay(
-                    () -> {
-                        int i = written.get();
-                        writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "p-" + i + ".pdf"));
-                        written.incrementAndGet();
-                    },
-                    0,
-                    20,
-                    TimeUnit.MILLISECONDS);
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                assertThat(rows()).isGreaterThan(50);
-                assertThat(get(port, "/actuator/health/readiness").statusCode()).isEqualTo(200);
-            });
+            RecordWriter writer = startWriting(written, 20, port);
 
             // when the path goes silent
-            relay.mode(io.cistern.connections.testing.TcpRelay.Mode.SILENT);
+            relay.mode(TcpRelay.Mode.SILENT);
             // then readiness is down, the apply path reported stalled, while writes are still accepted
             await().atMost(MAX_STALL.plus(REFRESH.multipliedBy(2)).plus(Duration.ofSeconds(10)))
                     .pollInterval(Duration.ofMillis(200))
@@ -277,7 +200,7 @@ class ApplyStallIT {
             assertThat(rows()).as("nothing is applied while the path is silent").isEqualTo(appliedWhileSilent);
 
             // when the path comes back for new connections only (the old ones stay dead)
-            relay.mode(io.cistern.connections.testing.TcpRelay.Mode.NEW_ONLY);
+            relay.mode(TcpRelay.Mode.NEW_ONLY);
             long back = System.nanoTime();
             await().atMost(Duration.ofSeconds(6))
                     .pollInterval(Duration.ofMillis(100))
@@ -299,6 +222,58 @@ class ApplyStallIT {
                                 .isEqualTo(200);
                     });
         }
+    }
+
+    /**
+     * Initialises Cistern and starts a sync worker whose database is {@code databaseUrl} (PostgreSQL, or a relay in
+     * front of it), with the stall bound of this test; its HTTP port.
+     */
+    private int startWorker(String databaseUrl) throws Exception {
+        String[] servers = {"--redis-url", redis.url(), "--prefix", redis.prefix()};
+        assertThat(CisternCli.commandLine()
+                        .execute(concat(new String[] {"init", "--database-url", postgres.jdbcUrl()}, servers)))
+                .isZero();
+        int port = freePort();
+        CommandLine cli = CisternCli.commandLine().setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(cli.execute(concat(
+                        new String[] {
+                            "sync-worker",
+                            "--port",
+                            Integer.toString(port),
+                            "--worker-id",
+                            "stall-worker",
+                            "--ready-max-stall-ms",
+                            Long.toString(MAX_STALL.toMillis()),
+                            "--database-url",
+                            databaseUrl
+                        },
+                        servers)))
+                .isZero();
+        worker = cli.getSubcommands().get("sync-worker").getCommand();
+        return port;
+    }
+
+    /**
+     * Starts one put every {@code everyMillis} ms (each counted in {@code written} once Redis accepted it) and waits
+     * until the worker applies them and is ready; the writer, for the caller to close.
+     */
+    private RecordWriter startWriting(AtomicInteger written, long everyMillis, int port) {
+        RecordWriter writer = RecordWriter.connect(
+                WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
+        producer.scheduleWithFixedDelay(
+                () -> {
+                    int i = written.get();
+                    writer.put("source_documents", RecordKey.of(uuid(i)), Map.of("filename", "doc-" + i + ".pdf"));
+                    written.incrementAndGet();
+                },
+                0,
+                everyMillis,
+                TimeUnit.MILLISECONDS);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(rows()).isGreaterThan(50);
+            assertThat(get(port, "/actuator/health/readiness").statusCode()).isEqualTo(200);
+        });
+        return writer;
     }
 
     private JsonNode lagReady(int port) throws Exception {

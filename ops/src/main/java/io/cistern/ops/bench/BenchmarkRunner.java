@@ -360,6 +360,10 @@ public final class BenchmarkRunner {
                 100 * r.median(ReadBenchmark.Round::databaseShare),
                 100 * r.median(x -> x.share(io.cistern.reader.Tier.LOCAL)),
                 100 * r.median(x -> x.share(io.cistern.reader.Tier.REDIS)));
+        out.printf(
+                "| read: PostgreSQL queries per read | %.2f%% | | | the database tier's reads and the completions of"
+                        + " synced hashes lacking database defaults |%n",
+                100 * r.median(ReadBenchmark.Round::databaseQueriesPerRead));
     }
 
     private void readNotes(ReadBenchmark.Result r) {
@@ -426,6 +430,7 @@ public final class BenchmarkRunner {
             n.put("localHitP99Micros", round3(localP99));
         }
         n.put("goalLocalHitP99Micros", 50).put("localHitGoalMet", localP99 < 50);
+        n.put("databaseQueriesPerRead", round3(r.median(ReadBenchmark.Round::databaseQueriesPerRead)));
         n.put("databaseShare", round3(r.median(ReadBenchmark.Round::databaseShare)))
                 .put("localShare", round3(r.median(x -> x.share(io.cistern.reader.Tier.LOCAL))))
                 .put("redisShare", round3(r.median(x -> x.share(io.cistern.reader.Tier.REDIS))));
@@ -435,7 +440,8 @@ public final class BenchmarkRunner {
             round.put("readerReadsPerSecond", Math.round(x.reader().readsPerSecond()))
                     .put("hgetallReadsPerSecond", Math.round(x.hgetall().readsPerSecond()))
                     .put("jdbcReadsPerSecond", Math.round(x.jdbc().readsPerSecond()))
-                    .put("databaseShare", round3(x.databaseShare()));
+                    .put("databaseShare", round3(x.databaseShare()))
+                    .put("databaseQueriesPerRead", round3(x.databaseQueriesPerRead()));
             if (x.reader().cpu() != null) {
                 ObjectNode cpu = round.putObject("cpuCores");
                 cpuJson(cpu.putObject("reader"), x.reader().cpu());

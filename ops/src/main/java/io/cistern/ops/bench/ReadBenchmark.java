@@ -24,6 +24,9 @@ import io.cistern.writer.WriterSettings;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -90,10 +93,25 @@ final class ReadBenchmark {
     }
 
     /** One round: the reader, its tiers, and both baselines. */
-    record Round(Loop reader, Map<Tier, Integer> tiers, double localHitP99Micros, Loop hgetall, Loop jdbc) {
+    record Round(
+            Loop reader,
+            Map<Tier, Integer> tiers,
+            long databaseQueries,
+            double localHitP99Micros,
+            Loop hgetall,
+            Loop jdbc) {
         double databaseShare() {
             int total = tiers.values().stream().mapToInt(Integer::intValue).sum();
             return total == 0 ? 0 : tiers.getOrDefault(Tier.DATABASE, 0) / (double) total;
+        }
+
+        /**
+         * PostgreSQL queries the reader made per read: the database tier's reads, and the completions of synced hashes
+         * that lack database defaults (answered by the Redis tier, but only after a query of their row).
+         */
+        double databaseQueriesPerRead() {
+            int total = tiers.values().stream().mapToInt(Integer::intValue).sum();
+            return total == 0 ? 0 : databaseQueries / (double) total;
         }
 
         double share(Tier tier) {
@@ -229,11 +247,13 @@ final class ReadBenchmark {
                     .localCacheTtl(ReaderSettings.DEFAULT_LOCAL_CACHE_TTL)
                     .build();
             List<Round> rounds = new ArrayList<>();
-            try (CachedReader reader = CachedReader.create(settings, client, pool);
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            try (CachedReader reader = CachedReader.create(settings, client, pool, meters);
                     StatefulRedisConnection<String, String> plain = client.connect();
                     Connection jdbc = pool.getConnection();
                     PreparedStatement select = jdbc.prepareStatement(SELECT)) {
-                Loops loops = new Loops(reader, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(redis));
+                Loops loops =
+                        new Loops(reader, meters, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(redis));
                 long seed = ThreadLocalRandom.current().nextLong();
                 // Warm-up: the reader over a whole round's draws, so its local cache reaches its steady state;
                 // the baselines over a tenth (their code paths are the same client's and pool's).
@@ -266,6 +286,7 @@ final class ReadBenchmark {
     /** The three read loops over one key sequence. Confined to the calling thread. */
     private record Loops(
             CachedReader reader,
+            MeterRegistry meters,
             RedisCommands<String, String> redis,
             PreparedStatement select,
             String[] keys,
@@ -281,16 +302,28 @@ final class ReadBenchmark {
             Map<Tier, Integer> tiers = new EnumMap<>(Tier.class);
             double[] local = new double[draws.length];
             int[] localCount = new int[1];
+            long queries = 0;
             for (int i = 0; i < 3; i++) {
                 switch ((round + i) % 3) {
-                    case 0 -> readerLoop = readerLoop(draws, tiers, local, localCount);
+                    case 0 -> {
+                        long before = databaseQueries();
+                        readerLoop = readerLoop(draws, tiers, local, localCount);
+                        queries = databaseQueries() - before;
+                    }
                     case 1 -> hgetall = hgetallLoop(draws);
                     default -> jdbc = jdbcLoop(draws);
                 }
             }
             double localP99 =
                     localCount[0] == 0 ? Double.NaN : Stats.percentile(Arrays.copyOf(local, localCount[0]), 99);
-            return new Round(readerLoop, tiers, localP99, hgetall, jdbc);
+            return new Round(readerLoop, tiers, queries, localP99, hgetall, jdbc);
+        }
+
+        /** The PostgreSQL queries the reader has made so far (its {@code cistern.proxy.database.queries} timers). */
+        long databaseQueries() {
+            return meters.find("cistern.proxy.database.queries").timers().stream()
+                    .mapToLong(Timer::count)
+                    .sum();
         }
 
         Loop readerLoop(int[] draws, Map<Tier, Integer> tiers, double[] local, int[] localCount) {

@@ -64,6 +64,7 @@ class BenchJsonShapeTest {
         ReadBenchmark.Round round = new ReadBenchmark.Round(
                 new ReadBenchmark.Loop(60_000, 2, 40),
                 tiers,
+                400,
                 12.5,
                 new ReadBenchmark.Loop(30_000, 30, 80),
                 new ReadBenchmark.Loop(10_000, 95, 300));
@@ -78,6 +79,9 @@ class BenchJsonShapeTest {
         assertThat(n.get("databaseBaseline").asDouble()).isEqualTo(10_000);
         assertThat(n.get("databaseRatio").asDouble()).isEqualTo(6.0);
         assertThat(n.get("databaseShare").asDouble()).isEqualTo(0.01);
+        assertThat(n.get("databaseQueriesPerRead").asDouble())
+                .as("the database tier's 100 reads and 300 completions of hashes lacking defaults")
+                .isEqualTo(0.04);
         assertThat(n.get("localHitP99Micros").asDouble()).isEqualTo(12.5);
         assertThat(n.get("localHitGoalMet").asBoolean()).isTrue();
         assertThat(n.get("p99Micros").asDouble()).isEqualTo(40);
@@ -89,6 +93,7 @@ class BenchJsonShapeTest {
         ReadBenchmark.Round round = new ReadBenchmark.Round(
                 new ReadBenchmark.Loop(20_000, 40, 90),
                 new EnumMap<>(Map.of(Tier.REDIS, 10_000)),
+                0,
                 Double.NaN,
                 new ReadBenchmark.Loop(30_000, 30, 80),
                 new ReadBenchmark.Loop(10_000, 95, 300));

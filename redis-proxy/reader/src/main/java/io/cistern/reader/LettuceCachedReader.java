@@ -467,18 +467,13 @@ final class LettuceCachedReader implements CachedReader {
         }
     }
 
-    /** Adds the row's defaults to the hash, without waiting: the answer stands whatever becomes of it. */
     private void completeDefaults(String recordKey, long version, Map<String, String> defaults) {
-        fills.completeDefaults(connection.async(), recordKey, version, defaults).whenComplete((written, failure) -> {
-            if (failure != null) {
-                // The next read of the hash asks PostgreSQL again.
-                log.debug(
-                        "{}: could not add the database defaults to {}: {}",
-                        CLIENT_NAME,
-                        recordKey,
-                        failure.toString());
-            }
-        });
+        try {
+            fills.completeDefaults(redis, recordKey, version, defaults);
+        } catch (RuntimeException e) {
+            // The answer stands; the next read of the hash asks PostgreSQL again.
+            log.debug("{}: could not add the database defaults to {}: {}", CLIENT_NAME, recordKey, e.toString());
+        }
     }
 
     private void release(String recordKey, String token) {

@@ -2,9 +2,7 @@ package io.cistern.reader;
 
 import io.cistern.schema.wire.RecordFields;
 import io.cistern.schema.wire.WireScript;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,19 +128,19 @@ final class RedisFills {
 
     /**
      * Adds {@code defaults} (columns PostgreSQL filled with their defaults when it applied the put at {@code version})
-     * to the record hash if it still holds that put; keeps its TTL. Sent without waiting: the answer does not depend on
-     * it (the read already has the row), and a completion that fails or loses to a newer write leaves a hash that the
-     * next read completes again. Completes with whether they were written.
+     * to the record hash if it still holds that put; keeps its TTL. Returns whether they were written.
      */
-    RedisFuture<Long> completeDefaults(
-            RedisAsyncCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
+    boolean completeDefaults(
+            RedisCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
         List<String> args = new ArrayList<>(1 + 2 * defaults.size());
         args.add(Long.toString(version));
         defaults.forEach((column, json) -> {
             args.add(RecordFields.column(column));
             args.add(json);
         });
-        return redis.eval(COMPLETE, ScriptOutputType.INTEGER, new String[] {recordKey}, args.toArray(String[]::new));
+        Long outcome =
+                redis.eval(COMPLETE, ScriptOutputType.INTEGER, new String[] {recordKey}, args.toArray(String[]::new));
+        return outcome != null && outcome == 1;
     }
 
     /** Writes {@code columns} at {@code version} if the reservation still stands; {@code version < 0}: release. */

@@ -179,17 +179,18 @@ public record DatabaseSettings(
             requireAtLeast(keepaliveTime, MIN_LIFETIME, "DB_KEEPALIVE_TIME_MS");
             if (keepaliveTime.compareTo(maxLifetime) >= 0) {
                 throw new IllegalArgumentException("DB_KEEPALIVE_TIME_MS (" + keepaliveTime.toMillis()
-                        + ") must be shorter than DB_MAX_LIFETIME_MS (" + maxLifetime.toMillis()
-                        + "), or set it to 0 to turn keepalive off");
+                        + ") must be shorter than "
+                        + variable(sources, "maxLifetime", "DB_MAX_LIFETIME_MS", maxLifetime)
+                        + ", or set it to 0 to turn keepalive off");
             }
         }
         requireNotNegative(statementTimeout, "DB_STATEMENT_TIMEOUT_MS");
         requireNotNegative(idleInTransactionTimeout, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS");
         requireNotNegative(socketTimeout, "DB_SOCKET_TIMEOUT_MS");
         if (!socketTimeout.isZero() && !statementTimeout.isZero() && socketTimeout.compareTo(statementTimeout) <= 0) {
-            throw new IllegalArgumentException("DB_SOCKET_TIMEOUT_MS (" + socketTimeout.toMillis()
-                    + ") must be longer than DB_STATEMENT_TIMEOUT_MS (" + statementTimeout.toMillis()
-                    + "), or a slow statement is cut off as if the network had failed");
+            throw new IllegalArgumentException(variable(sources, "socketTimeout", "DB_SOCKET_TIMEOUT_MS", socketTimeout)
+                    + " must be longer than DB_STATEMENT_TIMEOUT_MS ("
+                    + statementTimeout.toMillis() + "), or a slow statement is cut off as if the network had failed");
         }
         parameters = Map.copyOf(parameters);
         for (String key : parameters.keySet()) {
@@ -531,6 +532,17 @@ public record DatabaseSettings(
         if (d.isNegative()) {
             throw new IllegalArgumentException(variable + " must not be negative, was " + d.toMillis());
         }
+    }
+
+    /**
+     * The variable that gave {@code part}, for a message about a combination: an alias such as {@code
+     * DB_READ_TIMEOUT} when it gave the value, so that the message names what the user actually set; then the value,
+     * in milliseconds ({@code "DB_READ_TIMEOUT (30000 ms)"}, {@code "DB_SOCKET_TIMEOUT_MS (30000)"}).
+     */
+    private static String variable(Map<String, String> sources, String part, String fallback, Duration value) {
+        String from = sources == null ? null : sources.get(part);
+        String name = from == null ? fallback : from.equals("DATABASE_URL") ? "DATABASE_URL's " + part : from;
+        return name + " (" + value.toMillis() + (name.endsWith("_MS") ? ")" : " ms)");
     }
 
     private static void requireAtLeast(Duration d, Duration min, String variable) {

@@ -222,6 +222,16 @@ class DatabaseAliasesTest {
                 .hasMessageContaining("SQL_ECHO must be true or false, was 'debug'");
     }
 
+    @Test
+    void aCombinationThatIsWrong_namesTheAliasThatWasSet_withItsValueInMilliseconds() {
+        assertThatThrownBy(() -> resolve(Map.of("DB_READ_TIMEOUT", "30")))
+                .hasMessageStartingWith(
+                        "DB_READ_TIMEOUT (30000 ms) must be longer than DB_STATEMENT_TIMEOUT_MS (30000)");
+        assertThatThrownBy(() -> resolve(Map.of("DB_POOL_RECYCLE", "60")))
+                .hasMessageStartingWith(
+                        "DB_KEEPALIVE_TIME_MS (120000) must be shorter than DB_POOL_RECYCLE (60000 ms)");
+    }
+
     // --- SQLAlchemy URLs -----------------------------------------------------------------------------------------
 
     @ParameterizedTest

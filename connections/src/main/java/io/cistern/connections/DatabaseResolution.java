@@ -126,9 +126,6 @@ final class DatabaseResolution {
         if (env.isSet("SQL_ECHO")) {
             sources.put("sqlEcho", "SQL_ECHO");
         }
-        if (sqlEcho) {
-            env.warn("SQL_ECHO=true is read, but logging each statement is not built yet: nothing is logged");
-        }
         return new DatabaseSettings(
                 hosts,
                 database,

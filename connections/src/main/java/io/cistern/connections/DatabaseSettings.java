@@ -67,8 +67,8 @@ import java.util.stream.Collectors;
  * @param idleInTransactionTimeout the server ends a session idle inside a transaction for longer; zero for no limit
  * @param socketTimeout the driver gives up on a server that sends nothing for this long; zero for no limit
  * @param tcpKeepAlive whether TCP keepalive is enabled on connections
- * @param sqlEcho {@code SQL_ECHO}: whether each statement should be logged (values redacted); read and carried so
- *     that a team's {@code .env} keeps its meaning, though nothing logs statements yet
+ * @param sqlEcho {@code SQL_ECHO}: whether the pools of {@link DataSources} log each statement they execute, at INFO with
+ *     values redacted (see {@code StatementEcho})
  * @param parameters further pgjdbc parameters given in {@code DATABASE_URL}, passed on as they are
  * @param sources which variable gave each part, for {@link #describe()}
  * @param warnings what resolution noticed and fixed or ignored, to log at startup
@@ -478,7 +478,7 @@ public record DatabaseSettings(
         lines.add("PostgreSQL timeouts: statement " + millisOrOff(statementTimeout) + ", idle in transaction "
                 + millisOrOff(idleInTransactionTimeout) + ", socket " + millisOrOff(socketTimeout)
                 + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off")
-                + (sqlEcho ? "; SQL echo on (" + source("sqlEcho") + ", not yet logged)" : ""));
+                + (sqlEcho ? "; statements logged (" + source("sqlEcho") + ")" : ""));
         if (!parameters.isEmpty()) {
             lines.add("PostgreSQL driver parameters: "
                     + parameters.entrySet().stream()

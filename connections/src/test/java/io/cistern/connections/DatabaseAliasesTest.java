@@ -210,12 +210,11 @@ class DatabaseAliasesTest {
     }
 
     @Test
-    void sqlEcho_isParsedAndCarried_andSaysItIsNotLoggedYet() {
+    void sqlEcho_isParsedAndCarried() {
         assertThat(resolve(Map.of()).sqlEcho()).isFalse();
         DatabaseSettings on = resolve(Map.of("SQL_ECHO", "True"));
         assertThat(on.sqlEcho()).isTrue();
         assertThat(on.sources()).containsEntry("sqlEcho", "SQL_ECHO");
-        assertThat(on.warnings()).anyMatch(w -> w.contains("not built yet"));
         assertThat(on.mutate().build().sqlEcho()).isTrue();
         assertThat(resolve(Map.of("SQL_ECHO", "false")).sqlEcho()).isFalse();
         assertThatThrownBy(() -> resolve(Map.of("SQL_ECHO", "debug")))
@@ -230,6 +229,13 @@ class DatabaseAliasesTest {
         assertThatThrownBy(() -> resolve(Map.of("DB_POOL_RECYCLE", "60")))
                 .hasMessageStartingWith(
                         "DB_KEEPALIVE_TIME_MS (120000) must be shorter than DB_POOL_RECYCLE (60000 ms)");
+    }
+
+    @Test
+    void statementEcho_redactsEveryStringLiteral() {
+        assertThat(StatementEcho.redact("ALTER ROLE app PASSWORD 'It''s-s3cret' VALID UNTIL 'infinity'"))
+                .isEqualTo("ALTER ROLE app PASSWORD '****' VALID UNTIL '****'");
+        assertThat(StatementEcho.redact("SELECT * FROM t WHERE id = ?")).isEqualTo("SELECT * FROM t WHERE id = ?");
     }
 
     // --- SQLAlchemy URLs -----------------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ final class DatabaseResolution {
                             + " after a while, so that proxies and failovers are followed; unset DB_POOL_RECYCLE (default"
                             + " 1800 seconds) or give at least 30 seconds");
         }
-        return seconds("DB_POOL_RECYCLE", Duration.ofSeconds(30));
+        return atLeast("DB_POOL_RECYCLE", value, Duration.ofSeconds(30));
     }
 
     private Optional<Candidate> millis(String name) {
@@ -221,7 +221,10 @@ final class DatabaseResolution {
 
     /** Seconds, at least {@code min}, checked here so that the message names the variable and its unit. */
     private Optional<Candidate> seconds(String name, Duration min) {
-        Optional<Duration> value = env.seconds(name);
+        return atLeast(name, env.seconds(name), min);
+    }
+
+    private Optional<Candidate> atLeast(String name, Optional<Duration> value, Duration min) {
         if (value.isPresent() && value.get().compareTo(min) < 0) {
             throw new IllegalArgumentException(name + " must be at least " + min.toSeconds() + " seconds, was "
                     + env.get(name).orElseThrow());

@@ -177,6 +177,19 @@ class DatabaseAliasesTest {
     }
 
     @Test
+    void eachAliasIsReadOnce_soAPaddedValueIsReportedOnce() {
+        DatabaseSettings s =
+                resolve(Map.of("DB_POOL_RECYCLE", " 3600 ", "AWS_REQUIRE_SSL", " true", "SQL_ECHO", "no "));
+
+        assertThat(s.maxLifetime()).isEqualTo(Duration.ofHours(1));
+        assertThat(s.warnings())
+                .containsExactlyInAnyOrder(
+                        "DB_POOL_RECYCLE had surrounding whitespace, which was removed",
+                        "AWS_REQUIRE_SSL had surrounding whitespace, which was removed",
+                        "SQL_ECHO had surrounding whitespace, which was removed");
+    }
+
+    @Test
     void dbPoolPrePing_trueIsWhatThePoolDoes_falseIsReported_nonsenseRefused() {
         DatabaseSettings on = resolve(Map.of("DB_POOL_PRE_PING", "true"));
         assertThat(on.warnings()).isEmpty();

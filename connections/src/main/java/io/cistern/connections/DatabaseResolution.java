@@ -163,7 +163,7 @@ final class DatabaseResolution {
             aliases.add(new Candidate(
                     "AWS_REQUIRE_SSL", haveRootCert ? SslMode.VERIFY_FULL.value() : SslMode.REQUIRE.value()));
         }
-        String text = pick("sslMode", takeParam("sslmode"), set("DB_SSL_MODE"), aliases, set("PGSSLMODE"));
+        String text = pick("sslMode", urlSslMode(), set("DB_SSL_MODE"), aliases, set("PGSSLMODE"));
         if (text != null) {
             return SslMode.parse(sourceOf("sslMode"), text);
         }
@@ -173,6 +173,31 @@ final class DatabaseResolution {
             return SslMode.VERIFY_FULL;
         }
         return SslMode.PREFER;
+    }
+
+    /**
+     * The URL's {@code sslmode}, else its {@code ssl} when that names a mode: SQLAlchemy's asyncpg URLs say {@code
+     * ?ssl=require} (asyncpg refuses {@code sslmode}), and passed on to pgjdbc as it is, it would be outweighed by the
+     * {@code sslmode} Cistern always sets: a silent downgrade to {@code prefer}. Any other {@code ssl} value goes to
+     * pgjdbc unchanged, as before.
+     */
+    private String urlSslMode() {
+        String sslmode = takeParam("sslmode");
+        if (sslmode != null) {
+            return sslmode;
+        }
+        for (String key : List.copyOf(urlParams.keySet())) {
+            if (key.equalsIgnoreCase("ssl")) {
+                String value = urlParams.get(key).strip().toLowerCase(java.util.Locale.ROOT);
+                for (SslMode mode : SslMode.values()) {
+                    if (mode.value().equals(value)) {
+                        urlParams.remove(key);
+                        return value;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -272,6 +272,22 @@ class DatabaseAliasesTest {
     }
 
     @Test
+    void asyncpgsSslParameter_namingAMode_isTheTlsMode() {
+        DatabaseSettings s = resolve(Map.of("DATABASE_URL", "postgresql+asyncpg://u@" + RDS_HOST + "/db?ssl=require"));
+
+        assertThat(s.sslMode()).isEqualTo(SslMode.REQUIRE);
+        assertThat(s.sources()).containsEntry("sslMode", "DATABASE_URL");
+        assertThat(s.parameters()).doesNotContainKey("ssl");
+        assertThat(s.jdbcUrl()).contains("sslmode=require").doesNotContain("ssl=");
+        assertThat(resolve(Map.of("DATABASE_URL", "postgresql+asyncpg://u@h/db?ssl=verify-full&sslmode=require"))
+                        .sslMode())
+                .isEqualTo(SslMode.REQUIRE);
+        assertThat(resolve(Map.of("DATABASE_URL", "jdbc:postgresql://h/db?ssl=true"))
+                        .parameters())
+                .containsEntry("ssl", "true");
+    }
+
+    @Test
     void anUnknownPythonDriver_isRefusedNamingTheKnownOnes() {
         assertThatThrownBy(() -> resolve(Map.of("DATABASE_URL", "postgresql+aiopg://u@h/db")))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -23,14 +23,19 @@ public final class DataSources {
     public static HikariConfig config(DatabaseSettings settings, String poolName) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);
-        config.setJdbcUrl(settings.jdbcUrl());
-        config.setUsername(settings.user());
-        settings.password().ifPresent(p -> config.setPassword(p.reveal()));
-        settings.driverProperties().forEach((key, value) -> {
-            if (!key.equals("user") && !key.equals("password")) {
-                config.addDataSourceProperty((String) key, value);
-            }
-        });
+        if (settings.sqlEcho()) {
+            // The same URL and driver properties, opened by a data source that logs each statement (values redacted).
+            config.setDataSource(StatementEcho.dataSource(settings, poolName));
+        } else {
+            config.setJdbcUrl(settings.jdbcUrl());
+            config.setUsername(settings.user());
+            settings.password().ifPresent(p -> config.setPassword(p.reveal()));
+            settings.driverProperties().forEach((key, value) -> {
+                if (!key.equals("user") && !key.equals("password")) {
+                    config.addDataSourceProperty((String) key, value);
+                }
+            });
+        }
         config.setMaximumPoolSize(settings.poolSize());
         config.setMinimumIdle(Math.min(1, settings.poolSize()));
         config.setConnectionTimeout(settings.connectTimeout().toMillis());

@@ -10,9 +10,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Resolves {@link DatabaseSettings} from variables: {@code DATABASE_URL}, then {@code DB_*}, then libpq's {@code PG*},
- * then defaults, part by part. A lower-precedence variable that is set but loses is reported as a warning, because
- * "I set DB_PASSWORD and nothing changed" is a classic lost hour. Pure: no I/O except reading {@code _FILE} secrets.
+ * Resolves {@link DatabaseSettings} from variables: {@code DATABASE_URL}, then {@code DB_*}, then the alias families
+ * that teams' Python services already use ({@code DATABASE_*}, {@code AWS_DB_*}), then libpq's {@code PG*}, then
+ * defaults, part by part. A lower-precedence variable that is set but loses is reported as a warning, because "I set
+ * DB_PASSWORD and nothing changed" is a classic lost hour; two variables of the same level that disagree are an error
+ * naming both, because neither has the better claim. Pure: no I/O except reading {@code _FILE} secrets.
  */
 final class DatabaseResolution {
     private final EnvironmentReader env;
@@ -32,22 +34,36 @@ final class DatabaseResolution {
         String hostText = pick(
                 "host",
                 url == null || url.hosts().isEmpty() ? null : String.join(",", url.hosts()),
-                "DB_HOST",
-                "PGHOST");
-        String portText = pick("port", urlPorts(), "DB_PORT", "PGPORT");
+                set("DB_HOST"),
+                set("DATABASE_HOST", "AWS_DB_HOST"),
+                set("PGHOST"));
+        String portText = pick("port", urlPorts(), set("DB_PORT"), set("DATABASE_PORT", "AWS_DB_PORT"), set("PGPORT"));
         List<DatabaseSettings.Host> hosts = hosts(hostText == null ? "127.0.0.1" : hostText, portText);
-        String database =
-                orElse(pick("database", url == null ? null : url.database(), "DB_NAME", "PGDATABASE"), "postgres");
+        String database = orElse(
+                pick(
+                        "database",
+                        url == null ? null : url.database(),
+                        set("DB_NAME"),
+                        set("DATABASE_NAME", "AWS_DB_NAME"),
+                        set("PGDATABASE")),
+                "postgres");
         String user = orElse(
-                pick("user", firstNonNull(url == null ? null : url.user(), takeParam("user")), "DB_USER", "PGUSER"),
+                pick(
+                        "user",
+                        firstNonNull(url == null ? null : url.user(), takeParam("user")),
+                        set("DB_USER"),
+                        set("DATABASE_USER", "AWS_DB_USER"),
+                        set("PGUSER")),
                 "postgres");
         Optional<Secret> password = password();
-        SslMode sslMode = Optional.ofNullable(pick("sslMode", takeParam("sslmode"), "DB_SSL_MODE", "PGSSLMODE"))
-                .map(text -> SslMode.parse(sourceOf("sslMode"), text))
-                .orElse(SslMode.PREFER);
-        Optional<Path> rootCert = Optional.ofNullable(
-                        pick("sslRootCert", takeParam("sslrootcert"), "DB_SSL_ROOT_CERT", "PGSSLROOTCERT"))
+        Optional<Path> rootCert = Optional.ofNullable(pick(
+                        "sslRootCert",
+                        takeParam("sslrootcert"),
+                        set("DB_SSL_ROOT_CERT", "DB_SSL_CERT_PATH"),
+                        set("AWS_SSLROOTCERT"),
+                        set("PGSSLROOTCERT")))
                 .map(Path::of);
+        SslMode sslMode = sslMode(rootCert.isPresent());
         if (sslMode.verifiesCertificate() && rootCert.isEmpty()) {
             env.warn("DB_SSL_MODE is " + sslMode + " but DB_SSL_ROOT_CERT is not set: the driver looks for"
                     + " ~/.postgresql/root.crt; set DB_SSL_ROOT_CERT to the CA bundle (for RDS, global-bundle.pem)");
@@ -59,27 +75,57 @@ final class DatabaseResolution {
         TargetServerType target = Optional.ofNullable(pick(
                         "targetServerType",
                         firstNonNull(takeParam("targetServerType"), takeParam("target_session_attrs")),
-                        "DB_TARGET_SERVER_TYPE",
-                        "PGTARGETSESSIONATTRS"))
+                        set("DB_TARGET_SERVER_TYPE"),
+                        List.of(),
+                        set("PGTARGETSESSIONATTRS")))
                 .map(text -> TargetServerType.parse(sourceOf("targetServerType"), text))
                 .orElse(TargetServerType.PRIMARY);
         String applicationName = orElse(
                 pick(
                         "applicationName",
                         firstNonNull(takeParam("ApplicationName"), takeParam("application_name")),
-                        "DB_APPLICATION_NAME",
-                        "PGAPPNAME"),
+                        set("DB_APPLICATION_NAME"),
+                        List.of(),
+                        set("PGAPPNAME")),
                 "cistern");
-        Duration connectTimeout = connectTimeout();
-        String socketTimeoutParam = takeParam("socketTimeout");
+        // libpq's connect_timeout and pgjdbc's connectTimeout and loginTimeout are all in seconds.
+        String loginTimeout = takeParam("loginTimeout");
+        Duration connectTimeout = timing(
+                "connectTimeout",
+                firstNonNull(takeParam("connectTimeout"), firstNonNull(takeParam("connect_timeout"), loginTimeout)),
+                1,
+                List.of(millis("DB_CONNECT_TIMEOUT_MS"), seconds("DB_POOL_TIMEOUT", Duration.ofSeconds(1))),
+                DatabaseSettings.DEFAULT_CONNECT_TIMEOUT);
+        Duration socketTimeout = timing(
+                "socketTimeout",
+                takeParam("socketTimeout"),
+                0,
+                List.of(millis("DB_SOCKET_TIMEOUT_MS"), seconds("DB_READ_TIMEOUT", Duration.ZERO)),
+                DatabaseSettings.DEFAULT_SOCKET_TIMEOUT);
+        Duration maxLifetime = timing(
+                "maxLifetime",
+                null,
+                0,
+                List.of(millis("DB_MAX_LIFETIME_MS"), poolRecycle()),
+                DatabaseSettings.DEFAULT_MAX_LIFETIME);
+        Duration idleInTransaction = timing(
+                "idleInTransactionTimeout",
+                null,
+                0,
+                List.of(millis("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"), aliasMillis("DB_IDLE_TIMEOUT")),
+                DatabaseSettings.DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT);
         String tcpKeepAliveParam = takeParam("tcpKeepAlive");
-        Duration socketTimeout = socketTimeoutParam != null
-                ? Duration.ofSeconds(
-                        EnvironmentReader.parseInteger("socketTimeout in DATABASE_URL", socketTimeoutParam, 0))
-                : env.millis("DB_SOCKET_TIMEOUT_MS", DatabaseSettings.DEFAULT_SOCKET_TIMEOUT);
         boolean tcpKeepAlive = tcpKeepAliveParam != null
                 ? Boolean.parseBoolean(tcpKeepAliveParam)
                 : env.bool("DB_TCP_KEEPALIVE", true);
+        if (env.isSet("DB_POOL_PRE_PING") && !env.bool("DB_POOL_PRE_PING", true)) {
+            env.warn("DB_POOL_PRE_PING=false is ignored: the pool always tests a connection that has been idle for"
+                    + " more than half a second before handing it out (HikariCP cannot turn this off); unset it");
+        }
+        boolean sqlEcho = env.bool("SQL_ECHO", false);
+        if (env.isSet("SQL_ECHO")) {
+            sources.put("sqlEcho", "SQL_ECHO");
+        }
         return new DatabaseSettings(
                 hosts,
                 database,
@@ -89,54 +135,188 @@ final class DatabaseResolution {
                 rootCert,
                 target,
                 applicationName,
-                env.integer("DB_POOL_SIZE", DatabaseSettings.DEFAULT_POOL_SIZE, 1),
+                poolSize(),
                 connectTimeout,
-                env.millis("DB_MAX_LIFETIME_MS", DatabaseSettings.DEFAULT_MAX_LIFETIME),
+                maxLifetime,
                 env.millis("DB_KEEPALIVE_TIME_MS", DatabaseSettings.DEFAULT_KEEPALIVE_TIME),
                 env.millis("DB_STATEMENT_TIMEOUT_MS", DatabaseSettings.DEFAULT_STATEMENT_TIMEOUT),
-                env.millis("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", DatabaseSettings.DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
+                idleInTransaction,
                 socketTimeout,
                 tcpKeepAlive,
+                sqlEcho,
                 urlParams,
                 sources,
                 env.warnings());
     }
 
-    private Duration connectTimeout() {
-        // libpq's connect_timeout and pgjdbc's connectTimeout are both in seconds.
-        String login = takeParam("loginTimeout");
-        String fromUrl = firstNonNull(takeParam("connectTimeout"), firstNonNull(takeParam("connect_timeout"), login));
-        if (fromUrl != null) {
-            if (env.isSet("DB_CONNECT_TIMEOUT_MS")) {
-                env.warn("DB_CONNECT_TIMEOUT_MS is ignored: DATABASE_URL sets the connect timeout, which wins");
-            }
-            return Duration.ofSeconds(EnvironmentReader.parseInteger("connect timeout in DATABASE_URL", fromUrl, 1));
+    /**
+     * The TLS mode: {@code DATABASE_URL}'s {@code sslmode}, else {@code DB_SSL_MODE}, else the gateway family's {@code
+     * AWS_REQUIRE_SSL=true} ({@code verify-full} when a root certificate is set, else {@code require}: the flag asks
+     * for TLS, and a CA bundle given alongside it is there to be checked), else {@code PGSSLMODE}. When none is set but
+     * the CA bundle came from an alias ({@code DB_SSL_CERT_PATH}, {@code AWS_SSLROOTCERT}), {@code verify-full}: the
+     * Python services those names come from hand the bundle to an SSL context, which checks certificate and host name,
+     * and quietly checking less than they did would be a downgrade.
+     */
+    private SslMode sslMode(boolean haveRootCert) {
+        List<Candidate> aliases = new ArrayList<>();
+        if (env.bool("AWS_REQUIRE_SSL", false)) {
+            aliases.add(new Candidate(
+                    "AWS_REQUIRE_SSL", haveRootCert ? SslMode.VERIFY_FULL.value() : SslMode.REQUIRE.value()));
         }
-        return env.millis("DB_CONNECT_TIMEOUT_MS", DatabaseSettings.DEFAULT_CONNECT_TIMEOUT);
+        String text = pick("sslMode", urlSslMode(), set("DB_SSL_MODE"), aliases, set("PGSSLMODE"));
+        if (text != null) {
+            return SslMode.parse(sourceOf("sslMode"), text);
+        }
+        String certFrom = sourceOf("sslRootCert");
+        if (certFrom.equals("DB_SSL_CERT_PATH") || certFrom.equals("AWS_SSLROOTCERT")) {
+            sources.put("sslMode", certFrom);
+            return SslMode.VERIFY_FULL;
+        }
+        return SslMode.PREFER;
+    }
+
+    /**
+     * The URL's {@code sslmode}, else its {@code ssl} when that names a mode: SQLAlchemy's asyncpg URLs say {@code
+     * ?ssl=require} (asyncpg refuses {@code sslmode}), and passed on to pgjdbc as it is, it would be outweighed by the
+     * {@code sslmode} Cistern always sets: a silent downgrade to {@code prefer}. Any other {@code ssl} value goes to
+     * pgjdbc unchanged, as before.
+     */
+    private String urlSslMode() {
+        String sslmode = takeParam("sslmode");
+        if (sslmode != null) {
+            return sslmode;
+        }
+        for (String key : List.copyOf(urlParams.keySet())) {
+            if (key.equalsIgnoreCase("ssl")) {
+                String value = urlParams.get(key).strip().toLowerCase(java.util.Locale.ROOT);
+                for (SslMode mode : SslMode.values()) {
+                    if (mode.value().equals(value)) {
+                        urlParams.remove(key);
+                        return value;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@code DB_POOL_SIZE} (default 4) plus SQLAlchemy's {@code DB_MAX_OVERFLOW}: SQLAlchemy opens up to {@code
+     * pool_size + max_overflow} connections, and Cistern's pool, which has no overflow, may open as many.
+     */
+    private int poolSize() {
+        int base = env.integer("DB_POOL_SIZE", DatabaseSettings.DEFAULT_POOL_SIZE, 1);
+        if (env.isSet("DB_POOL_SIZE")) {
+            sources.put("poolSize", "DB_POOL_SIZE");
+        }
+        if (!env.isSet("DB_MAX_OVERFLOW")) {
+            return base;
+        }
+        int overflow = env.integer("DB_MAX_OVERFLOW", 0, 0);
+        sources.put("poolSize", (env.isSet("DB_POOL_SIZE") ? "DB_POOL_SIZE" : "default") + " + DB_MAX_OVERFLOW");
+        return Math.addExact(base, overflow);
+    }
+
+    /** SQLAlchemy's {@code pool_recycle}, in seconds; its {@code -1} (never) has no equivalent here. */
+    private Optional<Candidate> poolRecycle() {
+        Optional<Duration> value = env.seconds("DB_POOL_RECYCLE");
+        if (value.isPresent() && value.get().isNegative()) {
+            throw new IllegalArgumentException(
+                    "DB_POOL_RECYCLE is " + env.get("DB_POOL_RECYCLE").orElseThrow()
+                            + " (never recycle), which Cistern does not support: a pooled connection is always replaced"
+                            + " after a while, so that proxies and failovers are followed; unset DB_POOL_RECYCLE (default"
+                            + " 1800 seconds) or give at least 30 seconds");
+        }
+        return atLeast("DB_POOL_RECYCLE", value, Duration.ofSeconds(30));
+    }
+
+    private Optional<Candidate> millis(String name) {
+        return env.millis(name).map(d -> new Candidate(name, Long.toString(d.toMillis())));
+    }
+
+    /** Milliseconds under a name that does not say its unit, checked here so that the message names it. */
+    private Optional<Candidate> aliasMillis(String name) {
+        Optional<Duration> value = env.millis(name);
+        if (value.isPresent() && value.get().isNegative()) {
+            throw new IllegalArgumentException(name + " must be a number of milliseconds, 0 or more, was "
+                    + value.get().toMillis());
+        }
+        return value.map(d -> new Candidate(name, Long.toString(d.toMillis())));
+    }
+
+    /** Seconds, at least {@code min}, checked here so that the message names the variable and its unit. */
+    private Optional<Candidate> seconds(String name, Duration min) {
+        return atLeast(name, env.seconds(name), min);
+    }
+
+    private Optional<Candidate> atLeast(String name, Optional<Duration> value, Duration min) {
+        if (value.isPresent() && value.get().compareTo(min) < 0) {
+            throw new IllegalArgumentException(name + " must be at least " + min.toSeconds() + " seconds, was "
+                    + env.get(name).orElseThrow());
+        }
+        return value.map(d -> new Candidate(name, Long.toString(d.toMillis())));
+    }
+
+    /**
+     * A duration from {@code DATABASE_URL} (whole seconds, as pgjdbc and libpq take it), else from the {@code DB_*}
+     * variables that set it (converted to milliseconds; two that differ are an error), else the fallback.
+     */
+    private Duration timing(
+            String part, String fromUrl, int urlMinSeconds, List<Optional<Candidate>> variables, Duration fallback) {
+        String urlMillis = fromUrl == null
+                ? null
+                : Long.toString(Duration.ofSeconds(EnvironmentReader.parseInteger(
+                                describe(part) + " in DATABASE_URL", fromUrl, urlMinSeconds))
+                        .toMillis());
+        List<Candidate> level = variables.stream().flatMap(Optional::stream).toList();
+        String chosen = pick(part, urlMillis, level, List.of(), List.of());
+        return chosen == null ? fallback : Duration.ofMillis(Long.parseLong(chosen));
     }
 
     private Optional<Secret> password() {
+        List<List<String>> levels =
+                List.of(List.of("DB_PASSWORD"), List.of("DATABASE_PASSWORD", "AWS_DB_PASSWORD"), List.of("PGPASSWORD"));
         String fromUrl = firstNonNull(url == null ? null : url.password(), takeParam("password"));
         if (fromUrl != null) {
             sources.put("password", "DATABASE_URL");
-            for (String name : List.of("DB_PASSWORD", "PGPASSWORD")) {
-                if (env.secretIsSet(name)) {
-                    env.warn(name + " is ignored: DATABASE_URL carries a password, which wins");
-                }
-            }
+            levels.stream()
+                    .flatMap(List::stream)
+                    .filter(env::secretIsSet)
+                    .forEach(name -> env.warn(name + " is ignored: DATABASE_URL carries a password, which wins"));
             return Optional.of(Secret.of(fromUrl));
         }
-        for (String name : List.of("DB_PASSWORD", "PGPASSWORD")) {
-            Optional<Secret> secret = env.secret(name);
-            if (secret.isPresent()) {
-                sources.put("password", env.isSet(name) ? name : name + "_FILE");
-                if (name.equals("DB_PASSWORD") && env.secretIsSet("PGPASSWORD")) {
-                    env.warn("PGPASSWORD is ignored: DB_PASSWORD is set, which wins");
+        Optional<Secret> chosen = Optional.empty();
+        String chosenFrom = null;
+        for (List<String> level : levels) {
+            if (chosen.isPresent()) {
+                // A losing password file is not read: it need not even be readable here.
+                for (String name : level) {
+                    if (env.secretIsSet(name)) {
+                        env.warn(name + " is ignored: " + chosenFrom + " is set, which wins");
+                    }
                 }
-                return secret;
+                continue;
+            }
+            for (String name : level) {
+                Optional<Secret> secret = env.secret(name);
+                if (secret.isEmpty()) {
+                    continue;
+                }
+                String from = env.isSet(name) ? name : name + "_FILE";
+                if (chosen.isEmpty()) {
+                    chosen = secret;
+                    chosenFrom = from;
+                } else if (!chosen.get().reveal().equals(secret.get().reveal())) {
+                    throw new IllegalArgumentException(chosenFrom + " and " + from + " both set the database"
+                            + " password, to different values: keep one of them (they have the same precedence,"
+                            + " so neither wins)");
+                }
             }
         }
-        return Optional.empty();
+        if (chosenFrom != null) {
+            sources.put("password", chosenFrom);
+        }
+        return chosen;
     }
 
     private List<DatabaseSettings.Host> hosts(String hostText, String portText) {
@@ -168,24 +348,48 @@ final class DatabaseResolution {
                 ",", url.ports().stream().map(p -> p == null ? "" : p).toList());
     }
 
-    /** The first of the URL's value and the variables that is set; records its source and warns about the losers. */
-    private String pick(String part, String fromUrl, String cistern, String libpq) {
+    /** A variable that is set, and its value (in the part's common unit where the variables' units differ). */
+    private record Candidate(String name, String value) {}
+
+    /** The variables among {@code names} that are set: one precedence level. */
+    private List<Candidate> set(String... names) {
+        List<Candidate> level = new ArrayList<>();
+        for (String name : names) {
+            env.get(name).ifPresent(value -> level.add(new Candidate(name, value)));
+        }
+        return level;
+    }
+
+    /**
+     * The URL's value, else that of the first level that sets the part: Cistern's {@code DB_*}, the alias families,
+     * libpq's {@code PG*}. Records the source, and warns about each variable of a lower level that it overrides with
+     * a different value; two variables of one level that disagree are an error.
+     */
+    private String pick(
+            String part, String fromUrl, List<Candidate> cistern, List<Candidate> aliases, List<Candidate> libpq) {
         String chosen = null;
         String chosenFrom = null;
         if (fromUrl != null && !fromUrl.isEmpty()) {
             chosen = fromUrl;
             chosenFrom = "DATABASE_URL";
         }
-        for (String name : List.of(cistern, libpq)) {
-            Optional<String> value = env.get(name);
-            if (value.isEmpty()) {
-                continue;
+        for (List<Candidate> level : List.of(cistern, aliases, libpq)) {
+            for (int i = 1; i < level.size(); i++) {
+                if (!level.get(i).value().equals(level.get(0).value())) {
+                    throw new IllegalArgumentException(level.get(0).name() + " and "
+                            + level.get(i).name()
+                            + " both set the " + describe(part) + ", to different values: keep one of them (they"
+                            + " have the same precedence, so neither wins)");
+                }
             }
-            if (chosen == null) {
-                chosen = value.get();
-                chosenFrom = name;
-            } else if (!value.get().equals(chosen)) {
-                env.warn(name + " is ignored: " + chosenFrom + " sets the " + describe(part) + ", which wins");
+            for (Candidate candidate : level) {
+                if (chosen == null) {
+                    chosen = candidate.value();
+                    chosenFrom = candidate.name();
+                } else if (!candidate.value().equals(chosen)) {
+                    env.warn(candidate.name() + " is ignored: " + chosenFrom + " sets the " + describe(part)
+                            + ", which wins");
+                }
             }
         }
         if (chosenFrom != null) {
@@ -213,6 +417,10 @@ final class DatabaseResolution {
             case "sslRootCert" -> "root certificate";
             case "targetServerType" -> "target server type";
             case "applicationName" -> "application name";
+            case "connectTimeout" -> "connect timeout";
+            case "socketTimeout" -> "socket timeout";
+            case "maxLifetime" -> "connection max lifetime";
+            case "idleInTransactionTimeout" -> "idle-in-transaction timeout";
             default -> part;
         };
     }

@@ -25,11 +25,16 @@ import java.util.stream.Collectors;
  * <p>Resolved from the environment by {@link #fromEnvironment(Map)}. For each part the first source that sets it wins:
  *
  * <ol>
- *   <li>{@code DATABASE_URL}: {@code postgres://user:password@host:port/db?sslmode=...}, {@code postgresql://...} or
- *       {@code jdbc:postgresql://...}, with several {@code host:port} pairs separated by commas;
+ *   <li>{@code DATABASE_URL}: {@code postgres://user:password@host:port/db?sslmode=...}, {@code postgresql://...},
+ *       SQLAlchemy's {@code postgresql+asyncpg://...} ({@code +psycopg}, {@code +psycopg2}, {@code +pg8000}; the
+ *       driver part is ignored) or {@code jdbc:postgresql://...}, with several {@code host:port} pairs separated by
+ *       commas;
  *   <li>Cistern's variables: {@code DB_HOST}, {@code DB_PORT}, {@code DB_NAME}, {@code DB_USER}, {@code
- *       DB_PASSWORD}, {@code DB_SSL_MODE}, {@code DB_SSL_ROOT_CERT}, {@code DB_TARGET_SERVER_TYPE}, {@code
- *       DB_APPLICATION_NAME};
+ *       DB_PASSWORD}, {@code DB_SSL_MODE}, {@code DB_SSL_ROOT_CERT} (or {@code DB_SSL_CERT_PATH}), {@code
+ *       DB_TARGET_SERVER_TYPE}, {@code DB_APPLICATION_NAME};
+ *   <li>the aliases of teams' Python services: {@code DATABASE_HOST}/{@code _PORT}/{@code _NAME}/{@code
+ *       _USER}/{@code _PASSWORD}, {@code AWS_DB_HOST}/{@code _PORT}/{@code _NAME}/{@code _USER}/{@code _PASSWORD},
+ *       {@code AWS_REQUIRE_SSL}, {@code AWS_SSLROOTCERT};
  *   <li>libpq's {@code PGHOST}, {@code PGPORT}, {@code PGDATABASE}, {@code PGUSER}, {@code PGPASSWORD}, {@code
  *       PGSSLMODE}, {@code PGSSLROOTCERT}, {@code PGTARGETSESSIONATTRS}, {@code PGAPPNAME};
  *   <li>defaults: {@code 127.0.0.1:5432}, database {@code postgres}, user {@code postgres}, no password, {@code
@@ -40,7 +45,10 @@ import java.util.stream.Collectors;
  * libpq equivalent: {@code DB_POOL_SIZE} (4), {@code DB_CONNECT_TIMEOUT_MS} (5000), {@code DB_MAX_LIFETIME_MS}
  * (1800000), {@code DB_KEEPALIVE_TIME_MS} (120000), {@code DB_STATEMENT_TIMEOUT_MS} (30000, 0 = none), {@code
  * DB_IDLE_IN_TRANSACTION_TIMEOUT_MS} (60000, 0 = none), {@code DB_SOCKET_TIMEOUT_MS} (60000, 0 = none), {@code
- * DB_TCP_KEEPALIVE} (true). {@code docs/configuration.md} has the full table.
+ * DB_TCP_KEEPALIVE} (true); SQLAlchemy's pool settings are read as aliases of them, in their own units ({@code
+ * DB_MAX_OVERFLOW}, {@code DB_POOL_TIMEOUT}, {@code DB_POOL_RECYCLE}, {@code DB_POOL_PRE_PING}, {@code
+ * DB_IDLE_TIMEOUT}, {@code DB_READ_TIMEOUT}, {@code SQL_ECHO}). Two variables of one level that disagree are an error
+ * naming both. {@code docs/configuration.md} has the full table.
  *
  * @param hosts the servers to try, in order (several for a primary with replicas)
  * @param database the database name
@@ -59,6 +67,8 @@ import java.util.stream.Collectors;
  * @param idleInTransactionTimeout the server ends a session idle inside a transaction for longer; zero for no limit
  * @param socketTimeout the driver gives up on a server that sends nothing for this long; zero for no limit
  * @param tcpKeepAlive whether TCP keepalive is enabled on connections
+ * @param sqlEcho {@code SQL_ECHO}: whether the pools of {@link DataSources} log each statement they execute, at INFO with
+ *     values redacted (see {@code StatementEcho})
  * @param parameters further pgjdbc parameters given in {@code DATABASE_URL}, passed on as they are
  * @param sources which variable gave each part, for {@link #describe()}
  * @param warnings what resolution noticed and fixed or ignored, to log at startup
@@ -80,6 +90,7 @@ public record DatabaseSettings(
         Duration idleInTransactionTimeout,
         Duration socketTimeout,
         boolean tcpKeepAlive,
+        boolean sqlEcho,
         Map<String, String> parameters,
         Map<String, String> sources,
         List<String> warnings) {
@@ -168,17 +179,18 @@ public record DatabaseSettings(
             requireAtLeast(keepaliveTime, MIN_LIFETIME, "DB_KEEPALIVE_TIME_MS");
             if (keepaliveTime.compareTo(maxLifetime) >= 0) {
                 throw new IllegalArgumentException("DB_KEEPALIVE_TIME_MS (" + keepaliveTime.toMillis()
-                        + ") must be shorter than DB_MAX_LIFETIME_MS (" + maxLifetime.toMillis()
-                        + "), or set it to 0 to turn keepalive off");
+                        + ") must be shorter than "
+                        + variable(sources, "maxLifetime", "DB_MAX_LIFETIME_MS", maxLifetime)
+                        + ", or set it to 0 to turn keepalive off");
             }
         }
         requireNotNegative(statementTimeout, "DB_STATEMENT_TIMEOUT_MS");
         requireNotNegative(idleInTransactionTimeout, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS");
         requireNotNegative(socketTimeout, "DB_SOCKET_TIMEOUT_MS");
         if (!socketTimeout.isZero() && !statementTimeout.isZero() && socketTimeout.compareTo(statementTimeout) <= 0) {
-            throw new IllegalArgumentException("DB_SOCKET_TIMEOUT_MS (" + socketTimeout.toMillis()
-                    + ") must be longer than DB_STATEMENT_TIMEOUT_MS (" + statementTimeout.toMillis()
-                    + "), or a slow statement is cut off as if the network had failed");
+            throw new IllegalArgumentException(variable(sources, "socketTimeout", "DB_SOCKET_TIMEOUT_MS", socketTimeout)
+                    + " must be longer than DB_STATEMENT_TIMEOUT_MS ("
+                    + statementTimeout.toMillis() + "), or a slow statement is cut off as if the network had failed");
         }
         parameters = Map.copyOf(parameters);
         for (String key : parameters.keySet()) {
@@ -287,6 +299,7 @@ public record DatabaseSettings(
         private Duration idleInTransactionTimeout;
         private Duration socketTimeout;
         private boolean tcpKeepAlive;
+        private boolean sqlEcho;
         private Map<String, String> parameters;
         private Map<String, String> sources;
         private List<String> warnings;
@@ -308,6 +321,7 @@ public record DatabaseSettings(
             idleInTransactionTimeout = from.idleInTransactionTimeout;
             socketTimeout = from.socketTimeout;
             tcpKeepAlive = from.tcpKeepAlive;
+            sqlEcho = from.sqlEcho;
             parameters = from.parameters;
             sources = from.sources;
             warnings = from.warnings;
@@ -393,6 +407,11 @@ public record DatabaseSettings(
             return this;
         }
 
+        public Builder sqlEcho(boolean value) {
+            sqlEcho = value;
+            return this;
+        }
+
         public Builder parameters(Map<String, String> value) {
             parameters = value;
             return this;
@@ -431,6 +450,7 @@ public record DatabaseSettings(
                     idleInTransactionTimeout,
                     socketTimeout,
                     tcpKeepAlive,
+                    sqlEcho,
                     parameters,
                     sources,
                     warnings);
@@ -457,7 +477,8 @@ public record DatabaseSettings(
                 + " ms, max lifetime " + maxLifetime.toMillis() + " ms, keepalive " + millisOrOff(keepaliveTime));
         lines.add("PostgreSQL timeouts: statement " + millisOrOff(statementTimeout) + ", idle in transaction "
                 + millisOrOff(idleInTransactionTimeout) + ", socket " + millisOrOff(socketTimeout)
-                + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off"));
+                + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off")
+                + (sqlEcho ? "; statements logged (" + source("sqlEcho") + ")" : ""));
         if (!parameters.isEmpty()) {
             lines.add("PostgreSQL driver parameters: "
                     + parameters.entrySet().stream()
@@ -513,6 +534,17 @@ public record DatabaseSettings(
         }
     }
 
+    /**
+     * The variable that gave {@code part}, for a message about a combination: an alias such as {@code
+     * DB_READ_TIMEOUT} when it gave the value, so that the message names what the user actually set; then the value,
+     * in milliseconds ({@code "DB_READ_TIMEOUT (30000 ms)"}, {@code "DB_SOCKET_TIMEOUT_MS (30000)"}).
+     */
+    private static String variable(Map<String, String> sources, String part, String fallback, Duration value) {
+        String from = sources == null ? null : sources.get(part);
+        String name = from == null ? fallback : from.equals("DATABASE_URL") ? "DATABASE_URL's " + part : from;
+        return name + " (" + value.toMillis() + (name.endsWith("_MS") ? ")" : " ms)");
+    }
+
     private static void requireAtLeast(Duration d, Duration min, String variable) {
         Objects.requireNonNull(d, variable);
         if (d.compareTo(min) < 0) {
@@ -530,8 +562,25 @@ public record DatabaseSettings(
             String password,
             Map<String, String> params) {
 
+        /** SQLAlchemy's {@code dialect+driver://}, as Python services write {@code DATABASE_URL}. */
+        private static final java.util.regex.Pattern SQLALCHEMY_SCHEME =
+                java.util.regex.Pattern.compile("(?i)(postgres|postgresql)\\+([a-z0-9_]+)://");
+
+        private static final List<String> SQLALCHEMY_DRIVERS = List.of("asyncpg", "psycopg", "psycopg2", "pg8000");
+
         static ParsedUrl parse(String url) {
             String rest;
+            java.util.regex.Matcher sqlalchemy = SQLALCHEMY_SCHEME.matcher(url);
+            if (sqlalchemy.lookingAt()) {
+                if (!SQLALCHEMY_DRIVERS.contains(sqlalchemy.group(2).toLowerCase(Locale.ROOT))) {
+                    throw new IllegalArgumentException("DATABASE_URL names the Python driver '"
+                            + sqlalchemy.group(2) + "', which Cistern does not know: use postgresql+asyncpg://,"
+                            + " +psycopg://, +psycopg2://, +pg8000:// or plain postgresql:// (the driver part is"
+                            + " ignored: Cistern always uses pgjdbc)");
+                }
+                // SQLAlchemy's form: the driver part names a Python driver and means nothing to Cistern.
+                url = "postgresql://" + url.substring(sqlalchemy.end());
+            }
             if (url.startsWith("jdbc:postgresql://")) {
                 rest = url.substring("jdbc:postgresql://".length());
             } else if (url.startsWith("postgres://")) {
@@ -539,8 +588,11 @@ public record DatabaseSettings(
             } else if (url.startsWith("postgresql://")) {
                 rest = url.substring("postgresql://".length());
             } else {
-                throw new IllegalArgumentException("DATABASE_URL must start with postgres://, postgresql:// or"
-                        + " jdbc:postgresql:// (it starts with '" + url.substring(0, Math.min(12, url.length()))
+                throw new IllegalArgumentException("DATABASE_URL must start with postgres://, postgresql://,"
+                        + " postgresql+asyncpg:// (or +psycopg, +psycopg2, +pg8000) or jdbc:postgresql:// (it"
+                        + " starts with '"
+                        // Only the scheme: what follows may be a user and a password.
+                        + (url.contains("://") ? url.substring(0, url.indexOf("://") + 3) : "(no scheme)")
                         + "...')");
             }
             String user = null;

@@ -205,6 +205,28 @@ public final class EnvironmentReader {
     }
 
     /**
+     * A duration in seconds, when set: a whole or decimal number ({@code 30}, {@code 2.5}), the form of the pool
+     * variables Python services already have ({@code DB_POOL_TIMEOUT}, {@code DB_POOL_RECYCLE}, {@code
+     * DB_READ_TIMEOUT}); rounded to the millisecond. Any sign; the range is left to the caller.
+     *
+     * @throws IllegalArgumentException {@code "DB_POOL_TIMEOUT must be a number of seconds (for example 30), was
+     *     '30s'"}
+     */
+    public Optional<Duration> seconds(String name) {
+        return get(name).map(value -> {
+            try {
+                return Duration.ofMillis(new java.math.BigDecimal(value)
+                        .movePointRight(3)
+                        .setScale(0, java.math.RoundingMode.HALF_UP)
+                        .longValueExact());
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IllegalArgumentException(
+                        name + " must be a number of seconds (for example 30), was '" + value + "'", e);
+            }
+        });
+    }
+
+    /**
      * {@code true}/{@code false} (also {@code yes}/{@code no}, {@code on}/{@code off}, {@code 1}/{@code 0}, in any
      * case), or {@code fallback} when unset.
      *

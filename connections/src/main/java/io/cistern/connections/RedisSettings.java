@@ -30,6 +30,8 @@ import java.util.stream.Collectors;
  *         <li>{@code redis-cluster://[[user]:password@]host1:6379,host2:6379} ({@code rediss-cluster://} for TLS),
  *             seed nodes of a Redis Cluster, for {@link RedisClients#createCluster(RedisSettings)};
  *       </ul>
+ *   <li>{@code REDIS_HOST} and {@code REDIS_PORT} (a job worker's names), used as {@code redis://host:port} when
+ *       {@code REDIS_URL} is not set;
  *   <li>{@code REDIS_USERNAME} and {@code REDIS_PASSWORD} (or {@code REDIS_PASSWORD_FILE}) override the URL's
  *       credentials (an ACL user, or only a password for {@code requirepass});
  *   <li>{@code REDIS_TLS_CA_CERT}: a PEM file of the CA that signs the server's certificate (default: the JVM's
@@ -98,10 +100,17 @@ public record RedisSettings(
     /** Resolves the settings from environment variables (see the class comment). */
     public static RedisSettings fromEnvironment(Map<String, String> environment) {
         EnvironmentReader env = new EnvironmentReader(environment);
-        String url = env.get("REDIS_URL").orElse(DEFAULT_URL);
+        String url = env.get("REDIS_URL").orElseGet(() -> urlFromHostAndPort(env));
         if (url.chars().anyMatch(Character::isWhitespace)) {
             throw new IllegalArgumentException("REDIS_URL (" + redact(url) + ") contains whitespace: remove it (a"
                     + " stray space or line break copied along with the host name is a common slip)");
+        }
+        if (env.isSet("REDIS_URL")) {
+            for (String alias : List.of("REDIS_HOST", "REDIS_PORT")) {
+                if (env.isSet(alias)) {
+                    env.warn(alias + " is ignored: REDIS_URL is set, which wins");
+                }
+            }
         }
         Duration command = env.millis("REDIS_COMMAND_TIMEOUT_MS", DEFAULT_COMMAND_TIMEOUT);
         Duration connect = env.millis("REDIS_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT);
@@ -133,6 +142,29 @@ public record RedisSettings(
         }
         boolean cluster = url.startsWith("redis-cluster://") || url.startsWith("rediss-cluster://");
         return new RedisSettings(uris.get(0), cluster ? uris : List.of(), ca, command, connect, env.warnings());
+    }
+
+    /**
+     * {@code redis://REDIS_HOST:REDIS_PORT}, the form of a job worker's {@code .env} (defaults {@code 127.0.0.1} and
+     * {@code 6379}), when {@code REDIS_URL} is not set; {@code REDIS_URL}, which can also say TLS, database, Sentinel
+     * or Cluster, wins over them, and the caller warns about them then.
+     */
+    private static String urlFromHostAndPort(EnvironmentReader env) {
+        Optional<String> host = env.get("REDIS_HOST");
+        Optional<String> port = env.get("REDIS_PORT");
+        if (host.isEmpty() && port.isEmpty()) {
+            return DEFAULT_URL;
+        }
+        String name = host.orElse("127.0.0.1");
+        if (name.chars().anyMatch(Character::isWhitespace) || name.contains("/") || name.contains("@")) {
+            throw new IllegalArgumentException("REDIS_HOST '" + name + "' is not a host name: give only the name or"
+                    + " address (no spaces, scheme, credentials or path), or set REDIS_URL instead");
+        }
+        int number = port.isEmpty() ? 6379 : EnvironmentReader.parseInteger("REDIS_PORT", port.get(), 1);
+        if (number > 65535) {
+            throw new IllegalArgumentException("REDIS_PORT must be between 1 and 65535, was " + number);
+        }
+        return "redis://" + (name.contains(":") && !name.startsWith("[") ? "[" + name + "]" : name) + ":" + number;
     }
 
     /** Whether this is a single server, a Sentinel-managed master or a Cluster. */

@@ -269,8 +269,10 @@ class DatabaseSettingsTest {
     @Test
     void unsupportedScheme_saysWhichAreAccepted() {
         assertThatThrownBy(() -> DatabaseSettings.ofJdbcUrl("mysql://u:pw@h/db"))
-                .hasMessageContaining("DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://")
-                .hasMessageNotContaining("pw@");
+                .hasMessageContaining("DATABASE_URL must start with postgres://, postgresql://, postgresql+asyncpg://")
+                .hasMessageContaining("jdbc:postgresql://")
+                .hasMessageContaining("it starts with 'mysql://...'")
+                .hasMessageNotContaining("pw");
     }
 
     @Test

@@ -114,4 +114,19 @@ class EnvironmentReaderTest {
                         .secret("T"))
                 .hasMessageStartingWith("T_FILE names " + dir.resolve("missing") + ", which cannot be read");
     }
+
+    @Test
+    void seconds_takeWholeAndDecimalNumbers_andNameTheVariableWhenWrong() {
+        EnvironmentReader env =
+                new EnvironmentReader(Map.of("A", "30", "B", "2.5", "C", "0.0004", "D", "30s", "E", "-1"));
+
+        assertThat(env.seconds("A")).contains(Duration.ofSeconds(30));
+        assertThat(env.seconds("B")).contains(Duration.ofMillis(2500));
+        assertThat(env.seconds("C")).contains(Duration.ZERO);
+        assertThat(env.seconds("E")).contains(Duration.ofSeconds(-1));
+        assertThat(env.seconds("UNSET")).isEmpty();
+        assertThatThrownBy(() -> env.seconds("D"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("D must be a number of seconds (for example 30), was '30s'");
+    }
 }

@@ -143,4 +143,55 @@ class RedisSettingsTest {
         assertThat(s.topology()).isEqualTo(RedisSettings.Topology.STANDALONE);
         assertThat(s.tlsCaCert()).isEmpty();
     }
+
+    @Test
+    void redisHostAndPort_aJobWorkersNames_makeTheUrl() {
+        RedisSettings s = RedisSettings.fromEnvironment(Map.of(
+                "REDIS_HOST",
+                "jobs.abc123.0001.euw1.cache.amazonaws.com",
+                "REDIS_PORT",
+                "6380",
+                "REDIS_PASSWORD",
+                "Jw-9"));
+
+        assertThat(s.uri().getHost()).isEqualTo("jobs.abc123.0001.euw1.cache.amazonaws.com");
+        assertThat(s.uri().getPort()).isEqualTo(6380);
+        assertThat(s.uri().isSsl()).isFalse();
+        assertThat(s.warnings()).isEmpty();
+        assertThat(s.redactedUrl() + s.describe() + s.warnings() + s).doesNotContain("Jw-9");
+        assertThat(RedisSettings.fromEnvironment(Map.of("REDIS_HOST", "cache"))
+                        .uri()
+                        .getPort())
+                .isEqualTo(6379);
+        assertThat(RedisSettings.fromEnvironment(Map.of("REDIS_PORT", "6390"))
+                        .uri()
+                        .getHost())
+                .isEqualTo("127.0.0.1");
+        assertThat(RedisSettings.fromEnvironment(Map.of("REDIS_HOST", "::1")).redactedUrl())
+                .isEqualTo("redis://[::1]:6379");
+    }
+
+    @Test
+    void redisUrl_beatsRedisHostAndPort_whichAreNamedAsIgnored() {
+        RedisSettings s = RedisSettings.fromEnvironment(
+                Map.of("REDIS_URL", "redis://url-host:6379", "REDIS_HOST", "alias-host", "REDIS_PORT", "7000"));
+
+        assertThat(s.uri().getHost()).isEqualTo("url-host");
+        assertThat(s.uri().getPort()).isEqualTo(6379);
+        assertThat(s.warnings())
+                .containsExactly(
+                        "REDIS_HOST is ignored: REDIS_URL is set, which wins",
+                        "REDIS_PORT is ignored: REDIS_URL is set, which wins");
+    }
+
+    @Test
+    void badRedisHostOrPort_isRefusedByName() {
+        assertThatThrownBy(() -> RedisSettings.fromEnvironment(Map.of("REDIS_PORT", "six")))
+                .hasMessageContaining("REDIS_PORT must be a whole number, was 'six'");
+        assertThatThrownBy(() -> RedisSettings.fromEnvironment(Map.of("REDIS_PORT", "70000")))
+                .hasMessageContaining("REDIS_PORT must be between 1 and 65535, was 70000");
+        assertThatThrownBy(() -> RedisSettings.fromEnvironment(Map.of("REDIS_HOST", "redis://cache:6379")))
+                .hasMessageContaining("REDIS_HOST 'redis://cache:6379' is not a host name")
+                .hasMessageContaining("set REDIS_URL instead");
+    }
 }

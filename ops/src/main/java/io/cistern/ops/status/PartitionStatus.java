@@ -101,27 +101,6 @@ public record PartitionStatus(
                 Optional.empty());
     }
 
-    /** This status with {@code count} open dead letters (as {@code cistern_dead_letter} counts them). */
-    public PartitionStatus withDeadLetters(long count) {
-        return new PartitionStatus(
-                partition,
-                backlog,
-                oldestAge,
-                oldestUnappliedId,
-                appliedWatermark,
-                lastEntryId,
-                streamLength,
-                entriesAdded,
-                pending,
-                count,
-                owner,
-                pausedBy,
-                xinfoLag,
-                deletedBeforeApplied,
-                exact,
-                lastError);
-    }
-
     /** Whether an operator paused the partition. */
     public boolean paused() {
         return pausedBy.isPresent();

@@ -196,24 +196,24 @@ public final class PipelineStatus implements AutoCloseable {
         RedisCommands<String, String> redis = commands();
         int partitions = partitions(redis);
         List<PartitionStatus> all = new ArrayList<>(partitions);
+        Optional<Map<Integer, Long>> deadLetters =
+                deadLetterCounts == null ? Optional.empty() : deadLetterCounts.read();
         Instant takenAt = null;
         for (int p = 0; p < partitions; p++) {
-            PartitionStatus status = read(redis, p);
+            PartitionStatus status = read(redis, p, deadLetters);
             if (takenAt == null) {
                 takenAt = lastNow;
             }
             all.add(status);
         }
-        if (deadLetterCounts != null) {
-            Optional<Map<Integer, Long>> counts = deadLetterCounts.read();
-            if (counts.isPresent()) {
-                all.replaceAll(s -> s.withDeadLetters(counts.get().getOrDefault(s.partition(), 0L)));
-            }
-        }
         return new StatusSnapshot(takenAt == null ? redisTime(redis) : takenAt, layout.prefix(), all);
     }
 
-    private PartitionStatus read(RedisCommands<String, String> redis, int p) {
+    /**
+     * One partition, its dead letters as {@code deadLetters} counts them (their record of truth), or, without those
+     * counts, as the notices on its Redis dead-letter stream.
+     */
+    private PartitionStatus read(RedisCommands<String, String> redis, int p, Optional<Map<Integer, Long>> deadLetters) {
         List<Object> r = redis.eval(
                 SCRIPT,
                 ScriptOutputType.MULTI,
@@ -269,7 +269,7 @@ public final class PipelineStatus implements AutoCloseable {
                 reading.length(),
                 number(r, 18),
                 number(r, 11),
-                number(r, 13),
+                deadLetters.map(c -> c.getOrDefault(p, 0L)).orElse(number(r, 13)),
                 owner,
                 Optional.ofNullable(text(r, 2)),
                 xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),

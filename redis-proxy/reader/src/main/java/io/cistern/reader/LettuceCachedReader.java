@@ -90,8 +90,11 @@ final class LettuceCachedReader implements CachedReader {
     private final ScheduledExecutorService registryFollower;
     /** Where the registry is published, for its publication counter ({@link #followRegistry}). */
     private final RedisRegistry registrySource;
-    /** The publication counter the registry was last loaded at; -1 until the first tick. Follower thread only. */
-    private long registryVersion = -1;
+    /**
+     * The publication counter the registry was last loaded at: set once before the follower starts, then read and
+     * written by the follower thread only.
+     */
+    private long registryVersion;
 
     private final ReaderMetrics metrics;
     private final SingleFlight<ReadResult> loads;
@@ -165,12 +168,15 @@ final class LettuceCachedReader implements CachedReader {
             throw ReadFailures.redis("connecting the reader to Redis", e);
         }
         try {
+            // Read before the registry it counts, so a publication during the load is seen as a move at the next tick.
+            long registryVersion = new RedisRegistry(connection.sync(), settings.layout()).version();
             RegistryCache registry = RegistryCache.fromRedis(
                     connection.sync(), settings.layout(), REGISTRY_REFRESH, InstantSource.system());
             DatabaseRows.warmUp(registry.current().tables());
             connection.sync().clientSetname(CLIENT_NAME);
             LettuceCachedReader reader =
                     new LettuceCachedReader(settings, connection, registry, database, meters, ticker, hooks);
+            reader.registryVersion = registryVersion;
             try {
                 reader.invalidations.start(connection);
                 long every = Invalidations.HEARTBEAT.toMillis();

@@ -282,7 +282,11 @@ final class DatabaseResolution {
             levels.stream()
                     .flatMap(List::stream)
                     .filter(env::secretIsSet)
-                    .forEach(name -> env.warn(name + " is ignored: DATABASE_URL carries a password, which wins"));
+                    .forEach(name -> env.ignored(
+                            "password",
+                            "DATABASE_URL",
+                            name,
+                            name + " is ignored: DATABASE_URL carries a password, which wins"));
             return Optional.of(Secret.of(fromUrl));
         }
         Optional<Secret> chosen = Optional.empty();
@@ -292,7 +296,11 @@ final class DatabaseResolution {
                 // A losing password file is not read: it need not even be readable here.
                 for (String name : level) {
                     if (env.secretIsSet(name)) {
-                        env.warn(name + " is ignored: " + chosenFrom + " is set, which wins");
+                        env.ignored(
+                                "password",
+                                chosenFrom,
+                                name,
+                                name + " is ignored: " + chosenFrom + " is set, which wins");
                     }
                 }
                 continue;
@@ -387,8 +395,12 @@ final class DatabaseResolution {
                     chosen = candidate.value();
                     chosenFrom = candidate.name();
                 } else if (!candidate.value().equals(chosen)) {
-                    env.warn(candidate.name() + " is ignored: " + chosenFrom + " sets the " + describe(part)
-                            + ", which wins");
+                    env.ignored(
+                            part,
+                            chosenFrom,
+                            candidate.name(),
+                            candidate.name() + " is ignored: " + chosenFrom + " sets the " + describe(part)
+                                    + ", which wins");
                 }
             }
         }

@@ -29,6 +29,10 @@ import java.util.Optional;
  *
  * <p>Readers without a range ({@link #longValue}, {@link #millis(String)}) leave the range to the settings record's
  * constructor, whose message then names the variable. Not thread-safe; one per resolution.
+ *
+ * <p>A reader built on a {@link RecordingEnvironment} reports to it every variable it is asked for, with the value it
+ * returned and where that came from (a secret's value never), and every variable it was told lost to another ({@link
+ * #ignored}): that is how {@code ops/cistern config} lists every effective setting without a second list of names.
  */
 public final class EnvironmentReader {
     /** Used as {@code max} when a number has no upper bound. */
@@ -36,28 +40,42 @@ public final class EnvironmentReader {
 
     private final Map<String, String> env;
     private final List<String> warnings = new ArrayList<>();
+    private final RecordingEnvironment recording;
 
-    /** A reader of {@code env} (typically {@code System.getenv()}, or a map in tests); the map is not copied. */
+    /**
+     * A reader of {@code env} (typically {@code System.getenv()}, or a map in tests); the map is not copied. When it is
+     * a {@link RecordingEnvironment}, what this reader reads is recorded there.
+     */
     public EnvironmentReader(Map<String, String> env) {
         this.env = Objects.requireNonNull(env, "env");
+        this.recording = env instanceof RecordingEnvironment r ? r : null;
     }
 
     /** The value of {@code name} without surrounding whitespace, or empty when unset or blank. */
     public Optional<String> get(String name) {
+        Optional<String> value = value(name);
+        record(name, value.isPresent(), value.orElse(""));
+        return value;
+    }
+
+    /** As {@link #get(String)}, without recording: for the readers below, which record the value they return. */
+    private Optional<String> value(String name) {
         String raw = env.get(name);
         if (raw == null) {
             return Optional.empty();
         }
         String trimmed = raw.strip();
         if (!trimmed.equals(raw) && !trimmed.isEmpty()) {
-            warnings.add(name + " had surrounding whitespace, which was removed");
+            warn(name + " had surrounding whitespace, which was removed");
         }
         return trimmed.isEmpty() ? Optional.empty() : Optional.of(trimmed);
     }
 
     /** The value of {@code name}, or {@code fallback} when unset or blank. */
     public String get(String name, String fallback) {
-        return get(name).orElse(fallback);
+        Optional<String> value = value(name);
+        record(name, value.isPresent(), value.orElse(fallback));
+        return value.orElse(fallback);
     }
 
     /**
@@ -68,8 +86,18 @@ public final class EnvironmentReader {
      *     never its content)
      */
     public Optional<Secret> secret(String name) {
-        Optional<String> direct = get(name);
-        Optional<String> file = get(name + "_FILE");
+        Optional<String> direct = value(name);
+        Optional<String> file = value(name + "_FILE");
+        if (recording != null) {
+            recording.record(new RecordingEnvironment.Reading(
+                    name,
+                    direct.isPresent() || file.isPresent(),
+                    true,
+                    direct.isPresent() || file.isPresent() ? "****" : "",
+                    file.isPresent() && direct.isEmpty()
+                            ? name + "_FILE (" + file.get() + ")"
+                            : direct.isPresent() ? name : "default"));
+        }
         if (direct.isPresent() && file.isPresent()) {
             throw new IllegalArgumentException("both " + name + " and " + name + "_FILE are set: keep one of them");
         }
@@ -95,11 +123,21 @@ public final class EnvironmentReader {
 
     /** Whether {@code name} or {@code name_FILE} is set (without reading the file). */
     public boolean secretIsSet(String name) {
-        return isSet(name) || isSet(name + "_FILE");
+        boolean set = present(name) || present(name + "_FILE");
+        if (recording != null) {
+            recording.record(new RecordingEnvironment.Reading(name, set, true, "", set ? name : "default"));
+        }
+        return set;
     }
 
     /** Whether {@code name} is set to something other than blank. */
     public boolean isSet(String name) {
+        boolean set = present(name);
+        record(name, set, "");
+        return set;
+    }
+
+    private boolean present(String name) {
         String raw = env.get(name);
         return raw != null && !raw.isBlank();
     }
@@ -111,11 +149,10 @@ public final class EnvironmentReader {
      *     "DB_POOL_SIZE must be at least 1, was 0"}
      */
     public int integer(String name, int fallback, int min) {
-        Optional<String> value = get(name);
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        return parseInteger(name, value.get(), min);
+        Optional<String> value = value(name);
+        int result = value.isEmpty() ? fallback : parseInteger(name, value.get(), min);
+        record(name, value.isPresent(), Integer.toString(result));
+        return result;
     }
 
     /**
@@ -124,7 +161,9 @@ public final class EnvironmentReader {
      * @throws IllegalArgumentException {@code "SYNC_BATCH_SIZE must be a whole number from 1 to 100000, got 'ten'"}
      */
     public int integer(String name, int fallback, int min, int max) {
-        return Math.toIntExact(bounded(name, fallback, min, max, ""));
+        int result = Math.toIntExact(bounded(name, fallback, min, max, ""));
+        record(name, present(name), Integer.toString(result));
+        return result;
     }
 
     /**
@@ -134,7 +173,9 @@ public final class EnvironmentReader {
      *     1073741824, got '8MB'"}
      */
     public int integer(String name, int fallback, int min, int max, String unit) {
-        return Math.toIntExact(bounded(name, fallback, min, max, " of " + unit));
+        int result = Math.toIntExact(bounded(name, fallback, min, max, " of " + unit));
+        record(name, present(name), result + " " + unit);
+        return result;
     }
 
     /**
@@ -143,15 +184,15 @@ public final class EnvironmentReader {
      * @throws IllegalArgumentException {@code "PROXY_LOCAL_CACHE_ENTRIES must be a whole number, was 'many'"}
      */
     public long longValue(String name, long fallback) {
-        Optional<String> value = get(name);
-        if (value.isEmpty()) {
-            return fallback;
-        }
+        Optional<String> value = value(name);
+        long result;
         try {
-            return Long.parseLong(value.get());
+            result = value.isEmpty() ? fallback : Long.parseLong(value.get());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number, was '" + value.get() + "'", e);
         }
+        record(name, value.isPresent(), Long.toString(result));
+        return result;
     }
 
     /** {@code value} (which came from {@code name}) as a whole number of at least {@code min}. */
@@ -176,7 +217,20 @@ public final class EnvironmentReader {
      *     '5s'"}
      */
     public Optional<Duration> millis(String name) {
-        return get(name).map(value -> Duration.ofMillis(parseMillis(name, value)));
+        Optional<Duration> result = value(name).map(value -> Duration.ofMillis(parseMillis(name, value)));
+        record(name, result.isPresent(), result.map(EnvironmentReader::text).orElse(""));
+        return result;
+    }
+
+    /**
+     * A duration in milliseconds of any sign, or {@code fallback} when unset; its range is left to the settings record.
+     *
+     * @throws IllegalArgumentException as {@link #millis(String)}
+     */
+    public Duration millisOrDefault(String name, Duration fallback) {
+        Optional<Duration> value = millis(name);
+        record(name, value.isPresent(), text(value.orElse(fallback)));
+        return value.orElse(fallback);
     }
 
     /**
@@ -190,6 +244,7 @@ public final class EnvironmentReader {
             throw new IllegalArgumentException(
                     name + " must not be negative, was " + value.get().toMillis());
         }
+        record(name, value.isPresent(), text(value.orElse(fallback)));
         return value.orElse(fallback);
     }
 
@@ -201,7 +256,10 @@ public final class EnvironmentReader {
      *     '10s'"}
      */
     public Duration millis(String name, Duration fallback, long minMillis, long maxMillis) {
-        return Duration.ofMillis(bounded(name, fallback.toMillis(), minMillis, maxMillis, " of milliseconds"));
+        Duration result =
+                Duration.ofMillis(bounded(name, fallback.toMillis(), minMillis, maxMillis, " of milliseconds"));
+        record(name, present(name), text(result));
+        return result;
     }
 
     /**
@@ -213,7 +271,7 @@ public final class EnvironmentReader {
      *     '30s'"}
      */
     public Optional<Duration> seconds(String name) {
-        return get(name).map(value -> {
+        Optional<Duration> result = value(name).map(value -> {
             try {
                 return Duration.ofMillis(new java.math.BigDecimal(value)
                         .movePointRight(3)
@@ -224,6 +282,8 @@ public final class EnvironmentReader {
                         name + " must be a number of seconds (for example 30), was '" + value + "'", e);
             }
         });
+        record(name, result.isPresent(), result.map(EnvironmentReader::text).orElse(""));
+        return result;
     }
 
     /**
@@ -233,20 +293,46 @@ public final class EnvironmentReader {
      * @throws IllegalArgumentException {@code "DB_TCP_KEEPALIVE must be true or false, was 'maybe'"}
      */
     public boolean bool(String name, boolean fallback) {
-        Optional<String> value = get(name);
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        return switch (value.get().toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on", "1" -> true;
-            case "false", "no", "off", "0" -> false;
-            default -> throw new IllegalArgumentException(name + " must be true or false, was '" + value.get() + "'");
-        };
+        Optional<String> value = value(name);
+        boolean result = value.isEmpty()
+                ? fallback
+                : switch (value.get().toLowerCase(Locale.ROOT)) {
+                    case "true", "yes", "on", "1" -> true;
+                    case "false", "no", "off", "0" -> false;
+                    default ->
+                        throw new IllegalArgumentException(name + " must be true or false, was '" + value.get() + "'");
+                };
+        record(name, value.isPresent(), Boolean.toString(result));
+        return result;
     }
 
     /** Records a warning to report with the others once the settings are resolved. */
     public void warn(String warning) {
         warnings.add(warning);
+        if (recording != null) {
+            recording.recordWarning(warning);
+        }
+    }
+
+    /**
+     * Records that {@code loser} was set but {@code winner}, of higher precedence, gives the {@code part} instead, with
+     * the warning that says so; {@code ops/cistern config} names the loser next to the winner's value.
+     */
+    public void ignored(String part, String winner, String loser, String warning) {
+        warn(warning);
+        if (recording != null) {
+            recording.recordOverride(new RecordingEnvironment.Overridden(part, winner, loser));
+        }
+    }
+
+    private void record(String name, boolean set, String value) {
+        if (recording != null) {
+            recording.record(new RecordingEnvironment.Reading(name, set, false, value, set ? name : "default"));
+        }
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() + " ms";
     }
 
     /** What was accepted but deserves a line in the log, such as a value that had surrounding whitespace. */
@@ -264,7 +350,7 @@ public final class EnvironmentReader {
     }
 
     private long bounded(String name, long fallback, long min, long max, String unit) {
-        Optional<String> value = get(name);
+        Optional<String> value = value(name);
         if (value.isEmpty()) {
             return fallback;
         }

@@ -108,7 +108,7 @@ public record RedisSettings(
         if (env.isSet("REDIS_URL")) {
             for (String alias : List.of("REDIS_HOST", "REDIS_PORT")) {
                 if (env.isSet(alias)) {
-                    env.warn(alias + " is ignored: REDIS_URL is set, which wins");
+                    env.ignored("url", "REDIS_URL", alias, alias + " is ignored: REDIS_URL is set, which wins");
                 }
             }
         }

@@ -171,7 +171,7 @@ public record SyncSettings(
      */
     public static SyncSettings fromEnvironment(Map<String, String> env, KeyLayout layout) {
         EnvironmentReader reader = new EnvironmentReader(env);
-        String workerId = reader.get(WORKER_ID_VARIABLE).orElseGet(SyncSettings::defaultWorkerId);
+        String workerId = reader.get(WORKER_ID_VARIABLE, defaultWorkerId());
         if (workerId.length() > MAX_WORKER_ID_LENGTH) {
             throw new IllegalArgumentException(WORKER_ID_VARIABLE + " must be 1 to " + MAX_WORKER_ID_LENGTH
                     + " characters, got " + workerId.length() + " characters");

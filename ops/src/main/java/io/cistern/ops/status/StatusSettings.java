@@ -55,9 +55,9 @@ public record StatusSettings(Duration refreshInterval, Duration readyMaxLag, Dur
         EnvironmentReader reader = new EnvironmentReader(env);
         // Unbounded reads: the constructor checks the ranges, with messages naming the variables.
         return new StatusSettings(
-                reader.millis("CISTERN_STATUS_INTERVAL_MS").orElse(DEFAULT_REFRESH_INTERVAL),
-                reader.millis("CISTERN_READY_MAX_LAG_MS").orElse(DEFAULT_READY_MAX_LAG),
-                reader.millis("CISTERN_READY_MAX_STALL_MS").orElse(DEFAULT_READY_MAX_STALL));
+                reader.millisOrDefault("CISTERN_STATUS_INTERVAL_MS", DEFAULT_REFRESH_INTERVAL),
+                reader.millisOrDefault("CISTERN_READY_MAX_LAG_MS", DEFAULT_READY_MAX_LAG),
+                reader.millisOrDefault("CISTERN_READY_MAX_STALL_MS", DEFAULT_READY_MAX_STALL));
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().readyMaxLag(d).build()}. */

@@ -127,11 +127,11 @@ public record ReaderSettings(
         return new ReaderSettings(
                 new KeyLayout(reader.get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
                 reader.longValue("PROXY_LOCAL_CACHE_ENTRIES", DEFAULT_LOCAL_CACHE_ENTRIES),
-                reader.millis("PROXY_LOCAL_CACHE_TTL_MS").orElse(DEFAULT_LOCAL_CACHE_TTL),
-                reader.millis("PROXY_NEGATIVE_CACHE_TTL_MS").orElse(DEFAULT_NEGATIVE_CACHE_TTL),
-                reader.millis("PROXY_REDIS_FILL_TTL_MS").orElse(DEFAULT_REDIS_FILL_TTL),
+                reader.millisOrDefault("PROXY_LOCAL_CACHE_TTL_MS", DEFAULT_LOCAL_CACHE_TTL),
+                reader.millisOrDefault("PROXY_NEGATIVE_CACHE_TTL_MS", DEFAULT_NEGATIVE_CACHE_TTL),
+                reader.millisOrDefault("PROXY_REDIS_FILL_TTL_MS", DEFAULT_REDIS_FILL_TTL),
                 integer(reader, "PROXY_MAX_CONCURRENT_FILLS", DEFAULT_MAX_CONCURRENT_FILLS),
-                reader.millis("PROXY_DATABASE_TIMEOUT_MS").orElse(DEFAULT_DATABASE_TIMEOUT),
+                reader.millisOrDefault("PROXY_DATABASE_TIMEOUT_MS", DEFAULT_DATABASE_TIMEOUT),
                 integer(reader, "PROXY_MAX_BATCH_KEYS", DEFAULT_MAX_BATCH_KEYS));
     }
 

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             RedisProxyCommand.class,
             UpCommand.class,
             DoctorCommand.class,
+            ConfigCommand.class,
             DlqCommand.class,
             LagCommand.class,
             LeasesCommand.class,

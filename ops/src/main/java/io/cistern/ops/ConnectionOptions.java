@@ -32,9 +32,12 @@ final class ConnectionOptions {
             description = "Redis key prefix (overrides CISTERN_PREFIX; default cistern).")
     String prefix;
 
+    /** The environment the options are laid over: the process's, or a test's. */
+    Map<String, String> base = System.getenv();
+
     /** The process environment with the options laid over it. */
     Map<String, String> environment() {
-        Map<String, String> env = new HashMap<>(System.getenv());
+        Map<String, String> env = new HashMap<>(base);
         if (redisUrl != null) {
             env.put("REDIS_URL", redisUrl);
         }

@@ -120,7 +120,7 @@ final class InitCommand implements Callable<Integer> {
         }
         DatabaseSettings database = connection.database();
         RedisSettings redis = connection.redis();
-        Startup.logConfiguration(connection.layout().prefix(), redis, database);
+        Startup.logConfiguration(connection.layout().prefix(), redis, database, connection.environment());
         Startup.database(database, connection.environment());
         Startup.redis(redis, connection.environment(), true);
         Initializer.Report report = run(database, redis, options);

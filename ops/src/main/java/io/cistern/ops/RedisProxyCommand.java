@@ -59,7 +59,7 @@ final class RedisProxyCommand implements Callable<Integer> {
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-redis-proxy", port, beans, RedisProxyService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-redis-proxy-shutdown"));
-        Startup.logConfiguration(connection.layout().prefix(), redis, database);
+        Startup.logConfiguration(connection.layout().prefix(), redis, database, env);
         Startup.redis(redis, env);
         connect(reader, settings, redis, database, context.getBean(MeterRegistry.class));
         return 0;

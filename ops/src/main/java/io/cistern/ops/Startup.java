@@ -112,15 +112,26 @@ final class Startup {
         }
     }
 
+    /** The warnings of {@link UnknownVariables} for {@code env}: typos of Cistern's variables, for the startup block. */
+    static List<String> unknownVariables(Map<String, String> env) {
+        return UnknownVariables.warnings(env, ConfigurationReport.knownVariables());
+    }
+
     static void database(DatabaseSettings settings, Map<String, String> env) {
         StartupWaiter.create(Backoff.fromEnvironment(env)).waitForDatabase(settings);
     }
 
-    /** Logs {@link #configuration} as one entry: WARN when resolution noticed something, else INFO. */
-    static void logConfiguration(String prefix, RedisSettings redis, DatabaseSettings database) {
-        String block = configuration(prefix, redis, database);
+    /**
+     * Logs {@link #configuration} as one entry, with a note for each variable of Cistern's families in {@code env} that
+     * nothing reads: WARN when resolution noticed something, else INFO.
+     */
+    static void logConfiguration(
+            String prefix, RedisSettings redis, DatabaseSettings database, Map<String, String> env) {
+        List<String> unknown = unknownVariables(env);
+        String block = configuration(prefix, redis, database, unknown);
         if (redis.warnings().isEmpty()
-                && (database == null || database.warnings().isEmpty())) {
+                && (database == null || database.warnings().isEmpty())
+                && unknown.isEmpty()) {
             LOG.info("{}", block);
         } else {
             LOG.warn("{}", block);
@@ -134,6 +145,12 @@ final class Startup {
      * @param database null for a command that does not use PostgreSQL
      */
     static String configuration(String prefix, RedisSettings redis, DatabaseSettings database) {
+        return configuration(prefix, redis, database, List.of());
+    }
+
+    /** As {@link #configuration(String, RedisSettings, DatabaseSettings)}, then a note per unknown variable. */
+    static String configuration(
+            String prefix, RedisSettings redis, DatabaseSettings database, List<String> unknownVariables) {
         List<String> lines = new ArrayList<>();
         lines.add("configuration (secrets redacted; every variable: docs/configuration.md)");
         redis.describe().forEach(l -> lines.add("  " + l));
@@ -145,6 +162,7 @@ final class Startup {
         if (database != null) {
             database.warnings().forEach(w -> lines.add("  note: " + w));
         }
+        unknownVariables.forEach(w -> lines.add("  note: " + w));
         return String.join(System.lineSeparator(), lines);
     }
 }

@@ -94,7 +94,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         beans.put("cisternDashboard", new DashboardSource(redis, connection.layout(), database));
         context = ServiceLauncher.start("cistern-sync-worker", port, beans, meters, WorkerService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-sync-worker-shutdown"));
-        Startup.logConfiguration(connection.layout().prefix(), redis, database);
+        Startup.logConfiguration(connection.layout().prefix(), redis, database, env);
         Startup.redis(redis, env);
         Startup.database(database, env);
         Startup.warnIfBufferUnbounded(redis, connection.layout());

@@ -101,7 +101,8 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("Cistern all-in-one, starting on http://127.0.0.1:%d (writer, read proxy, sync worker)%n", port);
         servers.report().forEach(line -> out.println("  " + line));
-        out.println(Startup.configuration(connection.layout().prefix(), redis, database));
+        out.println(
+                Startup.configuration(connection.layout().prefix(), redis, database, Startup.unknownVariables(env)));
         out.flush();
         Startup.redis(redis, env);
         Startup.database(database, env);

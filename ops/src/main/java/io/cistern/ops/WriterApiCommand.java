@@ -49,7 +49,7 @@ final class WriterApiCommand implements Callable<Integer> {
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         context = ServiceLauncher.start("cistern-writer-api", port, beans, meters, WriterApiService.class);
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "cistern-writer-api-shutdown"));
-        Startup.logConfiguration(settings.layout().prefix(), settings.redis(), null);
+        Startup.logConfiguration(settings.layout().prefix(), settings.redis(), null, connection.environment());
         Startup.redis(settings.redis(), connection.environment());
         Startup.warnIfBufferUnbounded(settings.redis(), settings.layout());
         writer.connected(RecordWriter.connect(settings, meters));

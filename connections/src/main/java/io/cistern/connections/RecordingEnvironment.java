@@ -14,8 +14,8 @@ import java.util.TreeSet;
 
 /**
  * An environment that remembers what the {@link EnvironmentReader}s built on it read: every variable asked for, whether
- * it was set, the value the reader returned (the default when unset, {@code ****} for a secret), and every variable
- * that was set but lost to one of higher precedence. Pass it to any {@code fromEnvironment(Map)}: the settings records
+ * it was set, the value the reader returned (the default when unset, {@code ****} for a secret), every variable that
+ * was set but lost to one of higher precedence, and the readers' warnings. Pass it to any {@code fromEnvironment(Map)}: the settings records
  * need no change, because they all read through an {@link EnvironmentReader}, which reports here.
  *
  * <p>This is how {@code ops/cistern config} shows every effective setting and where it came from, and how the set of

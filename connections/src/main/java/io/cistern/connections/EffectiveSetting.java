@@ -1,8 +1,11 @@
 package io.cistern.connections;
 
+import io.lettuce.core.RedisCredentials;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -92,19 +95,17 @@ public record EffectiveSetting(String name, String value, String source, List<St
                                 .collect(Collectors.joining(" + "))
                         : "default";
         rows.add(new EffectiveSetting("url", s.redactedUrl(), addressFrom, overrode(env, "url")));
-        rows.add(new EffectiveSetting(
-                "topology", s.topology().name().toLowerCase(java.util.Locale.ROOT), addressFrom, List.of()));
-        Optional<io.lettuce.core.RedisCredentials> credentials = RedisSettings.credentials(s.uri());
-        Optional<String> user = credentials
-                .filter(io.lettuce.core.RedisCredentials::hasUsername)
-                .map(io.lettuce.core.RedisCredentials::getUsername);
+        rows.add(
+                new EffectiveSetting("topology", s.topology().name().toLowerCase(Locale.ROOT), addressFrom, List.of()));
+        Optional<RedisCredentials> credentials = RedisSettings.credentials(s.uri());
+        Optional<String> user =
+                credentials.filter(RedisCredentials::hasUsername).map(RedisCredentials::getUsername);
         rows.add(new EffectiveSetting(
                 "user",
                 user.orElse("default"),
                 isSet(env, "REDIS_USERNAME") ? "REDIS_USERNAME" : user.isPresent() ? addressFrom : "default",
                 List.of()));
-        boolean hasPassword =
-                credentials.map(io.lettuce.core.RedisCredentials::hasPassword).orElse(false);
+        boolean hasPassword = credentials.map(RedisCredentials::hasPassword).orElse(false);
         String passwordFrom = env.reading("REDIS_PASSWORD")
                 .filter(RecordingEnvironment.Reading::set)
                 .map(RecordingEnvironment.Reading::source)
@@ -114,7 +115,7 @@ public record EffectiveSetting(String name, String value, String source, List<St
         if (s.uri().isSsl()) {
             rows.add(new EffectiveSetting(
                     "TLS verification",
-                    s.uri().getVerifyMode().name().toLowerCase(java.util.Locale.ROOT),
+                    s.uri().getVerifyMode().name().toLowerCase(Locale.ROOT),
                     sourceOf(env, "REDIS_TLS_VERIFY"),
                     List.of()));
             rows.add(new EffectiveSetting(
@@ -174,10 +175,10 @@ public record EffectiveSetting(String name, String value, String source, List<St
     /** Rows for the parts of {@link DatabaseSettings#sources()}. */
     private static final class Parts {
         private final RecordingEnvironment env;
-        private final java.util.Map<String, String> sources;
+        private final Map<String, String> sources;
         private final List<EffectiveSetting> rows = new ArrayList<>();
 
-        Parts(RecordingEnvironment env, java.util.Map<String, String> sources) {
+        Parts(RecordingEnvironment env, Map<String, String> sources) {
             this.env = env;
             this.sources = sources;
         }

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -59,59 +60,35 @@ final class ConfigurationReport {
      *     it would stop with
      */
     static ConfigurationReport resolve(Map<String, String> env) {
-        List<Section> sections = new ArrayList<>();
-        Set<String> notes = new LinkedHashSet<>();
-        Set<String> names = new TreeSet<>();
-        Set<String> shown = new TreeSet<>();
+        Components c = new Components(env);
         // PostgreSQL and Redis by part (several variables may set one part); the rest one variable per setting.
-        component(env, "PostgreSQL", sections, notes, names, shown, rec -> {}, EffectiveSetting::database);
-        component(env, "Redis", sections, notes, names, shown, rec -> {}, EffectiveSetting::redis);
-        Consumer<RecordingEnvironment> prefix =
-                rec -> new KeyLayout(new EnvironmentReader(rec).get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX));
-        KeyLayout layout = new KeyLayout(new EnvironmentReader(env).get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX));
-        component(env, "key prefix", sections, notes, names, shown, prefix, null);
-        component(env, "writer", sections, notes, names, shown, WriterSettings::fromEnvironment, null);
-        component(env, "writer API (HTTP)", sections, notes, names, shown, WriterHttpSettings::fromEnvironment, null);
-        component(
-                env,
-                "read proxy",
-                sections,
-                notes,
-                names,
-                shown,
-                rec -> {
-                    ReaderSettings.fromEnvironment(rec);
-                    BearerTokenCheck.tokenFromEnvironment(rec, "CISTERN_READER_TOKEN");
-                },
-                null);
-        component(
-                env,
-                "sync worker",
-                sections,
-                notes,
-                names,
-                shown,
-                rec -> SyncSettings.fromEnvironment(rec, layout),
-                null);
-        component(env, "status and readiness", sections, notes, names, shown, StatusSettings::fromEnvironment, null);
-        component(
-                env,
-                "startup",
-                sections,
-                notes,
-                names,
-                shown,
-                rec -> {
-                    Backoff.fromEnvironment(rec);
-                    new EnvironmentReader(rec).bool(Startup.ALLOW_EVICTING_REDIS, false);
-                },
-                null);
-        Set<String> knownNow = new TreeSet<>(names);
+        c.byPart("PostgreSQL", EffectiveSetting::database);
+        c.byPart("Redis", EffectiveSetting::redis);
+        c.byVariable("key prefix", ConfigurationReport::layout);
+        c.byVariable("writer", WriterSettings::fromEnvironment);
+        c.byVariable("writer API (HTTP)", WriterHttpSettings::fromEnvironment);
+        c.byVariable("read proxy", rec -> {
+            ReaderSettings.fromEnvironment(rec);
+            BearerTokenCheck.tokenFromEnvironment(rec, "CISTERN_READER_TOKEN");
+        });
+        KeyLayout layout = layout(env);
+        c.byVariable("sync worker", rec -> SyncSettings.fromEnvironment(rec, layout));
+        c.byVariable("status and readiness", StatusSettings::fromEnvironment);
+        c.byVariable("startup", rec -> {
+            Backoff.fromEnvironment(rec);
+            new EnvironmentReader(rec).bool(Startup.ALLOW_EVICTING_REDIS, false);
+        });
+        Set<String> knownNow = new TreeSet<>(c.names);
         if (!env.isEmpty()) {
             knownNow.addAll(knownVariables());
         }
         return new ConfigurationReport(
-                sections, new ArrayList<>(notes), UnknownVariables.warnings(env, knownNow), names);
+                c.sections, new ArrayList<>(c.notes), UnknownVariables.warnings(env, knownNow), c.names);
+    }
+
+    /** The key prefix, read as every command reads it ({@code ConnectionOptions}). */
+    private static KeyLayout layout(Map<String, String> env) {
+        return new KeyLayout(new EnvironmentReader(env).get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX));
     }
 
     /**
@@ -128,31 +105,42 @@ final class ConfigurationReport {
     }
 
     /**
-     * One component: resolve it on a fresh recording (so a wrong value throws the service's message), then its
-     * settings, from {@code parts} (by part) or else from the readings, leaving out variables an earlier section
-     * showed (the writer reads the Redis variables too).
+     * The components resolved so far. Each is resolved on a fresh recording, so a wrong value throws the service's
+     * message, and its settings are taken by part or from its readings; a variable an earlier section showed is left
+     * out (the writer reads the Redis variables too). Not thread-safe.
      */
-    private static void component(
-            Map<String, String> env,
-            String name,
-            List<Section> sections,
-            Set<String> notes,
-            Set<String> names,
-            Set<String> shown,
-            Consumer<RecordingEnvironment> resolve,
-            java.util.function.Function<RecordingEnvironment, List<EffectiveSetting>> parts) {
-        RecordingEnvironment rec = RecordingEnvironment.of(env);
-        resolve.accept(rec);
-        List<EffectiveSetting> settings = parts != null
-                ? parts.apply(rec)
-                : EffectiveSetting.ofReadings(rec).stream()
-                        .filter(s -> !shown.contains(s.name()))
-                        .toList();
-        notes.addAll(rec.warnings());
-        names.addAll(rec.namesRead());
-        shown.addAll(rec.namesRead());
-        if (!settings.isEmpty()) {
-            sections.add(new Section(name, settings));
+    private static final class Components {
+        private final Map<String, String> env;
+        private final List<Section> sections = new ArrayList<>();
+        private final Set<String> notes = new LinkedHashSet<>();
+        private final Set<String> names = new TreeSet<>();
+
+        Components(Map<String, String> env) {
+            this.env = env;
+        }
+
+        void byPart(String name, Function<RecordingEnvironment, List<EffectiveSetting>> resolve) {
+            RecordingEnvironment rec = RecordingEnvironment.of(env);
+            add(name, rec, resolve.apply(rec));
+        }
+
+        void byVariable(String name, Consumer<RecordingEnvironment> resolve) {
+            RecordingEnvironment rec = RecordingEnvironment.of(env);
+            resolve.accept(rec);
+            add(
+                    name,
+                    rec,
+                    EffectiveSetting.ofReadings(rec).stream()
+                            .filter(s -> !names.contains(s.name()))
+                            .toList());
+        }
+
+        private void add(String name, RecordingEnvironment rec, List<EffectiveSetting> settings) {
+            notes.addAll(rec.warnings());
+            names.addAll(rec.namesRead());
+            if (!settings.isEmpty()) {
+                sections.add(new Section(name, settings));
+            }
         }
     }
 

@@ -13,9 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps one pool announced ({@link PoolRegistry}) for a process that has no periodic thread of its own to carry it (the
- * read proxy): announces it at once and every third of its lifetime on a daemon thread {@code cistern-pool-<component>},
- * over a Redis connection of its own, and withdraws it when closed. An announcement that fails (Redis unreachable) is
- * logged and tried again at the next tick; the pool never depends on it. Thread-safe.
+ * read proxy, an application's pool under the Spring Boot starter): announces it at once and every third of its lifetime
+ * on a daemon thread {@code cistern-pool-<component>}, over a Redis connection of its own that it opens there (so a
+ * Redis that is down when the process starts delays the announcement, never the start), and withdraws it when closed.
+ * An announcement that fails (Redis unreachable) is logged once and tried again at the next tick; the pool never
+ * depends on it. Thread-safe.
  */
 public final class PoolAnnouncer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PoolAnnouncer.class);
@@ -25,9 +27,12 @@ public final class PoolAnnouncer implements AutoCloseable {
 
     private final DatabasePool pool;
     private final Duration lifetime;
-    private final StatefulRedisConnection<String, String> connection;
-    private final PoolRegistry registry;
+    private final RedisClient client;
+    private final KeyLayout layout;
     private final ScheduledExecutorService thread;
+    /** Opened on the announcing thread; read by close() after that thread has ended. */
+    private volatile StatefulRedisConnection<String, String> connection;
+
     private volatile boolean failing;
 
     private PoolAnnouncer(RedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
@@ -36,18 +41,15 @@ public final class PoolAnnouncer implements AutoCloseable {
         if (lifetime.toMillis() < 3) {
             throw new IllegalArgumentException("pool announcement lifetime must be at least 3 ms, not " + lifetime);
         }
-        this.connection = client.connect();
-        this.registry = new PoolRegistry(connection.sync(), layout);
+        this.client = Objects.requireNonNull(client, "client");
+        this.layout = Objects.requireNonNull(layout, "layout");
         this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .daemon(true)
                 .name("cistern-pool-" + pool.component())
                 .factory());
     }
 
-    /**
-     * Starts announcing {@code pool} in {@code layout}'s set with {@code lifetime}. Connecting to Redis fails here, as
-     * the component's own connection would.
-     */
+    /** Starts announcing {@code pool} in {@code layout}'s set with {@code lifetime}; returns at once. */
     public static PoolAnnouncer start(RedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
         PoolAnnouncer announcer = new PoolAnnouncer(client, layout, pool, lifetime);
         long every = Math.max(1, lifetime.toMillis() / 3);
@@ -62,7 +64,10 @@ public final class PoolAnnouncer implements AutoCloseable {
 
     private void announce() {
         try {
-            registry.announce(pool, lifetime);
+            if (connection == null) {
+                connection = client.connect();
+            }
+            new PoolRegistry(connection.sync(), layout).announce(pool, lifetime);
             if (failing) {
                 LOG.info("{} pool of {}: announced again", pool.component(), pool.process());
                 failing = false;
@@ -88,12 +93,16 @@ public final class PoolAnnouncer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null) {
+            return;
+        }
         try {
-            registry.withdraw(pool);
+            new PoolRegistry(c.sync(), layout).withdraw(pool);
         } catch (RuntimeException e) {
             LOG.debug("{} pool: withdrawing its announcement failed, it expires instead: {}", pool.component(), e);
         } finally {
-            connection.close();
+            c.close();
         }
     }
 }

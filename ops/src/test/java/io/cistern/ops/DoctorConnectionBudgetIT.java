@@ -124,7 +124,7 @@ class DoctorConnectionBudgetIT {
                             .contains("= 8 of 7 connections");
                     assertThat(out)
                             .contains(
-                                    "lower DB_POOL_SIZE on the sync-worker processes (4 connections) or the read-proxy"
+                                    "lower DB_POOL_SIZE on the sync-worker processes (4 connections) or DB_POOL_SIZE on the read-proxy"
                                             + " processes (3 connections), raise max_connections to at least 11, or put a"
                                             + " connection pooler (PgBouncer, RDS Proxy) in front");
                 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -40,6 +41,8 @@ final class ConnectionBudget {
     static final String NAME = "postgres.connections";
     /** The processes assumed when none announced a pool and no plan was given. */
     static final int DEFAULT_PLANNED_CLIENTS = 2;
+    /** Components whose pools have a fixed size: no setting to lower. */
+    private static final Set<String> FIXED = Set.of(DatabasePool.STATUS, DatabasePool.DASHBOARD);
 
     private ConnectionBudget() {}
 
@@ -159,21 +162,26 @@ final class ConnectionBudget {
         return Check.ok(NAME, of);
     }
 
-    /** Names the components to shrink, the biggest first, then the other two ways out. */
+    /**
+     * Names the pools to shrink, the biggest first, each by the setting that sizes it, then the other two ways out. The
+     * one-connection status and dashboard pools have nothing to lower.
+     */
     private static String fix(List<DatabasePool> counted, boolean byPlan, int poolSize, int maxConnections) {
-        String lower;
-        if (byPlan || counted.isEmpty()) {
-            lower = "lower DB_POOL_SIZE (now " + poolSize + ") on the Cistern processes";
-        } else {
-            Map<String, Integer> sums = new TreeMap<>();
-            counted.forEach(p -> sums.merge(p.component(), p.maxSize(), Integer::sum));
-            lower = "lower DB_POOL_SIZE on "
-                    + sums.entrySet().stream()
-                            .sorted(Map.Entry.<String, Integer>comparingByValue()
-                                    .reversed())
-                            .map(e -> "the " + e.getKey() + " processes (" + e.getValue() + " connections)")
-                            .collect(Collectors.joining(" or "));
-        }
+        Map<String, Integer> sums = new TreeMap<>();
+        counted.forEach(p -> sums.merge(p.component(), p.maxSize(), Integer::sum));
+        List<String> lowerable = byPlan
+                ? List.of()
+                : sums.entrySet().stream()
+                        .filter(e -> !FIXED.contains(e.getKey()))
+                        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                        .map(e -> e.getKey().equals(DatabasePool.APPLICATION)
+                                ? "spring.datasource.hikari.maximum-pool-size on the applications (" + e.getValue()
+                                        + " connections)"
+                                : "DB_POOL_SIZE on the " + e.getKey() + " processes (" + e.getValue() + " connections)")
+                        .toList();
+        String lower = lowerable.isEmpty()
+                ? "lower DB_POOL_SIZE (now " + poolSize + ") on the Cistern processes"
+                : "lower " + String.join(" or ", lowerable);
         return lower + ", raise max_connections to at least " + maxConnections
                 + ", or put a connection pooler (PgBouncer, RDS Proxy) in front of PostgreSQL and run doctor with"
                 + " --behind-pooler";

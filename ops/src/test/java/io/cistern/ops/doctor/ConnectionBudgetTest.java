@@ -34,8 +34,9 @@ class ConnectionBudgetTest {
         assertThat(check.detail()).contains("= 11 of 20").endsWith(": more than half");
         assertThat(check.fix())
                 .contains("rolling deploy")
-                .contains("lower DB_POOL_SIZE on the sync-worker processes (6 connections) or the read-proxy processes"
-                        + " (4 connections)")
+                .contains(
+                        "lower DB_POOL_SIZE on the sync-worker processes (6 connections) or DB_POOL_SIZE on the read-proxy processes"
+                                + " (4 connections)")
                 .contains("raise max_connections to at least 25")
                 .contains("PgBouncer");
     }
@@ -49,10 +50,28 @@ class ConnectionBudgetTest {
         assertThat(over.status()).isEqualTo(Check.Status.FAIL);
         assertThat(over.detail()).contains("= 21 of 20 connections");
         assertThat(over.fix())
-                .startsWith("lower DB_POOL_SIZE on the sync-worker processes (12 connections) or the read-proxy"
-                        + " processes (8 connections)")
+                .startsWith(
+                        "lower DB_POOL_SIZE on the sync-worker processes (12 connections) or DB_POOL_SIZE on the read-proxy"
+                                + " processes (8 connections)")
                 .contains("raise max_connections to at least 24")
                 .contains("connection pooler (PgBouncer, RDS Proxy)");
+    }
+
+    @Test
+    void theFix_namesEachPoolBySettingThatSizesIt_andLeavesTheOneConnectionPoolsOut() {
+        Check over = judge(announced(
+                pool("sync-worker", 10),
+                pool(DatabasePool.APPLICATION, 10),
+                pool(DatabasePool.APPLICATION, 5),
+                pool(DatabasePool.STATUS, 1),
+                pool(DatabasePool.DASHBOARD, 1)));
+
+        assertThat(over.detail())
+                .startsWith("announced: 2 application pools of 10/5, 1 dashboard pool of 1, 1 status pool of 1,"
+                        + " 1 sync-worker pool of 10 = 27;");
+        assertThat(over.fix())
+                .startsWith("lower spring.datasource.hikari.maximum-pool-size on the applications (15 connections) or"
+                        + " DB_POOL_SIZE on the sync-worker processes (10 connections), raise max_connections");
     }
 
     @Test

@@ -27,6 +27,12 @@ import tools.jackson.databind.node.ObjectNode;
 public record DatabasePool(String process, String instance, String component, int maxSize, String database) {
     public static final String SYNC_WORKER = "sync-worker";
     public static final String READ_PROXY = "read-proxy";
+    /** The one-connection pool a service's status endpoint or {@code ops/cistern status} reads dead letters through. */
+    public static final String STATUS = "status";
+    /** The one-connection pool the dashboard reads dead letters through, opened when the dashboard is first shown. */
+    public static final String DASHBOARD = "dashboard";
+    /** An application's own pool, which the Spring Boot starter's reader and embedded sync worker borrow. */
+    public static final String APPLICATION = "application";
 
     private static final JsonMapper MAPPER = JsonMapper.builder().build();
 

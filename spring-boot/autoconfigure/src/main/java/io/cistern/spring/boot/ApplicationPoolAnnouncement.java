@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * announcement, before the application's Redis client ({@link ClosedBeforeRedisClient}). Thread-safe.
  */
 final class ApplicationPoolAnnouncement implements AutoCloseable {
-    static final String COMPONENT = "application";
+    static final String COMPONENT = DatabasePool.APPLICATION;
 
     private static final Logger LOG = LoggerFactory.getLogger(ApplicationPoolAnnouncement.class);
     private static final String HIKARI = "com.zaxxer.hikari.HikariDataSource";

@@ -104,7 +104,7 @@ public final class Doctor {
             redisEvictionPolicy(r);
             functionLibrary(r);
             memoryGuard(r);
-            announcedPools = Optional.of(new PoolRegistry(r, layout).live());
+            announcedPools = announcedPools(r);
             clockSkew("redis.clock", serverTime(r.time()));
         } catch (RuntimeException e) {
             ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
@@ -216,6 +216,18 @@ public final class Doctor {
                     "redis.memory-guard",
                     "writes refused with back-pressure from " + MemoryGuard.bytes(limit.bytes()) + " of Redis memory ("
                             + limit.basis() + "); Redis uses " + MemoryGuard.bytes(memory.usedMemory())));
+        }
+    }
+
+    /**
+     * The pools the live processes announced, for the {@code max_connections} check; empty when they cannot be read (a
+     * Redis whose ACL forbids scripts), which that check then says, rather than failing the Redis checks.
+     */
+    private Optional<List<PoolRegistry.Announcement>> announcedPools(RedisCommands<String, String> r) {
+        try {
+            return Optional.of(new PoolRegistry(r, layout).live());
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -335,10 +347,13 @@ public final class Doctor {
 
     private void connectionBudget(Connection c) throws SQLException {
         ConnectionBudget.Server server;
+        // backend_type (PostgreSQL 10+) leaves out the server's own background processes; older servers fail
+        // postgres.version anyway.
+        String clients = c.getMetaData().getDatabaseMajorVersion() >= 10 ? "backend_type = 'client backend'" : "true";
         try (ResultSet rs = c.createStatement()
                 .executeQuery("SELECT current_setting('max_connections')::int,"
                         + " current_setting('superuser_reserved_connections')::int,"
-                        + " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int")) {
+                        + " (SELECT count(*) FROM pg_stat_activity WHERE " + clients + ")::int")) {
             rs.next();
             server = new ConnectionBudget.Server(rs.getInt(1), rs.getInt(2), rs.getInt(3));
         }

@@ -6,6 +6,7 @@ import io.cistern.ops.doctor.DoctorProfile;
 import java.io.PrintWriter;
 import java.time.InstantSource;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
                     + " authentication and TLS to Redis and PostgreSQL; Redis persistence (AOF) and"
                     + " maxmemory-policy; the Function library; whether Cistern's memory guard refuses writes before"
                     + " Redis runs out of memory; privileges on Cistern's tables and every synced"
-                    + " table; whether the services' pools fit in max_connections; clock skew.",
+                    + " table; whether the pools the running services announced in Redis (or --database-clients plans)"
+                    + " fit in max_connections; clock skew.",
             "Exits 1 when a check fails (warnings pass). --profile dev, for a laptop or a trial, turns the findings"
                     + " that only endanger buffered data (Redis persistence, an evicting maxmemory-policy) into"
                     + " warnings."
@@ -35,11 +37,20 @@ final class DoctorCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(
-            names = "--database-clients",
+            names = {"--database-clients", "--expected-clients"},
             paramLabel = "N",
-            description = "How many Cistern processes hold a database pool of DB_POOL_SIZE (sync workers and read"
-                    + " proxies), for the max_connections check (default: ${DEFAULT-VALUE}).")
-    int databaseClients = 2;
+            description = "How many Cistern processes with a database pool of DB_POOL_SIZE the deployment will run,"
+                    + " for processes not started yet. The max_connections check counts the larger of N x"
+                    + " DB_POOL_SIZE and the pools the live processes announced in Redis (default: the announced"
+                    + " pools; 2 processes when none announced).")
+    Integer databaseClients;
+
+    @Option(
+            names = "--behind-pooler",
+            description = "The services connect through a connection pooler (PgBouncer, RDS Proxy): the"
+                    + " max_connections check names the pools' sum for the pooler's client limit and holds the"
+                    + " server's connections in use against max_connections.")
+    boolean behindPooler;
 
     @Option(names = "--json", description = "Print one JSON object instead of lines.")
     boolean json;
@@ -54,11 +65,16 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (databaseClients != null && databaseClients < 0) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--database-clients must be 0 or more, not " + databaseClients);
+        }
         CheckReport report = profile.judge(new Doctor(
                         connection.redis(),
                         connection.database(),
                         connection.layout(),
-                        databaseClients,
+                        databaseClients == null ? OptionalInt.empty() : OptionalInt.of(databaseClients),
+                        behindPooler,
                         InstantSource.system())
                 .run());
         PrintWriter out = spec.commandLine().getOut();

@@ -10,6 +10,8 @@ import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReaderSettings;
 import io.cistern.reader.http.ProxyHttpConfiguration;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolAnnouncer;
 import io.lettuce.core.RedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
@@ -84,9 +86,23 @@ final class RedisProxyCommand implements Callable<Integer> {
             MeterRegistry meters) {
         RedisClient client = RedisClients.create(redis);
         HikariDataSource pool = DataSources.create(database, "cistern-reader");
+        CachedReader connected = null;
         try {
-            reader.connected(CachedReader.create(settings, client, pool, meters), client::shutdown, pool);
+            connected = CachedReader.create(settings, client, pool, meters);
+            // Announced for doctor's max_connections check; closed (withdrawn) before the pool and the client.
+            PoolAnnouncer announcer = PoolAnnouncer.start(
+                    client,
+                    settings.layout(),
+                    DatabasePool.ofThisProcess(
+                            DatabasePool.READ_PROXY,
+                            database.poolSize(),
+                            DatabasePool.database(database.hosts(), database.database())),
+                    PoolAnnouncer.DEFAULT_LIFETIME);
+            reader.connected(connected, client::shutdown, pool, announcer);
         } catch (RuntimeException e) {
+            if (connected != null) {
+                connected.close();
+            }
             pool.close();
             client.shutdown();
             throw e;

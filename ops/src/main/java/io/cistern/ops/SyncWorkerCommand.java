@@ -9,6 +9,7 @@ import io.cistern.ops.dashboard.DashboardConfiguration;
 import io.cistern.ops.dashboard.DashboardSource;
 import io.cistern.ops.status.StatusSettings;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.pools.DatabasePool;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
@@ -167,6 +168,13 @@ final class SyncWorkerCommand implements Callable<Integer> {
                     dataSource,
                     client,
                     meters);
+            // Announced for doctor's max_connections check: who holds how many connections to which database.
+            worker.announcePool(new DatabasePool(
+                    DatabasePool.thisProcess(),
+                    settings.workerId(),
+                    DatabasePool.SYNC_WORKER,
+                    database.poolSize(),
+                    DatabasePool.database(database.hosts(), database.database())));
             worker.start();
         }
 

@@ -2,6 +2,8 @@ package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
 import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.RegistryCache;
@@ -70,6 +72,10 @@ import org.slf4j.LoggerFactory;
  * PartitionLoop#floorBound()}), so that versions continue above everything PostgreSQL holds even when the server's
  * meta issued fewer (docs/durability.md).
  *
+ * <p>Its pool: when told which pool it uses ({@link #announcePool}), the worker announces it in {@link
+ * io.cistern.schema.keys.KeyLayout#pools()} with every heartbeat, for one lease time, and withdraws it when it closes,
+ * so that {@code ops/cistern doctor} can add up the live pools against {@code max_connections} ({@link PoolRegistry}).
+ *
  * <p>Retention: unless {@link SyncSettings#deadLetterRetention()} is zero, the worker deletes resolved dead letters past
  * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
  * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
@@ -128,6 +134,9 @@ public final class SyncWorker implements AutoCloseable {
     private final Map<Integer, Owned> owned = new TreeMap<>();
 
     private StatefulRedisConnection<String, String> leaseConnection;
+    /** The pool announced with each heartbeat; null when the caller did not say. Set before start. */
+    private volatile DatabasePool pool;
+
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -217,6 +226,21 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Announces {@code pool}, the PostgreSQL pool this worker was given, with every heartbeat until the worker closes
+     * (see the class comment). Call before {@link #start()}.
+     *
+     * @return this worker
+     */
+    public synchronized SyncWorker announcePool(DatabasePool pool) {
+        if (started) {
+            throw new IllegalStateException(
+                    "sync worker " + settings.workerId() + ": announce its pool before start()");
+        }
+        this.pool = Objects.requireNonNull(pool, "pool");
+        return this;
+    }
+
     /** Starts taking partitions. Returns at once; partitions are taken on the lease thread. */
     public synchronized void start() {
         if (started) {
@@ -293,6 +317,7 @@ public final class SyncWorker implements AutoCloseable {
         try {
             RedisCommands<String, String> redis = leaseConnection.sync();
             long live = heartbeat(redis);
+            announcePool(redis);
             for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
                 renew(redis, e.getKey(), e.getValue());
             }
@@ -341,6 +366,19 @@ public final class SyncWorker implements AutoCloseable {
                 settings.workerId(),
                 Long.toString(settings.leaseTime().toMillis()));
         return live == null ? 1 : Math.max(1, live);
+    }
+
+    /** Announces the pool for one lease time; a failure only costs doctor's count, never a lease renewal. */
+    private void announcePool(RedisCommands<String, String> redis) {
+        DatabasePool p = pool;
+        if (p == null) {
+            return;
+        }
+        try {
+            new PoolRegistry(redis, settings.layout()).announce(p, settings.leaseTime());
+        } catch (RuntimeException e) {
+            LOG.debug("sync worker {}: announcing its pool failed: {}", settings.workerId(), e.getMessage());
+        }
     }
 
     private synchronized Map<Integer, Owned> snapshot() {
@@ -617,6 +655,9 @@ public final class SyncWorker implements AutoCloseable {
         if (leaseConnection != null) {
             try {
                 leaseConnection.sync().zrem(settings.layout().workers(), settings.workerId());
+                if (pool != null) {
+                    new PoolRegistry(leaseConnection.sync(), settings.layout()).withdraw(pool);
+                }
             } catch (RedisException e) {
                 LOG.warn(
                         "sync worker {}: could not leave the live workers ({}); its heartbeat expires by itself",

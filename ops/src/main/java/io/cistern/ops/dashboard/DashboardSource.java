@@ -12,6 +12,8 @@ import io.cistern.ops.status.StatusJson;
 import io.cistern.ops.status.StatusSnapshot;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolAnnouncer;
 import io.cistern.sync.DeadLetterEntry;
 import io.cistern.sync.DeadLetterTable;
 import io.cistern.sync.OpenDeadLetter;
@@ -76,6 +78,9 @@ public final class DashboardSource implements AutoCloseable {
 
     private DeadLetterCounts deadLetterCounts;
     private HikariDataSource deadLetterPool;
+    /** Announces {@link #deadLetterPool} for doctor; closed before the client. */
+    private PoolAnnouncer poolAnnouncer;
+
     private RedisClient client;
     private PipelineStatus status;
     private StatefulRedisConnection<String, String> connection;
@@ -244,6 +249,15 @@ public final class DashboardSource implements AutoCloseable {
         if (database != null && deadLetterCounts == null) {
             deadLetterPool = DeadLetterCounts.pool(database);
             deadLetterCounts = DeadLetterCounts.of(deadLetterPool);
+            // Announced for doctor's max_connections check while the pool lives.
+            poolAnnouncer = PoolAnnouncer.start(
+                    client(),
+                    layout,
+                    DatabasePool.ofThisProcess(
+                            DatabasePool.DASHBOARD,
+                            DeadLetterCounts.POOL_SIZE,
+                            DatabasePool.database(database.hosts(), database.database())),
+                    PoolAnnouncer.DEFAULT_LIFETIME);
         }
         return deadLetterCounts;
     }
@@ -264,6 +278,9 @@ public final class DashboardSource implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (poolAnnouncer != null) {
+            poolAnnouncer.close();
+        }
         if (status != null) {
             status.close();
         }

@@ -9,6 +9,8 @@ import io.cistern.connections.SslMode;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
@@ -31,13 +33,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Runs the doctor's checks against the configured Redis and PostgreSQL. Each check catches its own failure and turns
  * it into a result with a fix, so one broken thing never hides the others. Not thread-safe; one per run.
  *
- * @param expectedDatabaseClients how many Cistern processes will each hold a pool of {@code poolSize} connections
- *     (sync workers and read proxies), for the {@code max_connections} check
+ * <p>The {@code max_connections} check ({@link ConnectionBudget}) adds up the pools the live Cistern processes announced
+ * in Redis ({@link PoolRegistry}), read while Redis is checked.
  */
 public final class Doctor {
     /** Skew between this machine and a server above which lag ages and write times become misleading. */
@@ -50,20 +53,31 @@ public final class Doctor {
     private final RedisSettings redis;
     private final DatabaseSettings database;
     private final KeyLayout layout;
-    private final int expectedDatabaseClients;
+    private final OptionalInt plannedDatabaseClients;
+    private final boolean behindPooler;
     private final InstantSource clock;
     private final List<Check> checks = new ArrayList<>();
+    /** The pools announced in Redis; empty until Redis was read, and when it could not be. */
+    private Optional<List<PoolRegistry.Announcement>> announcedPools = Optional.empty();
 
+    /**
+     * @param plannedDatabaseClients how many Cistern processes, each with a pool of {@code DB_POOL_SIZE}, the
+     *     deployment will run (for processes not started yet); the {@code max_connections} check counts the larger
+     *     of this and the pools announced. Empty: the announced pools only.
+     * @param behindPooler whether the services connect through a connection pooler (PgBouncer, RDS Proxy)
+     */
     public Doctor(
             RedisSettings redis,
             DatabaseSettings database,
             KeyLayout layout,
-            int expectedDatabaseClients,
+            OptionalInt plannedDatabaseClients,
+            boolean behindPooler,
             InstantSource clock) {
         this.redis = redis;
         this.database = database;
         this.layout = layout;
-        this.expectedDatabaseClients = expectedDatabaseClients;
+        this.plannedDatabaseClients = plannedDatabaseClients;
+        this.behindPooler = behindPooler;
         this.clock = clock;
     }
 
@@ -90,6 +104,7 @@ public final class Doctor {
             redisEvictionPolicy(r);
             functionLibrary(r);
             memoryGuard(r);
+            announcedPools = announcedPools(r);
             clockSkew("redis.clock", serverTime(r.time()));
         } catch (RuntimeException e) {
             ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
@@ -201,6 +216,18 @@ public final class Doctor {
                     "redis.memory-guard",
                     "writes refused with back-pressure from " + MemoryGuard.bytes(limit.bytes()) + " of Redis memory ("
                             + limit.basis() + "); Redis uses " + MemoryGuard.bytes(memory.usedMemory())));
+        }
+    }
+
+    /**
+     * The pools the live processes announced, for the {@code max_connections} check; empty when they cannot be read (a
+     * Redis whose ACL forbids scripts), which that check then says, rather than failing the Redis checks.
+     */
+    private Optional<List<PoolRegistry.Announcement>> announcedPools(RedisCommands<String, String> r) {
+        try {
+            return Optional.of(new PoolRegistry(r, layout).live());
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -319,34 +346,24 @@ public final class Doctor {
     }
 
     private void connectionBudget(Connection c) throws SQLException {
-        int max;
-        int reserved;
+        ConnectionBudget.Server server;
+        // backend_type (PostgreSQL 10+) leaves out the server's own background processes; older servers fail
+        // postgres.version anyway.
+        String clients = c.getMetaData().getDatabaseMajorVersion() >= 10 ? "backend_type = 'client backend'" : "true";
         try (ResultSet rs = c.createStatement()
                 .executeQuery("SELECT current_setting('max_connections')::int,"
-                        + " current_setting('superuser_reserved_connections')::int")) {
+                        + " current_setting('superuser_reserved_connections')::int,"
+                        + " (SELECT count(*) FROM pg_stat_activity WHERE " + clients + ")::int")) {
             rs.next();
-            max = rs.getInt(1);
-            reserved = rs.getInt(2);
+            server = new ConnectionBudget.Server(rs.getInt(1), rs.getInt(2), rs.getInt(3));
         }
-        int available = max - reserved;
-        int needed = database.poolSize() * expectedDatabaseClients + 1;
-        String detail =
-                expectedDatabaseClients + " Cistern processes x DB_POOL_SIZE " + database.poolSize() + " + init = "
-                        + needed + " of " + available + " connections (max_connections " + max + " - " + reserved
-                        + " reserved)";
-        if (needed > available) {
-            checks.add(Check.fail(
-                    "postgres.connections",
-                    detail,
-                    "lower DB_POOL_SIZE or raise max_connections; other applications need connections too"));
-        } else if (needed * 2 > available) {
-            checks.add(Check.warn(
-                    "postgres.connections",
-                    detail + ": more than half",
-                    "leave room for other applications and for a rolling deploy that runs old and new side by side"));
-        } else {
-            checks.add(Check.ok("postgres.connections", detail));
-        }
+        checks.add(ConnectionBudget.judge(
+                announcedPools,
+                DatabasePool.database(database.hosts(), database.database()),
+                database.poolSize(),
+                plannedDatabaseClients,
+                behindPooler,
+                server));
     }
 
     private static boolean exists(Connection c, String table) throws SQLException {

@@ -41,6 +41,9 @@ public final class DeadLetterCounts implements AutoCloseable {
     /** Whether the last read failed (to log a failure once, and the recovery); guarded by this. */
     private boolean failing;
 
+    /** The size of the pool {@link #pool} builds. */
+    public static final int POOL_SIZE = 1;
+
     DeadLetterCounts(DataSource dataSource, AutoCloseable owned) {
         this.table = new DeadLetterTable(Objects.requireNonNull(dataSource, "dataSource"));
         this.owned = owned;
@@ -65,7 +68,7 @@ public final class DeadLetterCounts implements AutoCloseable {
     public static HikariDataSource pool(DatabaseSettings database) {
         Objects.requireNonNull(database, "database");
         DatabaseSettings one = database.mutate()
-                .poolSize(1)
+                .poolSize(POOL_SIZE)
                 .connectTimeout(
                         database.connectTimeout().compareTo(CONNECT_TIMEOUT) < 0
                                 ? database.connectTimeout()

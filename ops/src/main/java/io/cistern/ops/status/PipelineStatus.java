@@ -7,6 +7,8 @@ import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolAnnouncer;
 import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
 import io.cistern.schema.wire.WireScript;
@@ -138,6 +140,8 @@ public final class PipelineStatus implements AutoCloseable {
     private final boolean ownsClient;
     /** The dead letters' counts from their record of truth, when this reader has a database; owned with the client. */
     private final DeadLetterCounts deadLetterCounts;
+    /** Announces the dead-letter counts' pool for doctor, when this reader owns one; closed first. */
+    private final PoolAnnouncer announcer;
 
     private StatefulRedisConnection<String, String> connection;
     /** The Redis time of the last partition read; guarded by this. */
@@ -145,7 +149,7 @@ public final class PipelineStatus implements AutoCloseable {
 
     /** A reader on {@code client}, which stays the caller's to shut down. */
     public PipelineStatus(RedisClient client, KeyLayout layout) {
-        this(client, layout, false, null);
+        this(client, layout, false, null, null);
     }
 
     /**
@@ -153,15 +157,20 @@ public final class PipelineStatus implements AutoCloseable {
      * to close.
      */
     public PipelineStatus(RedisClient client, KeyLayout layout, DeadLetterCounts deadLetterCounts) {
-        this(client, layout, false, Objects.requireNonNull(deadLetterCounts, "deadLetterCounts"));
+        this(client, layout, false, Objects.requireNonNull(deadLetterCounts, "deadLetterCounts"), null);
     }
 
     private PipelineStatus(
-            RedisClient client, KeyLayout layout, boolean ownsClient, DeadLetterCounts deadLetterCounts) {
+            RedisClient client,
+            KeyLayout layout,
+            boolean ownsClient,
+            DeadLetterCounts deadLetterCounts,
+            PoolAnnouncer announcer) {
         this.client = Objects.requireNonNull(client, "client");
         this.layout = Objects.requireNonNull(layout, "layout");
         this.ownsClient = ownsClient;
         this.deadLetterCounts = deadLetterCounts;
+        this.announcer = announcer;
     }
 
     /**
@@ -169,16 +178,26 @@ public final class PipelineStatus implements AutoCloseable {
      * dead-letter counts are the notices on the Redis dead-letter streams: for a reader without a database.
      */
     public static PipelineStatus connect(RedisSettings redis, KeyLayout layout) {
-        return new PipelineStatus(RedisClients.create(redis), layout, true, null);
+        return new PipelineStatus(RedisClients.create(redis), layout, true, null, null);
     }
 
     /**
      * A reader with a client of its own on {@code redis} whose dead-letter counts come from {@code cistern_dead_letter}
      * in {@code database} ({@link DeadLetterCounts}), through one connection of its own; both closed by {@link
-     * #close()}. Connects to each on first use.
+     * #close()}. Connects to each on first use. The connection's pool is announced for {@code ops/cistern doctor}'s
+     * {@code max_connections} check ({@link PoolAnnouncer}) while the reader is open.
      */
     public static PipelineStatus connect(RedisSettings redis, KeyLayout layout, DatabaseSettings database) {
-        return new PipelineStatus(RedisClients.create(redis), layout, true, DeadLetterCounts.connect(database));
+        RedisClient client = RedisClients.create(redis);
+        PoolAnnouncer announcer = PoolAnnouncer.start(
+                client,
+                layout,
+                DatabasePool.ofThisProcess(
+                        DatabasePool.STATUS,
+                        DeadLetterCounts.POOL_SIZE,
+                        DatabasePool.database(database.hosts(), database.database())),
+                PoolAnnouncer.DEFAULT_LIFETIME);
+        return new PipelineStatus(client, layout, true, DeadLetterCounts.connect(database), announcer);
     }
 
     /** The key layout read. */
@@ -415,6 +434,9 @@ public final class PipelineStatus implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (announcer != null) {
+            announcer.close();
+        }
         if (connection != null) {
             connection.close();
             connection = null;

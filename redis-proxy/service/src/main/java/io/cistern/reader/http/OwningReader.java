@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReadResult;
 import io.cistern.reader.ReaderStatus;
+import io.cistern.schema.pools.PoolAnnouncer;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
@@ -14,11 +15,14 @@ final class OwningReader implements CachedReader {
     private final CachedReader reader;
     private final RedisClient client;
     private final HikariDataSource pool;
+    /** Keeps the pool announced for doctor's max_connections check; withdrawn first on close. */
+    private final PoolAnnouncer announcer;
 
-    OwningReader(CachedReader reader, RedisClient client, HikariDataSource pool) {
+    OwningReader(CachedReader reader, RedisClient client, HikariDataSource pool, PoolAnnouncer announcer) {
         this.reader = reader;
         this.client = client;
         this.pool = pool;
+        this.announcer = announcer;
     }
 
     @Override
@@ -54,6 +58,7 @@ final class OwningReader implements CachedReader {
     @Override
     public void close() {
         try {
+            announcer.close();
             reader.close();
         } finally {
             pool.close();

@@ -7,6 +7,8 @@ import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReaderSettings;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolAnnouncer;
 import io.lettuce.core.RedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
@@ -92,7 +94,16 @@ class ProxyDefaults {
         try {
             CachedReader reader =
                     CachedReader.create(settings, client, pool, meters.getIfAvailable(() -> Metrics.globalRegistry));
-            return new OwningReader(reader, client, pool);
+            // Announced for ops/cistern doctor's max_connections check, withdrawn when the reader closes.
+            PoolAnnouncer announcer = PoolAnnouncer.start(
+                    client,
+                    settings.layout(),
+                    DatabasePool.ofThisProcess(
+                            DatabasePool.READ_PROXY,
+                            database.poolSize(),
+                            DatabasePool.database(database.hosts(), database.database())),
+                    PoolAnnouncer.DEFAULT_LIFETIME);
+            return new OwningReader(reader, client, pool, announcer);
         } catch (RuntimeException e) {
             pool.close();
             client.shutdown();

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * {prefix}:registry                    table definitions (JSON per table)
  * {prefix}:config                      partition count and protocol version
  * {prefix}:workers                     live sync workers: sorted set of worker IDs scored by heartbeat expiry (ms)
+ * {prefix}:pools                       live PostgreSQL pools: sorted set of pool descriptions scored by expiry (ms)
  * </pre>
  *
  * The prefix defaults to {@code cistern}; tests use their own prefix to isolate themselves on a shared server.
@@ -74,6 +75,16 @@ public record KeyLayout(String prefix) {
      */
     public String workers() {
         return prefix + ":workers";
+    }
+
+    /**
+     * The PostgreSQL pools of the live Cistern processes: a sorted set of pool descriptions ({@link
+     * io.cistern.schema.pools.DatabasePool#encode()}), each scored with the Redis time (ms) at which its announcement
+     * expires. {@code ops/cistern doctor} adds them up against {@code max_connections}. Not tied to a partition (no hash
+     * tag).
+     */
+    public String pools() {
+        return prefix + ":pools";
     }
 
     public String registry() {

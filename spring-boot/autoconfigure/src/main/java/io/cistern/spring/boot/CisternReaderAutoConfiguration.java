@@ -39,12 +39,25 @@ public final class CisternReaderAutoConfiguration {
             RedisConnectionFactory redis,
             DataSource dataSource,
             ObjectProvider<MeterRegistry> meters,
-            ClosedBeforeRedisClient closer) {
-        return closer.register(CachedReader.create(
+            ClosedBeforeRedisClient closer,
+            ApplicationPoolAnnouncement pool) {
+        CachedReader reader = closer.register(CachedReader.create(
                 settings(properties),
                 SpringRedis.client(redis),
                 dataSource,
                 meters.getIfAvailable(CompositeMeterRegistry::new)));
+        pool.announce(dataSource, SpringRedis.client(redis), ComponentSettings.layout(properties));
+        return reader;
+    }
+
+    /**
+     * Announces the application's pool for {@code ops/cistern doctor} once a Cistern bean uses it (declared here and in
+     * the other of the reader's and the embedded worker's configurations; one is created).
+     */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    ApplicationPoolAnnouncement cisternApplicationPoolAnnouncement(ClosedBeforeRedisClient closer) {
+        return closer.register(new ApplicationPoolAnnouncement());
     }
 
     /** The reader's settings: its defaults, with the key prefix and each property that is set laid over. */

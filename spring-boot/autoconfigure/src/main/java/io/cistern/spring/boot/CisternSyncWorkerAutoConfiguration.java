@@ -40,19 +40,31 @@ public final class CisternSyncWorkerAutoConfiguration {
             CisternProperties properties,
             RedisConnectionFactory redis,
             DataSource dataSource,
-            ObjectProvider<MeterRegistry> meters) {
+            ObjectProvider<MeterRegistry> meters,
+            ApplicationPoolAnnouncement pool) {
         Duration commandTimeout = SpringRedis.describe(redis).commandTimeout();
         if (commandTimeout.compareTo(MIN_COMMAND_TIMEOUT) < 0) {
             throw new IllegalStateException("spring.data.redis.timeout is " + commandTimeout.toMillis()
                     + " ms, but the embedded sync worker blocks up to 500 ms on each stream read: set it to at least "
                     + MIN_COMMAND_TIMEOUT.toMillis() + " ms, or set cistern.sync.embedded.enabled=false");
         }
+        pool.announce(dataSource, SpringRedis.client(redis), ComponentSettings.layout(properties));
         // Batch sizes, apply latency, retries, dead letters, lease changes and write-to-commit (cistern.sync.*).
         return new EmbeddedSyncWorker(
                 settings(properties),
                 dataSource,
                 SpringRedis.client(redis),
                 meters.getIfAvailable(CompositeMeterRegistry::new));
+    }
+
+    /**
+     * Announces the application's pool for {@code ops/cistern doctor} once a Cistern bean uses it (declared here and in
+     * the other of the reader's and the embedded worker's configurations; one is created).
+     */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    ApplicationPoolAnnouncement cisternApplicationPoolAnnouncement(ClosedBeforeRedisClient closer) {
+        return closer.register(new ApplicationPoolAnnouncement());
     }
 
     /**

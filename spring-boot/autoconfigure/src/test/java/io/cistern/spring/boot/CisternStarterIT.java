@@ -3,12 +3,15 @@ package io.cistern.spring.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.connections.testing.TestServers;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReadResult;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.pools.DatabasePool;
+import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.writer.RecordKey;
@@ -149,6 +152,27 @@ class CisternStarterIT {
         assertThat(meters.find("cistern.sync.apply").timer())
                 .isNotNull()
                 .satisfies(t -> assertThat(t.count()).isPositive());
+    }
+
+    @Test
+    void theApplicationsPool_isAnnouncedOnceForDoctor_whichBothTheReaderAndTheWorkerUse() {
+        DatabaseSettings target = DatabaseSettings.ofJdbcUrl(DATABASE.jdbcUrl());
+        PoolRegistry pools = new PoolRegistry(REDIS.commands(), new KeyLayout(REDIS.prefix()));
+
+        await("the application's pool announced")
+                .atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(pools.live())
+                        .singleElement()
+                        .satisfies(a -> assertThat(a.pool()).hasValueSatisfying(p -> {
+                            assertThat(p.component()).isEqualTo(ApplicationPoolAnnouncement.COMPONENT);
+                            assertThat(p.maxSize())
+                                    .as("HikariCP's default maximum pool size")
+                                    .isEqualTo(10);
+                            assertThat(p.database())
+                                    .isEqualTo(DatabasePool.database(target.hosts(), target.database()));
+                            assertThat(p.process())
+                                    .startsWith(ProcessHandle.current().pid() + "@");
+                        })));
     }
 
     @Test

@@ -65,13 +65,15 @@ final class LoginDataSource implements DataSource {
                 if (!ConnectionFailureTranslator.loginRefused(e)) {
                     throw e;
                 }
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+                if (elapsed.compareTo(backoff.maxWait()) >= 0) {
+                    // The pool's adder calls again, and renews then: no fetch whose answer nobody would use.
+                    throw e;
+                }
                 boolean changed = renew(login);
                 Duration delay = changed
                         ? Duration.ZERO
-                        : backoff.nextDelay(
-                                retry,
-                                ThreadLocalRandom.current().nextDouble(),
-                                Duration.ofNanos(System.nanoTime() - start));
+                        : backoff.nextDelay(retry, ThreadLocalRandom.current().nextDouble(), elapsed);
                 if (delay == null) {
                     throw e;
                 }

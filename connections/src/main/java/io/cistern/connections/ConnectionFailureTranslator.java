@@ -183,11 +183,13 @@ public final class ConnectionFailureTranslator {
     }
 
     /**
-     * Whether {@code e} says the server refused the login itself (28P01 wrong password, 28000 not authorized, which is
-     * what a refused IAM token or a pg_hba {@code reject} gives): what a rotated secret or an expired token causes.
+     * The SQLSTATE when {@code e} says the server refused the login itself (28P01 wrong password, 28000 not authorized,
+     * which is what a refused IAM token or a pg_hba {@code reject} gives): what a rotated secret or an expired token
+     * causes. {@code null} for any other failure.
      */
-    static boolean loginRefused(SQLException e) {
-        return "28P01".equals(e.getSQLState()) || "28000".equals(e.getSQLState());
+    static String loginRefusal(SQLException e) {
+        String state = e.getSQLState();
+        return "28P01".equals(state) || "28000".equals(state) ? state : null;
     }
 
     private static ConnectionFailure bySqlState(

@@ -62,7 +62,8 @@ final class LoginDataSource implements DataSource {
             try {
                 return DriverManager.getConnection(settings.jdbcUrl(), properties);
             } catch (SQLException e) {
-                if (!ConnectionFailureTranslator.loginRefused(e)) {
+                String refusal = ConnectionFailureTranslator.loginRefusal(e);
+                if (refusal == null) {
                     throw e;
                 }
                 Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
@@ -81,7 +82,7 @@ final class LoginDataSource implements DataSource {
                         "[{}] login as {} refused ({}); {}: retry {} in {} ms",
                         pool,
                         login.user(),
-                        e.getSQLState(),
+                        refusal,
                         changed
                                 ? credentials.describe() + " has a new login"
                                 : credentials.describe() + " has no newer login yet",

@@ -19,9 +19,22 @@ import java.util.Optional;
  * that names the module. Implementations are thread-safe: every pool's connection adder calls them.
  */
 public interface DatabaseCredentials {
-    /** The variables that ask for a credential source, and those the sources read; all are known variables. */
+    /** Cistern's variables for credential sources (those that ask for one, and their settings): known variables. */
     List<String> VARIABLES =
             List.of("AWS_DB_SECRET", "AWS_SECRET_NAME", "AWS_REGION", "DB_IAM_AUTH", "DB_IAM_TOKEN_LIFETIME_MS");
+
+    /**
+     * The AWS SDK's own variables that the AWS source also reads from the environment it is given (docs/aws.md): not
+     * Cistern's, but not typos of an {@code AWS_} name either.
+     */
+    List<String> AWS_SDK_VARIABLES = List.of(
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            "AWS_EC2_METADATA_DISABLED");
 
     /** The Maven module that provides the AWS sources, for messages. */
     String AWS_MODULE = "io.cistern:cistern-connections-aws";

@@ -10,6 +10,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.rds.RdsUtilities;
@@ -104,7 +105,19 @@ record AwsConfiguration(Region region, AwsCredentialsProvider credentials, Optio
                 .region(region)
                 .credentialsProvider(credentials)
                 .build();
-        return (host, port, user) -> utilities.generateAuthenticationToken(
-                request -> request.hostname(host).port(port).username(user));
+        return (host, port, user) -> {
+            try {
+                return utilities.generateAuthenticationToken(
+                        request -> request.hostname(host).port(port).username(user));
+            } catch (SdkException e) {
+                // No AWS credentials could be found, typically; the message never holds a secret key.
+                throw new IllegalStateException(
+                        "could not make an RDS IAM token for " + user + "@" + host + ":" + port + " (DB_IAM_AUTH): "
+                                + e.getMessage()
+                                + "; give the process AWS credentials (a role, or AWS_ACCESS_KEY_ID and"
+                                + " AWS_SECRET_ACCESS_KEY)",
+                        e);
+            }
+        };
     }
 }

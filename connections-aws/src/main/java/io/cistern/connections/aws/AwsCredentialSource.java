@@ -20,21 +20,24 @@ public final class AwsCredentialSource implements DatabaseCredentials.Source {
 
     @Override
     public Optional<DatabaseCredentials> fromEnvironment(EnvironmentReader env) {
-        Optional<String[]> secret = secretName(env);
+        Optional<SecretName> secret = secretName(env);
         boolean iam = env.bool("DB_IAM_AUTH", false);
         if (secret.isPresent() && iam) {
             throw new IllegalArgumentException(
-                    secret.get()[0] + " and DB_IAM_AUTH=true are both set: the password comes"
+                    secret.get().variable() + " and DB_IAM_AUTH=true are both set: the password comes"
                             + " either from the secret or as an IAM token; unset one of them");
         }
         if (!iam && env.isSet("DB_IAM_TOKEN_LIFETIME_MS")) {
             env.warn("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true");
         }
         if (secret.isPresent()) {
-            String variable = secret.get()[0];
-            String name = secret.get()[1];
-            AwsConfiguration aws = AwsConfiguration.fromEnvironment(env, variable, name);
-            return Optional.of(SecretsManagerCredentials.fetch(aws.secretsManager(), variable, name, aws.region()));
+            SecretName name = secret.get();
+            AwsConfiguration aws = AwsConfiguration.fromEnvironment(env, name.variable(), name.name());
+            return Optional.of(SecretsManagerCredentials.fetch(
+                    aws.secretsManager(),
+                    name.variable(),
+                    name.name(),
+                    aws.region().id()));
         }
         if (iam) {
             AwsConfiguration aws = AwsConfiguration.fromEnvironment(env, "DB_IAM_AUTH", null);
@@ -45,8 +48,11 @@ public final class AwsCredentialSource implements DatabaseCredentials.Source {
         return Optional.empty();
     }
 
-    /** The variable that names the secret and the name: {@code AWS_DB_SECRET}, else {@code AWS_SECRET_NAME}. */
-    private static Optional<String[]> secretName(EnvironmentReader env) {
+    /** A secret's name or ARN, and the variable that gave it. */
+    private record SecretName(String variable, String name) {}
+
+    /** The secret to read: {@code AWS_DB_SECRET}, else {@code AWS_SECRET_NAME}. */
+    private static Optional<SecretName> secretName(EnvironmentReader env) {
         Optional<String> dbSecret = env.get("AWS_DB_SECRET");
         Optional<String> secretName = env.get("AWS_SECRET_NAME");
         if (dbSecret.isPresent() && secretName.isPresent() && !dbSecret.get().equals(secretName.get())) {
@@ -55,8 +61,8 @@ public final class AwsCredentialSource implements DatabaseCredentials.Source {
                     + " precedence, so neither wins)");
         }
         if (dbSecret.isPresent()) {
-            return Optional.of(new String[] {"AWS_DB_SECRET", dbSecret.get()});
+            return Optional.of(new SecretName("AWS_DB_SECRET", dbSecret.get()));
         }
-        return secretName.map(name -> new String[] {"AWS_SECRET_NAME", name});
+        return secretName.map(name -> new SecretName("AWS_SECRET_NAME", name));
     }
 }

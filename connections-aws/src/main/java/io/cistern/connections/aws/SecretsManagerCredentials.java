@@ -18,8 +18,9 @@ import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueRespon
  * A secret in AWS Secrets Manager in the shape RDS writes ({@code username}, {@code password}, {@code host}, {@code
  * port}, {@code dbname}, {@code engine}): fetched once when the settings are resolved, cached, and fetched again only
  * when the database refuses a login made with it ({@link #renew}), which is what a rotation causes. Thread-safe: the
- * cache is guarded by this object's lock, and a refusal already answered by another thread's fetch causes no second
- * fetch.
+ * cache is guarded by this object's lock (the fetch itself runs outside it, so logins go on meanwhile), and a refusal
+ * already answered by another thread's fetch causes no second fetch. The client lives as long as the settings; it
+ * holds no thread (the JDK's HTTP client), so nothing needs closing.
  *
  * <p>Neither the password nor the secret's text ever reaches a log line or a message: a secret that is not valid JSON
  * is reported by name and version only, and its parser's exception (which quotes the text) is not chained.
@@ -33,18 +34,18 @@ final class SecretsManagerCredentials implements DatabaseCredentials {
     private final String region;
     private RdsSecret current;
 
-    private SecretsManagerCredentials(SecretsManagerClient client, String variable, String name, Object region) {
+    private SecretsManagerCredentials(SecretsManagerClient client, String variable, String name, String region) {
         this.client = client;
         this.variable = variable;
         this.name = name;
-        this.region = String.valueOf(region);
+        this.region = region;
     }
 
     /**
      * Fetches the secret {@code name} (given by {@code variable}) now, so that a missing secret or a missing permission
      * fails at startup.
      */
-    static SecretsManagerCredentials fetch(SecretsManagerClient client, String variable, String name, Object region) {
+    static SecretsManagerCredentials fetch(SecretsManagerClient client, String variable, String name, String region) {
         SecretsManagerCredentials credentials = new SecretsManagerCredentials(client, variable, name, region);
         synchronized (credentials) {
             credentials.current = credentials.read();

@@ -85,6 +85,15 @@ class IamTokenIT {
                         "IamTokenIT: tokens of %d and %d characters, renewed after %d ms; sessions %s then %s%n",
                         first.length(), second.length(), LIFETIME.toMillis(), firstSession[2], secondSession[2]);
             }
+
+            // SQL_ECHO's pools open their connections through the same login.
+            String current = credentials.login(settings).password().reveal();
+            pg.execute("ALTER ROLE app PASSWORD '" + current + "'");
+            try (HikariDataSource echoed =
+                    DataSources.create(settings.mutate().sqlEcho(true).build(), "iam-echo")) {
+                assertThat(session(echoed)[0]).isEqualTo("app");
+            }
+            assertThat(logs.lines()).anyMatch(line -> line.startsWith("[iam-echo] SELECT current_user"));
             assertThat(logs.lines()).noneMatch(line -> line.contains("X-Amz-Signature"));
         }
     }

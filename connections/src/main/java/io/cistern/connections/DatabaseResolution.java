@@ -62,8 +62,11 @@ final class DatabaseResolution {
                 "postgres");
         String credentialUser = credentials.map(c -> c.connection().get("user")).orElse(null);
         if (credentialUser != null && !credentialUser.equals(user)) {
+            String fix = sourceOf("user").equals("DATABASE_URL")
+                    ? "remove the user from DATABASE_URL"
+                    : "unset " + sourceOf("user");
             throw new IllegalArgumentException(sourceOf("user") + " names the user " + user + ", but the password comes"
-                    + " from " + credentials.get().describe() + ", which is for another user: unset " + sourceOf("user")
+                    + " from " + credentials.get().describe() + ", which is for another user: " + fix
                     + " (the secret's username is used)");
         }
         Optional<Secret> password = password();

@@ -125,6 +125,12 @@ class SecretsManagerCredentialsTest {
         assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(env("DB_USER", "admin")))
                 .hasMessageContaining("DB_USER names the user admin")
                 .hasMessageContaining("unset DB_USER");
+        assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(
+                        env("DATABASE_URL", "postgresql://admin@db.example.internal:6543/orders")))
+                .hasMessageContaining("remove the user from DATABASE_URL");
+        assertThat(DatabaseSettings.fromEnvironment(env("DATABASE_URL", "postgresql://app@db.example.internal/orders"))
+                        .user())
+                .isEqualTo("app");
     }
 
     @Test

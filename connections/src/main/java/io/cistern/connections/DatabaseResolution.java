@@ -398,6 +398,9 @@ final class DatabaseResolution {
                 .findFirst()
                 .orElse(env.bool("DB_IAM_AUTH", false) ? "DB_IAM_AUTH" : null);
         if (asking == null) {
+            if (env.isSet("DB_IAM_TOKEN_LIFETIME_MS")) {
+                env.warn("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true");
+            }
             return Optional.empty();
         }
         for (DatabaseCredentials.Source source :

@@ -40,6 +40,13 @@ class DatabaseCredentialsTest {
     }
 
     @Test
+    void tokenLifetimeWithoutIam_isReportedAsIgnored() {
+        DatabaseSettings settings = DatabaseSettings.fromEnvironment(Map.of("DB_IAM_TOKEN_LIFETIME_MS", "60000"));
+
+        assertThat(settings.warnings()).contains("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true");
+    }
+
+    @Test
     void knownVariables_includeEveryAwsVariable() {
         assertThat(DatabaseCredentials.VARIABLES)
                 .containsExactlyInAnyOrder(

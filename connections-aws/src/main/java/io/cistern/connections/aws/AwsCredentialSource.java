@@ -28,7 +28,8 @@ public final class AwsCredentialSource implements DatabaseCredentials.Source {
                             + " either from the secret or as an IAM token; unset one of them");
         }
         if (!iam && env.isSet("DB_IAM_TOKEN_LIFETIME_MS")) {
-            env.warn("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true");
+            env.warn("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true (the password comes from "
+                    + secret.map(SecretName::variable).orElse("the secret") + ")");
         }
         if (secret.isPresent()) {
             SecretName name = secret.get();

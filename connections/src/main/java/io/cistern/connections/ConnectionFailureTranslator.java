@@ -182,6 +182,16 @@ public final class ConnectionFailureTranslator {
                 password);
     }
 
+    /**
+     * The SQLSTATE when {@code e} says the server refused the login itself (28P01 wrong password, 28000 not authorized,
+     * which is what a refused IAM token or a pg_hba {@code reject} gives): what a rotated secret or an expired token
+     * causes. {@code null} for any other failure.
+     */
+    static String loginRefusal(SQLException e) {
+        String state = e.getSQLState();
+        return "28P01".equals(state) || "28000".equals(state) ? state : null;
+    }
+
     private static ConnectionFailure bySqlState(
             SQLException e, String where, DatabaseSettings settings, Throwable failure, String password) {
         String state = e.getSQLState();
@@ -193,13 +203,17 @@ public final class ConnectionFailureTranslator {
                         ConnectionFailure.Problem.WRONG_PASSWORD,
                         where
                                 + " rejected the password (28P01 password authentication failed)"
-                                + (settings.password().isEmpty()
-                                        ? ": no password is configured; set DB_PASSWORD or DB_PASSWORD_FILE"
-                                        : ": check the password (from " + passwordSource
-                                                + "); a _FILE must hold only the"
-                                                + " password. Also check that the user exists and has a password (ALTER ROLE "
-                                                + settings.user()
-                                                + " PASSWORD '...'), and that it has not expired (VALID UNTIL)"),
+                                + (settings.credentials().isPresent()
+                                        ? ": the password came from "
+                                                + settings.credentials().get().describe()
+                                                + "; check that it is the role's current password"
+                                        : settings.password().isEmpty()
+                                                ? ": no password is configured; set DB_PASSWORD or DB_PASSWORD_FILE"
+                                                : ": check the password (from " + passwordSource
+                                                        + "); a _FILE must hold only the"
+                                                        + " password. Also check that the user exists and has a password (ALTER ROLE "
+                                                        + settings.user()
+                                                        + " PASSWORD '...'), and that it has not expired (VALID UNTIL)"),
                         failure,
                         password);
             case "28000" -> hba(server, where, settings, failure, password);

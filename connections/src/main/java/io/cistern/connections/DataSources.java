@@ -26,6 +26,9 @@ public final class DataSources {
         if (settings.sqlEcho()) {
             // The same URL and driver properties, opened by a data source that logs each statement (values redacted).
             config.setDataSource(StatementEcho.dataSource(settings, poolName));
+        } else if (settings.credentials().isPresent()) {
+            // Each new connection asks the credentials for its login (a rotated secret, a renewed IAM token).
+            config.setDataSource(new LoginDataSource(settings, poolName));
         } else {
             config.setJdbcUrl(settings.jdbcUrl());
             config.setUsername(settings.user());

@@ -8,19 +8,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 
 /**
  * Resolves {@link DatabaseSettings} from variables: {@code DATABASE_URL}, then {@code DB_*}, then the alias families
  * that teams' Python services already use ({@code DATABASE_*}, {@code AWS_DB_*}), then libpq's {@code PG*}, then
  * defaults, part by part. A lower-precedence variable that is set but loses is reported as a warning, because "I set
  * DB_PASSWORD and nothing changed" is a classic lost hour; two variables of the same level that disagree are an error
- * naming both, because neither has the better claim. Pure: no I/O except reading {@code _FILE} secrets.
+ * naming both, because neither has the better claim. Pure: no I/O except reading {@code _FILE} secrets, and what a
+ * {@link DatabaseCredentials} source does when the environment asks for one (fetching an AWS secret).
  */
 final class DatabaseResolution {
     private final EnvironmentReader env;
     private final Map<String, String> sources = new HashMap<>();
     private final Map<String, String> urlParams = new LinkedHashMap<>();
     private DatabaseSettings.ParsedUrl url;
+    private Optional<DatabaseCredentials> credentials = Optional.empty();
 
     DatabaseResolution(EnvironmentReader env) {
         this.env = env;
@@ -31,20 +34,22 @@ final class DatabaseResolution {
             url = DatabaseSettings.ParsedUrl.parse(u);
             urlParams.putAll(url.params());
         });
+        credentials = credentials();
         String hostText = pick(
                 "host",
                 url == null || url.hosts().isEmpty() ? null : String.join(",", url.hosts()),
                 set("DB_HOST"),
-                set("DATABASE_HOST", "AWS_DB_HOST"),
+                aliases("host", "DATABASE_HOST", "AWS_DB_HOST"),
                 set("PGHOST"));
-        String portText = pick("port", urlPorts(), set("DB_PORT"), set("DATABASE_PORT", "AWS_DB_PORT"), set("PGPORT"));
+        String portText = pick(
+                "port", urlPorts(), set("DB_PORT"), aliases("port", "DATABASE_PORT", "AWS_DB_PORT"), set("PGPORT"));
         List<DatabaseSettings.Host> hosts = hosts(hostText == null ? "127.0.0.1" : hostText, portText);
         String database = orElse(
                 pick(
                         "database",
                         url == null ? null : url.database(),
                         set("DB_NAME"),
-                        set("DATABASE_NAME", "AWS_DB_NAME"),
+                        aliases("database", "DATABASE_NAME", "AWS_DB_NAME"),
                         set("PGDATABASE")),
                 "postgres");
         String user = orElse(
@@ -52,9 +57,18 @@ final class DatabaseResolution {
                         "user",
                         firstNonNull(url == null ? null : url.user(), takeParam("user")),
                         set("DB_USER"),
-                        set("DATABASE_USER", "AWS_DB_USER"),
+                        aliases("user", "DATABASE_USER", "AWS_DB_USER"),
                         set("PGUSER")),
                 "postgres");
+        String credentialUser = credentials.map(c -> c.connection().get("user")).orElse(null);
+        if (credentialUser != null && !credentialUser.equals(user)) {
+            String fix = sourceOf("user").equals("DATABASE_URL")
+                    ? "remove the user from DATABASE_URL"
+                    : "unset " + sourceOf("user");
+            throw new IllegalArgumentException(sourceOf("user") + " names the user " + user + ", but the password comes"
+                    + " from " + credentials.get().describe() + ", which is for another user: " + fix
+                    + " (the secret's username is used)");
+        }
         Optional<Secret> password = password();
         Optional<Path> rootCert = Optional.ofNullable(pick(
                         "sslRootCert",
@@ -131,6 +145,7 @@ final class DatabaseResolution {
                 database,
                 user,
                 password,
+                credentials,
                 sslMode,
                 rootCert,
                 target,
@@ -166,6 +181,11 @@ final class DatabaseResolution {
         String text = pick("sslMode", urlSslMode(), set("DB_SSL_MODE"), aliases, set("PGSSLMODE"));
         if (text != null) {
             return SslMode.parse(sourceOf("sslMode"), text);
+        }
+        if (credentials.isPresent() && credentials.get().requiresTls()) {
+            // An IAM token is a password: without a TLS mode set, require TLS rather than prefer it.
+            sources.put("sslMode", credentials.get().variable());
+            return haveRootCert ? SslMode.VERIFY_FULL : SslMode.REQUIRE;
         }
         String certFrom = sourceOf("sslRootCert");
         if (certFrom.equals("DB_SSL_CERT_PATH") || certFrom.equals("AWS_SSLROOTCERT")) {
@@ -277,6 +297,26 @@ final class DatabaseResolution {
         List<List<String>> levels =
                 List.of(List.of("DB_PASSWORD"), List.of("DATABASE_PASSWORD", "AWS_DB_PASSWORD"), List.of("PGPASSWORD"));
         String fromUrl = firstNonNull(url == null ? null : url.password(), takeParam("password"));
+        if (credentials.isPresent()) {
+            // Two sources of one password: neither can be said to be the one meant.
+            String given = fromUrl != null
+                    ? "DATABASE_URL carries a password"
+                    : levels.stream()
+                            .flatMap(List::stream)
+                            .filter(env::secretIsSet)
+                            .findFirst()
+                            .map(name -> name + " is set")
+                            .orElse(null);
+            if (given != null) {
+                throw new IllegalArgumentException(
+                        given + ", and " + credentials.get().variable()
+                                + " gives each connection its password ("
+                                + credentials.get().describe()
+                                + "): keep one of them");
+            }
+            sources.put("password", credentials.get().variable());
+            return Optional.empty();
+        }
         if (fromUrl != null) {
             sources.put("password", "DATABASE_URL");
             levels.stream()
@@ -354,6 +394,45 @@ final class DatabaseResolution {
         }
         return String.join(
                 ",", url.ports().stream().map(p -> p == null ? "" : p).toList());
+    }
+
+    /**
+     * The credential source the environment asks for ({@code AWS_DB_SECRET}, {@code AWS_SECRET_NAME}, {@code
+     * DB_IAM_AUTH=true}), from the first {@link DatabaseCredentials.Source} on the classpath that provides it.
+     */
+    private Optional<DatabaseCredentials> credentials() {
+        String asking = java.util.stream.Stream.of("AWS_DB_SECRET", "AWS_SECRET_NAME")
+                .filter(env::isSet)
+                .findFirst()
+                .orElse(env.bool("DB_IAM_AUTH", false) ? "DB_IAM_AUTH" : null);
+        if (asking == null) {
+            if (env.isSet("DB_IAM_TOKEN_LIFETIME_MS")) {
+                env.warn("DB_IAM_TOKEN_LIFETIME_MS is ignored: DB_IAM_AUTH is not true");
+            }
+            return Optional.empty();
+        }
+        for (DatabaseCredentials.Source source :
+                ServiceLoader.load(DatabaseCredentials.Source.class, DatabaseResolution.class.getClassLoader())) {
+            Optional<DatabaseCredentials> found = source.fromEnvironment(env);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        throw new IllegalArgumentException(
+                asking + " is set, but the module that reads it is not on the classpath: add" + " the dependency "
+                        + DatabaseCredentials.AWS_MODULE + " (ops/cistern includes it), or unset " + asking);
+    }
+
+    /** An alias level: the variables among {@code names} that are set, and the credential source's value if any. */
+    private List<Candidate> aliases(String part, String... names) {
+        List<Candidate> level = set(names);
+        credentials.ifPresent(c -> {
+            String value = c.connection().get(part);
+            if (value != null) {
+                level.add(new Candidate(c.variable() + "'s " + part, value));
+            }
+        });
+        return level;
     }
 
     /** A variable that is set, and its value (in the part's common unit where the variables' units differ). */

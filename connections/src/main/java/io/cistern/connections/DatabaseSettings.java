@@ -54,6 +54,8 @@ import java.util.stream.Collectors;
  * @param database the database name
  * @param user the database user
  * @param password the password, if any
+ * @param credentials where each new connection's user and password come from instead, when they are not fixed: a
+ *     secret in AWS Secrets Manager or RDS IAM tokens (see {@link DatabaseCredentials}); then {@code password} is empty
  * @param sslMode how TLS is used
  * @param sslRootCert the root certificate (PEM) that signs the server's certificate, for {@code verify-ca} and {@code
  *     verify-full}
@@ -78,6 +80,7 @@ public record DatabaseSettings(
         String database,
         String user,
         Optional<Secret> password,
+        Optional<DatabaseCredentials> credentials,
         SslMode sslMode,
         Optional<Path> sslRootCert,
         TargetServerType targetServerType,
@@ -154,7 +157,13 @@ public record DatabaseSettings(
         requireText(database, "database name", "DB_NAME");
         requireText(user, "database user", "DB_USER");
         Objects.requireNonNull(password, "password");
+        Objects.requireNonNull(credentials, "credentials");
         Objects.requireNonNull(sslMode, "sslMode");
+        if (credentials.isPresent() && credentials.get().requiresTls() && sslMode.compareTo(SslMode.REQUIRE) < 0) {
+            throw new IllegalArgumentException(credentials.get().variable() + " needs TLS, and the TLS mode is "
+                    + sslMode + " (" + variable(sources, "sslMode") + "): set DB_SSL_MODE=verify-full with"
+                    + " DB_SSL_ROOT_CERT (for RDS, global-bundle.pem), or at least require; the token is the password");
+        }
         Objects.requireNonNull(sslRootCert, "sslRootCert");
         Objects.requireNonNull(targetServerType, "targetServerType");
         requireText(applicationName, "application name", "DB_APPLICATION_NAME");
@@ -258,8 +267,15 @@ public record DatabaseSettings(
      */
     public Properties driverProperties() {
         Properties properties = new Properties();
-        properties.setProperty("user", user);
-        password.ifPresent(p -> properties.setProperty("password", p.reveal()));
+        if (credentials.isPresent()) {
+            // Asked for each connection: a rotated secret or a renewed token is used from the next connection on.
+            DatabaseCredentials.Login login = credentials.get().login(this);
+            properties.setProperty("user", login.user());
+            properties.setProperty("password", login.password().reveal());
+        } else {
+            properties.setProperty("user", user);
+            password.ifPresent(p -> properties.setProperty("password", p.reveal()));
+        }
         parameters.forEach((key, value) -> {
             if (isSecretKey(key)) {
                 properties.setProperty(key, value);
@@ -287,6 +303,7 @@ public record DatabaseSettings(
         private String database;
         private String user;
         private Optional<Secret> password;
+        private Optional<DatabaseCredentials> credentials;
         private SslMode sslMode;
         private Optional<Path> sslRootCert;
         private TargetServerType targetServerType;
@@ -309,6 +326,7 @@ public record DatabaseSettings(
             database = from.database;
             user = from.user;
             password = from.password;
+            credentials = from.credentials;
             sslMode = from.sslMode;
             sslRootCert = from.sslRootCert;
             targetServerType = from.targetServerType;
@@ -344,6 +362,11 @@ public record DatabaseSettings(
 
         public Builder password(Optional<Secret> value) {
             password = value;
+            return this;
+        }
+
+        public Builder credentials(Optional<DatabaseCredentials> value) {
+            credentials = value;
             return this;
         }
 
@@ -438,6 +461,7 @@ public record DatabaseSettings(
                     database,
                     user,
                     password,
+                    credentials,
                     sslMode,
                     sslRootCert,
                     targetServerType,
@@ -466,7 +490,9 @@ public record DatabaseSettings(
         lines.add("PostgreSQL " + hosts.stream().map(Host::toString).collect(Collectors.joining(", ")) + " ("
                 + source("host") + "), database " + database + " (" + source("database") + "), user " + user + " ("
                 + source("user") + "), password "
-                + (password.isPresent() ? "**** (" + source("password") + ")" : "not set"));
+                + (credentials.isPresent()
+                        ? "from " + credentials.get().describe()
+                        : password.isPresent() ? "**** (" + source("password") + ")" : "not set"));
         lines.add("PostgreSQL TLS: sslmode " + sslMode + " (" + source("sslMode") + ")"
                 + sslRootCert
                         .map(p -> ", root certificate " + p + " (" + source("sslRootCert") + ")")
@@ -505,7 +531,10 @@ public record DatabaseSettings(
     @Override
     public String toString() {
         return "DatabaseSettings[url=" + jdbcUrl() + ", user=" + user + ", password="
-                + (password.isPresent() ? "****" : "(none)") + ", poolSize=" + poolSize + "]";
+                + (credentials.isPresent()
+                        ? "from " + credentials.get().describe()
+                        : password.isPresent() ? "****" : "(none)")
+                + ", poolSize=" + poolSize + "]";
     }
 
     private static String millisOrOff(Duration d) {
@@ -543,6 +572,11 @@ public record DatabaseSettings(
         String from = sources == null ? null : sources.get(part);
         String name = from == null ? fallback : from.equals("DATABASE_URL") ? "DATABASE_URL's " + part : from;
         return name + " (" + value.toMillis() + (name.endsWith("_MS") ? ")" : " ms)");
+    }
+
+    /** The variable that gave {@code part}, for a message ({@code "DB_SSL_MODE"}, {@code "default"}). */
+    private static String variable(Map<String, String> sources, String part) {
+        return sources == null ? "default" : sources.getOrDefault(part, "default");
     }
 
     private static void requireAtLeast(Duration d, Duration min, String variable) {

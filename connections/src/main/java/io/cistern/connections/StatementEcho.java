@@ -40,6 +40,10 @@ final class StatementEcho {
 
     /** A data source whose connections log what they execute, for the pool named {@code poolName}. */
     static DataSource dataSource(DatabaseSettings settings, String poolName) {
+        if (settings.credentials().isPresent()) {
+            // Each connection's login comes from the credentials: the driver properties are not fixed.
+            return new EchoDataSource(new LoginDataSource(settings, poolName), poolName);
+        }
         return new EchoDataSource(settings.jdbcUrl(), settings.driverProperties(), poolName);
     }
 
@@ -122,21 +126,35 @@ final class StatementEcho {
         private final String url;
         private final Properties properties;
         private final String pool;
+        private final DataSource opener;
         private int loginTimeoutSeconds;
 
         EchoDataSource(String url, Properties properties, String pool) {
             this.url = url;
             this.properties = properties;
             this.pool = pool;
+            this.opener = null;
+        }
+
+        EchoDataSource(DataSource opener, String pool) {
+            this.url = null;
+            this.properties = null;
+            this.pool = pool;
+            this.opener = opener;
         }
 
         @Override
         public Connection getConnection() throws SQLException {
-            return proxy(Connection.class, DriverManager.getConnection(url, properties), pool, null);
+            Connection connection =
+                    opener != null ? opener.getConnection() : DriverManager.getConnection(url, properties);
+            return proxy(Connection.class, connection, pool, null);
         }
 
         @Override
         public Connection getConnection(String username, String password) throws SQLException {
+            if (opener != null) {
+                return proxy(Connection.class, opener.getConnection(username, password), pool, null);
+            }
             Properties given = new Properties();
             given.putAll(properties);
             given.setProperty("user", username);

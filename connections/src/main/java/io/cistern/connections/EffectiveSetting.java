@@ -46,7 +46,12 @@ public record EffectiveSetting(String name, String value, String source, List<St
                 s.hosts().stream().map(h -> Integer.toString(h.port())).collect(Collectors.joining(",")));
         parts.add("database", "database", s.database());
         parts.add("user", "user", s.user());
-        parts.add("password", "password", s.password().isPresent() ? "****" : "not set");
+        parts.add(
+                "password",
+                "password",
+                s.credentials()
+                        .map(c -> "from " + c.describe())
+                        .orElse(s.password().isPresent() ? "****" : "not set"));
         parts.add("TLS mode", "sslMode", s.sslMode().value());
         parts.add(
                 "root certificate",

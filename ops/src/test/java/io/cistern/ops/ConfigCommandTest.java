@@ -235,6 +235,24 @@ class ConfigCommandTest {
         assertThat(ConfigurationReport.knownVariables()).containsAll(documented);
     }
 
+    @Test
+    void config_withIamAuthentication_namesTheSourceOfEachLogin_andNoKey() {
+        int code = config(Map.of(
+                "DB_IAM_AUTH", "true",
+                "DB_HOST", "db.example.internal",
+                "DB_USER", "app",
+                "AWS_REGION", "eu-west-1",
+                "AWS_ACCESS_KEY_ID", "AKIDCONFIGTEST",
+                "AWS_SECRET_ACCESS_KEY", "Cfg-Aws-S3cret",
+                "AWS_EC2_METADATA_DISABLED", "true"));
+
+        String text = out.toString();
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(line(text, "  password ")).contains("IAM").doesNotContain("not set");
+        assertThat(line(text, "  TLS mode ")).contains("require");
+        assertThat(text + err).doesNotContain("Cfg-Aws-S3cret");
+    }
+
     private static String line(String text, String start) {
         return text.lines()
                 .filter(l -> l.startsWith(start))

@@ -2,7 +2,11 @@ package io.cistern.connections;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import javax.sql.DataSource;
 
 /** Builds HikariCP pools from {@link DatabaseSettings}. Needs HikariCP and pgjdbc on the classpath. */
 public final class DataSources {
@@ -19,11 +23,31 @@ public final class DataSources {
         return new HikariDataSource(config(settings, poolName));
     }
 
+    /**
+     * Whether {@code connection} comes from a pool of {@link #create} behind a transaction-mode pooler ({@code
+     * DB_POOLER=pgbouncer}): its transactions may each run in another server session, so nothing may be kept in the
+     * session between them, and the backend process ID pgjdbc knows is the pooler's, not a server session's.
+     */
+    public static boolean isTransactionPooled(Connection connection) throws SQLException {
+        return connection.isWrapperFor(TransactionTimeouts.Marker.class);
+    }
+
     /** The pool configuration {@link #create} uses, for callers that adjust it further. */
     public static HikariConfig config(DatabaseSettings settings, String poolName) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);
-        if (settings.sqlEcho()) {
+        if (settings.pooler().poolsTransactions()) {
+            // Behind a transaction-mode pooler the timeouts cannot be startup options: each transaction sets them.
+            DataSource base = settings.sqlEcho()
+                    ? StatementEcho.dataSource(settings, poolName)
+                    : new DriverDataSource(
+                            settings.jdbcUrl(),
+                            null,
+                            settings.driverProperties(),
+                            settings.user(),
+                            settings.password().map(Secret::reveal).orElse(null));
+            config.setDataSource(TransactionTimeouts.wrap(base, settings));
+        } else if (settings.sqlEcho()) {
             // The same URL and driver properties, opened by a data source that logs each statement (values redacted).
             config.setDataSource(StatementEcho.dataSource(settings, poolName));
         } else {

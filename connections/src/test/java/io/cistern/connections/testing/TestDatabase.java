@@ -81,13 +81,22 @@ public final class TestDatabase implements AutoCloseable {
 
     /** {@link #settings()} with further variables ({@code DB_STATEMENT_TIMEOUT_MS}, say). */
     public DatabaseSettings settings(Map<String, String> variables) {
-        Map<String, String> env = new java.util.HashMap<>(variables);
         if (behindPooler()) {
-            env.put("DATABASE_URL", PrivatePgBouncer.shared().jdbcUrl(name));
-            env.put("DB_POOLER", "pgbouncer");
-        } else {
-            env.put("DATABASE_URL", url);
+            return throughPgBouncer(variables);
         }
+        Map<String, String> env = new java.util.HashMap<>(variables);
+        env.put("DATABASE_URL", url);
+        return DatabaseSettings.fromEnvironment(env);
+    }
+
+    /**
+     * Settings that reach this database through the JVM's shared {@link PrivatePgBouncer} (transaction mode) with
+     * {@code DB_POOLER=pgbouncer}, whatever {@link #behindPooler()} says, with further {@code variables}.
+     */
+    public DatabaseSettings throughPgBouncer(Map<String, String> variables) {
+        Map<String, String> env = new java.util.HashMap<>(variables);
+        env.put("DATABASE_URL", PrivatePgBouncer.shared().jdbcUrl(name));
+        env.put("DB_POOLER", "pgbouncer");
         return DatabaseSettings.fromEnvironment(env);
     }
 

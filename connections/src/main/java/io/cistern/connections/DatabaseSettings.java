@@ -246,6 +246,10 @@ public record DatabaseSettings(
         if (pooler.poolsTransactions()) {
             // A server-side prepared statement lives in one server session; the next transaction may run in another.
             query.put("prepareThreshold", "0");
+            // Otherwise pgjdbc sets extra_float_digits and application_name with session SETs after connecting, which
+            // would stay in whichever server session ran them; with the server's version known (Cistern needs 13 or
+            // later) they travel in the startup packet, where PgBouncer keeps application_name per client.
+            query.put("assumeMinServerVersion", "13");
         } else {
             String options = "-c statement_timeout=" + statementTimeout.toMillis()
                     + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis();

@@ -254,7 +254,9 @@ class DatabaseSettingsTest {
                 Map.of("DATABASE_URL", "postgresql://app@bouncer:6432/app", "DB_POOLER", "pgbouncer"));
 
         assertThat(s.pooler()).isEqualTo(Pooler.PGBOUNCER);
-        assertThat(s.jdbcUrl()).contains("prepareThreshold=0").doesNotContain("options");
+        assertThat(s.jdbcUrl())
+                .contains("prepareThreshold=0", "assumeMinServerVersion=13")
+                .doesNotContain("options");
         assertThat(s.describe()).anyMatch(line -> line.contains("transaction-mode pooler (DB_POOLER)"));
     }
 

@@ -205,6 +205,16 @@ class PgBouncerTimeoutsIT {
     }
 
     @Test
+    void applicationName_reachesTheServer_throughTheStartupPacket() throws SQLException {
+        try (Connection c = pool.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT current_setting('application_name')")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("cistern");
+        }
+    }
+
+    @Test
     void nothingStaysInTheServerSession() throws SQLException {
         for (int i = 0; i < 5; i++) {
             try (Connection c = pool.getConnection();

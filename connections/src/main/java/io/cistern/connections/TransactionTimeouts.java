@@ -12,8 +12,8 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -32,7 +32,9 @@ import javax.sql.DataSource;
  * token's grant) and a transaction's first statement otherwise. Where the text cannot carry the prefix, the two {@code
  * SET}s go first on their own, costing one round trip: a transaction whose first statement is a JDBC batch (pgjdbc
  * cannot batch a text of several statements) or a savepoint (a {@code SET LOCAL} after a savepoint is undone by
- * rolling back to it), or a statement prepared with generated keys.
+ * rolling back to it), or a statement prepared with generated keys. A batch in autocommit mode runs as a transaction
+ * of its own that begins with them (two more round trips; Cistern batches in autocommit only in operator commands).
+ * A statement prepared with generated keys or columns in autocommit mode runs without them (Cistern prepares none).
  *
  * <p>A statement in a transaction after its first carries no prefix: the values set by the first hold to the end of the
  * transaction. Statements the driver sends on its own (pgjdbc's {@code isValid}, an empty query) carry none either;
@@ -122,6 +124,36 @@ final class TransactionTimeouts {
             }
         }
 
+        /**
+         * Executes a batch: after the timeouts on their own when it begins a transaction; in autocommit mode as a
+         * transaction of its own that begins with them (pgjdbc sends an autocommit batch before one Sync, so it was
+         * one implicit transaction already, all or nothing, and a {@code SET LOCAL} sent alone would not reach it).
+         */
+        Object executeBatch(Object statement, Method method, Object[] args) throws Throwable {
+            if (!target.getAutoCommit()) {
+                setAlone();
+                return call(statement, method, args);
+            }
+            target.setAutoCommit(false);
+            try {
+                pending = true;
+                setAlone();
+                Object result = call(statement, method, args);
+                target.commit();
+                return result;
+            } catch (Throwable t) {
+                try {
+                    target.rollback();
+                } catch (SQLException e) {
+                    t.addSuppressed(e);
+                }
+                throw t;
+            } finally {
+                target.setAutoCommit(true);
+                pending = true;
+            }
+        }
+
         @Override
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             String name = method.getName();
@@ -171,8 +203,12 @@ final class TransactionTimeouts {
         private final TimeoutsConnection connection;
         private final String sql;
         private final Object[] prepareArgs;
-        private final List<Object[]> settings = new ArrayList<>();
-        private final List<Method> setters = new ArrayList<>();
+        /**
+         * What is set on the statement now, by parameter index or setting name, to set again on a statement prepared
+         * the other way: the last value of each, so a statement executed many times keeps a bounded record.
+         */
+        private final Map<String, Map.Entry<Method, Object[]>> settings = new LinkedHashMap<>();
+
         private PreparedStatement target;
         private boolean prefixed;
         private boolean batched;
@@ -207,8 +243,8 @@ final class TransactionTimeouts {
         /** Prepares the statement again, with or without the prefix, with everything set on it so far. */
         private void reprepare(boolean withPrefix) throws Throwable {
             PreparedStatement again = prepare(withPrefix);
-            for (int i = 0; i < setters.size(); i++) {
-                call(again, setters.get(i), settings.get(i));
+            for (Map.Entry<Method, Object[]> setting : settings.values()) {
+                call(again, setting.getKey(), setting.getValue());
             }
             target.close();
             target = again;
@@ -221,9 +257,15 @@ final class TransactionTimeouts {
             if (name.equals("unwrap") || name.equals("isWrapperFor")) {
                 return wrapperAnswer(proxy, target, method, args);
             }
-            if (name.startsWith("set") || name.equals("clearParameters")) {
-                setters.add(method);
-                settings.add(args == null ? null : args.clone());
+            if (name.equals("clearParameters")) {
+                settings.keySet().removeIf(key -> key.startsWith("?"));
+                return call(target, method, args);
+            }
+            if (name.startsWith("set") && args != null && !batched) {
+                // setString(1, ...) and setNull(1, ...) set the same parameter; setQueryTimeout(5) is a setting.
+                String key = args.length >= 2 && args[0] instanceof Integer index ? "?" + index : name;
+                settings.remove(key);
+                settings.put(key, Map.entry(method, args.clone()));
                 return call(target, method, args);
             }
             if (name.equals("addBatch") && (args == null || args.length == 0)) {
@@ -234,8 +276,7 @@ final class TransactionTimeouts {
                 return call(target, method, args);
             }
             if (name.equals("executeBatch") || name.equals("executeLargeBatch")) {
-                connection.setAlone();
-                return call(target, method, args);
+                return connection.executeBatch(target, method, args);
             }
             if (EXECUTE_ONE.contains(name) && (args == null || args.length == 0)) {
                 boolean plainForm = prepareArgs.length == 1 || prepareArgs.length == 3;
@@ -277,6 +318,9 @@ final class TransactionTimeouts {
                 target.execute(prefix + args[0]);
                 connection.began();
                 return ownResult(target, name);
+            }
+            if (name.equals("executeBatch") || name.equals("executeLargeBatch")) {
+                return connection.executeBatch(target, method, args);
             }
             if (name.startsWith("execute")) {
                 connection.setAlone();

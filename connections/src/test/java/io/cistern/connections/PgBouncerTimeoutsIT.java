@@ -165,8 +165,28 @@ class PgBouncerTimeoutsIT {
             ps.addBatch();
 
             assertThat(ps.executeBatch()).containsExactly(1, 1);
+            assertThat(c.getAutoCommit()).isTrue();
         }
         assertThat(count("id IN (400, 401)")).isEqualTo(2);
+    }
+
+    @Test
+    void autocommitBatch_timesOut_andCommitsNothing() throws SQLException {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement("INSERT INTO item SELECT ?, ? FROM pg_sleep(?)")) {
+            ps.setInt(1, 410);
+            ps.setString(2, "quick");
+            ps.setDouble(3, 0);
+            ps.addBatch();
+            ps.setInt(1, 411);
+            ps.setString(2, "slow");
+            ps.setDouble(3, 5);
+            ps.addBatch();
+
+            assertTimesOut(ps::executeBatch);
+            assertThat(c.getAutoCommit()).isTrue();
+        }
+        assertThat(count("id IN (410, 411)")).isZero();
     }
 
     @Test

@@ -33,7 +33,7 @@ import javax.sql.DataSource;
  * SET}s go first on their own, costing one round trip: a transaction whose first statement is a JDBC batch (pgjdbc
  * cannot batch a text of several statements) or a savepoint (a {@code SET LOCAL} after a savepoint is undone by
  * rolling back to it), or a statement prepared with generated keys. A batch in autocommit mode runs as a transaction
- * of its own that begins with them (two more round trips; Cistern batches in autocommit only in operator commands).
+ * of its own that begins with them (two more round trips; only moving dead letters does that, rarely).
  * A statement prepared with generated keys or columns in autocommit mode runs without them (Cistern prepares none).
  *
  * <p>A statement in a transaction after its first carries no prefix: the values set by the first hold to the end of the
@@ -41,8 +41,9 @@ import javax.sql.DataSource;
  * they run in microseconds.
  *
  * <p>Built, like {@code StatementEcho}, as a {@link DataSource} whose connections are JDK proxies over pgjdbc's, so no
- * pool or driver internals are touched and {@code unwrap} still reaches the driver's classes. A connection is confined
- * to one thread at a time, as the pool hands it out; the proxies keep no other state.
+ * pool or driver internals are touched and {@code unwrap} still reaches the driver's classes. Not thread-safe, as
+ * JDBC connections are not: a connection's proxy knows whether its transaction has begun, a statement's what was set
+ * on it, and the pool hands each connection to one thread at a time.
  */
 final class TransactionTimeouts {
     /** What pooled connections answer {@code isWrapperFor} with, so components can tell ({@link DataSources}). */
@@ -54,6 +55,7 @@ final class TransactionTimeouts {
     private static final Set<String> EXECUTE_ONE =
             Set.of("execute", "executeQuery", "executeUpdate", "executeLargeUpdate");
 
+    /** The two {@code SET LOCAL}s a statement's SQL is prefixed with; ends with a space. */
     private final String prefix;
 
     private TransactionTimeouts(Duration statementTimeout, Duration idleInTransactionTimeout) {
@@ -66,11 +68,6 @@ final class TransactionTimeouts {
         TransactionTimeouts timeouts =
                 new TransactionTimeouts(settings.statementTimeout(), settings.idleInTransactionTimeout());
         return timeouts.new TimeoutsDataSource(base);
-    }
-
-    /** The two {@code SET LOCAL}s, to prefix a statement's SQL with; ends with a space. */
-    String prefix() {
-        return prefix;
     }
 
     private static Object call(Object target, Method method, Object[] args) throws Throwable {

@@ -225,6 +225,16 @@ class PgBouncerTimeoutsIT {
     }
 
     @Test
+    void withSqlEcho_theTimeoutStillFires() throws SQLException {
+        try (HikariDataSource echoing = DataSources.create(
+                        settings(Map.of("DB_POOLER", "pgbouncer", "SQL_ECHO", "true")), "bouncer-echo-test");
+                Connection c = echoing.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT pg_sleep(5)")) {
+            assertTimesOut(ps::executeQuery);
+        }
+    }
+
+    @Test
     void applicationName_reachesTheServer_throughTheStartupPacket() throws SQLException {
         try (Connection c = pool.getConnection();
                 Statement s = c.createStatement();

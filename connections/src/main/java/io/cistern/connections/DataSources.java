@@ -6,6 +6,7 @@ import com.zaxxer.hikari.util.DriverDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
 import javax.sql.DataSource;
 
 /** Builds HikariCP pools from {@link DatabaseSettings}. Needs HikariCP and pgjdbc on the classpath. */
@@ -32,22 +33,32 @@ public final class DataSources {
         return connection.isWrapperFor(TransactionTimeouts.Marker.class);
     }
 
+    /**
+     * Behind a transaction-mode pooler the timeouts cannot be startup options: each transaction sets them ({@link
+     * TransactionTimeouts}). Whatever opens the pool's connections (the data source chosen above, else the URL, user,
+     * password and properties HikariCP would open them with itself) is wrapped so that it does.
+     */
+    private static void behindTransactionPooler(HikariConfig config, DatabaseSettings settings) {
+        DataSource opens = config.getDataSource() != null
+                ? config.getDataSource()
+                : new DriverDataSource(
+                        config.getJdbcUrl(),
+                        config.getDriverClassName(),
+                        config.getDataSourceProperties(),
+                        config.getUsername(),
+                        config.getPassword());
+        config.setJdbcUrl(null);
+        config.setUsername(null);
+        config.setPassword(null);
+        config.setDataSourceProperties(new Properties());
+        config.setDataSource(TransactionTimeouts.wrap(opens, settings));
+    }
+
     /** The pool configuration {@link #create} uses, for callers that adjust it further. */
     public static HikariConfig config(DatabaseSettings settings, String poolName) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(poolName);
-        if (settings.pooler().poolsTransactions()) {
-            // Behind a transaction-mode pooler the timeouts cannot be startup options: each transaction sets them.
-            DataSource base = settings.sqlEcho()
-                    ? StatementEcho.dataSource(settings, poolName)
-                    : new DriverDataSource(
-                            settings.jdbcUrl(),
-                            null,
-                            settings.driverProperties(),
-                            settings.user(),
-                            settings.password().map(Secret::reveal).orElse(null));
-            config.setDataSource(TransactionTimeouts.wrap(base, settings));
-        } else if (settings.sqlEcho()) {
+        if (settings.sqlEcho()) {
             // The same URL and driver properties, opened by a data source that logs each statement (values redacted).
             config.setDataSource(StatementEcho.dataSource(settings, poolName));
         } else {
@@ -59,6 +70,9 @@ public final class DataSources {
                     config.addDataSourceProperty((String) key, value);
                 }
             });
+        }
+        if (settings.pooler().poolsTransactions()) {
+            behindTransactionPooler(config, settings);
         }
         config.setMaximumPoolSize(settings.poolSize());
         config.setMinimumIdle(Math.min(1, settings.poolSize()));

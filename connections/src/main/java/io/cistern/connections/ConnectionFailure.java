@@ -43,6 +43,11 @@ public final class ConnectionFailure extends RuntimeException {
         SERVER_STARTING(true),
         /** All connection slots are taken (53300). */
         TOO_MANY_CONNECTIONS(true),
+        /**
+         * A pooler refused a startup parameter (PgBouncer's "unsupported startup parameter: options": {@code DB_POOLER}
+         * is not set).
+         */
+        POOLER_REFUSED_STARTUP(false),
         /** The user may not do this (PostgreSQL 42501, Redis NOPERM). */
         PERMISSION_DENIED(false),
         /** Anything else: the cause says what. */

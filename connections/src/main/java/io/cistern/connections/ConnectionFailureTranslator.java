@@ -33,6 +33,10 @@ import javax.net.ssl.SSLException;
 public final class ConnectionFailureTranslator {
     private static final Pattern HBA = Pattern.compile(
             "no pg_hba\\.conf entry for host \"([^\"]*)\", user \"([^\"]*)\", database \"([^\"]*)\"(?:, (.*))?");
+    /** PgBouncer's refusal of a startup parameter it does not handle ({@code options} above all). */
+    private static final Pattern UNSUPPORTED_STARTUP_PARAMETER =
+            Pattern.compile("unsupported startup parameter:? ?([A-Za-z_]+)");
+
     private static final Pattern NOPERM_COMMAND = Pattern.compile("'([^']+)' command");
     private static final Pattern NOPERM_USER = Pattern.compile("User (\\S+) has no permissions");
 
@@ -68,6 +72,22 @@ public final class ConnectionFailureTranslator {
                         where
                                 + " asks for a password and none is configured: set DB_PASSWORD or DB_PASSWORD_FILE (or put"
                                 + " it in DATABASE_URL)",
+                        failure,
+                        password);
+            }
+            Matcher startup = UNSUPPORTED_STARTUP_PARAMETER.matcher(text);
+            if (startup.find()) {
+                String parameter = startup.group(1);
+                return failure(
+                        ConnectionFailure.Problem.POOLER_REFUSED_STARTUP,
+                        where + " is a connection pooler (PgBouncer) that refuses the startup parameter " + parameter
+                                + (parameter.equals("options")
+                                        ? ", which carries the statement and idle-in-transaction timeouts: set"
+                                                + " DB_POOLER=pgbouncer, and Cistern sets them in each transaction"
+                                                + " instead"
+                                        : ", which pgjdbc sends at every connection: add it to PgBouncer's"
+                                                + " ignore_startup_parameters (ignore_startup_parameters ="
+                                                + " extra_float_digits)"),
                         failure,
                         password);
             }

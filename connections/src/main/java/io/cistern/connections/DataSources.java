@@ -2,7 +2,12 @@ package io.cistern.connections;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
+import javax.sql.DataSource;
 
 /** Builds HikariCP pools from {@link DatabaseSettings}. Needs HikariCP and pgjdbc on the classpath. */
 public final class DataSources {
@@ -17,6 +22,36 @@ public final class DataSources {
      */
     public static HikariDataSource create(DatabaseSettings settings, String poolName) {
         return new HikariDataSource(config(settings, poolName));
+    }
+
+    /**
+     * Whether {@code connection} comes from a pool of {@link #create} behind a transaction-mode pooler ({@code
+     * DB_POOLER=pgbouncer}): its transactions may each run in another server session, so nothing may be kept in the
+     * session between them, and the backend process ID pgjdbc knows is the pooler's, not a server session's.
+     */
+    public static boolean isTransactionPooled(Connection connection) throws SQLException {
+        return connection.isWrapperFor(TransactionTimeouts.Marker.class);
+    }
+
+    /**
+     * Behind a transaction-mode pooler the timeouts cannot be startup options: each transaction sets them ({@link
+     * TransactionTimeouts}). Whatever opens the pool's connections (the data source chosen above, else the URL, user,
+     * password and properties HikariCP would open them with itself) is wrapped so that it does.
+     */
+    private static void behindTransactionPooler(HikariConfig config, DatabaseSettings settings) {
+        DataSource opens = config.getDataSource() != null
+                ? config.getDataSource()
+                : new DriverDataSource(
+                        config.getJdbcUrl(),
+                        config.getDriverClassName(),
+                        config.getDataSourceProperties(),
+                        config.getUsername(),
+                        config.getPassword());
+        config.setJdbcUrl(null);
+        config.setUsername(null);
+        config.setPassword(null);
+        config.setDataSourceProperties(new Properties());
+        config.setDataSource(TransactionTimeouts.wrap(opens, settings));
     }
 
     /** The pool configuration {@link #create} uses, for callers that adjust it further. */
@@ -38,6 +73,9 @@ public final class DataSources {
                     config.addDataSourceProperty((String) key, value);
                 }
             });
+        }
+        if (settings.pooler().poolsTransactions()) {
+            behindTransactionPooler(config, settings);
         }
         config.setMaximumPoolSize(settings.poolSize());
         config.setMinimumIdle(Math.min(1, settings.poolSize()));

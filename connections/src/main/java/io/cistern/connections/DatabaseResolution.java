@@ -140,6 +140,10 @@ final class DatabaseResolution {
         if (env.isSet("SQL_ECHO")) {
             sources.put("sqlEcho", "SQL_ECHO");
         }
+        Pooler pooler = env.isSet("DB_POOLER") ? Pooler.parse("DB_POOLER", env.get("DB_POOLER", "none")) : Pooler.NONE;
+        if (env.isSet("DB_POOLER")) {
+            sources.put("pooler", "DB_POOLER");
+        }
         return new DatabaseSettings(
                 hosts,
                 database,
@@ -159,6 +163,7 @@ final class DatabaseResolution {
                 socketTimeout,
                 tcpKeepAlive,
                 sqlEcho,
+                pooler,
                 urlParams,
                 sources,
                 env.warnings());

@@ -48,7 +48,8 @@ import java.util.stream.Collectors;
  * DB_TCP_KEEPALIVE} (true); SQLAlchemy's pool settings are read as aliases of them, in their own units ({@code
  * DB_MAX_OVERFLOW}, {@code DB_POOL_TIMEOUT}, {@code DB_POOL_RECYCLE}, {@code DB_POOL_PRE_PING}, {@code
  * DB_IDLE_TIMEOUT}, {@code DB_READ_TIMEOUT}, {@code SQL_ECHO}). Two variables of one level that disagree are an error
- * naming both. {@code docs/configuration.md} has the full table.
+ * naming both. {@code DB_POOLER} ({@code none}, or {@code pgbouncer} behind a transaction-mode pooler: see {@link
+ * Pooler}). {@code docs/configuration.md} has the full table.
  *
  * @param hosts the servers to try, in order (several for a primary with replicas)
  * @param database the database name
@@ -71,6 +72,8 @@ import java.util.stream.Collectors;
  * @param tcpKeepAlive whether TCP keepalive is enabled on connections
  * @param sqlEcho {@code SQL_ECHO}: whether the pools of {@link DataSources} log each statement they execute, at INFO with
  *     values redacted (see {@code StatementEcho})
+ * @param pooler {@code DB_POOLER}: whether a transaction-mode pooler stands in front of PostgreSQL, which changes how
+ *     the timeouts reach the server and whether pgjdbc prepares statements on the server ({@link Pooler})
  * @param parameters further pgjdbc parameters given in {@code DATABASE_URL}, passed on as they are
  * @param sources which variable gave each part, for {@link #describe()}
  * @param warnings what resolution noticed and fixed or ignored, to log at startup
@@ -94,6 +97,7 @@ public record DatabaseSettings(
         Duration socketTimeout,
         boolean tcpKeepAlive,
         boolean sqlEcho,
+        Pooler pooler,
         Map<String, String> parameters,
         Map<String, String> sources,
         List<String> warnings) {
@@ -208,6 +212,10 @@ public record DatabaseSettings(
                         "parameter " + key + " is managed by DatabaseSettings: set its own component instead");
             }
         }
+        Objects.requireNonNull(pooler, "pooler");
+        if (pooler.poolsTransactions()) {
+            requireNoSessionParameters(parameters, sources, pooler);
+        }
         sources = Map.copyOf(sources);
         warnings = List.copyOf(warnings);
     }
@@ -223,9 +231,11 @@ public record DatabaseSettings(
     }
 
     /**
-     * The JDBC URL, without user, password or other secrets (see {@link #driverProperties()}): hosts, database, TLS, target server type, application name, timeouts and
-     * TCP keepalive. The statement and idle-in-transaction timeouts travel in the startup packet ({@code options}), so
-     * they hold from the first statement of every connection.
+     * The JDBC URL, without user, password or other secrets (see {@link #driverProperties()}): hosts, database, TLS,
+     * target server type, application name, timeouts and TCP keepalive. Directly ({@link Pooler#NONE}), the statement
+     * and idle-in-transaction timeouts travel in the startup packet ({@code options}), so they hold from the first
+     * statement of every connection. Behind a transaction-mode pooler there are no startup {@code options} (the pools
+     * of {@link DataSources} set the timeouts in each transaction instead) and {@code prepareThreshold=0}.
      */
     public String jdbcUrl() {
         StringBuilder url = new StringBuilder("jdbc:postgresql://")
@@ -242,11 +252,20 @@ public record DatabaseSettings(
         query.put("loginTimeout", Long.toString(ceilSeconds(connectTimeout)));
         query.put("socketTimeout", Long.toString(ceilSeconds(socketTimeout)));
         query.put("tcpKeepAlive", Boolean.toString(tcpKeepAlive));
-        String options = "-c statement_timeout=" + statementTimeout.toMillis()
-                + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis();
-        // Options given in DATABASE_URL come last, so the server applies them over these defaults.
-        String given = parameters.get("options");
-        query.put("options", given == null ? options : options + " " + given);
+        if (pooler.poolsTransactions()) {
+            // A server-side prepared statement lives in one server session; the next transaction may run in another.
+            query.put("prepareThreshold", "0");
+            // Otherwise pgjdbc sets extra_float_digits and application_name with session SETs after connecting, which
+            // would stay in whichever server session ran them; with the server's version known (Cistern needs 13 or
+            // later) they travel in the startup packet, where PgBouncer keeps application_name per client.
+            query.put("assumeMinServerVersion", "13");
+        } else {
+            String options = "-c statement_timeout=" + statementTimeout.toMillis()
+                    + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis();
+            // Options given in DATABASE_URL come last, so the server applies them over these defaults.
+            String given = parameters.get("options");
+            query.put("options", given == null ? options : options + " " + given);
+        }
         parameters.forEach((key, value) -> {
             if (!isSecretKey(key)) {
                 query.putIfAbsent(key, value);
@@ -317,6 +336,7 @@ public record DatabaseSettings(
         private Duration socketTimeout;
         private boolean tcpKeepAlive;
         private boolean sqlEcho;
+        private Pooler pooler;
         private Map<String, String> parameters;
         private Map<String, String> sources;
         private List<String> warnings;
@@ -340,6 +360,7 @@ public record DatabaseSettings(
             socketTimeout = from.socketTimeout;
             tcpKeepAlive = from.tcpKeepAlive;
             sqlEcho = from.sqlEcho;
+            pooler = from.pooler;
             parameters = from.parameters;
             sources = from.sources;
             warnings = from.warnings;
@@ -435,6 +456,11 @@ public record DatabaseSettings(
             return this;
         }
 
+        public Builder pooler(Pooler value) {
+            pooler = value;
+            return this;
+        }
+
         public Builder parameters(Map<String, String> value) {
             parameters = value;
             return this;
@@ -475,6 +501,7 @@ public record DatabaseSettings(
                     socketTimeout,
                     tcpKeepAlive,
                     sqlEcho,
+                    pooler,
                     parameters,
                     sources,
                     warnings);
@@ -505,6 +532,10 @@ public record DatabaseSettings(
                 + millisOrOff(idleInTransactionTimeout) + ", socket " + millisOrOff(socketTimeout)
                 + ", TCP keepalive " + (tcpKeepAlive ? "on" : "off")
                 + (sqlEcho ? "; statements logged (" + source("sqlEcho") + ")" : ""));
+        if (pooler.poolsTransactions()) {
+            lines.add("PostgreSQL behind a transaction-mode pooler (" + source("pooler") + "): timeouts set with SET"
+                    + " LOCAL in each transaction, no server-side prepared statements");
+        }
         if (!parameters.isEmpty()) {
             lines.add("PostgreSQL driver parameters: "
                     + parameters.entrySet().stream()
@@ -553,6 +584,32 @@ public record DatabaseSettings(
         Objects.requireNonNull(value, what);
         if (value.isBlank()) {
             throw new IllegalArgumentException("the " + what + " is empty: set " + variable);
+        }
+    }
+
+    /**
+     * Behind a transaction-mode pooler a parameter that makes session state cannot work: startup {@code options}
+     * (PgBouncer refuses them or drops them), server-side prepared statements.
+     */
+    private static void requireNoSessionParameters(
+            Map<String, String> parameters, Map<String, String> sources, Pooler pooler) {
+        String poolerFrom = sources == null ? "DB_POOLER" : sources.getOrDefault("pooler", "DB_POOLER");
+        if (parameters.containsKey("options")) {
+            throw new IllegalArgumentException(
+                    "DATABASE_URL's options parameter cannot pass a transaction-mode pooler ("
+                            + poolerFrom + "=" + pooler
+                            + "): PgBouncer refuses startup options, or drops them. Remove it from"
+                            + " DATABASE_URL and set those parameters on the role instead (ALTER ROLE <user> IN DATABASE <db>"
+                            + " SET <name> = <value>)");
+        }
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            if (e.getKey().equalsIgnoreCase("prepareThreshold")
+                    && !e.getValue().strip().equals("0")) {
+                throw new IllegalArgumentException("DATABASE_URL's prepareThreshold=" + e.getValue()
+                        + " makes pgjdbc prepare statements on the server, which a transaction-mode pooler ("
+                        + poolerFrom + "=" + pooler + ") cannot follow from one server connection to the next:"
+                        + " remove it (Cistern sets prepareThreshold=0 behind a pooler)");
+            }
         }
     }
 

@@ -249,6 +249,64 @@ class DatabaseSettingsTest {
     }
 
     @Test
+    void behindPgBouncer_noStartupOptions_andNoServerSidePreparedStatements() {
+        DatabaseSettings s = DatabaseSettings.fromEnvironment(
+                Map.of("DATABASE_URL", "postgresql://app@bouncer:6432/app", "DB_POOLER", "pgbouncer"));
+
+        assertThat(s.pooler()).isEqualTo(Pooler.PGBOUNCER);
+        assertThat(s.jdbcUrl())
+                .contains("prepareThreshold=0", "assumeMinServerVersion=13")
+                .doesNotContain("options");
+        assertThat(s.describe()).anyMatch(line -> line.contains("transaction-mode pooler (DB_POOLER)"));
+    }
+
+    @Test
+    void poolerUnset_orNone_keepsTheStartupOptions() {
+        for (Map<String, String> env : List.of(
+                Map.of("DATABASE_URL", "postgresql://app@db/app"),
+                Map.of("DATABASE_URL", "postgresql://app@db/app", "DB_POOLER", "none"))) {
+            DatabaseSettings s = DatabaseSettings.fromEnvironment(env);
+
+            assertThat(s.pooler()).isEqualTo(Pooler.NONE);
+            assertThat(s.jdbcUrl()).contains("options=").doesNotContain("prepareThreshold");
+        }
+    }
+
+    @Test
+    void rdsProxyAndTransaction_arePgBouncersMode() {
+        assertThat(DatabaseSettings.fromEnvironment(Map.of("DB_POOLER", "RDS_PROXY"))
+                        .pooler())
+                .isEqualTo(Pooler.PGBOUNCER);
+        assertThat(DatabaseSettings.fromEnvironment(Map.of("DB_POOLER", "transaction"))
+                        .pooler())
+                .isEqualTo(Pooler.PGBOUNCER);
+    }
+
+    @Test
+    void unknownPooler_listsTheValidOnes() {
+        assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(Map.of("DB_POOLER", "pgpool")))
+                .hasMessage("DB_POOLER must be one of none, pgbouncer (rds-proxy and transaction mean pgbouncer),"
+                        + " was 'pgpool'");
+    }
+
+    @Test
+    void behindPgBouncer_urlOptionsOrAPrepareThreshold_areRefusedNamingTheFix() {
+        assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(Map.of(
+                        "DATABASE_URL", "postgresql://db/app?options=-c%20work_mem%3D64MB", "DB_POOLER", "pgbouncer")))
+                .hasMessageContaining("DATABASE_URL's options parameter cannot pass a transaction-mode pooler"
+                        + " (DB_POOLER=pgbouncer)")
+                .hasMessageContaining("ALTER ROLE");
+        assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(
+                        Map.of("DATABASE_URL", "postgresql://db/app?prepareThreshold=5", "DB_POOLER", "pgbouncer")))
+                .hasMessageContaining("prepareThreshold=5")
+                .hasMessageContaining("remove it");
+        assertThat(DatabaseSettings.fromEnvironment(Map.of(
+                                "DATABASE_URL", "postgresql://db/app?prepareThreshold=0", "DB_POOLER", "pgbouncer"))
+                        .jdbcUrl())
+                .containsOnlyOnce("prepareThreshold=0");
+    }
+
+    @Test
     void noSecretAppears_inDescriptionWarningsOrToString() {
         DatabaseSettings s = DatabaseSettings.fromEnvironment(Map.of(
                 "DATABASE_URL", "postgres://u:topsecret@h/db?sslpassword=keysecret",

@@ -445,9 +445,16 @@ final class BatchApplier {
         }
     }
 
-    /** The session's backend process ID (pgjdbc knows it from the start-up), or 0 if the driver is not pgjdbc. */
+    /**
+     * The session's backend process ID (pgjdbc knows it from the start-up), or 0 if the driver is not pgjdbc, or behind a
+     * transaction-mode pooler: there the ID is the pooler's (PgBouncer makes one up for each client), no server
+     * session's, and ending "it" could end another client's. Nor is it needed there: when the abandoned connection's
+     * socket closes, PgBouncer closes the server connection whose transaction it left open, and the server rolls it
+     * back.
+     */
     private static int backendPid(Connection connection) throws SQLException {
-        return connection.isWrapperFor(org.postgresql.PGConnection.class)
+        return !io.cistern.connections.DataSources.isTransactionPooled(connection)
+                        && connection.isWrapperFor(org.postgresql.PGConnection.class)
                 ? connection.unwrap(org.postgresql.PGConnection.class).getBackendPID()
                 : 0;
     }

@@ -50,9 +50,8 @@ final class SyncFixture implements AutoCloseable {
         db = TestDatabase.create(hint);
         redis = TestRedis.create(hint);
         layout = new KeyLayout(redis.prefix());
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.jdbcUrl());
-        config.setPoolName("test-" + hint);
+        // Directly, or through PgBouncer when the tests run behind a pooler (TestDatabase.POOLER_PROPERTY).
+        HikariConfig config = db.poolConfig("test-" + hint);
         config.setMaximumPoolSize(4);
         dataSource = new HikariDataSource(config);
         registry = new Initializer(dataSource, redis.commands())

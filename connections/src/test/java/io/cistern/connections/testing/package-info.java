@@ -13,5 +13,11 @@
  * port with the pg_hba lines, passwords, {@code max_connections} and TLS certificate a test asks for, which it can stop
  * and start again. {@link io.cistern.connections.testing.TestCertificates} makes a CA and a server certificate with
  * {@code openssl} for TLS tests of either server ({@code PrivateRedis.startWithTls}).
+ *
+ * <p>{@link io.cistern.connections.testing.PrivatePgBouncer} puts a PgBouncer in transaction mode in front of either
+ * server. With the system property {@code cistern.test.pooler=pgbouncer} (the failsafe plugin's second execution in
+ * {@code sync-worker} and {@code redis-proxy/reader}), {@link io.cistern.connections.testing.TestDatabase#poolConfig}
+ * sends the components under test through the JVM's shared one, so the same test classes run directly and behind a
+ * pooler.
  */
 package io.cistern.connections.testing;

@@ -57,10 +57,16 @@ final class ReaderFixture implements AutoCloseable {
         this.layout = new KeyLayout(prefix);
         this.testRedis = testRedis;
         this.testDatabase = testDb;
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(jdbcUrl);
-        config.setUsername("postgres");
-        config.setPoolName("reader-test");
+        HikariConfig config;
+        if (testDb != null) {
+            // Directly, or through PgBouncer when the tests run behind a pooler (TestDatabase.POOLER_PROPERTY).
+            config = testDb.poolConfig("reader-test");
+        } else {
+            config = new HikariConfig();
+            config.setJdbcUrl(jdbcUrl);
+            config.setUsername("postgres");
+            config.setPoolName("reader-test");
+        }
         config.setMaximumPoolSize(8);
         config.setConnectionTimeout(1_000);
         config.setInitializationFailTimeout(-1);
@@ -92,6 +98,11 @@ final class ReaderFixture implements AutoCloseable {
                 redis,
                 db == null ? jdbcUrl : db.jdbcUrl(),
                 db);
+    }
+
+    /** The test's own database on the shared server (null on a private server). */
+    TestDatabase database() {
+        return testDatabase;
     }
 
     /** Runs the initialisation again (after a test flushed Redis). */

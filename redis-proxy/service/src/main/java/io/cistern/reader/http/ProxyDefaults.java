@@ -51,6 +51,7 @@ class ProxyDefaults {
             "DB_SSL_ROOT_CERT",
             "DB_POOL_SIZE",
             "DB_STATEMENT_TIMEOUT_MS",
+            "DB_POOLER",
             "CISTERN_PREFIX",
             "PROXY_LOCAL_CACHE_ENTRIES",
             "PROXY_LOCAL_CACHE_TTL_MS",

@@ -74,6 +74,7 @@ public record EffectiveSetting(String name, String value, String source, List<St
                     "TCP keepalive", Boolean.toString(s.tcpKeepAlive()), "DATABASE_URL", List.of()));
         }
         parts.add("statement log", "sqlEcho", Boolean.toString(s.sqlEcho()));
+        parts.add("pooler", "pooler", s.pooler().value());
         s.parameters()
                 .forEach((key, value) -> parts.rows.add(new EffectiveSetting(
                         "driver parameter " + key,

@@ -1,5 +1,6 @@
 package io.cistern.ops;
 
+import io.cistern.connections.DatabaseSettings;
 import io.cistern.ops.doctor.CheckReport;
 import io.cistern.ops.doctor.Doctor;
 import io.cistern.ops.doctor.DoctorProfile;
@@ -49,7 +50,7 @@ final class DoctorCommand implements Callable<Integer> {
             names = "--behind-pooler",
             description = "The services connect through a connection pooler (PgBouncer, RDS Proxy): the"
                     + " max_connections check names the pools' sum for the pooler's client limit and holds the"
-                    + " server's connections in use against max_connections.")
+                    + " server's connections in use against max_connections (implied by DB_POOLER=pgbouncer).")
     boolean behindPooler;
 
     @Option(names = "--json", description = "Print one JSON object instead of lines.")
@@ -69,12 +70,13 @@ final class DoctorCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--database-clients must be 0 or more, not " + databaseClients);
         }
+        DatabaseSettings database = connection.database();
         CheckReport report = profile.judge(new Doctor(
                         connection.redis(),
-                        connection.database(),
+                        database,
                         connection.layout(),
                         databaseClients == null ? OptionalInt.empty() : OptionalInt.of(databaseClients),
-                        behindPooler,
+                        behindPooler || database.pooler().poolsTransactions(),
                         InstantSource.system())
                 .run());
         PrintWriter out = spec.commandLine().getOut();

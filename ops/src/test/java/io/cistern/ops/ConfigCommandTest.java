@@ -60,7 +60,9 @@ class ConfigCommandTest {
                 "CISTERN_WRITER_TOKEN",
                 "tok-" + DB_SECRET,
                 "PROXY_MAX_BATCH_KEYS",
-                "50"));
+                "50",
+                "DB_POOLER",
+                "pgbouncer"));
 
         String text = out.toString();
         assertThat(code).as(err.toString()).isZero();
@@ -76,6 +78,7 @@ class ConfigCommandTest {
                         "status and readiness",
                         "startup");
         assertThat(line(text, "  host ")).contains("gw.internal", "from DATABASE_URL, overriding DB_HOST");
+        assertThat(line(text, "  pooler ")).contains("pgbouncer", "from DB_POOLER");
         assertThat(line(text, "  password ")).contains("****", "from DATABASE_URL, overriding AWS_DB_PASSWORD");
         assertThat(line(text, "  url ")).contains("redis://****@cache.internal:6380", "overriding REDIS_PORT");
         assertThat(line(text, "  SYNC_BATCH_SIZE ")).contains("500", "from SYNC_BATCH_SIZE");

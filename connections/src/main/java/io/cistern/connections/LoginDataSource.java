@@ -1,6 +1,5 @@
 package io.cistern.connections;
 
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -9,7 +8,6 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
-import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * the database already has the new password and the secret still returns the old one; past it the refusal goes to the
  * pool, whose connection adder keeps trying (with its own backoff) while anything waits for a connection. Thread-safe.
  */
-final class LoginDataSource implements DataSource {
+final class LoginDataSource extends OpeningDataSource {
     private static final Logger LOG = LoggerFactory.getLogger(LoginDataSource.class);
 
     private final DatabaseSettings settings;
@@ -117,40 +115,7 @@ final class LoginDataSource implements DataSource {
     }
 
     @Override
-    public PrintWriter getLogWriter() {
-        return null;
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) {
-        // pgjdbc logs through java.util.logging; nothing to set.
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) {
-        // The URL's loginTimeout (from the connect timeout) is what bounds a login.
-    }
-
-    @Override
-    public int getLoginTimeout() {
-        return 0;
-    }
-
-    @Override
-    public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        throw new SQLFeatureNotSupportedException("LoginDataSource has no parent logger");
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        if (iface.isInstance(this)) {
-            return iface.cast(this);
-        }
-        throw new SQLException("LoginDataSource is not a " + iface.getName());
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) {
-        return iface.isInstance(this);
+    String name() {
+        return "LoginDataSource";
     }
 }

@@ -1,6 +1,5 @@
 package io.cistern.connections;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -10,7 +9,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.Properties;
 import java.util.regex.Pattern;
@@ -122,12 +120,11 @@ final class StatementEcho {
     }
 
     /** Opens connections as {@link DataSources#config} would have the pool open them. */
-    private static final class EchoDataSource implements DataSource {
+    private static final class EchoDataSource extends OpeningDataSource {
         private final String url;
         private final Properties properties;
         private final String pool;
         private final DataSource opener;
-        private int loginTimeoutSeconds;
 
         EchoDataSource(String url, Properties properties, String pool) {
             this.url = url;
@@ -165,42 +162,8 @@ final class StatementEcho {
         }
 
         @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {
-            // pgjdbc logs through java.util.logging; nothing to set.
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) {
-            // The URL's loginTimeout (from the connect timeout) is what bounds a login.
-            loginTimeoutSeconds = seconds;
-        }
-
-        @Override
-        public int getLoginTimeout() {
-            return loginTimeoutSeconds;
-        }
-
-        @Override
-        public java.util.logging.Logger getParentLogger() throws SQLFeatureNotSupportedException {
-            throw new SQLFeatureNotSupportedException("StatementEcho has no parent logger");
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) throws SQLException {
-            if (iface.isInstance(this)) {
-                return iface.cast(this);
-            }
-            throw new SQLException("StatementEcho's data source is not a " + iface.getName());
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) {
-            return iface.isInstance(this);
+        String name() {
+            return "StatementEcho's data source";
         }
     }
 }

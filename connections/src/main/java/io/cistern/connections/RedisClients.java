@@ -45,20 +45,37 @@ public final class RedisClients {
      * that follows topology changes (failovers, resharding) as the servers announce them.
      */
     public static RedisClusterClient createCluster(RedisSettings settings) {
+        requireCluster(settings);
+        return configure(RedisClusterClient.create(settings.clusterNodes()), settings);
+    }
+
+    /** A cluster client sharing {@code resources} (event loops, timers), which the caller owns and shuts down. */
+    public static RedisClusterClient createCluster(RedisSettings settings, ClientResources resources) {
+        requireCluster(settings);
+        return configure(RedisClusterClient.create(resources, settings.clusterNodes()), settings);
+    }
+
+    private static void requireCluster(RedisSettings settings) {
         if (settings.topology() != RedisSettings.Topology.CLUSTER) {
             throw new IllegalArgumentException("Redis at " + settings.redactedUrl()
                     + " is not a cluster: use RedisClients.create, or a redis-cluster:// URL");
         }
-        RedisClusterClient client = RedisClusterClient.create(settings.clusterNodes());
+    }
+
+    private static RedisClusterClient configure(RedisClusterClient client, RedisSettings settings) {
         client.setOptions(ClusterClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(socketOptions(settings))
                 .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
                 .sslOptions(sslOptions(settings))
+                // A killed master's slots move to its replica within seconds of the node timeout; the client learns
+                // of it by refreshing after MOVED/ASK or failed reconnects (at most once a second) and every 10 s, so
+                // commands for those slots fail ("not connected") for seconds, not for Lettuce's default 30 s.
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                         .enableAllAdaptiveRefreshTriggers()
-                        .enablePeriodicRefresh(Duration.ofMinutes(1))
+                        .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                        .enablePeriodicRefresh(Duration.ofSeconds(10))
                         .build())
                 .build());
         return client;

@@ -4,23 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cistern.connections.testing.PrivateRedis;
+import io.cistern.connections.testing.PrivateRedisCluster;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Sentinel and Cluster forms of REDIS_URL against real servers: a Sentinel that monitors a private Redis, and a
- * three-node Redis Cluster built by the test. Private servers on random ports only.
+ * Redis Cluster ({@link PrivateRedisCluster}). Private servers on random ports only.
  */
 class RedisTopologiesIT {
 
@@ -49,53 +49,28 @@ class RedisTopologiesIT {
     }
 
     @Test
-    void clusterUrl_writesAcrossTheSlotsOfEveryNode() throws Exception {
-        List<PrivateRedis> nodes = new ArrayList<>();
-        try {
-            for (int i = 0; i < 3; i++) {
-                nodes.add(PrivateRedis.start(
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        "nodes.conf",
-                        "--cluster-node-timeout",
-                        "2000"));
-            }
-            List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-            nodes.forEach(n -> create.add("127.0.0.1:" + n.port()));
-            create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-            Process p = new ProcessBuilder(create).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes());
-            assertThat(p.waitFor()).as(output).isZero();
-            RedisClient probe = RedisClient.create(nodes.get(0).url());
-            try (StatefulRedisConnection<String, String> c = probe.connect()) {
-                await().atMost(Duration.ofSeconds(20))
-                        .until(() -> c.sync().clusterInfo().contains("cluster_state:ok"));
-            } finally {
-                probe.shutdown();
-            }
-            String url = "redis-cluster://127.0.0.1:" + nodes.get(0).port() + ",127.0.0.1:"
-                    + nodes.get(1).port();
-            RedisSettings settings = RedisSettings.fromEnvironment(Map.of("REDIS_URL", url));
-            assertThat(settings.topology()).isEqualTo(RedisSettings.Topology.CLUSTER);
+    void clusterUrl_writesAcrossTheSlotsOfEveryNode() {
+        PrivateRedisCluster cluster = PrivateRedisCluster.shared();
+        String prefix = PrivateRedisCluster.newPrefix("topologies");
+        RedisSettings settings = RedisSettings.fromEnvironment(Map.of("REDIS_URL", cluster.url()));
+        assertThat(settings.topology()).isEqualTo(RedisSettings.Topology.CLUSTER);
 
-            RedisClusterClient client = RedisClients.createCluster(settings);
-            try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
-                for (int partition = 0; partition < 16; partition++) {
-                    c.sync().set("cistern:{" + partition + "}:probe", Integer.toString(partition));
-                }
-                for (int partition = 0; partition < 16; partition++) {
-                    assertThat(c.sync().get("cistern:{" + partition + "}:probe"))
-                            .isEqualTo(Integer.toString(partition));
-                }
-                assertThat(c.getPartitions().size())
-                        .as("the client sees every node")
-                        .isEqualTo(3);
-            } finally {
-                client.shutdown();
+        RedisClusterClient client = RedisClients.createCluster(settings);
+        try (StatefulRedisClusterConnection<String, String> c = client.connect()) {
+            for (int partition = 0; partition < 16; partition++) {
+                c.sync().set(prefix + ":{" + partition + "}:probe", Integer.toString(partition));
             }
+            for (int partition = 0; partition < 16; partition++) {
+                assertThat(c.sync().get(prefix + ":{" + partition + "}:probe")).isEqualTo(Integer.toString(partition));
+            }
+            assertThat(c.getPartitions().stream()
+                            .filter(n -> n.is(RedisClusterNode.NodeFlag.UPSTREAM))
+                            .count())
+                    .as("the client sees every master")
+                    .isEqualTo(3);
         } finally {
-            nodes.forEach(PrivateRedis::close);
+            client.shutdown();
+            cluster.deleteKeys(prefix);
         }
     }
 

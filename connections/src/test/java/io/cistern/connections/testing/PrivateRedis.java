@@ -68,6 +68,11 @@ public final class PrivateRedis implements AutoCloseable {
         return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
     }
 
+    /** Whether the server process is running (not {@link #stop() stopped} and not exited). */
+    public boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
     /** Stops the server at once (SIGKILL) and starts it again on the same port and directory. */
     public void restart() {
         process.destroyForcibly();

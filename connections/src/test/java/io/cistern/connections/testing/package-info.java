@@ -9,6 +9,11 @@
  * and in any order. Tests that must kill or reconfigure a server start a {@link
  * io.cistern.connections.testing.PrivateRedis} instead, never touching the shared ones.
  *
+ * <p>{@link io.cistern.connections.testing.PrivateRedisCluster#shared()} is the Redis Cluster of the test JVM (3 masters,
+ * 3 replicas, random ports, started on first use), shared by prefix like the test Redis, with the topology changes
+ * cluster tests need: SIGKILL a master and wait for its replica's promotion, a manual failover, a slot migration (whole
+ * or step by step), restarting what was killed.
+ *
  * <p>{@link io.cistern.connections.testing.PrivatePostgres} is the same for PostgreSQL: a fresh cluster on a random
  * port with the pg_hba lines, passwords, {@code max_connections} and TLS certificate a test asks for, which it can stop
  * and start again. {@link io.cistern.connections.testing.TestCertificates} makes a CA and a server certificate with

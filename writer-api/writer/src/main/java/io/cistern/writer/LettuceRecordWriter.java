@@ -260,7 +260,8 @@ final class LettuceRecordWriter implements RecordWriter {
             commands.add(command);
             futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
         }
-        // On a cluster, Lettuce writes each command to its partition's master: one pipeline per master.
+        // On a cluster, Lettuce groups the commands by slot and writes each group in one go to its master's
+        // connection (ClusterDistributionChannelWriter): pipelined to every master at once.
         redis.connection().dispatch(commands);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .handle((ignored, ignoredFailure) -> {

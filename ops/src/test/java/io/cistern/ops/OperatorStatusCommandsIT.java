@@ -1,6 +1,7 @@
 package io.cistern.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.cistern.connections.RedisDeployment;
@@ -208,6 +209,23 @@ class OperatorStatusCommandsIT {
                             + FunctionLibrary.LIBRARY_NAME + " revision " + FunctionLibrary.REVISION + "; prefix '"
                             + layout.prefix() + "' has " + PARTITIONS + " partitions")
                     .contains("redis.memory-guard: master " + address(withoutAof) + ": ");
+            // and the services' start-up check refuses the evicting master by name; up's notes name both
+            assertThatThrownBy(() -> Startup.redis(RedisSettings.of(redis.url()), Map.of(), false))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Redis master " + address(evicting) + " has maxmemory-policy allkeys-lru");
+            try (LocalServers servers = new LocalServers(
+                    java.nio.file.Path.of("target/unused-up-data"), new PrintWriter(new StringWriter()), 1, 1)) {
+                servers.redis(Map.of("REDIS_URL", redis.url()));
+                assertThat(String.join("\n", servers.report()))
+                        .contains("as configured (REDIS_URL)")
+                        .contains("Redis at master " + address(withoutAof) + " keeps nothing on disk")
+                        .contains("Redis at master " + address(evicting) + " may evict unsynced writes")
+                        .doesNotContain("started redis-server");
+            }
+            try (io.cistern.connections.RedisPing ping =
+                    new io.cistern.connections.RedisPing(RedisSettings.of(redis.url()))) {
+                assertThat(ping.ping()).isEqualTo("PONG");
+            }
         } finally {
             masters.forEach(m ->
                     cluster.onNode(m, c -> c.configSet(Map.of("appendonly", "no", "maxmemory-policy", "noeviction"))));

@@ -15,8 +15,8 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
  * with. Closing it deletes every key under the prefix.
  */
 public final class TopologyRedis implements AutoCloseable {
-    /** The system property naming the topology: {@code single} (the default) or {@code cluster}. */
-    public static final String PROPERTY = "cistern.test.redis";
+    /** The system property naming the topology, as {@code TestRedis} reads it on main: {@code cluster}, else one server. */
+    public static final String PROPERTY = "cistern.test.redis.topology";
 
     private final String prefix;
     private final String url;
@@ -42,7 +42,7 @@ public final class TopologyRedis implements AutoCloseable {
 
     /** Whether this JVM's tests run against the private Redis Cluster ({@value #PROPERTY}{@code =cluster}). */
     public static boolean onCluster() {
-        return "cluster".equals(System.getProperty(PROPERTY, "single").strip());
+        return "cluster".equalsIgnoreCase(System.getProperty(PROPERTY, "").strip());
     }
 
     public String prefix() {

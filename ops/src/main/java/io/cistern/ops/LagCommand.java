@@ -128,11 +128,24 @@ final class LagCommand implements Callable<Integer> {
     }
 
     static void print(PrintWriter out, StatusSnapshot s) {
-        out.printf("%-4s %10s %12s %8s %-32s %6s %s%n", "P", "BACKLOG", "OLDEST", "PENDING", "OWNER", "DLQ", "PAUSED");
+        // On a Redis Cluster, a column for the master serving each partition's slot.
+        boolean cluster = s.partitions().stream().anyMatch(p -> p.master().isPresent());
+        String master = cluster ? "%-21s " : "%s";
+        out.printf(
+                "%-4s " + master + "%10s %12s %8s %-32s %6s %s%n",
+                "P",
+                cluster ? "MASTER" : "",
+                "BACKLOG",
+                "OLDEST",
+                "PENDING",
+                "OWNER",
+                "DLQ",
+                "PAUSED");
         for (PartitionStatus p : s.partitions()) {
             out.printf(
-                    "%-4d %10d %12s %8d %-32s %6d %s%s%n",
+                    "%-4d " + master + "%10d %12s %8d %-32s %6d %s%s%n",
                     p.partition(),
+                    p.master().orElse(""),
                     p.backlog(),
                     p.backlog() == 0 ? "-" : StatusCli.age(p.oldestAge()),
                     p.pending(),

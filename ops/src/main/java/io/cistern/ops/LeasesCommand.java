@@ -41,6 +41,7 @@ final class LeasesCommand implements Callable<Integer> {
             for (PartitionStatus p : s.partitions()) {
                 ObjectNode n = array.addObject();
                 n.put("partition", p.partition());
+                p.master().ifPresent(m -> n.put("master", m)); // on a Redis Cluster: where the lease key lives
                 n.set("owner", StatusJson.toJson(p).get("owner"));
             }
             out.println(ExactJson.mapper().writeValueAsString(array));

@@ -2,10 +2,8 @@ package io.cistern.ops;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.EnvironmentReader;
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -248,21 +246,21 @@ final class LocalServers implements AutoCloseable {
         }
     }
 
+    /** The durability notes of a reused Redis: on a Redis Cluster, of every master, each named. */
     private void checkDurability(RedisSettings settings) {
-        RedisClient client = RedisClients.create(settings);
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            Map<String, String> config = c.sync().configGet("appendonly", "save", "maxmemory-policy");
-            durabilityNote(
-                            settings.redactedUrl(),
-                            config.get("appendonly"),
-                            config.get("save"),
-                            config.get("maxmemory-policy"))
-                    .ifPresent(origins::add);
+        try (RedisDeployment redis = RedisDeployment.open(settings)) {
+            for (RedisDeployment.Master master : redis.masters()) {
+                Map<String, String> config = master.sync().configGet("appendonly", "save", "maxmemory-policy");
+                durabilityNote(
+                                redis.isCluster() ? "master " + master.address() : settings.redactedUrl(),
+                                config.get("appendonly"),
+                                config.get("save"),
+                                config.get("maxmemory-policy"))
+                        .ifPresent(origins::add);
+            }
         } catch (RuntimeException e) {
             origins.add("note: could not check the persistence of Redis at " + settings.redactedUrl() + " ("
                     + e.getMessage() + "); ops/cistern doctor --profile dev checks it");
-        } finally {
-            client.shutdown();
         }
     }
 

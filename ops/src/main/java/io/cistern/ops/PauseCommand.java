@@ -38,7 +38,7 @@ final class PauseCommand implements Callable<Integer> {
         String actor = StatusCli.actor("pause", reason);
         boolean changed = StatusCli.withStatus(connection, status -> {
             requirePartition(status, partition);
-            return status.control().pause(partition, actor);
+            return status.control(partition).pause(partition, actor);
         });
         if (changed) {
             out.printf(
@@ -82,7 +82,7 @@ final class PauseCommand implements Callable<Integer> {
             String actor = StatusCli.actor("resume", null);
             boolean changed = StatusCli.withStatus(connection, status -> {
                 requirePartition(status, partition);
-                return status.control().resume(partition, actor);
+                return status.control(partition).resume(partition, actor);
             });
             if (changed) {
                 out.printf(

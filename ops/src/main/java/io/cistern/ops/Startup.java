@@ -1,21 +1,17 @@
 package io.cistern.ops;
 
 import io.cistern.connections.Backoff;
+import io.cistern.connections.ConnectionFailureTranslator;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.EnvironmentReader;
-import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.StartupWaiter;
 import io.cistern.schema.function.MemoryGuard;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import java.time.Duration;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,36 +39,35 @@ final class Startup {
     }
 
     /**
-     * Logs the settings, waits for Redis, and checks its eviction policy: refused, or only warned about when {@code
-     * allowEvicting} (as for init, which buffers nothing itself).
+     * Logs the settings, waits for Redis, and checks its eviction policy (on a cluster, every master's): refused, or
+     * only warned about when {@code allowEvicting} (as for init, which buffers nothing itself).
      */
     static void redis(RedisSettings settings, Map<String, String> env, boolean allowEvicting) {
-        StartupWaiter waiter = StartupWaiter.create(Backoff.fromEnvironment(env));
-        if (settings.topology() == RedisSettings.Topology.CLUSTER) {
-            RedisClusterClient client = RedisClients.createCluster(settings);
-            try {
-                waiter.waitForRedisCluster(client, settings);
-            } finally {
-                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            }
-        } else {
-            RedisClient client = RedisClients.create(settings);
-            try {
-                waiter.waitForRedis(client, settings);
-            } finally {
-                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            }
-        }
-        // Each master evicts (or not) by its own policy.
-        try (RedisDeployment redis = RedisDeployment.open(settings)) {
+        try (RedisDeployment redis = StartupWaiter.create(Backoff.fromEnvironment(env))
+                .waitFor(
+                        "Redis at " + settings.redactedUrl(),
+                        () -> {
+                            RedisDeployment d = RedisDeployment.open(settings);
+                            try {
+                                d.sync().ping();
+                                return d;
+                            } catch (RuntimeException e) {
+                                d.close();
+                                throw e;
+                            }
+                        },
+                        e -> ConnectionFailureTranslator.translate(e, settings))) {
             for (RedisDeployment.Master master : redis.masters()) {
-                requireSafeEviction(settings, readPolicy(master.sync()), allowEvicting);
+                requireSafeEviction(
+                        redis.isCluster() ? "Redis master " + master.address() : "Redis at " + settings.redactedUrl(),
+                        readPolicy(master.sync()),
+                        allowEvicting);
             }
         }
     }
 
     /** The policy, or null when CONFIG is not permitted (a managed Redis may hide it). */
-    private static String readPolicy(RedisClusterCommands<String, String> c) {
+    private static String readPolicy(RedisCommands<String, String> c) {
         try {
             return c.configGet("maxmemory-policy").get("maxmemory-policy");
         } catch (RedisException e) {
@@ -86,10 +81,15 @@ final class Startup {
      * {@value #ALLOW_EVICTING_REDIS}, which turns the refusal into a loud warning.
      */
     static void requireSafeEviction(RedisSettings settings, String policy, boolean allowed) {
+        requireSafeEviction("Redis at " + settings.redactedUrl(), policy, allowed);
+    }
+
+    /** As {@link #requireSafeEviction(RedisSettings, String, boolean)} for the server {@code server} names. */
+    static void requireSafeEviction(String server, String policy, boolean allowed) {
         if (EvictionPolicy.of(policy) != EvictionPolicy.ENDANGERS_UNSYNCED_DATA) {
             return;
         }
-        String message = "Redis at " + settings.redactedUrl() + " has maxmemory-policy " + policy
+        String message = server + " has maxmemory-policy " + policy
                 + ", which may evict records and stream entries not yet in PostgreSQL; set it to noeviction (or a"
                 + " volatile-* policy, which evicts only synced records)";
         if (!allowed) {
@@ -107,24 +107,29 @@ final class Startup {
      * @return the warning logged, if any
      */
     static Optional<String> warnIfBufferUnbounded(RedisSettings settings, KeyLayout layout) {
-        RedisClient client = RedisClients.create(settings);
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            String published = c.sync().hget(layout.meta(0), MetaFields.MAX_MEMORY);
+        try (RedisDeployment redis = RedisDeployment.open(settings)) {
+            String published = redis.sync().hget(layout.meta(0), MetaFields.MAX_MEMORY);
             if (published == null) {
                 return Optional.empty();
             }
-            MemoryGuard.RedisMemory memory =
-                    MemoryGuard.RedisMemory.parse(c.sync().info("memory"));
-            Optional<String> problem =
-                    MemoryGuard.problem(MemoryGuard.effective(Long.parseLong(published), memory), memory);
-            problem.ifPresent(
-                    p -> LOG.warn("Redis at {}: {} (docs/runbook.md, A long outage)", settings.redactedUrl(), p));
-            return problem;
-        } catch (RedisException | IllegalArgumentException e) {
+            // Each master enforces the limit on its own partitions: the first master whose memory is unbounded.
+            for (RedisDeployment.Master master : redis.masters()) {
+                MemoryGuard.RedisMemory memory =
+                        MemoryGuard.RedisMemory.parse(master.sync().info("memory"));
+                Optional<String> problem =
+                        MemoryGuard.problem(MemoryGuard.effective(Long.parseLong(published), memory), memory);
+                if (problem.isPresent()) {
+                    String server = redis.isCluster()
+                            ? "Redis master " + master.address()
+                            : "Redis at " + settings.redactedUrl();
+                    LOG.warn("{}: {} (docs/runbook.md, A long outage)", server, problem.get());
+                    return problem;
+                }
+            }
+            return Optional.empty();
+        } catch (RedisException | IllegalArgumentException | IllegalStateException e) {
             LOG.warn("cannot tell whether the buffer's memory is bounded ({}); run ops/cistern doctor", e.getMessage());
             return Optional.empty();
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
     }
 

@@ -2,10 +2,8 @@ package io.cistern.ops;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DataSources;
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.schema.postgres.Unregistration;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,8 +47,7 @@ final class UnregisterCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         try (HikariDataSource dataSource = DataSources.create(connection.database(), "cistern-unregister")) {
-            RedisClient client = RedisClients.create(connection.redis());
-            try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            try (RedisDeployment redis = RedisDeployment.open(connection.redis())) {
                 Unregistration unregistration = new Unregistration(dataSource, redis.sync(), connection.layout());
                 String name = table.strip();
                 Unregistration.Found found =
@@ -61,8 +58,6 @@ final class UnregisterCommand implements Callable<Integer> {
                         name,
                         found.unsyncedEntries(),
                         found.openDeadLetters());
-            } finally {
-                client.shutdown();
             }
         }
         out.flush();

@@ -145,7 +145,7 @@ class LongOutageIT {
         for (int i = 0; i < WARM_UP; i++) {
             accepted.add(put(writer));
         }
-        PipelineStatus status = closing(new PipelineStatus(client, LAYOUT));
+        PipelineStatus status = closing(PipelineStatus.connect(RedisSettings.of(redis.url()), LAYOUT));
         Pacer pacer = new Pacer(PACE);
         StatusSnapshot before = status.read();
         for (int i = 0; i < WARM_UP; i++) {

@@ -1,6 +1,6 @@
 package io.cistern.ops.bench;
 
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
@@ -15,12 +15,10 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -111,15 +109,18 @@ final class WriteBenchmark {
     }
 
     Result run(Options o, IntConsumer progress) {
-        RedisClient client = RedisClients.create(redis);
-        try (StatefulRedisConnection<String, String> admin = client.connect()) {
-            RedisCommands<String, String> r = admin.sync();
-            FunctionLibrary.install(r);
+        RedisDeployment admin = RedisDeployment.open(redis);
+        try {
+            RedisClusterCommands<String, String> r = admin.sync();
+            // On a Redis Cluster the library goes on every master; the benchmark's one partition lives on one of them.
+            admin.masters().forEach(m -> FunctionLibrary.install(m.sync()));
             TableRegistry registry = new TableRegistry(1, List.of(table(o.columns())));
             new RedisRegistry(r, layout)
                     .publish(registry, new BufferLimits(0, 0, Math.max(1 << 20, o.valueBytes() * 2)));
             r.fcall(FunctionLibrary.SEED_FUNCTION, ScriptOutputType.INTEGER, new String[] {layout.meta(0)}, "0");
-            String version = r.info("server")
+            RedisDeployment.Master master = admin.masterFor(layout.meta(0));
+            String version = master.sync()
+                    .info("server")
                     .lines()
                     .filter(l -> l.startsWith("redis_version:"))
                     .map(l -> l.substring("redis_version:".length()).strip())
@@ -149,7 +150,7 @@ final class WriteBenchmark {
                     batches.add(runBatches(writer, columns, o));
                     r.del(layout.stream(0));
                     progress.accept(3 * round + 2);
-                    baseline.add(runRedisBenchmark(o, columns));
+                    baseline.add(runRedisBenchmark(o, columns, master));
                     r.del(layout.stream(0));
                     progress.accept(3 * round + 3);
                 }
@@ -162,7 +163,7 @@ final class WriteBenchmark {
                 Latency cisternLatency = paced(rate, o, cisternSend);
                 r.del(layout.stream(0));
                 progress.accept(3 * o.rounds() + 1);
-                RedisAsyncCommands<String, String> async = admin.async();
+                RedisClusterAsyncCommands<String, String> async = admin.async();
                 String[] keys = {layout.record(0, TABLE, "1"), layout.stream(0), layout.meta(0)};
                 String[] args = fcallArgs(columns);
                 Supplier<CompletableFuture<?>> baselineSend =
@@ -176,8 +177,11 @@ final class WriteBenchmark {
                 return new Result(o, cistern, batches, baseline, cisternLatency, baselineLatency, version);
             }
         } finally {
-            cleanUp(client);
-            client.shutdown();
+            try {
+                cleanUp(admin);
+            } finally {
+                admin.close();
+            }
         }
     }
 
@@ -303,14 +307,25 @@ final class WriteBenchmark {
         return done / ((System.nanoTime() - start) / 1e9);
     }
 
-    private double runRedisBenchmark(Options o, Map<String, Object> columns) {
+    /**
+     * redis-benchmark's FCALL rate on {@code master}, the server holding partition 0 (on a cluster, the master serving
+     * its slot: the FCALL's keys all carry its hash tag, so they are that node's own).
+     */
+    private double runRedisBenchmark(Options o, Map<String, Object> columns, RedisDeployment.Master master) {
         RedisURI uri = redis.uri();
+        String host = uri.getHost();
+        int port = uri.getPort();
+        if (!master.nodeId().isEmpty()) {
+            int colon = master.address().lastIndexOf(':');
+            host = master.address().substring(0, colon);
+            port = Integer.parseInt(master.address().substring(colon + 1));
+        }
         List<String> cmd = new ArrayList<>(List.of(
                 "redis-benchmark",
                 "-h",
-                uri.getHost(),
+                host,
                 "-p",
-                Integer.toString(uri.getPort()),
+                Integer.toString(port),
                 "-c",
                 "1",
                 "-P",
@@ -365,15 +380,14 @@ final class WriteBenchmark {
         }
     }
 
-    private void cleanUp(RedisClient client) {
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            c.sync()
-                    .del(
-                            layout.stream(0),
-                            layout.meta(0),
-                            layout.record(0, TABLE, "1"),
-                            layout.registry(),
-                            layout.config());
-        }
+    private void cleanUp(RedisDeployment admin) {
+        // DEL splits the keys by slot on a cluster (the unpartitioned ones may live on another master).
+        admin.sync()
+                .del(
+                        layout.stream(0),
+                        layout.meta(0),
+                        layout.record(0, TABLE, "1"),
+                        layout.registry(),
+                        layout.config());
     }
 }

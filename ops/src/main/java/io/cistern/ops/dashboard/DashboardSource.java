@@ -3,6 +3,7 @@ package io.cistern.ops.dashboard;
 import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.status.BufferCapacity;
 import io.cistern.ops.status.DeadLetterCounts;
@@ -21,8 +22,7 @@ import io.cistern.sync.RecordedDeadLetter;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,9 +81,11 @@ public final class DashboardSource implements AutoCloseable {
     /** Announces {@link #deadLetterPool} for doctor; closed before the client. */
     private PoolAnnouncer poolAnnouncer;
 
-    private RedisClient client;
+    /** The client behind {@link #poolAnnouncer} (off a cluster only). */
+    private RedisClient announcerClient;
+
+    private RedisDeployment deployment;
     private PipelineStatus status;
-    private StatefulRedisConnection<String, String> connection;
 
     /**
      * A source for a service without a database (the writer API): its dead letters are the notices on the partitions'
@@ -111,12 +113,15 @@ public final class DashboardSource implements AutoCloseable {
     }
 
     /**
-     * A status reader of its own on this source's Redis client (for a monitor that keeps the dashboard's history):
-     * its own connection, so that a slow page never waits behind it. Closing it leaves the client open.
+     * A status reader of its own on this source's Redis deployment (for a monitor that keeps the dashboard's history):
+     * Lettuce multiplexes the one connection, so a slow page never waits behind it. Closing it leaves the deployment
+     * open.
      */
     PipelineStatus newStatusReader() {
         DeadLetterCounts counts = deadLetterCounts();
-        return counts == null ? new PipelineStatus(client(), layout) : new PipelineStatus(client(), layout, counts);
+        return counts == null
+                ? PipelineStatus.on(this::deployment, layout, null)
+                : PipelineStatus.on(this::deployment, layout, counts);
     }
 
     /**
@@ -149,7 +154,7 @@ public final class DashboardSource implements AutoCloseable {
      */
     String activityJson() {
         int partitions = status().partitions();
-        RedisCommands<String, String> commands = commands();
+        RedisClusterCommands<String, String> commands = deployment().sync();
         ObjectNode root = ExactJson.mapper().createObjectNode();
         ArrayNode added = root.putArray("partitions");
         List<Shown> notices = new ArrayList<>();
@@ -249,31 +254,28 @@ public final class DashboardSource implements AutoCloseable {
         if (database != null && deadLetterCounts == null) {
             deadLetterPool = DeadLetterCounts.pool(database);
             deadLetterCounts = DeadLetterCounts.of(deadLetterPool);
-            // Announced for doctor's max_connections check while the pool lives.
-            poolAnnouncer = PoolAnnouncer.start(
-                    client(),
-                    layout,
-                    DatabasePool.ofThisProcess(
-                            DatabasePool.DASHBOARD,
-                            DeadLetterCounts.POOL_SIZE,
-                            DatabasePool.database(database.hosts(), database.database())),
-                    PoolAnnouncer.DEFAULT_LIFETIME);
+            // Announced for doctor's max_connections check while the pool lives (off a cluster: the announcements'
+            // unpartitioned key has no home there yet).
+            if (redis.topology() != RedisSettings.Topology.CLUSTER) {
+                announcerClient = RedisClients.create(redis);
+                poolAnnouncer = PoolAnnouncer.start(
+                        announcerClient,
+                        layout,
+                        DatabasePool.ofThisProcess(
+                                DatabasePool.DASHBOARD,
+                                DeadLetterCounts.POOL_SIZE,
+                                DatabasePool.database(database.hosts(), database.database())),
+                        PoolAnnouncer.DEFAULT_LIFETIME);
+            }
         }
         return deadLetterCounts;
     }
 
-    private synchronized RedisCommands<String, String> commands() {
-        if (connection == null || !connection.isOpen()) {
-            connection = client().connect();
+    private synchronized RedisDeployment deployment() {
+        if (deployment == null) {
+            deployment = RedisDeployment.open(redis);
         }
-        return connection.sync();
-    }
-
-    private synchronized RedisClient client() {
-        if (client == null) {
-            client = RedisClients.create(redis);
-        }
-        return client;
+        return deployment;
     }
 
     @Override
@@ -284,11 +286,11 @@ public final class DashboardSource implements AutoCloseable {
         if (status != null) {
             status.close();
         }
-        if (connection != null) {
-            connection.close();
+        if (announcerClient != null) {
+            announcerClient.shutdown();
         }
-        if (client != null) {
-            client.shutdown();
+        if (deployment != null) {
+            deployment.close();
         }
         if (deadLetterPool != null) {
             deadLetterPool.close();

@@ -3,7 +3,7 @@ package io.cistern.ops.doctor;
 import io.cistern.connections.ConnectionFailure;
 import io.cistern.connections.ConnectionFailureTranslator;
 import io.cistern.connections.DatabaseSettings;
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.SslMode;
 import io.cistern.schema.function.FunctionLibrary;
@@ -13,8 +13,6 @@ import io.cistern.schema.pools.DatabasePool;
 import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -89,105 +87,125 @@ public final class Doctor {
 
     // ------------------------------------------------------------------------------------------------------ Redis
 
+    /**
+     * Redis's checks: on a Redis Cluster, persistence, the eviction policy, the Function library and the memory guard
+     * of every master, each finding naming its master ({@code master 10.0.0.7:6379: ...}); the partition count, the
+     * announced pools and the clock once.
+     */
     private void checkRedis() {
         String host = redis.uri().getHost();
         int port = redis.uri().getPort();
         if (host != null && !dnsAndTcp("redis", host, port, redis.connectTimeout())) {
             return;
         }
-        RedisClient client = RedisClients.create(redis);
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            RedisCommands<String, String> r = c.sync();
-            r.ping();
-            checks.add(Check.ok("redis.auth", "PING answered at " + redis.redactedUrl()));
-            redisPersistence(r);
-            redisEvictionPolicy(r);
-            functionLibrary(r);
-            memoryGuard(r);
-            announcedPools = announcedPools(r);
-            clockSkew("redis.clock", serverTime(r.time()));
+        try (RedisDeployment deployment = RedisDeployment.open(redis)) {
+            deployment.sync().ping();
+            List<RedisDeployment.Master> masters = deployment.masters();
+            checks.add(Check.ok(
+                    "redis.auth",
+                    "PING answered at " + redis.redactedUrl()
+                            + (deployment.isCluster() ? " (a Redis Cluster of " + masters.size() + " masters)" : "")));
+            String partitions = deployment.sync().hget(layout.config(), ConfigFields.PARTITIONS);
+            String published =
+                    partitions == null ? null : deployment.sync().hget(layout.meta(0), MetaFields.MAX_MEMORY);
+            for (RedisDeployment.Master master : masters) {
+                String node = deployment.isCluster() ? "master " + master.address() + ": " : "";
+                RedisCommands<String, String> r = master.sync();
+                try {
+                    redisPersistence(r, node);
+                    redisEvictionPolicy(r, node);
+                    functionLibrary(r, node, partitions);
+                    memoryGuard(r, node, partitions, published);
+                } catch (RuntimeException e) {
+                    ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
+                    checks.add(Check.fail(
+                            "redis.auth",
+                            node + f.problem().name().toLowerCase(java.util.Locale.ROOT),
+                            f.getMessage()));
+                }
+            }
+            announcedPools = announcedPools(deployment.masterFor(layout.pools()).sync());
+            clockSkew("redis.clock", serverTime(deployment.sync().time()));
         } catch (RuntimeException e) {
             ConnectionFailure f = ConnectionFailureTranslator.translate(e, redis);
             checks.add(Check.fail("redis.auth", f.problem().name().toLowerCase(java.util.Locale.ROOT), f.getMessage()));
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
     }
 
-    private void redisPersistence(RedisCommands<String, String> r) {
+    private void redisPersistence(RedisCommands<String, String> r, String node) {
         Map<String, String> aof;
         try {
             aof = r.configGet("appendonly", "appendfsync");
         } catch (RuntimeException e) {
             checks.add(Check.warn(
                     "redis.persistence",
-                    "cannot read CONFIG (" + e.getMessage() + "); a managed Redis may hide it",
+                    node + "cannot read CONFIG (" + e.getMessage() + "); a managed Redis may hide it",
                     "make sure AOF is on (appendonly yes, appendfsync everysec or always) in the provider's settings"));
             return;
         }
         if ("yes".equals(aof.get("appendonly"))) {
-            checks.add(Check.ok("redis.persistence", "AOF on, appendfsync " + aof.get("appendfsync")));
+            checks.add(Check.ok("redis.persistence", node + "AOF on, appendfsync " + aof.get("appendfsync")));
         } else {
             checks.add(Check.fail(
                     "redis.persistence",
-                    "AOF is off: writes buffered in Redis and not yet in PostgreSQL are lost when Redis restarts",
+                    node
+                            + "AOF is off: writes buffered in Redis and not yet in PostgreSQL are lost when Redis restarts",
                     "set appendonly yes (appendfsync everysec loses at most a second; always loses nothing)"));
         }
     }
 
-    private void redisEvictionPolicy(RedisCommands<String, String> r) {
+    private void redisEvictionPolicy(RedisCommands<String, String> r, String node) {
         String policy;
         try {
             policy = r.configGet("maxmemory-policy").get("maxmemory-policy");
         } catch (RuntimeException e) {
             checks.add(Check.warn(
                     "redis.maxmemory-policy",
-                    "cannot read CONFIG (" + e.getMessage() + ")",
+                    node + "cannot read CONFIG (" + e.getMessage() + ")",
                     "make sure maxmemory-policy is noeviction in the provider's settings"));
             return;
         }
         if ("noeviction".equals(policy)) {
-            checks.add(Check.ok("redis.maxmemory-policy", "noeviction"));
+            checks.add(Check.ok("redis.maxmemory-policy", node + "noeviction"));
         } else if (policy != null && policy.startsWith("volatile-")) {
             checks.add(Check.ok(
                     "redis.maxmemory-policy",
-                    policy + ": evicts only keys with a TTL, which Cistern sets on synced records alone"));
+                    node + policy + ": evicts only keys with a TTL, which Cistern sets on synced records alone"));
         } else {
             checks.add(Check.fail(
                     "redis.maxmemory-policy",
-                    policy + " may evict records and stream entries that are not yet in PostgreSQL",
+                    node + policy + " may evict records and stream entries that are not yet in PostgreSQL",
                     "set maxmemory-policy noeviction; Cistern refuses writes under its own memory limit instead"
                             + " (ops/cistern init --max-redis-memory)"));
         }
     }
 
-    private void functionLibrary(RedisCommands<String, String> r) {
+    private void functionLibrary(RedisCommands<String, String> r, String node, String partitions) {
         int installed = FunctionLibrary.installedRevision(r);
         String name = FunctionLibrary.LIBRARY_NAME;
         if (installed < 0) {
-            checks.add(Check.fail("redis.function-library", name + " is not loaded", "run ops/cistern init"));
+            checks.add(Check.fail("redis.function-library", node + name + " is not loaded", "run ops/cistern init"));
         } else if (installed < FunctionLibrary.REVISION) {
             checks.add(Check.fail(
                     "redis.function-library",
-                    name + " revision " + installed + " is older than this build's " + FunctionLibrary.REVISION,
+                    node + name + " revision " + installed + " is older than this build's " + FunctionLibrary.REVISION,
                     "run ops/cistern init from this release to upgrade it"));
         } else if (installed > FunctionLibrary.REVISION) {
             checks.add(Check.warn(
                     "redis.function-library",
-                    name + " revision " + installed + " is newer than this build's " + FunctionLibrary.REVISION,
+                    node + name + " revision " + installed + " is newer than this build's " + FunctionLibrary.REVISION,
                     "upgrade this installation of Cistern to the release that loaded it"));
         } else {
-            String partitions = r.hget(layout.config(), ConfigFields.PARTITIONS);
             if (partitions == null) {
                 checks.add(Check.fail(
                         "redis.function-library",
-                        name + " revision " + installed + " is loaded, but prefix '" + layout.prefix()
+                        node + name + " revision " + installed + " is loaded, but prefix '" + layout.prefix()
                                 + "' is not initialised",
                         "run ops/cistern init (with --prefix " + layout.prefix() + ")"));
             } else {
                 checks.add(Check.ok(
                         "redis.function-library",
-                        name + " revision " + installed + "; prefix '" + layout.prefix() + "' has " + partitions
+                        node + name + " revision " + installed + "; prefix '" + layout.prefix() + "' has " + partitions
                                 + " partitions"));
             }
         }
@@ -198,24 +216,24 @@ public final class Doctor {
      * enforces, from the {@code max_memory} init published and Redis's memory now. A warning, not a failure: nothing is
      * lost until the host runs out of memory, but then everything may be.
      */
-    private void memoryGuard(RedisCommands<String, String> r) {
-        if (r.hget(layout.config(), ConfigFields.PARTITIONS) == null) {
+    private void memoryGuard(RedisCommands<String, String> r, String node, String partitions, String published) {
+        if (partitions == null) {
             return; // not initialised: redis.function-library says so
         }
-        String published = r.hget(layout.meta(0), MetaFields.MAX_MEMORY);
         MemoryGuard.RedisMemory memory = MemoryGuard.RedisMemory.parse(r.info("memory"));
         MemoryGuard.Limit limit = MemoryGuard.effective(published == null ? 0 : Long.parseLong(published), memory);
         Optional<String> problem = MemoryGuard.problem(limit, memory);
         if (problem.isPresent()) {
             checks.add(Check.warn(
                     "redis.memory-guard",
-                    problem.get(),
+                    node + problem.get(),
                     "ops/cistern init --max-redis-memory auto; see docs/runbook.md, A long outage"));
         } else {
             checks.add(Check.ok(
                     "redis.memory-guard",
-                    "writes refused with back-pressure from " + MemoryGuard.bytes(limit.bytes()) + " of Redis memory ("
-                            + limit.basis() + "); Redis uses " + MemoryGuard.bytes(memory.usedMemory())));
+                    node + "writes refused with back-pressure from " + MemoryGuard.bytes(limit.bytes())
+                            + " of Redis memory (" + limit.basis() + "); Redis uses "
+                            + MemoryGuard.bytes(memory.usedMemory())));
         }
     }
 

@@ -40,14 +40,48 @@ public final class PartitionGauges implements MeterBinder {
     public static final String OWNED = "cistern.partition.owned";
     public static final String STALLED = "cistern.partition.stalled";
     public static final String READ_AGE = "cistern.status.read.age";
+    /**
+     * On a Redis Cluster: 1 for the master (tag {@code master}) serving the partition's slot, 0 for a master that served
+     * it before (a failover or reshard moved it); one gauge per partition and master seen.
+     */
+    public static final String MASTER = "cistern.partition.master";
 
     private final StatusMonitor monitor;
     private MeterRegistry registry;
     private int registered;
+    /** The (partition, master) pairs with a {@link #MASTER} gauge. */
+    private final java.util.Set<String> mastersRegistered = new java.util.HashSet<>();
 
     public PartitionGauges(StatusMonitor monitor) {
         this.monitor = Objects.requireNonNull(monitor, "monitor");
-        monitor.onSnapshot(s -> ensure(s.partitions().size()));
+        monitor.onSnapshot(s -> {
+            ensure(s.partitions().size());
+            ensureMasters(s);
+        });
+    }
+
+    private synchronized void ensureMasters(StatusSnapshot s) {
+        if (registry == null) {
+            return;
+        }
+        for (PartitionStatus p : s.partitions()) {
+            if (p.master().isEmpty()
+                    || !mastersRegistered.add(p.partition() + " " + p.master().get())) {
+                continue;
+            }
+            int partition = p.partition();
+            String master = p.master().get();
+            Gauge.builder(
+                            MASTER,
+                            this,
+                            g -> g.fresh(partition)
+                                    .map(f -> f.master().filter(master::equals).isPresent() ? 1.0 : 0.0)
+                                    .orElse(Double.NaN))
+                    .tag("partition", Integer.toString(partition))
+                    .tag("master", master)
+                    .description("1 while this Redis Cluster master serves the partition's slot")
+                    .register(registry);
+        }
     }
 
     @Override
@@ -63,7 +97,11 @@ public final class PartitionGauges implements MeterBinder {
                 .description("How old the pipeline status behind the cistern.partition gauges is")
                 .register(registry);
         registered = 0;
-        monitor.latest().ifPresent(s -> ensure(s.partitions().size()));
+        mastersRegistered.clear();
+        monitor.latest().ifPresent(s -> {
+            ensure(s.partitions().size());
+            ensureMasters(s);
+        });
     }
 
     private synchronized void ensure(int partitions) {

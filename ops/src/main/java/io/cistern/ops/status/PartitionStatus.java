@@ -30,6 +30,8 @@ import java.util.OptionalLong;
  * @param exact false when the backlog was counted in several steps while writes went on (a very long applied head)
  * @param lastError why the partition's last batch attempt failed, as its worker published it; empty while batches
  *     commit (the worker removes it at the next commit)
+ * @param master on a Redis Cluster, the master ({@code host:port}) serving the partition's slot as the reader's client
+ *     last saw the topology ({@value #NO_MASTER} while none does); empty off a cluster
  */
 public record PartitionStatus(
         int partition,
@@ -47,7 +49,49 @@ public record PartitionStatus(
         OptionalLong xinfoLag,
         boolean deletedBeforeApplied,
         boolean exact,
-        Optional<ApplyError> lastError) {
+        Optional<ApplyError> lastError,
+        Optional<String> master) {
+    /** What {@link #master()} says while no master serves the partition's slot (a failover under way). */
+    public static final String NO_MASTER = "none (failing over)";
+
+    /** A partition read off a cluster: no master to name. */
+    public PartitionStatus(
+            int partition,
+            long backlog,
+            Duration oldestAge,
+            Optional<String> oldestUnappliedId,
+            Optional<String> appliedWatermark,
+            Optional<String> lastEntryId,
+            long streamLength,
+            long entriesAdded,
+            long pending,
+            long deadLetters,
+            Optional<LeaseStatus> owner,
+            Optional<String> pausedBy,
+            OptionalLong xinfoLag,
+            boolean deletedBeforeApplied,
+            boolean exact,
+            Optional<ApplyError> lastError) {
+        this(
+                partition,
+                backlog,
+                oldestAge,
+                oldestUnappliedId,
+                appliedWatermark,
+                lastEntryId,
+                streamLength,
+                entriesAdded,
+                pending,
+                deadLetters,
+                owner,
+                pausedBy,
+                xinfoLag,
+                deletedBeforeApplied,
+                exact,
+                lastError,
+                Optional.empty());
+    }
+
     public PartitionStatus {
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, was " + partition);
@@ -57,6 +101,7 @@ public record PartitionStatus(
         Objects.requireNonNull(appliedWatermark, "appliedWatermark");
         Objects.requireNonNull(lastEntryId, "lastEntryId");
         Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(master, "master");
         Objects.requireNonNull(pausedBy, "pausedBy");
         Objects.requireNonNull(xinfoLag, "xinfoLag");
         Objects.requireNonNull(lastError, "lastError");

@@ -2,6 +2,7 @@ package io.cistern.ops.status;
 
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.function.MemoryGuard;
@@ -19,8 +20,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +30,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * Reads the pipeline's status from Redis: one Lua script per partition, so that the watermark, the stream, the
@@ -50,8 +51,11 @@ import java.util.OptionalLong;
  * done (so at most twice the shorter side), and the partition is flagged {@link PartitionStatus#exact() inexact}
  * (counted in several steps while writes went on).
  *
- * <p>Owns one Redis connection, opened on first use and closed by {@link #close()}; the client stays the caller's
- * unless the reader was made by {@link #connect}.
+ * <p>On a Redis Cluster each partition's script runs on the master serving the partition's slot (its keys share the
+ * hash tag {@code {p}}), and each partition's status names that master ({@link PartitionStatus#master()}).
+ *
+ * <p>Reads through a {@link RedisDeployment}: the caller's, or, for a reader made by {@link #connect}, one of its own,
+ * opened on first use and closed by {@link #close()}.
  * Thread-safe ({@link #read()} is serialised).
  */
 public final class PipelineStatus implements AutoCloseable {
@@ -135,69 +139,111 @@ public final class PipelineStatus implements AutoCloseable {
               m[5], added, m[6], m[7]}
             """);
 
-    private final RedisClient client;
+    /** Opens the deployment read: the caller's (returned as is), or one of this reader's own. */
+    private final Supplier<RedisDeployment> opener;
+
     private final KeyLayout layout;
-    private final boolean ownsClient;
-    /** The dead letters' counts from their record of truth, when this reader has a database; owned with the client. */
+    private final boolean ownsDeployment;
+    /** The dead letters' counts from their record of truth, when this reader has a database; owned with the deployment. */
     private final DeadLetterCounts deadLetterCounts;
     /** Announces the dead-letter counts' pool for doctor, when this reader owns one; closed first. */
     private final PoolAnnouncer announcer;
+    /** The client behind {@link #announcer}, shut down with it. */
+    private final RedisClient announcerClient;
 
-    private StatefulRedisConnection<String, String> connection;
+    private RedisDeployment deployment;
     /** The Redis time of the last partition read; guarded by this. */
     private Instant lastNow;
 
-    /** A reader on {@code client}, which stays the caller's to shut down. */
-    public PipelineStatus(RedisClient client, KeyLayout layout) {
-        this(client, layout, false, null, null);
+    /** A reader on {@code deployment}, which stays the caller's to close. */
+    public PipelineStatus(RedisDeployment deployment, KeyLayout layout) {
+        this(given(deployment), layout, false, null, null, null);
     }
 
     /**
-     * A reader on {@code client} whose dead-letter counts come from {@code deadLetterCounts}; both stay the caller's
-     * to close.
+     * A reader on {@code deployment} whose dead-letter counts come from {@code deadLetterCounts}; both stay the
+     * caller's to close.
      */
-    public PipelineStatus(RedisClient client, KeyLayout layout, DeadLetterCounts deadLetterCounts) {
-        this(client, layout, false, Objects.requireNonNull(deadLetterCounts, "deadLetterCounts"), null);
+    public PipelineStatus(RedisDeployment deployment, KeyLayout layout, DeadLetterCounts deadLetterCounts) {
+        this(
+                given(deployment),
+                layout,
+                false,
+                Objects.requireNonNull(deadLetterCounts, "deadLetterCounts"),
+                null,
+                null);
+    }
+
+    /**
+     * A reader on the deployment {@code deployment} supplies on first use (and after a failed open), which stays the
+     * caller's to close; its dead-letter counts from {@code deadLetterCounts} (the caller's), or, when null, the
+     * notices on the Redis dead-letter streams.
+     */
+    public static PipelineStatus on(
+            Supplier<RedisDeployment> deployment, KeyLayout layout, DeadLetterCounts deadLetterCounts) {
+        return new PipelineStatus(
+                Objects.requireNonNull(deployment, "deployment"), layout, false, deadLetterCounts, null, null);
     }
 
     private PipelineStatus(
-            RedisClient client,
+            Supplier<RedisDeployment> opener,
             KeyLayout layout,
-            boolean ownsClient,
+            boolean ownsDeployment,
             DeadLetterCounts deadLetterCounts,
-            PoolAnnouncer announcer) {
-        this.client = Objects.requireNonNull(client, "client");
+            PoolAnnouncer announcer,
+            RedisClient announcerClient) {
+        this.opener = opener;
         this.layout = Objects.requireNonNull(layout, "layout");
-        this.ownsClient = ownsClient;
+        this.ownsDeployment = ownsDeployment;
         this.deadLetterCounts = deadLetterCounts;
         this.announcer = announcer;
+        this.announcerClient = announcerClient;
+    }
+
+    private static Supplier<RedisDeployment> given(RedisDeployment deployment) {
+        Objects.requireNonNull(deployment, "deployment");
+        return () -> deployment;
     }
 
     /**
-     * A reader with a client of its own on {@code redis}, shut down by {@link #close()}. Connects on first use. Its
-     * dead-letter counts are the notices on the Redis dead-letter streams: for a reader without a database.
+     * A reader with a deployment of its own on {@code redis} (a single server, Sentinel or a cluster), closed by
+     * {@link #close()}. Connects on first use. Its dead-letter counts are the notices on the Redis dead-letter streams:
+     * for a reader without a database.
      */
     public static PipelineStatus connect(RedisSettings redis, KeyLayout layout) {
-        return new PipelineStatus(RedisClients.create(redis), layout, true, null, null);
+        Objects.requireNonNull(redis, "redis");
+        return new PipelineStatus(() -> RedisDeployment.open(redis), layout, true, null, null, null);
     }
 
     /**
-     * A reader with a client of its own on {@code redis} whose dead-letter counts come from {@code cistern_dead_letter}
-     * in {@code database} ({@link DeadLetterCounts}), through one connection of its own; both closed by {@link
-     * #close()}. Connects to each on first use. The connection's pool is announced for {@code ops/cistern doctor}'s
-     * {@code max_connections} check ({@link PoolAnnouncer}) while the reader is open.
+     * A reader with a deployment of its own on {@code redis} whose dead-letter counts come from {@code
+     * cistern_dead_letter} in {@code database} ({@link DeadLetterCounts}), through one connection of its own; both
+     * closed by {@link #close()}. Connects to each on first use. Off a cluster, the connection's pool is announced for
+     * {@code ops/cistern doctor}'s {@code max_connections} check ({@link PoolAnnouncer}) while the reader is open (on a
+     * cluster the announcement waits for the unpartitioned keys' home there: not announced).
      */
     public static PipelineStatus connect(RedisSettings redis, KeyLayout layout, DatabaseSettings database) {
-        RedisClient client = RedisClients.create(redis);
-        PoolAnnouncer announcer = PoolAnnouncer.start(
-                client,
+        Objects.requireNonNull(redis, "redis");
+        RedisClient announcerClient = null;
+        PoolAnnouncer announcer = null;
+        if (redis.topology() != RedisSettings.Topology.CLUSTER) {
+            announcerClient = RedisClients.create(redis);
+            announcer = PoolAnnouncer.start(
+                    announcerClient,
+                    layout,
+                    DatabasePool.ofThisProcess(
+                            DatabasePool.STATUS,
+                            DeadLetterCounts.POOL_SIZE,
+                            DatabasePool.database(database.hosts(), database.database())),
+                    PoolAnnouncer.DEFAULT_LIFETIME);
+        }
+        return new PipelineStatus(
+                () -> RedisDeployment.open(redis),
                 layout,
-                DatabasePool.ofThisProcess(
-                        DatabasePool.STATUS,
-                        DeadLetterCounts.POOL_SIZE,
-                        DatabasePool.database(database.hosts(), database.database())),
-                PoolAnnouncer.DEFAULT_LIFETIME);
-        return new PipelineStatus(client, layout, true, DeadLetterCounts.connect(database), announcer);
+                true,
+                DeadLetterCounts.connect(database),
+                announcer,
+                announcerClient);
     }
 
     /** The key layout read. */
@@ -212,14 +258,15 @@ public final class PipelineStatus implements AutoCloseable {
      * @throws io.lettuce.core.RedisException when Redis cannot be read
      */
     public synchronized StatusSnapshot read() {
-        RedisCommands<String, String> redis = commands();
+        RedisDeployment deployment = deployment();
+        RedisClusterCommands<String, String> redis = deployment.sync();
         int partitions = partitions(redis);
         List<PartitionStatus> all = new ArrayList<>(partitions);
         Optional<Map<Integer, Long>> deadLetters =
                 deadLetterCounts == null ? Optional.empty() : deadLetterCounts.read();
         Instant takenAt = null;
         for (int p = 0; p < partitions; p++) {
-            PartitionStatus status = read(redis, p, deadLetters);
+            PartitionStatus status = read(deployment, p, deadLetters);
             if (takenAt == null) {
                 takenAt = lastNow;
             }
@@ -232,7 +279,8 @@ public final class PipelineStatus implements AutoCloseable {
      * One partition, its dead letters as {@code deadLetters} counts them (their record of truth), or, without those
      * counts, as the notices on its Redis dead-letter stream.
      */
-    private PartitionStatus read(RedisCommands<String, String> redis, int p, Optional<Map<Integer, Long>> deadLetters) {
+    private PartitionStatus read(RedisDeployment deployment, int p, Optional<Map<Integer, Long>> deadLetters) {
+        RedisClusterCommands<String, String> redis = deployment.sync();
         List<Object> r = redis.eval(
                 SCRIPT,
                 ScriptOutputType.MULTI,
@@ -294,7 +342,23 @@ public final class PipelineStatus implements AutoCloseable {
                 xinfoLag == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(xinfoLag)),
                 lag.deletedBeforeApplied(),
                 exact,
-                lastError);
+                lastError,
+                masterOf(deployment, p));
+    }
+
+    /**
+     * The master serving partition {@code p}'s slot as the client last saw the topology, on a cluster; empty off a
+     * cluster (one master serves every partition).
+     */
+    private Optional<String> masterOf(RedisDeployment deployment, int p) {
+        if (!deployment.isCluster()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(deployment.masterFor(layout.meta(p)).address());
+        } catch (IllegalStateException e) {
+            return Optional.of(PartitionStatus.NO_MASTER);
+        }
     }
 
     /**
@@ -306,8 +370,12 @@ public final class PipelineStatus implements AutoCloseable {
      * snapshot.
      */
     public synchronized BufferCapacity.Reading readBuffer(StatusSnapshot snapshot) {
-        RedisCommands<String, String> redis = commands();
-        MemoryGuard.RedisMemory memory = MemoryGuard.RedisMemory.parse(redis.info("memory"));
+        RedisDeployment deployment = deployment();
+        RedisClusterCommands<String, String> redis = deployment.sync();
+        // On a cluster, the memory of the master holding partition 0's meta (where the limits are published); each
+        // master enforces the limits on its own partitions (doctor reports every master's memory).
+        MemoryGuard.RedisMemory memory = MemoryGuard.RedisMemory.parse(
+                deployment.masterFor(layout.meta(0)).sync().info("memory"));
         List<KeyValue<String, String>> limits =
                 redis.hmget(layout.meta(0), MetaFields.MAX_MEMORY, MetaFields.MAX_BACKLOG);
         long maxMemory = limits.get(0).hasValue() ? Long.parseLong(limits.get(0).getValue()) : 0;
@@ -359,7 +427,7 @@ public final class PipelineStatus implements AutoCloseable {
      * The entries above {@code watermark}, counted in pages outside any script (not atomic with the rest): from both
      * ends of the stream in turn until one end is done, so the cost is at most twice the shorter side.
      */
-    private long countUnapplied(RedisCommands<String, String> redis, int p, String watermark, long length) {
+    private long countUnapplied(RedisClusterCommands<String, String> redis, int p, String watermark, long length) {
         String stream = layout.stream(p);
         long applied = 0;
         long unapplied = 0;
@@ -389,10 +457,10 @@ public final class PipelineStatus implements AutoCloseable {
      * @throws IllegalStateException when it is missing
      */
     public synchronized int partitions() {
-        return partitions(commands());
+        return partitions(deployment().sync());
     }
 
-    private int partitions(RedisCommands<String, String> redis) {
+    private int partitions(RedisClusterCommands<String, String> redis) {
         String count = redis.hget(layout.config(), ConfigFields.PARTITIONS);
         if (count == null) {
             throw new IllegalStateException("Redis has no partition count at " + layout.config()
@@ -402,21 +470,24 @@ public final class PipelineStatus implements AutoCloseable {
         return Integer.parseInt(count);
     }
 
-    /** Who paused partitions, as {@link PartitionControl} records it. */
-    public synchronized PartitionControl control() {
-        return new PartitionControl(commands(), layout);
+    /**
+     * Who paused partition {@code p}, as {@link PartitionControl} records it: on the node connection of the master
+     * serving its slot (on a cluster), so use it for partition {@code p} only and ask again after a failover.
+     */
+    public synchronized PartitionControl control(int p) {
+        return new PartitionControl(deployment().masterFor(layout.meta(p)).sync(), layout);
     }
 
-    private static Instant redisTime(RedisCommands<String, String> redis) {
+    private static Instant redisTime(RedisClusterCommands<String, String> redis) {
         List<String> t = redis.time();
         return Instant.ofEpochSecond(Long.parseLong(t.get(0)), Long.parseLong(t.get(1)) * 1_000);
     }
 
-    private RedisCommands<String, String> commands() {
-        if (connection == null || !connection.isOpen()) {
-            connection = client.connect();
+    private RedisDeployment deployment() {
+        if (deployment == null) {
+            deployment = opener.get();
         }
-        return connection.sync();
+        return deployment;
     }
 
     private static String text(List<Object> r, int i) {
@@ -437,14 +508,14 @@ public final class PipelineStatus implements AutoCloseable {
         if (announcer != null) {
             announcer.close();
         }
-        if (connection != null) {
-            connection.close();
-            connection = null;
+        if (announcerClient != null) {
+            announcerClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         }
-        if (ownsClient) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (ownsDeployment && deployment != null) {
+            deployment.close();
         }
-        if (ownsClient && deadLetterCounts != null) {
+        deployment = null;
+        if (ownsDeployment && deadLetterCounts != null) {
             try {
                 deadLetterCounts.close();
             } catch (Exception e) {

@@ -20,6 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
  *    "xinfoLag":12,"deletedBeforeApplied":false,"exact":true,
  *    "lastError":{"message":"CONNECTION (SQLSTATE 08001): Connection to db:5432 refused.","at":"..."}}, ...]}
  * </pre>
+ *
+ * On a Redis Cluster each partition also has {@code "master":"10.0.0.7:6379"}, the master serving its slot.
  */
 public final class StatusJson {
     private StatusJson() {}
@@ -43,6 +45,8 @@ public final class StatusJson {
     public static ObjectNode toJson(PartitionStatus p) {
         ObjectNode n = ExactJson.mapper().createObjectNode();
         n.put("partition", p.partition());
+        // On a Redis Cluster only: the master serving the partition's slot.
+        p.master().ifPresent(m -> n.put("master", m));
         n.put("backlog", p.backlog());
         n.put("oldestAgeSeconds", p.oldestAgeSeconds());
         n.put("oldestUnappliedId", p.oldestUnappliedId().orElse(null));

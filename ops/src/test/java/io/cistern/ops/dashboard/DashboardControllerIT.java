@@ -58,8 +58,8 @@ class DashboardControllerIT {
     void history_followsTheServicesMonitor_withEachPartitionsBacklogAndTheThroughputIn() {
         try (TestRedis redis = TestRedis.create("DashboardControllerIT");
                 DashboardSource source = new DashboardSource(RedisSettings.of(redis.url()), layout(redis));
-                StatusMonitor monitor =
-                        new StatusMonitor(new PipelineStatus(redis.client(), layout(redis)), Duration.ofMillis(100))) {
+                StatusMonitor monitor = new StatusMonitor(
+                        PipelineStatus.connect(RedisSettings.of(redis.url()), layout(redis)), Duration.ofMillis(100))) {
             // given two partitions, the second with 3 entries no worker applied
             RedisCommands<String, String> r = redis.commands();
             r.hset(layout(redis).config(), "partitions", "2");

@@ -3,7 +3,7 @@ package io.cistern.ops.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cistern.connections.testing.TestRedis;
+import io.cistern.ops.testing.TopologyRedis;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.MetaFields;
@@ -11,7 +11,7 @@ import io.cistern.sync.PartitionControl;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XTrimArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,17 +20,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link PipelineStatus} against a real Redis, with a watermark the test controls. */
+/**
+ * {@link PipelineStatus} against a real Redis, with a watermark the test controls; also against a Redis Cluster
+ * ({@link TopologyRedis}), where each partition names its master.
+ */
 class PipelineStatusIT {
-    private TestRedis redis;
+    private TopologyRedis redis;
     private KeyLayout layout;
     private PipelineStatus status;
 
     @BeforeEach
     void setUp() {
-        redis = TestRedis.create("PipelineStatusIT");
+        redis = TopologyRedis.create("PipelineStatusIT");
         layout = new KeyLayout(redis.prefix());
-        status = new PipelineStatus(redis.client(), layout);
+        status = new PipelineStatus(redis.deployment(), layout);
     }
 
     @AfterEach
@@ -49,7 +52,7 @@ class PipelineStatusIT {
 
     @Test
     void trimsAndDeletes_confuseXinfo_butNotTheBacklog() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "2");
         String stream = layout.stream(1);
         r.xgroupCreate(
@@ -69,7 +72,7 @@ class PipelineStatusIT {
         r.xadd(layout.deadLetters(1), Map.of("reason", "x"));
         r.set(layout.lease(1), "worker-a");
         r.pexpire(layout.lease(1), 9_000);
-        new PartitionControl(r, layout).pause(1, "test (alice)");
+        new PartitionControl(redis.nodeOf(layout.meta(1)), layout).pause(1, "test (alice)");
 
         StatusSnapshot snapshot = status.read();
 
@@ -108,8 +111,31 @@ class PipelineStatusIT {
     }
 
     @Test
+    void eachPartition_namesTheMasterServingItsSlot_onAClusterOnly() {
+        redis.commands().hset(layout.config(), "partitions", "16");
+
+        StatusSnapshot snapshot = status.read();
+
+        for (PartitionStatus p : snapshot.partitions()) {
+            if (TopologyRedis.onCluster()) {
+                io.cistern.connections.testing.PrivateRedisCluster.Node master =
+                        io.cistern.connections.testing.PrivateRedisCluster.shared()
+                                .masterOfKey(layout.meta(p.partition()));
+                assertThat(p.master()).contains("127.0.0.1:" + master.port());
+                assertThat(StatusJson.toJson(p).get("master").asString()).isEqualTo("127.0.0.1:" + master.port());
+            } else {
+                assertThat(p.master()).isEmpty();
+                assertThat(StatusJson.toJson(p).has("master")).isFalse();
+            }
+        }
+        assertThat(snapshot.partitions().stream().map(PartitionStatus::master).distinct())
+                .as("16 partitions spread over the 3 masters")
+                .hasSize(TopologyRedis.onCluster() ? 3 : 1);
+    }
+
+    @Test
     void longAppliedHead_isCountedFromTheOtherEnd() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         int applied = PipelineStatus.COUNT_BUDGET + 5;
@@ -133,7 +159,7 @@ class PipelineStatusIT {
 
     @Test
     void versionedEntries_areIndexedByVersion_untilAnXdelMakesAHole() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 5_000, true);
@@ -154,7 +180,7 @@ class PipelineStatusIT {
 
     @Test
     void bothSidesPastTheBudget_areCountedInPages_andFlaggedInexact() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 3 * PipelineStatus.COUNT_BUDGET + 500, false);
@@ -168,7 +194,7 @@ class PipelineStatusIT {
 
     @Test
     void lastError_publishedInTheMeta_isRead_withItsTime_andAbsentOnceRemoved() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "1");
         r.hset(
                 layout.meta(0),
@@ -194,12 +220,12 @@ class PipelineStatusIT {
 
     @Test
     void monitor_reportsAStall_whileTheWatermarkStands_andClearsItWhenTheWatermarkMoves() {
-        RedisCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.commands();
         r.hset(layout.config(), "partitions", "1");
         addEntries(layout.stream(0), 1, 10, true);
         r.hset(layout.meta(0), MetaFields.APPLIED, "3-0");
         try (StatusMonitor monitor = new StatusMonitor(
-                new PipelineStatus(redis.client(), layout), Duration.ofMillis(100), Duration.ofMillis(300))) {
+                new PipelineStatus(redis.deployment(), layout), Duration.ofMillis(100), Duration.ofMillis(300))) {
             monitor.refresh();
             assertThat(monitor.stalls()).isEmpty();
 

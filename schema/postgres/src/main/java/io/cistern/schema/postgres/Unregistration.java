@@ -8,7 +8,7 @@ import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,10 +34,10 @@ public final class Unregistration {
     private static final int PAGE = 1000;
 
     private final DataSource dataSource;
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final KeyLayout layout;
 
-    public Unregistration(DataSource dataSource, RedisCommands<String, String> redis, KeyLayout layout) {
+    public Unregistration(DataSource dataSource, RedisClusterCommands<String, String> redis, KeyLayout layout) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.redis = Objects.requireNonNull(redis, "redis");
         this.layout = Objects.requireNonNull(layout, "layout");

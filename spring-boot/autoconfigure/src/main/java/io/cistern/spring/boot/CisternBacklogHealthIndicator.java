@@ -3,11 +3,11 @@ package io.cistern.spring.boot;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.MetaFields;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -30,7 +30,8 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
     private final Duration ageWarning;
     private final InstantSource clock;
 
-    CisternBacklogHealthIndicator(RedisClient client, KeyLayout layout, Duration ageWarning, InstantSource clock) {
+    CisternBacklogHealthIndicator(
+            AbstractRedisClient client, KeyLayout layout, Duration ageWarning, InstantSource clock) {
         this.probe = new ProbeConnection(client);
         this.layout = layout;
         this.ageWarning = ageWarning;
@@ -42,7 +43,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
         return probe.check(this::check, Map.of("prefix", layout.prefix()));
     }
 
-    private Health check(RedisCommands<String, String> redis) {
+    private Health check(RedisClusterCommands<String, String> redis) {
         String partitions = redis.hget(layout.meta(0), MetaFields.PARTITIONS);
         if (partitions == null) {
             return Health.down()
@@ -63,7 +64,7 @@ final class CisternBacklogHealthIndicator implements HealthIndicator, AutoClosea
                 .build();
     }
 
-    private BacklogAssessment.PartitionReading read(RedisCommands<String, String> redis, int partition) {
+    private BacklogAssessment.PartitionReading read(RedisClusterCommands<String, String> redis, int partition) {
         List<io.lettuce.core.KeyValue<String, String>> meta =
                 redis.hmget(layout.meta(partition), MetaFields.APPLIED, MetaFields.MAX_BACKLOG);
         String applied = meta.get(0).getValueOrElse("0-0");

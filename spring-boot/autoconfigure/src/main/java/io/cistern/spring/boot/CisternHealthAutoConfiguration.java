@@ -35,7 +35,7 @@ public final class CisternHealthAutoConfiguration {
     HealthIndicator cisternRedisHealthIndicator(
             CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
         return closer.register(new CisternRedisHealthIndicator(
-                SpringRedis.client(redis), SpringRedis.describe(redis), ComponentSettings.layout(properties)));
+                SpringRedis.anyClient(redis), SpringRedis.describe(redis), ComponentSettings.layout(properties)));
     }
 
     @Bean(destroyMethod = "")
@@ -44,7 +44,7 @@ public final class CisternHealthAutoConfiguration {
     HealthIndicator cisternBacklogHealthIndicator(
             CisternProperties properties, RedisConnectionFactory redis, ClosedBeforeRedisClient closer) {
         return closer.register(new CisternBacklogHealthIndicator(
-                SpringRedis.client(redis),
+                SpringRedis.anyClient(redis),
                 ComponentSettings.layout(properties),
                 properties.getHealth().getBacklogAgeWarning(),
                 InstantSource.system()));

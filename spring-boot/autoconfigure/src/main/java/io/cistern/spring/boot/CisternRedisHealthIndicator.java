@@ -2,8 +2,8 @@ package io.cistern.spring.boot;
 
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.Map;
 import org.springframework.boot.health.contributor.Health;
@@ -19,7 +19,7 @@ final class CisternRedisHealthIndicator implements HealthIndicator, AutoCloseabl
     private final RedisSettings description;
     private final KeyLayout layout;
 
-    CisternRedisHealthIndicator(RedisClient client, RedisSettings description, KeyLayout layout) {
+    CisternRedisHealthIndicator(AbstractRedisClient client, RedisSettings description, KeyLayout layout) {
         this.probe = new ProbeConnection(client);
         this.description = description;
         this.layout = layout;
@@ -30,7 +30,7 @@ final class CisternRedisHealthIndicator implements HealthIndicator, AutoCloseabl
         return probe.check(this::check, Map.of("redis", description.redactedUrl()));
     }
 
-    private Health check(RedisCommands<String, String> redis) {
+    private Health check(RedisClusterCommands<String, String> redis) {
         long start = System.nanoTime();
         redis.ping();
         long latency = Duration.ofNanos(System.nanoTime() - start).toMillis();

@@ -1,8 +1,12 @@
 package io.cistern.spring.boot;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.Map;
 import org.springframework.boot.health.contributor.Health;
 
@@ -15,14 +19,16 @@ final class ProbeConnection implements AutoCloseable {
     /** One check on the open connection. */
     @FunctionalInterface
     interface Probe {
-        Health check(RedisCommands<String, String> redis);
+        Health check(RedisClusterCommands<String, String> redis);
     }
 
-    private final RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
+    private final AbstractRedisClient client;
+    private StatefulConnection<String, String> connection;
+    private RedisClusterCommands<String, String> commands;
     private boolean closed;
 
-    ProbeConnection(RedisClient client) {
+    /** On {@code client}: a single server's or Sentinel's ({@link RedisClient}), or a Redis Cluster's. */
+    ProbeConnection(AbstractRedisClient client) {
         this.client = client;
     }
 
@@ -38,9 +44,17 @@ final class ProbeConnection implements AutoCloseable {
         }
         try {
             if (connection == null) {
-                connection = client.connect();
+                if (client instanceof RedisClusterClient cluster) {
+                    StatefulRedisClusterConnection<String, String> c = cluster.connect();
+                    commands = c.sync();
+                    connection = c;
+                } else {
+                    StatefulRedisConnection<String, String> c = ((RedisClient) client).connect();
+                    commands = c.sync();
+                    connection = c;
+                }
             }
-            return probe.check(connection.sync());
+            return probe.check(commands);
         } catch (RuntimeException e) {
             return Health.down()
                     .withDetails(failureDetails)

@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.List;
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisNode;
 import org.springframework.data.redis.connection.RedisSentinelConfiguration;
@@ -40,6 +41,15 @@ final class SpringRedis {
     }
 
     /**
+     * The Lettuce client behind {@code factory}, whatever its topology: a {@link RedisClient} (single server or
+     * Sentinel) or a {@link io.lettuce.core.cluster.RedisClusterClient} ({@code spring.data.redis.cluster.nodes}), for
+     * what works on both (the health indicators). Shared with the application, which keeps owning it.
+     */
+    static AbstractRedisClient anyClient(RedisConnectionFactory factory) {
+        return lettuce(factory).getRequiredNativeClient();
+    }
+
+    /**
      * Settings that describe the application's Redis for Cistern's components: its address without credentials (for
      * log messages only; the client connects as Spring configured it), the command timeout ({@code
      * spring.data.redis.timeout}) and the connect timeout ({@code spring.data.redis.connect-timeout}).
@@ -48,6 +58,26 @@ final class SpringRedis {
         LettuceConnectionFactory lettuce = lettuce(factory);
         RedisURI uri;
         RedisSentinelConfiguration sentinel = lettuce.getSentinelConfiguration();
+        RedisClusterConfiguration cluster = lettuce.getClusterConfiguration();
+        if (lettuce.isClusterAware()
+                && cluster != null
+                && !cluster.getClusterNodes().isEmpty()) {
+            // spring.data.redis.cluster.nodes: the seed nodes, so the description's topology is CLUSTER.
+            List<RedisURI> nodes = cluster.getClusterNodes().stream()
+                    .map(n -> RedisURI.builder()
+                            .withHost(n.getHost())
+                            .withPort(n.getPort() == null ? 6379 : n.getPort())
+                            .withSsl(lettuce.isUseSsl())
+                            .build())
+                    .toList();
+            return new RedisSettings(
+                    nodes.get(0),
+                    nodes,
+                    java.util.Optional.empty(),
+                    lettuce.getClientConfiguration().getCommandTimeout(),
+                    connectTimeout(lettuce),
+                    List.of());
+        }
         if (lettuce.isRedisSentinelAware()
                 && sentinel != null
                 && !sentinel.getSentinels().isEmpty()) {
@@ -68,11 +98,14 @@ final class SpringRedis {
                     .build();
         }
         Duration commandTimeout = lettuce.getClientConfiguration().getCommandTimeout();
-        Duration connectTimeout = lettuce.getClientConfiguration()
+        return new RedisSettings(uri, commandTimeout, connectTimeout(lettuce), List.of());
+    }
+
+    private static Duration connectTimeout(LettuceConnectionFactory lettuce) {
+        return lettuce.getClientConfiguration()
                 .getClientOptions()
                 .map(o -> o.getSocketOptions().getConnectTimeout())
                 .orElse(LETTUCE_DEFAULT_CONNECT_TIMEOUT);
-        return new RedisSettings(uri, commandTimeout, connectTimeout, List.of());
     }
 
     private static LettuceConnectionFactory lettuce(RedisConnectionFactory factory) {

@@ -8,10 +8,10 @@ import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.PrivateRedisCluster;
 import io.cistern.connections.testing.TestDatabase;
+import io.cistern.connections.testing.TestRedis;
 import io.cistern.ops.status.PartitionGauges;
 import io.cistern.ops.status.PipelineStatus;
 import io.cistern.ops.status.StatusMonitor;
-import io.cistern.ops.testing.TopologyRedis;
 import io.cistern.schema.codec.ExactJson;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
@@ -32,22 +32,22 @@ import tools.jackson.databind.JsonNode;
 /**
  * The operator commands that read or change each partition's keys ({@code lag}, {@code partitions}, {@code leases},
  * {@code pause}, {@code resume}, {@code drain}), the partition metrics and {@code doctor}'s Redis checks, on the
- * topology this JVM runs against ({@link TopologyRedis}): a single Redis, and, in the {@code on-redis-cluster}
+ * topology this JVM runs against ({@link TestRedis}): a single Redis, and, in the {@code on-redis-cluster}
  * execution, a Redis Cluster of 3 masters, where each partition is read on the master serving its slot and named with
  * it. The pipeline's state is written by hand (no init, writer or worker), so that only the commands are under test.
  */
 class OperatorStatusCommandsIT {
     private static final int PARTITIONS = 16;
-    private TopologyRedis redis;
+    private TestRedis redis;
     private TestDatabase database;
     private KeyLayout layout;
 
     @BeforeEach
     void setUp() {
-        redis = TopologyRedis.create("OperatorStatusCommandsIT");
+        redis = TestRedis.create("OperatorStatusCommandsIT");
         database = TestDatabase.create("OperatorStatusCommandsIT");
         layout = new KeyLayout(redis.prefix());
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", Integer.toString(PARTITIONS));
         // each partition: two entries, the first applied, so a backlog of one
         for (int p = 0; p < PARTITIONS; p++) {
@@ -85,7 +85,7 @@ class OperatorStatusCommandsIT {
         assertThat(owners.get(3).get("owner").get("worker").asString()).isEqualTo("worker-a");
         for (int p = 0; p < PARTITIONS; p++) {
             assertThat(lag.get("partitions").get(p).get("backlog").asLong()).isEqualTo(1);
-            if (TopologyRedis.onCluster()) {
+            if (TestRedis.onCluster()) {
                 String master = masterOf(p);
                 assertThat(lag.get("partitions").get(p).get("master").asString())
                         .isEqualTo(master);
@@ -98,7 +98,7 @@ class OperatorStatusCommandsIT {
             }
         }
         assertThat(lagText.toString().lines().findFirst().orElseThrow().contains("MASTER"))
-                .isEqualTo(TopologyRedis.onCluster());
+                .isEqualTo(TestRedis.onCluster());
     }
 
     @Test
@@ -107,7 +107,7 @@ class OperatorStatusCommandsIT {
         assertThat(cli(paused, "pause", "7", "--reason", "disk swap")).isZero();
 
         assertThat(paused.toString()).contains("partition 7 paused by");
-        assertThat(redis.commands().hget(layout.meta(7), MetaFields.PAUSED)).contains("disk swap");
+        assertThat(redis.keyed().hget(layout.meta(7), MetaFields.PAUSED)).contains("disk swap");
         StringWriter lag = new StringWriter();
         assertThat(cli(lag, "lag", "--json", "--rate-window", "0s")).isZero();
         assertThat(ExactJson.mapper()
@@ -122,7 +122,7 @@ class OperatorStatusCommandsIT {
         assertThat(cli(resumed, "resume", "7")).isZero();
 
         assertThat(resumed.toString()).contains("partition 7 resumed by");
-        assertThat(redis.commands().hget(layout.meta(7), MetaFields.PAUSED)).isNull();
+        assertThat(redis.keyed().hget(layout.meta(7), MetaFields.PAUSED)).isNull();
     }
 
     @Test
@@ -131,11 +131,11 @@ class OperatorStatusCommandsIT {
         assertThat(cli(behind, "drain")).isEqualTo(1);
 
         for (int p = 0; p < PARTITIONS; p++) {
-            String last = redis.commands()
+            String last = redis.keyed()
                     .xrevrange(layout.stream(p), io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1))
                     .get(0)
                     .getId();
-            redis.commands().hset(layout.meta(p), MetaFields.APPLIED, last);
+            redis.keyed().hset(layout.meta(p), MetaFields.APPLIED, last);
         }
         StringWriter drained = new StringWriter();
 
@@ -152,7 +152,7 @@ class OperatorStatusCommandsIT {
 
             List<Gauge> gauges =
                     registry.find(PartitionGauges.MASTER).gauges().stream().toList();
-            if (TopologyRedis.onCluster()) {
+            if (TestRedis.onCluster()) {
                 assertThat(gauges).hasSize(PARTITIONS);
                 for (int p = 0; p < PARTITIONS; p++) {
                     Gauge g = registry.find(PartitionGauges.MASTER)
@@ -171,7 +171,7 @@ class OperatorStatusCommandsIT {
 
     @Test
     void doctor_onACluster_checksEveryMaster_andNamesTheMasterInEachFinding() {
-        assumeThat(TopologyRedis.onCluster()).as("a cluster-only scenario").isTrue();
+        assumeThat(TestRedis.onCluster()).as("a cluster-only scenario").isTrue();
         PrivateRedisCluster cluster = PrivateRedisCluster.shared();
         List<PrivateRedisCluster.Node> masters = cluster.masters();
         PrivateRedisCluster.Node withoutAof = masters.get(0);

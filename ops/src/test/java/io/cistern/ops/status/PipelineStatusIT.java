@@ -3,7 +3,7 @@ package io.cistern.ops.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.cistern.ops.testing.TopologyRedis;
+import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.MetaFields;
@@ -22,16 +22,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link PipelineStatus} against a real Redis, with a watermark the test controls; also against a Redis Cluster
- * ({@link TopologyRedis}), where each partition names its master.
+ * ({@link TestRedis}), where each partition names its master.
  */
 class PipelineStatusIT {
-    private TopologyRedis redis;
+    private TestRedis redis;
     private KeyLayout layout;
     private PipelineStatus status;
 
     @BeforeEach
     void setUp() {
-        redis = TopologyRedis.create("PipelineStatusIT");
+        redis = TestRedis.create("PipelineStatusIT");
         layout = new KeyLayout(redis.prefix());
         status = new PipelineStatus(redis.deployment(), layout);
     }
@@ -52,7 +52,7 @@ class PipelineStatusIT {
 
     @Test
     void trimsAndDeletes_confuseXinfo_butNotTheBacklog() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "2");
         String stream = layout.stream(1);
         r.xgroupCreate(
@@ -72,7 +72,7 @@ class PipelineStatusIT {
         r.xadd(layout.deadLetters(1), Map.of("reason", "x"));
         r.set(layout.lease(1), "worker-a");
         r.pexpire(layout.lease(1), 9_000);
-        new PartitionControl(redis.nodeOf(layout.meta(1)), layout).pause(1, "test (alice)");
+        new PartitionControl(redis.deployment().masterFor(layout.meta(1)).sync(), layout).pause(1, "test (alice)");
 
         StatusSnapshot snapshot = status.read();
 
@@ -112,12 +112,12 @@ class PipelineStatusIT {
 
     @Test
     void eachPartition_namesTheMasterServingItsSlot_onAClusterOnly() {
-        redis.commands().hset(layout.config(), "partitions", "16");
+        redis.keyed().hset(layout.config(), "partitions", "16");
 
         StatusSnapshot snapshot = status.read();
 
         for (PartitionStatus p : snapshot.partitions()) {
-            if (TopologyRedis.onCluster()) {
+            if (TestRedis.onCluster()) {
                 io.cistern.connections.testing.PrivateRedisCluster.Node master =
                         io.cistern.connections.testing.PrivateRedisCluster.shared()
                                 .masterOfKey(layout.meta(p.partition()));
@@ -130,12 +130,12 @@ class PipelineStatusIT {
         }
         assertThat(snapshot.partitions().stream().map(PartitionStatus::master).distinct())
                 .as("16 partitions spread over the 3 masters")
-                .hasSize(TopologyRedis.onCluster() ? 3 : 1);
+                .hasSize(TestRedis.onCluster() ? 3 : 1);
     }
 
     @Test
     void longAppliedHead_isCountedFromTheOtherEnd() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         int applied = PipelineStatus.COUNT_BUDGET + 5;
@@ -159,7 +159,7 @@ class PipelineStatusIT {
 
     @Test
     void versionedEntries_areIndexedByVersion_untilAnXdelMakesAHole() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 5_000, true);
@@ -180,7 +180,7 @@ class PipelineStatusIT {
 
     @Test
     void bothSidesPastTheBudget_areCountedInPages_andFlaggedInexact() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "1");
         String stream = layout.stream(0);
         addEntries(stream, 1, 3 * PipelineStatus.COUNT_BUDGET + 500, false);
@@ -194,7 +194,7 @@ class PipelineStatusIT {
 
     @Test
     void lastError_publishedInTheMeta_isRead_withItsTime_andAbsentOnceRemoved() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "1");
         r.hset(
                 layout.meta(0),
@@ -220,7 +220,7 @@ class PipelineStatusIT {
 
     @Test
     void monitor_reportsAStall_whileTheWatermarkStands_andClearsItWhenTheWatermarkMoves() {
-        RedisClusterCommands<String, String> r = redis.commands();
+        RedisClusterCommands<String, String> r = redis.keyed();
         r.hset(layout.config(), "partitions", "1");
         addEntries(layout.stream(0), 1, 10, true);
         r.hset(layout.meta(0), MetaFields.APPLIED, "3-0");
@@ -246,7 +246,7 @@ class PipelineStatusIT {
 
     /** Entries {@code from-0} to {@code to-0}, each with version {@code v} = its number when {@code versioned}. */
     private void addEntries(String stream, int from, int to, boolean versioned) {
-        redis.commands()
+        redis.keyed()
                 .eval(
                         "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do"
                                 + " if ARGV[3] == '1' then redis.call('XADD', KEYS[1], i .. '-0', 'v', i)"

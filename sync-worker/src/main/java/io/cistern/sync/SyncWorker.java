@@ -324,6 +324,10 @@ public final class SyncWorker implements AutoCloseable {
         }
         try {
             RedisClusterCommands<String, String> redis = leaseConnection.commands();
+            if (roundFailed) {
+                // Right before the round rather than after the last one: a promotion that completed in between is seen.
+                refreshTopology();
+            }
             roundFailed = false;
             long live = heartbeatOrLast(redis);
             announcePool(redis);
@@ -389,16 +393,12 @@ public final class SyncWorker implements AutoCloseable {
             LOG.warn("sync worker {}: tending leases failed: {}", settings.workerId(), e.getMessage());
             roundFailed = true;
             expireUnrenewed();
-        } finally {
-            if (roundFailed) {
-                refreshTopology();
-            }
         }
     }
 
     /**
-     * On a Redis Cluster, after a round in which some master could not be reached: asks the cluster for its topology at
-     * once, so that the next round (and every partition loop, whose connections share the client's view) reaches a
+     * On a Redis Cluster, before a round that follows one in which some master could not be reached: asks the cluster
+     * for its topology at once, so that this round (and every partition loop, whose connections share the client's view) reaches a
      * promoted replica or a slot's new master without waiting for the client's periodic refresh. Nothing off a cluster.
      */
     private void refreshTopology() {

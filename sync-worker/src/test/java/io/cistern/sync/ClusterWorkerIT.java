@@ -184,12 +184,19 @@ class ClusterWorkerIT {
                 .orElseThrow();
 
         Producer producer = new Producer();
+        Probe probeA = new Probe(a, producer.watchStop);
+        Probe probeB = new Probe(b, producer.watchStop);
+        producer.probes = List.of(probeA, probeB);
         Thread producing = Thread.ofPlatform().name("cluster-producer").start(producer);
+        Thread probingA = Thread.ofPlatform().name("cluster-probe-" + a).start(probeA);
+        Thread probingB = Thread.ofPlatform().name("cluster-probe-" + b).start(probeB);
+        long killedAt = 0;
+        long movedAt = 0;
         Thread watching = Thread.ofPlatform().name("cluster-watcher").start(producer::watch);
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> producer.accepted.size() > 100);
 
-            long killedAt = System.nanoTime();
+            killedAt = System.nanoTime();
             PrivateRedisCluster.Node promoted = cluster.killMaster(killed);
             LOG.info(
                     "killed master {} (partition {}); replica {} promoted after {} ms",
@@ -204,6 +211,7 @@ class ClusterWorkerIT {
                     .until(() -> producer.acceptedIn(a) > 0 && producer.accepted.size() > before + 100);
 
             int slot = RedisDeployment.slotOf(layout.meta(b));
+            movedAt = System.nanoTime();
             cluster.migrateSlot(slot, target);
             LOG.info("moved slot {} (partition {}) from {} to {}", slot, b, source.port(), target.port());
             int afterMove = producer.accepted.size();
@@ -219,6 +227,8 @@ class ClusterWorkerIT {
         } finally {
             producer.watchStop.countDown();
             watching.join();
+            probingA.join();
+            probingB.join();
         }
 
         // Every accepted write is in PostgreSQL, and each hot key holds its last accepted value or a later one.
@@ -226,6 +236,18 @@ class ClusterWorkerIT {
         producer.lastAcceptedHot.forEach(
                 (doc, value) -> assertThat(hot.get(doc)).as("hot key %s", doc).isGreaterThanOrEqualTo(value));
         long stallMs = producer.longestWriteToApply();
+        long killStallMs = probeA.stallAfter(killedAt);
+        long moveStallMs = probeB.stallAfter(movedAt);
+        LOG.info(
+                "longest stall of partition {} (no new write of it reaching PostgreSQL) from SIGKILL of its master on:"
+                        + " {} ms; of partition {} from the start of its slot's migration on: {} ms; bound: node timeout"
+                        + " {} ms + lease {} ms",
+                a,
+                killStallMs,
+                b,
+                moveStallMs,
+                NODE_TIMEOUT.toMillis(),
+                LEASE.toMillis());
         LOG.info(
                 "{} writes accepted ({} in partition {}, {} in partition {}), {} refused and retried; longest accepted"
                         + " write to PostgreSQL: {} ms (bound: node timeout {} ms + lease {} ms)",
@@ -240,6 +262,8 @@ class ClusterWorkerIT {
                 LEASE.toMillis());
         assertThat(producer.acceptedIn(b)).isPositive();
         assertThat(stallMs).isLessThan(NODE_TIMEOUT.plus(LEASE).toMillis());
+        assertThat(killStallMs).isLessThan(NODE_TIMEOUT.plus(LEASE).toMillis());
+        assertThat(moveStallMs).isLessThan(NODE_TIMEOUT.plus(LEASE).toMillis());
     }
 
     /**
@@ -257,6 +281,7 @@ class ClusterWorkerIT {
         final AtomicLong refused = new AtomicLong();
         private final List<UUID> hotKeys = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
         private final String tag = "seq-" + UUID.randomUUID();
+        List<Probe> probes = List.of();
 
         @Override
         public void run() {
@@ -295,6 +320,11 @@ class ClusterWorkerIT {
                     for (int seq : applied(tag)) {
                         appliedAt.putIfAbsent(seq, System.nanoTime());
                     }
+                    for (Probe probe : probes) {
+                        for (int seq : applied(probe.tag)) {
+                            probe.appliedAt.putIfAbsent(seq, System.nanoTime());
+                        }
+                    }
                 } while (!watchStop.await(50, TimeUnit.MILLISECONDS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -313,6 +343,78 @@ class ClusterWorkerIT {
                 if (applied != null) {
                     longest = Math.max(longest, applied - e.getValue());
                 }
+            }
+            return TimeUnit.NANOSECONDS.toMillis(longest);
+        }
+    }
+
+    /**
+     * Writes to one partition every few ms without waiting for a replica, through the cluster connection (which follows
+     * MOVED and ASK), as a writer would: how soon after a failover or a migration the partition takes writes again and
+     * the worker applies them.
+     */
+    private static final class Probe implements Runnable {
+        final String tag = "probe-" + UUID.randomUUID();
+        final Map<Integer, Long> accepted = new ConcurrentHashMap<>();
+        final Map<Integer, Long> appliedAt = new ConcurrentHashMap<>();
+        private final int partition;
+        private final CountDownLatch stop;
+
+        Probe(int partition, CountDownLatch stop) {
+            this.partition = partition;
+            this.stop = stop;
+        }
+
+        @Override
+        public void run() {
+            int seq = 0;
+            try {
+                while (!stop.await(20, TimeUnit.MILLISECONDS)) {
+                    UUID doc = docInPartition(partition);
+                    RecordAddress address = address(doc);
+                    try {
+                        redis.sync()
+                                .fcall(
+                                        FunctionLibrary.functionName(Operation.PUT),
+                                        ScriptOutputType.MULTI,
+                                        new String[] {
+                                            layout.record(partition, DOCS, address.key()),
+                                            layout.stream(partition),
+                                            layout.meta(partition)
+                                        },
+                                        DOCS,
+                                        address.key(),
+                                        "filename",
+                                        "\"" + tag + "\"",
+                                        "page_count",
+                                        Integer.toString(seq));
+                        accepted.put(seq++, System.nanoTime());
+                    } catch (RedisException e) {
+                        // refused while the partition's master is away; the next round tries again
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /**
+         * The partition's longest stall from {@code since} on, in ms: the longest time between two successive moments
+         * at which the watcher saw new probe writes in PostgreSQL (the probe writes every 20 ms, so a gap is a time in
+         * which writes were refused or the worker did not apply them), counted from {@code since} to the first.
+         */
+        long stallAfter(long since) {
+            List<Long> seen = appliedAt.values().stream()
+                    .filter(t -> t > since)
+                    .distinct()
+                    .sorted()
+                    .toList();
+            if (seen.isEmpty()) {
+                return Long.MAX_VALUE;
+            }
+            long longest = seen.getFirst() - since;
+            for (int i = 1; i < seen.size(); i++) {
+                longest = Math.max(longest, seen.get(i) - seen.get(i - 1));
             }
             return TimeUnit.NANOSECONDS.toMillis(longest);
         }

@@ -19,6 +19,8 @@ import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.ConfigFields;
+import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.FlushMode;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
@@ -169,6 +171,22 @@ class ClusterWorkerIT {
         });
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(pageCounts(Set.of(doc))).containsEntry(doc, 7));
+    }
+
+    @Test
+    void theRegistryAndConfigLostOnTheirMaster_whilePartitionFloorsRemain_areRepublishedFromPostgres() {
+        String registryKey = layout.registry();
+        String configKey = layout.config();
+        // What a failover to a replica that never received them, or a flushed master, leaves: the partitions elsewhere
+        // keep their floors, so no partition re-seed would put them back.
+        redis.sync().del(registryKey, configKey);
+        assertThat(redis.sync().hget(layout.meta(partitionNotOn(cluster.masterOfKey(registryKey))), MetaFields.FLOOR))
+                .isNotNull();
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(redis.sync().hkeys(registryKey)).containsExactlyInAnyOrder("entities", DOCS);
+            assertThat(redis.sync().hget(configKey, ConfigFields.PARTITIONS)).isEqualTo(Integer.toString(PARTITIONS));
+        });
     }
 
     @Test

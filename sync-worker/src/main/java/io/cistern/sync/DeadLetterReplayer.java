@@ -139,6 +139,8 @@ public final class DeadLetterReplayer implements AutoCloseable {
     /**
      * A replayer for the Cistern at {@code layout} (its prefix).
      *
+     * @param redisClient a {@code RedisClient} (one server, Sentinel) or a {@code RedisClusterClient} (a Redis Cluster:
+     *     each partition's dead letters are read and resolved on the master serving its slot)
      * @param syncedHashTtl the TTL given to a record hash whose dead letter was resolved by a replay while the hash
      *     still holds the replayed version; use the workers' {@link SyncSettings#syncedHashTtl()}; zero gives none
      */

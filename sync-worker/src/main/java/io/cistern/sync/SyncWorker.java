@@ -82,6 +82,12 @@ import org.slf4j.LoggerFactory;
  * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
  * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
  *
+ * <p>On a Redis Cluster (given a {@code RedisClusterClient}): each connection is a cluster connection, so every
+ * partition's keys are read and written on the master serving its slot, wherever a failover or a reshard moved it;
+ * renewals are per partition, so a master that is down costs only its own partitions; the Function library is loaded
+ * on a master that lacks it when a floor confirmation there meets {@code ERR Function not found}; and the registry
+ * and config hashes, which live on one master, are re-published when lost there (docs/cluster.md).
+ *
  * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}), one retention thread ({@code
  * cistern-sync-retention-<workerId>}, when a retention is set) and one thread per owned partition ({@code
  * cistern-sync-p<n>-<workerId>}), each with its own Redis connection. {@link #close()} stops taking partitions, lets
@@ -164,6 +170,10 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * A worker on the Redis {@code redisClient} reaches: a {@code RedisClient} (one server, Sentinel) or a {@code
+     * RedisClusterClient} (a Redis Cluster).
+     */
     public SyncWorker(
             SyncSettings settings, TableRegistry registry, DataSource dataSource, AbstractRedisClient redisClient) {
         this(settings, registry, dataSource, redisClient, new CompositeMeterRegistry());

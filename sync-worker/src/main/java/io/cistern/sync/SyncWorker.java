@@ -343,13 +343,26 @@ public final class SyncWorker implements AutoCloseable {
             announcePool(redis);
             // One partition at a time: on a Redis Cluster each partition's keys live on its slot's master, and a master
             // that is down (failing over) must cost only its own partitions their renewals, never the others'.
+            List<Integer> unrenewed = new java.util.ArrayList<>();
+            RuntimeException firstFailure = null;
             for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
                 try {
                     renew(redis, e.getKey(), e.getValue());
                 } catch (RuntimeException failure) {
                     roundFailed = true;
+                    unrenewed.add(e.getKey());
+                    firstFailure = firstFailure == null ? failure : firstFailure;
                     renewalFailed(e.getKey(), e.getValue(), failure);
                 }
+            }
+            if (firstFailure != null) {
+                // One line a round, not one a partition: a Redis that is down fails them all.
+                LOG.warn(
+                        "sync worker {}: leases of partitions {} not renewed this round (their loops go on until the"
+                                + " leases would have expired): {}",
+                        settings.workerId(),
+                        unrenewed,
+                        firstFailure.getMessage());
             }
             if (closed) {
                 return;
@@ -384,6 +397,8 @@ public final class SyncWorker implements AutoCloseable {
                 o.loop.stop();
             }
             int toTake = share.toTake();
+            List<Integer> untaken = new java.util.ArrayList<>();
+            RuntimeException takeFailure = null;
             for (int p = 0; p < registry.current().partitions() && toTake > 0 && !closed; p++) {
                 if (current.containsKey(p)) {
                     continue;
@@ -393,10 +408,18 @@ public final class SyncWorker implements AutoCloseable {
                         toTake--;
                     }
                 } catch (RuntimeException failure) {
-                    roundFailed = true;
                     // Its master is unreachable (or failing over): the others may still be taken.
-                    LOG.debug("partition {}: not taken this round: {}", p, failure.getMessage());
+                    roundFailed = true;
+                    untaken.add(p);
+                    takeFailure = takeFailure == null ? failure : takeFailure;
                 }
+            }
+            if (takeFailure != null) {
+                LOG.warn(
+                        "sync worker {}: could not try to take partitions {} this round: {}",
+                        settings.workerId(),
+                        untaken,
+                        takeFailure.getMessage());
             }
         } catch (RuntimeException e) {
             // Redis unreachable: loops keep going until their leases would have expired; the fence guards commits.
@@ -444,7 +467,7 @@ public final class SyncWorker implements AutoCloseable {
             metrics.leaseChanged(partition, SyncMetrics.LeaseChange.LOST);
             drop(partition, o, false);
         } else {
-            LOG.warn("partition {}: lease not renewed this round: {}", partition, failure.getMessage());
+            LOG.debug("partition {}: lease not renewed this round: {}", partition, failure.getMessage());
         }
     }
 

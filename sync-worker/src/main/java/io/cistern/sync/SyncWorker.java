@@ -656,7 +656,10 @@ public final class SyncWorker implements AutoCloseable {
                 throw e;
             }
             // The master serving the partition's slot lacks the library (a new node, a reshard target, a replica
-            // promoted without it): writers fail there until it is loaded, so load it now and confirm again.
+            // promoted without it): writers fail there until it is loaded, so load it now and confirm again. The
+            // client's
+            // view of the topology is refreshed first: the master that answered may be one it does not know yet.
+            refreshTopology();
             loadLibraryIfMissing(meta);
             r = redis.fcall(
                     FunctionLibrary.CONFIRM_FUNCTION,
@@ -696,7 +699,6 @@ public final class SyncWorker implements AutoCloseable {
      * notices. Says which node it loaded.
      */
     private void loadLibraryIfMissing(String key) {
-        leaseConnection.refreshIfCluster();
         RedisLink.Node master = leaseConnection.masterFor(key);
         int installed = FunctionLibrary.installedRevision(master.commands());
         if (installed < FunctionLibrary.REVISION) {

@@ -86,6 +86,11 @@ final class SyncFixture implements AutoCloseable {
             cluster.onEveryMaster(FunctionLibrary::install);
             new RedisRegistry(cluster.sync(), layout)
                     .publish(registry, SyncSettings.defaults(layout).limits());
+            // The floors init seeded, so that a worker taking a partition confirms it rather than re-seeding it.
+            KeyLayout seeded = new KeyLayout(redis.prefix());
+            for (int p = 0; p < partitions; p++) {
+                cluster.sync().hset(layout.meta(p), redis.commands().hgetall(seeded.meta(p)));
+            }
             clusterClient = RedisClients.createCluster(settings);
         } else {
             layout = new KeyLayout(redis.prefix());

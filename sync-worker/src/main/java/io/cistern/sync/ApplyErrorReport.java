@@ -7,7 +7,7 @@ import io.cistern.schema.failure.SqlFailureKind;
 import io.cistern.schema.failure.SqlStates;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Instant;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -36,12 +36,12 @@ final class ApplyErrorReport {
     private static final Pattern URL_CREDENTIALS = Pattern.compile("(://)[^/@\\s]*@");
     private static final Pattern PASSWORD_VALUE = Pattern.compile("(?i)(password\\s*[=:]\\s*)[^&;,\\s]*");
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final String meta;
     /** Whether a published error may still stand in Redis. */
     private boolean published;
 
-    ApplyErrorReport(RedisCommands<String, String> redis, String meta) {
+    ApplyErrorReport(RedisClusterCommands<String, String> redis, String meta) {
         this.redis = redis;
         this.meta = meta;
     }

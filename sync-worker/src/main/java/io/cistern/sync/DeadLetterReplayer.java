@@ -4,13 +4,12 @@ import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.WireScript;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -135,11 +134,13 @@ public final class DeadLetterReplayer implements AutoCloseable {
     private final BatchApplier applier;
     private final DataSource dataSource;
     private final Duration syncedHashTtl;
-    private final StatefulRedisConnection<String, String> connection;
+    private final RedisLink connection;
 
     /**
      * A replayer for the Cistern at {@code layout} (its prefix).
      *
+     * @param redisClient a {@code RedisClient} (one server, Sentinel) or a {@code RedisClusterClient} (a Redis Cluster:
+     *     each partition's dead letters are read and resolved on the master serving its slot)
      * @param syncedHashTtl the TTL given to a record hash whose dead letter was resolved by a replay while the hash
      *     still holds the replayed version; use the workers' {@link SyncSettings#syncedHashTtl()}; zero gives none
      */
@@ -147,7 +148,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
             KeyLayout layout,
             TableRegistry registry,
             DataSource dataSource,
-            RedisClient redisClient,
+            AbstractRedisClient redisClient,
             Duration syncedHashTtl) {
         this.layout = Objects.requireNonNull(layout, "layout must not be null");
         this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -159,15 +160,14 @@ public final class DeadLetterReplayer implements AutoCloseable {
                     "syncedHashTtl must not be negative, was " + syncedHashTtl.toMillis() + " ms");
         }
         this.syncedHashTtl = syncedHashTtl;
-        this.connection = Objects.requireNonNull(redisClient, "redisClient must not be null")
-                .connect();
+        this.connection = RedisLink.open(RedisLink.check(redisClient, "redisClient"));
     }
 
     /** The open dead letters of {@code partition} that {@code filter} matches, oldest first, up to its limit. */
     public List<OpenDeadLetter> list(int partition, DeadLetterFilter filter) {
         checkPartition(partition);
         Objects.requireNonNull(filter, "filter must not be null");
-        RedisCommands<String, String> redis = connection.sync();
+        RedisClusterCommands<String, String> redis = connection.commands();
         List<OpenDeadLetter> found = new ArrayList<>();
         Range.Boundary<String> start =
                 filter.firstId().equals("-") ? Range.Boundary.unbounded() : Range.Boundary.including(filter.firstId());
@@ -469,7 +469,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
      */
     public int moveStreamsToTable() {
         int moved = 0;
-        RedisCommands<String, String> redis = connection.sync();
+        RedisClusterCommands<String, String> redis = connection.commands();
         for (int p = 0; p < registry.partitions(); p++) {
             Range.Boundary<String> start = Range.Boundary.unbounded();
             while (true) {
@@ -537,7 +537,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
             return;
         }
         try {
-            RedisCommands<String, String> redis = connection.sync();
+            RedisClusterCommands<String, String> redis = connection.commands();
             List<OpenDeadLetter> found = new ArrayList<>();
             Map<String, Long> versions = new LinkedHashMap<>();
             Range.Boundary<String> start = Range.Boundary.unbounded();
@@ -582,7 +582,7 @@ public final class DeadLetterReplayer implements AutoCloseable {
         result.deadLetters().forEach(d -> failed.put(d.entryId(), d));
         List<OpenDeadLetter> resolved = new ArrayList<>();
         Map<String, Long> versions = new LinkedHashMap<>();
-        DeadLetterStream stream = new DeadLetterStream(connection.sync(), layout, "replay:" + actor);
+        DeadLetterStream stream = new DeadLetterStream(connection.commands(), layout, "replay:" + actor);
         for (ChangeEntry entry : chunk) {
             for (OpenDeadLetter letter : byEntry.get(entry.id())) {
                 DeadLetterOutcome outcome = switch (result.outcomeOf(entry.id())) {
@@ -647,13 +647,13 @@ public final class DeadLetterReplayer implements AutoCloseable {
         args.addAll(unkeyed);
         args.addAll(keyed);
         connection
-                .sync()
+                .commands()
                 .eval(RESOLVE, ScriptOutputType.INTEGER, keys.toArray(String[]::new), args.toArray(String[]::new));
     }
 
     private Optional<OpenDeadLetter> read(int partition, String deadLetterId) {
         List<StreamMessage<String, String>> found =
-                connection.sync().xrange(layout.deadLetters(partition), Range.create(deadLetterId, deadLetterId));
+                connection.commands().xrange(layout.deadLetters(partition), Range.create(deadLetterId, deadLetterId));
         return found.isEmpty()
                 ? Optional.empty()
                 : Optional.of(OpenDeadLetter.fromStream(

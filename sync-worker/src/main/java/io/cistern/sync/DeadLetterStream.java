@@ -4,7 +4,7 @@ import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.DeadLetterFields;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,11 +37,11 @@ final class DeadLetterStream {
             return id
             """;
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final KeyLayout layout;
     private final String workerId;
 
-    DeadLetterStream(RedisCommands<String, String> redis, KeyLayout layout, String workerId) {
+    DeadLetterStream(RedisClusterCommands<String, String> redis, KeyLayout layout, String workerId) {
         this.redis = redis;
         this.layout = layout;
         this.workerId = workerId;

@@ -3,7 +3,7 @@ package io.cistern.sync;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *       ({@link KeyLayout#lease(int)}) says whether that owner is still live.
  * </ul>
  *
- * Thread-safe when its {@code RedisCommands} are (Lettuce's are).
+ * Thread-safe when its {@code RedisClusterCommands} are (Lettuce's are).
  */
 public final class PartitionControl {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionControl.class);
@@ -34,10 +34,10 @@ public final class PartitionControl {
             + "', tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))"
             + " return 1";
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final KeyLayout layout;
 
-    public PartitionControl(RedisCommands<String, String> redis, KeyLayout layout) {
+    public PartitionControl(RedisClusterCommands<String, String> redis, KeyLayout layout) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.layout = Objects.requireNonNull(layout, "layout");
     }

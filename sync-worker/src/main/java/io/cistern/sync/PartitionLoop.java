@@ -11,8 +11,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,7 +53,7 @@ final class PartitionLoop implements Runnable {
     private final long token;
     private final SyncSettings settings;
     private final BatchApplier applier;
-    private final StatefulRedisConnection<String, String> connection;
+    private final RedisLink connection;
     private final InstantSource clock;
     private final Backoff backoff;
     private final RandomGenerator random = RandomGenerator.getDefault();
@@ -92,7 +91,7 @@ final class PartitionLoop implements Runnable {
             long versionFloor,
             SyncSettings settings,
             BatchApplier applier,
-            StatefulRedisConnection<String, String> connection,
+            RedisLink connection,
             InstantSource clock,
             Backoff backoff,
             SyncMetrics metrics) {
@@ -108,12 +107,12 @@ final class PartitionLoop implements Runnable {
         KeyLayout layout = settings.layout();
         this.stream = layout.stream(partition);
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
-        this.deadLetters = new DeadLetterStream(connection.sync(), layout, settings.workerId());
-        this.trimmer = new StreamTrimmer(connection.sync());
-        this.syncedHashes = new SyncedHashes(connection.sync(), layout, settings.syncedHashTtl());
+        this.deadLetters = new DeadLetterStream(connection.commands(), layout, settings.workerId());
+        this.trimmer = new StreamTrimmer(connection.commands());
+        this.syncedHashes = new SyncedHashes(connection.commands(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
-        this.pauseGate = new PauseGate(connection.sync(), partition, layout.meta(partition), clock);
-        this.errors = new ApplyErrorReport(connection.sync(), layout.meta(partition));
+        this.pauseGate = new PauseGate(connection.commands(), partition, layout.meta(partition), clock);
+        this.errors = new ApplyErrorReport(connection.commands(), layout.meta(partition));
         this.responseBound = new ResponseBound(settings.stallTimeout());
     }
 
@@ -142,7 +141,7 @@ final class PartitionLoop implements Runnable {
 
     @Override
     public void run() {
-        RedisCommands<String, String> redis = connection.sync();
+        RedisClusterCommands<String, String> redis = connection.commands();
         boolean pending = true;
         int readFailures = 0;
         LOG.info("partition {}: worker {} took over with fencing token {}", partition, settings.workerId(), token);
@@ -206,18 +205,18 @@ final class PartitionLoop implements Runnable {
     }
 
     /** Whether this partition's consumer has a pending entry older than {@code firstId}. */
-    private boolean pendingBelow(RedisCommands<String, String> redis, String firstId) {
+    private boolean pendingBelow(RedisClusterCommands<String, String> redis, String firstId) {
         List<PendingMessage> lowest = redis.xpending(stream, consumer, Range.create("-", "+"), Limit.from(1));
         return !lowest.isEmpty() && StreamIds.compare(lowest.get(0).getId(), firstId) < 0;
     }
 
-    private List<StreamMessage<String, String>> readPending(RedisCommands<String, String> redis) {
+    private List<StreamMessage<String, String>> readPending(RedisClusterCommands<String, String> redis) {
         // Acknowledged entries leave the pending list, so reading from 0 again yields the next pending ones.
         return redis.xreadgroup(
                 consumer, XReadArgs.Builder.count(settings.batchSize()), XReadArgs.StreamOffset.from(stream, "0"));
     }
 
-    private List<StreamMessage<String, String>> readNew(RedisCommands<String, String> redis) {
+    private List<StreamMessage<String, String>> readNew(RedisClusterCommands<String, String> redis) {
         List<StreamMessage<String, String>> first = redis.xreadgroup(
                 consumer,
                 XReadArgs.Builder.count(settings.batchSize()).block(POLL),
@@ -254,7 +253,8 @@ final class PartitionLoop implements Runnable {
      * comes after everything this partition ever applied and carries a higher version (the Function issues versions in
      * stream order); one that does not was issued by a shorter history (see {@link #shorterHistory}).
      */
-    private void process(RedisCommands<String, String> redis, List<StreamMessage<String, String>> batch, boolean fresh)
+    private void process(
+            RedisClusterCommands<String, String> redis, List<StreamMessage<String, String>> batch, boolean fresh)
             throws InterruptedException {
         List<ChangeEntry> entries = new ArrayList<>(batch.size());
         List<DeadLetter> malformed = new ArrayList<>();
@@ -330,7 +330,7 @@ final class PartitionLoop implements Runnable {
      * reason that says so (the watermark passes it like any entry), and the floor is confirmed on the server at once
      * so that the next writes get versions above PostgreSQL's.
      */
-    private List<DeadLetter> shorterHistory(RedisCommands<String, String> redis, List<ChangeEntry> entries)
+    private List<DeadLetter> shorterHistory(RedisClusterCommands<String, String> redis, List<ChangeEntry> entries)
             throws InterruptedException {
         long bound = floorBound;
         List<ChangeEntry> issuedBelow =

@@ -2,7 +2,7 @@ package io.cistern.sync;
 
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -19,14 +19,14 @@ final class PauseGate {
     static final Duration CHECK_INTERVAL = Duration.ofMillis(250);
     private static final Logger LOG = LoggerFactory.getLogger(PauseGate.class);
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final int partition;
     private final String meta;
     private final InstantSource clock;
     private Instant nextCheckAt = Instant.MIN;
     private boolean paused;
 
-    PauseGate(RedisCommands<String, String> redis, int partition, String meta, InstantSource clock) {
+    PauseGate(RedisClusterCommands<String, String> redis, int partition, String meta, InstantSource clock) {
         this.redis = redis;
         this.partition = partition;
         this.meta = meta;

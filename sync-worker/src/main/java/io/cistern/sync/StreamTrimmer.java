@@ -1,7 +1,7 @@
 package io.cistern.sync;
 
 import io.lettuce.core.XTrimArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.models.stream.PendingMessages;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +16,9 @@ import java.util.Optional;
  * thread-safe: used by one partition loop on its own connection.
  */
 final class StreamTrimmer {
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
 
-    StreamTrimmer(RedisCommands<String, String> redis) {
+    StreamTrimmer(RedisClusterCommands<String, String> redis) {
         this.redis = redis;
     }
 

@@ -1,23 +1,25 @@
 package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
+import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.function.FunctionLibrary;
+import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.pools.DatabasePool;
 import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
+import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisBusyException;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.sql.SQLException;
@@ -80,6 +82,12 @@ import org.slf4j.LoggerFactory;
  * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
  * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
  *
+ * <p>On a Redis Cluster (given a {@code RedisClusterClient}): each connection is a cluster connection, so every
+ * partition's keys are read and written on the master serving its slot, wherever a failover or a reshard moved it;
+ * renewals are per partition, so a master that is down costs only its own partitions; the Function library is loaded
+ * on a master that lacks it when a floor confirmation there meets {@code ERR Function not found}; and the registry
+ * and config hashes, which live on one master, are re-published when lost there (docs/cluster.md).
+ *
  * <p>Threads: one lease thread ({@code cistern-sync-leases-<workerId>}), one retention thread ({@code
  * cistern-sync-retention-<workerId>}, when a retention is set) and one thread per owned partition ({@code
  * cistern-sync-p<n>-<workerId>}), each with its own Redis connection. {@link #close()} stops taking partitions, lets
@@ -122,7 +130,7 @@ public final class SyncWorker implements AutoCloseable {
 
     private final DataSource dataSource;
 
-    private final RedisClient redisClient;
+    private final AbstractRedisClient redisClient;
     private final InstantSource clock;
     private final BatchApplier applier;
     private final FenceTokens fenceTokens;
@@ -133,9 +141,14 @@ public final class SyncWorker implements AutoCloseable {
     /** Owned partitions. Touched only by the lease thread, and by close() after that thread has ended. */
     private final Map<Integer, Owned> owned = new TreeMap<>();
 
-    private StatefulRedisConnection<String, String> leaseConnection;
+    private RedisLink leaseConnection;
     /** The pool announced with each heartbeat; null when the caller did not say. Set before start. */
     private volatile DatabasePool pool;
+
+    /** The live workers counted at the last heartbeat; touched by the lease thread only. */
+    private long lastLive = 1;
+    /** Whether a command of this lease round failed (a master unreachable); touched by the lease thread only. */
+    private boolean roundFailed;
 
     private volatile boolean started;
     private volatile boolean closed;
@@ -157,7 +170,12 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
-    public SyncWorker(SyncSettings settings, TableRegistry registry, DataSource dataSource, RedisClient redisClient) {
+    /**
+     * A worker on the Redis {@code redisClient} reaches: a {@code RedisClient} (one server, Sentinel) or a {@code
+     * RedisClusterClient} (a Redis Cluster).
+     */
+    public SyncWorker(
+            SyncSettings settings, TableRegistry registry, DataSource dataSource, AbstractRedisClient redisClient) {
         this(settings, registry, dataSource, redisClient, new CompositeMeterRegistry());
     }
 
@@ -170,7 +188,7 @@ public final class SyncWorker implements AutoCloseable {
             SyncSettings settings,
             TableRegistry registry,
             DataSource dataSource,
-            RedisClient redisClient,
+            AbstractRedisClient redisClient,
             MeterRegistry meters) {
         this(settings, registry, dataSource, redisClient, InstantSource.system(), meters);
     }
@@ -179,7 +197,7 @@ public final class SyncWorker implements AutoCloseable {
             SyncSettings settings,
             TableRegistry registry,
             DataSource dataSource,
-            RedisClient redisClient,
+            AbstractRedisClient redisClient,
             InstantSource clock) {
         this(settings, registry, dataSource, redisClient, clock, new CompositeMeterRegistry());
     }
@@ -188,7 +206,7 @@ public final class SyncWorker implements AutoCloseable {
             SyncSettings settings,
             TableRegistry registry,
             DataSource dataSource,
-            RedisClient redisClient,
+            AbstractRedisClient redisClient,
             InstantSource clock,
             MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -198,7 +216,7 @@ public final class SyncWorker implements AutoCloseable {
                 () -> Initializer.registry(dataSource),
                 REGISTRY_RELOAD_INTERVAL,
                 InstantSource.system());
-        this.redisClient = Objects.requireNonNull(redisClient, "redisClient");
+        this.redisClient = RedisLink.check(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.applier = new BatchApplier(dataSource, this.registry, this::publishTables, settings.workerId());
         this.fenceTokens = new FenceTokens(dataSource, settings.stallTimeout());
@@ -219,8 +237,8 @@ public final class SyncWorker implements AutoCloseable {
      * column change without waiting for the next {@code ops/cistern init}. The buffer limits are left as they are.
      */
     private void publishTables(TableRegistry reloaded) {
-        try (StatefulRedisConnection<String, String> c = redisClient.connect()) {
-            new RedisRegistry(c.sync(), settings.layout()).publishTables(reloaded);
+        try (RedisLink c = RedisLink.open(redisClient)) {
+            new RedisRegistry(c.commands(), settings.layout()).publishTables(reloaded);
         } catch (RuntimeException e) {
             LOG.warn("could not publish the reloaded table registry to Redis: {}", e.toString());
         }
@@ -247,7 +265,7 @@ public final class SyncWorker implements AutoCloseable {
             throw new IllegalStateException("sync worker " + settings.workerId() + " is already started");
         }
         started = true;
-        leaseConnection = redisClient.connect();
+        leaseConnection = RedisLink.open(redisClient);
         leaseThread.scheduleWithFixedDelay(
                 this::tendLeases, 0, settings.renewInterval().toMillis(), TimeUnit.MILLISECONDS);
         if (retentionThread != null) {
@@ -315,14 +333,48 @@ public final class SyncWorker implements AutoCloseable {
             return;
         }
         try {
-            RedisCommands<String, String> redis = leaseConnection.sync();
-            long live = heartbeat(redis);
+            RedisClusterCommands<String, String> redis = leaseConnection.commands();
+            if (roundFailed) {
+                // Right before the round rather than after the last one: a promotion that completed in between is seen.
+                refreshTopology();
+            }
+            roundFailed = false;
+            long live = heartbeatOrLast(redis);
             announcePool(redis);
+            // One partition at a time: on a Redis Cluster each partition's keys live on its slot's master, and a master
+            // that is down (failing over) must cost only its own partitions their renewals, never the others'.
+            List<Integer> unrenewed = new java.util.ArrayList<>();
+            RuntimeException firstFailure = null;
             for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
-                renew(redis, e.getKey(), e.getValue());
+                try {
+                    renew(redis, e.getKey(), e.getValue());
+                } catch (RuntimeException failure) {
+                    roundFailed = true;
+                    unrenewed.add(e.getKey());
+                    firstFailure = firstFailure == null ? failure : firstFailure;
+                    renewalFailed(e.getKey(), e.getValue(), failure);
+                }
+            }
+            if (firstFailure != null) {
+                // One line a round, not one a partition: a Redis that is down fails them all.
+                LOG.warn(
+                        "sync worker {}: leases of partitions {} not renewed this round (their loops go on until the"
+                                + " leases would have expired): {}",
+                        settings.workerId(),
+                        unrenewed,
+                        firstFailure.getMessage());
             }
             if (closed) {
                 return;
+            }
+            try {
+                reseedUnpartitionedIfLost(redis);
+            } catch (RuntimeException failure) {
+                roundFailed = true;
+                LOG.warn(
+                        "sync worker {}: could not check the registry and config in Redis: {}",
+                        settings.workerId(),
+                        failure.getMessage());
             }
             Map<Integer, Owned> current = snapshot();
             Set<Integer> releasing = new HashSet<>();
@@ -345,20 +397,106 @@ public final class SyncWorker implements AutoCloseable {
                 o.loop.stop();
             }
             int toTake = share.toTake();
+            List<Integer> untaken = new java.util.ArrayList<>();
+            RuntimeException takeFailure = null;
             for (int p = 0; p < registry.current().partitions() && toTake > 0 && !closed; p++) {
-                if (!current.containsKey(p) && tryTake(redis, p)) {
-                    toTake--;
+                if (current.containsKey(p)) {
+                    continue;
                 }
+                try {
+                    if (tryTake(redis, p)) {
+                        toTake--;
+                    }
+                } catch (RuntimeException failure) {
+                    // Its master is unreachable (or failing over): the others may still be taken.
+                    roundFailed = true;
+                    untaken.add(p);
+                    takeFailure = takeFailure == null ? failure : takeFailure;
+                }
+            }
+            if (takeFailure != null) {
+                LOG.warn(
+                        "sync worker {}: could not try to take partitions {} this round: {}",
+                        settings.workerId(),
+                        untaken,
+                        takeFailure.getMessage());
             }
         } catch (RuntimeException e) {
             // Redis unreachable: loops keep going until their leases would have expired; the fence guards commits.
             LOG.warn("sync worker {}: tending leases failed: {}", settings.workerId(), e.getMessage());
+            roundFailed = true;
             expireUnrenewed();
         }
     }
 
+    /**
+     * On a Redis Cluster, before a round that follows one in which some master could not be reached: asks the cluster
+     * for its topology at once, so that this round (and every partition loop, whose connections share the client's view) reaches a
+     * promoted replica or a slot's new master without waiting for the client's periodic refresh. Nothing off a cluster.
+     */
+    private void refreshTopology() {
+        try {
+            leaseConnection.refreshIfCluster();
+        } catch (RuntimeException e) {
+            LOG.debug("sync worker {}: topology refresh failed: {}", settings.workerId(), e.getMessage());
+        }
+    }
+
+    /** The live count from this round's heartbeat, or the last one when the master holding the set cannot be reached. */
+    private long heartbeatOrLast(RedisClusterCommands<String, String> redis) {
+        try {
+            lastLive = heartbeat(redis);
+        } catch (RuntimeException e) {
+            roundFailed = true;
+            LOG.warn(
+                    "sync worker {}: heartbeat failed ({}); counting {} live workers as last seen",
+                    settings.workerId(),
+                    e.getMessage(),
+                    lastLive);
+        }
+        return lastLive;
+    }
+
+    /** A renewal that failed (its partition's master unreachable): the loop goes on until the lease would have expired. */
+    private void renewalFailed(int partition, Owned o, RuntimeException failure) {
+        if (clock.instant().isAfter(o.validUntil)) {
+            LOG.warn(
+                    "partition {}: lease expired without renewal ({}); stopping its loop",
+                    partition,
+                    failure.getMessage());
+            metrics.leaseChanged(partition, SyncMetrics.LeaseChange.LOST);
+            drop(partition, o, false);
+        } else {
+            LOG.debug("partition {}: lease not renewed this round: {}", partition, failure.getMessage());
+        }
+    }
+
+    /**
+     * Re-seeds the keys without a partition tag (the registry and the config hash) when they are gone while partition
+     * floors may still exist: on a Redis Cluster they live on one master, whose loss (a failover to a replica that had
+     * not received them, a flushed node) leaves the other masters' partitions intact, so {@link #reseedIfFloorMissing}
+     * never runs for them. Published from the catalog with this worker's buffer limits, as a re-seed does.
+     */
+    private void reseedUnpartitionedIfLost(RedisClusterCommands<String, String> redis) {
+        KeyLayout layout = settings.layout();
+        boolean configLost = !Boolean.TRUE.equals(redis.hexists(layout.config(), ConfigFields.PARTITIONS));
+        boolean registryLost = !registry.current().tables().isEmpty() && redis.exists(layout.registry()) == 0;
+        if (!configLost && !registryLost) {
+            return;
+        }
+        LOG.warn(
+                "sync worker {}: {} lost on the Redis master serving it ({}); re-seeding the registry and config from"
+                        + " PostgreSQL",
+                settings.workerId(),
+                configLost ? layout.config() : layout.registry(),
+                leaseConnection
+                        .masterFor(configLost ? layout.config() : layout.registry())
+                        .address());
+        new RedisRegistry(redis, layout).publish(Initializer.registry(dataSource), settings.limits());
+    }
+
     /** Announces this worker for one more lease time; returns how many workers are live, this one included. */
-    private long heartbeat(RedisCommands<String, String> redis) {
+    private long heartbeat(RedisClusterCommands<String, String> redis) {
         Long live = redis.eval(
                 HEARTBEAT,
                 ScriptOutputType.INTEGER,
@@ -369,7 +507,7 @@ public final class SyncWorker implements AutoCloseable {
     }
 
     /** Announces the pool for one lease time; a failure only costs doctor's count, never a lease renewal. */
-    private void announcePool(RedisCommands<String, String> redis) {
+    private void announcePool(RedisClusterCommands<String, String> redis) {
         DatabasePool p = pool;
         if (p == null) {
             return;
@@ -385,7 +523,7 @@ public final class SyncWorker implements AutoCloseable {
         return new TreeMap<>(owned);
     }
 
-    private void renew(RedisCommands<String, String> redis, int partition, Owned o) {
+    private void renew(RedisClusterCommands<String, String> redis, int partition, Owned o) {
         if (o.loop.isFinished()) {
             LOG.info(
                     "partition {}: loop ended{}; releasing the lease",
@@ -414,7 +552,7 @@ public final class SyncWorker implements AutoCloseable {
     }
 
     /** Takes a free partition: lease, fencing token, re-seed if Redis lost the floor, consumer group, loop. */
-    private boolean tryTake(RedisCommands<String, String> redis, int partition) {
+    private boolean tryTake(RedisClusterCommands<String, String> redis, int partition) {
         String ok = redis.set(
                 leaseKey(partition),
                 settings.workerId(),
@@ -452,7 +590,7 @@ public final class SyncWorker implements AutoCloseable {
             // BUSYGROUP: the group exists, as it should.
         }
         recordTakeover(redis, partition, grant.token());
-        StatefulRedisConnection<String, String> connection = redisClient.connect(StreamReplyCodec.INSTANCE);
+        RedisLink connection = RedisLink.open(redisClient, StreamReplyCodec.INSTANCE);
         PartitionLoop loop = new PartitionLoop(
                 partition,
                 grant.token(),
@@ -478,7 +616,7 @@ public final class SyncWorker implements AutoCloseable {
      * missing, then the registry and limits. The floor itself comes last, from {@link #confirmFloor}, called right
      * after this, because the floor is what lets writes in.
      */
-    private void reseedIfFloorMissing(RedisCommands<String, String> redis, int partition, long versionFloor) {
+    private void reseedIfFloorMissing(RedisClusterCommands<String, String> redis, int partition, long versionFloor) {
         String meta = settings.layout().meta(partition);
         if (redis.hget(meta, MetaFields.FLOOR) != null) {
             return;
@@ -490,9 +628,7 @@ public final class SyncWorker implements AutoCloseable {
                 meta,
                 settings.layout().prefix(),
                 versionFloor);
-        if (FunctionLibrary.installedRevision(redis) < FunctionLibrary.REVISION) {
-            FunctionLibrary.install(redis);
-        }
+        loadLibraryIfMissing(meta);
         // The registry as the catalog holds it now, never the copy this worker loaded at start: a table registered or
         // changed since must not be published older than PostgreSQL's catalog.
         new RedisRegistry(redis, settings.layout()).publish(Initializer.registry(dataSource), settings.limits());
@@ -506,12 +642,31 @@ public final class SyncWorker implements AutoCloseable {
      * CISTERN_UNCONFIRMED}) until then. A server whose meta had issued fewer versions than that is a shorter history:
      * said loudly, counted, and mended by the same call.
      */
-    private void confirmFloor(RedisCommands<String, String> redis, int partition, long floorBound) {
-        List<Object> r = redis.fcall(
-                FunctionLibrary.CONFIRM_FUNCTION,
-                ScriptOutputType.MULTI,
-                new String[] {settings.layout().meta(partition)},
-                Long.toString(floorBound));
+    private void confirmFloor(RedisClusterCommands<String, String> redis, int partition, long floorBound) {
+        String meta = settings.layout().meta(partition);
+        List<Object> r;
+        try {
+            r = redis.fcall(
+                    FunctionLibrary.CONFIRM_FUNCTION,
+                    ScriptOutputType.MULTI,
+                    new String[] {meta},
+                    Long.toString(floorBound));
+        } catch (RedisException e) {
+            if (!RedisReplies.isFunctionNotFound(e.getMessage())) {
+                throw e;
+            }
+            // The master serving the partition's slot lacks the library (a new node, a reshard target, a replica
+            // promoted without it): writers fail there until it is loaded, so load it now and confirm again. The
+            // client's
+            // view of the topology is refreshed first: the master that answered may be one it does not know yet.
+            refreshTopology();
+            loadLibraryIfMissing(meta);
+            r = redis.fcall(
+                    FunctionLibrary.CONFIRM_FUNCTION,
+                    ScriptOutputType.MULTI,
+                    new String[] {meta},
+                    Long.toString(floorBound));
+        }
         long floor = ((Number) r.get(0)).longValue();
         boolean wasConfirmed = ((Number) r.get(2)).longValue() == 1;
         // The highest version this history had issued: writes take max(seq, floor) + 1.
@@ -537,8 +692,30 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads the Function library on the master serving {@code key}'s slot when that master lacks it (or holds an older
+     * revision): a Function lives on each server, so on a Redis Cluster a master that joined, received slots or was
+     * promoted without it fails every write to its partitions with {@code ERR Function not found} until a worker
+     * notices. Says which node it loaded.
+     */
+    private void loadLibraryIfMissing(String key) {
+        RedisLink.Node master = leaseConnection.masterFor(key);
+        int installed = FunctionLibrary.installedRevision(master.commands());
+        if (installed < FunctionLibrary.REVISION) {
+            FunctionLibrary.install(master.commands());
+            LOG.warn(
+                    "sync worker {}: the Redis master {} (serving {}) had {} of Cistern's Function library; loaded"
+                            + " revision {} there",
+                    settings.workerId(),
+                    master.address(),
+                    key,
+                    installed < 0 ? "no revision" : "revision " + installed,
+                    FunctionLibrary.REVISION);
+        }
+    }
+
     /** For operators ({@code ops/cistern leases}): who took the partition, when, with which token. Best effort. */
-    private void recordTakeover(RedisCommands<String, String> redis, int partition, long token) {
+    private void recordTakeover(RedisClusterCommands<String, String> redis, int partition, long token) {
         try {
             new PartitionControl(redis, settings.layout()).recordTakeover(partition, settings.workerId(), token);
         } catch (RedisException e) {
@@ -568,7 +745,7 @@ public final class SyncWorker implements AutoCloseable {
         }
         if (releaseLease) {
             try {
-                release(leaseConnection.sync(), partition);
+                release(leaseConnection.commands(), partition);
                 metrics.leaseChanged(partition, SyncMetrics.LeaseChange.RELEASED);
             } catch (RedisException e) {
                 LOG.warn("partition {}: lease not released ({}); it expires by itself", partition, e.getMessage());
@@ -594,7 +771,7 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
-    private void release(RedisCommands<String, String> redis, int partition) {
+    private void release(RedisClusterCommands<String, String> redis, int partition) {
         redis.eval(RELEASE, ScriptOutputType.INTEGER, new String[] {leaseKey(partition)}, settings.workerId());
     }
 
@@ -654,9 +831,9 @@ public final class SyncWorker implements AutoCloseable {
         stopRetention();
         if (leaseConnection != null) {
             try {
-                leaseConnection.sync().zrem(settings.layout().workers(), settings.workerId());
+                leaseConnection.commands().zrem(settings.layout().workers(), settings.workerId());
                 if (pool != null) {
-                    new PoolRegistry(leaseConnection.sync(), settings.layout()).withdraw(pool);
+                    new PoolRegistry(leaseConnection.commands(), settings.layout()).withdraw(pool);
                 }
             } catch (RedisException e) {
                 LOG.warn(

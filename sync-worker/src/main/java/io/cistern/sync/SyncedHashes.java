@@ -5,7 +5,7 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
 import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,11 +61,11 @@ final class SyncedHashes {
             return expiring
             """);
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final KeyLayout layout;
     private final Duration ttl;
 
-    SyncedHashes(RedisCommands<String, String> redis, KeyLayout layout, Duration ttl) {
+    SyncedHashes(RedisClusterCommands<String, String> redis, KeyLayout layout, Duration ttl) {
         this.redis = redis;
         this.layout = layout;
         this.ttl = ttl;

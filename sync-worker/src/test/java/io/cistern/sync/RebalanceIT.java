@@ -38,7 +38,7 @@ class RebalanceIT {
                 .backoffInitial(Duration.ofMillis(20))
                 .backoffMax(Duration.ofMillis(200))
                 .build();
-        return new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client());
+        return new SyncWorker(settings, fx.registry, fx.dataSource, fx.client());
     }
 
     private static void assertNoPartitionOwnedByBoth(SyncWorker a, SyncWorker b) {
@@ -83,8 +83,7 @@ class RebalanceIT {
                     assertThat(frozen.ownedPartitions()).hasSize(8);
                 });
                 Set<Integer> frozenPartitions = frozen.ownedPartitions();
-                assertThat(fx.redis
-                                .commands()
+                assertThat(fx.commands()
                                 .get(fx.layout.lease(frozenPartitions.iterator().next())))
                         .startsWith("frozen-");
 

@@ -2,6 +2,10 @@ package io.cistern.sync;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
+import io.cistern.connections.RedisSettings;
+import io.cistern.connections.testing.PrivateRedisCluster;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
 import io.cistern.schema.codec.ChangeEntry;
@@ -11,11 +15,14 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.cistern.writer.WriteReceipt;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -31,16 +38,31 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A test class's own Cistern: a fresh database and Redis prefix, initialised with the demo tables and 4 partitions (or as many as asked), a
  * small pool, and helpers to make change entries and read rows back.
+ *
+ * <p>With the system property {@value #REDIS_PROPERTY}{@code =cluster} (the failsafe execution {@code on-redis-cluster})
+ * the worker's Redis is the private Redis Cluster ({@link PrivateRedisCluster#shared()}) under a prefix of the test's
+ * own: {@link #client()} is a cluster client and {@link #commands()} route by slot. Until {@code init} works on a
+ * cluster the fixture sets it up itself: PostgreSQL through {@link Initializer} against {@link #redis} (the shared
+ * server, only for that), the Function library on every master, the registry published through the cluster; each
+ * partition's floor is seeded by the worker that takes it, as after a Redis data loss.
  */
 final class SyncFixture implements AutoCloseable {
     static final int PARTITIONS = 4;
+    /** {@code cluster} runs the worker against the private Redis Cluster; anything else, the shared Redis. */
+    static final String REDIS_PROPERTY = "cistern.test.redis";
 
     final TestDatabase db;
+    /** The shared Redis under the test's prefix; on a cluster run, only what {@link Initializer} wrote its part to. */
     final TestRedis redis;
+
     final KeyLayout layout;
     final TableRegistry registry;
     final HikariDataSource dataSource;
     private final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+    /** The cluster, on a cluster run; null otherwise. */
+    private final RedisDeployment cluster;
+
+    private final AbstractRedisClient clusterClient;
 
     SyncFixture(String hint) {
         this(hint, PARTITIONS);
@@ -49,14 +71,47 @@ final class SyncFixture implements AutoCloseable {
     SyncFixture(String hint, int partitions) {
         db = TestDatabase.create(hint);
         redis = TestRedis.create(hint);
-        layout = new KeyLayout(redis.prefix());
         // Directly, or through PgBouncer when the tests run behind a pooler (TestDatabase.POOLER_PROPERTY).
         HikariConfig config = db.poolConfig("test-" + hint);
         config.setMaximumPoolSize(4);
         dataSource = new HikariDataSource(config);
         registry = new Initializer(dataSource, redis.commands())
-                .run(InitOptions.defaults(layout).withPartitions(partitions))
+                .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withPartitions(partitions))
                 .registry();
+        if (onCluster()) {
+            layout = new KeyLayout(PrivateRedisCluster.newPrefix(hint));
+            RedisSettings settings =
+                    RedisSettings.of(PrivateRedisCluster.shared().url());
+            cluster = RedisDeployment.open(settings);
+            cluster.onEveryMaster(FunctionLibrary::install);
+            new RedisRegistry(cluster.sync(), layout)
+                    .publish(registry, SyncSettings.defaults(layout).limits());
+            // The floors init seeded, so that a worker taking a partition confirms it rather than re-seeding it.
+            KeyLayout seeded = new KeyLayout(redis.prefix());
+            for (int p = 0; p < partitions; p++) {
+                cluster.sync().hset(layout.meta(p), redis.commands().hgetall(seeded.meta(p)));
+            }
+            clusterClient = RedisClients.createCluster(settings);
+        } else {
+            layout = new KeyLayout(redis.prefix());
+            cluster = null;
+            clusterClient = null;
+        }
+    }
+
+    /** Whether this run's worker Redis is the private Redis Cluster ({@value #REDIS_PROPERTY}). */
+    static boolean onCluster() {
+        return "cluster".equals(System.getProperty(REDIS_PROPERTY));
+    }
+
+    /** The client a worker under test is given: a cluster client on a cluster run, else the shared Redis's. */
+    AbstractRedisClient client() {
+        return clusterClient != null ? clusterClient : redis.client();
+    }
+
+    /** Keyed commands on the worker's Redis (routed by slot on a cluster run). */
+    RedisClusterCommands<String, String> commands() {
+        return cluster != null ? cluster.sync() : redis.commands();
     }
 
     /** A change entry with the next stream ID. */
@@ -135,6 +190,11 @@ final class SyncFixture implements AutoCloseable {
         try {
             dataSource.close();
             redis.close();
+            if (cluster != null) {
+                clusterClient.shutdown();
+                cluster.close();
+                PrivateRedisCluster.shared().deleteKeys(layout.prefix());
+            }
         } finally {
             db.close();
         }

@@ -2,7 +2,7 @@ package io.cistern.schema.pools;
 
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +20,7 @@ import java.util.Optional;
  * <p>A process announces its pool every so often with a lifetime a few times longer ({@link PoolAnnouncer}, or the sync
  * worker's lease thread), withdraws it when it closes, and a process that dies leaves it to expire within one lifetime.
  *
- * <p>Not thread-safe only as far as the given {@link RedisCommands} is not (Lettuce's are).
+ * <p>Not thread-safe only as far as the given {@link RedisClusterCommands} is not (Lettuce's are).
  */
 public final class PoolRegistry {
     /** KEYS[1] the pools set, ARGV[1] the member, ARGV[2] its lifetime in ms. */
@@ -50,10 +50,10 @@ public final class PoolRegistry {
             return out
             """;
 
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final String key;
 
-    public PoolRegistry(RedisCommands<String, String> redis, KeyLayout layout) {
+    public PoolRegistry(RedisClusterCommands<String, String> redis, KeyLayout layout) {
         this.redis = Objects.requireNonNull(redis, "redis");
         this.key = Objects.requireNonNull(layout, "layout").pools();
     }

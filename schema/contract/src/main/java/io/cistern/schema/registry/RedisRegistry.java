@@ -9,7 +9,7 @@ import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,10 +33,10 @@ public final class RedisRegistry {
 
     private static final int SCAN_PAGE = 1_000;
     private static final int MAX_OTHER_PREFIXES = 5;
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
     private final KeyLayout layout;
 
-    public RedisRegistry(RedisCommands<String, String> redis, KeyLayout layout) {
+    public RedisRegistry(RedisClusterCommands<String, String> redis, KeyLayout layout) {
         this.redis = redis;
         this.layout = layout;
     }

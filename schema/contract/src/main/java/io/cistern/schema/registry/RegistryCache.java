@@ -1,7 +1,7 @@
 package io.cistern.schema.registry;
 
 import io.cistern.schema.keys.KeyLayout;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -57,7 +57,7 @@ public final class RegistryCache {
      * per {@code minInterval}.
      */
     public static RegistryCache fromRedis(
-            RedisCommands<String, String> redis, KeyLayout layout, Duration minInterval, InstantSource clock) {
+            RedisClusterCommands<String, String> redis, KeyLayout layout, Duration minInterval, InstantSource clock) {
         Objects.requireNonNull(minInterval, "minInterval");
         RedisRegistry source = new RedisRegistry(redis, layout);
         return new RegistryCache(source.load(), source::load, minInterval, clock);

@@ -61,6 +61,9 @@ import java.util.function.Function;
 public final class RedisDeployment implements AutoCloseable {
     private final RedisSettings settings;
     private final AbstractRedisClient client;
+    /** Whether {@link #close()} shuts the client down: only when this deployment created it. */
+    private final boolean ownsClient;
+
     private final StatefulConnection<String, String> connection;
     private final RedisClusterCommands<String, String> sync;
     private final RedisClusterAsyncCommands<String, String> async;
@@ -89,9 +92,14 @@ public final class RedisDeployment implements AutoCloseable {
         }
     }
 
-    private RedisDeployment(RedisSettings settings, AbstractRedisClient client, StatefulConnection<String, String> c) {
+    private RedisDeployment(
+            RedisSettings settings,
+            AbstractRedisClient client,
+            boolean ownsClient,
+            StatefulConnection<String, String> c) {
         this.settings = settings;
         this.client = client;
+        this.ownsClient = ownsClient;
         this.connection = c;
         if (c instanceof StatefulRedisClusterConnection<String, String> clustered) {
             this.cluster = clustered;
@@ -126,7 +134,7 @@ public final class RedisDeployment implements AutoCloseable {
                     ? RedisClients.createCluster(settings)
                     : RedisClients.createCluster(settings, resources);
             try {
-                return new RedisDeployment(settings, client, client.connect());
+                return new RedisDeployment(settings, client, true, client.connect());
             } catch (RuntimeException e) {
                 client.shutdown();
                 throw e;
@@ -135,11 +143,29 @@ public final class RedisDeployment implements AutoCloseable {
         RedisClient client =
                 resources == null ? RedisClients.create(settings) : RedisClients.create(settings, resources);
         try {
-            return new RedisDeployment(settings, client, client.connect());
+            return new RedisDeployment(settings, client, true, client.connect());
         } catch (RuntimeException e) {
             client.shutdown();
             throw e;
         }
+    }
+
+    /**
+     * Connects through {@code client}, which the caller owns, shares and shuts down ({@link #close()} closes only this
+     * connection): a {@link RedisClusterClient} makes this a cluster deployment, a {@link RedisClient} a single server
+     * or Sentinel one, whatever {@code settings} say; {@code settings} only name Redis in messages (redacted).
+     */
+    public static RedisDeployment connect(AbstractRedisClient client, RedisSettings settings) {
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(settings, "settings");
+        if (client instanceof RedisClusterClient clusterClient) {
+            return new RedisDeployment(settings, client, false, clusterClient.connect());
+        }
+        if (client instanceof RedisClient single) {
+            return new RedisDeployment(settings, client, false, single.connect());
+        }
+        throw new IllegalArgumentException("a Redis client must be a RedisClient or a RedisClusterClient, not "
+                + client.getClass().getName());
     }
 
     /** Whether this is a Redis Cluster (several masters), rather than one server or a Sentinel-managed master. */
@@ -260,13 +286,15 @@ public final class RedisDeployment implements AutoCloseable {
         return settings.redactedUrl();
     }
 
-    /** Closes the connection (node connections with it) and shuts the client down. */
+    /** Closes the connection (node connections with it) and shuts the client down if this deployment made it. */
     @Override
     public void close() {
         try {
             connection.close();
         } finally {
-            client.shutdown();
+            if (ownsClient) {
+                client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(2));
+            }
         }
     }
 

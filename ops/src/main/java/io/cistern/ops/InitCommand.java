@@ -4,9 +4,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.MemoryGuard;
+import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.postgres.LimitChanges;
@@ -15,7 +17,6 @@ import io.cistern.schema.registry.TableDef;
 import io.cistern.sync.DeadLetterReplayer;
 import io.cistern.sync.SyncSettings;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,8 @@ import picocli.CommandLine.Spec;
             "  ops/cistern init --table line_items --route-by invoice_id"
         })
 final class InitCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(InitCommand.class);
+
     @Mixin
     ConnectionOptions connection;
 
@@ -123,7 +126,8 @@ final class InitCommand implements Callable<Integer> {
         Startup.logConfiguration(connection.layout().prefix(), redis, database, connection.environment());
         Startup.database(database, connection.environment());
         Startup.redis(redis, connection.environment(), true);
-        Initializer.Report report = run(database, redis, options);
+        Outcome outcome = run(database, redis, options);
+        Initializer.Report report = outcome.report();
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Cistern initialised: %d partitions, Function library revision %d, prefix '%s'%n",
@@ -142,6 +146,9 @@ final class InitCommand implements Callable<Integer> {
                         ? "writes refused from " + MemoryGuard.bytes(guard.bytes()) + " of Redis memory ("
                                 + guard.basis() + ")"
                         : "none (" + guard.basis() + "): see docs/runbook.md, A long outage");
+        for (String note : outcome.clusterNotes()) {
+            out.printf("  %s%n", note);
+        }
         for (String change : report.changed()) {
             out.printf("  changed %s%n", change);
         }
@@ -189,21 +196,69 @@ final class InitCommand implements Callable<Integer> {
         }
     }
 
+    /** What {@link #run} did: the initialiser's report, and on a cluster how the partitions fall on its masters. */
+    record Outcome(Initializer.Report report, List<String> clusterNotes) {}
+
     /** Runs an init with its own short-lived connections. */
-    static Initializer.Report run(DatabaseSettings database, RedisSettings redis, InitOptions options) {
-        try (HikariDataSource ds = DataSources.create(database, "cistern-init")) {
+    static Outcome run(DatabaseSettings database, RedisSettings redis, InitOptions options) {
+        try (HikariDataSource ds = DataSources.create(database, "cistern-init");
+                RedisDeployment deployment = RedisDeployment.open(redis)) {
+            // Every master gets the Function library, so ask for the topology now rather than trust a stale view.
+            deployment.refreshTopology();
+            Initializer.Report report = new Initializer(
+                            ds,
+                            deployment.sync(),
+                            () -> deployment.masters().stream()
+                                    .map(RedisDeployment.Master::sync)
+                                    .toList())
+                    .run(options);
+            if (deployment.isCluster()) {
+                // Nothing to move on a cluster: Cistern never ran on one before cistern_dead_letter existed.
+                return new Outcome(
+                        report,
+                        clusterNotes(
+                                deployment, options.layout(), report.registry().partitions()));
+            }
             RedisClient client = RedisClients.create(redis);
-            try (StatefulRedisConnection<String, String> connection = client.connect()) {
-                Initializer.Report report = new Initializer(ds, connection.sync()).run(options);
+            try {
                 // Dead letters recorded on the Redis streams before cistern_dead_letter existed move there, once.
                 try (DeadLetterReplayer replayer = new DeadLetterReplayer(
                         options.layout(), report.registry(), ds, client, SyncSettings.DEFAULT_SYNCED_HASH_TTL)) {
                     replayer.moveStreamsToTable();
                 }
-                return report;
             } finally {
                 client.shutdown();
             }
+            return new Outcome(report, List.of());
         }
+    }
+
+    /**
+     * How the partitions fall on the cluster's masters, and a warning with a better partition count when they fall
+     * unevenly (the busiest master then limits the write and drain rate).
+     */
+    static List<String> clusterNotes(RedisDeployment deployment, KeyLayout layout, int partitions) {
+        List<String> masters = deployment.masters().stream()
+                .map(RedisDeployment.Master::address)
+                .toList();
+        java.util.function.IntFunction<String> masterOf =
+                p -> deployment.masterFor(layout.meta(p)).address();
+        PartitionSpread spread = PartitionSpread.of(partitions, masters, masterOf);
+        List<String> notes = new java.util.ArrayList<>();
+        notes.add("Redis Cluster: " + masters.size() + " masters; partitions per master: " + spread.describe());
+        if (!spread.even()) {
+            OptionalInt better =
+                    PartitionSpread.suggest(partitions + 1, Math.max(256, partitions * 4), masters, masterOf);
+            String warning = "WARNING: the " + partitions + " partitions fall unevenly on the " + masters.size()
+                    + " masters (" + spread.describe() + "): the busiest master limits the write and drain rate"
+                    + better.stream()
+                            .mapToObj(n -> "; " + n + " partitions would fall evenly (the count is fixed at the first"
+                                    + " init: choose it with --partitions " + n + " for a new deployment)")
+                            .findFirst()
+                            .orElse("");
+            LOG.warn(warning);
+            notes.add(warning);
+        }
+        return notes;
     }
 }

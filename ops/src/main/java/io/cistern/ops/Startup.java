@@ -4,6 +4,7 @@ import io.cistern.connections.Backoff;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.StartupWaiter;
 import io.cistern.schema.function.MemoryGuard;
@@ -12,6 +13,8 @@ import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,21 +47,34 @@ final class Startup {
      * allowEvicting} (as for init, which buffers nothing itself).
      */
     static void redis(RedisSettings settings, Map<String, String> env, boolean allowEvicting) {
-        RedisClient client = RedisClients.create(settings);
-        try {
-            StartupWaiter.create(Backoff.fromEnvironment(env)).waitForRedis(client, settings);
-            try (StatefulRedisConnection<String, String> c = client.connect()) {
-                requireSafeEviction(settings, readPolicy(c), allowEvicting);
+        StartupWaiter waiter = StartupWaiter.create(Backoff.fromEnvironment(env));
+        if (settings.topology() == RedisSettings.Topology.CLUSTER) {
+            RedisClusterClient client = RedisClients.createCluster(settings);
+            try {
+                waiter.waitForRedisCluster(client, settings);
+            } finally {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             }
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } else {
+            RedisClient client = RedisClients.create(settings);
+            try {
+                waiter.waitForRedis(client, settings);
+            } finally {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
+        }
+        // Each master evicts (or not) by its own policy.
+        try (RedisDeployment redis = RedisDeployment.open(settings)) {
+            for (RedisDeployment.Master master : redis.masters()) {
+                requireSafeEviction(settings, readPolicy(master.sync()), allowEvicting);
+            }
         }
     }
 
     /** The policy, or null when CONFIG is not permitted (a managed Redis may hide it). */
-    private static String readPolicy(StatefulRedisConnection<String, String> c) {
+    private static String readPolicy(RedisClusterCommands<String, String> c) {
         try {
-            return c.sync().configGet("maxmemory-policy").get("maxmemory-policy");
+            return c.configGet("maxmemory-policy").get("maxmemory-policy");
         } catch (RedisException e) {
             LOG.warn("cannot read maxmemory-policy ({}); make sure it is noeviction or volatile-*", e.getMessage());
             return null;

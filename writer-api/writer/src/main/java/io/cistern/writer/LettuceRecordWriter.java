@@ -1,9 +1,10 @@
 package io.cistern.writer;
 
-import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.FailureTranslator;
 import io.cistern.schema.failure.InvalidRecordException;
+import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
@@ -12,8 +13,7 @@ import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.RegistryCodec;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.AsyncCommand;
@@ -51,11 +51,9 @@ final class LettuceRecordWriter implements RecordWriter {
     private static final Duration BLOCKING_MARGIN = Duration.ofSeconds(5);
 
     private final WriterSettings settings;
-    private final RedisClient client;
-    /** Whether {@link #close()} shuts the client down: only when this writer created it. */
-    private final boolean ownsClient;
+    /** The connection (and, unless the caller shares its client, the client): single server, Sentinel or Cluster. */
+    private final RedisDeployment redis;
 
-    private final StatefulRedisConnection<String, String> connection;
     private final RegistryCache registry;
     /**
      * The registry a write was last refused as stale by (Redis holds a newer registration of its table), on the async
@@ -70,43 +68,54 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private LettuceRecordWriter(
             WriterSettings settings,
-            RedisClient client,
-            boolean ownsClient,
-            StatefulRedisConnection<String, String> connection,
+            RedisDeployment redis,
             RegistryCache registry,
             int maxValueBytes,
             InstantSource clock,
             MeterRegistry meters) {
         this.settings = settings;
-        this.client = client;
-        this.ownsClient = ownsClient;
-        this.connection = connection;
+        this.redis = redis;
         this.registry = registry;
         this.encoder = new WriteEncoder(settings.layout(), maxValueBytes);
         this.clock = clock;
-        this.barrier = new SyncBarrier(connection.async(), settings.layout(), clock);
+        this.barrier = new SyncBarrier(redis.async(), settings.layout(), clock);
         this.metrics = new WriterMetrics(meters, registry::current);
     }
 
     static LettuceRecordWriter connect(WriterSettings settings, MeterRegistry meters) {
-        return open(settings, RedisClients.create(settings.redis()), true, meters);
-    }
-
-    static LettuceRecordWriter connect(WriterSettings settings, RedisClient client, MeterRegistry meters) {
-        return open(settings, Objects.requireNonNull(client, "client"), false, meters);
-    }
-
-    private static LettuceRecordWriter open(
-            WriterSettings settings, RedisClient client, boolean ownsClient, MeterRegistry meters) {
         Objects.requireNonNull(meters, "meters");
-        StatefulRedisConnection<String, String> connection = null;
+        RedisDeployment redis;
         try {
-            connection = client.connect();
-            FunctionLibrary.requireInstalled(connection.sync());
+            redis = RedisDeployment.open(settings.redis());
+        } catch (RuntimeException e) {
+            throw FailureTranslator.fromRedis(
+                    "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
+        }
+        return open(settings, redis, meters);
+    }
+
+    static LettuceRecordWriter connect(WriterSettings settings, AbstractRedisClient client, MeterRegistry meters) {
+        Objects.requireNonNull(meters, "meters");
+        RedisDeployment redis;
+        try {
+            redis = RedisDeployment.connect(Objects.requireNonNull(client, "client"), settings.redis());
+        } catch (RuntimeException e) {
+            throw FailureTranslator.fromRedis(
+                    "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
+        }
+        return open(settings, redis, meters);
+    }
+
+    private static LettuceRecordWriter open(WriterSettings settings, RedisDeployment redis, MeterRegistry meters) {
+        try {
+            // The library lives on each server: every master of a cluster must hold it.
+            for (RedisDeployment.Master master : redis.masters()) {
+                requireInstalled(redis, master);
+            }
             InstantSource clock = InstantSource.system();
             RegistryCache registry =
-                    RegistryCache.fromRedis(connection.sync(), settings.layout(), settings.registryRefresh(), clock);
-            String maxValue = connection.sync().hget(settings.layout().meta(0), MetaFields.MAX_VALUE);
+                    RegistryCache.fromRedis(redis.sync(), settings.layout(), settings.registryRefresh(), clock);
+            String maxValue = redis.sync().hget(settings.layout().meta(0), MetaFields.MAX_VALUE);
             int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
             LOG.info(
                     "RecordWriter connected to {} (prefix '{}'): {} partitions, tables {}",
@@ -114,17 +123,24 @@ final class LettuceRecordWriter implements RecordWriter {
                     settings.layout().prefix(),
                     registry.current().partitions(),
                     registry.current().tables().stream().map(t -> t.name()).toList());
-            return new LettuceRecordWriter(
-                    settings, client, ownsClient, connection, registry, maxValueBytes, clock, meters);
+            return new LettuceRecordWriter(settings, redis, registry, maxValueBytes, clock, meters);
         } catch (RuntimeException e) {
-            if (connection != null) {
-                connection.close();
-            }
-            if (ownsClient) {
-                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            }
+            redis.close();
             throw FailureTranslator.fromRedis(
                     "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
+        }
+    }
+
+    /** {@link FunctionLibrary#requireInstalled} on one master, naming that master on a cluster. */
+    private static void requireInstalled(RedisDeployment redis, RedisDeployment.Master master) {
+        try {
+            FunctionLibrary.requireInstalled(master.sync());
+        } catch (PermanentException e) {
+            if (!redis.isCluster()) {
+                throw e;
+            }
+            throw new PermanentException(
+                    e.code(), "Redis Cluster master " + master.address() + ": " + e.getMessage(), e);
         }
     }
 
@@ -244,7 +260,8 @@ final class LettuceRecordWriter implements RecordWriter {
             commands.add(command);
             futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
         }
-        connection.dispatch(commands);
+        // On a cluster, Lettuce writes each command to its partition's master: one pipeline per master.
+        redis.connection().dispatch(commands);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .handle((ignored, ignoredFailure) -> {
                     List<Optional<WriteReceipt>> receipts = new ArrayList<>(futures.size());
@@ -368,7 +385,7 @@ final class LettuceRecordWriter implements RecordWriter {
     private boolean refreshRegistry(String table) {
         TableRegistry judgedBy = registry.current();
         try {
-            String published = connection.sync().hget(settings.layout().registry(), table);
+            String published = redis.sync().hget(settings.layout().registry(), table);
             Optional<String> generation = Optional.ofNullable(published).map(RegistryCodec::generation);
             if (!generation.equals(judgedBy.generation(table)) && registry.reloadPast(judgedBy)) {
                 return true;
@@ -382,7 +399,7 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private CompletableFuture<WriteReceipt> send(EncodedWrite w) {
         AsyncCommand<String, String, List<Object>> command = command(w);
-        connection.dispatch(command);
+        redis.connection().dispatch(command);
         return command.thenApply(reply -> receipt(w, reply));
     }
 
@@ -418,21 +435,34 @@ final class LettuceRecordWriter implements RecordWriter {
      * Translates the failure of one write. Redis does not echo the table in its refusals (a patch of a deleted record,
      * say), so the write's table is filled in here: every {@link InvalidRecordException} names its table.
      */
-    private static CisternException translate(EncodedWrite w, Throwable failure) {
+    private CisternException translate(EncodedWrite w, Throwable failure) {
         CisternException e = FailureTranslator.fromRedis(w.describe(), failure);
         if (e instanceof InvalidRecordException invalid && invalid.table() == null) {
             return new InvalidRecordException(
                     invalid.reason(), w.table(), invalid.field(), invalid.getMessage(), invalid.getCause());
         }
+        if (redis.isCluster()
+                && e instanceof RetryableException r
+                && FailureTranslator.NOT_INITIALISED.equals(r.code())) {
+            // One master lacks the library (a new node, a reshard target, a promoted replica that lost it): name it.
+            return new RetryableException(
+                    r.code(), "on Redis Cluster master " + masterOf(w) + ": " + r.getMessage(), r.retryAfter(), r);
+        }
         return e;
+    }
+
+    /** The address of the master serving {@code w}'s partition, as the client sees the topology. */
+    private String masterOf(EncodedWrite w) {
+        try {
+            return redis.masterFor(w.keys()[0]).address();
+        } catch (RuntimeException unknown) {
+            return "(unknown: " + unknown.getMessage() + ")";
+        }
     }
 
     @Override
     public void close() {
         barrier.close();
-        connection.close();
-        if (ownsClient) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
+        redis.close();
     }
 }

@@ -5,7 +5,7 @@ import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.PermanentException;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.registry.TableRegistry;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
@@ -53,7 +53,8 @@ public interface RecordWriter extends AutoCloseable {
     }
 
     /**
-     * A writer on an existing Lettuce client (for example the one a Spring Boot application already configured),
+     * A writer on an existing Lettuce client (for example the one a Spring Boot application already configured): a
+     * {@code RedisClient} (single server or Sentinel) or a {@code RedisClusterClient} (Redis Cluster),
      * which the caller keeps owning: the writer opens one connection from it, and {@link #close()} closes only that
      * connection, never the client. The client's options decide connecting, reconnecting and TLS; for the behaviour
      * described above (a write fails at once while Redis is unreachable, never queued in memory), its {@code
@@ -63,12 +64,12 @@ public interface RecordWriter extends AutoCloseable {
      *
      * @throws CisternException when Redis is unreachable or not initialised; the client stays open
      */
-    static RecordWriter connect(WriterSettings settings, RedisClient client) {
+    static RecordWriter connect(WriterSettings settings, AbstractRedisClient client) {
         return LettuceRecordWriter.connect(settings, client, new CompositeMeterRegistry());
     }
 
-    /** {@link #connect(WriterSettings, RedisClient)}, counting writes and refusals in {@code meters}. */
-    static RecordWriter connect(WriterSettings settings, RedisClient client, MeterRegistry meters) {
+    /** {@link #connect(WriterSettings, AbstractRedisClient)}, counting writes and refusals in {@code meters}. */
+    static RecordWriter connect(WriterSettings settings, AbstractRedisClient client, MeterRegistry meters) {
         return LettuceRecordWriter.connect(settings, client, meters);
     }
 

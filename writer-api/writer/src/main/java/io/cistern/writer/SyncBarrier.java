@@ -10,7 +10,7 @@ import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -60,7 +60,7 @@ final class SyncBarrier implements AutoCloseable {
     static final String SYNC_WORKER_HINT = "start one with `ops/cistern sync-worker` or `ops/cistern up`; in a Spring"
             + " Boot application, cistern.sync.embedded.enabled=true runs one inside it";
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final KeyLayout layout;
     private final InstantSource clock;
     private final Duration firstPoll;
@@ -88,12 +88,12 @@ final class SyncBarrier implements AutoCloseable {
         }
     }
 
-    SyncBarrier(RedisAsyncCommands<String, String> redis, KeyLayout layout, InstantSource clock) {
+    SyncBarrier(RedisClusterAsyncCommands<String, String> redis, KeyLayout layout, InstantSource clock) {
         this(redis, layout, clock, FIRST_POLL, MAX_POLL);
     }
 
     SyncBarrier(
-            RedisAsyncCommands<String, String> redis,
+            RedisClusterAsyncCommands<String, String> redis,
             KeyLayout layout,
             InstantSource clock,
             Duration firstPoll,

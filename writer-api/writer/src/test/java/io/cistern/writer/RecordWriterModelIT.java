@@ -16,7 +16,7 @@ import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -63,7 +63,8 @@ class RecordWriterModelIT {
         redis = TestRedis.create(RecordWriterModelIT.class.getSimpleName());
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setURL(db.jdbcUrl());
-        new Initializer(dataSource, redis.commands()).run(InitOptions.defaults(new KeyLayout(redis.prefix())));
+        new Initializer(dataSource, redis.keyed(), redis::masters)
+                .run(InitOptions.defaults(new KeyLayout(redis.prefix())));
     }
 
     @AfterAll
@@ -320,7 +321,7 @@ class RecordWriterModelIT {
     // ------------------------------------------------------------------------------------------------- the check
 
     private static void checkAgainstModel(List<ThreadOutcome> outcomes) {
-        RedisCommands<String, String> cmd = redis.commands();
+        RedisClusterCommands<String, String> cmd = redis.keyed();
         KeyLayout layout = new KeyLayout(redis.prefix());
         Map<String, ExpectedEntry> expected = new HashMap<>();
         int succeeded = 0;
@@ -340,9 +341,9 @@ class RecordWriterModelIT {
         assertThat(expected).hasSize(succeeded);
 
         // every stream entry is one accepted write, with its fields, and versions increase per key in stream order
-        int partitions = redis.commands().hget(layout.config(), "partitions") == null
+        int partitions = redis.keyed().hget(layout.config(), "partitions") == null
                 ? 16
-                : Integer.parseInt(redis.commands().hget(layout.config(), "partitions"));
+                : Integer.parseInt(redis.keyed().hget(layout.config(), "partitions"));
         long seen = 0;
         for (int p = 0; p < partitions; p++) {
             Map<String, Long> lastVersion = new HashMap<>();

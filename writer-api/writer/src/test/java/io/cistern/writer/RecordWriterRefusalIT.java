@@ -20,6 +20,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,7 +71,7 @@ class RecordWriterRefusalIT {
     }
 
     private RecordWriter connect(BufferLimits limits) {
-        new Initializer(dataSource, redis.commands())
+        new Initializer(dataSource, redis.keyed(), redis::masters)
                 .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withLimits(limits));
         writer = RecordWriter.connect(
                 WriterSettings.of(redis.url()).mutate().prefix(redis.prefix()).build());
@@ -83,7 +84,7 @@ class RecordWriterRefusalIT {
         String table =
                 "retyped_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         db.execute("CREATE TABLE " + table + " (id uuid PRIMARY KEY, n text)");
-        Initializer init = new Initializer(dataSource, redis.commands());
+        Initializer init = new Initializer(dataSource, redis.keyed(), redis::masters);
         KeyLayout layout = new KeyLayout(redis.prefix());
         init.run(InitOptions.defaults(layout).withRegister(Map.of(table, "")));
         writer = RecordWriter.connect(WriterSettings.of(redis.url())
@@ -112,7 +113,7 @@ class RecordWriterRefusalIT {
     }
 
     /** Everything a write can leave in Redis: record hashes and stream entries (by key). */
-    private static Map<String, Object> snapshot(RedisCommands<String, String> redis, List<String> keys) {
+    private static Map<String, Object> snapshot(RedisClusterCommands<String, String> redis, List<String> keys) {
         Map<String, Object> state = new TreeMap<>();
         for (String key : keys) {
             if (key.contains(":r:")) {
@@ -129,7 +130,7 @@ class RecordWriterRefusalIT {
     }
 
     private Map<String, Object> snapshot() {
-        return snapshot(redis.commands(), redis.keys());
+        return snapshot(redis.keyed(), redis.keys());
     }
 
     private static Map<String, Object> columns(Object... pairs) {
@@ -231,7 +232,7 @@ class RecordWriterRefusalIT {
         // when it is patched, then the patch is refused naming the key, and the tombstone stays as it was
         assertRefused(
                 () -> writer.patch(DOCS, RecordKey.of(doc), columns("status", "done")), Reason.RECORD_DELETED, "key");
-        assertThat(redis.commands()
+        assertThat(redis.keyed()
                         .hgetall(new KeyLayout(redis.prefix()).record(deleted.partition(), DOCS, deleted.key())))
                 .isEqualTo(Map.of("v", Long.toString(deleted.version()), "s", "deleted"));
 
@@ -316,6 +317,8 @@ class RecordWriterRefusalIT {
 
     @Test
     void redisDown_failsFastWithRetryableErrorAndBuffersNothing() {
+        // On a server of its own: the same whichever topology the other tests of this class run on.
+        org.junit.jupiter.api.Assumptions.assumeFalse(TestRedis.onCluster(), "a single server's test");
         // given a writer on a Redis of its own that persists every write
         try (PrivateRedis server = PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always")) {
             RedisClient probeClient = RedisClients.create(RedisSettings.of(server.url()));

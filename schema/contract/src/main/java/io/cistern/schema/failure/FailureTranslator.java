@@ -36,6 +36,9 @@ public final class FailureTranslator {
      */
     public static final String STALE_REGISTRY = "STALE_REGISTRY";
 
+    /** The code of a write refused because the Function library is not loaded on the server it reached. */
+    public static final String NOT_INITIALISED = "NOT_INITIALISED";
+
     private FailureTranslator() {}
 
     /** Translates a failure of a Redis call made for {@code what} (for example "put source_documents/42"). */
@@ -103,7 +106,7 @@ public final class FailureTranslator {
                         t);
             case NOT_INITIALISED ->
                 new RetryableException(
-                        "NOT_INITIALISED",
+                        NOT_INITIALISED,
                         what + " failed: Redis replied " + f.reply() + "; the Cistern Function library is not loaded"
                                 + " (a sync worker reloads it after a data loss, otherwise run `ops/cistern init`)",
                         READ_RETRY_AFTER,
@@ -149,6 +152,23 @@ public final class FailureTranslator {
                         // A RecordWriter reloads and sends the write again itself; others retry at once.
                         new RetryableException(
                                 STALE_REGISTRY, what + " refused for now: " + detail, Duration.ZERO, cause);
+                    case "TRYAGAIN", "ASK", "MOVED" ->
+                        // Lettuce follows MOVED and ASK itself; one surfaces after too many redirects, or on a node
+                        // connection. TRYAGAIN: some of the call's keys moved already, the others not yet.
+                        new RetryableException(
+                                "SLOT_MIGRATING",
+                                what + " refused for now: its partition's slot is moving between Redis Cluster masters"
+                                        + " (a reshard or a failover); nothing was applied, retry (" + reply + ")",
+                                Duration.ofMillis(200),
+                                cause);
+                    case "CLUSTERDOWN" ->
+                        new RetryableException(
+                                "REDIS_UNAVAILABLE",
+                                what + " failed: the Redis Cluster serves no master for its partition's slot right now"
+                                        + " (a failover under way, or the cluster lost a master and its replicas); retry ("
+                                        + reply + ")",
+                                Duration.ofSeconds(1),
+                                cause);
                     default ->
                         new RetryableException(
                                 "REDIS_UNAVAILABLE",
@@ -160,7 +180,7 @@ public final class FailureTranslator {
                 // Retryable: a Redis that lost its data mid-flight gets the library back from the first sync worker
                 // that re-seeds it; a Redis never initialised needs `ops/cistern init`.
                 new RetryableException(
-                        "NOT_INITIALISED",
+                        NOT_INITIALISED,
                         what + " failed: the Cistern Function library is not loaded in this Redis (it lost its"
                                 + " data, or was never initialised); a sync worker reloads it after a data loss,"
                                 + " otherwise run `ops/cistern init` (" + reply + ")",

@@ -19,7 +19,7 @@ import java.util.concurrent.ExecutionException;
  *   <tr><th>prefix</th><th>kind</th></tr>
  *   <tr><td>{@code CISTERN_BACKPRESSURE}, {@code OOM}</td><td>{@link RedisFailureKind#BACK_PRESSURE}</td></tr>
  *   <tr><td>{@code CISTERN_NOFLOOR}, {@code CISTERN_UNCONFIRMED}, {@code CISTERN_STALE_REGISTRY}, {@code LOADING}, {@code BUSY}, {@code
- *       MASTERDOWN}, {@code READONLY}, {@code TRYAGAIN}, {@code CLUSTERDOWN}</td>
+ *       MASTERDOWN}, {@code READONLY}, {@code TRYAGAIN}, {@code MOVED}, {@code ASK}, {@code CLUSTERDOWN}</td>
  *       <td>{@link RedisFailureKind#SERVER_NOT_READY}</td></tr>
  *   <tr><td>{@code NOSCRIPT}, {@code ERR Function not found}</td><td>{@link RedisFailureKind#NOT_INITIALISED}</td></tr>
  *   <tr><td>{@code CISTERN_DELETED}, {@code CISTERN_UNKNOWN_TABLE}, {@code CISTERN_UNKNOWN_COLUMN}, {@code CISTERN_CHECK}, {@code
@@ -85,6 +85,8 @@ public final class RedisReplies {
                     "MASTERDOWN",
                     "READONLY",
                     "TRYAGAIN",
+                    "MOVED",
+                    "ASK",
                     "CLUSTERDOWN" -> RedisFailureKind.SERVER_NOT_READY;
             case "NOSCRIPT" -> RedisFailureKind.NOT_INITIALISED;
             default -> RedisFailureKind.PERMANENT;

@@ -7,7 +7,7 @@ import io.cistern.schema.failure.RedisFailureKind;
 import io.cistern.schema.failure.RedisReplies;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -55,11 +55,13 @@ public final class FunctionLibrary {
     }
 
     /**
-     * The revision of the library loaded in this Redis, or -1 when none is loaded.
+     * The revision of the library loaded in this Redis, or -1 when none is loaded. A Function library lives on each
+     * server: on a Redis Cluster pass one master's node commands (this and {@link #install} act on the one node that
+     * {@code redis} reaches; a cluster connection would reach an arbitrary one).
      *
      * @throws io.cistern.schema.failure.CisternException when Redis cannot be asked
      */
-    public static int installedRevision(RedisCommands<String, String> redis) {
+    public static int installedRevision(RedisClusterCommands<String, String> redis) {
         try {
             List<Object> info = redis.fcallReadOnly(INFO_FUNCTION, ScriptOutputType.MULTI, new String[0]);
             for (int i = 0; i + 1 < info.size(); i += 2) {
@@ -85,7 +87,7 @@ public final class FunctionLibrary {
      * @return the revision now installed
      * @throws PermanentException when Redis holds a newer revision than this build
      */
-    public static int install(RedisCommands<String, String> redis) {
+    public static int install(RedisClusterCommands<String, String> redis) {
         int installed = installedRevision(redis);
         if (installed > REVISION) {
             throw new PermanentException(
@@ -109,7 +111,7 @@ public final class FunctionLibrary {
      *
      * @throws PermanentException naming the fix when it does not
      */
-    public static void requireInstalled(RedisCommands<String, String> redis) {
+    public static void requireInstalled(RedisClusterCommands<String, String> redis) {
         int installed = installedRevision(redis);
         if (installed < 0) {
             throw new PermanentException(

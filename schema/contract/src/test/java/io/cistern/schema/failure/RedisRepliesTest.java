@@ -44,6 +44,8 @@ class RedisRepliesTest {
                 reply("READONLY You can't write against a read only replica.", SERVER_NOT_READY),
                 reply("TRYAGAIN Multiple keys request during rehashing of slot", SERVER_NOT_READY),
                 reply("CLUSTERDOWN The cluster is down", SERVER_NOT_READY),
+                reply("MOVED 3999 127.0.0.1:6381", SERVER_NOT_READY),
+                reply("ASK 3999 127.0.0.1:6381", SERVER_NOT_READY),
                 reply("NOSCRIPT No matching script. Please use EVAL.", NOT_INITIALISED),
                 reply("WRONGTYPE Operation against a key holding the wrong kind of value", PERMANENT),
                 reply("NOPERM User cistern has no permissions to run the 'fcall' command", PERMANENT),
@@ -98,6 +100,19 @@ class RedisRepliesTest {
         assertThat(RedisReplies.isFunctionNotFound("ERR function not found")).isTrue();
         assertThat(RedisReplies.isFunctionNotFound("ERR Library not found")).isFalse();
         assertThat(RedisReplies.isFunctionNotFound(null)).isFalse();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aWriteRefusedDuringASlotMigration_isRetryableAndSaysSo() {
+        CisternException e = FailureTranslator.fromRedis(
+                "put t/1",
+                new RedisCommandExecutionException("TRYAGAIN Multiple keys request during rehashing of slot"));
+
+        assertThat(e).isInstanceOf(RetryableException.class);
+        assertThat(e.code()).isEqualTo("SLOT_MIGRATING");
+        assertThat(e.getMessage())
+                .contains("slot is moving between Redis Cluster masters")
+                .contains("nothing was applied, retry");
     }
 
     private static Arguments reply(String reply, RedisFailureKind kind) {

@@ -10,6 +10,7 @@ import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,11 +41,27 @@ public final class Initializer {
     private static final String MIGRATIONS = "classpath:io/cistern/schema/postgres/migration/";
 
     private final DataSource dataSource;
-    private final RedisCommands<String, String> redis;
+    private final RedisClusterCommands<String, String> redis;
+    private final java.util.function.Supplier<List<? extends RedisClusterCommands<String, String>>> masters;
 
+    /** For a single Redis server (or a Sentinel-managed master). */
     public Initializer(DataSource dataSource, RedisCommands<String, String> redis) {
-        this.dataSource = dataSource;
-        this.redis = redis;
+        this(dataSource, redis, () -> List.of(redis));
+    }
+
+    /**
+     * For any topology: {@code redis} sends keyed commands to the server holding each key (on a Redis Cluster, a
+     * cluster connection routing by slot), and {@code masters} gives each master's own commands, asked once per run,
+     * for what lives on every server: the Function library is loaded on each master, and the memory guard is read
+     * from each.
+     */
+    public Initializer(
+            DataSource dataSource,
+            RedisClusterCommands<String, String> redis,
+            java.util.function.Supplier<List<? extends RedisClusterCommands<String, String>>> masters) {
+        this.dataSource = java.util.Objects.requireNonNull(dataSource, "dataSource");
+        this.redis = java.util.Objects.requireNonNull(redis, "redis");
+        this.masters = java.util.Objects.requireNonNull(masters, "masters");
     }
 
     /** What an init did. */
@@ -52,13 +69,13 @@ public final class Initializer {
      * What an init did.
      *
      * @param registry the registry it published
-     * @param libraryRevision the Function library revision now in Redis
+     * @param libraryRevision the Function library revision now in Redis (on every master of a cluster)
      * @param floors the version floors it seeded, by partition
      * @param limits the buffer limits now in force
      * @param changed what this init changed of what the last one recorded, one line a setting (empty when it kept
      *     everything)
      * @param memoryGuard the memory limit the Function enforces on this Redis now, and why ({@code limits} may say
-     *     {@code auto})
+     *     {@code auto}); on a cluster, the weakest of its masters' limits
      */
     public record Report(
             TableRegistry registry,
@@ -86,7 +103,13 @@ public final class Initializer {
             TableRegistry registry = readRegistry(c, partitions);
             Map<Integer, Long> floors = floors(c);
             c.commit();
-            int revision = FunctionLibrary.install(redis);
+            List<? extends RedisClusterCommands<String, String>> servers = masters.get();
+            int revision = FunctionLibrary.REVISION;
+            // The library before the registry and the floors: seeding a floor is a call of the library, on the
+            // partition's master.
+            for (RedisClusterCommands<String, String> master : servers) {
+                revision = Math.min(revision, FunctionLibrary.install(master));
+            }
             new RedisRegistry(redis, options.layout()).publish(registry, limits);
             for (Map.Entry<Integer, Long> f : floors.entrySet()) {
                 redis.fcall(
@@ -105,12 +128,28 @@ public final class Initializer {
             if (!changed.isEmpty()) {
                 LOG.info("init changed {}", String.join("; ", changed));
             }
-            MemoryGuard.Limit guard = MemoryGuard.effective(
-                    limits.maxRedisMemoryBytes(), MemoryGuard.RedisMemory.parse(redis.info("memory")));
+            MemoryGuard.Limit guard = weakestGuard(limits, servers);
             return new Report(registry, revision, floors, limits, changed, guard);
         } catch (SQLException e) {
             throw new PermanentException("INIT_FAILED", "init failed in PostgreSQL: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The memory guard of each master (each enforces its own, from its own {@code INFO memory}), the weakest of them:
+     * an unbounded one if any, else the one refusing writes at the fewest bytes.
+     */
+    private static MemoryGuard.Limit weakestGuard(
+            BufferLimits limits, List<? extends RedisClusterCommands<String, String>> servers) {
+        MemoryGuard.Limit weakest = null;
+        for (RedisClusterCommands<String, String> master : servers) {
+            MemoryGuard.Limit guard = MemoryGuard.effective(
+                    limits.maxRedisMemoryBytes(), MemoryGuard.RedisMemory.parse(master.info("memory")));
+            if (weakest == null || (weakest.bounded() && (!guard.bounded() || guard.bytes() < weakest.bytes()))) {
+                weakest = guard;
+            }
+        }
+        return weakest;
     }
 
     /**

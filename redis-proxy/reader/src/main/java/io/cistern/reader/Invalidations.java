@@ -153,11 +153,17 @@ final class Invalidations {
         }
     }
 
+    /**
+     * Stops listening to a connection that is no longer a master's. What was read on it is dropped too: from now on
+     * its invalidations go unheard, and the node may still serve a slot in the client's view (flagged failed, say).
+     */
     private synchronized void forget(Node node) {
         if (nodes.remove(node.connection, node)) {
             node.connection.removeListener((PushListener) node);
             node.connection.removeListener((RedisConnectionStateListener) node);
+            clear("topology");
             update();
+            log.info("{}: {} is no longer a master; local cache cleared", name, node.connection);
         }
     }
 

@@ -153,6 +153,22 @@ class ClusterReadIT {
     }
 
     @Test
+    void masterKilled_theOldCopyIsNeverAnsweredPastTheBoundAfterAWriteOnThePromotedReplica() {
+        String id = cachedRecord();
+        PrivateRedisCluster.Node oldMaster = cluster.masterOfKey(recordKey(id));
+        try {
+            // when its master dies (SIGKILL), its replica is promoted and takes a write
+            cluster.killMaster(oldMaster);
+            long written = write(id, 2, "after-kill.pdf");
+
+            // then the proxy answers the new version within the bound, and never the old one after it
+            assertNewVersionWithinBound(id, written);
+        } finally {
+            cluster.heal();
+        }
+    }
+
+    @Test
     void slotMigration_theOldCopyIsNeverAnsweredPastTheBoundAfterAWriteOnTheNewMaster() {
         String id = cachedRecord();
         int slot = RedisDeployment.slotOf(recordKey(id));
@@ -232,22 +248,27 @@ class ClusterReadIT {
      */
     private static long write(String id, long version, String filename) {
         String key = recordKey(id);
-        admin.sync()
-                .hset(
-                        key,
-                        Map.of(
-                                RecordFields.VERSION,
-                                Long.toString(version),
-                                RecordFields.STATE,
-                                RecordFields.STATE_PUT,
-                                RecordFields.column("document_uuid"),
-                                "\"" + id + "\"",
-                                RecordFields.column("filename"),
-                                "\"" + filename + "\"",
-                                RecordFields.column("status"),
-                                "\"registered\"",
-                                RecordFields.column("size_bytes"),
-                                "1234"));
+        // Until the client has seen a promotion, a write may fail: retried, as a producer would.
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
+                .until(() -> admin.sync()
+                                .hset(
+                                        key,
+                                        Map.of(
+                                                RecordFields.VERSION,
+                                                Long.toString(version),
+                                                RecordFields.STATE,
+                                                RecordFields.STATE_PUT,
+                                                RecordFields.column("document_uuid"),
+                                                "\"" + id + "\"",
+                                                RecordFields.column("filename"),
+                                                "\"" + filename + "\"",
+                                                RecordFields.column("status"),
+                                                "\"registered\"",
+                                                RecordFields.column("size_bytes"),
+                                                "1234"))
+                        != null);
         long written = System.nanoTime();
         admin.sync().persist(key);
         return written;

@@ -49,11 +49,11 @@ import org.slf4j.LoggerFactory;
  * when the slot map changes ({@link #topology}, checked after every topology refresh, every {@link
  * LettuceCachedReader#TOPOLOGY_REFRESH}) the cache is cleared. Until then the old master still invalidates: a key
  * migrated away is deleted there (an invalidation), and a demoted master replicates the new master's writes (their
- * invalidations). A connection to a node that is no longer a master stops counting.
+ * invalidations). A connection to a node that is no longer a master stops counting, and the cache is cleared then too.
  *
  * So a local copy is never served more than {@link #SILENCE_LIMIT} after the last proof that invalidations were
- * flowing, nor (on a cluster) more than one topology refresh after its slot changed master. Thread-safe: state changes are synchronized; listener callbacks run on Lettuce's event loop and do no
- * blocking work.
+ * flowing, nor (on a cluster) more than one topology refresh after its slot changed master. Thread-safe: state changes
+ * are synchronized; listener callbacks run on Lettuce's event loop and do no blocking work.
  */
 final class Invalidations {
     private static final Logger log = LoggerFactory.getLogger(Invalidations.class);

@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * cache answers if tracking is on and its copy is at least {@code minVersion}. (2) Otherwise a single read joins a load
  * of the same key already in flight, or starts one; a batch loads its misses together. (3) {@code HGETALL} of the
  * record hashes on the tracking connection of each key's master (which also registers the keys for invalidation; a
- * batch is one pipeline per master). A full hash or a delete marker answers. (4) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
+ * batch is one pipeline per master). A full hash or a delete marker answers. (4) No hash: the load reserves it
+ * ({@link RedisFills}) and reads PostgreSQL; a
  * partial hash or another reader's reservation: it reads PostgreSQL without reserving. One query serves every key of
  * the load that Redis could not answer; a full hash that lacks a database-defaulted column is sent there too once its
  * TTL shows the sync worker released it (synced), else it answers with those columns pending. (5) The row (merged
@@ -331,9 +332,9 @@ final class LettuceCachedReader implements CachedReader {
         /** Whether {@link #node} has been looked up. */
         boolean routed;
         /**
-         * The tracked connection of the key's master, which reads and fills it; null when the key had to be read through
-         * the routed connection (no known master, or a redirect during a failover or migration): then nothing read is
-         * tracked, and the answer is not cached.
+         * The tracked connection of the key's master, which reads and fills it; null when the key had to be read
+         * through the routed connection (no known master, or a redirect during a failover or migration): then nothing
+         * read is tracked, and the answer is not cached.
          */
         StatefulRedisConnection<String, String> node;
 

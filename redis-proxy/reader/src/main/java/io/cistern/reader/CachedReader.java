@@ -69,6 +69,29 @@ public interface CachedReader extends AutoCloseable {
         return LettuceCachedReader.create(settings, redis, database, meters);
     }
 
+    /**
+     * A reader on a Redis connection of its own, opened from {@code redis}: a single server, a Sentinel master or a
+     * Redis Cluster ({@code redis-cluster://}). The reader owns that connection and closes it; the data source stays
+     * the caller's. On a cluster each key is read on its master's connection (a batch: one pipeline per master), client
+     * tracking is on for every master, and a slot that changes master (a failover, a migration) clears the local cache
+     * within a second (docs/read-proxy.md, "On a Redis Cluster").
+     *
+     * @throws CisternException when Redis is unreachable or Cistern is not initialised there
+     */
+    static CachedReader create(
+            ReaderSettings settings,
+            io.cistern.connections.RedisSettings redis,
+            DataSource database,
+            MeterRegistry meters) {
+        return LettuceCachedReader.create(
+                settings,
+                redis,
+                database,
+                meters,
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker(),
+                LettuceCachedReader.Hooks.NONE);
+    }
+
     /** {@link #create(ReaderSettings, RedisClient, DataSource, MeterRegistry)} without meters. */
     static CachedReader create(ReaderSettings settings, RedisClient redis, DataSource database) {
         return create(settings, redis, database, new CompositeMeterRegistry());

@@ -11,6 +11,8 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,11 +42,20 @@ import org.slf4j.LoggerFactory;
  *   <li>When the server's tracking table is full it invalidates keys to make room: ordinary invalidations.
  * </ul>
  *
+ * <p><b>On a Redis Cluster</b> the reader reads each key on the connection of the master serving its slot, so every
+ * master's connection is tracked ({@link #track}, before the first read on it), watched by the heartbeat and followed
+ * through disconnects as above; the cache is on only while every tracked connection is. A slot that changes master (a
+ * failover, a migration) leaves its keys' registrations on the old master, where the new master's writes never arrive:
+ * when the slot map changes ({@link #topology}, checked after every topology refresh, every {@link
+ * LettuceCachedReader#TOPOLOGY_REFRESH}) the cache is cleared. Until then the old master still invalidates: a key
+ * migrated away is deleted there (an invalidation), and a demoted master replicates the new master's writes (their
+ * invalidations). A connection to a node that is no longer a master stops counting, and the cache is cleared then too.
+ *
  * So a local copy is never served more than {@link #SILENCE_LIMIT} after the last proof that invalidations were
- * flowing. Thread-safe: state changes are synchronized; listener callbacks run on Lettuce's event loop and do no
- * blocking work.
+ * flowing, nor (on a cluster) more than one topology refresh after its slot changed master. Thread-safe: state changes
+ * are synchronized; listener callbacks run on Lettuce's event loop and do no blocking work.
  */
-final class Invalidations implements PushListener, RedisConnectionStateListener {
+final class Invalidations {
     private static final Logger log = LoggerFactory.getLogger(Invalidations.class);
     static final TrackingArgs TRACKING = TrackingArgs.Builder.enabled().noloop();
     static final Duration HEARTBEAT = Duration.ofMillis(500);
@@ -53,14 +64,12 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
     private final LocalCache local;
     private final ReaderMetrics metrics;
     private final String name;
-    private volatile StatefulRedisConnection<String, String> connection;
-    private boolean closed;
-    /** Redis tracks this connection's reads (set once tracking is confirmed, cleared on disconnect). */
-    private boolean tracking;
-    /** A heartbeat was answered recently enough. */
-    private boolean alive = true;
+    /** Every tracked connection, by identity (a cluster has one per master). */
+    private final Map<StatefulRedisConnection<String, String>, Node> nodes = new ConcurrentHashMap<>();
 
-    private volatile long lastAnsweredPingSentAt = System.nanoTime();
+    private boolean closed;
+    /** The slot map the cache's contents were read under (null until the first look). */
+    private Object topology;
 
     Invalidations(LocalCache local, ReaderMetrics metrics, String name) {
         this.local = local;
@@ -68,143 +77,222 @@ final class Invalidations implements PushListener, RedisConnectionStateListener 
         this.name = name;
     }
 
-    /** Starts tracking on a fresh connection (blocking); the local cache is used from then on. */
-    void start(StatefulRedisConnection<String, String> conn) {
-        this.connection = conn;
-        conn.addListener((PushListener) this);
-        conn.addListener((RedisConnectionStateListener) this);
-        String info = conn.sync().clientInfo();
-        if (info != null && !info.contains(" resp=3")) {
-            // On RESP2 Redis accepts tracking but has no way to push the invalidations on this connection.
-            throw new IllegalStateException("the connection speaks RESP2, and invalidations need RESP3");
+    /**
+     * Makes sure Redis tracks what {@code conn} reads: on a connection seen for the first time, switches tracking on
+     * (blocking) before returning. Cheap once it is on.
+     *
+     * @throws IllegalStateException when the connection speaks RESP2
+     */
+    void track(StatefulRedisConnection<String, String> conn) {
+        if (nodes.containsKey(conn)) {
+            return;
         }
-        conn.sync().clientTracking(TRACKING);
         synchronized (this) {
-            lastAnsweredPingSentAt = System.nanoTime();
-            local.clear();
-            tracking = true;
+            if (nodes.containsKey(conn) || closed) {
+                return;
+            }
+            String info = conn.sync().clientInfo();
+            if (info != null && !info.contains(" resp=3")) {
+                // On RESP2 Redis accepts tracking but has no way to push the invalidations on this connection.
+                throw new IllegalStateException("the connection speaks RESP2, and invalidations need RESP3");
+            }
+            Node node = new Node(conn);
+            conn.addListener((PushListener) node);
+            conn.addListener((RedisConnectionStateListener) node);
+            try {
+                conn.sync().clientSetname(LettuceCachedReader.CLIENT_NAME);
+                conn.sync().clientTracking(TRACKING);
+            } catch (RuntimeException e) {
+                conn.removeListener((PushListener) node);
+                conn.removeListener((RedisConnectionStateListener) node);
+                throw e;
+            }
+            node.lastAnsweredPingSentAt = System.nanoTime();
+            node.tracking = true;
+            if (nodes.isEmpty()) {
+                // The first connection: nothing read before counts.
+                local.clear();
+            }
+            nodes.put(conn, node);
             update();
         }
     }
 
     synchronized void close() {
         closed = true;
-        tracking = false;
         update();
         local.clear();
+        for (Node node : nodes.values()) {
+            node.connection.removeListener((PushListener) node);
+            node.connection.removeListener((RedisConnectionStateListener) node);
+        }
     }
 
-    /** Called every {@link #HEARTBEAT} by the reader's scheduler. */
-    void heartbeat() {
-        StatefulRedisConnection<String, String> conn = connection;
-        if (conn == null) {
-            return;
-        }
-        long sent = System.nanoTime();
-        try {
-            conn.async().ping().whenComplete((pong, failure) -> {
-                if (failure == null) {
-                    answered(sent);
-                }
-            });
-        } catch (RuntimeException e) {
-            // Rejected while disconnected: the silence check below notices.
-        }
-        synchronized (this) {
-            if (alive && !closed && System.nanoTime() - lastAnsweredPingSentAt > SILENCE_LIMIT.toNanos()) {
-                alive = false;
-                update();
-                clear("silence");
-                log.warn(
-                        "{}: no answer from Redis for {} ms; local cache cleared and off until Redis answers again",
-                        name,
-                        SILENCE_LIMIT.toMillis());
+    /**
+     * Called every {@link #HEARTBEAT} by the reader's scheduler with the masters' connections now: pings each tracked
+     * one, and forgets those that are no longer a master's.
+     */
+    void heartbeat(List<StatefulRedisConnection<String, String>> masters) {
+        for (Node node : nodes.values()) {
+            if (!masters.contains(node.connection)) {
+                forget(node);
+                continue;
             }
+            node.ping();
         }
     }
 
-    private synchronized void answered(long sentAt) {
-        if (sentAt > lastAnsweredPingSentAt) {
-            lastAnsweredPingSentAt = sentAt;
+    /** Clears the cache when the slot map moved since last seen: keys of a moved slot are tracked on the old master. */
+    void topology(Object current) {
+        synchronized (this) {
+            if (topology != null && !topology.equals(current) && !closed) {
+                clear("topology");
+                log.info("{}: the Redis Cluster's slot map changed; local cache cleared", name);
+            }
+            topology = current;
         }
-        if (!alive) {
-            // Every push sent before this reply has been applied: what the cache holds now is current.
-            alive = true;
+    }
+
+    /**
+     * Stops listening to a connection that is no longer a master's. What was read on it is dropped too: from now on
+     * its invalidations go unheard, and the node may still serve a slot in the client's view (flagged failed, say).
+     */
+    private synchronized void forget(Node node) {
+        if (nodes.remove(node.connection, node)) {
+            node.connection.removeListener((PushListener) node);
+            node.connection.removeListener((RedisConnectionStateListener) node);
+            clear("topology");
             update();
-            log.info("{}: Redis answers again; local cache back on", name);
+            log.info("{}: {} is no longer a master; local cache cleared", name, node.connection);
         }
     }
 
     private void update() {
-        local.active(tracking && alive && !closed);
-    }
-
-    @Override
-    public void onPushMessage(PushMessage message) {
-        if (!"invalidate".equals(message.getType())) {
-            return;
+        boolean on = !closed && !nodes.isEmpty();
+        for (Node node : nodes.values()) {
+            on &= node.tracking && node.alive;
         }
-        List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
-        Object keys = content.size() > 1 ? content.get(1) : null;
-        if (keys instanceof List<?> list) {
-            for (Object key : list) {
-                if (key instanceof String k) {
-                    local.invalidate(k);
-                } else if (key instanceof ByteBuffer b) {
-                    local.invalidate(StringCodec.UTF8.decodeKey(b));
-                }
-            }
-            metrics.invalidated(list.size());
-        } else {
-            // A null key list: the server flushed its keyspace (FLUSHALL/FLUSHDB) and every tracked key is invalid.
-            clear("flush");
-        }
-    }
-
-    @Override
-    public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            tracking = false;
-            update();
-            clear("disconnect");
-        }
-        log.warn("{}: Redis connection lost; local cache cleared and off until tracking is re-established", name);
-    }
-
-    @Override
-    public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
-        StatefulRedisConnection<String, String> conn = connection;
-        if (conn == null) {
-            return; // the first connect: start() enables tracking itself
-        }
-        // Runs on the event loop: the command is asynchronous, and the cache comes back only once Redis confirmed.
-        conn.async().clientTracking(TRACKING).whenComplete((ok, failure) -> {
-            if (failure != null) {
-                log.warn(
-                        "{}: could not re-enable client tracking after reconnecting to {}: {}; local cache stays off"
-                                + " until the next reconnect",
-                        name,
-                        address,
-                        failure.toString());
-                return;
-            }
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                clear("reconnect");
-                tracking = true;
-                update();
-            }
-            log.info("{}: reconnected to {}; client tracking on again, local cache cleared and back on", name, address);
-        });
+        local.active(on);
     }
 
     private void clear(String reason) {
         local.clear();
         metrics.cleared(reason);
+    }
+
+    /** One tracked connection: its pushes, its state, its heartbeat. */
+    private final class Node implements PushListener, RedisConnectionStateListener {
+        final StatefulRedisConnection<String, String> connection;
+        /** Redis tracks this connection's reads (guarded by the outer lock). */
+        boolean tracking;
+        /** A heartbeat was answered recently enough (guarded by the outer lock). */
+        boolean alive = true;
+
+        volatile long lastAnsweredPingSentAt = System.nanoTime();
+
+        Node(StatefulRedisConnection<String, String> connection) {
+            this.connection = connection;
+        }
+
+        void ping() {
+            long sent = System.nanoTime();
+            try {
+                connection.async().ping().whenComplete((pong, failure) -> {
+                    if (failure == null) {
+                        answered(sent);
+                    }
+                });
+            } catch (RuntimeException e) {
+                // Rejected while disconnected: the silence check below notices.
+            }
+            synchronized (Invalidations.this) {
+                if (alive && !closed && System.nanoTime() - lastAnsweredPingSentAt > SILENCE_LIMIT.toNanos()) {
+                    alive = false;
+                    update();
+                    clear("silence");
+                    log.warn(
+                            "{}: no answer from Redis for {} ms; local cache cleared and off until Redis answers again",
+                            name,
+                            SILENCE_LIMIT.toMillis());
+                }
+            }
+        }
+
+        private void answered(long sentAt) {
+            synchronized (Invalidations.this) {
+                if (sentAt > lastAnsweredPingSentAt) {
+                    lastAnsweredPingSentAt = sentAt;
+                }
+                if (!alive) {
+                    // Every push sent before this reply has been applied: what the cache holds now is current.
+                    alive = true;
+                    update();
+                    log.info("{}: Redis answers again; local cache back on", name);
+                }
+            }
+        }
+
+        @Override
+        public void onPushMessage(PushMessage message) {
+            if (!"invalidate".equals(message.getType())) {
+                return;
+            }
+            List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
+            Object keys = content.size() > 1 ? content.get(1) : null;
+            if (keys instanceof List<?> list) {
+                for (Object key : list) {
+                    if (key instanceof String k) {
+                        local.invalidate(k);
+                    } else if (key instanceof ByteBuffer b) {
+                        local.invalidate(StringCodec.UTF8.decodeKey(b));
+                    }
+                }
+                metrics.invalidated(list.size());
+            } else {
+                // A null key list: the server flushed its keyspace (FLUSHALL/FLUSHDB) and every tracked key is invalid.
+                clear("flush");
+            }
+        }
+
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
+            synchronized (Invalidations.this) {
+                if (closed) {
+                    return;
+                }
+                tracking = false;
+                update();
+                clear("disconnect");
+            }
+            log.warn("{}: Redis connection lost; local cache cleared and off until tracking is re-established", name);
+        }
+
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
+            // Runs on the event loop: the command is asynchronous, and the cache comes back only once Redis confirmed.
+            connection.async().clientTracking(TRACKING).whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    log.warn(
+                            "{}: could not re-enable client tracking after reconnecting to {}: {}; local cache stays"
+                                    + " off until the next reconnect",
+                            name,
+                            address,
+                            failure.toString());
+                    return;
+                }
+                synchronized (Invalidations.this) {
+                    if (closed) {
+                        return;
+                    }
+                    clear("reconnect");
+                    tracking = true;
+                    update();
+                }
+                log.info(
+                        "{}: reconnected to {}; client tracking on again, local cache cleared and back on",
+                        name,
+                        address);
+            });
+        }
     }
 }

@@ -1,6 +1,8 @@
 package io.cistern.reader;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.cistern.connections.RedisDeployment;
+import io.cistern.connections.RedisSettings;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.schema.failure.InvalidRecordException.Reason;
@@ -15,9 +17,11 @@ import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -29,10 +33,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +59,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>One read, in order</b> (the same sequence, {@code load}, serves {@code get} and {@code getAll}). (1) The local
  * cache answers if tracking is on and its copy is at least {@code minVersion}. (2) Otherwise a single read joins a load
  * of the same key already in flight, or starts one; a batch loads its misses together. (3) {@code HGETALL} of the
- * record hashes on the tracking connection (which also registers the keys for invalidation; a pipeline for a batch). A
- * full hash or a delete marker answers. (4) No hash: the load reserves it ({@link RedisFills}) and reads PostgreSQL; a
+ * record hashes on the tracking connection of each key's master (which also registers the keys for invalidation; a
+ * batch is one pipeline per master). A full hash or a delete marker answers. (4) No hash: the load reserves it
+ * ({@link RedisFills}) and reads PostgreSQL; a
  * partial hash or another reader's reservation: it reads PostgreSQL without reserving. One query serves every key of
  * the load that Redis could not answer; a full hash that lacks a database-defaulted column is sent there too once its
  * TTL shows the sync worker released it (synced), else it answers with those columns pending. (5) The row (merged
@@ -73,12 +79,19 @@ import org.slf4j.LoggerFactory;
 final class LettuceCachedReader implements CachedReader {
     private static final Logger log = LoggerFactory.getLogger(LettuceCachedReader.class);
     private static final Duration REGISTRY_REFRESH = Duration.ofSeconds(1);
-    private static final String CLIENT_NAME = "cistern-reader";
+    /**
+     * On a Redis Cluster, how often the reader asks for the topology (on the registry follower's thread) and compares
+     * the slot map: the bound on how long a copy of a key whose slot changed master can be served.
+     */
+    static final Duration TOPOLOGY_REFRESH = REGISTRY_REFRESH;
+
+    static final String CLIENT_NAME = "cistern-reader";
 
     private final ReaderSettings settings;
     private final KeyLayout layout;
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisCommands<String, String> redis;
+    /** The masters' connections: each key is read and filled on its master's, which Redis tracks it on. */
+    private final RedisNodes redis;
+
     private final LocalCache local;
     private final Invalidations invalidations;
     private final RedisFills fills;
@@ -112,7 +125,7 @@ final class LettuceCachedReader implements CachedReader {
 
     private LettuceCachedReader(
             ReaderSettings settings,
-            StatefulRedisConnection<String, String> connection,
+            RedisNodes redis,
             RegistryCache registry,
             DataSource dataSource,
             MeterRegistry meters,
@@ -121,8 +134,7 @@ final class LettuceCachedReader implements CachedReader {
         this.settings = settings;
         this.hooks = hooks;
         this.layout = settings.layout();
-        this.connection = connection;
-        this.redis = connection.sync();
+        this.redis = redis;
         this.registry = registry;
         this.local = new LocalCache(
                 settings.localCacheEntries(), settings.localCacheTtl(), settings.negativeCacheTtl(), ticker);
@@ -136,8 +148,8 @@ final class LettuceCachedReader implements CachedReader {
         this.policy = new TierPolicy(fills != null);
         this.bulkhead = new DatabaseBulkhead(settings.maxConcurrentFills(), settings.databaseTimeout(), metrics::query);
         this.loads = new SingleFlight<>(
-                connection.getTimeout().multipliedBy(3).plus(settings.databaseTimeout()), metrics::coalesced);
-        this.registrySource = new RedisRegistry(connection.sync(), settings.layout());
+                redis.timeout().multipliedBy(3).plus(settings.databaseTimeout()), metrics::coalesced);
+        this.registrySource = new RedisRegistry(redis.sync(), settings.layout());
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("cistern-reader-heartbeat").factory());
         // Its own thread: a registry read blocks for up to the command timeout when Redis is silent, and must never
@@ -167,21 +179,53 @@ final class LettuceCachedReader implements CachedReader {
         } catch (RuntimeException e) {
             throw ReadFailures.redis("connecting the reader to Redis", e);
         }
+        return create(settings, RedisNodes.of(connection), database, meters, ticker, hooks);
+    }
+
+    /** A reader on a deployment of its own, opened from {@code redis} (any topology), which it closes. */
+    static CachedReader create(
+            ReaderSettings settings,
+            RedisSettings redis,
+            DataSource database,
+            MeterRegistry meters,
+            Ticker ticker,
+            Hooks hooks) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(redis, "redis settings");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(meters, "meters");
+        RedisDeployment deployment;
+        try {
+            deployment = RedisDeployment.open(redis);
+        } catch (RuntimeException e) {
+            throw ReadFailures.redis("connecting the reader to Redis", e);
+        }
+        return create(settings, RedisNodes.of(deployment), database, meters, ticker, hooks);
+    }
+
+    private static CachedReader create(
+            ReaderSettings settings,
+            RedisNodes redis,
+            DataSource database,
+            MeterRegistry meters,
+            Ticker ticker,
+            Hooks hooks) {
         try {
             // Read before the registry it counts, so a publication during the load is seen as a move at the next tick.
-            long registryVersion = new RedisRegistry(connection.sync(), settings.layout()).version();
-            RegistryCache registry = RegistryCache.fromRedis(
-                    connection.sync(), settings.layout(), REGISTRY_REFRESH, InstantSource.system());
+            long registryVersion = new RedisRegistry(redis.sync(), settings.layout()).version();
+            RegistryCache registry =
+                    RegistryCache.fromRedis(redis.sync(), settings.layout(), REGISTRY_REFRESH, InstantSource.system());
             DatabaseRows.warmUp(registry.current().tables());
-            connection.sync().clientSetname(CLIENT_NAME);
             LettuceCachedReader reader =
-                    new LettuceCachedReader(settings, connection, registry, database, meters, ticker, hooks);
+                    new LettuceCachedReader(settings, redis, registry, database, meters, ticker, hooks);
             reader.registryVersion = registryVersion;
             try {
-                reader.invalidations.start(connection);
+                reader.invalidations.topology(redis.topology());
+                for (StatefulRedisConnection<String, String> master : redis.masters()) {
+                    reader.invalidations.track(master);
+                }
                 long every = Invalidations.HEARTBEAT.toMillis();
-                reader.heartbeat.scheduleWithFixedDelay(
-                        reader.invalidations::heartbeat, every, every, TimeUnit.MILLISECONDS);
+                reader.heartbeat.scheduleWithFixedDelay(reader::heartbeat, every, every, TimeUnit.MILLISECONDS);
                 long refresh = REGISTRY_REFRESH.toMillis();
                 reader.registryFollower.scheduleWithFixedDelay(
                         reader::followRegistry, refresh, refresh, TimeUnit.MILLISECONDS);
@@ -212,7 +256,7 @@ final class LettuceCachedReader implements CachedReader {
                             : "TTL " + settings.redisFillTtl().toMillis() + " ms");
             return reader;
         } catch (RuntimeException e) {
-            connection.close();
+            redis.close();
             throw e instanceof CisternException ce ? ce : ReadFailures.redis("starting the reader", e);
         }
     }
@@ -285,6 +329,14 @@ final class LettuceCachedReader implements CachedReader {
         String token;
         /** The answer, once a tier gave it. */
         ReadResult answer;
+        /** Whether {@link #node} has been looked up. */
+        boolean routed;
+        /**
+         * The tracked connection of the key's master, which reads and fills it; null when the key had to be read
+         * through the routed connection (no known master, or a redirect during a failover or migration): then nothing
+         * read is tracked, and the answer is not cached.
+         */
+        StatefulRedisConnection<String, String> node;
 
         KeyRead(String key, String recordKey) {
             this.key = key;
@@ -355,40 +407,105 @@ final class LettuceCachedReader implements CachedReader {
 
     /** {@code HGETALL} of each record hash: one command for one key, a pipeline for more. */
     private List<RecordHash> readHashes(TableDef def, List<KeyRead> reads) {
-        return perKey(def, reads, redis::hgetall, connection.async()::hgetall).stream()
+        return perKey(def, reads, RedisClusterCommands::hgetall, RedisClusterAsyncCommands::hgetall).stream()
                 .map(RecordHash::parse)
                 .toList();
     }
 
     /** {@code PTTL} of each record hash, in ms (negative: no TTL, or no hash). */
     private List<Long> readTtls(TableDef def, List<KeyRead> reads) {
-        return perKey(def, reads, redis::pttl, connection.async()::pttl);
+        return perKey(def, reads, RedisClusterCommands::pttl, RedisClusterAsyncCommands::pttl);
     }
 
-    /** One Redis command per record hash: sent alone for one key, pipelined for more. */
+    /**
+     * One Redis command per record hash, on the connection of its master: sent alone for one key, pipelined for more
+     * (on a cluster the keys of a batch go to their masters' connections, each pipelined: one round trip per master).
+     * A key its master's connection redirects (the client's topology is behind a failover or a migration) is read again
+     * through the routed connection, which follows the redirect, and its answer is not cached.
+     */
     private <T> List<T> perKey(
-            TableDef def, List<KeyRead> reads, Function<String, T> one, Function<String, RedisFuture<T>> many) {
+            TableDef def,
+            List<KeyRead> reads,
+            BiFunction<RedisClusterCommands<String, String>, String, T> one,
+            BiFunction<RedisClusterAsyncCommands<String, String>, String, RedisFuture<T>> many) {
         String what = what(def, reads);
         if (reads.size() == 1) {
-            return Collections.singletonList(redisCall(what, () -> one.apply(reads.get(0).recordKey)));
+            KeyRead read = reads.get(0);
+            return Collections.singletonList(redisCall(what, () -> {
+                StatefulRedisConnection<String, String> node = node(read);
+                if (node == null) {
+                    return one.apply(redis.sync(), read.recordKey);
+                }
+                try {
+                    return one.apply(node.sync(), read.recordKey);
+                } catch (RedisCommandExecutionException e) {
+                    if (!redirected(e)) {
+                        throw e;
+                    }
+                    read.node = null;
+                    return one.apply(redis.sync(), read.recordKey);
+                }
+            }));
         }
         List<RedisFuture<T>> pending = new ArrayList<>(reads.size());
         for (KeyRead read : reads) {
-            pending.add(many.apply(read.recordKey));
+            StatefulRedisConnection<String, String> node = redisCall(what, () -> node(read));
+            pending.add(many.apply(node == null ? redis.async() : node.async(), read.recordKey));
         }
         awaitAll(what, pending);
         List<T> replies = new ArrayList<>(reads.size());
-        for (RedisFuture<T> f : pending) {
-            replies.add(redisCall(what, f::get));
+        for (int i = 0; i < reads.size(); i++) {
+            KeyRead read = reads.get(i);
+            RedisFuture<T> f = pending.get(i);
+            replies.add(redisCall(what, () -> {
+                try {
+                    return f.get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof RedisCommandExecutionException r) || !redirected(r)) {
+                        throw e;
+                    }
+                    read.node = null;
+                    return one.apply(redis.sync(), read.recordKey);
+                }
+            }));
         }
         return replies;
+    }
+
+    /**
+     * The tracked connection of the read's master (looked up once per read, tracking switched on at its first use), or
+     * null when the client knows no master for the key's slot now.
+     */
+    private StatefulRedisConnection<String, String> node(KeyRead read) {
+        if (!read.routed) {
+            read.routed = true;
+            try {
+                read.node = redis.nodeFor(read.recordKey);
+            } catch (IllegalStateException e) {
+                read.node = null;
+                return null;
+            }
+            invalidations.track(read.node);
+        }
+        return read.node;
+    }
+
+    /** A reply telling that another node serves the key's slot ({@code MOVED}) or is importing it ({@code ASK}). */
+    private static boolean redirected(RedisCommandExecutionException e) {
+        String message = e.getMessage();
+        return message != null && (message.startsWith("MOVED") || message.startsWith("ASK"));
+    }
+
+    /** The commands that reserve and fill the read's record hash: on the connection that read it. */
+    private RedisClusterCommands<String, String> fillCommands(KeyRead read) {
+        return read.node != null ? read.node.sync() : redis.sync();
     }
 
     /** Reserves the record hash for a fill; the step after the reservation. */
     private TierPolicy.Step reserve(TableDef def, KeyRead read) {
         RedisFills.Reservation reservation;
         try {
-            reservation = fills.reserve(redis, read.recordKey);
+            reservation = fills.reserve(fillCommands(read), read.recordKey);
         } catch (RuntimeException e) {
             // Not filling Redis costs only a later PostgreSQL read; the read itself goes on.
             log.debug("{}: could not reserve {} for a fill: {}", CLIENT_NAME, read.recordKey, e.toString());
@@ -412,7 +529,7 @@ final class LettuceCachedReader implements CachedReader {
         } catch (RuntimeException e) {
             for (KeyRead read : reads) {
                 if (read.token != null) {
-                    release(read.recordKey, read.token);
+                    release(fillCommands(read), read.recordKey, read.token);
                 }
             }
             if (reads.stream().allMatch(r -> r.hash.kind() == RecordHash.Kind.FULL)) {
@@ -440,10 +557,11 @@ final class LettuceCachedReader implements CachedReader {
             hooks.afterDatabaseRead(read.recordKey);
             Map<String, String> defaults = TierPolicy.completedDefaults(read.hash, answer);
             if (!defaults.isEmpty() && fills != null) {
-                completeDefaults(read.recordKey, answer.version(), defaults);
+                completeDefaults(fillCommands(read), read.recordKey, answer.version(), defaults);
             }
             boolean reserved = read.token != null;
-            if (TierPolicy.cacheAfterFill(reserved, reserved ? fill(read.recordKey, read.token, answer) : null)) {
+            if (TierPolicy.cacheAfterFill(
+                    reserved, reserved ? fill(fillCommands(read), read.recordKey, read.token, answer) : null)) {
                 answer(read, answer, begun);
             } else {
                 read.answer = answer;
@@ -451,15 +569,19 @@ final class LettuceCachedReader implements CachedReader {
         }
     }
 
-    /** Sets the read's answer and offers it to the local cache. */
+    /** Sets the read's answer and offers it to the local cache, if what was read is tracked. */
     private void answer(KeyRead read, ReadResult answer, long begun) {
         read.answer = answer;
+        if (read.node == null) {
+            return;
+        }
         local.install(read.recordKey, new LocalCache.Entry(answer, TierPolicy.negative(answer)), begun);
     }
 
     // ------------------------------------------------------------------------------------------------ Redis fills
 
-    private RedisFills.Outcome fill(String recordKey, String token, ReadResult answer) {
+    private RedisFills.Outcome fill(
+            RedisClusterCommands<String, String> redis, String recordKey, String token, ReadResult answer) {
         try {
             RedisFills.Outcome outcome = answer instanceof ReadResult.Found found
                     ? fills.fill(redis, recordKey, token, found.version(), found.columns())
@@ -473,7 +595,8 @@ final class LettuceCachedReader implements CachedReader {
         }
     }
 
-    private void completeDefaults(String recordKey, long version, Map<String, String> defaults) {
+    private void completeDefaults(
+            RedisClusterCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
         try {
             fills.completeDefaults(redis, recordKey, version, defaults);
         } catch (RuntimeException e) {
@@ -482,7 +605,7 @@ final class LettuceCachedReader implements CachedReader {
         }
     }
 
-    private void release(String recordKey, String token) {
+    private void release(RedisClusterCommands<String, String> redis, String recordKey, String token) {
         try {
             fills.fill(redis, recordKey, token, -1, Map.of());
         } catch (RuntimeException e) {
@@ -510,6 +633,14 @@ final class LettuceCachedReader implements CachedReader {
      * path of a read. A failure is left to the next tick (reads go on with the registry they have).
      */
     private void followRegistry() {
+        if (redis.isCluster()) {
+            try {
+                redis.refreshTopology();
+                invalidations.topology(redis.topology());
+            } catch (RuntimeException e) {
+                log.debug("refreshing the Redis Cluster topology failed; trying again: {}", e.toString());
+            }
+        }
         try {
             long version = registrySource.version();
             if (version != registryVersion && registry.reloadPast(registry.current())) {
@@ -583,12 +714,21 @@ final class LettuceCachedReader implements CachedReader {
     private void awaitAll(String what, java.util.Collection<? extends RedisFuture<?>> futures) {
         boolean done;
         try {
-            done = LettuceFutures.awaitAll(connection.getTimeout(), futures.toArray(RedisFuture[]::new));
+            done = LettuceFutures.awaitAll(redis.timeout(), futures.toArray(RedisFuture[]::new));
         } catch (RuntimeException e) {
             throw ReadFailures.redis(what, e);
         }
         if (!done) {
-            throw ReadFailures.redis(what, RedisReplies.noReplyWithin(connection.getTimeout()));
+            throw ReadFailures.redis(what, RedisReplies.noReplyWithin(redis.timeout()));
+        }
+    }
+
+    /** Every {@link Invalidations#HEARTBEAT}: pings every master's tracked connection. */
+    private void heartbeat() {
+        try {
+            invalidations.heartbeat(redis.masters());
+        } catch (RuntimeException e) {
+            log.debug("{}: heartbeat failed: {}", CLIENT_NAME, e.toString());
         }
     }
 
@@ -613,6 +753,6 @@ final class LettuceCachedReader implements CachedReader {
         registryFollower.shutdownNow();
         invalidations.close();
         bulkhead.close();
-        connection.close();
+        redis.close();
     }
 }

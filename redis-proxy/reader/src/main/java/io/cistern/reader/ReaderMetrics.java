@@ -75,7 +75,7 @@ final class ReaderMetrics {
         Gauge.builder("cistern.proxy.local.entries", localEntries)
                 .description("Records in the local cache (estimate)")
                 .register(registry);
-        for (String reason : new String[] {"disconnect", "reconnect", "flush", "silence"}) {
+        for (String reason : new String[] {"disconnect", "reconnect", "flush", "silence", "topology"}) {
             clear(reason);
         }
         for (String outcome : new String[] {"ok", "failed", "timeout", "rejected"}) {

@@ -3,7 +3,7 @@ package io.cistern.reader;
 import io.cistern.schema.wire.RecordFields;
 import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -108,7 +108,7 @@ final class RedisFills {
         this.fillTtl = fillTtl;
     }
 
-    Reservation reserve(RedisCommands<String, String> redis, String recordKey) {
+    Reservation reserve(RedisClusterCommands<String, String> redis, String recordKey) {
         String token = UUID.randomUUID().toString();
         List<Object> reply = redis.eval(
                 RESERVE,
@@ -131,7 +131,7 @@ final class RedisFills {
      * to the record hash if it still holds that put; keeps its TTL. Returns whether they were written.
      */
     boolean completeDefaults(
-            RedisCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
+            RedisClusterCommands<String, String> redis, String recordKey, long version, Map<String, String> defaults) {
         List<String> args = new ArrayList<>(1 + 2 * defaults.size());
         args.add(Long.toString(version));
         defaults.forEach((column, json) -> {
@@ -145,7 +145,7 @@ final class RedisFills {
 
     /** Writes {@code columns} at {@code version} if the reservation still stands; {@code version < 0}: release. */
     Outcome fill(
-            RedisCommands<String, String> redis,
+            RedisClusterCommands<String, String> redis,
             String recordKey,
             String token,
             long version,

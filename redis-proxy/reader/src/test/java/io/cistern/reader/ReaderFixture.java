@@ -3,6 +3,7 @@ package io.cistern.reader;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.connections.testing.TestRedis;
@@ -16,8 +17,7 @@ import io.cistern.sync.SyncWorker;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -47,8 +47,9 @@ final class ReaderFixture implements AutoCloseable {
     final TableRegistry registry;
     private final TestRedis testRedis;
     private final TestDatabase testDatabase;
-    private final RedisClient adminClient;
-    private final StatefulRedisConnection<String, String> admin;
+    /** Keyed commands and every master, on the test's Redis of either topology. */
+    private final RedisDeployment admin;
+
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     private ReaderFixture(String redisUrl, String prefix, TestRedis testRedis, String jdbcUrl, TestDatabase testDb) {
@@ -71,9 +72,8 @@ final class ReaderFixture implements AutoCloseable {
         config.setConnectionTimeout(1_000);
         config.setInitializationFailTimeout(-1);
         this.dataSource = new HikariDataSource(config);
-        this.adminClient = RedisClients.create(RedisSettings.of(redisUrl));
-        this.admin = adminClient.connect();
-        this.registry = new Initializer(dataSource, admin.sync())
+        this.admin = RedisDeployment.open(RedisSettings.of(redisUrl));
+        this.registry = initializer()
                 .run(InitOptions.defaults(layout).withPartitions(PARTITIONS))
                 .registry();
         this.writer = RecordWriter.connect(
@@ -107,8 +107,20 @@ final class ReaderFixture implements AutoCloseable {
 
     /** Runs the initialisation again (after a test flushed Redis). */
     void reinitialise() {
-        new Initializer(dataSource, admin.sync())
-                .run(InitOptions.defaults(layout).withPartitions(PARTITIONS));
+        initializer().run(InitOptions.defaults(layout).withPartitions(PARTITIONS));
+    }
+
+    /** Initialises on either topology: the Function library goes to every master. */
+    private Initializer initializer() {
+        return new Initializer(
+                dataSource,
+                admin.sync(),
+                () -> admin.masters().stream().map(RedisDeployment.Master::sync).toList());
+    }
+
+    /** Whether the test's Redis is the private cluster ({@code cistern.test.redis.topology=cluster}). */
+    boolean onCluster() {
+        return admin.isCluster();
     }
 
     /** Settings for invalidation tests: a big local cache whose entries live far longer than any test. */
@@ -131,6 +143,18 @@ final class ReaderFixture implements AutoCloseable {
 
     CachedReader reader(
             ReaderSettings settings, DataSource database, MeterRegistry meters, LettuceCachedReader.Hooks hooks) {
+        if (admin.isCluster()) {
+            // The reader opens and owns its cluster connection.
+            CachedReader reader = LettuceCachedReader.create(
+                    settings,
+                    RedisSettings.of(redisUrl),
+                    database,
+                    meters,
+                    com.github.benmanes.caffeine.cache.Ticker.systemTicker(),
+                    hooks);
+            closeables.add(reader);
+            return reader;
+        }
         RedisClient client = RedisClients.create(RedisSettings.of(redisUrl));
         closeables.add(client::shutdown);
         CachedReader reader = LettuceCachedReader.create(
@@ -141,7 +165,7 @@ final class ReaderFixture implements AutoCloseable {
 
     /** Registers tables the test created (each with the column it routes by, or "" for the whole key). */
     TableRegistry register(Map<String, String> tables) {
-        return new Initializer(dataSource, admin.sync())
+        return initializer()
                 .run(InitOptions.defaults(layout).withPartitions(PARTITIONS).withRegister(tables))
                 .registry();
     }
@@ -168,7 +192,8 @@ final class ReaderFixture implements AutoCloseable {
         return worker;
     }
 
-    RedisCommands<String, String> redis() {
+    /** Keyed commands (routed by slot on the cluster). */
+    RedisClusterCommands<String, String> redis() {
         return admin.sync();
     }
 
@@ -221,7 +246,6 @@ final class ReaderFixture implements AutoCloseable {
         }
         writer.close();
         admin.close();
-        adminClient.shutdown();
         dataSource.close();
         if (testRedis != null) {
             testRedis.close();

@@ -10,7 +10,10 @@ import io.lettuce.core.RedisClient;
 import java.time.Duration;
 import java.util.List;
 
-/** A reader that also owns its Redis client and database pool, and closes them after itself. Thread-safe. */
+/**
+ * A reader that also owns its Redis client (null when the reader owns its connection itself, as on a Redis Cluster),
+ * its database pool and its pool announcer (null when not announced), and closes them after itself. Thread-safe.
+ */
 final class OwningReader implements CachedReader {
     private final CachedReader reader;
     private final RedisClient client;
@@ -58,11 +61,15 @@ final class OwningReader implements CachedReader {
     @Override
     public void close() {
         try {
-            announcer.close();
+            if (announcer != null) {
+                announcer.close();
+            }
             reader.close();
         } finally {
             pool.close();
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            if (client != null) {
+                client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
         }
     }
 }

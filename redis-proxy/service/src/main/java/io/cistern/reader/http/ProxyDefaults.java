@@ -90,11 +90,25 @@ class ProxyDefaults {
         RedisSettings redis = RedisSettings.fromEnvironment(variables);
         DatabaseSettings database = DatabaseSettings.fromEnvironment(variables);
         redis.warnings().forEach(w -> LOG.warn("read proxy Redis settings: {}", w));
-        RedisClient client = RedisClients.create(redis);
+        MeterRegistry registry = meters.getIfAvailable(() -> Metrics.globalRegistry);
         HikariDataSource pool = DataSources.create(database, "cistern-reader");
+        if (redis.topology() == RedisSettings.Topology.CLUSTER) {
+            // The reader opens and owns its cluster connection (one tracked connection per master).
+            try {
+                CachedReader reader = CachedReader.create(settings, redis, pool, registry);
+                LOG.info(
+                        "read proxy: on the Redis Cluster {}; its database pool is not announced to doctor on a"
+                                + " cluster yet",
+                        redis.redactedUrl());
+                return new OwningReader(reader, null, pool, null);
+            } catch (RuntimeException e) {
+                pool.close();
+                throw e;
+            }
+        }
+        RedisClient client = RedisClients.create(redis);
         try {
-            CachedReader reader =
-                    CachedReader.create(settings, client, pool, meters.getIfAvailable(() -> Metrics.globalRegistry));
+            CachedReader reader = CachedReader.create(settings, client, pool, registry);
             // Announced for ops/cistern doctor's max_connections check, withdrawn when the reader closes.
             PoolAnnouncer announcer = PoolAnnouncer.start(
                     client,

@@ -33,7 +33,8 @@ final class TestCistern implements AutoCloseable {
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setURL(jdbcUrl);
         dataSource.setUser("postgres");
-        new Initializer(dataSource, redis.commands()).run(InitOptions.defaults(new KeyLayout(prefix)));
+        // Either topology (the cluster with cistern.test.redis.topology=cluster): the library goes to every master.
+        new Initializer(dataSource, redis.keyed(), redis::masters).run(InitOptions.defaults(new KeyLayout(prefix)));
         this.writer = RecordWriter.connect(
                 WriterSettings.of(redisUrl).mutate().prefix(prefix).build());
     }
@@ -56,9 +57,9 @@ final class TestCistern implements AutoCloseable {
                 .recordKey(new KeyLayout(prefix), registry.partitions());
     }
 
-    /** Redis commands on the test's server. */
-    io.lettuce.core.api.sync.RedisCommands<String, String> redis() {
-        return redis.commands();
+    /** Keyed Redis commands (routed by slot on the cluster). */
+    io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String> redis() {
+        return redis.keyed();
     }
 
     void sql(String statement) {

@@ -1,5 +1,6 @@
 package io.cistern.connections;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SocketOptions;
@@ -38,6 +39,14 @@ public final class RedisClients {
     public static RedisClient create(RedisSettings settings, ClientResources resources) {
         requireNotCluster(settings);
         return configure(RedisClient.create(resources, settings.uri()), settings);
+    }
+
+    /**
+     * A client for {@code settings} of any topology: a {@link RedisClusterClient} for a {@code redis-cluster://} URL,
+     * else a {@link RedisClient} (a single server or a Sentinel master), for components that take either.
+     */
+    public static AbstractRedisClient createAny(RedisSettings settings) {
+        return settings.topology() == RedisSettings.Topology.CLUSTER ? createCluster(settings) : create(settings);
     }
 
     /**

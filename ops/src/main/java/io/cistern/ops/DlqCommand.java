@@ -12,7 +12,7 @@ import io.cistern.sync.DeadLetterReplayer;
 import io.cistern.sync.DeadLetterRetention;
 import io.cistern.sync.RecordedDeadLetter;
 import io.cistern.sync.SyncSettings;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,7 +60,7 @@ final class DlqCommand implements Runnable {
     /** Runs {@code action} with a replayer on the configured servers, closing everything after. */
     static <T> T withReplayer(ConnectionOptions connection, ReplayerAction<T> action) {
         try (HikariDataSource dataSource = DataSources.create(connection.database(), "cistern-dlq")) {
-            RedisClient client = RedisClients.create(connection.redis());
+            AbstractRedisClient client = RedisClients.createAny(connection.redis());
             TableRegistry registry = Initializer.registry(dataSource);
             // A replayed record's hash gets the TTL the workers give synced hashes (SYNC_SYNCED_HASH_TTL_MS).
             Duration syncedHashTtl = SyncSettings.fromEnvironment(connection.environment(), connection.layout())

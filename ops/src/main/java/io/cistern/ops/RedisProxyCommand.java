@@ -1,18 +1,12 @@
 package io.cistern.ops;
 
-import com.zaxxer.hikari.HikariDataSource;
-import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
-import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.ops.dashboard.DashboardConfiguration;
 import io.cistern.ops.dashboard.DashboardSource;
-import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReaderSettings;
+import io.cistern.reader.http.OwningReader;
 import io.cistern.reader.http.ProxyHttpConfiguration;
-import io.cistern.schema.pools.DatabasePool;
-import io.cistern.schema.pools.PoolAnnouncer;
-import io.lettuce.core.RedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,29 +78,7 @@ final class RedisProxyCommand implements Callable<Integer> {
             RedisSettings redis,
             DatabaseSettings database,
             MeterRegistry meters) {
-        RedisClient client = RedisClients.create(redis);
-        HikariDataSource pool = DataSources.create(database, "cistern-reader");
-        CachedReader connected = null;
-        try {
-            connected = CachedReader.create(settings, client, pool, meters);
-            // Announced for doctor's max_connections check; closed (withdrawn) before the pool and the client.
-            PoolAnnouncer announcer = PoolAnnouncer.start(
-                    client,
-                    settings.layout(),
-                    DatabasePool.ofThisProcess(
-                            DatabasePool.READ_PROXY,
-                            database.poolSize(),
-                            DatabasePool.database(database.hosts(), database.database())),
-                    PoolAnnouncer.DEFAULT_LIFETIME);
-            reader.connected(connected, client::shutdown, pool, announcer);
-        } catch (RuntimeException e) {
-            if (connected != null) {
-                connected.close();
-            }
-            pool.close();
-            client.shutdown();
-            throw e;
-        }
+        reader.connected(OwningReader.open(settings, redis, database, meters));
     }
 
     /** Stops the service and closes its reader. Idempotent. */

@@ -13,7 +13,7 @@ import io.cistern.schema.pools.DatabasePool;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
@@ -148,7 +148,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
      */
     static final class Running implements AutoCloseable {
         private SyncWorker worker;
-        private RedisClient client;
+        private AbstractRedisClient client;
         private HikariDataSource dataSource;
 
         /** Builds and starts a worker that reads its registry from PostgreSQL, the source of truth. */
@@ -160,7 +160,7 @@ final class SyncWorkerCommand implements Callable<Integer> {
         synchronized void start(
                 RedisSettings redis, DatabaseSettings database, SyncSettings settings, MeterRegistry meters) {
             dataSource = DataSources.create(database, "cistern-sync");
-            client = RedisClients.create(redis);
+            client = RedisClients.createAny(redis);
             // The limits init recorded, so that re-publishing them after Redis lost its data restores them.
             worker = new SyncWorker(
                     settings.mutate().limits(Initializer.limits(dataSource)).build(),

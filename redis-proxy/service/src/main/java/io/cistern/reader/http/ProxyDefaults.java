@@ -1,15 +1,9 @@
 package io.cistern.reader.http;
 
-import com.zaxxer.hikari.HikariDataSource;
-import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
-import io.cistern.connections.RedisClients;
 import io.cistern.connections.RedisSettings;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReaderSettings;
-import io.cistern.schema.pools.DatabasePool;
-import io.cistern.schema.pools.PoolAnnouncer;
-import io.lettuce.core.RedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.util.HashMap;
@@ -91,39 +85,7 @@ class ProxyDefaults {
         DatabaseSettings database = DatabaseSettings.fromEnvironment(variables);
         redis.warnings().forEach(w -> LOG.warn("read proxy Redis settings: {}", w));
         MeterRegistry registry = meters.getIfAvailable(() -> Metrics.globalRegistry);
-        HikariDataSource pool = DataSources.create(database, "cistern-reader");
-        if (redis.topology() == RedisSettings.Topology.CLUSTER) {
-            // The reader opens and owns its cluster connection (one tracked connection per master).
-            try {
-                CachedReader reader = CachedReader.create(settings, redis, pool, registry);
-                LOG.info(
-                        "read proxy: on the Redis Cluster {}; its database pool is not announced to doctor on a"
-                                + " cluster yet",
-                        redis.redactedUrl());
-                return new OwningReader(reader, null, pool, null);
-            } catch (RuntimeException e) {
-                pool.close();
-                throw e;
-            }
-        }
-        RedisClient client = RedisClients.create(redis);
-        try {
-            CachedReader reader = CachedReader.create(settings, client, pool, registry);
-            // Announced for ops/cistern doctor's max_connections check, withdrawn when the reader closes.
-            PoolAnnouncer announcer = PoolAnnouncer.start(
-                    client,
-                    settings.layout(),
-                    DatabasePool.ofThisProcess(
-                            DatabasePool.READ_PROXY,
-                            database.poolSize(),
-                            DatabasePool.database(database.hosts(), database.database())),
-                    PoolAnnouncer.DEFAULT_LIFETIME);
-            return new OwningReader(reader, client, pool, announcer);
-        } catch (RuntimeException e) {
-            pool.close();
-            client.shutdown();
-            throw e;
-        }
+        return OwningReader.open(settings, redis, database, registry);
     }
 
     static final class Selector implements DeferredImportSelector {

@@ -1,8 +1,11 @@
 package io.cistern.schema.pools;
 
 import io.cistern.schema.keys.KeyLayout;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -27,15 +30,17 @@ public final class PoolAnnouncer implements AutoCloseable {
 
     private final DatabasePool pool;
     private final Duration lifetime;
-    private final RedisClient client;
+    private final AbstractRedisClient client;
     private final KeyLayout layout;
     private final ScheduledExecutorService thread;
     /** Opened on the announcing thread; read by close() after that thread has ended. */
-    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulConnection<String, String> connection;
+
+    private volatile RedisClusterCommands<String, String> commands;
 
     private volatile boolean failing;
 
-    private PoolAnnouncer(RedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
+    private PoolAnnouncer(AbstractRedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
         if (lifetime.toMillis() < 3) {
@@ -49,8 +54,12 @@ public final class PoolAnnouncer implements AutoCloseable {
                 .factory());
     }
 
-    /** Starts announcing {@code pool} in {@code layout}'s set with {@code lifetime}; returns at once. */
-    public static PoolAnnouncer start(RedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
+    /**
+     * Starts announcing {@code pool} in {@code layout}'s set with {@code lifetime}; returns at once. {@code client} is a
+     * {@link RedisClient} or, on a Redis Cluster, a {@link RedisClusterClient} (the set is one key, on one master).
+     */
+    public static PoolAnnouncer start(
+            AbstractRedisClient client, KeyLayout layout, DatabasePool pool, Duration lifetime) {
         PoolAnnouncer announcer = new PoolAnnouncer(client, layout, pool, lifetime);
         long every = Math.max(1, lifetime.toMillis() / 3);
         announcer.thread.scheduleWithFixedDelay(announcer::announce, 0, every, TimeUnit.MILLISECONDS);
@@ -65,9 +74,9 @@ public final class PoolAnnouncer implements AutoCloseable {
     private void announce() {
         try {
             if (connection == null) {
-                connection = client.connect();
+                open();
             }
-            new PoolRegistry(connection.sync(), layout).announce(pool, lifetime);
+            new PoolRegistry(commands, layout).announce(pool, lifetime);
             if (failing) {
                 LOG.info("{} pool of {}: announced again", pool.component(), pool.process());
                 failing = false;
@@ -84,6 +93,18 @@ public final class PoolAnnouncer implements AutoCloseable {
         }
     }
 
+    private void open() {
+        if (client instanceof RedisClusterClient cluster) {
+            var c = cluster.connect();
+            commands = c.sync();
+            connection = c;
+        } else {
+            var c = ((RedisClient) client).connect();
+            commands = c.sync();
+            connection = c;
+        }
+    }
+
     /** Stops announcing and withdraws the announcement (best effort: it expires within its lifetime anyway). */
     @Override
     public void close() {
@@ -93,12 +114,12 @@ public final class PoolAnnouncer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulConnection<String, String> c = connection;
         if (c == null) {
             return;
         }
         try {
-            new PoolRegistry(c.sync(), layout).withdraw(pool);
+            new PoolRegistry(commands, layout).withdraw(pool);
         } catch (RuntimeException e) {
             LOG.debug("{} pool: withdrawing its announcement failed, it expires instead: {}", pool.component(), e);
         } finally {

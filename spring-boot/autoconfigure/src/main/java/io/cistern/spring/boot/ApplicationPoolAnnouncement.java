@@ -5,7 +5,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.pools.DatabasePool;
 import io.cistern.schema.pools.PoolAnnouncer;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import java.sql.SQLException;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -35,7 +35,7 @@ final class ApplicationPoolAnnouncement implements AutoCloseable {
     /**
      * Starts announcing {@code dataSource}'s pool, when it can be described and is not announced yet; returns at once.
      */
-    synchronized void announce(DataSource dataSource, RedisClient redis, KeyLayout layout) {
+    synchronized void announce(DataSource dataSource, AbstractRedisClient redis, KeyLayout layout) {
         if (asked || closed) {
             return;
         }

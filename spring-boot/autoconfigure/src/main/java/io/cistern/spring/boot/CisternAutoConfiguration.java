@@ -62,7 +62,7 @@ public final class CisternAutoConfiguration {
         // Writes and refusals per table go to the application's registry when it has one (cistern.writer.*).
         return closer.register(RecordWriter.connect(
                 ComponentSettings.writer(properties, SpringRedis.describe(redis)),
-                SpringRedis.client(redis),
+                SpringRedis.anyClient(redis),
                 meters.getIfAvailable(CompositeMeterRegistry::new)));
     }
 }

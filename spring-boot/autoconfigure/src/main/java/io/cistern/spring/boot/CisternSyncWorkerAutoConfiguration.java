@@ -48,12 +48,12 @@ public final class CisternSyncWorkerAutoConfiguration {
                     + " ms, but the embedded sync worker blocks up to 500 ms on each stream read: set it to at least "
                     + MIN_COMMAND_TIMEOUT.toMillis() + " ms, or set cistern.sync.embedded.enabled=false");
         }
-        pool.announce(dataSource, SpringRedis.client(redis), ComponentSettings.layout(properties));
+        pool.announce(dataSource, SpringRedis.anyClient(redis), ComponentSettings.layout(properties));
         // Batch sizes, apply latency, retries, dead letters, lease changes and write-to-commit (cistern.sync.*).
         return new EmbeddedSyncWorker(
                 settings(properties),
                 dataSource,
-                SpringRedis.client(redis),
+                SpringRedis.anyClient(redis),
                 meters.getIfAvailable(CompositeMeterRegistry::new));
     }
 

@@ -5,7 +5,7 @@ import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
@@ -38,7 +38,7 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
 
     private final SyncSettings settings;
     private final DataSource dataSource;
-    private final RedisClient redisClient;
+    private final AbstractRedisClient redisClient;
     private final MeterRegistry meters;
     private final Backoff backoff;
     private final CountDownLatch stopping = new CountDownLatch(1);
@@ -47,7 +47,8 @@ public final class EmbeddedSyncWorker implements SmartLifecycle {
     private SyncWorker worker;
     private boolean running;
 
-    EmbeddedSyncWorker(SyncSettings settings, DataSource dataSource, RedisClient redisClient, MeterRegistry meters) {
+    EmbeddedSyncWorker(
+            SyncSettings settings, DataSource dataSource, AbstractRedisClient redisClient, MeterRegistry meters) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.redisClient = Objects.requireNonNull(redisClient, "redisClient");

@@ -165,12 +165,12 @@ class RecordWriterReplicaWaitIT {
          */
         @Test
         void latencyOfAWrite_withoutAndWithTheWait() {
-            int writes = Integer.getInteger("cistern.waitBench.writes", 2000);
+            int writes = Integer.getInteger("cistern.waitBench.writes", 1000);
             int runs = Integer.getInteger("cistern.waitBench.runs", 3);
             RecordWriter noWait = writer(0, Duration.ofSeconds(1));
             RecordWriter oneReplica = writer(1, Duration.ofSeconds(1));
-            measure(noWait, 500); // warm-up
-            measure(oneReplica, 500);
+            measure(noWait, 300); // warm-up
+            measure(oneReplica, 300);
             long[][] p = new long[4][runs];
             for (int run = 0; run < runs; run++) {
                 long[] a = measure(noWait, writes);

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +68,8 @@ final class LettuceRecordWriter implements RecordWriter {
     private final InstantSource clock;
     private final SyncBarrier barrier;
     private final WriterMetrics metrics;
+    /** When the cluster topology was last refreshed for a write sent to a master that no longer serves its slot. */
+    private final AtomicLong lastTopologyRefresh = new AtomicLong();
 
     private LettuceRecordWriter(
             WriterSettings settings,
@@ -295,7 +298,7 @@ final class LettuceRecordWriter implements RecordWriter {
      */
     private List<CompletableFuture<WriteReceipt>> dispatchWaitingForReplicas(List<EncodedWrite> encoded) {
         List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
-        Map<String, RedisDeployment.Master> masters = new java.util.LinkedHashMap<>();
+        Map<String, RedisDeployment.Master> masters = new LinkedHashMap<>();
         Map<String, List<AsyncCommand<String, String, ?>>> groups = new HashMap<>();
         Map<String, AsyncCommand<String, String, Long>> waits = new HashMap<>();
         for (EncodedWrite w : encoded) {
@@ -483,15 +486,13 @@ final class LettuceRecordWriter implements RecordWriter {
             if (failure == null && acknowledged != null && acknowledged >= settings.waitReplicas()) {
                 return receipt;
             }
-            if (failure != null) {
-                LOG.debug("WAIT after {} on {} failed: {}", w.describe(), master.address(), failure.toString());
-            }
             throw FailureTranslator.replicaWaitShort(
                     w.describe(),
                     master.address(),
                     acknowledged == null ? 0 : acknowledged,
                     settings.waitReplicas(),
-                    settings.waitTimeout());
+                    settings.waitTimeout(),
+                    failure);
         }));
         if (redis.isCluster()) {
             result.whenComplete((ignored, failure) -> {
@@ -517,8 +518,6 @@ final class LettuceRecordWriter implements RecordWriter {
         return FailureTranslator.fromRedis("", failure) instanceof RetryableException r
                 && "SLOT_MIGRATING".equals(r.code());
     }
-
-    private final AtomicLong lastTopologyRefresh = new AtomicLong();
 
     /**
      * Refreshes the cluster topology on a thread of its own (never on Lettuce's event loop), at most once a second:

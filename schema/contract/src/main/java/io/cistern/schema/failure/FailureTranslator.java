@@ -51,18 +51,24 @@ public final class FailureTranslator {
      * A write {@code what} that its master applied but whose {@code WAIT} for {@code wanted} replicas ended after
      * {@code timeout} with only {@code acknowledged} of them holding it: retryable, with {@link
      * RetryableException#outcomeUnknown()} true. Not a failure (the master holds it, and a worker applies it unless the
-     * master fails over to a replica without it), and not an acceptance (that promise is what was asked for).
+     * master fails over to a replica without it), and not an acceptance (that promise is what was asked for). {@code
+     * waitFailure} is the failure of the {@code WAIT} itself (the connection dropped after the write was answered), or
+     * null when it answered with too few replicas.
      */
     public static RetryableException replicaWaitShort(
-            String what, String master, long acknowledged, int wanted, Duration timeout) {
+            String what, String master, long acknowledged, int wanted, Duration timeout, Throwable waitFailure) {
+        String how = waitFailure == null
+                ? "only " + acknowledged + " of the " + wanted + " replicas asked for acknowledged it within "
+                        + timeout.toMillis() + " ms (CISTERN_WRITER_WAIT_TIMEOUT_MS)"
+                : "the wait for " + wanted + " replicas failed ("
+                        + RedisReplies.classify(waitFailure).failure().getMessage() + ")";
         return new RetryableException(
                 REPLICA_WAIT_TIMEOUT,
-                what + " was applied on the Redis master " + master + " but only " + acknowledged + " of the "
-                        + wanted + " replicas asked for acknowledged it within " + timeout.toMillis()
-                        + " ms (CISTERN_WRITER_WAIT_TIMEOUT_MS): it may have been applied, and is lost if that master"
-                        + " fails over to a replica without it; retrying it is safe only if it is idempotent for you",
+                what + " was applied on the Redis master " + master + " but " + how + ": it may have been applied,"
+                        + " and is lost if that master fails over to a replica without it; retrying it is safe only if"
+                        + " it is idempotent for you",
                 Duration.ofSeconds(1),
-                null,
+                waitFailure,
                 true);
     }
 

@@ -89,6 +89,8 @@ class ConfigCommandTest {
         assertThat(line(text, "  CISTERN_READY_MAX_LAG_MS ")).contains("300000 ms");
         assertThat(line(text, "  STARTUP_WAIT_MS ")).contains("60000 ms");
         assertThat(line(text, "  CISTERN_PREFIX ")).contains("cistern", "from default");
+        assertThat(line(text, "  CISTERN_WRITER_WAIT_REPLICAS ")).contains("0", "from default");
+        assertThat(line(text, "  CISTERN_WRITER_WAIT_TIMEOUT_MS ")).contains("1000 ms", "from default");
         assertThat(text).contains("AWS_DB_PASSWORD is ignored: DATABASE_URL carries a password, which wins");
         assertThat(text + err).doesNotContain(DB_SECRET).doesNotContain(REDIS_SECRET);
     }

@@ -15,6 +15,7 @@ import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,6 +36,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,8 @@ final class LettuceRecordWriter implements RecordWriter {
     private final InstantSource clock;
     private final SyncBarrier barrier;
     private final WriterMetrics metrics;
+    /** When the cluster topology was last refreshed for a write sent to a master that no longer serves its slot. */
+    private final AtomicLong lastTopologyRefresh = new AtomicLong();
 
     private LettuceRecordWriter(
             WriterSettings settings,
@@ -253,16 +258,8 @@ final class LettuceRecordWriter implements RecordWriter {
                 throw e.inBatch(i);
             }
         }
-        List<AsyncCommand<String, String, List<Object>>> commands = new ArrayList<>(encoded.size());
-        List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
-        for (EncodedWrite w : encoded) {
-            AsyncCommand<String, String, List<Object>> command = command(w);
-            commands.add(command);
-            futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
-        }
-        // On a cluster, Lettuce groups the commands by slot and writes each group in one go to its master's
-        // connection (ClusterDistributionChannelWriter): pipelined to every master at once.
-        redis.connection().dispatch(commands);
+        List<CompletableFuture<WriteReceipt>> futures =
+                settings.waitsForReplicas() ? dispatchWaitingForReplicas(encoded) : dispatch(encoded);
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .handle((ignored, ignoredFailure) -> {
                     List<Optional<WriteReceipt>> receipts = new ArrayList<>(futures.size());
@@ -277,6 +274,53 @@ final class LettuceRecordWriter implements RecordWriter {
                     }
                     return new BatchReceipt(receipts, failures);
                 });
+    }
+
+    /** The batch in one go on the deployment's connection, each write's answer observed. */
+    private List<CompletableFuture<WriteReceipt>> dispatch(List<EncodedWrite> encoded) {
+        List<AsyncCommand<String, String, List<Object>>> commands = new ArrayList<>(encoded.size());
+        List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
+        for (EncodedWrite w : encoded) {
+            AsyncCommand<String, String, List<Object>> command = command(w);
+            commands.add(command);
+            futures.add(observed(w, command.thenApply(reply -> receipt(w, reply))));
+        }
+        // On a cluster, Lettuce groups the commands by slot and writes each group in one go to its master's
+        // connection (ClusterDistributionChannelWriter): pipelined to every master at once.
+        redis.connection().dispatch(commands);
+        return futures;
+    }
+
+    /**
+     * The batch grouped by the master serving each write's partition: each group's writes and then one {@code WAIT},
+     * in one go on that master's node connection (see {@link #sendAndWait}), so a batch waits once per master, not
+     * once per write. Every master's group is sent before any answer is awaited.
+     */
+    private List<CompletableFuture<WriteReceipt>> dispatchWaitingForReplicas(List<EncodedWrite> encoded) {
+        List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
+        Map<String, RedisDeployment.Master> masters = new LinkedHashMap<>();
+        Map<String, List<AsyncCommand<String, String, ?>>> groups = new HashMap<>();
+        Map<String, AsyncCommand<String, String, Long>> waits = new HashMap<>();
+        for (EncodedWrite w : encoded) {
+            RedisDeployment.Master master;
+            try {
+                master = redis.masterFor(w.keys()[0]);
+            } catch (RuntimeException e) {
+                futures.add(observed(w, CompletableFuture.failedFuture(noMaster(w, e))));
+                continue;
+            }
+            masters.putIfAbsent(master.address(), master);
+            AsyncCommand<String, String, Long> wait = waits.computeIfAbsent(master.address(), a -> waitCommand());
+            AsyncCommand<String, String, List<Object>> fcall = command(w);
+            groups.computeIfAbsent(master.address(), a -> new ArrayList<>()).add(fcall);
+            futures.add(observed(w, replicated(w, master, fcall.thenApply(reply -> receipt(w, reply)), wait)));
+        }
+        for (Map.Entry<String, RedisDeployment.Master> m : masters.entrySet()) {
+            List<AsyncCommand<String, String, ?>> group = groups.get(m.getKey());
+            group.add(waits.get(m.getKey()));
+            m.getValue().connection().dispatch(group);
+        }
+        return futures;
     }
 
     @Override
@@ -399,9 +443,107 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     private CompletableFuture<WriteReceipt> send(EncodedWrite w) {
+        if (settings.waitsForReplicas()) {
+            return sendAndWait(w);
+        }
         AsyncCommand<String, String, List<Object>> command = command(w);
         redis.connection().dispatch(command);
         return command.thenApply(reply -> receipt(w, reply));
+    }
+
+    /**
+     * The write followed by {@code WAIT replicas timeout}, pipelined on the node connection of the master serving its
+     * partition. {@code WAIT} counts the replicas that acknowledged every write its own connection sent before it, so
+     * it must follow the {@code FCALL} on the same connection: on a cluster the connection the write's master has in
+     * {@link RedisDeployment#masterFor}, which is not redirected (a {@code MOVED} is refused as {@code SLOT_MIGRATING},
+     * nothing applied, and the topology refreshed); off a cluster the one shared connection, where the wait also covers
+     * other threads' writes sent before it, which only makes it wait for more than it must.
+     */
+    private CompletableFuture<WriteReceipt> sendAndWait(EncodedWrite w) {
+        RedisDeployment.Master master;
+        try {
+            master = redis.masterFor(w.keys()[0]);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(noMaster(w, e));
+        }
+        AsyncCommand<String, String, List<Object>> fcall = command(w);
+        AsyncCommand<String, String, Long> wait = waitCommand();
+        master.connection().dispatch(List.of(fcall, wait));
+        return replicated(w, master, fcall.thenApply(reply -> receipt(w, reply)), wait);
+    }
+
+    /**
+     * {@code applied} once {@code wait} says enough replicas hold it; a write the master applied whose wait fell short,
+     * or failed, may have been applied ({@link FailureTranslator#replicaWaitShort}). A write the master refused fails
+     * with its own refusal.
+     */
+    private CompletableFuture<WriteReceipt> replicated(
+            EncodedWrite w,
+            RedisDeployment.Master master,
+            CompletableFuture<WriteReceipt> applied,
+            CompletableFuture<Long> wait) {
+        CompletableFuture<WriteReceipt> result = applied.thenCompose(receipt -> wait.handle((acknowledged, failure) -> {
+            if (failure == null && acknowledged != null && acknowledged >= settings.waitReplicas()) {
+                return receipt;
+            }
+            throw FailureTranslator.replicaWaitShort(
+                    w.describe(),
+                    master.address(),
+                    acknowledged == null ? 0 : acknowledged,
+                    settings.waitReplicas(),
+                    settings.waitTimeout(),
+                    failure);
+        }));
+        if (redis.isCluster()) {
+            result.whenComplete((ignored, failure) -> {
+                if (failure != null && isRedirect(failure)) {
+                    refreshTopologySoon();
+                }
+            });
+        }
+        return result;
+    }
+
+    private RetryableException noMaster(EncodedWrite w, RuntimeException e) {
+        refreshTopologySoon();
+        return new RetryableException(
+                "REDIS_UNAVAILABLE",
+                w.describe() + " failed: " + e.getMessage() + "; nothing was written",
+                Duration.ofSeconds(1),
+                e);
+    }
+
+    /** Whether a write sent on a node connection was refused because its slot is served elsewhere now. */
+    private static boolean isRedirect(Throwable failure) {
+        return FailureTranslator.fromRedis("", failure) instanceof RetryableException r
+                && "SLOT_MIGRATING".equals(r.code());
+    }
+
+    /**
+     * Refreshes the cluster topology on a thread of its own (never on Lettuce's event loop), at most once a second:
+     * node connections are not redirected, so writes with a replica wait need the client to learn a moved slot.
+     */
+    private void refreshTopologySoon() {
+        long now = System.nanoTime();
+        long last = lastTopologyRefresh.get();
+        if (last != 0 && now - last < TimeUnit.SECONDS.toNanos(1) || !lastTopologyRefresh.compareAndSet(last, now)) {
+            return;
+        }
+        Thread.ofVirtual().name("cistern-writer-topology-refresh").start(() -> {
+            try {
+                redis.refreshTopology();
+            } catch (RuntimeException e) {
+                LOG.warn("could not refresh the Redis Cluster topology: {}", e.toString());
+            }
+        });
+    }
+
+    /** {@code WAIT numreplicas timeout}, replying with the number of replicas that acknowledged. */
+    private AsyncCommand<String, String, Long> waitCommand() {
+        CommandArgs<String, String> args = new CommandArgs<>(StringCodec.UTF8)
+                .add(settings.waitReplicas())
+                .add(settings.waitTimeout().toMillis());
+        return new AsyncCommand<>(new Command<>(CommandType.WAIT, new IntegerOutput<>(StringCodec.UTF8), args));
     }
 
     /** {@code FCALL function numkeys key... arg...}, replying with a list (version, entry ID). */
@@ -421,15 +563,21 @@ final class LettuceRecordWriter implements RecordWriter {
 
     private WriteReceipt await(EncodedWrite w, CompletableFuture<WriteReceipt> f) {
         try {
-            return f.get(settings.redis().commandTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            return f.get(blockingWait().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw translate(w, e.getCause());
         } catch (TimeoutException e) {
-            throw translate(w, RedisReplies.noReplyWithin(settings.redis().commandTimeout()));
+            throw translate(w, RedisReplies.noReplyWithin(blockingWait()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw translate(w, e);
         }
+    }
+
+    /** How long a blocking write waits for its answer: the command timeout, the replica wait, and a margin. */
+    private Duration blockingWait() {
+        Duration wait = settings.waitsForReplicas() ? settings.waitTimeout() : Duration.ZERO;
+        return settings.redis().commandTimeout().plus(wait).plusSeconds(1);
     }
 
     /**

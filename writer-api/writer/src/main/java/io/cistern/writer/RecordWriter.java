@@ -30,7 +30,11 @@ import java.util.concurrent.CompletableFuture;
  *       There is no in-memory fallback: a write that failed is not stored anywhere.
  * </ul>
  *
- * A command timeout is the one ambiguous case: the write may or may not have been stored (the exception says so).
+ * Two cases are ambiguous, a {@link RetryableException} whose {@link RetryableException#outcomeUnknown()} is true:
+ * a command timeout ({@code REDIS_TIMEOUT}: the write may or may not have been stored), and, with a replica wait
+ * ({@link WriterSettings#waitReplicas()} above 0), a write its master stored but fewer replicas than asked acknowledged
+ * in time ({@code REPLICA_WAIT_TIMEOUT}: stored on the master, lost if it fails over to a replica without it). With a
+ * replica wait, a returned receipt also means that many replicas of its master hold the write.
  *
  * <p>Values: see {@link io.cistern.schema.codec.ValueCodec} for the Java types each column type accepts.
  *

@@ -2,6 +2,7 @@ package io.cistern.writer;
 
 import io.cistern.connections.EnvironmentReader;
 import io.cistern.connections.RedisSettings;
+import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
 import java.util.Map;
@@ -15,12 +16,29 @@ import java.util.Objects;
  * @param layout the key layout (its prefix, {@code CISTERN_PREFIX}, default {@code cistern})
  * @param registryRefresh how often, at most, an unknown table or column makes the writer re-read the registry from
  *     Redis before refusing the write ({@code CISTERN_REGISTRY_REFRESH_MS}, default 1000)
+ * @param waitReplicas how many replicas of the master a write reached must hold it before the write counts as accepted
+ *     ({@code WAIT}, {@code CISTERN_WRITER_WAIT_REPLICAS}, default 0: no wait). A write whose wait ends with fewer
+ *     fails as retryable with {@link RetryableException#outcomeUnknown()} true: it may have been applied. No write is
+ *     lost by a failover only when this is every replica of its master and the promoted replica is one of them
+ *     (docs/durability.md)
+ * @param waitTimeout how long a write waits for {@link #waitReplicas()} replicas at most ({@code
+ *     CISTERN_WRITER_WAIT_TIMEOUT_MS}, default 1000); less than the Redis command timeout, as the {@code WAIT} is one
+ *     Redis command
  */
-public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration registryRefresh) {
+public record WriterSettings(
+        RedisSettings redis, KeyLayout layout, Duration registryRefresh, int waitReplicas, Duration waitTimeout) {
     public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofSeconds(1);
 
     /** {@link #registryRefresh()} in milliseconds, 0 or more. */
     public static final String REGISTRY_REFRESH_VARIABLE = "CISTERN_REGISTRY_REFRESH_MS";
+
+    /** {@link #waitReplicas()}: 0 (no wait) or more. */
+    public static final String WAIT_REPLICAS_VARIABLE = "CISTERN_WRITER_WAIT_REPLICAS";
+
+    /** {@link #waitTimeout()} in milliseconds, 1 or more. */
+    public static final String WAIT_TIMEOUT_VARIABLE = "CISTERN_WRITER_WAIT_TIMEOUT_MS";
+
+    public static final Duration DEFAULT_WAIT_TIMEOUT = Duration.ofSeconds(1);
 
     public WriterSettings {
         Objects.requireNonNull(redis, "redis");
@@ -29,6 +47,31 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
             throw new IllegalArgumentException(
                     "registryRefresh (" + REGISTRY_REFRESH_VARIABLE + ") must not be negative, was " + registryRefresh);
         }
+        if (waitReplicas < 0) {
+            throw new IllegalArgumentException("waitReplicas (" + WAIT_REPLICAS_VARIABLE
+                    + ") must be 0 (no wait) or a number of replicas, was " + waitReplicas);
+        }
+        if (waitTimeout == null || waitTimeout.isNegative() || waitTimeout.isZero()) {
+            // WAIT's 0 means "for ever": a write would hang as long as a replica is away.
+            throw new IllegalArgumentException(
+                    "waitTimeout (" + WAIT_TIMEOUT_VARIABLE + ") must be at least 1 ms, was " + waitTimeout);
+        }
+        if (waitReplicas > 0 && waitTimeout.compareTo(redis.commandTimeout()) >= 0) {
+            throw new IllegalArgumentException("waitTimeout (" + WAIT_TIMEOUT_VARIABLE + ", " + waitTimeout.toMillis()
+                    + " ms) must be shorter than the Redis command timeout (REDIS_COMMAND_TIMEOUT_MS, "
+                    + redis.commandTimeout().toMillis() + " ms): the WAIT is one Redis command; lower "
+                    + WAIT_TIMEOUT_VARIABLE + " or raise REDIS_COMMAND_TIMEOUT_MS");
+        }
+    }
+
+    /** Settings without a replica wait. */
+    public WriterSettings(RedisSettings redis, KeyLayout layout, Duration registryRefresh) {
+        this(redis, layout, registryRefresh, 0, DEFAULT_WAIT_TIMEOUT);
+    }
+
+    /** Whether writes wait for replicas ({@link #waitReplicas()} above 0). */
+    public boolean waitsForReplicas() {
+        return waitReplicas > 0;
     }
 
     /** Settings for the Redis at {@code redisUrl} and the default prefix. */
@@ -37,7 +80,8 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
     }
 
     /**
-     * Settings from {@code CISTERN_PREFIX}, {@code CISTERN_REGISTRY_REFRESH_MS} and the Redis variables; unset or blank
+     * Settings from {@code CISTERN_PREFIX}, {@code CISTERN_REGISTRY_REFRESH_MS}, {@code
+     * CISTERN_WRITER_WAIT_REPLICAS}, {@code CISTERN_WRITER_WAIT_TIMEOUT_MS} and the Redis variables; unset or blank
      * variables take the default.
      *
      * @throws IllegalArgumentException naming the variable when a value is wrong
@@ -47,7 +91,9 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
         return new WriterSettings(
                 RedisSettings.fromEnvironment(env),
                 new KeyLayout(reader.get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
-                reader.millis(REGISTRY_REFRESH_VARIABLE, DEFAULT_REGISTRY_REFRESH));
+                reader.millis(REGISTRY_REFRESH_VARIABLE, DEFAULT_REGISTRY_REFRESH),
+                reader.integer(WAIT_REPLICAS_VARIABLE, 0, 0),
+                reader.millis(WAIT_TIMEOUT_VARIABLE, DEFAULT_WAIT_TIMEOUT));
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().prefix("shop").build()}. */
@@ -63,11 +109,15 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
         private RedisSettings redis;
         private KeyLayout layout;
         private Duration registryRefresh;
+        private int waitReplicas;
+        private Duration waitTimeout;
 
         private Builder(WriterSettings from) {
             redis = from.redis;
             layout = from.layout;
             registryRefresh = from.registryRefresh;
+            waitReplicas = from.waitReplicas;
+            waitTimeout = from.waitTimeout;
         }
 
         public Builder redis(RedisSettings value) {
@@ -90,13 +140,23 @@ public record WriterSettings(RedisSettings redis, KeyLayout layout, Duration reg
             return this;
         }
 
+        public Builder waitReplicas(int value) {
+            waitReplicas = value;
+            return this;
+        }
+
+        public Builder waitTimeout(Duration value) {
+            waitTimeout = value;
+            return this;
+        }
+
         /**
          * The settings.
          *
          * @throws IllegalArgumentException naming the value that is wrong
          */
         public WriterSettings build() {
-            return new WriterSettings(redis, layout, registryRefresh);
+            return new WriterSettings(redis, layout, registryRefresh, waitReplicas, waitTimeout);
         }
     }
 }

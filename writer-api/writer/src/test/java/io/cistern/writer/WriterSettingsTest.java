@@ -36,6 +36,34 @@ class WriterSettingsTest {
     }
 
     @Test
+    void replicaWait_isOffByDefault_andReadFromItsVariables() {
+        assertThat(WriterSettings.fromEnvironment(Map.of()).waitsForReplicas()).isFalse();
+
+        WriterSettings s = WriterSettings.fromEnvironment(
+                Map.of("CISTERN_WRITER_WAIT_REPLICAS", "2", "CISTERN_WRITER_WAIT_TIMEOUT_MS", "250"));
+
+        assertThat(s.waitReplicas()).isEqualTo(2);
+        assertThat(s.waitTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(s.waitsForReplicas()).isTrue();
+    }
+
+    @Test
+    void replicaWaitThatCannotWork_namesTheVariableAndTheFix() {
+        assertThatThrownBy(() -> WriterSettings.fromEnvironment(Map.of("CISTERN_WRITER_WAIT_REPLICAS", "-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CISTERN_WRITER_WAIT_REPLICAS");
+        assertThatThrownBy(() -> WriterSettings.fromEnvironment(Map.of("CISTERN_WRITER_WAIT_TIMEOUT_MS", "0")))
+                .hasMessage("waitTimeout (CISTERN_WRITER_WAIT_TIMEOUT_MS) must be at least 1 ms, was PT0S");
+        assertThatThrownBy(() -> WriterSettings.fromEnvironment(Map.of(
+                        "CISTERN_WRITER_WAIT_REPLICAS", "1",
+                        "CISTERN_WRITER_WAIT_TIMEOUT_MS", "2000",
+                        "REDIS_COMMAND_TIMEOUT_MS", "2000")))
+                .hasMessage("waitTimeout (CISTERN_WRITER_WAIT_TIMEOUT_MS, 2000 ms) must be shorter than the Redis"
+                        + " command timeout (REDIS_COMMAND_TIMEOUT_MS, 2000 ms): the WAIT is one Redis command;"
+                        + " lower CISTERN_WRITER_WAIT_TIMEOUT_MS or raise REDIS_COMMAND_TIMEOUT_MS");
+    }
+
+    @Test
     void mutateWithoutChanges_buildsAnEqualCopy() {
         WriterSettings s = WriterSettings.fromEnvironment(Map.of("CISTERN_PREFIX", "shop"));
 

@@ -20,8 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
  *       empty patch, a value a CHECK constraint refuses ({@code CHECK_VIOLATION});
  *   <li>503 with {@code Retry-After} (whole seconds, rounded up, at least 1) — any {@link RetryableException}:
  *       backpressure, Redis or PostgreSQL unreachable, a partition being re-seeded, a Redis timeout. Nothing was done,
- *       except when {@code mayHaveBeenApplied} is true ({@code REDIS_TIMEOUT} of a write: see {@link
- *       RetryableException#outcomeUnknown()});
+ *       except when {@code mayHaveBeenApplied} is true ({@code REDIS_TIMEOUT} of a write, {@code
+ *       REPLICA_WAIT_TIMEOUT}: see {@link RetryableException#outcomeUnknown()});
  *   <li>500 — any other permanent failure (for example Cistern not initialised in this Redis);
  *   <li>what the service itself refuses before Cistern sees the request ({@link #refused}): 400, 401, 413.
  * </ul>

@@ -39,7 +39,38 @@ public final class FailureTranslator {
     /** The code of a write refused because the Function library is not loaded on the server it reached. */
     public static final String NOT_INITIALISED = "NOT_INITIALISED";
 
+    /**
+     * The code of a write its master applied and acknowledged but fewer replicas than asked for acknowledged within the
+     * writer's replica wait ({@code WAIT}): it may have been applied, and may be lost if the master fails over now.
+     */
+    public static final String REPLICA_WAIT_TIMEOUT = "REPLICA_WAIT_TIMEOUT";
+
     private FailureTranslator() {}
+
+    /**
+     * A write {@code what} that its master applied but whose {@code WAIT} for {@code wanted} replicas ended after
+     * {@code timeout} with only {@code acknowledged} of them holding it: retryable, with {@link
+     * RetryableException#outcomeUnknown()} true. Not a failure (the master holds it, and a worker applies it unless the
+     * master fails over to a replica without it), and not an acceptance (that promise is what was asked for). {@code
+     * waitFailure} is the failure of the {@code WAIT} itself (the connection dropped after the write was answered), or
+     * null when it answered with too few replicas.
+     */
+    public static RetryableException replicaWaitShort(
+            String what, String master, long acknowledged, int wanted, Duration timeout, Throwable waitFailure) {
+        String how = waitFailure == null
+                ? "only " + acknowledged + " of the " + wanted + " replicas asked for acknowledged it within "
+                        + timeout.toMillis() + " ms (CISTERN_WRITER_WAIT_TIMEOUT_MS)"
+                : "the wait for " + wanted + " replicas failed ("
+                        + RedisReplies.classify(waitFailure).failure().getMessage() + ")";
+        return new RetryableException(
+                REPLICA_WAIT_TIMEOUT,
+                what + " was applied on the Redis master " + master + " but " + how + ": it may have been applied,"
+                        + " and is lost if that master fails over to a replica without it; retrying it is safe only if"
+                        + " it is idempotent for you",
+                Duration.ofSeconds(1),
+                waitFailure,
+                true);
+    }
 
     /** Translates a failure of a Redis call made for {@code what} (for example "put source_documents/42"). */
     public static CisternException fromRedis(String what, Throwable failure) {

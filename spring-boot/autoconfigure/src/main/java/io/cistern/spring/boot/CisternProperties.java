@@ -90,6 +90,31 @@ public class CisternProperties {
          */
         private Duration registryRefresh = WriterSettings.DEFAULT_REGISTRY_REFRESH;
 
+        /**
+         * How many replicas of its master must hold a write before it counts as accepted (Redis WAIT); 0 = no wait.
+         * See docs/durability.md for what each value promises.
+         */
+        private int waitReplicas = 0;
+
+        /** How long a write waits for wait-replicas replicas at most; shorter than the Redis command timeout. */
+        private Duration waitTimeout = WriterSettings.DEFAULT_WAIT_TIMEOUT;
+
+        public int getWaitReplicas() {
+            return waitReplicas;
+        }
+
+        public void setWaitReplicas(int waitReplicas) {
+            this.waitReplicas = waitReplicas;
+        }
+
+        public Duration getWaitTimeout() {
+            return waitTimeout;
+        }
+
+        public void setWaitTimeout(Duration waitTimeout) {
+            this.waitTimeout = waitTimeout;
+        }
+
         public boolean isEnabled() {
             return enabled;
         }

@@ -18,8 +18,13 @@ final class ComponentSettings {
     }
 
     static WriterSettings writer(CisternProperties properties, RedisSettings redis) {
+        CisternProperties.Writer writer = properties.getWriter();
         return new WriterSettings(
-                redis, layout(properties), properties.getWriter().getRegistryRefresh());
+                redis,
+                layout(properties),
+                writer.getRegistryRefresh(),
+                writer.getWaitReplicas(),
+                writer.getWaitTimeout());
     }
 
     /**

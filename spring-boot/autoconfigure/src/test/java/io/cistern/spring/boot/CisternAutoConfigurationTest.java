@@ -136,6 +136,24 @@ class CisternAutoConfigurationTest {
     }
 
     @Test
+    void writerWaitProperties_reachTheWriterSettings() {
+        CisternProperties properties = new CisternProperties();
+        properties.getWriter().setWaitReplicas(1);
+        properties.getWriter().setWaitTimeout(java.time.Duration.ofMillis(250));
+
+        io.cistern.writer.WriterSettings writer =
+                ComponentSettings.writer(properties, io.cistern.connections.RedisSettings.of("redis://127.0.0.1:6379"));
+
+        assertThat(writer.waitReplicas()).isEqualTo(1);
+        assertThat(writer.waitTimeout()).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(ComponentSettings.writer(
+                                new CisternProperties(),
+                                io.cistern.connections.RedisSettings.of("redis://127.0.0.1:6379"))
+                        .waitsForReplicas())
+                .isFalse();
+    }
+
+    @Test
     void properties_needNeitherTheReaderNorTheSyncWorker() throws Exception {
         // given a class loader without cistern-reader and cistern-sync-worker (optional dependencies of this module)
         ClassLoader withoutOptional = new WithoutOptionalLibraries(getClass().getClassLoader());

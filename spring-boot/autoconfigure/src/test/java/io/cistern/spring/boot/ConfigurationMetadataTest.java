@@ -95,6 +95,8 @@ class ConfigurationMetadataTest {
                         .build());
         assertThat(properties.getKeyPrefix()).isEqualTo(KeyLayout.DEFAULT_PREFIX);
         assertThat(properties.getWriter().getRegistryRefresh()).isEqualTo(WriterSettings.DEFAULT_REGISTRY_REFRESH);
+        assertThat(properties.getWriter().getWaitReplicas()).isZero();
+        assertThat(properties.getWriter().getWaitTimeout()).isEqualTo(WriterSettings.DEFAULT_WAIT_TIMEOUT);
         assertThat(properties.getReader().getLocalCacheTtl())
                 .as("bound, not left to the default")
                 .isNotNull();

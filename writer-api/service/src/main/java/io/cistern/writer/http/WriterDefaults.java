@@ -34,7 +34,9 @@ class WriterDefaults {
             "REDIS_COMMAND_TIMEOUT_MS",
             "REDIS_CONNECT_TIMEOUT_MS",
             "CISTERN_PREFIX",
-            "CISTERN_REGISTRY_REFRESH_MS");
+            "CISTERN_REGISTRY_REFRESH_MS",
+            "CISTERN_WRITER_WAIT_REPLICAS",
+            "CISTERN_WRITER_WAIT_TIMEOUT_MS");
 
     @Bean
     @ConditionalOnMissingBean

@@ -54,44 +54,6 @@ public record PartitionStatus(
     /** What {@link #master()} says while no master serves the partition's slot (a failover under way). */
     public static final String NO_MASTER = "none (failing over)";
 
-    /** A partition read off a cluster: no master to name. */
-    public PartitionStatus(
-            int partition,
-            long backlog,
-            Duration oldestAge,
-            Optional<String> oldestUnappliedId,
-            Optional<String> appliedWatermark,
-            Optional<String> lastEntryId,
-            long streamLength,
-            long entriesAdded,
-            long pending,
-            long deadLetters,
-            Optional<LeaseStatus> owner,
-            Optional<String> pausedBy,
-            OptionalLong xinfoLag,
-            boolean deletedBeforeApplied,
-            boolean exact,
-            Optional<ApplyError> lastError) {
-        this(
-                partition,
-                backlog,
-                oldestAge,
-                oldestUnappliedId,
-                appliedWatermark,
-                lastEntryId,
-                streamLength,
-                entriesAdded,
-                pending,
-                deadLetters,
-                owner,
-                pausedBy,
-                xinfoLag,
-                deletedBeforeApplied,
-                exact,
-                lastError,
-                Optional.empty());
-    }
-
     public PartitionStatus {
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, was " + partition);
@@ -108,42 +70,6 @@ public record PartitionStatus(
         if (entriesAdded < 0) {
             throw new IllegalArgumentException("entries added must not be negative, was " + entriesAdded);
         }
-    }
-
-    /** A partition whose worker published no error. */
-    public PartitionStatus(
-            int partition,
-            long backlog,
-            Duration oldestAge,
-            Optional<String> oldestUnappliedId,
-            Optional<String> appliedWatermark,
-            Optional<String> lastEntryId,
-            long streamLength,
-            long entriesAdded,
-            long pending,
-            long deadLetters,
-            Optional<LeaseStatus> owner,
-            Optional<String> pausedBy,
-            OptionalLong xinfoLag,
-            boolean deletedBeforeApplied,
-            boolean exact) {
-        this(
-                partition,
-                backlog,
-                oldestAge,
-                oldestUnappliedId,
-                appliedWatermark,
-                lastEntryId,
-                streamLength,
-                entriesAdded,
-                pending,
-                deadLetters,
-                owner,
-                pausedBy,
-                xinfoLag,
-                deletedBeforeApplied,
-                exact,
-                Optional.empty());
     }
 
     /** Whether an operator paused the partition. */

@@ -26,7 +26,9 @@ class DrainProgressTest {
                 Optional.empty(),
                 OptionalLong.empty(),
                 false,
-                true);
+                true,
+                Optional.empty(),
+                Optional.empty());
     }
 
     private static StatusSnapshot snapshot(PartitionStatus... partitions) {

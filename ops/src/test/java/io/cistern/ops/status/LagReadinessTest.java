@@ -27,7 +27,9 @@ class LagReadinessTest {
                 paused ? Optional.of("alice") : Optional.empty(),
                 OptionalLong.empty(),
                 false,
-                true);
+                true,
+                Optional.empty(),
+                Optional.empty());
     }
 
     @Test
@@ -78,7 +80,8 @@ class LagReadinessTest {
                         OptionalLong.empty(),
                         false,
                         true,
-                        Optional.of(new ApplyError("CONNECTION: Connection refused", Optional.empty()))),
+                        Optional.of(new ApplyError("CONNECTION: Connection refused", Optional.empty())),
+                        Optional.empty()),
                 Instant.EPOCH,
                 Duration.ofSeconds(40));
 

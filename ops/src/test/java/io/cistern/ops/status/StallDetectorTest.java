@@ -50,7 +50,8 @@ class StallDetectorTest {
                 OptionalLong.empty(),
                 false,
                 true,
-                lastError);
+                lastError,
+                Optional.empty());
     }
 
     @Test

@@ -55,7 +55,9 @@ class StatusHistoryTest {
                 Optional.empty(),
                 OptionalLong.empty(),
                 false,
-                true);
+                true,
+                Optional.empty(),
+                Optional.empty());
     }
 
     /** A snapshot of {@code backlogs.length} partitions, each with {@code added} entries ever added. */

@@ -17,7 +17,7 @@ import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -438,8 +438,8 @@ final class LettuceCachedReader implements CachedReader {
                 }
                 try {
                     return one.apply(node.sync(), read.recordKey);
-                } catch (RedisCommandExecutionException e) {
-                    if (!redirected(e)) {
+                } catch (RedisException e) {
+                    if (!RedisReplies.isRedirect(e)) {
                         throw e;
                     }
                     read.node = null;
@@ -461,7 +461,7 @@ final class LettuceCachedReader implements CachedReader {
                 try {
                     return f.get();
                 } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof RedisCommandExecutionException r) || !redirected(r)) {
+                    if (!RedisReplies.isRedirect(e)) {
                         throw e;
                     }
                     read.node = null;
@@ -488,12 +488,6 @@ final class LettuceCachedReader implements CachedReader {
             invalidations.track(read.node);
         }
         return read.node;
-    }
-
-    /** A reply telling that another node serves the key's slot ({@code MOVED}) or is importing it ({@code ASK}). */
-    private static boolean redirected(RedisCommandExecutionException e) {
-        String message = e.getMessage();
-        return message != null && (message.startsWith("MOVED") || message.startsWith("ASK"));
     }
 
     /** The commands that reserve and fill the read's record hash: on the connection that read it. */

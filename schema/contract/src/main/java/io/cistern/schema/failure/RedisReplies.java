@@ -99,6 +99,16 @@ public final class RedisReplies {
         return (space < 0 ? reply : reply.substring(0, space)).toUpperCase(Locale.ROOT);
     }
 
+    /**
+     * Whether {@code failure} is a Redis Cluster redirect: another node serves the key's slot ({@code MOVED}) or is
+     * importing it ({@code ASK}), for a caller that sent a command on one node's own connection and may send it again
+     * through the cluster connection, which follows redirects.
+     */
+    public static boolean isRedirect(Throwable failure) {
+        String prefix = classify(failure).prefix();
+        return prefix.equals("MOVED") || prefix.equals("ASK");
+    }
+
     /** Whether an error reply says the called Function is not loaded ({@code ERR Function not found}). */
     public static boolean isFunctionNotFound(String reply) {
         return reply != null && reply.regionMatches(true, 0, FUNCTION_NOT_FOUND, 0, FUNCTION_NOT_FOUND.length());

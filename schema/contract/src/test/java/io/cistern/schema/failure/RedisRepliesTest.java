@@ -122,6 +122,22 @@ class RedisRepliesTest {
                 kind);
     }
 
+    @org.junit.jupiter.api.Test
+    void isRedirect_isMovedOrAsk_wrappedOrNot_andNothingElse() {
+        assertThat(RedisReplies.isRedirect(new RedisCommandExecutionException("MOVED 866 127.0.0.1:7001")))
+                .isTrue();
+        assertThat(RedisReplies.isRedirect(
+                        new CompletionException(new RedisCommandExecutionException("ASK 866 127.0.0.1:7002"))))
+                .isTrue();
+        assertThat(RedisReplies.isRedirect(new java.util.concurrent.ExecutionException(
+                        new RedisCommandExecutionException("MOVED 1 127.0.0.1:7003"))))
+                .isTrue();
+        assertThat(RedisReplies.isRedirect(new RedisCommandExecutionException("TRYAGAIN Multiple keys request")))
+                .isFalse();
+        assertThat(RedisReplies.isRedirect(new RedisConnectionException("connection refused")))
+                .isFalse();
+    }
+
     private static Arguments row(String name, Throwable failure, RedisFailureKind kind) {
         return Arguments.of(name, failure, kind);
     }

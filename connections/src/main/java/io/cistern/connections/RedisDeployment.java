@@ -222,6 +222,16 @@ public final class RedisDeployment implements AutoCloseable {
     }
 
     /**
+     * Each master's commands ({@link #masters()}), for what takes every master's commands, such as the
+     * {@code Initializer}: {@code new Initializer(dataSource, deployment.sync(), deployment::masterCommands)}.
+     */
+    public List<RedisClusterCommands<String, String>> masterCommands() {
+        return masters().stream()
+                .<RedisClusterCommands<String, String>>map(Master::sync)
+                .toList();
+    }
+
+    /**
      * Runs {@code command} on every master in turn (see {@link #masters()}) and returns each master's result by its
      * address. The first failure propagates (as Lettuce threw it, so it is classified as usual) and the remaining
      * masters are not run; a caller that needs every master's outcome iterates {@link #masters()} itself.

@@ -205,13 +205,7 @@ final class InitCommand implements Callable<Integer> {
                 RedisDeployment deployment = RedisDeployment.open(redis)) {
             // Every master gets the Function library, so ask for the topology now rather than trust a stale view.
             deployment.refreshTopology();
-            Initializer.Report report = new Initializer(
-                            ds,
-                            deployment.sync(),
-                            () -> deployment.masters().stream()
-                                    .map(RedisDeployment.Master::sync)
-                                    .toList())
-                    .run(options);
+            Initializer.Report report = new Initializer(ds, deployment.sync(), deployment::masterCommands).run(options);
             if (deployment.isCluster()) {
                 // Nothing to move on a cluster: Cistern never ran on one before cistern_dead_letter existed.
                 return new Outcome(

@@ -74,9 +74,7 @@ public final class TestRedis implements AutoCloseable {
 
     /** Each master's own commands: one on the single server, three on the cluster. */
     public List<RedisClusterCommands<String, String>> masters() {
-        return deployment.masters().stream()
-                .<RedisClusterCommands<String, String>>map(RedisDeployment.Master::sync)
-                .toList();
+        return deployment.masterCommands();
     }
 
     /** The connection to Redis of either topology, for what {@link #keyed()} and {@link #masters()} do not cover. */

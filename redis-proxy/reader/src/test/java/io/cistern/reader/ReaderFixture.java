@@ -112,10 +112,7 @@ final class ReaderFixture implements AutoCloseable {
 
     /** Initialises on either topology: the Function library goes to every master. */
     private Initializer initializer() {
-        return new Initializer(
-                dataSource,
-                admin.sync(),
-                () -> admin.masters().stream().map(RedisDeployment.Master::sync).toList());
+        return new Initializer(dataSource, admin.sync(), admin::masterCommands);
     }
 
     /** Whether the test's Redis is the private cluster ({@code cistern.test.redis.topology=cluster}). */

@@ -73,13 +73,7 @@ class RecordWriterClusterIT {
     }
 
     private void init() {
-        new Initializer(
-                        dataSource,
-                        redis.sync(),
-                        () -> redis.masters().stream()
-                                .map(RedisDeployment.Master::sync)
-                                .toList())
-                .run(InitOptions.defaults(layout));
+        new Initializer(dataSource, redis.sync(), redis::masterCommands).run(InitOptions.defaults(layout));
     }
 
     @Test

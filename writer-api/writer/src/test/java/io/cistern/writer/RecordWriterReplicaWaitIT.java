@@ -220,13 +220,7 @@ class RecordWriterReplicaWaitIT {
 
         OnTheCluster() {
             try (RedisDeployment redis = RedisDeployment.open(RedisSettings.of(cluster.url()))) {
-                new Initializer(
-                                dataSource,
-                                redis.sync(),
-                                () -> redis.masters().stream()
-                                        .map(RedisDeployment.Master::sync)
-                                        .toList())
-                        .run(InitOptions.defaults(layout));
+                new Initializer(dataSource, redis.sync(), redis::masterCommands).run(InitOptions.defaults(layout));
             }
         }
 

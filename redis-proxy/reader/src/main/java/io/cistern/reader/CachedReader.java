@@ -92,6 +92,33 @@ public interface CachedReader extends AutoCloseable {
                 LettuceCachedReader.Hooks.NONE);
     }
 
+    /**
+     * A reader over an existing Lettuce client of any topology (for example the one a Spring Boot application already
+     * configured) and database pool, both of which the caller keeps owning: a {@code RedisClient} (single server or
+     * Sentinel) or a {@code RedisClusterClient} (Redis Cluster). The reader opens its connection from the client (on a
+     * cluster: a cluster connection, and each master's node connection for reads, fills and client tracking, as {@link
+     * #create(ReaderSettings, io.cistern.connections.RedisSettings, DataSource, MeterRegistry)} does) and {@link
+     * #close()} closes only that connection, never the client. The client's options decide connecting, reconnecting
+     * and TLS. {@code redis} only names Redis in messages (redacted); its URL is not used to connect.
+     *
+     * @throws CisternException when Redis is unreachable or Cistern is not initialised there; the client stays open
+     */
+    static CachedReader create(
+            ReaderSettings settings,
+            io.lettuce.core.AbstractRedisClient client,
+            io.cistern.connections.RedisSettings redis,
+            DataSource database,
+            MeterRegistry meters) {
+        return LettuceCachedReader.create(
+                settings,
+                client,
+                redis,
+                database,
+                meters,
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker(),
+                LettuceCachedReader.Hooks.NONE);
+    }
+
     /** {@link #create(ReaderSettings, RedisClient, DataSource, MeterRegistry)} without meters. */
     static CachedReader create(ReaderSettings settings, RedisClient redis, DataSource database) {
         return create(settings, redis, database, new CompositeMeterRegistry());

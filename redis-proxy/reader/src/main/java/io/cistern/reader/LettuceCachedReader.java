@@ -15,6 +15,7 @@ import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -197,6 +198,32 @@ final class LettuceCachedReader implements CachedReader {
         RedisDeployment deployment;
         try {
             deployment = RedisDeployment.open(redis);
+        } catch (RuntimeException e) {
+            throw ReadFailures.redis("connecting the reader to Redis", e);
+        }
+        return create(settings, RedisNodes.of(deployment), database, meters, ticker, hooks);
+    }
+
+    /**
+     * A reader on a connection opened from {@code client} (any topology), which the caller keeps owning; {@code redis}
+     * only names it in messages.
+     */
+    static CachedReader create(
+            ReaderSettings settings,
+            AbstractRedisClient client,
+            RedisSettings redis,
+            DataSource database,
+            MeterRegistry meters,
+            Ticker ticker,
+            Hooks hooks) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(client, "redis client");
+        Objects.requireNonNull(redis, "redis settings");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(meters, "meters");
+        RedisDeployment deployment;
+        try {
+            deployment = RedisDeployment.connect(client, redis);
         } catch (RuntimeException e) {
             throw ReadFailures.redis("connecting the reader to Redis", e);
         }

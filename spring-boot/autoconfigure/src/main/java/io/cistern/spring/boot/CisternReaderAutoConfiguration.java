@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
- * A {@link CachedReader} on the application's Redis client and {@link DataSource}, with its meters ({@code
+ * A {@link CachedReader} on the application's Redis client (any topology) and {@link DataSource}, with its meters ({@code
  * cistern.proxy.*}) in the application's {@link MeterRegistry}. Present when {@code cistern-reader} is on the classpath
  * and the application has a DataSource; {@code cistern.reader.enabled=false} or a bean of your own replaces it.
  */
@@ -41,12 +41,15 @@ public final class CisternReaderAutoConfiguration {
             ObjectProvider<MeterRegistry> meters,
             ClosedBeforeRedisClient closer,
             ApplicationPoolAnnouncement pool) {
+        // A single server, a Sentinel master or a Redis Cluster (spring.data.redis.cluster.nodes): on a cluster the
+        // reader reads each key on its master's node connection, with client tracking on every master.
         CachedReader reader = closer.register(CachedReader.create(
                 settings(properties),
-                SpringRedis.client(redis),
+                SpringRedis.anyClient(redis),
+                SpringRedis.describe(redis),
                 dataSource,
                 meters.getIfAvailable(CompositeMeterRegistry::new)));
-        pool.announce(dataSource, SpringRedis.client(redis), ComponentSettings.layout(properties));
+        pool.announce(dataSource, SpringRedis.anyClient(redis), ComponentSettings.layout(properties));
         return reader;
     }
 

@@ -2,7 +2,6 @@ package io.cistern.spring.boot;
 
 import io.cistern.connections.RedisSettings;
 import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.List;
@@ -23,27 +22,9 @@ final class SpringRedis {
     private SpringRedis() {}
 
     /**
-     * The Lettuce client behind {@code factory}, shared with the application (which keeps owning it).
-     *
-     * @throws IllegalStateException naming the fix when the factory is not Lettuce, or is a Redis Cluster
-     */
-    static RedisClient client(RedisConnectionFactory factory) {
-        LettuceConnectionFactory lettuce = lettuce(factory);
-        AbstractRedisClient client = lettuce.getRequiredNativeClient();
-        if (client instanceof RedisClient single) {
-            return single;
-        }
-        throw new IllegalStateException("Cistern needs a single Redis server or Sentinel, but the application's Redis"
-                + " connection factory is a Redis Cluster client ("
-                + client.getClass().getSimpleName()
-                + "): unset spring.data.redis.cluster.*, or set cistern.writer.enabled=false and"
-                + " cistern.reader.enabled=false");
-    }
-
-    /**
-     * The Lettuce client behind {@code factory}, whatever its topology: a {@link RedisClient} (single server or
-     * Sentinel) or a {@link io.lettuce.core.cluster.RedisClusterClient} ({@code spring.data.redis.cluster.nodes}), for
-     * what works on both (the health indicators). Shared with the application, which keeps owning it.
+     * The Lettuce client behind {@code factory}, whatever its topology: a {@link io.lettuce.core.RedisClient} (single server or
+     * Sentinel) or a {@link io.lettuce.core.cluster.RedisClusterClient} ({@code spring.data.redis.cluster.nodes}); every Cistern
+     * bean takes either. Shared with the application, which keeps owning it.
      */
     static AbstractRedisClient anyClient(RedisConnectionFactory factory) {
         return lettuce(factory).getRequiredNativeClient();

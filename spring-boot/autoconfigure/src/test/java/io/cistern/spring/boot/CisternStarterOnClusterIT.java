@@ -28,7 +28,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * The starter in an application whose Redis is a Redis Cluster ({@code spring.data.redis.cluster.nodes}, the JVM's
  * private cluster of 3 masters): the description of the application's Redis is a cluster's, and the Redis and backlog
  * health indicators read the partitions wherever their slots live. The writer, reader and embedded worker beans are
- * off here (they come up on a cluster with their components' cluster support).
+ * off here: {@link CisternBeansOnClusterIT} runs them on the cluster.
  */
 @SpringBootTest(classes = CisternStarterOnClusterIT.App.class)
 @DirtiesContext

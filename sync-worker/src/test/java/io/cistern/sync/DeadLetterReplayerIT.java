@@ -5,7 +5,6 @@ import static io.cistern.schema.codec.Operation.PATCH;
 import static io.cistern.schema.codec.Operation.PUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.writer.RecordKey;
@@ -64,14 +63,13 @@ class DeadLetterReplayerIT {
 
     @Test
     void poisonRecord_isDeadLetteredWhileItsBatchIsApplied_thenReplayedAfterTheFixExactlyOnce_andAgainChangesNothing() {
-        assumeFalse(SyncFixture.onCluster(), "RecordWriter and init do not route by slot on a Redis Cluster yet");
         String constraint = poisonFileName("poison.pdf");
         UUID poison = UUID.randomUUID();
         List<UUID> healthy = List.of(UUID.randomUUID(), UUID.randomUUID());
         // The other tests applied hand-made entries straight to PostgreSQL, raising its version floors past anything
         // the Redis Function issued: init re-seeds the floors from PostgreSQL, as after any such change, so that the
         // writes below are not taken for a shorter history.
-        new io.cistern.schema.postgres.Initializer(fx.dataSource, fx.redis.commands())
+        fx.initializer()
                 .run(io.cistern.schema.postgres.InitOptions.defaults(fx.layout).withPartitions(SyncFixture.PARTITIONS));
         SyncSettings settings = SyncSettings.defaults(fx.layout)
                 .mutate()
@@ -81,11 +79,11 @@ class DeadLetterReplayerIT {
                 .backoffInitial(Duration.ofMillis(20))
                 .backoffMax(Duration.ofMillis(200))
                 .build();
-        try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+        try (RecordWriter writer = RecordWriter.connect(WriterSettings.of(fx.redisUrl())
                         .mutate()
-                        .prefix(fx.redis.prefix())
+                        .prefix(fx.layout.prefix())
                         .build());
-                SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+                SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             writer.put(DOCS, RecordKey.of(healthy.get(0)), Map.of("filename", "a.pdf"));
             WriteReceipt bad = writer.put(DOCS, RecordKey.of(poison), Map.of("filename", "poison.pdf"));
             writer.put(DOCS, RecordKey.of(healthy.get(1)), Map.of("filename", "b.pdf"));

@@ -11,7 +11,7 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +28,9 @@ class StreamRetentionIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(StreamRetentionIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+        writer = RecordWriter.connect(WriterSettings.of(fx.redisUrl())
                 .mutate()
-                .prefix(fx.redis.prefix())
+                .prefix(fx.layout.prefix())
                 .build());
     }
 
@@ -44,7 +44,7 @@ class StreamRetentionIT {
     void givenAnIdleSecondConsumerGroup_trimmingKeepsWhatItHasNotAcknowledged_andAfterItAcknowledgesTheStreamShrinks() {
         int partition = 1;
         String stream = fx.layout.stream(partition);
-        RedisCommands<String, String> redis = fx.redis.commands();
+        RedisClusterCommands<String, String> redis = fx.commands();
         redis.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), "audit", XGroupCreateArgs.Builder.mkstream());
         int written = 0;
         for (int i = 0; i < 80; i++) {
@@ -61,7 +61,7 @@ class StreamRetentionIT {
                 .trimInterval(Duration.ofMillis(100))
                 .build();
 
-        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             worker.start();
             await().atMost(Duration.ofSeconds(15))
                     .untilAsserted(() -> assertThat(fx.scalar("SELECT count(*) FROM source_documents"))

@@ -15,7 +15,6 @@ import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.RecordAddress;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
-import io.cistern.schema.registry.RedisRegistry;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
 import io.cistern.writer.WriteReceipt;
@@ -41,10 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>With the system property {@value #REDIS_PROPERTY}{@code =cluster} (the failsafe execution {@code on-redis-cluster})
  * the worker's Redis is the private Redis Cluster ({@link PrivateRedisCluster#shared()}) under a prefix of the test's
- * own: {@link #client()} is a cluster client and {@link #commands()} route by slot. Until {@code init} works on a
- * cluster the fixture sets it up itself: PostgreSQL through {@link Initializer} against {@link #redis} (the shared
- * server, only for that), the Function library on every master, the registry published through the cluster; each
- * partition's floor is seeded by the worker that takes it, as after a Redis data loss.
+ * own, initialised there by {@link Initializer} as {@code ops/cistern init} does on a cluster: {@link #client()} is a
+ * cluster client, {@link #commands()} route by slot, {@link #serverOf} is the master of a key and {@link #redisUrl()}
+ * the {@code redis-cluster://} URL a {@code RecordWriter} connects to.
  */
 final class SyncFixture implements AutoCloseable {
     static final int PARTITIONS = 4;
@@ -52,7 +50,7 @@ final class SyncFixture implements AutoCloseable {
     static final String REDIS_PROPERTY = "cistern.test.redis";
 
     final TestDatabase db;
-    /** The shared Redis under the test's prefix; on a cluster run, only what {@link Initializer} wrote its part to. */
+    /** The shared Redis under the test's prefix; unused on a cluster run (left for tests that skip it there). */
     final TestRedis redis;
 
     final KeyLayout layout;
@@ -75,28 +73,35 @@ final class SyncFixture implements AutoCloseable {
         HikariConfig config = db.poolConfig("test-" + hint);
         config.setMaximumPoolSize(4);
         dataSource = new HikariDataSource(config);
-        registry = new Initializer(dataSource, redis.commands())
-                .run(InitOptions.defaults(new KeyLayout(redis.prefix())).withPartitions(partitions))
-                .registry();
         if (onCluster()) {
             layout = new KeyLayout(PrivateRedisCluster.newPrefix(hint));
             RedisSettings settings =
                     RedisSettings.of(PrivateRedisCluster.shared().url());
             cluster = RedisDeployment.open(settings);
-            cluster.onEveryMaster(FunctionLibrary::install);
-            new RedisRegistry(cluster.sync(), layout)
-                    .publish(registry, SyncSettings.defaults(layout).limits());
-            // The floors init seeded, so that a worker taking a partition confirms it rather than re-seeding it.
-            KeyLayout seeded = new KeyLayout(redis.prefix());
-            for (int p = 0; p < partitions; p++) {
-                cluster.sync().hset(layout.meta(p), redis.commands().hgetall(seeded.meta(p)));
-            }
+            // As `ops/cistern init` does on a cluster: the library on every master, each partition's meta and
+            // confirmed floor on the master of its slot.
+            registry = initializer()
+                    .run(InitOptions.defaults(layout).withPartitions(partitions))
+                    .registry();
             clusterClient = RedisClients.createCluster(settings);
         } else {
             layout = new KeyLayout(redis.prefix());
             cluster = null;
             clusterClient = null;
+            registry = initializer()
+                    .run(InitOptions.defaults(layout).withPartitions(partitions))
+                    .registry();
         }
+    }
+
+    /**
+     * {@code ops/cistern init} on the worker's Redis and the test's database, to run again (it re-seeds the floors from
+     * PostgreSQL): on a cluster run, on every master.
+     */
+    Initializer initializer() {
+        return cluster != null
+                ? new Initializer(dataSource, cluster.sync(), cluster::masterCommands)
+                : new Initializer(dataSource, redis.commands());
     }
 
     /** Whether this run's worker Redis is the private Redis Cluster ({@value #REDIS_PROPERTY}). */
@@ -107,6 +112,19 @@ final class SyncFixture implements AutoCloseable {
     /** The client a worker under test is given: a cluster client on a cluster run, else the shared Redis's. */
     AbstractRedisClient client() {
         return clusterClient != null ? clusterClient : redis.client();
+    }
+
+    /** The URL of the worker's Redis, for a {@code RecordWriter}: {@code redis-cluster://} on a cluster run. */
+    String redisUrl() {
+        return cluster != null ? PrivateRedisCluster.shared().url() : redis.url();
+    }
+
+    /**
+     * The commands of the one server that holds {@code key}: its master's node connection on a cluster run (for a
+     * {@code MULTI} whose keys share a slot), else the shared Redis's.
+     */
+    RedisCommands<String, String> serverOf(String key) {
+        return cluster != null ? cluster.masterFor(key).sync() : redis.commands();
     }
 
     /** Keyed commands on the worker's Redis (routed by slot on a cluster run). */
@@ -159,7 +177,7 @@ final class SyncFixture implements AutoCloseable {
             args.add(column);
             args.add(json);
         });
-        RedisCommands<String, String> commands = redis.commands();
+        RedisCommands<String, String> commands = serverOf(layout.meta(p));
         String specField = MetaFields.tableSpec(table);
         String spec = commands.hget(layout.meta(p), specField);
         String withoutChecks = spec.contains(" ") ? spec.substring(0, spec.indexOf(' ', spec.indexOf(','))) : spec;

@@ -13,7 +13,7 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +24,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The whole worker, started without Spring, fed by {@link RecordWriter} through the shared Redis. */
+/**
+ * The whole worker, started without Spring, fed by {@link RecordWriter}: through the shared Redis, and in the
+ * on-redis-cluster execution through the private Redis Cluster (each partition drained on its slot's master).
+ */
 class SyncWorkerIT {
     private static final String DOCS = "source_documents";
     private static final String ENTITIES = "entities";
@@ -35,9 +38,9 @@ class SyncWorkerIT {
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncWorkerIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+        writer = RecordWriter.connect(WriterSettings.of(fx.redisUrl())
                 .mutate()
-                .prefix(fx.redis.prefix())
+                .prefix(fx.layout.prefix())
                 .build());
         settings = SyncSettings.defaults(fx.layout)
                 .mutate()
@@ -75,7 +78,7 @@ class SyncWorkerIT {
             expectedStatus.put(doc.toString(), "done/" + i);
         }
 
-        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             worker.start();
 
             await().atMost(Duration.ofSeconds(20))
@@ -97,7 +100,7 @@ class SyncWorkerIT {
         UUID doc = UUID.randomUUID();
         WriteReceipt receipt = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "orphaned.pdf"));
         String stream = fx.layout.stream(receipt.partition());
-        RedisCommands<String, String> redis = fx.redis.commands();
+        RedisClusterCommands<String, String> redis = fx.commands();
         try {
             redis.xgroupCreate(
                     XReadArgs.StreamOffset.from(stream, "0"), PartitionLoop.GROUP, XGroupCreateArgs.Builder.mkstream());
@@ -111,7 +114,7 @@ class SyncWorkerIT {
                 XReadArgs.StreamOffset.lastConsumed(stream));
         assertThat(read).extracting(StreamMessage::getId).contains(receipt.entryId());
 
-        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             worker.start();
 
             await().atMost(Duration.ofSeconds(15))
@@ -132,7 +135,7 @@ class SyncWorkerIT {
         writer.put(DOCS, RecordKey.of(healthy.get(1)), Map.of("filename", "b.pdf"));
         writer.put(DOCS, RecordKey.of(healthy.get(2)), Map.of("filename", "c.pdf"));
 
-        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             worker.start();
 
             await().atMost(Duration.ofSeconds(15))
@@ -158,16 +161,16 @@ class SyncWorkerIT {
 
     @Test
     void close_releasesEveryLease() {
-        SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client());
+        SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client());
         worker.start();
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> worker.ownedPartitions().size() == SyncFixture.PARTITIONS);
-        assertThat(fx.redis.commands().get(worker.leaseKey(0))).isEqualTo(settings.workerId());
+        assertThat(fx.commands().get(worker.leaseKey(0))).isEqualTo(settings.workerId());
 
         worker.close();
 
         for (int p = 0; p < SyncFixture.PARTITIONS; p++) {
-            assertThat(fx.redis.commands().exists(worker.leaseKey(p))).isZero();
+            assertThat(fx.commands().exists(worker.leaseKey(p))).isZero();
         }
     }
 
@@ -183,8 +186,7 @@ class SyncWorkerIT {
         long pending = 0;
         KeyLayout layout = fx.layout;
         for (int p = 0; p < SyncFixture.PARTITIONS; p++) {
-            pending += fx.redis
-                    .commands()
+            pending += fx.commands()
                     .xpending(layout.stream(p), PartitionLoop.GROUP)
                     .getCount();
         }
@@ -192,11 +194,7 @@ class SyncWorkerIT {
     }
 
     private static List<Map<String, String>> deadLetters(int partition) {
-        return fx
-                .redis
-                .commands()
-                .xrange(fx.layout.deadLetters(partition), io.lettuce.core.Range.create("-", "+"))
-                .stream()
+        return fx.commands().xrange(fx.layout.deadLetters(partition), io.lettuce.core.Range.create("-", "+")).stream()
                 .map(StreamMessage::getBody)
                 .toList();
     }

@@ -11,7 +11,7 @@ import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +30,16 @@ class SyncedHashesIT {
     private static final Duration TTL = Duration.ofMinutes(5);
     private static SyncFixture fx;
     private static RecordWriter writer;
-    private static RedisCommands<String, String> redis;
+    private static RedisClusterCommands<String, String> redis;
 
     @BeforeAll
     static void start() {
         fx = new SyncFixture(SyncedHashesIT.class.getSimpleName());
-        writer = RecordWriter.connect(WriterSettings.of(fx.redis.url())
+        writer = RecordWriter.connect(WriterSettings.of(fx.redisUrl())
                 .mutate()
-                .prefix(fx.redis.prefix())
+                .prefix(fx.layout.prefix())
                 .build());
-        redis = fx.redis.commands();
+        redis = fx.commands();
     }
 
     @AfterAll
@@ -66,7 +66,7 @@ class SyncedHashesIT {
                 .syncedHashTtl(TTL)
                 .build();
 
-        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.redis.client())) {
+        try (SyncWorker worker = new SyncWorker(settings, fx.registry, fx.dataSource, fx.client())) {
             worker.start();
 
             await().atMost(Duration.ofSeconds(15))

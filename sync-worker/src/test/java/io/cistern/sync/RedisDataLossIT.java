@@ -7,8 +7,10 @@ import static org.awaitility.Awaitility.await;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.PrivateRedis;
+import io.cistern.connections.testing.PrivateRedisCluster;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.RetryableException;
@@ -23,6 +25,7 @@ import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.sql.Connection;
@@ -43,14 +46,27 @@ import org.junit.jupiter.api.Test;
 /**
  * Invariant 6: after a private Redis without persistence restarts (all its data lost), the worker re-seeds the
  * partitions from PostgreSQL and new writes reach PostgreSQL with versions above the old ones.
+ *
+ * <p>In the on-redis-cluster execution ({@link SyncFixture#onCluster()}) the Redis is the JVM's private Redis Cluster
+ * (3 masters), whose nodes other test classes share: the loss is simulated on every master at once, as a restart
+ * without persistence leaves it, for this test's keys and the Function library ({@code FUNCTION FLUSH}, which also
+ * drops the library's floor confirmations), without restarting the nodes.
  */
 class RedisDataLossIT {
     private static final String DOCS = "source_documents";
-    private static final KeyLayout LAYOUT = new KeyLayout("it-dataloss");
+    private static final KeyLayout LAYOUT =
+            new KeyLayout(SyncFixture.onCluster() ? PrivateRedisCluster.newPrefix("RedisDataLossIT") : "it-dataloss");
     private static TestDatabase db;
     private static HikariDataSource dataSource;
+    /** The private server; null on a cluster run. */
     private static PrivateRedis redis;
-    private static RedisClient client;
+    /** The URL writers connect to: the private server's, or the cluster's. */
+    private static String url;
+
+    private static AbstractRedisClient client;
+    /** Keyed commands and each master's, on either topology. */
+    private static RedisDeployment admin;
+
     private static TableRegistry registry;
     private static SyncSettings settings;
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -63,13 +79,17 @@ class RedisDataLossIT {
         config.setPoolName("test-data-loss");
         config.setMaximumPoolSize(4);
         dataSource = new HikariDataSource(config);
-        redis = PrivateRedis.start();
-        client = RedisClients.create(RedisSettings.of(redis.url()));
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            registry = new Initializer(dataSource, c.sync())
-                    .run(InitOptions.defaults(LAYOUT).withPartitions(4))
-                    .registry();
+        if (SyncFixture.onCluster()) {
+            url = PrivateRedisCluster.shared().url();
+        } else {
+            redis = PrivateRedis.start();
+            url = redis.url();
         }
+        client = RedisClients.createAny(RedisSettings.of(url));
+        admin = RedisDeployment.connect(client, RedisSettings.of(url));
+        registry = new Initializer(dataSource, admin.sync(), admin::masterCommands)
+                .run(InitOptions.defaults(LAYOUT).withPartitions(4))
+                .registry();
         settings = SyncSettings.defaults(LAYOUT)
                 .mutate()
                 .linger(Duration.ofMillis(10))
@@ -82,8 +102,13 @@ class RedisDataLossIT {
 
     @AfterAll
     static void stop() {
+        admin.close();
         client.shutdown();
-        redis.close();
+        if (redis != null) {
+            redis.close();
+        } else {
+            PrivateRedisCluster.shared().deleteKeys(LAYOUT.prefix());
+        }
         dataSource.close();
         db.close();
     }
@@ -102,7 +127,23 @@ class RedisDataLossIT {
 
     private RecordWriter writer() {
         return closing(RecordWriter.connect(
-                WriterSettings.of(redis.url()).mutate().prefix(LAYOUT.prefix()).build()));
+                WriterSettings.of(url).mutate().prefix(LAYOUT.prefix()).build()));
+    }
+
+    /**
+     * Redis loses everything: the private server restarts without persistence; on the cluster every master loses this
+     * test's keys and the Function library (its floor confirmations with it).
+     */
+    private static void loseEverything() {
+        if (redis != null) {
+            redis.restart();
+            return;
+        }
+        PrivateRedisCluster cluster = PrivateRedisCluster.shared();
+        for (PrivateRedisCluster.Node master : cluster.masters()) {
+            cluster.onNode(master, c -> c.functionFlush(io.lettuce.core.FlushMode.SYNC));
+        }
+        cluster.deleteKeys(LAYOUT.prefix());
     }
 
     private SyncWorker startedWorker() {
@@ -127,14 +168,14 @@ class RedisDataLossIT {
                         .hasSize(oldVersions.size())
                         .allSatisfy((doc, f) -> assertThat(f).startsWith("before-")));
 
-        redis.restart();
+        loseEverything();
 
         // A new writer connects once the worker has re-published the library and the registry; each write goes
         // through once its partition's floor is back.
         RecordWriter after = await().atMost(Duration.ofSeconds(15))
                 .ignoreExceptionsInstanceOf(CisternException.class)
                 .until(
-                        () -> RecordWriter.connect(WriterSettings.of(redis.url())
+                        () -> RecordWriter.connect(WriterSettings.of(url)
                                 .mutate()
                                 .prefix(LAYOUT.prefix())
                                 .build()),
@@ -174,11 +215,16 @@ class RedisDataLossIT {
         }
         long syncedVersion = versions(List.of(doc)).get(doc);
 
-        redis.restart();
+        loseEverything();
         // The library and registry are back (as after a partial `ops/cistern init`), but no floor is.
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            FunctionLibrary.install(c.sync());
-            new RedisRegistry(c.sync(), LAYOUT).publish(registry, BufferLimits.DEFAULTS);
+        if (client instanceof RedisClient single) {
+            try (StatefulRedisConnection<String, String> c = single.connect()) {
+                FunctionLibrary.install(c.sync());
+                new RedisRegistry(c.sync(), LAYOUT).publish(registry, BufferLimits.DEFAULTS);
+            }
+        } else {
+            admin.onEveryMaster(FunctionLibrary::install);
+            new RedisRegistry(admin.sync(), LAYOUT).publish(registry, BufferLimits.DEFAULTS);
         }
         RecordWriter writer = writer();
 

@@ -3,12 +3,15 @@ package io.cistern.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.connections.testing.PrivateRedis;
+import io.cistern.connections.testing.PrivateRedisCluster;
 import io.cistern.connections.testing.TcpRelay;
 import io.cistern.connections.testing.TestDatabase;
 import io.cistern.schema.failure.CisternException;
@@ -21,8 +24,8 @@ import io.cistern.writer.RecordKey;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,13 +45,24 @@ import org.junit.jupiter.api.Test;
  * meta still exists, but it issued fewer versions than the sync worker already applied. Writes to the partition are
  * refused until the worker has confirmed the floor on the new server, and then every write reaches PostgreSQL with a
  * version above the row's; {@code awaitSynced} returns only once PostgreSQL holds the write.
+ *
+ * <p>In the on-redis-cluster execution ({@link SyncFixture#onCluster()}) each test runs on the JVM's private Redis
+ * Cluster under a prefix of its own, the history shortened on the master of the partition's slot. A restart is
+ * simulated there by reloading the Function library on every master (a new Lua state forgets every confirmed floor, as
+ * a restart does; the data stays, as an AOF keeps it), since other classes share the nodes. The promotion of a lagging
+ * replica needs a replica held behind its master, which the shared cluster cannot do without stopping its replication:
+ * that test runs on a single Redis only; {@code ClusterWorkerIT} and the fault test promote replicas on the cluster.
  */
 class ShorterHistoryIT {
     private static final String DOCS = "source_documents";
-    private static final KeyLayout LAYOUT = new KeyLayout("it-shorter");
+    private final KeyLayout layout =
+            new KeyLayout(SyncFixture.onCluster() ? PrivateRedisCluster.newPrefix("ShorterHistoryIT") : "it-shorter");
     private static final int PARTITIONS = 4;
 
     private TestDatabase db;
+    /** The test's private server; null on a cluster run. */
+    private PrivateRedis server;
+
     private HikariDataSource dataSource;
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -67,6 +81,9 @@ class ShorterHistoryIT {
         for (AutoCloseable c : toClose.reversed()) {
             c.close();
         }
+        if (SyncFixture.onCluster()) {
+            PrivateRedisCluster.shared().deleteKeys(layout.prefix());
+        }
         dataSource.close();
         db.close();
     }
@@ -78,11 +95,11 @@ class ShorterHistoryIT {
 
     @Test
     void restartFromAnAofWithAShorterMeta_refusesWritesUntilConfirmed_thenVersionsClimbAboveTheRow() {
-        PrivateRedis redis = closing(PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always"));
-        RedisClient client = client(redis.url());
-        TableRegistry registry = init(client);
+        String url = redis("--appendonly", "yes", "--appendfsync", "always");
+        AbstractRedisClient client = client(url);
+        TableRegistry registry = init(client, url);
         startWorker(registry, client);
-        RecordWriter writer = closing(writer(redis.url()));
+        RecordWriter writer = closing(writer(url));
         UUID doc = UUID.randomUUID();
         WriteReceipt last = putSynced(writer, doc, "stale-done.pdf");
         long synced = row(doc).version();
@@ -90,10 +107,10 @@ class ShorterHistoryIT {
         int p = last.partition();
 
         // The meta as a lagging replica would hold it, kept by the AOF through a crash.
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            c.sync().hset(LAYOUT.meta(p), Map.of("seq", "5", "floor", "5"));
+        try (RedisDeployment redis = connect(client, url)) {
+            redis.sync().hset(layout.meta(p), Map.of("seq", "5", "floor", "5"));
         }
-        redis.restart();
+        restartKeepingData();
 
         WriteReceipt after = retrying(
                 () -> writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "after.pdf", "status", "failed")));
@@ -104,13 +121,14 @@ class ShorterHistoryIT {
 
     @Test
     void replicaPromotedBeforeItReceivedTheLastWrites_nextWritesReachPostgresAboveTheRows() {
+        assumeFalse(SyncFixture.onCluster(), "needs a replica held behind its master: a single Redis and its replica");
         PrivateRedis primary = closing(PrivateRedis.start());
         PrivateRedis replica =
                 closing(PrivateRedis.start("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
         TcpRelay endpoint = closing(TcpRelay.to(primary.port()));
         String url = "redis://127.0.0.1:" + endpoint.port();
-        RedisClient client = client(url);
-        TableRegistry registry = init(client);
+        AbstractRedisClient client = client(url);
+        TableRegistry registry = init(client, url);
         startWorker(registry, client);
         RecordWriter writer = closing(writer(url));
         UUID doc = UUID.randomUUID();
@@ -118,9 +136,9 @@ class ShorterHistoryIT {
                 writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "a.pdf", "status", "registered")),
                 Duration.ofSeconds(15));
         RedisCommands<String, String> onReplica =
-                closing(client(replica.url()).connect()).sync();
+                closing(((RedisClient) client(replica.url())).connect()).sync();
         RedisCommands<String, String> onPrimary =
-                closing(client(primary.url()).connect()).sync();
+                closing(((RedisClient) client(primary.url())).connect()).sync();
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> offset(onReplica, "slave_repl_offset").equals(offset(onPrimary, "master_repl_offset")));
 
@@ -132,7 +150,7 @@ class ShorterHistoryIT {
         }
         writer.awaitSynced(lost, Duration.ofSeconds(15));
         long synced = row(doc).version();
-        assertThat(Long.parseLong(onReplica.hget(LAYOUT.meta(lost.partition()), "seq")))
+        assertThat(Long.parseLong(onReplica.hget(layout.meta(lost.partition()), "seq")))
                 .as("the promoted replica's history is shorter")
                 .isLessThan(synced);
 
@@ -149,25 +167,26 @@ class ShorterHistoryIT {
     @Test
     void metaSetBackOnALiveServer_theWriteIssuedBelowIsDeadLetteredNeverReportedSynced_andTheNextClimbsAbove()
             throws Exception {
-        PrivateRedis redis = closing(PrivateRedis.start());
-        RedisClient client = client(redis.url());
-        TableRegistry registry = init(client);
+        String url = redis();
+        AbstractRedisClient client = client(url);
+        TableRegistry registry = init(client, url);
         startWorker(registry, client);
-        RecordWriter writer = closing(writer(redis.url()));
+        RecordWriter writer = closing(writer(url));
         UUID doc = UUID.randomUUID();
         WriteReceipt last = putSynced(writer, doc, "done.pdf");
         long synced = row(doc).version();
         int p = last.partition();
 
         // The meta set back and a write, in one atomic step: the write is issued below what PostgreSQL holds, on a
-        // server whose confirmation of the floor still stands (nothing restarted).
-        RedisCommands<String, String> raw = closing(client.connect()).sync();
+        // server whose confirmation of the floor still stands (nothing restarted); on the partition's master.
+        RedisCommands<String, String> raw =
+                closing(connect(client, url)).masterFor(layout.meta(p)).sync();
         raw.multi();
-        raw.hset(LAYOUT.meta(p), Map.of("seq", "5", "floor", "5"));
+        raw.hset(layout.meta(p), Map.of("seq", "5", "floor", "5"));
         raw.fcall(
                 io.cistern.schema.function.FunctionLibrary.functionName(io.cistern.schema.codec.Operation.PUT),
                 io.lettuce.core.ScriptOutputType.MULTI,
-                new String[] {LAYOUT.record(p, DOCS, last.key()), LAYOUT.stream(p), LAYOUT.meta(p)},
+                new String[] {layout.record(p, DOCS, last.key()), layout.stream(p), layout.meta(p)},
                 DOCS,
                 last.key(),
                 "filename",
@@ -198,13 +217,13 @@ class ShorterHistoryIT {
 
     @Test
     void writeToAPartitionNoWorkerConfirmedOnThisServer_isRefusedAsRetryable() {
-        PrivateRedis redis = closing(PrivateRedis.start("--appendonly", "yes", "--appendfsync", "always"));
-        RedisClient client = client(redis.url());
-        init(client);
-        RecordWriter writer = closing(writer(redis.url()));
+        String url = redis("--appendonly", "yes", "--appendfsync", "always");
+        AbstractRedisClient client = client(url);
+        init(client, url);
+        RecordWriter writer = closing(writer(url));
         writer.put(DOCS, RecordKey.of(UUID.randomUUID()), Map.of("filename", "before.pdf"));
 
-        redis.restart();
+        restartKeepingData();
 
         // The first tries may meet the reconnect; the first answer from the restarted server is the refusal.
         Object answer = await().atMost(Duration.ofSeconds(10))
@@ -239,22 +258,56 @@ class ShorterHistoryIT {
         return last;
     }
 
-    private RedisClient client(String url) {
-        RedisClient client = RedisClients.create(RedisSettings.of(url));
+    /**
+     * The URL of the Redis this test runs on: a private server of its own started with {@code args}, or on a cluster
+     * run the JVM's private cluster (under this test's prefix).
+     */
+    private String redis(String... args) {
+        if (SyncFixture.onCluster()) {
+            return PrivateRedisCluster.shared().url();
+        }
+        server = closing(PrivateRedis.start(args));
+        return server.url();
+    }
+
+    /**
+     * The private server restarts from its AOF (data kept, every confirmed floor forgotten); on the cluster every
+     * master's library is reloaded, which starts a new Lua state and so forgets the confirmations the same way.
+     */
+    private void restartKeepingData() {
+        if (server != null) {
+            server.restart();
+            return;
+        }
+        PrivateRedisCluster cluster = PrivateRedisCluster.shared();
+        for (PrivateRedisCluster.Node master : cluster.masters()) {
+            cluster.onNode(master, c -> {
+                c.functionFlush(io.lettuce.core.FlushMode.SYNC);
+                return io.cistern.schema.function.FunctionLibrary.install(c);
+            });
+        }
+    }
+
+    private AbstractRedisClient client(String url) {
+        AbstractRedisClient client = RedisClients.createAny(RedisSettings.of(url));
         toClose.add(client::shutdown);
         return client;
     }
 
-    private TableRegistry init(RedisClient client) {
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            return new Initializer(dataSource, c.sync())
-                    .run(InitOptions.defaults(LAYOUT).withPartitions(PARTITIONS))
+    private static RedisDeployment connect(AbstractRedisClient client, String url) {
+        return RedisDeployment.connect(client, RedisSettings.of(url));
+    }
+
+    private TableRegistry init(AbstractRedisClient client, String url) {
+        try (RedisDeployment redis = connect(client, url)) {
+            return new Initializer(dataSource, redis.sync(), redis::masterCommands)
+                    .run(InitOptions.defaults(layout).withPartitions(PARTITIONS))
                     .registry();
         }
     }
 
-    private void startWorker(TableRegistry registry, RedisClient client) {
-        SyncSettings settings = SyncSettings.defaults(LAYOUT)
+    private void startWorker(TableRegistry registry, AbstractRedisClient client) {
+        SyncSettings settings = SyncSettings.defaults(layout)
                 .mutate()
                 .linger(Duration.ofMillis(10))
                 .leaseTime(Duration.ofMillis(1500))
@@ -266,9 +319,9 @@ class ShorterHistoryIT {
         worker.start();
     }
 
-    private static RecordWriter writer(String url) {
+    private RecordWriter writer(String url) {
         return RecordWriter.connect(
-                WriterSettings.of(url).mutate().prefix(LAYOUT.prefix()).build());
+                WriterSettings.of(url).mutate().prefix(layout.prefix()).build());
     }
 
     private static WriteReceipt retrying(java.util.concurrent.Callable<WriteReceipt> write) {

@@ -11,6 +11,7 @@ import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReadResult;
 import io.cistern.reader.Tier;
 import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.pools.PoolRegistry;
 import io.cistern.schema.postgres.InitOptions;
 import io.cistern.schema.postgres.Initializer;
 import io.cistern.writer.RecordKey;
@@ -41,7 +42,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * spring.data.redis.cluster.nodes}: the JVM's private cluster of 3 masters), isolated by its own key prefix and
  * database: writes whose partitions fall on every master are drained by the embedded worker into PostgreSQL and read
  * back through the reader bean, whose local copy of a record is dropped when a later write reaches that record's
- * master (client tracking on every master).
+ * master (client tracking on every master); the application's pool is announced there for doctor.
  */
 @SpringBootTest(classes = CisternBeansOnClusterIT.App.class)
 @DirtiesContext
@@ -147,6 +148,22 @@ class CisternBeansOnClusterIT {
             assertThat(batch.get(i).found()).as(keys.get(i)).isTrue();
             assertThat(batch.get(i).version()).isEqualTo(receipts.get(i).version());
             assertThat(((ReadResult.Found) batch.get(i)).value("filename")).isEqualTo(docs.get(i) + ".pdf");
+        }
+    }
+
+    @Test
+    void theApplicationsPool_isAnnouncedForDoctor_onTheCluster() {
+        try (RedisDeployment cluster = RedisDeployment.open(
+                RedisSettings.of(PrivateRedisCluster.shared().url()))) {
+            PoolRegistry pools = new PoolRegistry(cluster.sync(), LAYOUT);
+
+            await("the application's pool announced")
+                    .atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(pools.live())
+                            .singleElement()
+                            .satisfies(a -> assertThat(a.pool())
+                                    .hasValueSatisfying(p -> assertThat(p.component())
+                                            .isEqualTo(ApplicationPoolAnnouncement.COMPONENT))));
         }
     }
 

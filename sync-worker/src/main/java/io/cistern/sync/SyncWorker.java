@@ -341,29 +341,7 @@ public final class SyncWorker implements AutoCloseable {
             roundFailed = false;
             long live = heartbeatOrLast(redis);
             announcePool(redis);
-            // One partition at a time: on a Redis Cluster each partition's keys live on its slot's master, and a master
-            // that is down (failing over) must cost only its own partitions their renewals, never the others'.
-            List<Integer> unrenewed = new java.util.ArrayList<>();
-            RuntimeException firstFailure = null;
-            for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
-                try {
-                    renew(redis, e.getKey(), e.getValue());
-                } catch (RuntimeException failure) {
-                    roundFailed = true;
-                    unrenewed.add(e.getKey());
-                    firstFailure = firstFailure == null ? failure : firstFailure;
-                    renewalFailed(e.getKey(), e.getValue(), failure);
-                }
-            }
-            if (firstFailure != null) {
-                // One line a round, not one a partition: a Redis that is down fails them all.
-                LOG.warn(
-                        "sync worker {}: leases of partitions {} not renewed this round (their loops go on until the"
-                                + " leases would have expired): {}",
-                        settings.workerId(),
-                        unrenewed,
-                        firstFailure.getMessage());
-            }
+            renewLeases(redis, o -> true);
             if (closed) {
                 return;
             }
@@ -407,6 +385,9 @@ public final class SyncWorker implements AutoCloseable {
                     if (tryTake(redis, p)) {
                         toTake--;
                     }
+                    // A take waits for its fencing token, which waits for a previous owner's open transaction: a round
+                    // of slow takes must not outlast the leases it already holds.
+                    renewLeases(redis, this::renewalDue);
                 } catch (RuntimeException failure) {
                     // Its master is unreachable (or failing over): the others may still be taken.
                     roundFailed = true;
@@ -427,6 +408,44 @@ public final class SyncWorker implements AutoCloseable {
             roundFailed = true;
             expireUnrenewed();
         }
+    }
+
+    /**
+     * Renews the owned leases {@code which} selects, one partition at a time: on a Redis Cluster each partition's keys
+     * live on its slot's master, and a master that is down (failing over) must cost only its own partitions their
+     * renewals, never the others'.
+     */
+    private void renewLeases(RedisClusterCommands<String, String> redis, java.util.function.Predicate<Owned> which) {
+        List<Integer> unrenewed = new java.util.ArrayList<>();
+        RuntimeException firstFailure = null;
+        for (Map.Entry<Integer, Owned> e : snapshot().entrySet()) {
+            if (!which.test(e.getValue())) {
+                continue;
+            }
+            try {
+                renew(redis, e.getKey(), e.getValue());
+            } catch (RuntimeException failure) {
+                roundFailed = true;
+                unrenewed.add(e.getKey());
+                firstFailure = firstFailure == null ? failure : firstFailure;
+                renewalFailed(e.getKey(), e.getValue(), failure);
+            }
+        }
+        if (firstFailure != null) {
+            // One line a round, not one a partition: a Redis that is down fails them all.
+            LOG.warn(
+                    "sync worker {}: leases of partitions {} not renewed this round (their loops go on until the"
+                            + " leases would have expired): {}",
+                    settings.workerId(),
+                    unrenewed,
+                    firstFailure.getMessage());
+        }
+    }
+
+    /** Whether a lease was last renewed (or taken) at least one renew interval ago. */
+    private boolean renewalDue(Owned o) {
+        Instant renewedAt = o.validUntil.minus(settings.leaseTime());
+        return !clock.instant().isBefore(renewedAt.plus(settings.renewInterval()));
     }
 
     /**

@@ -3,9 +3,13 @@ package io.cistern.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,6 +101,56 @@ class RebalanceIT {
                 assertThat(Duration.between(haltedAt, Instant.now())).isGreaterThanOrEqualTo(LEASE.minusMillis(300));
             } finally {
                 frozen.close();
+            }
+        }
+    }
+
+    /**
+     * Taking a partition waits for its fencing token, which waits for the row lock of a previous owner's open
+     * transaction. A round that takes many partitions behind such locks must renew the leases it already holds as it
+     * goes: seven grants held up 700 ms each keep the round busy for about five seconds, three lease times, and the
+     * partition taken first must still be this worker's with the token it was granted.
+     */
+    @Test
+    void givenSlowFencingGrants_theLeasesTakenFirstAreRenewedWhileTheRoundTakesTheRest() throws Exception {
+        List<Connection> lockers = new ArrayList<>();
+        try {
+            for (int p = 1; p <= 7; p++) {
+                Connection c = fx.db.connect();
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT 1 FROM cistern_partition WHERE partition = " + p + " FOR UPDATE");
+                }
+                lockers.add(c);
+            }
+            try (SyncWorker worker = worker("slow-grants")) {
+                worker.start();
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> worker.ownedPartitions().contains(0));
+                String firstToken = fx.scalar("SELECT fence_token FROM cistern_partition WHERE partition = 0");
+                Instant roundStarted = Instant.now();
+                for (Connection c : lockers) {
+                    Thread.sleep(700);
+                    c.commit();
+                }
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> worker.ownedPartitions().size() == PARTITIONS);
+                assertThat(Duration.between(roundStarted, Instant.now()))
+                        .as("the round that took them outlasted the lease")
+                        .isGreaterThan(LEASE.multipliedBy(2));
+                Thread.sleep(RENEW.multipliedBy(2).toMillis());
+
+                assertThat(worker.ownedPartitions())
+                        .as("owned after the slow round")
+                        .hasSize(PARTITIONS);
+                assertThat(fx.scalar("SELECT fence_token FROM cistern_partition WHERE partition = 0"))
+                        .as("partition 0's token: never lost and taken again")
+                        .isEqualTo(firstToken);
+                assertThat(fx.commands().get(fx.layout.lease(0))).startsWith("slow-grants-");
+            }
+        } finally {
+            for (Connection c : lockers) {
+                c.close();
             }
         }
     }

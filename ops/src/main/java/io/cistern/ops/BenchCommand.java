@@ -126,6 +126,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "read: Zipf exponent of the key mix, 0 for uniform (default: ${DEFAULT-VALUE}).")
     double zipfExponent = 0.99;
 
+    @Option(
+            names = "--max-warm-up-pairs",
+            paramLabel = "N",
+            description = "sync: at most N unmeasured pairs of full-size rounds before the measured ones; fewer once"
+                    + " the JIT has settled (default: ${DEFAULT-VALUE}).")
+    int maxWarmUpPairs = BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS;
+
     @Option(names = "--json", description = "Print one JSON object instead of a Markdown table.")
     boolean json;
 
@@ -149,7 +156,8 @@ final class BenchCommand implements Callable<Integer> {
                 json,
                 readKeys != null ? readKeys : size.readKeys(),
                 reads != null ? reads : size.reads(),
-                zipfExponent);
+                zipfExponent,
+                maxWarmUpPairs);
         return new BenchmarkRunner(
                         connection.redis(),
                         connection.database(),

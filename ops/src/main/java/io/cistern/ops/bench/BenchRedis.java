@@ -1,12 +1,11 @@
 package io.cistern.ops.bench;
 
+import io.cistern.connections.RedisDeployment;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.MetaFields;
-import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,7 +13,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-/** Redis chores the scenarios share: waiting for a drain, deleting a run's keys, reading {@code used_memory}. */
+/**
+ * Redis chores the scenarios share: waiting for a drain, deleting a run's keys, reading {@code used_memory}; on any
+ * topology.
+ */
 final class BenchRedis {
     private BenchRedis() {}
 
@@ -26,7 +28,7 @@ final class BenchRedis {
 
     /** Waits until every partition's published watermark has reached its target entry. */
     static void awaitApplied(
-            RedisCommands<String, String> redis,
+            RedisClusterCommands<String, String> redis,
             KeyLayout layout,
             Map<Integer, StreamEntryId> targets,
             Duration timeout,
@@ -46,26 +48,31 @@ final class BenchRedis {
         }
     }
 
-    /** Deletes every key matching {@code pattern} (SCAN, never KEYS). */
-    static void deleteKeys(RedisCommands<String, String> redis, String pattern) {
-        ScanCursor cursor = ScanCursor.INITIAL;
-        ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1_000);
-        do {
-            KeyScanCursor<String> page = redis.scan(cursor, args);
-            if (!page.getKeys().isEmpty()) {
-                redis.del(page.getKeys().toArray(String[]::new));
-            }
-            cursor = page;
-        } while (!cursor.isFinished());
+    /**
+     * Deletes every key matching {@code pattern} (SCAN, never KEYS; on a cluster every master's keys, and {@code UNLINK}
+     * split by slot).
+     */
+    static void deleteKeys(RedisDeployment redis, String pattern) {
+        redis.scan(
+                ScanArgs.Builder.matches(pattern).limit(1_000),
+                keys -> redis.sync().unlink(keys.toArray(String[]::new)));
     }
 
-    /** {@code INFO memory used_memory}, in bytes. */
-    static long usedMemory(RedisCommands<String, String> redis) {
-        for (String line : redis.info("memory").lines().toList()) {
+    /** {@code INFO memory used_memory}, in bytes, summed over every master (one server: its own). */
+    static long usedMemory(RedisDeployment redis) {
+        long total = 0;
+        for (RedisDeployment.Master m : redis.masters()) {
+            total += usedMemory(m.sync().info("memory"), m.address());
+        }
+        return total;
+    }
+
+    private static long usedMemory(String info, String master) {
+        for (String line : info.lines().toList()) {
             if (line.startsWith("used_memory:")) {
                 return Long.parseLong(line.substring("used_memory:".length()).strip());
             }
         }
-        throw new IllegalStateException("bench: INFO memory has no used_memory");
+        throw new IllegalStateException("bench: INFO memory of " + master + " has no used_memory");
     }
 }

@@ -24,6 +24,8 @@ import java.util.List;
  * @param readKeys the key space of {@code read}
  * @param reads reads per round of {@code read}
  * @param zipfExponent the skew of {@code read}'s key mix (0 is uniform; about 1 is web-like)
+ * @param maxWarmUpPairs at most this many unmeasured pairs of sync rounds before the measured ones (fewer once the JIT
+ *     has settled)
  */
 public record BenchSettings(
         List<String> scenarios,
@@ -42,7 +44,11 @@ public record BenchSettings(
         boolean json,
         int readKeys,
         int reads,
-        double zipfExponent) {
+        double zipfExponent,
+        int maxWarmUpPairs) {
+    /** The sync scenarios' default bound on unmeasured warm-up pairs. */
+    public static final int DEFAULT_MAX_WARM_UP_PAIRS = 5;
+
     public static final List<String> SCENARIOS = List.of("write", "sync-insert", "sync-update", "memory", "read");
 
     /**
@@ -82,6 +88,7 @@ public record BenchSettings(
         requirePositive("--rounds", syncRounds);
         requirePositive("--read-keys", readKeys);
         requirePositive("--reads", reads);
+        requirePositive("--max-warm-up-pairs", maxWarmUpPairs);
         if (scenarios.contains("sync-update") && keys < 2) {
             throw new IllegalArgumentException("--keys must be at least 2 for sync-update, was " + keys);
         }
@@ -100,6 +107,46 @@ public record BenchSettings(
         if (!(zipfExponent >= 0 && zipfExponent <= 5)) {
             throw new IllegalArgumentException("--zipf must be between 0 (uniform) and 5, was " + zipfExponent);
         }
+    }
+
+    /** The settings with the default bound on warm-up pairs ({@value #DEFAULT_MAX_WARM_UP_PAIRS}). */
+    public BenchSettings(
+            List<String> scenarios,
+            int writes,
+            int pipeline,
+            int columns,
+            int valueBytes,
+            int writeRounds,
+            int records,
+            int keys,
+            int partitions,
+            int workers,
+            int batchSize,
+            int syncRounds,
+            Duration duration,
+            boolean json,
+            int readKeys,
+            int reads,
+            double zipfExponent) {
+        this(
+                scenarios,
+                writes,
+                pipeline,
+                columns,
+                valueBytes,
+                writeRounds,
+                records,
+                keys,
+                partitions,
+                workers,
+                batchSize,
+                syncRounds,
+                duration,
+                json,
+                readKeys,
+                reads,
+                zipfExponent,
+                DEFAULT_MAX_WARM_UP_PAIRS);
     }
 
     /** How long {@code write} offers writes at a fixed rate for its latency figures: half the sync latency phase. */

@@ -65,7 +65,8 @@ public final class BenchmarkRunner {
                         s.workers(),
                         s.batchSize(),
                         s.syncRounds(),
-                        s.duration());
+                        s.duration(),
+                        s.maxWarmUpPairs());
                 ProgressBar bar = new ProgressBar(err, scenario, SyncBenchmark.steps(options));
                 syncs.add(new SyncBenchmark(redis, database).run(options, bar::update));
                 bar.done();
@@ -220,6 +221,29 @@ public final class BenchmarkRunner {
                     r.cistern().get(i).cpu().perUnit(r.cistern().get(i).rowsPerSecond(), "row"),
                     r.baseline().get(i).cpu().describe(),
                     r.baseline().get(i).cpu().perUnit(r.baseline().get(i).rowsPerSecond(), "row"));
+        }
+        out.printf(
+                "  write phase (the backlog written with writeAll, batches of 1,000): %s writes/s; CPU %s%n",
+                Stats.list(r.cistern().stream()
+                        .map(SyncBenchmark.CisternRound::writesPerSecond)
+                        .toList()),
+                r.cistern().stream()
+                        .map(c -> c.writeCpu().perUnit(c.writesPerSecond(), "write"))
+                        .toList());
+        if (r.masters().size() > 1) {
+            out.printf("  per master (medians of the rounds; the entries its partitions received, all applied):%n");
+            for (String m : r.masters()) {
+                out.printf(
+                        java.util.Locale.ROOT,
+                        "    %s: %d partitions, %.1f%% of the entries, %.1f%% of the masters' Redis CPU; Redis %.1f µs"
+                                + " per entry written, %.1f µs per entry applied%n",
+                        m,
+                        (int) r.masterMedian(m, SyncBenchmark.MasterWork::partitions),
+                        100 * r.entryShare(m),
+                        100 * r.cpuShare(m),
+                        r.masterMedian(m, SyncBenchmark.MasterWork::writeMicrosPerEntry),
+                        r.masterMedian(m, SyncBenchmark.MasterWork::drainMicrosPerEntry));
+            }
         }
         out.printf(
                 "  latency: %,d writes offered at %,.0f/s (achieved %,.0f/s); %d timed out (left out of the"
@@ -573,12 +597,20 @@ public final class BenchmarkRunner {
                 r.baseline().stream()
                         .map(SyncBenchmark.BaselineRound::rowsPerSecond)
                         .toList());
+        n.put("cisternWritesPerSecond", Math.round(r.writesMedian()));
+        rounds(
+                n.putArray("cisternWriteRounds"),
+                r.cistern().stream()
+                        .map(SyncBenchmark.CisternRound::writesPerSecond)
+                        .toList());
         ArrayNode cpu = n.putArray("cpuCores");
         for (int i = 0; i < r.cistern().size(); i++) {
             ObjectNode c = cpu.addObject();
             cpuJson(c.putObject("cistern"), r.cistern().get(i).cpu());
+            cpuJson(c.putObject("cisternWrite"), r.cistern().get(i).writeCpu());
             cpuJson(c.putObject("baseline"), r.baseline().get(i).cpu());
         }
+        mastersJson(n, r);
         SyncBenchmark.Latency l = r.latency();
         ObjectNode latency = n.putObject("latency");
         latency.put("offeredPerSecond", Math.round(l.offeredPerSecond()))
@@ -607,6 +639,40 @@ public final class BenchmarkRunner {
                         0.6)
                 .putInto(n);
         n.put("baselineSql", r.baselineSql());
+    }
+
+    /**
+     * Each master's part (one entry off a cluster), medians of the rounds: the partitions its slots hold, its share of
+     * the entries written and applied and of all masters' Redis CPU, and its Redis CPU per entry written to and applied
+     * from its partitions; and each round's raw figures.
+     */
+    static void mastersJson(ObjectNode n, SyncBenchmark.Result r) {
+        n.put("redisMasters", r.masters().size());
+        ArrayNode masters = n.putArray("masters");
+        for (String m : r.masters()) {
+            masters.addObject()
+                    .put("master", m)
+                    .put("partitions", (int) r.masterMedian(m, SyncBenchmark.MasterWork::partitions))
+                    .put("entryShare", round3(r.entryShare(m)))
+                    .put("redisCpuShare", round3(r.cpuShare(m)))
+                    .put(
+                            "redisMicrosPerEntryWritten",
+                            round3(r.masterMedian(m, SyncBenchmark.MasterWork::writeMicrosPerEntry)))
+                    .put(
+                            "redisMicrosPerEntryApplied",
+                            round3(r.masterMedian(m, SyncBenchmark.MasterWork::drainMicrosPerEntry)));
+        }
+        ArrayNode rounds = n.putArray("masterRounds");
+        for (SyncBenchmark.CisternRound c : r.cistern()) {
+            ArrayNode round = rounds.addArray();
+            for (SyncBenchmark.MasterWork w : c.masters()) {
+                round.addObject()
+                        .put("master", w.master())
+                        .put("entries", w.entries())
+                        .put("writeRedisCpuSeconds", round3(w.writeRedisSeconds()))
+                        .put("drainRedisCpuSeconds", round3(w.drainRedisSeconds()));
+            }
+        }
     }
 
     private static void cpuJson(ObjectNode node, CpuMeter.Use use) {

@@ -1,34 +1,59 @@
 package io.cistern.ops.bench;
 
+import io.cistern.connections.RedisDeployment;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * Where the CPU went during a measurement, in cores (CPU seconds per wall second): this JVM (the workers, or the
- * baseline loop), Redis ({@code INFO cpu}), every process named {@code postgres} on this host (backends, WAL writer,
- * checkpointer; other users of a shared server are included), and the whole machine ({@code /proc/stat}). The
- * PostgreSQL and machine figures are read from {@code /proc} and are absent elsewhere. Not thread-safe.
+ * baseline loop), Redis ({@code INFO cpu} of every master: {@code used_cpu_user + used_cpu_sys}, exact per node and
+ * readable from a remote one), every process named {@code postgres} on this host (backends, WAL writer, checkpointer;
+ * other users of a shared server are included), and the whole machine ({@code /proc/stat}). The PostgreSQL and machine
+ * figures are read from {@code /proc} and are absent elsewhere. On a Redis Cluster the Redis figure is the sum over the
+ * masters, and {@link Use#redisByMaster()} keeps each master's own; replicas are not counted. Not thread-safe.
  */
 final class CpuMeter {
     /** Clock ticks per second of {@code /proc/<pid>/stat}; 100 on every Linux this runs on. */
     private static final double TICKS = 100.0;
 
-    private final RedisCommands<String, String> redis;
+    private final RedisDeployment redis;
 
-    CpuMeter(RedisCommands<String, String> redis) {
+    CpuMeter(RedisDeployment redis) {
         this.redis = redis;
     }
 
-    /** Cumulative CPU seconds at one moment. */
-    record Snapshot(long nanos, double jvm, double redis, double postgres, double machineBusy) {}
+    /** Cumulative CPU seconds at one moment; {@code redisByMaster} by master address, {@code redis} their sum. */
+    record Snapshot(
+            long nanos,
+            double jvm,
+            double redis,
+            Map<String, Double> redisByMaster,
+            double postgres,
+            double machineBusy) {}
 
-    /** Cores used between two snapshots. */
-    record Use(double jvm, double redis, double postgres, double machine) {
+    /**
+     * Cores used between two snapshots over {@code seconds} of wall time; {@code redisByMaster} is each master's
+     * cores, by address (one entry off a cluster), {@code redis} their sum.
+     */
+    record Use(
+            double seconds,
+            double jvm,
+            double redis,
+            Map<String, Double> redisByMaster,
+            double postgres,
+            double machine) {
+        /** The CPU seconds {@code master} spent in the measured span; 0 for a master absent from either snapshot. */
+        double redisSeconds(String master) {
+            return redisByMaster.getOrDefault(master, 0.0) * seconds;
+        }
+
         String describe() {
             return String.format(
                     java.util.Locale.ROOT,
@@ -55,20 +80,42 @@ final class CpuMeter {
         double jvm = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getProcessCpuTime() / 1e9
                 : 0;
-        return new Snapshot(System.nanoTime(), jvm, redisCpu(), postgresCpu(), machineBusy());
+        Map<String, Double> byMaster = new LinkedHashMap<>();
+        for (RedisDeployment.Master m : redis.masters()) {
+            byMaster.put(m.address(), redisCpu(m.sync()));
+        }
+        double total =
+                byMaster.values().stream().mapToDouble(Double::doubleValue).sum();
+        return new Snapshot(
+                System.nanoTime(),
+                jvm,
+                total,
+                java.util.Collections.unmodifiableMap(byMaster),
+                postgresCpu(),
+                machineBusy());
     }
 
     Use since(Snapshot start) {
         Snapshot end = take();
         double wall = (end.nanos() - start.nanos()) / 1e9;
+        Map<String, Double> byMaster = new LinkedHashMap<>();
+        end.redisByMaster().forEach((address, seconds) -> {
+            Double before = start.redisByMaster().get(address);
+            if (before != null) {
+                byMaster.put(address, (seconds - before) / wall);
+            }
+        });
         return new Use(
+                wall,
                 (end.jvm() - start.jvm()) / wall,
-                (end.redis() - start.redis()) / wall,
+                byMaster.values().stream().mapToDouble(Double::doubleValue).sum(),
+                java.util.Collections.unmodifiableMap(byMaster),
                 Math.max(0, end.postgres() - start.postgres()) / wall,
                 (end.machineBusy() - start.machineBusy()) / wall);
     }
 
-    private double redisCpu() {
+    /** {@code used_cpu_user + used_cpu_sys} of one Redis server, in CPU seconds since it started. */
+    private static double redisCpu(RedisCommands<String, String> redis) {
         double total = 0;
         for (String line : redis.info("cpu").lines().toList()) {
             if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
@@ -18,12 +19,11 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.LettuceFutures;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
@@ -146,14 +146,15 @@ final class MemoryBenchmark {
 
     Result run(Options o, IntConsumer progress) {
         KeyLayout layout = BenchRedis.scratchLayout();
-        RedisClient client = RedisClients.create(redisSettings);
+        // The worker's client: a RedisClusterClient for a redis-cluster:// URL.
+        AbstractRedisClient client = RedisClients.createAny(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
-                StatefulRedisConnection<String, String> admin = client.connect()) {
+                RedisDeployment admin = RedisDeployment.open(redisSettings)) {
             try {
-                RedisCommands<String, String> redis = admin.sync();
+                RedisClusterCommands<String, String> redis = admin.sync();
                 TableRegistry registry;
                 try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-                    registry = new Initializer(init, redis)
+                    registry = new Initializer(init, redis, admin::masterCommands)
                             .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
                             .registry();
                 }
@@ -163,26 +164,32 @@ final class MemoryBenchmark {
                         RecordWriter.connect(new WriterSettings(redisSettings, layout, Duration.ofSeconds(2)))) {
                     // Warm-up, not measured: JIT, connections, and every stream and consumer group created once.
                     bufferCistern(writer, Math.min(o.records(), 2_000), o.valueBytes());
-                    deleteRecords(redis, layout, o);
+                    deleteRecords(admin, layout, o);
                     for (int r = 0; r < o.rounds(); r++) {
                         if (r % 2 == 0) {
-                            cistern.add(cisternRound(writer, redis, layout, o));
+                            cistern.add(cisternRound(writer, admin, layout, o));
                             progress.accept(2 * r + 1);
-                            plain.add(plainRound(admin.async(), redis, layout, o));
+                            plain.add(plainRound(admin, layout, o));
                         } else {
-                            plain.add(plainRound(admin.async(), redis, layout, o));
+                            plain.add(plainRound(admin, layout, o));
                             progress.accept(2 * r + 1);
-                            cistern.add(cisternRound(writer, redis, layout, o));
+                            cistern.add(cisternRound(writer, admin, layout, o));
                         }
                         progress.accept(2 * r + 2);
                     }
                     Map<Integer, StreamEntryId> targets = bufferCistern(writer, o.records(), o.valueBytes());
                     Heap heap = drain(o, db, layout, registry, client, redis, targets);
                     progress.accept(steps(o));
-                    return new Result(o, cistern, plain, heap, SyncBenchmark.redisVersion(redis));
+                    return new Result(
+                            o,
+                            cistern,
+                            plain,
+                            heap,
+                            SyncBenchmark.redisVersion(
+                                    admin.masters().getFirst().sync()));
                 }
             } finally {
-                BenchRedis.deleteKeys(admin.sync(), layout.allKeysPattern());
+                BenchRedis.deleteKeys(admin, layout.allKeysPattern());
             }
         } finally {
             client.shutdown();
@@ -191,8 +198,7 @@ final class MemoryBenchmark {
 
     // ---- Redis bytes per record ---------------------------------------------------------------------------------
 
-    private Footprint cisternRound(
-            RecordWriter writer, RedisCommands<String, String> redis, KeyLayout layout, Options o) {
+    private Footprint cisternRound(RecordWriter writer, RedisDeployment redis, KeyLayout layout, Options o) {
         long before = BenchRedis.usedMemory(redis);
         List<WriteReceipt> receipts = new ArrayList<>(o.records());
         Map<Integer, StreamEntryId> unused = new HashMap<>();
@@ -208,18 +214,16 @@ final class MemoryBenchmark {
         for (int p = 0; p < o.partitions(); p++) {
             streams.add(layout.stream(p));
         }
-        Footprint f = footprint(redis, after - before, o.records(), sample, streams);
+        Footprint f = footprint(redis.sync(), after - before, o.records(), sample, streams);
         deleteRecords(redis, layout, o);
         return f;
     }
 
-    private Footprint plainRound(
-            RedisAsyncCommands<String, String> async,
-            RedisCommands<String, String> redis,
-            KeyLayout layout,
-            Options o) {
+    private Footprint plainRound(RedisDeployment deployment, KeyLayout layout, Options o) {
+        RedisClusterAsyncCommands<String, String> async = deployment.async();
+        RedisClusterCommands<String, String> redis = deployment.sync();
         String base = layout.prefix() + ":plain:";
-        long before = BenchRedis.usedMemory(redis);
+        long before = BenchRedis.usedMemory(deployment);
         List<RedisFuture<?>> pending = new ArrayList<>(2 * BATCH);
         List<String> keys = new ArrayList<>(o.records());
         for (int i = 0; i < o.records(); i++) {
@@ -235,7 +239,7 @@ final class MemoryBenchmark {
                 pending.clear();
             }
         }
-        long after = BenchRedis.usedMemory(redis);
+        long after = BenchRedis.usedMemory(deployment);
         List<String> sample = new ArrayList<>();
         int step = Math.max(1, keys.size() / SAMPLED_HASHES);
         for (int i = 0; i < keys.size() && sample.size() < SAMPLED_HASHES; i += step) {
@@ -254,7 +258,11 @@ final class MemoryBenchmark {
     }
 
     private static Footprint footprint(
-            RedisCommands<String, String> redis, long delta, int records, List<String> sample, List<String> streams) {
+            RedisClusterCommands<String, String> redis,
+            long delta,
+            int records,
+            List<String> sample,
+            List<String> streams) {
         double hashes = 0;
         for (String key : sample) {
             hashes += memoryUsage(redis, key);
@@ -266,8 +274,11 @@ final class MemoryBenchmark {
         return new Footprint((double) delta / records, hashes / sample.size(), stream / records);
     }
 
-    /** {@code MEMORY USAGE key SAMPLES 0}: every element counted, key name and dictionary entry included. */
-    private static long memoryUsage(RedisCommands<String, String> redis, String key) {
+    /**
+     * {@code MEMORY USAGE key SAMPLES 0}: every element counted, key name and dictionary entry included. On a cluster the
+     * command is routed by its key, to the master serving it.
+     */
+    private static long memoryUsage(RedisClusterCommands<String, String> redis, String key) {
         Long bytes = redis.dispatch(
                 io.lettuce.core.protocol.CommandType.MEMORY,
                 new io.lettuce.core.output.IntegerOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
@@ -280,10 +291,10 @@ final class MemoryBenchmark {
     }
 
     /** Deletes the record hashes and empties the streams; the streams and their consumer group stay. */
-    private static void deleteRecords(RedisCommands<String, String> redis, KeyLayout layout, Options o) {
+    private static void deleteRecords(RedisDeployment redis, KeyLayout layout, Options o) {
         for (int p = 0; p < o.partitions(); p++) {
             BenchRedis.deleteKeys(redis, layout.record(p, TABLE, "*"));
-            redis.xtrim(layout.stream(p), 0);
+            redis.sync().xtrim(layout.stream(p), 0);
         }
     }
 
@@ -344,8 +355,8 @@ final class MemoryBenchmark {
             BenchDatabase db,
             KeyLayout layout,
             TableRegistry registry,
-            RedisClient client,
-            RedisCommands<String, String> redis,
+            AbstractRedisClient client,
+            RedisClusterCommands<String, String> redis,
             Map<Integer, StreamEntryId> targets) {
         var memory = ManagementFactory.getMemoryMXBean();
         AtomicLong maxLive = new AtomicLong();

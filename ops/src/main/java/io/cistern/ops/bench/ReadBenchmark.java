@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.reader.CachedReader;
 import io.cistern.reader.ReadResult;
@@ -21,9 +22,9 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -164,13 +165,14 @@ final class ReadBenchmark {
 
     Result run(Options o, IntConsumer progress) {
         KeyLayout layout = BenchRedis.scratchLayout();
-        RedisClient client = RedisClients.create(redisSettings);
+        // A RedisClusterClient for a redis-cluster:// URL: the worker and the plain loop then reach each key's master.
+        AbstractRedisClient client = RedisClients.createAny(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
-                StatefulRedisConnection<String, String> admin = client.connect()) {
+                RedisDeployment admin = RedisDeployment.open(redisSettings)) {
             try {
-                return execute(o, db, layout, client, admin.sync(), progress);
+                return execute(o, db, layout, client, admin, progress);
             } finally {
-                BenchRedis.deleteKeys(admin.sync(), layout.allKeysPattern());
+                BenchRedis.deleteKeys(admin, layout.allKeysPattern());
             }
         } finally {
             client.shutdown();
@@ -181,12 +183,13 @@ final class ReadBenchmark {
             Options o,
             BenchDatabase db,
             KeyLayout layout,
-            RedisClient client,
-            RedisCommands<String, String> redis,
+            AbstractRedisClient client,
+            RedisDeployment admin,
             IntConsumer progress) {
+        RedisClusterCommands<String, String> redis = admin.sync();
         TableRegistry registry;
         try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-            registry = new Initializer(init, redis)
+            registry = new Initializer(init, redis, admin::masterCommands)
                     .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
                     .registry();
         }
@@ -248,12 +251,16 @@ final class ReadBenchmark {
                     .build();
             List<Round> rounds = new ArrayList<>();
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
-            try (CachedReader reader = CachedReader.create(settings, client, pool, meters);
-                    StatefulRedisConnection<String, String> plain = client.connect();
+            // On a cluster the reader opens its cluster connection from the settings (each key read on its master,
+            // tracking on every master); on one server it shares the plain loop's client, as before.
+            try (CachedReader reader = client instanceof RedisClient single
+                            ? CachedReader.create(settings, single, pool, meters)
+                            : CachedReader.create(settings, redisSettings, pool, meters);
+                    RedisDeployment plain = RedisDeployment.connect(client, redisSettings);
                     Connection jdbc = pool.getConnection();
                     PreparedStatement select = jdbc.prepareStatement(SELECT)) {
                 Loops loops =
-                        new Loops(reader, meters, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(redis));
+                        new Loops(reader, meters, plain.sync(), select, keys, hashKeys, uuids, new CpuMeter(admin));
                 long seed = ThreadLocalRandom.current().nextLong();
                 // Warm-up: the reader over a whole round's draws, so its local cache reaches its steady state;
                 // the baselines over a tenth (their code paths are the same client's and pool's).
@@ -270,7 +277,11 @@ final class ReadBenchmark {
             } catch (SQLException e) {
                 throw new IllegalStateException("bench read: " + e.getMessage(), e);
             }
-            return new Result(o, rounds, db.serverVersion(), SyncBenchmark.redisVersion(redis));
+            return new Result(
+                    o,
+                    rounds,
+                    db.serverVersion(),
+                    SyncBenchmark.redisVersion(admin.masters().getFirst().sync()));
         }
     }
 
@@ -287,7 +298,7 @@ final class ReadBenchmark {
     private record Loops(
             CachedReader reader,
             MeterRegistry meters,
-            RedisCommands<String, String> redis,
+            RedisClusterCommands<String, String> redis,
             PreparedStatement select,
             String[] keys,
             String[] hashKeys,

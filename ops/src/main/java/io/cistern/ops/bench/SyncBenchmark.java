@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisClients;
+import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
@@ -19,13 +20,13 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import io.cistern.writer.WriterSettings;
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
@@ -63,6 +64,11 @@ import java.util.function.IntConsumer;
  * time until every partition's published watermark (meta hash field {@code applied}) reaches the last preloaded entry.
  * The baseline round resets the table the same way and upserts the same rows. The order of the two alternates.
  *
+ * <p>On a Redis Cluster ({@code redis-cluster://}) the writer, the workers and the harness's own commands go to each
+ * partition's master, and every round also records each master's share: the entries written to and applied from its
+ * partitions, and its Redis CPU ({@code INFO cpu}) while the backlog was written and while it was drained ({@link
+ * MasterWork}).
+ *
  * <p>Rows written (inserted or updated tuples) are read from {@code pg_stat_user_tables} after the workers' pool is
  * closed (a backend flushes its statistics when it exits). For updates they are fewer than entries: the worker merges
  * the entries of one key in a batch into one row operation.
@@ -79,12 +85,13 @@ final class SyncBenchmark {
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
     /**
      * Every partition's published watermark in one command, so that the latency phase's poller (1,000 polls a second)
-     * adds one small command to Redis per poll instead of one per partition.
+     * adds one small command to Redis per poll instead of one per partition. One server only: a Redis Cluster refuses a
+     * script whose keys span slots ({@code CROSSSLOT}), and every partition has a slot of its own, so there the poller
+     * sends one {@code HGET} per partition, pipelined (see {@code Run.poll}).
      */
     private static final String WATERMARKS_SCRIPT =
             "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('HGET', k, 'applied') or '' end return r";
 
-    private static final int MAX_WARM_UP_PAIRS = 5;
     private static final double SETTLED_COMPILE_SHARE = 0.02;
 
     enum Kind {
@@ -105,6 +112,7 @@ final class SyncBenchmark {
      * @param keys the hot keys of {@code sync-update} (ignored by {@code sync-insert}, where every record is new)
      * @param valueBytes the width of {@code filename} and {@code storage_uri}
      * @param duration how long the paced producer of the latency phase runs
+     * @param maxWarmUpPairs at most this many unmeasured pairs of rounds (see {@code Run.warmUp})
      */
     record Options(
             Kind kind,
@@ -115,7 +123,8 @@ final class SyncBenchmark {
             int workers,
             int batchSize,
             int rounds,
-            Duration duration) {
+            Duration duration,
+            int maxWarmUpPairs) {
         Options {
             if (records < 1
                     || keys < 1
@@ -123,9 +132,10 @@ final class SyncBenchmark {
                     || partitions < 1
                     || workers < 1
                     || batchSize < 1
-                    || rounds < 1) {
-                throw new IllegalArgumentException(
-                        "records, keys, value bytes, partitions, workers, batch size and rounds must be positive");
+                    || rounds < 1
+                    || maxWarmUpPairs < 1) {
+                throw new IllegalArgumentException("records, keys, value bytes, partitions, workers, batch size, rounds"
+                        + " and warm-up pairs must be positive");
             }
             if (kind == Kind.UPDATE && keys < BASELINE_CONNECTIONS) {
                 throw new IllegalArgumentException("sync-update needs at least 2 keys, was " + keys);
@@ -134,10 +144,62 @@ final class SyncBenchmark {
                 throw new IllegalArgumentException("duration must be positive, was " + duration);
             }
         }
+
+        /** With at most {@value BenchSettings#DEFAULT_MAX_WARM_UP_PAIRS} warm-up pairs. */
+        Options(
+                Kind kind,
+                int records,
+                int keys,
+                int valueBytes,
+                int partitions,
+                int workers,
+                int batchSize,
+                int rounds,
+                Duration duration) {
+            this(
+                    kind,
+                    records,
+                    keys,
+                    valueBytes,
+                    partitions,
+                    workers,
+                    batchSize,
+                    rounds,
+                    duration,
+                    BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
+        }
     }
 
-    /** One Cistern round: entries and rows per second, and where the CPU went. */
-    record CisternRound(double entriesPerSecond, double rowsPerSecond, long rowsWritten, CpuMeter.Use cpu) {}
+    /**
+     * One Cistern round: entries and rows per second of the drain, and where the CPU went meanwhile; the rate at which
+     * the backlog was written ({@code writesPerSecond}, {@code RecordWriter.writeAll} in batches of 1,000 over every
+     * partition) and the CPU of that write phase; and each master's part ({@code masters}, one entry off a cluster).
+     */
+    record CisternRound(
+            double entriesPerSecond,
+            double rowsPerSecond,
+            long rowsWritten,
+            CpuMeter.Use cpu,
+            double writesPerSecond,
+            CpuMeter.Use writeCpu,
+            List<MasterWork> masters) {}
+
+    /**
+     * One master's part of a round: the partitions whose slots it serves, the entries written to them (every one is
+     * applied before the round ends), and the CPU seconds its Redis spent while the backlog was written and while it was
+     * drained.
+     */
+    record MasterWork(String master, int partitions, long entries, double writeRedisSeconds, double drainRedisSeconds) {
+        /** Its Redis CPU per entry written to its partitions, in microseconds. */
+        double writeMicrosPerEntry() {
+            return entries == 0 ? Double.NaN : 1e6 * writeRedisSeconds / entries;
+        }
+
+        /** Its Redis CPU per entry applied from its partitions, in microseconds. */
+        double drainMicrosPerEntry() {
+            return entries == 0 ? Double.NaN : 1e6 * drainRedisSeconds / entries;
+        }
+    }
 
     /** One baseline round. */
     record BaselineRound(double rowsPerSecond, long rowsWritten, CpuMeter.Use cpu) {}
@@ -203,6 +265,58 @@ final class SyncBenchmark {
         double rowsRatio() {
             return rowsMedian() / baselineMedian();
         }
+
+        /** The median over the rounds of the write phase's rate (entries written per second, every partition). */
+        double writesMedian() {
+            return Stats.median(
+                    cistern.stream().map(CisternRound::writesPerSecond).toList());
+        }
+
+        /** The masters, as the first round saw them (the bench does not change the topology). */
+        List<String> masters() {
+            return cistern.getFirst().masters().stream().map(MasterWork::master).toList();
+        }
+
+        /** The median over the rounds of {@code metric} of {@code master}'s part. */
+        double masterMedian(String master, java.util.function.ToDoubleFunction<MasterWork> metric) {
+            return Stats.median(cistern.stream()
+                    .flatMap(c -> c.masters().stream())
+                    .filter(m -> m.master().equals(master))
+                    .map(metric::applyAsDouble)
+                    .toList());
+        }
+
+        /** The median over the rounds of {@code master}'s share of the entries written and applied. */
+        double entryShare(String master) {
+            return Stats.median(cistern.stream()
+                    .map(c -> {
+                        long all = c.masters().stream()
+                                .mapToLong(MasterWork::entries)
+                                .sum();
+                        return c.masters().stream()
+                                        .filter(m -> m.master().equals(master))
+                                        .mapToLong(MasterWork::entries)
+                                        .sum()
+                                / (double) all;
+                    })
+                    .toList());
+        }
+
+        /** The median over the rounds of {@code master}'s share of all masters' Redis CPU, write and drain phases. */
+        double cpuShare(String master) {
+            return Stats.median(cistern.stream()
+                    .map(c -> {
+                        double all = c.masters().stream()
+                                .mapToDouble(m -> m.writeRedisSeconds() + m.drainRedisSeconds())
+                                .sum();
+                        return c.masters().stream()
+                                        .filter(m -> m.master().equals(master))
+                                        .mapToDouble(m -> m.writeRedisSeconds() + m.drainRedisSeconds())
+                                        .sum()
+                                / all;
+                    })
+                    .toList());
+        }
     }
 
     private final RedisSettings redisSettings;
@@ -220,13 +334,15 @@ final class SyncBenchmark {
 
     Result run(Options o, IntConsumer progress) {
         KeyLayout layout = BenchRedis.scratchLayout();
-        RedisClient client = RedisClients.create(redisSettings);
+        // The workers' client: a RedisClusterClient for a redis-cluster:// URL, so each partition is read on its
+        // master.
+        AbstractRedisClient client = RedisClients.createAny(redisSettings);
         try (BenchDatabase db = BenchDatabase.create(databaseSettings);
-                StatefulRedisConnection<String, String> admin = client.connect()) {
+                RedisDeployment admin = RedisDeployment.open(redisSettings)) {
             try {
                 return new Run(o, db, layout, client, admin).execute(progress);
             } finally {
-                deleteKeys(admin.sync(), layout);
+                BenchRedis.deleteKeys(admin, layout.allKeysPattern());
             }
         } finally {
             client.shutdown();
@@ -238,34 +354,37 @@ final class SyncBenchmark {
         final Options o;
         final BenchDatabase db;
         final KeyLayout layout;
-        final RedisClient client;
-        final RedisCommands<String, String> redis;
+        final AbstractRedisClient client;
+        final RedisDeployment admin;
+        final RedisClusterCommands<String, String> redis;
         final CpuMeter cpu;
+        /** The master serving each partition's slot, by address; the bench does not change the topology. */
+        final List<String> masterOfPartition = new ArrayList<>();
+
         final long salt = ThreadLocalRandom.current().nextLong();
         TableRegistry registry;
         TableDef table;
         UnnestUpsertBaseline baseline;
         int roundNumber;
 
-        Run(
-                Options o,
-                BenchDatabase db,
-                KeyLayout layout,
-                RedisClient client,
-                StatefulRedisConnection<String, String> admin) {
+        Run(Options o, BenchDatabase db, KeyLayout layout, AbstractRedisClient client, RedisDeployment admin) {
             this.o = o;
             this.db = db;
             this.layout = layout;
             this.client = client;
+            this.admin = admin;
             this.redis = admin.sync();
-            this.cpu = new CpuMeter(redis);
+            this.cpu = new CpuMeter(admin);
         }
 
         Result execute(IntConsumer progress) {
             try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-                registry = new Initializer(init, redis)
+                registry = new Initializer(init, redis, admin::masterCommands)
                         .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
                         .registry();
+            }
+            for (int p = 0; p < o.partitions(); p++) {
+                masterOfPartition.add(admin.masterFor(layout.meta(p)).address());
             }
             table = registry.table(TABLE).orElseThrow();
             baseline = new UnnestUpsertBaseline(db, table, COLUMNS);
@@ -300,7 +419,7 @@ final class SyncBenchmark {
                         latency,
                         baseline.sql(),
                         db.serverVersion(),
-                        redisVersion(redis));
+                        redisVersion(admin.masters().getFirst().sync()));
             }
         }
 
@@ -314,7 +433,7 @@ final class SyncBenchmark {
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             double share = Double.NaN;
             int pairs = 0;
-            while (pairs < MAX_WARM_UP_PAIRS && !(share < SETTLED_COMPILE_SHARE)) {
+            while (pairs < options.maxWarmUpPairs() && !(share < SETTLED_COMPILE_SHARE)) {
                 long compiledBefore = jit.getTotalCompilationTime();
                 long start = System.nanoTime();
                 cisternRound(writer, options);
@@ -372,20 +491,31 @@ final class SyncBenchmark {
         CisternRound cisternRound(RecordWriter writer, Options options) {
             int round = ++roundNumber;
             resetTable(options);
-            Map<Integer, StreamEntryId> targets = preload(writer, options, round);
+            long[] entries = new long[options.partitions()];
+            CpuMeter.Snapshot writeBefore = cpu.take();
+            long writeStart = System.nanoTime();
+            Map<Integer, StreamEntryId> targets = preload(writer, options, round, entries);
+            long writeElapsed = System.nanoTime() - writeStart;
+            CpuMeter.Use writeUse = cpu.since(writeBefore);
             long rowsBefore = stableTupleWrites();
             int poolSize = Math.max(2, (options.partitions() + options.workers() - 1) / options.workers());
             HikariDataSource dataSource = DataSources.create(db.settings(poolSize), "bench-sync");
             List<SyncWorker> workers = new ArrayList<>();
             CpuMeter.Use use;
             long elapsed;
+            // The workers' own count of committed entries tells when the drain is nearly done without asking Redis:
+            // polling 64 partitions' watermarks every few milliseconds for the whole drain cost Redis a sizeable part
+            // of the CPU the drain is measured by.
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
             try {
                 for (int w = 0; w < options.workers(); w++) {
-                    workers.add(new SyncWorker(workerSettings(options, w), registry, dataSource, client));
+                    workers.add(new SyncWorker(workerSettings(options, w), registry, dataSource, client, meters));
                 }
                 CpuMeter.Snapshot before = cpu.take();
                 long start = System.nanoTime();
                 workers.forEach(SyncWorker::start);
+                awaitCommitted(meters, options.records(), DRAIN_TIMEOUT);
                 awaitApplied(targets, DRAIN_TIMEOUT);
                 elapsed = System.nanoTime() - start;
                 use = cpu.since(before);
@@ -396,7 +526,28 @@ final class SyncBenchmark {
             long rows = stableTupleWrites() - rowsBefore;
             verify(options);
             trimStreams();
-            return new CisternRound(options.records() / (elapsed / 1e9), rows / (elapsed / 1e9), rows, use);
+            return new CisternRound(
+                    options.records() / (elapsed / 1e9),
+                    rows / (elapsed / 1e9),
+                    rows,
+                    use,
+                    options.records() / (writeElapsed / 1e9),
+                    writeUse,
+                    masterWork(entries, writeUse, use));
+        }
+
+        /** Each master's part of a round, from the entries each partition received and the two phases' CPU. */
+        List<MasterWork> masterWork(long[] entries, CpuMeter.Use write, CpuMeter.Use drain) {
+            Map<String, long[]> byMaster = new TreeMap<>();
+            for (int p = 0; p < entries.length; p++) {
+                long[] m = byMaster.computeIfAbsent(masterOfPartition.get(p), k -> new long[2]);
+                m[0]++;
+                m[1] += entries[p];
+            }
+            List<MasterWork> work = new ArrayList<>();
+            byMaster.forEach((master, m) -> work.add(
+                    new MasterWork(master, (int) m[0], m[1], write.redisSeconds(master), drain.redisSeconds(master))));
+            return work;
         }
 
         SyncSettings workerSettings(Options options, int w) {
@@ -407,14 +558,18 @@ final class SyncBenchmark {
                     .build();
         }
 
-        /** Writes the round's entries in pipelined batches; returns the last entry ID of each partition. */
-        Map<Integer, StreamEntryId> preload(RecordWriter writer, Options options, int round) {
+        /**
+         * Writes the round's entries in pipelined batches, counting each partition's in {@code entries}; returns the last
+         * entry ID of each partition.
+         */
+        Map<Integer, StreamEntryId> preload(RecordWriter writer, Options options, int round, long[] entries) {
             Map<Integer, StreamEntryId> last = new HashMap<>();
             List<Write> batch = new ArrayList<>(PRELOAD_BATCH);
             for (int i = 0; i < options.records(); i++) {
                 batch.add(Write.put(TABLE, RecordKey.of(key(round, keyIndex(i, options))), columns(i)));
                 if (batch.size() == PRELOAD_BATCH || i == options.records() - 1) {
                     for (WriteReceipt r : writer.writeAll(batch).orThrow()) {
+                        entries[r.partition()]++;
                         last.merge(
                                 r.partition(), StreamEntryId.parse(r.entryId()), (a, b) -> a.compareTo(b) >= 0 ? a : b);
                     }
@@ -422,6 +577,21 @@ final class SyncBenchmark {
                 }
             }
             return last;
+        }
+
+        /**
+         * Waits, in this JVM only, until the workers have committed {@code entries} entries (meter {@code
+         * cistern.sync.entries}, every outcome); the caller then confirms with the published watermarks.
+         */
+        void awaitCommitted(io.micrometer.core.instrument.MeterRegistry meters, long entries, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (meters.find("cistern.sync.entries").counters().stream()
+                                    .mapToDouble(io.micrometer.core.instrument.Counter::count)
+                                    .sum()
+                            < entries
+                    && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
         }
 
         void awaitApplied(Map<Integer, StreamEntryId> targets, Duration timeout) {
@@ -610,7 +780,7 @@ final class SyncBenchmark {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicLong failed = new AtomicLong();
             AtomicLong observed = new AtomicLong();
-            try (StatefulRedisConnection<String, String> pollConnection = client.connect()) {
+            try (RedisDeployment pollConnection = RedisDeployment.connect(client, redisSettings)) {
                 for (int w = 0; w < o.workers(); w++) {
                     SyncWorker worker = new SyncWorker(workerSettings(o, w), registry, dataSource, client);
                     workers.add(worker);
@@ -619,7 +789,7 @@ final class SyncBenchmark {
                 awaitOwnership(workers);
                 Thread poller = Thread.ofPlatform()
                         .name("cistern-bench-watermark-poller")
-                        .start(() -> poll(pollConnection.sync(), sent, latencies, sinceAcked, observed, total));
+                        .start(() -> poll(pollConnection, sent, latencies, sinceAcked, observed, total));
                 CpuMeter.Snapshot cpuBefore = cpu.take();
                 java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(LATENCY_WINDOW);
                 long start = System.nanoTime();
@@ -701,9 +871,13 @@ final class SyncBenchmark {
             }
         }
 
-        /** Every millisecond: read every partition's watermark (pipelined) and complete the writes it passed. */
+        /**
+         * Every millisecond: read every partition's watermark and complete the writes it passed. On one server in one
+         * script call; on a cluster one {@code HGET} per partition (each its own slot), all sent before any reply is
+         * awaited, so each master gets one pipelined burst per poll.
+         */
         void poll(
-                RedisCommands<String, String> sync,
+                RedisDeployment connection,
                 List<ConcurrentLinkedQueue<long[]>> sent,
                 double[] latencies,
                 double[] sinceAcked,
@@ -718,14 +892,22 @@ final class SyncBenchmark {
             for (int p = 0; p < metas.length; p++) {
                 metas[p] = layout.meta(p);
             }
+            if (connection.isCluster()) {
+                connection.connection().setAutoFlushCommands(false);
+            }
             while (!Thread.currentThread().isInterrupted()) {
                 List<Object> watermarks;
                 try {
-                    watermarks = sync.eval(WATERMARKS_SCRIPT, ScriptOutputType.MULTI, metas);
+                    watermarks = connection.isCluster()
+                            ? watermarksPerSlot(connection, metas)
+                            : connection.sync().eval(WATERMARKS_SCRIPT, ScriptOutputType.MULTI, metas);
                 } catch (io.lettuce.core.RedisCommandInterruptedException e) {
                     return;
                 } catch (io.lettuce.core.RedisException e) {
                     continue;
+                }
+                if (watermarks == null) {
+                    return; // interrupted while awaiting the replies
                 }
                 long now = System.nanoTime();
                 for (int p = 0; p < o.partitions(); p++) {
@@ -748,6 +930,34 @@ final class SyncBenchmark {
         }
     }
 
+    /**
+     * Each partition's published watermark by one {@code HGET} per partition, flushed together (the connection does
+     * not flush on its own); {@code null} when interrupted.
+     */
+    private static List<Object> watermarksPerSlot(RedisDeployment connection, String[] metas) {
+        RedisClusterAsyncCommands<String, String> async = connection.async();
+        List<RedisFuture<String>> replies = new ArrayList<>(metas.length);
+        for (String meta : metas) {
+            replies.add(async.hget(meta, MetaFields.APPLIED));
+        }
+        connection.connection().flushCommands();
+        if (!LettuceFutures.awaitAll(Duration.ofSeconds(5), replies.toArray(RedisFuture[]::new))) {
+            throw new io.lettuce.core.RedisException("bench: watermark poll timed out after 5 s");
+        }
+        List<Object> watermarks = new ArrayList<>(metas.length);
+        for (RedisFuture<String> reply : replies) {
+            try {
+                watermarks.add(reply.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new io.lettuce.core.RedisException("bench: watermark poll failed", e.getCause());
+            }
+        }
+        return watermarks;
+    }
+
     private static String pad(String prefix, int width) {
         return prefix.length() >= width ? prefix.substring(0, width) : prefix + "x".repeat(width - prefix.length());
     }
@@ -759,19 +969,6 @@ final class SyncBenchmark {
                 .map(l -> l.substring("redis_version:".length()).strip())
                 .findFirst()
                 .orElse("?");
-    }
-
-    /** Deletes every key of the run's prefix (SCAN, never KEYS). */
-    private static void deleteKeys(RedisCommands<String, String> redis, KeyLayout layout) {
-        ScanCursor cursor = ScanCursor.INITIAL;
-        ScanArgs args = ScanArgs.Builder.matches(layout.allKeysPattern()).limit(1_000);
-        do {
-            KeyScanCursor<String> page = redis.scan(cursor, args);
-            if (!page.getKeys().isEmpty()) {
-                redis.unlink(page.getKeys().toArray(String[]::new));
-            }
-            cursor = page;
-        } while (!cursor.isFinished());
     }
 
     /** A published watermark, or 0-0 when none is published yet. */

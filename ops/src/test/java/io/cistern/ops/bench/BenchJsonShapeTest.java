@@ -14,6 +14,48 @@ import tools.jackson.databind.node.ObjectNode;
 /** The JSON a script reads: every scenario object carries result, baseline and ratio, whatever else it holds. */
 class BenchJsonShapeTest {
     @Test
+    void syncMasters_reportEachMastersShareAndRedisCpuPerEntry_mediansOfTheRounds() {
+        SyncBenchmark.Options o =
+                new SyncBenchmark.Options(SyncBenchmark.Kind.INSERT, 900, 2, 32, 6, 1, 1_000, 2, Duration.ofSeconds(1));
+        // Round 1: a 300/300/300 split; round 2: 200/300/400. CPU seconds chosen so the µs per entry are round.
+        List<SyncBenchmark.CisternRound> rounds = List.of(
+                round(List.of(
+                        new SyncBenchmark.MasterWork("a:1", 2, 300, 0.003, 0.006),
+                        new SyncBenchmark.MasterWork("b:2", 2, 300, 0.003, 0.006),
+                        new SyncBenchmark.MasterWork("c:3", 2, 300, 0.003, 0.006))),
+                round(List.of(
+                        new SyncBenchmark.MasterWork("a:1", 2, 200, 0.004, 0.008),
+                        new SyncBenchmark.MasterWork("b:2", 2, 300, 0.003, 0.006),
+                        new SyncBenchmark.MasterWork("c:3", 2, 400, 0.002, 0.004))));
+        SyncBenchmark.Result r = new SyncBenchmark.Result(
+                o, new SyncBenchmark.WarmUp(1, 0.01), rounds, List.of(), null, "", "15", "7.0.15");
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+
+        BenchmarkRunner.mastersJson(root, r);
+
+        assertThat(root.get("redisMasters").asInt()).isEqualTo(3);
+        var a = root.get("masters").get(0);
+        assertThat(a.get("master").asString()).isEqualTo("a:1");
+        assertThat(a.get("partitions").asInt()).isEqualTo(2);
+        // Shares 1/3 and 2/9: median 0.278. Per entry: 10 then 20 µs written (median 15), 20 then 40 applied (30).
+        assertThat(a.get("entryShare").asDouble()).isEqualTo(0.278);
+        assertThat(a.get("redisMicrosPerEntryWritten").asDouble()).isEqualTo(15);
+        assertThat(a.get("redisMicrosPerEntryApplied").asDouble()).isEqualTo(30);
+        // CPU: 0.009 of 0.027 seconds in round 1, 0.012 of 0.027 in round 2: median (1/3 + 4/9) / 2.
+        assertThat(a.get("redisCpuShare").asDouble()).isEqualTo(0.389);
+        var c = root.get("masters").get(2);
+        assertThat(c.get("entryShare").asDouble()).isEqualTo(0.389);
+        assertThat(root.get("masterRounds")).hasSize(2);
+        assertThat(root.get("masterRounds").get(1).get(2).get("entries").asLong())
+                .isEqualTo(400);
+    }
+
+    private static SyncBenchmark.CisternRound round(List<SyncBenchmark.MasterWork> masters) {
+        CpuMeter.Use cpu = new CpuMeter.Use(1, 0.5, 0.1, Map.of(), 0.2, 1);
+        return new SyncBenchmark.CisternRound(900, 900, 900, cpu, 1_800, cpu, masters);
+    }
+
+    @Test
     void memory_reportsUsageAsTheHeadline_infoBesideIt_andTheWorkerHeap() {
         MemoryBenchmark.Options o = new MemoryBenchmark.Options(1_000, 32, 4, 1_000, 2);
         MemoryBenchmark.Result r = new MemoryBenchmark.Result(

@@ -39,11 +39,12 @@ import org.slf4j.LoggerFactory;
  * up), or throws after {@value #SETTLE_SECONDS} s. Thread-safe: methods are synchronized; run topology changes from one
  * test thread.
  */
-public final class PrivateRedisCluster {
+public final class PrivateRedisCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateRedisCluster.class);
     static final int NODE_TIMEOUT_MS = 1500;
     static final int SETTLE_SECONDS = 30;
     private static final int MASTERS = 3;
+    private static final String SHUTDOWN_THREAD = "private-redis-cluster-stop";
     private static PrivateRedisCluster shared;
 
     private final List<PrivateRedis> servers;
@@ -87,9 +88,18 @@ public final class PrivateRedisCluster {
         if (shared == null) {
             shared = start();
             PrivateRedisCluster cluster = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "private-redis-cluster-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, SHUTDOWN_THREAD));
         }
         return shared;
+    }
+
+    /**
+     * A cluster of the caller's own (3 masters, 3 replicas, about 2-5 s to start), for a test that kills and restarts
+     * masters without disturbing the tests that share {@link #shared()} in the same JVM. The caller {@link #close()}s
+     * it.
+     */
+    public static PrivateRedisCluster startPrivate() {
+        return start();
     }
 
     private static PrivateRedisCluster start() {
@@ -488,7 +498,12 @@ public final class PrivateRedisCluster {
         }
     }
 
-    private synchronized void close() {
+    /** Stops every node and deletes their files; for a {@link #startPrivate()} cluster (the shared one stops itself). */
+    @Override
+    public synchronized void close() {
+        if (this == shared && !Thread.currentThread().getName().equals(SHUTDOWN_THREAD)) {
+            throw new IllegalStateException("the shared cluster stops when the JVM exits; close only a private one");
+        }
         admin.shutdown();
         servers.forEach(PrivateRedis::close);
     }

@@ -220,9 +220,28 @@ public final class PrivateRedisCluster implements AutoCloseable {
      * and returns the new master. Restart the killed node with {@link #restart} or {@link #heal()}.
      */
     public synchronized Node killMaster(Node master) {
+        return killMaster(master, Duration.ZERO);
+    }
+
+    /**
+     * {@link #killMaster(Node)} with the replica behind: the replica is frozen (SIGSTOP) for {@code replicaLag} before
+     * the master is SIGKILLed and thawed right after, so the writes the master acknowledged meanwhile never reach the
+     * replica that is promoted (as on a replica that lagged behind).
+     */
+    public synchronized Node killMaster(Node master, Duration replicaLag) {
         requireMaster(master);
         Node replica = replicaOf(master);
-        server(master.port()).stop();
+        if (replicaLag.isPositive()) {
+            server(replica.port()).freeze();
+            LockSupport.parkNanos(replicaLag.toNanos());
+        }
+        try {
+            server(master.port()).stop();
+        } finally {
+            if (replicaLag.isPositive()) {
+                server(replica.port()).thaw();
+            }
+        }
         LOG.info(
                 "killed master {} ({}); waiting for replica {} to take over",
                 master.port(),
@@ -383,29 +402,7 @@ public final class PrivateRedisCluster implements AutoCloseable {
 
     /** Waits until {@code condition} holds and every running node sees the same healthy cluster. */
     private void awaitAgreement(String what, BooleanSupplier condition) {
-        Instant began = Instant.now();
-        Instant deadline = began.plusSeconds(SETTLE_SECONDS);
-        String last = "";
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                last = disagreement();
-                if (last.isEmpty() && condition.getAsBoolean()) {
-                    LOG.info(
-                            "{}: agreed after {} ms",
-                            what,
-                            Duration.between(began, Instant.now()).toMillis());
-                    return;
-                }
-                if (last.isEmpty()) {
-                    last = "the condition does not hold yet";
-                }
-            } catch (RuntimeException e) {
-                last = e.toString();
-            }
-            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
-        throw new IllegalStateException(
-                "private Redis Cluster: " + what + " did not settle within " + SETTLE_SECONDS + " s: " + last);
+        Settling.await(LOG, "private Redis Cluster", what, SETTLE_SECONDS, this::disagreement, condition);
     }
 
     /** Why the running nodes do not agree yet, or "" when they do. */

@@ -96,9 +96,27 @@ public final class PrivateRedisWithReplica implements AutoCloseable {
      * failover); returns the killed server, for {@link #restartAsReplica}.
      */
     public synchronized PrivateRedis killMaster() {
+        return killMaster(Duration.ZERO);
+    }
+
+    /**
+     * {@link #killMaster()} with the replica behind: frozen (SIGSTOP) for {@code replicaLag} before the kill and thawed
+     * right after, so what the master acknowledged meanwhile never reaches the replica that is promoted.
+     */
+    public synchronized PrivateRedis killMaster(Duration replicaLag) {
         PrivateRedis old = master();
         PrivateRedis next = replica();
-        old.stop();
+        if (replicaLag.isPositive()) {
+            next.freeze();
+            LockSupport.parkNanos(replicaLag.toNanos());
+        }
+        try {
+            old.stop();
+        } finally {
+            if (replicaLag.isPositive()) {
+                next.thaw();
+            }
+        }
         LOG.info("killed master {}; waiting for the Sentinel to promote {}", old.port(), next.port());
         awaitAgreement("Sentinel promotes " + next.port(), () -> sentinelMasterPort() == next.port());
         return old;
@@ -146,29 +164,7 @@ public final class PrivateRedisWithReplica implements AutoCloseable {
 
     /** Waits until {@code condition} holds, the named master is a master and the other server's link to it is up. */
     private void awaitAgreement(String what, BooleanSupplier condition) {
-        Instant began = Instant.now();
-        Instant deadline = began.plusSeconds(SETTLE_SECONDS);
-        String last = "";
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                last = disagreement();
-                if (last.isEmpty() && condition.getAsBoolean()) {
-                    LOG.info(
-                            "{}: agreed after {} ms",
-                            what,
-                            Duration.between(began, Instant.now()).toMillis());
-                    return;
-                }
-                if (last.isEmpty()) {
-                    last = "the condition does not hold yet";
-                }
-            } catch (RuntimeException e) {
-                last = e.toString();
-            }
-            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
-        throw new IllegalStateException(
-                "private Redis with replica: " + what + " did not settle within " + SETTLE_SECONDS + " s: " + last);
+        Settling.await(LOG, "private Redis with replica", what, SETTLE_SECONDS, this::disagreement, condition);
     }
 
     private String disagreement() {

@@ -220,25 +220,31 @@ public final class PrivateRedisCluster implements AutoCloseable {
      * and returns the new master. Restart the killed node with {@link #restart} or {@link #heal()}.
      */
     public synchronized Node killMaster(Node master) {
-        return killMaster(master, Duration.ZERO);
+        return killMaster(master, Duration.ZERO, () -> {}, () -> {});
     }
 
     /**
-     * {@link #killMaster(Node)} with the replica behind: the replica is frozen (SIGSTOP) for {@code replicaLag} before
-     * the master is SIGKILLed and thawed right after, so the writes the master acknowledged meanwhile never reach the
-     * replica that is promoted (as on a replica that lagged behind).
+     * {@link #killMaster(Node)} with the replica behind: the replica is frozen (SIGSTOP) and its replication link cut
+     * for {@code replicaLag} before the master is SIGKILLed, and thawed right after, so the writes the master
+     * acknowledged meanwhile never reach the replica that is promoted (as on a replica that lagged behind). {@code atFreeze} runs once the replica is frozen
+     * (to hold something else back with it), {@code atKill} right after the SIGKILL, before the replica is thawed.
      */
-    public synchronized Node killMaster(Node master, Duration replicaLag) {
+    public synchronized Node killMaster(Node master, Duration replicaLag, Runnable atFreeze, Runnable atKill) {
         requireMaster(master);
         Node replica = replicaOf(master);
-        if (replicaLag.isPositive()) {
+        boolean behind = replicaLag.isPositive();
+        if (behind) {
             server(replica.port()).freeze();
-            LockSupport.parkNanos(replicaLag.toNanos());
+            // Frozen alone, the replica would still get everything: what the master sends waits in its socket buffer.
+            onNode(master, c -> c.clientKill(io.lettuce.core.KillArgs.Builder.typeSlave()));
         }
         try {
+            atFreeze.run();
+            LockSupport.parkNanos(replicaLag.toNanos());
             server(master.port()).stop();
+            atKill.run();
         } finally {
-            if (replicaLag.isPositive()) {
+            if (behind) {
                 server(replica.port()).thaw();
             }
         }

@@ -96,24 +96,30 @@ public final class PrivateRedisWithReplica implements AutoCloseable {
      * failover); returns the killed server, for {@link #restartAsReplica}.
      */
     public synchronized PrivateRedis killMaster() {
-        return killMaster(Duration.ZERO);
+        return killMaster(Duration.ZERO, () -> {}, () -> {});
     }
 
     /**
-     * {@link #killMaster()} with the replica behind: frozen (SIGSTOP) for {@code replicaLag} before the kill and thawed
-     * right after, so what the master acknowledged meanwhile never reaches the replica that is promoted.
+     * {@link #killMaster()} with the replica behind: frozen (SIGSTOP) and its replication link cut for {@code
+     * replicaLag} before the kill, and thawed right after, so what the master acknowledged meanwhile never reaches the replica that is promoted. {@code
+     * atFreeze} runs once the replica is frozen, {@code atKill} right after the SIGKILL, before the replica is thawed.
      */
-    public synchronized PrivateRedis killMaster(Duration replicaLag) {
+    public synchronized PrivateRedis killMaster(Duration replicaLag, Runnable atFreeze, Runnable atKill) {
         PrivateRedis old = master();
         PrivateRedis next = replica();
-        if (replicaLag.isPositive()) {
+        boolean behind = replicaLag.isPositive();
+        if (behind) {
             next.freeze();
-            LockSupport.parkNanos(replicaLag.toNanos());
+            // Frozen alone, the replica would still get everything: what the master sends waits in its socket buffer.
+            onPort(old.port(), c -> c.clientKill(io.lettuce.core.KillArgs.Builder.typeSlave()));
         }
         try {
+            atFreeze.run();
+            LockSupport.parkNanos(replicaLag.toNanos());
             old.stop();
+            atKill.run();
         } finally {
-            if (replicaLag.isPositive()) {
+            if (behind) {
                 next.thaw();
             }
         }

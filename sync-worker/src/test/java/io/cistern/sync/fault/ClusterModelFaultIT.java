@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * through {@link io.cistern.writer.RecordWriter}, two sync workers as separate JVMs, 16 partitions on a private cluster
  * of 3 masters with one replica each ({@link PrivateRedisCluster#startPrivate()}, {@code cluster-node-timeout} 1500
  * ms), and, while writes flow: the master serving the busiest partition SIGKILLed {@link #REPLICA_LAG} after its
- * replica was frozen (so the replica misses what the master acknowledged meanwhile) and the replica promoted, then
+ * replica and the workers were frozen (so what the master acknowledged meanwhile is neither on the replica nor in
+ * PostgreSQL) and the replica promoted, then
  * restarted so it rejoins as a replica; a manual failover ({@code CLUSTER FAILOVER} on a replica); one partition's
  * slot migrated to another master; a worker SIGKILLed and relaunched. After each promotion the producers keep writing
  * their keys, so writes land on keys whose older versions were applied from the old master (counted, and required).
@@ -79,13 +80,14 @@ class ClusterModelFaultIT extends PromotionFaultTest {
                 int busiest = check.busiestPartition();
                 PrivateRedisCluster.Node master = cluster.masterOfKey(layout.meta(busiest));
                 Set<Integer> partitions = partitionsOf(master);
-                long killedAt = System.currentTimeMillis() + REPLICA_LAG.toMillis();
-                PrivateRedisCluster.Node promoted = cluster.killMaster(master, REPLICA_LAG);
+                long[] killedAt = new long[1];
+                PrivateRedisCluster.Node promoted =
+                        cluster.killMaster(master, REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = thawWorkers());
                 System.out.printf(
                         "ClusterModelFaultIT: master %d (partitions %s) SIGKILLed; replica %d promoted after %d"
                                 + " ms%n",
-                        master.port(), partitions, promoted.port(), System.currentTimeMillis() - killedAt);
-                promoted(new Promotion("master " + master.port() + " SIGKILLed", killedAt, partitions), producers);
+                        master.port(), partitions, promoted.port(), System.currentTimeMillis() - killedAt[0]);
+                promoted(new Promotion("master " + master.port() + " SIGKILLed", killedAt[0], partitions), producers);
                 cluster.restart(master);
             }
             case MANUAL_FAILOVER -> {

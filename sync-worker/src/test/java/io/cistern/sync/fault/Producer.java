@@ -81,6 +81,7 @@ final class Producer {
     private final Map<Key, List<String>> history = new HashMap<>();
     private final Set<Key> uncertain = new LinkedHashSet<>();
     private volatile boolean dataLost;
+    private volatile boolean noticesLost;
     private final Set<String> expectedDeadLetters = new HashSet<>();
     private final Set<String> possibleDeadLetters = new HashSet<>();
     private final List<String> unexpected = new ArrayList<>();
@@ -142,16 +143,20 @@ final class Producer {
         return List.copyOf(recentAcks);
     }
 
+    /**
+     * A replica that lagged was promoted: the writes it lacks were covered by the replica wait (or are settled by
+     * {@link #redisLostItsData()}), but the dead-letter notices the workers appended on the old master are not, so
+     * those expected so far may be gone from Redis (PostgreSQL keeps the dead letters). Called from another thread;
+     * applied at the producer's next step.
+     */
+    void deadLetterNoticesMayBeLost() {
+        noticesLost = true;
+    }
+
     /** One random step; never throws (a scheduled task that throws is silently cancelled). */
     void step() {
         try {
-            if (dataLost) {
-                dataLost = false;
-                uncertain.addAll(model.keySet());
-                possibleDeadLetters.addAll(expectedDeadLetters);
-                expectedDeadLetters.clear();
-                model.keySet().forEach(k -> history(k, "Redis lost its data: uncertain"));
-            }
+            applyLosses();
             if (!uncertain.isEmpty()) {
                 resolveOne();
                 return;
@@ -245,8 +250,25 @@ final class Producer {
         }
     }
 
+    /** Applies what {@link #redisLostItsData()} and {@link #deadLetterNoticesMayBeLost()} announced. */
+    private void applyLosses() {
+        if (noticesLost) {
+            noticesLost = false;
+            possibleDeadLetters.addAll(expectedDeadLetters);
+            expectedDeadLetters.clear();
+        }
+        if (dataLost) {
+            dataLost = false;
+            uncertain.addAll(model.keySet());
+            possibleDeadLetters.addAll(expectedDeadLetters);
+            expectedDeadLetters.clear();
+            model.keySet().forEach(k -> history(k, "Redis lost its data: uncertain"));
+        }
+    }
+
     /** Makes one uncertain key certain again with a put (or, for an entity whose document is absent, a delete). */
     boolean resolveOne() {
+        applyLosses();
         if (uncertain.isEmpty()) {
             return true;
         }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The promotion test of {@link ClusterModelFaultIT} on a single Redis with one replica, managed by a Sentinel ({@link
  * PrivateRedisWithReplica}): the writer and the workers connect with {@code redis-sentinel://...#name}; while writes
- * flow the master is SIGKILLed (its replica frozen {@link #REPLICA_LAG} before, so it misses what the master
- * acknowledged meanwhile), the Sentinel promotes the replica, and the old master is restarted as a replica of
+ * flow the master is SIGKILLed (its replica and the workers frozen {@link #REPLICA_LAG} before, so what the master
+ * acknowledged meanwhile is neither on the replica nor in PostgreSQL), the Sentinel promotes the replica, and the old master is restarted as a replica of
  * the new one; workers are SIGKILLed too. The writer waits for the one replica ({@code waitReplicas(1)}): no
  * acknowledged write lost, nothing resurrected, no older version over a newer one, PostgreSQL equal to the model.
  *
@@ -45,13 +45,14 @@ class SentinelModelFaultIT extends PromotionFaultTest {
     private void fire(Fault fault, Random random, List<Producer> producers) throws Exception {
         switch (fault) {
             case MASTER_SIGKILLED -> {
-                long killedAt = System.currentTimeMillis() + REPLICA_LAG.toMillis();
-                PrivateRedis killed = servers.killMaster(REPLICA_LAG);
+                long[] killedAt = new long[1];
+                PrivateRedis killed =
+                        servers.killMaster(REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = thawWorkers());
                 System.out.printf(
                         "SentinelModelFaultIT: master %d SIGKILLed; the Sentinel promoted %d after %d ms%n",
-                        killed.port(), servers.master().port(), System.currentTimeMillis() - killedAt);
+                        killed.port(), servers.master().port(), System.currentTimeMillis() - killedAt[0]);
                 Set<Integer> every = IntStream.range(0, PARTITIONS).boxed().collect(Collectors.toSet());
-                promoted(new Promotion("master " + killed.port() + " SIGKILLed", killedAt, every), producers);
+                promoted(new Promotion("master " + killed.port() + " SIGKILLed", killedAt[0], every), producers);
                 servers.restartAsReplica(killed);
             }
             case WORKER_SIGKILL -> restartBusiestWorker(random);

@@ -73,6 +73,13 @@ class RecordWriterClusterIT {
         cluster.deleteKeys(prefix);
     }
 
+    private PrivateRedisCluster.Node anotherMaster(PrivateRedisCluster.Node master) {
+        return cluster.masters().stream()
+                .filter(m -> m.port() != master.port())
+                .findFirst()
+                .orElseThrow();
+    }
+
     private void init() {
         new Initializer(dataSource, redis.sync(), redis::masterCommands).run(InitOptions.defaults(layout));
     }
@@ -96,10 +103,7 @@ class RecordWriterClusterIT {
         int partition = first.partition();
         int slot = SlotHash.getSlot(layout.meta(partition));
         PrivateRedisCluster.Node source = cluster.masterOfSlot(slot);
-        PrivateRedisCluster.Node target = cluster.masters().stream()
-                .filter(m -> m.port() != source.port())
-                .findFirst()
-                .orElseThrow();
+        PrivateRedisCluster.Node target = anotherMaster(source);
         RecordKey sameSlot = keyInPartition(partition);
 
         PrivateRedisCluster.SlotMigration migration = cluster.beginSlotMigration(slot, target);
@@ -139,10 +143,7 @@ class RecordWriterClusterIT {
         int partition = first.partition();
         int slot = SlotHash.getSlot(layout.meta(partition));
         PrivateRedisCluster.Node source = cluster.masterOfSlot(slot);
-        PrivateRedisCluster.Node target = cluster.masters().stream()
-                .filter(m -> m.port() != source.port())
-                .findFirst()
-                .orElseThrow();
+        PrivateRedisCluster.Node target = anotherMaster(source);
         String recordKey = layout.record(partition, DOCS, first.key());
 
         PrivateRedisCluster.SlotMigration migration = cluster.beginSlotMigration(slot, target);

@@ -81,8 +81,8 @@ class ClusterModelFaultIT extends PromotionFaultTest {
                 PrivateRedisCluster.Node master = cluster.masterOfKey(layout.meta(busiest));
                 Set<Integer> partitions = partitionsOf(master);
                 long[] killedAt = new long[1];
-                PrivateRedisCluster.Node promoted =
-                        cluster.killMaster(master, REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = thawWorkers());
+                PrivateRedisCluster.Node promoted = cluster.killMaster(
+                        master, REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = masterKilled(producers));
                 System.out.printf(
                         "ClusterModelFaultIT: master %d (partitions %s) SIGKILLed; replica %d promoted after %d"
                                 + " ms%n",

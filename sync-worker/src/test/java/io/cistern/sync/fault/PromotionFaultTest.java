@@ -58,9 +58,19 @@ abstract class PromotionFaultTest {
         workers.forEach(ForkedWorker::freeze);
     }
 
-    /** Thaws what {@link #freezeWorkers()} froze; returns the time, for the promotion. */
-    protected long thawWorkers() {
+    /**
+     * The master was just SIGKILLed (its replica and the workers still frozen): from now on the producers treat what
+     * the kill may have taken as uncertain, before any write reaches the promoted replica; then the workers are
+     * thawed. With the wait off every key is uncertain until a later put or delete settles it (the loss window is by
+     * design); with it on, only the dead-letter notices the workers appended may be gone. Returns the time of the kill.
+     */
+    protected long masterKilled(List<Producer> producers) {
         long now = System.currentTimeMillis();
+        if (waitsForReplicas) {
+            producers.forEach(Producer::deadLetterNoticesMayBeLost);
+        } else {
+            producers.forEach(Producer::redisLostItsData);
+        }
         workers.forEach(ForkedWorker::thaw);
         return now;
     }
@@ -176,8 +186,8 @@ abstract class PromotionFaultTest {
 
     /**
      * After a promotion, once the cluster agrees on it: counts the acknowledged writes to the promoted master's
-     * partitions that it lacks and PostgreSQL never got (lost), marks every key uncertain when the wait is off (the
-     * loss window is by design then), and arms the count of writes over keys applied from the old master.
+     * partitions that it lacks and PostgreSQL never got (lost), and arms the count of writes over keys applied from
+     * the old master.
      */
     protected void promoted(Promotion promotion, List<Producer> producers) throws Exception {
         promotions.incrementAndGet();
@@ -221,11 +231,6 @@ abstract class PromotionFaultTest {
                 promotion.partitions().size());
         System.out.println(report);
         lossReports.add(report);
-        if (waitsForReplicas) {
-            producers.forEach(Producer::deadLetterNoticesMayBeLost);
-        } else {
-            producers.forEach(Producer::redisLostItsData);
-        }
         Set<String> rowKeys = check.rows().keySet();
         producers.forEach(p -> p.promoted(promotion.partitions(), rowKeys));
     }

@@ -46,8 +46,8 @@ class SentinelModelFaultIT extends PromotionFaultTest {
         switch (fault) {
             case MASTER_SIGKILLED -> {
                 long[] killedAt = new long[1];
-                PrivateRedis killed =
-                        servers.killMaster(REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = thawWorkers());
+                PrivateRedis killed = servers.killMaster(
+                        REPLICA_LAG, this::freezeWorkers, () -> killedAt[0] = masterKilled(producers));
                 System.out.printf(
                         "SentinelModelFaultIT: master %d SIGKILLed; the Sentinel promoted %d after %d ms%n",
                         killed.port(), servers.master().port(), System.currentTimeMillis() - killedAt[0]);

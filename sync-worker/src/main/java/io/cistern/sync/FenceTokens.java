@@ -21,6 +21,7 @@ import org.jooq.impl.SQLDataType;
 final class FenceTokens {
     private static final Field<Long> FENCE_TOKEN = field(name("fence_token"), SQLDataType.BIGINT);
     private static final Field<Long> VERSION_FLOOR = field(name("version_floor"), SQLDataType.BIGINT);
+    private static final Field<String> APPLIED_WATERMARK = field(name("applied_watermark"), SQLDataType.VARCHAR);
     private static final Field<Integer> PARTITION = field(name("partition"), SQLDataType.INTEGER);
 
     private final DataSource dataSource;
@@ -41,28 +42,29 @@ final class FenceTokens {
     }
 
     /**
-     * A new token for a partition, and the partition's version floor read in the same statement: after the increment
-     * no transaction with an older token commits, so the floor cannot rise behind the new owner's back.
+     * A new token for a partition, and the partition's version floor and applied watermark (the stream entry ID up to
+     * which every entry is applied or dead-lettered) read in the same statement: after the increment no transaction
+     * with an older token commits, so neither can rise behind the new owner's back.
      */
-    record Grant(long token, long versionFloor) {}
+    record Grant(long token, long versionFloor, String appliedWatermark) {}
 
     /** As {@link #next(int)}, also returning the partition's version floor. */
     Grant grant(int partition) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             ResponseBound.limit(connection, responseBound);
             connection.setAutoCommit(true);
-            org.jooq.Record2<Long, Long> row = DSL.using(connection, SQLDialect.POSTGRES)
+            org.jooq.Record3<Long, Long, String> row = DSL.using(connection, SQLDialect.POSTGRES)
                     .update(table(name("cistern_partition")))
                     .set(FENCE_TOKEN, FENCE_TOKEN.plus(1))
                     .set(field(name("updated_at"), SQLDataType.TIMESTAMPWITHTIMEZONE), DSL.currentOffsetDateTime())
                     .where(PARTITION.eq(partition))
-                    .returningResult(FENCE_TOKEN, VERSION_FLOOR)
+                    .returningResult(FENCE_TOKEN, VERSION_FLOOR, APPLIED_WATERMARK)
                     .fetchOne();
             if (row == null) {
                 throw new IllegalStateException("partition " + partition
                         + " has no row in cistern_partition: run `ops/cistern init` with the right partition count");
             }
-            return new Grant(row.value1(), row.value2());
+            return new Grant(row.value1(), row.value2(), row.value3());
         }
     }
 

@@ -69,6 +69,11 @@ final class PartitionLoop implements Runnable {
     private final ApplyErrorReport errors;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
+    /**
+     * PostgreSQL's applied watermark when this loop got its fencing token: every entry up to it was applied or
+     * dead-lettered by an earlier owner.
+     */
+    private final String appliedBefore;
     /** When the stream is trimmed next; confined to the loop thread. */
     private Instant nextTrimAt;
     /** How long a batch may wait for an answer before its connection is abandoned; confined to the loop thread. */
@@ -89,6 +94,7 @@ final class PartitionLoop implements Runnable {
             int partition,
             long token,
             long versionFloor,
+            String appliedWatermark,
             SyncSettings settings,
             BatchApplier applier,
             RedisLink connection,
@@ -98,6 +104,7 @@ final class PartitionLoop implements Runnable {
         this.partition = partition;
         this.token = token;
         this.floorBound = versionFloor;
+        this.appliedBefore = appliedWatermark;
         this.settings = settings;
         this.applier = applier;
         this.connection = connection;
@@ -337,6 +344,29 @@ final class PartitionLoop implements Runnable {
                 entries.stream().filter(e -> e.version() <= bound).toList();
         if (issuedBelow.isEmpty()) {
             return List.of();
+        }
+        // Delivered again, not issued again: a server promoted from a replica whose copy of the consumer group lagged
+        // hands out entries the old master had already delivered, which PostgreSQL's watermark has passed. They were
+        // applied (or dead-lettered) once; they are acknowledged, not applied again and not dead-lettered.
+        List<ChangeEntry> redelivered = issuedBelow.stream()
+                .filter(e -> StreamIds.compare(e.id(), appliedBefore) <= 0
+                        || watermark.isPresent() && StreamIds.compare(e.id(), watermark.get()) <= 0)
+                .toList();
+        if (!redelivered.isEmpty()) {
+            LOG.info(
+                    "partition {}: {} entries delivered again up to {}, already applied (PostgreSQL's watermark is"
+                            + " {}): the server's consumer group was behind, as on a replica promoted before it had"
+                            + " every delivery; acknowledging them",
+                    partition,
+                    redelivered.size(),
+                    redelivered.getLast().id(),
+                    watermark.orElse(appliedBefore));
+            entries.removeAll(redelivered);
+            issuedBelow =
+                    issuedBelow.stream().filter(e -> !redelivered.contains(e)).toList();
+            if (issuedBelow.isEmpty()) {
+                return List.of();
+            }
         }
         LOG.warn(
                 "partition {}: {} new entries carry versions not above {}, the highest PostgreSQL may hold: Redis"

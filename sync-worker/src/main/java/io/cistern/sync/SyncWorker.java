@@ -614,6 +614,7 @@ public final class SyncWorker implements AutoCloseable {
                 partition,
                 grant.token(),
                 grant.versionFloor(),
+                grant.appliedWatermark(),
                 settings,
                 applier,
                 connection,

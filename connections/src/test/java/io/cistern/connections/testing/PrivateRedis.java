@@ -92,6 +92,35 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     /**
+     * SIGSTOP: the server stops dead, its connections stay open (a replica frozen this way falls behind its master).
+     * {@link #thaw()} resumes it.
+     */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #freeze()}. */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot signal redis-server: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling redis-server", e);
+        }
+    }
+
+    /**
      * Stops the server at once (SIGKILL), deletes everything it persisted (AOF and RDB files), and starts it again:
      * Redis comes back empty, as after a failover to a stale replica or a restart without persistence.
      */

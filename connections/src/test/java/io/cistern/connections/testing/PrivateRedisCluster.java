@@ -39,11 +39,12 @@ import org.slf4j.LoggerFactory;
  * up), or throws after {@value #SETTLE_SECONDS} s. Thread-safe: methods are synchronized; run topology changes from one
  * test thread.
  */
-public final class PrivateRedisCluster {
+public final class PrivateRedisCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateRedisCluster.class);
     static final int NODE_TIMEOUT_MS = 1500;
     static final int SETTLE_SECONDS = 30;
     private static final int MASTERS = 3;
+    private static final String SHUTDOWN_THREAD = "private-redis-cluster-stop";
     private static PrivateRedisCluster shared;
 
     private final List<PrivateRedis> servers;
@@ -87,9 +88,18 @@ public final class PrivateRedisCluster {
         if (shared == null) {
             shared = start();
             PrivateRedisCluster cluster = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "private-redis-cluster-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, SHUTDOWN_THREAD));
         }
         return shared;
+    }
+
+    /**
+     * A cluster of the caller's own (3 masters, 3 replicas, about 2-5 s to start), for a test that kills and restarts
+     * masters without disturbing the tests that share {@link #shared()} in the same JVM. The caller {@link #close()}s
+     * it.
+     */
+    public static PrivateRedisCluster startPrivate() {
+        return start();
     }
 
     private static PrivateRedisCluster start() {
@@ -210,9 +220,34 @@ public final class PrivateRedisCluster {
      * and returns the new master. Restart the killed node with {@link #restart} or {@link #heal()}.
      */
     public synchronized Node killMaster(Node master) {
+        return killMaster(master, Duration.ZERO, () -> {}, () -> {});
+    }
+
+    /**
+     * {@link #killMaster(Node)} with the replica behind: the replica is frozen (SIGSTOP) and its replication link cut
+     * for {@code replicaLag} before the master is SIGKILLed, and thawed right after, so the writes the master
+     * acknowledged meanwhile never reach the replica that is promoted (as on a replica that lagged behind). {@code atFreeze} runs once the replica is frozen
+     * (to hold something else back with it), {@code atKill} right after the SIGKILL, before the replica is thawed.
+     */
+    public synchronized Node killMaster(Node master, Duration replicaLag, Runnable atFreeze, Runnable atKill) {
         requireMaster(master);
         Node replica = replicaOf(master);
-        server(master.port()).stop();
+        boolean behind = replicaLag.isPositive();
+        if (behind) {
+            server(replica.port()).freeze();
+            // Frozen alone, the replica would still get everything: what the master sends waits in its socket buffer.
+            onNode(master, c -> c.clientKill(io.lettuce.core.KillArgs.Builder.typeSlave()));
+        }
+        try {
+            atFreeze.run();
+            LockSupport.parkNanos(replicaLag.toNanos());
+            server(master.port()).stop();
+            atKill.run();
+        } finally {
+            if (behind) {
+                server(replica.port()).thaw();
+            }
+        }
         LOG.info(
                 "killed master {} ({}); waiting for replica {} to take over",
                 master.port(),
@@ -373,29 +408,7 @@ public final class PrivateRedisCluster {
 
     /** Waits until {@code condition} holds and every running node sees the same healthy cluster. */
     private void awaitAgreement(String what, BooleanSupplier condition) {
-        Instant began = Instant.now();
-        Instant deadline = began.plusSeconds(SETTLE_SECONDS);
-        String last = "";
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                last = disagreement();
-                if (last.isEmpty() && condition.getAsBoolean()) {
-                    LOG.info(
-                            "{}: agreed after {} ms",
-                            what,
-                            Duration.between(began, Instant.now()).toMillis());
-                    return;
-                }
-                if (last.isEmpty()) {
-                    last = "the condition does not hold yet";
-                }
-            } catch (RuntimeException e) {
-                last = e.toString();
-            }
-            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
-        throw new IllegalStateException(
-                "private Redis Cluster: " + what + " did not settle within " + SETTLE_SECONDS + " s: " + last);
+        Settling.await(LOG, "private Redis Cluster", what, SETTLE_SECONDS, this::disagreement, condition);
     }
 
     /** Why the running nodes do not agree yet, or "" when they do. */
@@ -488,7 +501,12 @@ public final class PrivateRedisCluster {
         }
     }
 
-    private synchronized void close() {
+    /** Stops every node and deletes their files; for a {@link #startPrivate()} cluster (the shared one stops itself). */
+    @Override
+    public synchronized void close() {
+        if (this == shared && !Thread.currentThread().getName().equals(SHUTDOWN_THREAD)) {
+            throw new IllegalStateException("the shared cluster stops when the JVM exits; close only a private one");
+        }
         admin.shutdown();
         servers.forEach(PrivateRedis::close);
     }

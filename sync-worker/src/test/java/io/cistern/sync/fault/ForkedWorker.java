@@ -67,6 +67,28 @@ final class ForkedWorker implements AutoCloseable {
         return worker;
     }
 
+    /**
+     * Launches worker {@code w<number>} of a model-based fault test: {@code REDIS_URL} {@code redisUrl}, the database
+     * at {@code databaseUrl} as application {@code cistern-fault-w<number>} (so a test can terminate its backends),
+     * short connect, statement and idle-in-transaction timeouts, a pool of 4.
+     */
+    static ForkedWorker launchFaultWorker(
+            int number, Path logDir, String redisUrl, String databaseUrl, String prefix, Duration leaseTime) {
+        return launch(
+                "w" + number,
+                logDir,
+                Map.of(
+                        "REDIS_URL", redisUrl,
+                        "DATABASE_URL", databaseUrl,
+                        "DB_APPLICATION_NAME", "cistern-fault-w" + number,
+                        "DB_CONNECT_TIMEOUT_MS", "2000",
+                        "DB_STATEMENT_TIMEOUT_MS", "10000",
+                        "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "5000",
+                        "DB_POOL_SIZE", "4"),
+                prefix,
+                leaseTime);
+    }
+
     /** Starts the process (again, after {@link #kill()}) and waits for its ready line. */
     void start() {
         if (process != null && process.isAlive()) {

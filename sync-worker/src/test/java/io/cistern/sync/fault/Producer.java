@@ -1,6 +1,7 @@
 package io.cistern.sync.fault;
 
 import io.cistern.schema.codec.Operation;
+import io.cistern.schema.failure.CisternException;
 import io.cistern.schema.failure.InvalidRecordException;
 import io.cistern.writer.BatchReceipt;
 import io.cistern.writer.RecordKey;
@@ -8,6 +9,7 @@ import io.cistern.writer.RecordWriter;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -18,6 +20,8 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -62,6 +66,12 @@ final class Producer {
     /** The expected state of a key: present with these columns (as PostgreSQL prints them), or deleted. */
     record Expected(boolean present, Map<String, String> columns, long version) {}
 
+    /** An acknowledged write: its key, partition, change entry, and when the writer returned it (epoch ms). */
+    record Ack(Key key, int partition, String entryId, long atMillis) {}
+
+    /** How long {@link #recentAcks()} keeps an acknowledgement: far longer than a failover takes to settle. */
+    private static final long RECENT_ACKS_MILLIS = 60_000;
+
     private final int id;
     private final Random random;
     private final RecordWriter writer;
@@ -71,13 +81,25 @@ final class Producer {
     private final Map<Key, List<String>> history = new HashMap<>();
     private final Set<Key> uncertain = new LinkedHashSet<>();
     private volatile boolean dataLost;
+    private volatile boolean noticesLost;
     private final Set<String> expectedDeadLetters = new HashSet<>();
     private final Set<String> possibleDeadLetters = new HashSet<>();
     private final List<String> unexpected = new ArrayList<>();
 
+    private final Deque<Ack> recentAcks = new ConcurrentLinkedDeque<>();
+    private final Map<Key, Integer> partitionOf = new ConcurrentHashMap<>();
+    private final Set<Key> appliedBeforePromotion = ConcurrentHashMap.newKeySet();
+
     final AtomicLong acknowledged = new AtomicLong();
+    /** Writes acknowledged after a promotion to keys whose older version PostgreSQL held from the old master. */
+    final AtomicLong overKeysAppliedBeforePromotion = new AtomicLong();
+
     final AtomicLong refusedAsDeleted = new AtomicLong();
     final AtomicLong failedRetryable = new AtomicLong();
+    /** The failed writes by their failure's code ({@code REPLICA_WAIT_TIMEOUT}, ...) or exception class. */
+    final Map<String, AtomicLong> failedByCode = new ConcurrentHashMap<>();
+    /** The first failure of each code, for the summary. */
+    final Map<String, String> firstFailureByCode = new ConcurrentHashMap<>();
 
     Producer(int id, long seed, RecordWriter writer, int documentCount, int entitiesPerDocument) {
         this.id = id;
@@ -103,16 +125,38 @@ final class Producer {
         dataLost = true;
     }
 
+    /**
+     * A master was replaced by its replica: every key of {@code partitions} (those the old master served) that has a
+     * row in PostgreSQL ({@code rowKeys}, by {@link Key#text()}) had its older versions applied from the old master, and
+     * the next acknowledged write of each is counted in {@link #overKeysAppliedBeforePromotion}. Thread-safe.
+     */
+    void promoted(Set<Integer> partitions, Set<String> rowKeys) {
+        partitionOf.forEach((key, partition) -> {
+            if (partitions.contains(partition) && rowKeys.contains(key.text())) {
+                appliedBeforePromotion.add(key);
+            }
+        });
+    }
+
+    /** The writes acknowledged in the last minute, oldest first. Thread-safe. */
+    List<Ack> recentAcks() {
+        return List.copyOf(recentAcks);
+    }
+
+    /**
+     * A replica that lagged was promoted: the writes it lacks were covered by the replica wait (or are settled by
+     * {@link #redisLostItsData()}), but the dead-letter notices the workers appended on the old master are not, so
+     * those expected so far may be gone from Redis (PostgreSQL keeps the dead letters). Called from another thread;
+     * applied at the producer's next step.
+     */
+    void deadLetterNoticesMayBeLost() {
+        noticesLost = true;
+    }
+
     /** One random step; never throws (a scheduled task that throws is silently cancelled). */
     void step() {
         try {
-            if (dataLost) {
-                dataLost = false;
-                uncertain.addAll(model.keySet());
-                possibleDeadLetters.addAll(expectedDeadLetters);
-                expectedDeadLetters.clear();
-                model.keySet().forEach(k -> history(k, "Redis lost its data: uncertain"));
-            }
+            applyLosses();
             if (!uncertain.isEmpty()) {
                 resolveOne();
                 return;
@@ -206,8 +250,25 @@ final class Producer {
         }
     }
 
+    /** Applies what {@link #redisLostItsData()} and {@link #deadLetterNoticesMayBeLost()} announced. */
+    private void applyLosses() {
+        if (noticesLost) {
+            noticesLost = false;
+            possibleDeadLetters.addAll(expectedDeadLetters);
+            expectedDeadLetters.clear();
+        }
+        if (dataLost) {
+            dataLost = false;
+            uncertain.addAll(model.keySet());
+            possibleDeadLetters.addAll(expectedDeadLetters);
+            expectedDeadLetters.clear();
+            model.keySet().forEach(k -> history(k, "Redis lost its data: uncertain"));
+        }
+    }
+
     /** Makes one uncertain key certain again with a put (or, for an entity whose document is absent, a delete). */
     boolean resolveOne() {
+        applyLosses();
         if (uncertain.isEmpty()) {
             return true;
         }
@@ -269,6 +330,15 @@ final class Producer {
     private void record(Write w, WriteReceipt receipt) {
         Key key = keyOf(w);
         acknowledged.incrementAndGet();
+        long now = System.currentTimeMillis();
+        recentAcks.addLast(new Ack(key, receipt.partition(), receipt.entryId(), now));
+        while (recentAcks.peekFirst().atMillis() < now - RECENT_ACKS_MILLIS) {
+            recentAcks.pollFirst();
+        }
+        partitionOf.put(key, receipt.partition());
+        if (appliedBeforePromotion.remove(key)) {
+            overKeysAppliedBeforePromotion.incrementAndGet();
+        }
         boolean wasUncertain = uncertain.contains(key);
         history(key, w.op().wire() + " v" + receipt.version() + " " + receipt.entryId() + " " + w.columns());
         switch (w.op()) {
@@ -317,6 +387,9 @@ final class Producer {
     private void failed(Write w, Throwable e) {
         Key key = keyOf(w);
         failedRetryable.incrementAndGet();
+        String code = e instanceof CisternException c ? c.code() : e.getClass().getSimpleName();
+        failedByCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
+        firstFailureByCode.putIfAbsent(code, String.valueOf(e));
         history(key, w.op().wire() + " failed (uncertain): " + e);
         uncertain.add(key);
     }

@@ -12,7 +12,7 @@ import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.AbstractRedisClient;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A sync worker as a process of its own, for fault tests that SIGKILL, SIGSTOP or SIGTERM it (test code only; {@link
  * ForkedWorker} launches it).
  *
- * <p>Connections come from the environment exactly as in production ({@code REDIS_URL}, {@code DATABASE_URL}, {@code
+ * <p>Connections come from the environment exactly as in production ({@code REDIS_URL} of any topology, {@code DATABASE_URL}, {@code
  * DB_APPLICATION_NAME}, {@code DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}, ...). Arguments: {@code <prefix> <leaseMillis>
  * <renewMillis>}. Prints {@value #READY} followed by {@code id=<workerId> pid=<pid>} once started, and closes the
  * worker (commit the batch in hand, acknowledge, release the leases) on SIGTERM through a shutdown hook.
@@ -48,7 +48,7 @@ public final class WorkerProcess {
                 .build();
         DatabaseSettings database = DatabaseSettings.fromEnvironment(System.getenv());
         HikariDataSource dataSource = DataSources.create(database, "fault-" + settings.workerId());
-        RedisClient redis = RedisClients.create(RedisSettings.fromEnvironment(System.getenv()));
+        AbstractRedisClient redis = RedisClients.createAny(RedisSettings.fromEnvironment(System.getenv()));
 
         // The database may be restarting when a killed worker is relaunched: wait for the registry like a service
         // would.

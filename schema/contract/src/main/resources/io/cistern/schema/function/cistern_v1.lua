@@ -36,7 +36,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 7
+local REVISION = 8
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -454,14 +454,34 @@ local function record_fields(args, ctx, state)
   return fields
 end
 
+-- Makes the hash at key hold exactly these fields, with no TTL (it holds unsynced state). Written over, never deleted
+-- and created again: in a Redis Cluster slot that is migrating, a key this script deleted counts as moved away, and
+-- the next command on it would abort the call half done (the hash gone, no change entry appended).
+local function replace_hash(key, fields)
+  local keep = {}
+  for i = 1, #fields, 2 do
+    keep[fields[i]] = true
+  end
+  local stale = {}
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if not keep[field] then
+      stale[#stale + 1] = field
+    end
+  end
+  redis.call('HSET', key, unpack(fields))
+  if #stale > 0 then
+    redis.call('HDEL', key, unpack(stale))
+  end
+  redis.call('PERSIST', key)
+end
+
 local function put(keys, args)
   local ctx, err = prepare(keys, args, 'put')
   if not ctx then
     return err
   end
-  -- A fresh hash: replaces every column, and carries no TTL while it holds unsynced state.
-  redis.call('DEL', keys[1])
-  redis.call('HSET', keys[1], unpack(record_fields(args, ctx, 'put')))
+  -- A fresh hash: replaces every column.
+  replace_hash(keys[1], record_fields(args, ctx, 'put'))
   return append(keys, args, ctx, 'put')
 end
 
@@ -486,8 +506,7 @@ local function delete(keys, args)
   if not ctx then
     return err
   end
-  redis.call('DEL', keys[1])
-  redis.call('HSET', keys[1], 'v', ctx.version, 's', 'deleted')
+  replace_hash(keys[1], { 'v', ctx.version, 's', 'deleted' })
   return append(keys, args, ctx, 'delete')
 end
 

@@ -243,6 +243,51 @@ class ShorterHistoryIT {
                         e -> assertThat(e.getMessage()).contains("has not confirmed"));
     }
 
+    /**
+     * A server promoted from a replica whose copy of the consumer group lagged delivers again, as new, entries the old
+     * master had already delivered and the worker applied (PostgreSQL's watermark has passed them). Their versions are
+     * not above the floor, like entries a shorter history issued, but they were applied once: the next owner
+     * acknowledges them and dead-letters nothing, and a later write still climbs above the row.
+     */
+    @Test
+    void consumerGroupBehindOnThePromotedServer_entriesDeliveredAgainAreAcknowledged_notDeadLettered()
+            throws Exception {
+        String url = redis();
+        AbstractRedisClient client = client(url);
+        TableRegistry registry = init(client, url);
+        SyncWorker first = startWorker(registry, client);
+        RecordWriter writer = closing(writer(url));
+        UUID doc = UUID.randomUUID();
+        WriteReceipt last = putSynced(writer, doc, "applied.pdf");
+        long synced = row(doc).version();
+        int p = last.partition();
+        first.close();
+
+        // The group as a lagging replica holds it: nothing delivered yet, every entry still in the stream.
+        RedisCommands<String, String> raw =
+                closing(connect(client, url)).masterFor(layout.stream(p)).sync();
+        assertThat(raw.xlen(layout.stream(p))).as("entries still in the stream").isGreaterThanOrEqualTo(12);
+        raw.xgroupSetid(io.lettuce.core.XReadArgs.StreamOffset.from(layout.stream(p), "0"), "sync");
+
+        startWorker(registry, client);
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> last.entryId().equals(lastDeliveredId(raw, layout.stream(p))));
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> raw.xpending(layout.stream(p), "sync").getCount() == 0);
+
+        assertThat(scalar("SELECT count(*) FROM cistern_dead_letter"))
+                .as("dead letters in PostgreSQL")
+                .isEqualTo("0");
+        assertThat(raw.exists(layout.deadLetters(p))).as("dead-letter stream").isZero();
+        assertThat(row(doc)).isEqualTo(new Row("applied.pdf", "done", synced));
+        WriteReceipt after = writer.put(DOCS, RecordKey.of(doc), Map.of("filename", "after.pdf", "status", "failed"));
+        assertThat(after.version()).isGreaterThan(synced);
+        writer.awaitSynced(after, Duration.ofSeconds(15));
+        assertThat(row(doc)).isEqualTo(new Row("after.pdf", "failed", after.version()));
+    }
+
     // ---------------------------------------------------------------------------------------------- helpers
 
     private record Row(String filename, String status, long version) {}
@@ -306,9 +351,10 @@ class ShorterHistoryIT {
         }
     }
 
-    private void startWorker(TableRegistry registry, AbstractRedisClient client) {
+    private SyncWorker startWorker(TableRegistry registry, AbstractRedisClient client) {
         SyncSettings settings = SyncSettings.defaults(layout)
                 .mutate()
+                .trimInterval(Duration.ofHours(1))
                 .linger(Duration.ofMillis(10))
                 .leaseTime(Duration.ofMillis(1500))
                 .renewInterval(Duration.ofMillis(250))
@@ -317,6 +363,7 @@ class ShorterHistoryIT {
                 .build();
         SyncWorker worker = closing(new SyncWorker(settings, registry, dataSource, client));
         worker.start();
+        return worker;
     }
 
     private RecordWriter writer(String url) {
@@ -338,6 +385,26 @@ class ShorterHistoryIT {
                 .map(l -> l.substring(field.length() + 1).trim())
                 .findFirst()
                 .orElse("?");
+    }
+
+    /** The {@code sync} group's last-delivered-id on the stream, from {@code XINFO GROUPS}. */
+    private static String lastDeliveredId(RedisCommands<String, String> redis, String stream) {
+        for (Object group : redis.xinfoGroups(stream)) {
+            List<?> fields = (List<?>) group;
+            if ("sync".equals(String.valueOf(fields.get(fields.indexOf("name") + 1)))) {
+                return String.valueOf(fields.get(fields.indexOf("last-delivered-id") + 1));
+            }
+        }
+        return null;
+    }
+
+    private String scalar(String query) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement(query);
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private Row row(UUID doc) {

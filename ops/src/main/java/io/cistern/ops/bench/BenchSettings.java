@@ -109,46 +109,6 @@ public record BenchSettings(
         }
     }
 
-    /** The settings with the default bound on warm-up pairs ({@value #DEFAULT_MAX_WARM_UP_PAIRS}). */
-    public BenchSettings(
-            List<String> scenarios,
-            int writes,
-            int pipeline,
-            int columns,
-            int valueBytes,
-            int writeRounds,
-            int records,
-            int keys,
-            int partitions,
-            int workers,
-            int batchSize,
-            int syncRounds,
-            Duration duration,
-            boolean json,
-            int readKeys,
-            int reads,
-            double zipfExponent) {
-        this(
-                scenarios,
-                writes,
-                pipeline,
-                columns,
-                valueBytes,
-                writeRounds,
-                records,
-                keys,
-                partitions,
-                workers,
-                batchSize,
-                syncRounds,
-                duration,
-                json,
-                readKeys,
-                reads,
-                zipfExponent,
-                DEFAULT_MAX_WARM_UP_PAIRS);
-    }
-
     /** How long {@code write} offers writes at a fixed rate for its latency figures: half the sync latency phase. */
     public Duration writeLatency() {
         return duration.dividedBy(2).isZero() ? duration : duration.dividedBy(2);

@@ -82,7 +82,24 @@ class BenchJsonShapeTest {
     @Test
     void machine_recordsLoadCoresAndTheScenariosRun() {
         BenchSettings s = new BenchSettings(
-                List.of("memory"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, 0.99);
+                List.of("memory"),
+                1,
+                1,
+                1,
+                1,
+                1,
+                1,
+                2,
+                1,
+                1,
+                1,
+                1,
+                Duration.ofSeconds(1),
+                true,
+                1,
+                1,
+                0.99,
+                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
         ObjectNode root = ExactJson.mapper().createObjectNode();
 
         BenchmarkRunner.machineJson(

@@ -33,7 +33,7 @@ class BenchSettingsTest {
     @Test
     void zipfExponentOutOfRange_isRefusedNamingTheOption() {
         assertThatThrownBy(() -> new BenchSettings(
-                        List.of("read"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, -1))
+                        List.of("read"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, -1, 5))
                 .hasMessageContaining("--zipf");
     }
 
@@ -55,6 +55,7 @@ class BenchSettingsTest {
                 true,
                 size.readKeys(),
                 size.reads(),
-                0.99);
+                0.99,
+                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
     }
 }

@@ -170,17 +170,8 @@ final class LettuceCachedReader implements CachedReader {
             MeterRegistry meters,
             Ticker ticker,
             Hooks hooks) {
-        Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(client, "redis client");
-        Objects.requireNonNull(database, "database");
-        Objects.requireNonNull(meters, "meters");
-        StatefulRedisConnection<String, String> connection;
-        try {
-            connection = client.connect();
-        } catch (RuntimeException e) {
-            throw ReadFailures.redis("connecting the reader to Redis", e);
-        }
-        return create(settings, RedisNodes.of(connection), database, meters, ticker, hooks);
+        return connecting(() -> RedisNodes.of(client.connect()), settings, database, meters, ticker, hooks);
     }
 
     /** A reader on a deployment of its own, opened from {@code redis} (any topology), which it closes. */
@@ -191,17 +182,8 @@ final class LettuceCachedReader implements CachedReader {
             MeterRegistry meters,
             Ticker ticker,
             Hooks hooks) {
-        Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(redis, "redis settings");
-        Objects.requireNonNull(database, "database");
-        Objects.requireNonNull(meters, "meters");
-        RedisDeployment deployment;
-        try {
-            deployment = RedisDeployment.open(redis);
-        } catch (RuntimeException e) {
-            throw ReadFailures.redis("connecting the reader to Redis", e);
-        }
-        return create(settings, RedisNodes.of(deployment), database, meters, ticker, hooks);
+        return connecting(() -> RedisNodes.of(RedisDeployment.open(redis)), settings, database, meters, ticker, hooks);
     }
 
     /**
@@ -216,18 +198,30 @@ final class LettuceCachedReader implements CachedReader {
             MeterRegistry meters,
             Ticker ticker,
             Hooks hooks) {
-        Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(client, "redis client");
         Objects.requireNonNull(redis, "redis settings");
+        return connecting(
+                () -> RedisNodes.of(RedisDeployment.connect(client, redis)), settings, database, meters, ticker, hooks);
+    }
+
+    /** A reader on the nodes {@code connect} opens, its failure to connect reported as a reader failure. */
+    private static CachedReader connecting(
+            java.util.function.Supplier<RedisNodes> connect,
+            ReaderSettings settings,
+            DataSource database,
+            MeterRegistry meters,
+            Ticker ticker,
+            Hooks hooks) {
+        Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(meters, "meters");
-        RedisDeployment deployment;
+        RedisNodes nodes;
         try {
-            deployment = RedisDeployment.connect(client, redis);
+            nodes = connect.get();
         } catch (RuntimeException e) {
             throw ReadFailures.redis("connecting the reader to Redis", e);
         }
-        return create(settings, RedisNodes.of(deployment), database, meters, ticker, hooks);
+        return create(settings, nodes, database, meters, ticker, hooks);
     }
 
     private static CachedReader create(

@@ -1,6 +1,13 @@
 package io.cistern.ops.bench;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.cistern.connections.DataSources;
 import io.cistern.connections.DatabaseSettings;
+import io.cistern.connections.RedisDeployment;
+import io.cistern.schema.keys.KeyLayout;
+import io.cistern.schema.postgres.InitOptions;
+import io.cistern.schema.postgres.Initializer;
+import io.cistern.schema.registry.TableRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -42,6 +49,18 @@ final class BenchDatabase implements AutoCloseable {
     /** The settings of the bench database. */
     DatabaseSettings settings() {
         return settings;
+    }
+
+    /**
+     * {@code ops/cistern init} for a scenario: this database's tables and partitions, and on {@code redis} (every master
+     * of a cluster) the Function library and each partition's meta.
+     */
+    TableRegistry init(RedisDeployment redis, KeyLayout layout, int partitions) {
+        try (HikariDataSource init = DataSources.create(settings(2), "bench-init")) {
+            return new Initializer(init, redis.sync(), redis::masterCommands)
+                    .run(InitOptions.defaults(layout).withPartitions(partitions))
+                    .registry();
+        }
     }
 
     /** The settings of the bench database with a pool of {@code poolSize}. */

@@ -9,8 +9,6 @@ import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
-import io.cistern.schema.postgres.InitOptions;
-import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
@@ -152,12 +150,7 @@ final class MemoryBenchmark {
                 RedisDeployment admin = RedisDeployment.open(redisSettings)) {
             try {
                 RedisClusterCommands<String, String> redis = admin.sync();
-                TableRegistry registry;
-                try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-                    registry = new Initializer(init, redis, admin::masterCommands)
-                            .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
-                            .registry();
-                }
+                TableRegistry registry = db.init(admin, layout, o.partitions());
                 List<Footprint> cistern = new ArrayList<>();
                 List<Footprint> plain = new ArrayList<>();
                 try (RecordWriter writer =

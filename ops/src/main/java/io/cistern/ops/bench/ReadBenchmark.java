@@ -12,8 +12,6 @@ import io.cistern.reader.ReaderSettings;
 import io.cistern.reader.Tier;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
-import io.cistern.schema.postgres.InitOptions;
-import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.sync.SyncSettings;
 import io.cistern.sync.SyncWorker;
@@ -187,12 +185,7 @@ final class ReadBenchmark {
             RedisDeployment admin,
             IntConsumer progress) {
         RedisClusterCommands<String, String> redis = admin.sync();
-        TableRegistry registry;
-        try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-            registry = new Initializer(init, redis, admin::masterCommands)
-                    .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
-                    .registry();
-        }
+        TableRegistry registry = db.init(admin, layout, o.partitions());
         String[] keys = new String[o.keys()];
         String[] hashKeys = new String[o.keys()];
         UUID[] uuids = new UUID[o.keys()];

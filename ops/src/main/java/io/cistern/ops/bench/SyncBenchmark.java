@@ -8,8 +8,6 @@ import io.cistern.connections.RedisDeployment;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
-import io.cistern.schema.postgres.InitOptions;
-import io.cistern.schema.postgres.Initializer;
 import io.cistern.schema.registry.TableDef;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.MetaFields;
@@ -378,11 +376,7 @@ final class SyncBenchmark {
         }
 
         Result execute(IntConsumer progress) {
-            try (HikariDataSource init = DataSources.create(db.settings(2), "bench-init")) {
-                registry = new Initializer(init, redis, admin::masterCommands)
-                        .run(InitOptions.defaults(layout).withPartitions(o.partitions()))
-                        .registry();
-            }
+            registry = db.init(admin, layout, o.partitions());
             for (int p = 0; p < o.partitions(); p++) {
                 masterOfPartition.add(admin.masterFor(layout.meta(p)).address());
             }

@@ -12,7 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * behind the writes sent before it in its window, never behind the whole batch.
  *
  * <p>Order: writes are sent strictly in batch order, each run of them as one collection on the connection, so two
- * writes of the same partition reach Redis in batch order (a connection keeps the order of what it is given).
+ * writes of the same partition reach Redis in batch order (a connection keeps the order of what it is given). Lettuce's
+ * cluster connection was seen to let a later run overtake an earlier one, so there runs do not overlap ({@code
+ * overlap} false): each is sent once the one before is answered.
  *
  * <p>Thread-safety: the next writes are sent by whichever thread answered the write that freed the window (usually
  * Lettuce's event loop, whose dispatch does not block); one thread at a time sends, the others leave it a note to look
@@ -28,6 +30,9 @@ final class InFlightWindow {
     private final int size;
     private final int max;
     private final int refill;
+    /** Whether a run may be sent while earlier ones are unanswered; if not, each waits for all before it. */
+    private final boolean overlap;
+
     private final Sender sender;
     private final List<CompletableFuture<WriteReceipt>> results;
     private final AtomicInteger answered = new AtomicInteger();
@@ -36,9 +41,10 @@ final class InFlightWindow {
     /** The first write not yet sent; read and written only by the thread that holds {@link #pumps}. */
     private int next;
 
-    private InFlightWindow(int size, int max, Sender sender) {
+    private InFlightWindow(int size, int max, boolean overlap, Sender sender) {
         this.size = size;
         this.max = max;
+        this.overlap = overlap;
         this.refill = Math.max(1, max / 4);
         this.sender = sender;
         this.results = new ArrayList<>(size);
@@ -49,13 +55,14 @@ final class InFlightWindow {
 
     /**
      * Starts sending the {@code size} writes of a batch through {@code sender}, at most {@code max} unanswered at a
-     * time; the futures answer each write, in batch order. A sender that throws fails the writes it was given.
+     * time; the futures answer each write, in batch order. A sender that throws fails the writes it was given. Without
+     * {@code overlap} a run is sent only when every write sent before it was answered (runs of {@code max} writes).
      */
-    static List<CompletableFuture<WriteReceipt>> send(int size, int max, Sender sender) {
+    static List<CompletableFuture<WriteReceipt>> send(int size, int max, boolean overlap, Sender sender) {
         if (max < 1) {
             throw new IllegalArgumentException("max must be at least 1, was " + max);
         }
-        InFlightWindow window = new InFlightWindow(size, max, sender);
+        InFlightWindow window = new InFlightWindow(size, max, overlap, sender);
         window.pump();
         return window.results;
     }
@@ -73,7 +80,11 @@ final class InFlightWindow {
 
     private void sendWhatFits() {
         while (next < size) {
-            int free = max - (next - answered.get());
+            int unanswered = next - answered.get();
+            if (!overlap && unanswered > 0) {
+                return;
+            }
+            int free = max - unanswered;
             int wanted = Math.min(refill, size - next);
             if (free < wanted) {
                 return;

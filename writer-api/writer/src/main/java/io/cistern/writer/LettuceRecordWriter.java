@@ -9,7 +9,6 @@ import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.failure.RetryableException;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.function.FunctionLibrary;
-import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.RegistryCodec;
 import io.cistern.schema.registry.TableRegistry;
@@ -122,9 +121,6 @@ final class LettuceRecordWriter implements RecordWriter {
             InstantSource clock = InstantSource.system();
             RegistryCache registry =
                     RegistryCache.fromRedis(redis.sync(), settings.layout(), settings.registryRefresh(), clock);
-            if (redis.isCluster()) {
-                openNodeConnections(redis, settings.layout(), registry.current().partitions());
-            }
             String maxValue = redis.sync().hget(settings.layout().meta(0), MetaFields.MAX_VALUE);
             int maxValueBytes = maxValue == null ? BufferLimits.DEFAULTS.maxValueBytes() : Integer.parseInt(maxValue);
             LOG.info(
@@ -138,18 +134,6 @@ final class LettuceRecordWriter implements RecordWriter {
             redis.close();
             throw FailureTranslator.fromRedis(
                     "connecting the RecordWriter to " + settings.redis().redactedUrl(), e);
-        }
-    }
-
-    /**
-     * Opens the cluster connection's connection to the master of every partition now, with one keyed read each. Lettuce
-     * opens a node connection on the first command routed to it and sends the commands that wait for it in no set
-     * order once it is open; a batch sent in windows ({@link InFlightWindow}) could then overtake its own earlier
-     * writes of the same partition. Open connections keep their order (a reconnect replays in order).
-     */
-    private static void openNodeConnections(RedisDeployment redis, KeyLayout layout, int partitions) {
-        for (int p = 0; p < partitions; p++) {
-            redis.sync().exists(layout.meta(p));
         }
     }
 
@@ -287,9 +271,12 @@ final class LettuceRecordWriter implements RecordWriter {
                 throw e.inBatch(i);
             }
         }
+        // On a cluster a run is sent only once the one before is answered: Lettuce's cluster connection was seen to
+        // let a later run's write overtake an earlier one of the same partition (RecordWriterBatchWindowIT).
         List<CompletableFuture<WriteReceipt>> futures = InFlightWindow.send(
                 encoded.size(),
                 settings.maxInFlight(),
+                !redis.isCluster(),
                 (from, to) -> settings.waitsForReplicas()
                         ? dispatchWaitingForReplicas(encoded.subList(from, to))
                         : dispatch(encoded.subList(from, to)));

@@ -42,7 +42,7 @@ class InFlightWindowTest {
     void batchWithinTheWindow_isSentInOneRun() {
         RecordingSender sender = new RecordingSender();
 
-        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(10, 10, sender);
+        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(10, 10, true, sender);
 
         assertThat(sender.runs).containsExactly(new int[] {0, 10});
         assertThat(results).hasSize(10).noneMatch(CompletableFuture::isDone);
@@ -52,7 +52,7 @@ class InFlightWindowTest {
     void largerBatch_sendsInBatchOrder_neverMoreThanTheWindowUnanswered_andAnswersInBatchOrder() {
         RecordingSender sender = new RecordingSender();
 
-        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(100, 20, sender);
+        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(100, 20, true, sender);
 
         // the first window in one run
         assertThat(sender.runs).containsExactly(new int[] {0, 20});
@@ -87,6 +87,21 @@ class InFlightWindowTest {
     }
 
     @Test
+    void withoutOverlap_aRunIsSentOnlyWhenEveryEarlierWriteIsAnswered() {
+        RecordingSender sender = new RecordingSender();
+
+        InFlightWindow.send(30, 10, false, sender);
+
+        for (int i = 0; i < 9; i++) {
+            sender.sent.get(i).complete(receipt(i));
+        }
+        assertThat(sender.runs).hasSize(1);
+        sender.sent.get(9).complete(receipt(9));
+        assertThat(sender.runs).hasSize(2);
+        assertThat(sender.runs.get(1)).containsExactly(10, 20);
+    }
+
+    @Test
     void failedWrites_countAsAnswered_andASenderThatThrowsFailsItsRunOnly() {
         List<int[]> runs = new ArrayList<>();
         InFlightWindow.Sender sender = (from, to) -> {
@@ -104,7 +119,7 @@ class InFlightWindowTest {
             return run;
         };
 
-        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(12, 4, sender);
+        List<CompletableFuture<WriteReceipt>> results = InFlightWindow.send(12, 4, true, sender);
 
         assertThat(runs).extracting(r -> r[0]).containsExactly(0, 4, 8);
         assertThat(results).allMatch(CompletableFuture::isDone);

@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * The Lettuce implementation of {@link RecordWriter}.
  *
  * <p>Concurrency: every thread shares one connection (Lettuce connections are thread-safe). A batch is handed to the
- * connection as one collection, so it is written and flushed in one go by the I/O thread, as a pipeline, without
- * interleaving with other threads' commands. The registry snapshot is swapped atomically when it is refreshed. Flush
+ * connection in runs of at most {@link WriterSettings#maxInFlight()} writes ({@link InFlightWindow}), each run as one
+ * collection, so it is written and flushed in one go by the I/O thread, as a pipeline, without interleaving with other
+ * threads' commands. The registry snapshot is swapped atomically when it is refreshed. Flush
  * barriers are answered by a {@link SyncBarrier} on its own thread, with asynchronous reads on the same connection.
  */
 final class LettuceRecordWriter implements RecordWriter {
@@ -244,6 +245,18 @@ final class LettuceRecordWriter implements RecordWriter {
 
     @Override
     public CompletableFuture<BatchReceipt> writeAllAsync(List<Write> writes) {
+        if (writes.size() > settings.maxBatch()) {
+            // Refused whole before anything is encoded or sent: counted as refused, each write under this reason.
+            InvalidRecordException tooLarge = new InvalidRecordException(
+                    InvalidRecordException.Reason.BATCH_TOO_LARGE,
+                    null,
+                    "writes",
+                    "a batch of " + writes.size() + " writes is more than the limit of " + settings.maxBatch()
+                            + " writes a batch (" + WriterSettings.MAX_BATCH_VARIABLE
+                            + "): split it into smaller batches or raise the limit; nothing was written");
+            writes.forEach(w -> metrics.refused(w.table(), tooLarge.code()));
+            throw tooLarge;
+        }
         List<EncodedWrite> encoded = new ArrayList<>(writes.size());
         for (int i = 0; i < writes.size(); i++) {
             try {
@@ -258,8 +271,15 @@ final class LettuceRecordWriter implements RecordWriter {
                 throw e.inBatch(i);
             }
         }
-        List<CompletableFuture<WriteReceipt>> futures =
-                settings.waitsForReplicas() ? dispatchWaitingForReplicas(encoded) : dispatch(encoded);
+        // On a cluster a run is sent only once the one before is answered: Lettuce's cluster connection was seen to
+        // let a later run's write overtake an earlier one of the same partition (RecordWriterBatchWindowIT).
+        List<CompletableFuture<WriteReceipt>> futures = InFlightWindow.send(
+                encoded.size(),
+                settings.maxInFlight(),
+                !redis.isCluster(),
+                (from, to) -> settings.waitsForReplicas()
+                        ? dispatchWaitingForReplicas(encoded.subList(from, to))
+                        : dispatch(encoded.subList(from, to)));
         return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                 .handle((ignored, ignoredFailure) -> {
                     List<Optional<WriteReceipt>> receipts = new ArrayList<>(futures.size());
@@ -276,7 +296,10 @@ final class LettuceRecordWriter implements RecordWriter {
                 });
     }
 
-    /** The batch in one go on the deployment's connection, each write's answer observed. */
+    /**
+     * One run of a batch's writes ({@link InFlightWindow}) in one go on the deployment's connection, each write's
+     * answer observed.
+     */
     private List<CompletableFuture<WriteReceipt>> dispatch(List<EncodedWrite> encoded) {
         List<AsyncCommand<String, String, List<Object>>> commands = new ArrayList<>(encoded.size());
         List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());
@@ -292,9 +315,9 @@ final class LettuceRecordWriter implements RecordWriter {
     }
 
     /**
-     * The batch grouped by the master serving each write's partition: each group's writes and then one {@code WAIT},
-     * in one go on that master's node connection (see {@link #sendAndWait}), so a batch waits once per master, not
-     * once per write. Every master's group is sent before any answer is awaited.
+     * One run of a batch's writes ({@link InFlightWindow}) grouped by the master serving each write's partition: each
+     * group's writes and then one {@code WAIT}, in one go on that master's node connection (see {@link #sendAndWait}),
+     * so a run waits once per master, not once per write. Every master's group is sent before any answer is awaited.
      */
     private List<CompletableFuture<WriteReceipt>> dispatchWaitingForReplicas(List<EncodedWrite> encoded) {
         List<CompletableFuture<WriteReceipt>> futures = new ArrayList<>(encoded.size());

@@ -108,11 +108,14 @@ public interface RecordWriter extends AutoCloseable {
     }
 
     /**
-     * Performs many writes in one pipeline: far fewer round trips than one by one. Every write is validated first; if
-     * any is invalid the batch is refused whole and nothing is sent. Each write is then atomic on its own; the receipt
-     * says which were accepted.
+     * Performs many writes pipelined: far fewer round trips than one by one. Every write is validated first; if any
+     * is invalid, or the batch holds more than {@link WriterSettings#maxBatch()} writes, the batch is refused whole
+     * and nothing is sent. The writes are sent in batch order, at most {@link WriterSettings#maxInFlight()} unanswered
+     * at a time, so a large batch never waits behind itself past the command timeout. Each write is then atomic on its
+     * own; the receipt says which were accepted, in batch order.
      *
-     * @throws InvalidRecordException for the first invalid write, naming its index in the message
+     * @throws InvalidRecordException for the first invalid write, naming its index in the message; {@code
+     *     BATCH_TOO_LARGE} (field {@code writes}) for a batch over {@link WriterSettings#maxBatch()}
      */
     BatchReceipt writeAll(List<Write> writes);
 

@@ -24,9 +24,21 @@ import java.util.Objects;
  * @param waitTimeout how long a write waits for {@link #waitReplicas()} replicas at most ({@code
  *     CISTERN_WRITER_WAIT_TIMEOUT_MS}, default 1000); less than the Redis command timeout, as the {@code WAIT} is one
  *     Redis command
+ * @param maxInFlight how many writes of one {@link RecordWriter#writeAll} batch are sent to Redis before the first of
+ *     them is answered ({@code CISTERN_WRITER_MAX_IN_FLIGHT}, default 1000): the next writes are sent, in batch order,
+ *     as earlier ones are answered, so a write's command timeout starts near its turn in Redis and a large batch to a
+ *     healthy Redis never outlives it. A batch of at most this many is sent in one go
+ * @param maxBatch the most writes {@link RecordWriter#writeAll} accepts in one batch ({@code CISTERN_WRITER_MAX_BATCH},
+ *     default 10000); a larger batch is refused whole ({@code BATCH_TOO_LARGE}), nothing written
  */
 public record WriterSettings(
-        RedisSettings redis, KeyLayout layout, Duration registryRefresh, int waitReplicas, Duration waitTimeout) {
+        RedisSettings redis,
+        KeyLayout layout,
+        Duration registryRefresh,
+        int waitReplicas,
+        Duration waitTimeout,
+        int maxInFlight,
+        int maxBatch) {
     public static final Duration DEFAULT_REGISTRY_REFRESH = Duration.ofSeconds(1);
 
     /** {@link #registryRefresh()} in milliseconds, 0 or more. */
@@ -39,6 +51,24 @@ public record WriterSettings(
     public static final String WAIT_TIMEOUT_VARIABLE = "CISTERN_WRITER_WAIT_TIMEOUT_MS";
 
     public static final Duration DEFAULT_WAIT_TIMEOUT = Duration.ofSeconds(1);
+
+    /** {@link #maxInFlight()}: 1 or more. */
+    public static final String MAX_IN_FLIGHT_VARIABLE = "CISTERN_WRITER_MAX_IN_FLIGHT";
+
+    /**
+     * 1000 writes: a healthy Redis answers that many {@code FCALL}s in tens of milliseconds, far inside the default
+     * 2 s command timeout, and a batch of the bench's default size still goes out in one go.
+     */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
+
+    /** {@link #maxBatch()}: 1 or more. */
+    public static final String MAX_BATCH_VARIABLE = "CISTERN_WRITER_MAX_BATCH";
+
+    /**
+     * 10,000 writes: about what a default 8 MiB HTTP body ({@code CISTERN_WRITER_MAX_BODY_BYTES}) holds of
+     * small records, and a batch whose receipts and answers stay small in memory.
+     */
+    public static final int DEFAULT_MAX_BATCH = 10_000;
 
     public WriterSettings {
         Objects.requireNonNull(redis, "redis");
@@ -62,6 +92,20 @@ public record WriterSettings(
                     + redis.commandTimeout().toMillis() + " ms): the WAIT is one Redis command; lower "
                     + WAIT_TIMEOUT_VARIABLE + " or raise REDIS_COMMAND_TIMEOUT_MS");
         }
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException(
+                    "maxInFlight (" + MAX_IN_FLIGHT_VARIABLE + ") must be at least 1 write, was " + maxInFlight);
+        }
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException(
+                    "maxBatch (" + MAX_BATCH_VARIABLE + ") must be at least 1 write, was " + maxBatch);
+        }
+    }
+
+    /** Settings with the default window and batch limit. */
+    public WriterSettings(
+            RedisSettings redis, KeyLayout layout, Duration registryRefresh, int waitReplicas, Duration waitTimeout) {
+        this(redis, layout, registryRefresh, waitReplicas, waitTimeout, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_BATCH);
     }
 
     /** Settings without a replica wait. */
@@ -81,7 +125,8 @@ public record WriterSettings(
 
     /**
      * Settings from {@code CISTERN_PREFIX}, {@code CISTERN_REGISTRY_REFRESH_MS}, {@code
-     * CISTERN_WRITER_WAIT_REPLICAS}, {@code CISTERN_WRITER_WAIT_TIMEOUT_MS} and the Redis variables; unset or blank
+     * CISTERN_WRITER_WAIT_REPLICAS}, {@code CISTERN_WRITER_WAIT_TIMEOUT_MS}, {@code CISTERN_WRITER_MAX_IN_FLIGHT},
+     * {@code CISTERN_WRITER_MAX_BATCH} and the Redis variables; unset or blank
      * variables take the default.
      *
      * @throws IllegalArgumentException naming the variable when a value is wrong
@@ -93,7 +138,9 @@ public record WriterSettings(
                 new KeyLayout(reader.get("CISTERN_PREFIX", KeyLayout.DEFAULT_PREFIX)),
                 reader.millis(REGISTRY_REFRESH_VARIABLE, DEFAULT_REGISTRY_REFRESH),
                 reader.integer(WAIT_REPLICAS_VARIABLE, 0, 0),
-                reader.millis(WAIT_TIMEOUT_VARIABLE, DEFAULT_WAIT_TIMEOUT));
+                reader.millis(WAIT_TIMEOUT_VARIABLE, DEFAULT_WAIT_TIMEOUT),
+                reader.integer(MAX_IN_FLIGHT_VARIABLE, DEFAULT_MAX_IN_FLIGHT, 1),
+                reader.integer(MAX_BATCH_VARIABLE, DEFAULT_MAX_BATCH, 1));
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().prefix("shop").build()}. */
@@ -111,6 +158,8 @@ public record WriterSettings(
         private Duration registryRefresh;
         private int waitReplicas;
         private Duration waitTimeout;
+        private int maxInFlight;
+        private int maxBatch;
 
         private Builder(WriterSettings from) {
             redis = from.redis;
@@ -118,6 +167,8 @@ public record WriterSettings(
             registryRefresh = from.registryRefresh;
             waitReplicas = from.waitReplicas;
             waitTimeout = from.waitTimeout;
+            maxInFlight = from.maxInFlight;
+            maxBatch = from.maxBatch;
         }
 
         public Builder redis(RedisSettings value) {
@@ -150,13 +201,23 @@ public record WriterSettings(
             return this;
         }
 
+        public Builder maxInFlight(int value) {
+            maxInFlight = value;
+            return this;
+        }
+
+        public Builder maxBatch(int value) {
+            maxBatch = value;
+            return this;
+        }
+
         /**
          * The settings.
          *
          * @throws IllegalArgumentException naming the value that is wrong
          */
         public WriterSettings build() {
-            return new WriterSettings(redis, layout, registryRefresh, waitReplicas, waitTimeout);
+            return new WriterSettings(redis, layout, registryRefresh, waitReplicas, waitTimeout, maxInFlight, maxBatch);
         }
     }
 }

@@ -14,7 +14,8 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <ul>
  *   <li>404 — unknown table ({@code UNKNOWN_TABLE});
- *   <li>413 — a value too large ({@code VALUE_TOO_LARGE});
+ *   <li>413 — a value too large ({@code VALUE_TOO_LARGE}), a batch of more writes than the writer accepts ({@code
+ *       BATCH_TOO_LARGE});
  *   <li>409 — a patch of a record Redis knows is deleted ({@code RECORD_DELETED});
  *   <li>422 — any other invalid record: unknown column, wrong type, missing or malformed key, NOT NULL column missing,
  *       empty patch, a value a CHECK constraint refuses ({@code CHECK_VIOLATION});
@@ -68,7 +69,7 @@ public record FailureResponse(
             }
             status = switch (invalid.reason()) {
                 case UNKNOWN_TABLE -> 404;
-                case VALUE_TOO_LARGE -> 413;
+                case VALUE_TOO_LARGE, BATCH_TOO_LARGE -> 413;
                 case RECORD_DELETED -> 409;
                 default -> 422;
             };

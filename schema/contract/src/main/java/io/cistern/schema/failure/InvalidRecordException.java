@@ -5,7 +5,8 @@ import java.util.OptionalInt;
 
 /**
  * A write refused at the edge because its input is wrong: unknown table or column, wrong type, oversized value,
- * missing or malformed key, a value a CHECK constraint refuses, or a patch of a record known to be deleted. Nothing reached the stream.
+ * missing or malformed key, a value a CHECK constraint refuses, a patch of a record known to be deleted, or a batch of
+ * more writes than the writer accepts. Nothing reached the stream.
  */
 public final class InvalidRecordException extends PermanentException {
     /** Why the record was refused. */
@@ -20,7 +21,9 @@ public final class InvalidRecordException extends PermanentException {
         EMPTY_PATCH,
         RECORD_DELETED,
         /** A CHECK constraint Cistern understands refuses the value: the field is the column. */
-        CHECK_VIOLATION
+        CHECK_VIOLATION,
+        /** A batch of more writes than the writer accepts in one ({@code CISTERN_WRITER_MAX_BATCH}): the field is {@code writes}. */
+        BATCH_TOO_LARGE
     }
 
     private final Reason reason;

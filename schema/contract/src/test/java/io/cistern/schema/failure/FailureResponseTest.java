@@ -17,6 +17,7 @@ class FailureResponseTest {
     @CsvSource({
         "UNKNOWN_TABLE, 404",
         "VALUE_TOO_LARGE, 413",
+        "BATCH_TOO_LARGE, 413",
         "RECORD_DELETED, 409",
         "UNKNOWN_COLUMN, 422",
         "WRONG_TYPE, 422",

@@ -36,7 +36,9 @@ class WriterDefaults {
             "CISTERN_PREFIX",
             "CISTERN_REGISTRY_REFRESH_MS",
             "CISTERN_WRITER_WAIT_REPLICAS",
-            "CISTERN_WRITER_WAIT_TIMEOUT_MS");
+            "CISTERN_WRITER_WAIT_TIMEOUT_MS",
+            WriterSettings.MAX_IN_FLIGHT_VARIABLE,
+            WriterSettings.MAX_BATCH_VARIABLE);
 
     @Bean
     @ConditionalOnMissingBean

@@ -6,6 +6,7 @@ import io.cistern.schema.function.BufferLimits;
 import io.cistern.writer.RecordWriter;
 import io.cistern.writer.WriterSettings;
 import io.lettuce.core.StreamMessage;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -26,6 +27,8 @@ import tools.jackson.databind.JsonNode;
 @DirtiesContext
 class WriteEndpointsIT {
     private static final int MAX_VALUE_BYTES = 1024;
+    /** The writer's batch limit here (CISTERN_WRITER_MAX_BATCH), small enough to post one over it cheaply. */
+    private static final int MAX_BATCH = 50;
 
     @TestConfiguration(proxyBeanMethods = false)
     static class Fixture {
@@ -41,7 +44,7 @@ class WriteEndpointsIT {
 
         @Bean
         WriterSettings writerSettings(TestCistern cistern) {
-            return cistern.writerSettings();
+            return cistern.writerSettings().mutate().maxBatch(MAX_BATCH).build();
         }
 
         @Bean(destroyMethod = "close")
@@ -374,6 +377,43 @@ class WriteEndpointsIT {
         assertThat(r.json().get("index").intValue()).isEqualTo(1);
         assertThat(r.json().get("message").stringValue()).contains("write 1 of the batch");
         assertNothingWritten(before, "source_documents", first.toString());
+    }
+
+    @Test
+    void batchOverTheMaximumWrites_isRefusedWith413NamingTheLimit_beforeAnythingIsWritten() {
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i <= MAX_BATCH; i++) {
+            ids.add(UUID.randomUUID());
+        }
+        long before = cistern.streamEntries();
+
+        HttpTestClient.Response over = http().post("/v1/tables/source_documents/records:batch", batchOfPuts(ids));
+
+        assertRefused(over, 413, "BATCH_TOO_LARGE", "writes");
+        assertThat(over.json().get("message").stringValue())
+                .contains(Integer.toString(MAX_BATCH + 1), Integer.toString(MAX_BATCH), "CISTERN_WRITER_MAX_BATCH");
+        assertThat(cistern.streamEntries()).isEqualTo(before);
+        ids.forEach(id ->
+                assertThat(cistern.record("source_documents", id.toString())).isEmpty());
+
+        HttpTestClient.Response atTheLimit =
+                http().post("/v1/tables/source_documents/records:batch", batchOfPuts(ids.subList(0, MAX_BATCH)));
+
+        assertThat(atTheLimit.status()).as(atTheLimit.body()).isEqualTo(202);
+        assertThat(cistern.streamEntries()).isEqualTo(before + MAX_BATCH);
+    }
+
+    private static String batchOfPuts(List<UUID> ids) {
+        StringBuilder body = new StringBuilder("{\"writes\": [");
+        for (int i = 0; i < ids.size(); i++) {
+            body.append(i == 0 ? "" : ",")
+                    .append("{\"op\": \"put\", \"key\": \"")
+                    .append(ids.get(i))
+                    .append("\", \"columns\": {\"filename\": \"f")
+                    .append(i)
+                    .append(".pdf\"}}");
+        }
+        return body.append("]}").toString();
     }
 
     @Test

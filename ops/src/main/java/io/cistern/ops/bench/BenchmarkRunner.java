@@ -15,12 +15,28 @@ public final class BenchmarkRunner {
     private final DatabaseSettings database;
     private final PrintWriter out;
     private final PrintWriter err;
+    private final java.util.OptionalLong postmasterPid;
 
+    /** Against shared servers: PostgreSQL's CPU is reported absent from the per-row figures. */
     public BenchmarkRunner(RedisSettings redis, DatabaseSettings database, PrintWriter out, PrintWriter err) {
+        this(redis, database, out, err, java.util.OptionalLong.empty());
+    }
+
+    /**
+     * @param postmasterPid the postmaster of a PostgreSQL server the bench started itself, whose processes' CPU the
+     *     sync scenarios then report per row
+     */
+    public BenchmarkRunner(
+            RedisSettings redis,
+            DatabaseSettings database,
+            PrintWriter out,
+            PrintWriter err,
+            java.util.OptionalLong postmasterPid) {
         this.redis = redis;
         this.database = database;
         this.out = out;
         this.err = err;
+        this.postmasterPid = postmasterPid;
     }
 
     public int run(BenchSettings s) {
@@ -68,7 +84,7 @@ public final class BenchmarkRunner {
                         s.duration(),
                         s.maxWarmUpPairs());
                 ProgressBar bar = new ProgressBar(err, scenario, SyncBenchmark.steps(options));
-                syncs.add(new SyncBenchmark(redis, database).run(options, bar::update));
+                syncs.add(new SyncBenchmark(redis, database, postmasterPid).run(options, bar::update));
                 bar.done();
             }
         }
@@ -230,6 +246,33 @@ public final class BenchmarkRunner {
                 r.cistern().stream()
                         .map(c -> c.writeCpu().perUnit(c.writesPerSecond(), "write"))
                         .toList());
+        out.printf(
+                java.util.Locale.ROOT,
+                "  CPU per applied row, medians: drain worker JVM %.1f µs, Redis %.1f µs, PostgreSQL %s; baseline JVM"
+                        + " %.1f µs, PostgreSQL %s; write phase per write: producer JVM %.1f µs, Redis %.1f µs%n",
+                r.drainMicros(CpuMeter.Use::jvm, false),
+                r.drainMicros(CpuMeter.Use::redis, false),
+                r.privatePostgres()
+                        ? String.format(
+                                java.util.Locale.ROOT, "%.1f µs", r.drainMicros(CpuMeter.Use::privatePostgres, false))
+                        : "absent (" + SHARED_POSTGRES + ")",
+                r.baselineMicrosPerRow(CpuMeter.Use::jvm),
+                r.privatePostgres()
+                        ? String.format(
+                                java.util.Locale.ROOT, "%.1f µs", r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres))
+                        : "absent",
+                r.writeMicrosPerWrite(CpuMeter.Use::jvm),
+                r.writeMicrosPerWrite(CpuMeter.Use::redis));
+        StringBuilder commands = new StringBuilder();
+        r.drainCommandsPerRow()
+                .forEach((name, v) -> commands.append(String.format(
+                        java.util.Locale.ROOT,
+                        "%s%s %.3f calls %.2f µs",
+                        commands.isEmpty() ? "" : ", ",
+                        name,
+                        v[0],
+                        v[1])));
+        out.printf("  Redis commandstats of the drain per applied row, medians: %s%n", commands);
         if (r.masters().size() > 1) {
             out.printf("  per master (medians of the rounds; the entries its partitions received, all applied):%n");
             for (String m : r.masters()) {
@@ -610,6 +653,7 @@ public final class BenchmarkRunner {
             cpuJson(c.putObject("cisternWrite"), r.cistern().get(i).writeCpu());
             cpuJson(c.putObject("baseline"), r.baseline().get(i).cpu());
         }
+        costPerRowJson(n, r);
         mastersJson(n, r);
         SyncBenchmark.Latency l = r.latency();
         ObjectNode latency = n.putObject("latency");
@@ -639,6 +683,56 @@ public final class BenchmarkRunner {
                         0.6)
                 .putInto(n);
         n.put("baselineSql", r.baselineSql());
+    }
+
+    /** Why a shared PostgreSQL's CPU is not reported per row. */
+    static final String SHARED_POSTGRES = "the bench did not start this PostgreSQL server; on a shared host the /proc"
+            + " sum counts every postgres process (other servers and other clients' backends): run bench --pin";
+
+    /**
+     * The pipeline's cost per row, medians of the rounds (issue 22): {@code cpuMicrosPerRow.drain} (worker JVM, Redis,
+     * PostgreSQL per row applied; {@code drainPerEntry} the same per entry), {@code cpuMicrosPerRow.baseline} (the
+     * baseline loop's JVM, Redis, PostgreSQL per row upserted), {@code cpuMicrosPerWrite} (the write phase: the
+     * producer JVM and Redis per entry written), and {@code redisCommandsPerRow} ({@code INFO commandstats} deltas of
+     * the drain, calls and microseconds per row applied, by command). PostgreSQL is null, with {@code
+     * postgresCpuAbsent} saying why, unless the bench started its PostgreSQL server itself.
+     */
+    static void costPerRowJson(ObjectNode n, SyncBenchmark.Result r) {
+        boolean pg = r.privatePostgres();
+        ObjectNode perRow = n.putObject("cpuMicrosPerRow");
+        ObjectNode drain = perRow.putObject("drain")
+                .put("workerJvm", round3(r.drainMicros(CpuMeter.Use::jvm, false)))
+                .put("redis", round3(r.drainMicros(CpuMeter.Use::redis, false)));
+        ObjectNode drainPerEntry = perRow.putObject("drainPerEntry")
+                .put("workerJvm", round3(r.drainMicros(CpuMeter.Use::jvm, true)))
+                .put("redis", round3(r.drainMicros(CpuMeter.Use::redis, true)));
+        ObjectNode baseline = perRow.putObject("baseline")
+                .put("baselineJvm", round3(r.baselineMicrosPerRow(CpuMeter.Use::jvm)))
+                .put("redis", round3(r.baselineMicrosPerRow(CpuMeter.Use::redis)));
+        if (pg) {
+            drain.put("postgres", round3(r.drainMicros(CpuMeter.Use::privatePostgres, false)));
+            drainPerEntry.put("postgres", round3(r.drainMicros(CpuMeter.Use::privatePostgres, true)));
+            baseline.put("postgres", round3(r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres)));
+            perRow.put(
+                    "postgresVersusBaseline",
+                    round3(r.drainMicros(CpuMeter.Use::privatePostgres, false)
+                            / r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres)));
+            perRow.put("postgresCpuFrom", "the private server's postmaster and its children (/proc)");
+        } else {
+            drain.putNull("postgres");
+            drainPerEntry.putNull("postgres");
+            baseline.putNull("postgres");
+            perRow.putNull("postgresVersusBaseline");
+            perRow.put("postgresCpuAbsent", SHARED_POSTGRES);
+        }
+        n.putObject("cpuMicrosPerWrite")
+                .put("producerJvm", round3(r.writeMicrosPerWrite(CpuMeter.Use::jvm)))
+                .put("redis", round3(r.writeMicrosPerWrite(CpuMeter.Use::redis)));
+        ObjectNode commands = n.putObject("redisCommandsPerRow");
+        r.drainCommandsPerRow()
+                .forEach((name, v) -> commands.putObject(name)
+                        .put("calls", Math.round(v[0] * 10_000) / 10_000.0)
+                        .put("usec", round3(v[1])));
     }
 
     /**
@@ -680,6 +774,9 @@ public final class BenchmarkRunner {
                 .put("redis", round3(use.redis()))
                 .put("postgres", round3(use.postgres()))
                 .put("machine", round3(use.machine()));
+        if (use.hasPrivatePostgres()) {
+            node.put("privatePostgres", round3(use.privatePostgres()));
+        }
     }
 
     private static double round3(double v) {

@@ -4,6 +4,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.codec.ExactJson;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.node.ArrayNode;
@@ -15,28 +16,31 @@ public final class BenchmarkRunner {
     private final DatabaseSettings database;
     private final PrintWriter out;
     private final PrintWriter err;
+    private final java.util.Optional<PinLayout.Pinned> pinned;
     private final java.util.OptionalLong postmasterPid;
 
     /** Against shared servers: PostgreSQL's CPU is reported absent from the per-row figures. */
     public BenchmarkRunner(RedisSettings redis, DatabaseSettings database, PrintWriter out, PrintWriter err) {
-        this(redis, database, out, err, java.util.OptionalLong.empty());
+        this(redis, database, out, err, java.util.Optional.empty());
     }
 
     /**
-     * @param postmasterPid the postmaster of a PostgreSQL server the bench started itself, whose processes' CPU the
-     *     sync scenarios then report per row
+     * @param pinned inside {@code bench --pin}'s pinned JVM: the layout and the private servers, whose PostgreSQL's CPU
+     *     the sync scenarios then report per row
      */
     public BenchmarkRunner(
             RedisSettings redis,
             DatabaseSettings database,
             PrintWriter out,
             PrintWriter err,
-            java.util.OptionalLong postmasterPid) {
+            java.util.Optional<PinLayout.Pinned> pinned) {
         this.redis = redis;
         this.database = database;
         this.out = out;
         this.err = err;
-        this.postmasterPid = postmasterPid;
+        this.pinned = pinned;
+        this.postmasterPid =
+                pinned.map(p -> java.util.OptionalLong.of(p.postmasterPid())).orElse(java.util.OptionalLong.empty());
     }
 
     public int run(BenchSettings s) {
@@ -103,6 +107,8 @@ public final class BenchmarkRunner {
                 readJson(root, read);
             }
             machineJson(root, s, machineBefore, MachineLoad.take(), (System.nanoTime() - started) / 1e9);
+            jvmJson((ObjectNode) root.get("machine"));
+            pinned.ifPresent(p -> pinJson(root, p));
             out.println(ExactJson.mapper().writeValueAsString(root));
         } else {
             out.printf("| scenario | Cistern | baseline | ratio | baseline is |%n");
@@ -134,6 +140,22 @@ public final class BenchmarkRunner {
             out.printf(
                     "%nmachine: %s; %.0f s in all%n",
                     MachineLoad.describe(machineBefore, MachineLoad.take()), (System.nanoTime() - started) / 1e9);
+            out.printf(
+                    "JVM: %d available processor(s), garbage collectors %s, flags %s%n",
+                    Runtime.getRuntime().availableProcessors(),
+                    garbageCollectors(),
+                    ManagementFactory.getRuntimeMXBean().getInputArguments());
+            pinned.ifPresent(p -> out.printf(
+                    "pinned (%s): PostgreSQL on CPUs %s (postmaster %d, allowed %s), Redis on %s (allowed %s), this JVM"
+                            + " on %s (allowed %s)%n",
+                    PinLayout.RULE,
+                    p.layout().postgresCpus(),
+                    p.postmasterPid(),
+                    cpusAllowed(Long.toString(p.postmasterPid())),
+                    p.layout().pipelineCpus(),
+                    cpusAllowed(Long.toString(p.redisPid())),
+                    p.layout().pipelineCpus(),
+                    cpusAllowed("self")));
         }
         out.flush();
         return 0;
@@ -533,6 +555,53 @@ public final class BenchmarkRunner {
                 .put("elapsedSeconds", Math.round(seconds));
         ArrayNode scenarios = m.putArray("scenarios");
         s.scenarios().forEach(scenarios::add);
+    }
+
+    /**
+     * The JVM the figures come from: its processors, garbage collectors and flags (a JVM that sees one processor picks
+     * the serial collector, so a pinned run's worker is not the unpinned one's).
+     */
+    static void jvmJson(ObjectNode machine) {
+        ObjectNode jvm = machine.putObject("jvm");
+        jvm.put("availableProcessors", Runtime.getRuntime().availableProcessors());
+        ArrayNode gcs = jvm.putArray("garbageCollectors");
+        garbageCollectors().forEach(gcs::add);
+        ArrayNode flags = jvm.putArray("inputArguments");
+        ManagementFactory.getRuntimeMXBean().getInputArguments().forEach(flags::add);
+    }
+
+    /** {@code bench --pin}'s layout, and each process's CPU list as the kernel has it ({@code Cpus_allowed_list}). */
+    static void pinJson(ObjectNode root, PinLayout.Pinned p) {
+        root.putObject("pin")
+                .put("cores", p.layout().cores())
+                .put("rule", PinLayout.RULE)
+                .put("postgresCpus", p.layout().postgresCpus())
+                .put("redisCpus", p.layout().pipelineCpus())
+                .put("jvmCpus", p.layout().pipelineCpus())
+                .put("postmasterPid", p.postmasterPid())
+                .put("postgresCpusAllowed", cpusAllowed(Long.toString(p.postmasterPid())))
+                .put("redisPid", p.redisPid())
+                .put("redisCpusAllowed", cpusAllowed(Long.toString(p.redisPid())))
+                .put("jvmCpusAllowed", cpusAllowed("self"));
+    }
+
+    private static List<String> garbageCollectors() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName)
+                .toList();
+    }
+
+    /** {@code Cpus_allowed_list} of {@code /proc/<pid>/status}, or "?" when unreadable. */
+    static String cpusAllowed(String pid) {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid, "status")).stream()
+                    .filter(l -> l.startsWith("Cpus_allowed_list:"))
+                    .map(l -> l.substring("Cpus_allowed_list:".length()).strip())
+                    .findFirst()
+                    .orElse("?");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     private static double mib(long bytes) {

@@ -216,21 +216,15 @@ final class CpuMeter {
      * rest: PostgreSQL forks them all from the postmaster); exited children drop out, as in {@link #postgresCpu()}.
      */
     static double processTreeSeconds(long root) {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .mapToDouble(p -> {
-                        String[] f = statFields(p);
-                        if (f == null) {
-                            return 0;
-                        }
-                        long pid = Long.parseLong(p.getFileName().toString());
-                        // f[1] is the parent's PID (field 4 of /proc/<pid>/stat).
-                        return pid == root || Long.parseLong(f[1]) == root ? cpuSeconds(f) : 0;
-                    })
-                    .sum();
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
+        return sumOverProcesses(p -> {
+            String[] f = statFields(p);
+            if (f == null) {
+                return 0;
+            }
+            long pid = Long.parseLong(p.getFileName().toString());
+            // f[1] is the parent's PID (field 4 of /proc/<pid>/stat).
+            return pid == root || Long.parseLong(f[1]) == root ? cpuSeconds(f) : 0;
+        });
     }
 
     /** The fields after {@code pid (comm) } of {@code /proc/<pid>/stat}, or null when the process is gone. */
@@ -263,9 +257,14 @@ final class CpuMeter {
 
     /** CPU seconds of every live process named postgres; exited backends drop out, so short rounds undercount. */
     private static double postgresCpu() {
+        return sumOverProcesses(CpuMeter::postgresSeconds);
+    }
+
+    /** {@code seconds} summed over every process directory of {@code /proc}; 0 where {@code /proc} is absent. */
+    private static double sumOverProcesses(java.util.function.ToDoubleFunction<Path> seconds) {
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .mapToDouble(CpuMeter::postgresSeconds)
+                    .mapToDouble(seconds)
                     .sum();
         } catch (IOException | RuntimeException e) {
             return 0;

@@ -45,8 +45,10 @@ final class PinnedBench {
         }
         int redisPort = freePort();
         int postgresPort = freePort();
+        long[] postmaster = {-1};
         try (LocalServers servers = new LocalServers(dir, err, redisPort, postgresPort)) {
             LocalServers.Private p = servers.startPrivate(layout.pipelineCpus(), layout.postgresCpus());
+            postmaster[0] = p.postmasterPid();
             List<String> command = new ArrayList<>(List.of("taskset", "-c", layout.pipelineCpus()));
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.addAll(jvmFlags());
@@ -70,8 +72,25 @@ final class PinnedBench {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("bench --pin interrupted", e);
         } finally {
+            awaitExit(postmaster[0]);
             deleteTree(dir);
         }
+    }
+
+    /**
+     * Waits up to 30 s for the postmaster to finish its shutdown: closing the servers stops runuser, which passes the
+     * signal on and may return before the postmaster has exited, and its directory is deleted next.
+     */
+    private static void awaitExit(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            try {
+                h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // Still running after 30 s: deleting its directory below is best effort.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     /**

@@ -2,8 +2,11 @@ package io.cistern.ops;
 
 import io.cistern.ops.bench.BenchSettings;
 import io.cistern.ops.bench.BenchmarkRunner;
+import io.cistern.ops.bench.PinLayout;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -136,6 +139,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of a Markdown table.")
     boolean json;
 
+    @Option(
+            names = "--pin",
+            description =
+                    "Simulate separate hosts on this machine: start a private Redis (no persistence) and a private"
+                            + " PostgreSQL (initdb defaults) on free ports, put PostgreSQL on the first floor(cores/2) CPUs and"
+                            + " Redis and a re-executed bench JVM on the rest (taskset), and report PostgreSQL's CPU per row"
+                            + " from that server alone. Ignores REDIS_URL and DATABASE_URL; needs taskset, redis-server and"
+                            + " the PostgreSQL server binaries. Stops the servers and deletes their directory at the end.")
+    boolean pin;
+
+    /** Set by a {@code --pin} parent on the JVM it re-executes pinned: {@code cores,redisPid,postmasterPid}. */
+    @Option(names = "--pinned-by-parent", hidden = true)
+    String pinnedByParent;
+
     @Override
     public Integer call() {
         BenchSettings.Size size = BenchSettings.Size.of(scenarios);
@@ -158,11 +175,34 @@ final class BenchCommand implements Callable<Integer> {
                 reads != null ? reads : size.reads(),
                 zipfExponent,
                 maxWarmUpPairs);
+        if (pin) {
+            return PinnedBench.run(
+                    childArguments(),
+                    connection,
+                    spec.commandLine().getOut(),
+                    spec.commandLine().getErr());
+        }
+        Optional<PinLayout.Pinned> pinned = Optional.empty();
+        if (pinnedByParent != null) {
+            String[] f = pinnedByParent.split(",");
+            pinned = Optional.of(new PinLayout.Pinned(
+                    PinLayout.of(Integer.parseInt(f[0])), Long.parseLong(f[1]), Long.parseLong(f[2])));
+        }
         return new BenchmarkRunner(
                         connection.redis(),
                         connection.database(),
                         spec.commandLine().getOut(),
-                        spec.commandLine().getErr())
+                        spec.commandLine().getErr(),
+                        pinned)
                 .run(settings);
+    }
+
+    /** This command's own arguments (after {@code bench}) without {@code --pin}: what the pinned JVM is given. */
+    private List<String> childArguments() {
+        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        int bench = args.indexOf("bench");
+        List<String> own = new ArrayList<>(bench < 0 ? args : args.subList(bench + 1, args.size()));
+        own.remove("--pin");
+        return own;
     }
 }

@@ -95,33 +95,70 @@ final class LocalServers implements AutoCloseable {
         return List.copyOf(origins);
     }
 
+    /**
+     * The servers of {@code bench --pin} (on this instance's ports), started here whatever else listens or is configured, each under its own
+     * {@code taskset -c} CPU list: Redis without persistence (no AOF, no snapshots, as {@code ops/bench-redis} starts
+     * it, the same on both sides of every comparison) and a fresh PostgreSQL cluster (initdb defaults). {@code
+     * redisPid} is the redis-server process (taskset execs it), {@code postmasterPid} the first line of the cluster's
+     * {@code postmaster.pid} (runuser forks the postmaster, so the started process is not it).
+     */
+    record Private(long redisPid, long postmasterPid) {}
+
+    Private startPrivate(String redisCpus, String postgresCpus) {
+        Path redisDir = dataDir.resolve("redis");
+        createDirectories(redisDir);
+        err.println("starting a private redis-server on 127.0.0.1:" + redisPort + ", CPUs " + redisCpus
+                + ", no persistence (data in " + redisDir + ")");
+        err.flush();
+        List<String> redisCommand = new ArrayList<>(List.of("taskset", "-c", redisCpus));
+        redisCommand.addAll(redisArgs(redisDir, List.of("--appendonly", "no", "--save", "")));
+        Process redisProcess = start(redisCommand, redisPort, "redis-server (apt-get install redis-server)");
+        startPostgres(List.of("taskset", "-c", postgresCpus));
+        long postmaster;
+        try {
+            postmaster = Long.parseLong(
+                    Files.readAllLines(dataDir.resolve("postgres").resolve("postmaster.pid"))
+                            .getFirst()
+                            .strip());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the private PostgreSQL's postmaster.pid: " + e, e);
+        }
+        return new Private(redisProcess.pid(), postmaster);
+    }
+
     private void startRedis() {
         Path dir = dataDir.resolve("redis");
         createDirectories(dir);
         err.println("starting redis-server on 127.0.0.1:" + redisPort + " with AOF (data in " + dir + ")");
         err.flush();
         start(
-                List.of(
-                        "redis-server",
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        Integer.toString(redisPort),
-                        "--dir",
-                        dir.toString(),
-                        "--appendonly",
-                        "yes",
-                        "--appendfsync",
-                        "everysec",
-                        "--maxmemory-policy",
-                        "noeviction",
-                        "--logfile",
-                        dir.resolve("redis.log").toString()),
+                redisArgs(
+                        dir,
+                        List.of(
+                                "--appendonly",
+                                "yes",
+                                "--appendfsync",
+                                "everysec",
+                                "--maxmemory-policy",
+                                "noeviction")),
                 redisPort,
                 "redis-server (apt-get install redis-server)");
     }
 
+    private List<String> redisArgs(Path dir, List<String> persistence) {
+        List<String> args = new ArrayList<>(List.of(
+                "redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(redisPort), "--dir", dir.toString()));
+        args.addAll(persistence);
+        args.addAll(List.of("--logfile", dir.resolve("redis.log").toString()));
+        return args;
+    }
+
     private void startPostgres() {
+        startPostgres(List.of());
+    }
+
+    /** Initialises the cluster if needed and starts it, its command after {@code prefix} ({@code taskset} or none). */
+    private void startPostgres(List<String> prefix) {
         Path dir = dataDir.resolve("postgres");
         Path bin = postgresBin();
         boolean root = "root".equals(System.getProperty("user.name"));
@@ -147,21 +184,20 @@ final class LocalServers implements AutoCloseable {
         }
         err.println("starting PostgreSQL on 127.0.0.1:" + postgresPort + " (data in " + dir + ")");
         err.flush();
-        start(
-                asPostgres(
-                        root,
-                        List.of(
-                                bin.resolve("postgres").toString(),
-                                "-D",
-                                dir.toString(),
-                                "-p",
-                                Integer.toString(postgresPort),
-                                "-c",
-                                "listen_addresses=127.0.0.1",
-                                "-c",
-                                "unix_socket_directories=" + dir)),
-                postgresPort,
-                "PostgreSQL (apt-get install postgresql)");
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(asPostgres(
+                root,
+                List.of(
+                        bin.resolve("postgres").toString(),
+                        "-D",
+                        dir.toString(),
+                        "-p",
+                        Integer.toString(postgresPort),
+                        "-c",
+                        "listen_addresses=127.0.0.1",
+                        "-c",
+                        "unix_socket_directories=" + dir)));
+        start(command, postgresPort, "PostgreSQL (apt-get install postgresql)");
     }
 
     /** PostgreSQL runs as the postgres user, which must be able to reach its data directory through every parent. */
@@ -217,7 +253,7 @@ final class LocalServers implements AutoCloseable {
                 + " `apt-get install postgresql`, or point DATABASE_URL at a running server");
     }
 
-    private void start(List<String> command, int port, String what) {
+    private Process start(List<String> command, int port, String what) {
         Process p;
         try {
             p = new ProcessBuilder(command)
@@ -244,6 +280,7 @@ final class LocalServers implements AutoCloseable {
                 throw new IllegalStateException("interrupted while waiting for " + what, e);
             }
         }
+        return p;
     }
 
     /** The durability notes of a reused Redis: on a Redis Cluster, of every master, each named. */

@@ -4,6 +4,7 @@ import io.cistern.connections.DatabaseSettings;
 import io.cistern.connections.RedisSettings;
 import io.cistern.schema.codec.ExactJson;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.databind.node.ArrayNode;
@@ -15,12 +16,31 @@ public final class BenchmarkRunner {
     private final DatabaseSettings database;
     private final PrintWriter out;
     private final PrintWriter err;
+    private final java.util.Optional<PinLayout.Pinned> pinned;
+    private final java.util.OptionalLong postmasterPid;
 
+    /** Against shared servers: PostgreSQL's CPU is reported absent from the per-row figures. */
     public BenchmarkRunner(RedisSettings redis, DatabaseSettings database, PrintWriter out, PrintWriter err) {
+        this(redis, database, out, err, java.util.Optional.empty());
+    }
+
+    /**
+     * @param pinned inside {@code bench --pin}'s pinned JVM: the layout and the private servers, whose PostgreSQL's CPU
+     *     the sync scenarios then report per row
+     */
+    public BenchmarkRunner(
+            RedisSettings redis,
+            DatabaseSettings database,
+            PrintWriter out,
+            PrintWriter err,
+            java.util.Optional<PinLayout.Pinned> pinned) {
         this.redis = redis;
         this.database = database;
         this.out = out;
         this.err = err;
+        this.pinned = pinned;
+        this.postmasterPid =
+                pinned.map(p -> java.util.OptionalLong.of(p.postmasterPid())).orElse(java.util.OptionalLong.empty());
     }
 
     public int run(BenchSettings s) {
@@ -68,7 +88,7 @@ public final class BenchmarkRunner {
                         s.duration(),
                         s.maxWarmUpPairs());
                 ProgressBar bar = new ProgressBar(err, scenario, SyncBenchmark.steps(options));
-                syncs.add(new SyncBenchmark(redis, database).run(options, bar::update));
+                syncs.add(new SyncBenchmark(redis, database, postmasterPid).run(options, bar::update));
                 bar.done();
             }
         }
@@ -87,6 +107,8 @@ public final class BenchmarkRunner {
                 readJson(root, read);
             }
             machineJson(root, s, machineBefore, MachineLoad.take(), (System.nanoTime() - started) / 1e9);
+            jvmJson((ObjectNode) root.get("machine"));
+            pinned.ifPresent(p -> pinJson(root, p));
             out.println(ExactJson.mapper().writeValueAsString(root));
         } else {
             out.printf("| scenario | Cistern | baseline | ratio | baseline is |%n");
@@ -118,6 +140,22 @@ public final class BenchmarkRunner {
             out.printf(
                     "%nmachine: %s; %.0f s in all%n",
                     MachineLoad.describe(machineBefore, MachineLoad.take()), (System.nanoTime() - started) / 1e9);
+            out.printf(
+                    "JVM: %d available processor(s), garbage collectors %s, flags %s%n",
+                    Runtime.getRuntime().availableProcessors(),
+                    garbageCollectors(),
+                    ManagementFactory.getRuntimeMXBean().getInputArguments());
+            pinned.ifPresent(p -> out.printf(
+                    "pinned (%s): PostgreSQL on CPUs %s (postmaster %d, allowed %s), Redis on %s (allowed %s), this JVM"
+                            + " on %s (allowed %s)%n",
+                    PinLayout.RULE,
+                    p.layout().postgresCpus(),
+                    p.postmasterPid(),
+                    cpusAllowed(Long.toString(p.postmasterPid())),
+                    p.layout().pipelineCpus(),
+                    cpusAllowed(Long.toString(p.redisPid())),
+                    p.layout().pipelineCpus(),
+                    cpusAllowed("self")));
         }
         out.flush();
         return 0;
@@ -230,6 +268,33 @@ public final class BenchmarkRunner {
                 r.cistern().stream()
                         .map(c -> c.writeCpu().perUnit(c.writesPerSecond(), "write"))
                         .toList());
+        out.printf(
+                java.util.Locale.ROOT,
+                "  CPU per applied row, medians: drain worker JVM %.1f µs, Redis %.1f µs, PostgreSQL %s; baseline JVM"
+                        + " %.1f µs, PostgreSQL %s; write phase per write: producer JVM %.1f µs, Redis %.1f µs%n",
+                r.drainMicros(CpuMeter.Use::jvm, false),
+                r.drainMicros(CpuMeter.Use::redis, false),
+                r.privatePostgres()
+                        ? String.format(
+                                java.util.Locale.ROOT, "%.1f µs", r.drainMicros(CpuMeter.Use::privatePostgres, false))
+                        : "absent (" + SHARED_POSTGRES + ")",
+                r.baselineMicrosPerRow(CpuMeter.Use::jvm),
+                r.privatePostgres()
+                        ? String.format(
+                                java.util.Locale.ROOT, "%.1f µs", r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres))
+                        : "absent",
+                r.writeMicrosPerWrite(CpuMeter.Use::jvm),
+                r.writeMicrosPerWrite(CpuMeter.Use::redis));
+        StringBuilder commands = new StringBuilder();
+        r.drainCommandsPerRow()
+                .forEach((name, v) -> commands.append(String.format(
+                        java.util.Locale.ROOT,
+                        "%s%s %.3f calls %.2f µs",
+                        commands.isEmpty() ? "" : ", ",
+                        name,
+                        v[0],
+                        v[1])));
+        out.printf("  Redis commandstats of the drain per applied row, medians: %s%n", commands);
         if (r.masters().size() > 1) {
             out.printf("  per master (medians of the rounds; the entries its partitions received, all applied):%n");
             for (String m : r.masters()) {
@@ -492,6 +557,53 @@ public final class BenchmarkRunner {
         s.scenarios().forEach(scenarios::add);
     }
 
+    /**
+     * The JVM the figures come from: its processors, garbage collectors and flags (a JVM that sees one processor picks
+     * the serial collector, so a pinned run's worker is not the unpinned one's).
+     */
+    static void jvmJson(ObjectNode machine) {
+        ObjectNode jvm = machine.putObject("jvm");
+        jvm.put("availableProcessors", Runtime.getRuntime().availableProcessors());
+        ArrayNode gcs = jvm.putArray("garbageCollectors");
+        garbageCollectors().forEach(gcs::add);
+        ArrayNode flags = jvm.putArray("inputArguments");
+        ManagementFactory.getRuntimeMXBean().getInputArguments().forEach(flags::add);
+    }
+
+    /** {@code bench --pin}'s layout, and each process's CPU list as the kernel has it ({@code Cpus_allowed_list}). */
+    static void pinJson(ObjectNode root, PinLayout.Pinned p) {
+        root.putObject("pin")
+                .put("cores", p.layout().cores())
+                .put("rule", PinLayout.RULE)
+                .put("postgresCpus", p.layout().postgresCpus())
+                .put("redisCpus", p.layout().pipelineCpus())
+                .put("jvmCpus", p.layout().pipelineCpus())
+                .put("postmasterPid", p.postmasterPid())
+                .put("postgresCpusAllowed", cpusAllowed(Long.toString(p.postmasterPid())))
+                .put("redisPid", p.redisPid())
+                .put("redisCpusAllowed", cpusAllowed(Long.toString(p.redisPid())))
+                .put("jvmCpusAllowed", cpusAllowed("self"));
+    }
+
+    private static List<String> garbageCollectors() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName)
+                .toList();
+    }
+
+    /** {@code Cpus_allowed_list} of {@code /proc/<pid>/status}, or "?" when unreadable. */
+    static String cpusAllowed(String pid) {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", pid, "status")).stream()
+                    .filter(l -> l.startsWith("Cpus_allowed_list:"))
+                    .map(l -> l.substring("Cpus_allowed_list:".length()).strip())
+                    .findFirst()
+                    .orElse("?");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
     private static double mib(long bytes) {
         return bytes / (1024.0 * 1024.0);
     }
@@ -610,6 +722,7 @@ public final class BenchmarkRunner {
             cpuJson(c.putObject("cisternWrite"), r.cistern().get(i).writeCpu());
             cpuJson(c.putObject("baseline"), r.baseline().get(i).cpu());
         }
+        costPerRowJson(n, r);
         mastersJson(n, r);
         SyncBenchmark.Latency l = r.latency();
         ObjectNode latency = n.putObject("latency");
@@ -639,6 +752,56 @@ public final class BenchmarkRunner {
                         0.6)
                 .putInto(n);
         n.put("baselineSql", r.baselineSql());
+    }
+
+    /** Why a shared PostgreSQL's CPU is not reported per row. */
+    static final String SHARED_POSTGRES = "the bench did not start this PostgreSQL server; on a shared host the /proc"
+            + " sum counts every postgres process (other servers and other clients' backends): run bench --pin";
+
+    /**
+     * The pipeline's cost per row, medians of the rounds (issue 22): {@code cpuMicrosPerRow.drain} (worker JVM, Redis,
+     * PostgreSQL per row applied; {@code drainPerEntry} the same per entry), {@code cpuMicrosPerRow.baseline} (the
+     * baseline loop's JVM, Redis, PostgreSQL per row upserted), {@code cpuMicrosPerWrite} (the write phase: the
+     * producer JVM and Redis per entry written), and {@code redisCommandsPerRow} ({@code INFO commandstats} deltas of
+     * the drain, calls and microseconds per row applied, by command). PostgreSQL is null, with {@code
+     * postgresCpuAbsent} saying why, unless the bench started its PostgreSQL server itself.
+     */
+    static void costPerRowJson(ObjectNode n, SyncBenchmark.Result r) {
+        boolean pg = r.privatePostgres();
+        ObjectNode perRow = n.putObject("cpuMicrosPerRow");
+        ObjectNode drain = perRow.putObject("drain")
+                .put("workerJvm", round3(r.drainMicros(CpuMeter.Use::jvm, false)))
+                .put("redis", round3(r.drainMicros(CpuMeter.Use::redis, false)));
+        ObjectNode drainPerEntry = perRow.putObject("drainPerEntry")
+                .put("workerJvm", round3(r.drainMicros(CpuMeter.Use::jvm, true)))
+                .put("redis", round3(r.drainMicros(CpuMeter.Use::redis, true)));
+        ObjectNode baseline = perRow.putObject("baseline")
+                .put("baselineJvm", round3(r.baselineMicrosPerRow(CpuMeter.Use::jvm)))
+                .put("redis", round3(r.baselineMicrosPerRow(CpuMeter.Use::redis)));
+        if (pg) {
+            drain.put("postgres", round3(r.drainMicros(CpuMeter.Use::privatePostgres, false)));
+            drainPerEntry.put("postgres", round3(r.drainMicros(CpuMeter.Use::privatePostgres, true)));
+            baseline.put("postgres", round3(r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres)));
+            perRow.put(
+                    "postgresVersusBaseline",
+                    round3(r.drainMicros(CpuMeter.Use::privatePostgres, false)
+                            / r.baselineMicrosPerRow(CpuMeter.Use::privatePostgres)));
+            perRow.put("postgresCpuFrom", "the private server's postmaster and its children (/proc)");
+        } else {
+            drain.putNull("postgres");
+            drainPerEntry.putNull("postgres");
+            baseline.putNull("postgres");
+            perRow.putNull("postgresVersusBaseline");
+            perRow.put("postgresCpuAbsent", SHARED_POSTGRES);
+        }
+        n.putObject("cpuMicrosPerWrite")
+                .put("producerJvm", round3(r.writeMicrosPerWrite(CpuMeter.Use::jvm)))
+                .put("redis", round3(r.writeMicrosPerWrite(CpuMeter.Use::redis)));
+        ObjectNode commands = n.putObject("redisCommandsPerRow");
+        r.drainCommandsPerRow()
+                .forEach((name, v) -> commands.putObject(name)
+                        .put("calls", Math.round(v[0] * 10_000) / 10_000.0)
+                        .put("usec", round3(v[1])));
     }
 
     /**
@@ -680,6 +843,9 @@ public final class BenchmarkRunner {
                 .put("redis", round3(use.redis()))
                 .put("postgres", round3(use.postgres()))
                 .put("machine", round3(use.machine()));
+        if (use.hasPrivatePostgres()) {
+            node.put("privatePostgres", round3(use.privatePostgres()));
+        }
     }
 
     private static double round3(double v) {

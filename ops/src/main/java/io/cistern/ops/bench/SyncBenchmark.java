@@ -270,6 +270,59 @@ final class SyncBenchmark {
                     cistern.stream().map(CisternRound::writesPerSecond).toList());
         }
 
+        /**
+         * The median over the rounds of one process's CPU ({@code cores} of the drain's {@link CpuMeter.Use}) per row
+         * applied in the drain, in microseconds; per {@code perEntry} entry instead of per row written when asked.
+         */
+        double drainMicros(java.util.function.ToDoubleFunction<CpuMeter.Use> cores, boolean perEntry) {
+            return Stats.median(cistern.stream()
+                    .map(c ->
+                            1e6 * cores.applyAsDouble(c.cpu()) / (perEntry ? c.entriesPerSecond() : c.rowsPerSecond()))
+                    .toList());
+        }
+
+        /** The median over the baseline rounds of one process's CPU per row upserted, in microseconds. */
+        double baselineMicrosPerRow(java.util.function.ToDoubleFunction<CpuMeter.Use> cores) {
+            return Stats.median(baseline.stream()
+                    .map(b -> 1e6 * cores.applyAsDouble(b.cpu()) / b.rowsPerSecond())
+                    .toList());
+        }
+
+        /** The median over the rounds of one process's CPU per entry written in the write phase, in microseconds. */
+        double writeMicrosPerWrite(java.util.function.ToDoubleFunction<CpuMeter.Use> cores) {
+            return Stats.median(cistern.stream()
+                    .map(c -> 1e6 * cores.applyAsDouble(c.writeCpu()) / c.writesPerSecond())
+                    .toList());
+        }
+
+        /** Whether every measured round read the CPU of a PostgreSQL server the bench started itself. */
+        boolean privatePostgres() {
+            return cistern.stream().allMatch(c -> c.cpu().hasPrivatePostgres())
+                    && baseline.stream().allMatch(b -> b.cpu().hasPrivatePostgres());
+        }
+
+        /**
+         * Redis {@code INFO commandstats} of the drain per row applied, medians over the rounds, by command: {calls,
+         * microseconds} per row (a command absent from a round counts 0 there).
+         */
+        Map<String, double[]> drainCommandsPerRow() {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            cistern.forEach(c -> names.addAll(c.cpu().commands().keySet()));
+            Map<String, double[]> perRow = new LinkedHashMap<>();
+            for (String name : names) {
+                List<Double> calls = new ArrayList<>();
+                List<Double> usec = new ArrayList<>();
+                for (CisternRound c : cistern) {
+                    CpuMeter.CommandStat s = c.cpu().commands().getOrDefault(name, new CpuMeter.CommandStat(0, 0));
+                    double rows = Math.max(1, c.rowsWritten());
+                    calls.add(s.calls() / rows);
+                    usec.add(s.usec() / rows);
+                }
+                perRow.put(name, new double[] {Stats.median(calls), Stats.median(usec)});
+            }
+            return perRow;
+        }
+
         /** The masters, as the first round saw them (the bench does not change the topology). */
         List<String> masters() {
             return cistern.getFirst().masters().stream().map(MasterWork::master).toList();
@@ -319,10 +372,16 @@ final class SyncBenchmark {
 
     private final RedisSettings redisSettings;
     private final DatabaseSettings databaseSettings;
+    private final java.util.OptionalLong postmasterPid;
 
-    SyncBenchmark(RedisSettings redis, DatabaseSettings database) {
+    /**
+     * @param postmasterPid the postmaster of the PostgreSQL the bench started itself ({@code bench --pin}), whose
+     *     processes' CPU is then measured alone; empty against a shared server
+     */
+    SyncBenchmark(RedisSettings redis, DatabaseSettings database, java.util.OptionalLong postmasterPid) {
         this.redisSettings = redis;
         this.databaseSettings = database;
+        this.postmasterPid = postmasterPid;
     }
 
     /** Steps reported to {@code progress}: a warm-up, two per round, and the latency phase. */
@@ -372,7 +431,7 @@ final class SyncBenchmark {
             this.client = client;
             this.admin = admin;
             this.redis = admin.sync();
-            this.cpu = new CpuMeter(admin);
+            this.cpu = new CpuMeter(admin, postmasterPid);
         }
 
         Result execute(IntConsumer progress) {

@@ -50,6 +50,86 @@ class BenchJsonShapeTest {
                 .isEqualTo(400);
     }
 
+    @Test
+    void costPerRow_sharedPostgres_reportsWorkerRedisProducerAndCommandsPerRow_postgresAbsentWithReason() {
+        SyncBenchmark.Result r = costResult(Double.NaN);
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+
+        BenchmarkRunner.costPerRowJson(root, r);
+
+        var perRow = root.get("cpuMicrosPerRow");
+        // Drain: 1,000 rows/s (800 in round 2) with the JVM at 0.01 cores and Redis 0.008: 10 and 8 µs, then 12.5, 10.
+        assertThat(perRow.get("drain").get("workerJvm").asDouble()).isEqualTo(11.25);
+        assertThat(perRow.get("drain").get("redis").asDouble()).isEqualTo(9);
+        assertThat(perRow.get("drain").get("postgres").isNull()).isTrue();
+        // Per entry: 2,000 entries/s both rounds.
+        assertThat(perRow.get("drainPerEntry").get("workerJvm").asDouble()).isEqualTo(5);
+        assertThat(perRow.get("baseline").get("baselineJvm").asDouble()).isEqualTo(2);
+        assertThat(perRow.get("baseline").get("postgres").isNull()).isTrue();
+        assertThat(perRow.get("postgresCpuAbsent").asString()).contains("bench --pin");
+        assertThat(root.get("cpuMicrosPerWrite").get("producerJvm").asDouble()).isEqualTo(4);
+        assertThat(root.get("cpuMicrosPerWrite").get("redis").asDouble()).isEqualTo(20);
+        // 1,000 then 500 XREADGROUP calls over 10,000 and 8,000 rows: 0.1 and 0.0625 a row; 40,000 µs: 4 and 5.
+        var xread = root.get("redisCommandsPerRow").get("xreadgroup");
+        assertThat(xread.get("calls").asDouble()).isEqualTo(0.0813);
+        assertThat(xread.get("usec").asDouble()).isEqualTo(4.5);
+        // XACK only in round 1: 0 in round 2, median of 0.1 and 0.
+        assertThat(root.get("redisCommandsPerRow").get("xack").get("calls").asDouble())
+                .isEqualTo(0.05);
+        assertThat(ExactJson.mapper().writeValueAsString(root)).doesNotContain("NaN");
+    }
+
+    @Test
+    void costPerRow_privatePostgres_reportsItsCpuPerRowAndTheRatioToTheBaseline() {
+        SyncBenchmark.Result r = costResult(0.012);
+        ObjectNode root = ExactJson.mapper().createObjectNode();
+
+        BenchmarkRunner.costPerRowJson(root, r);
+
+        var perRow = root.get("cpuMicrosPerRow");
+        // 0.012 cores at 1,000 and 800 rows/s: 12 and 15 µs; the baseline at 5,000 rows/s: 2.4 µs.
+        assertThat(perRow.get("drain").get("postgres").asDouble()).isEqualTo(13.5);
+        assertThat(perRow.get("baseline").get("postgres").asDouble()).isEqualTo(2.4);
+        assertThat(perRow.get("postgresVersusBaseline").asDouble()).isEqualTo(5.625);
+        assertThat(perRow.has("postgresCpuAbsent")).isFalse();
+    }
+
+    /** Two rounds of 10,000 then 8,000 rows in 10 s, 20,000 entries each; {@code privatePostgres} NaN when shared. */
+    private static SyncBenchmark.Result costResult(double privatePostgres) {
+        SyncBenchmark.Options o = new SyncBenchmark.Options(
+                SyncBenchmark.Kind.UPDATE, 20_000, 2, 32, 4, 1, 1_000, 2, Duration.ofSeconds(1));
+        var write = new CpuMeter.Use(1, 0.02, 0.1, Map.of(), 0.3, privatePostgres, 1, Map.of());
+        var drain1 = new CpuMeter.Use(
+                10,
+                0.01,
+                0.008,
+                Map.of(),
+                0.5,
+                privatePostgres,
+                1,
+                Map.of(
+                        "xreadgroup", new CpuMeter.CommandStat(1_000, 40_000),
+                        "xack", new CpuMeter.CommandStat(1_000, 1_000)));
+        var drain2 = new CpuMeter.Use(
+                10,
+                0.01,
+                0.008,
+                Map.of(),
+                0.5,
+                privatePostgres,
+                1,
+                Map.of("xreadgroup", new CpuMeter.CommandStat(500, 40_000)));
+        var base = new CpuMeter.Use(1, 0.01, 0, Map.of(), 0.4, privatePostgres, 1, Map.of());
+        List<SyncBenchmark.CisternRound> rounds = List.of(
+                new SyncBenchmark.CisternRound(2_000, 1_000, 10_000, drain1, 5_000, write, List.of()),
+                new SyncBenchmark.CisternRound(2_000, 800, 8_000, drain2, 5_000, write, List.of()));
+        List<SyncBenchmark.BaselineRound> baselines = List.of(
+                new SyncBenchmark.BaselineRound(5_000, 20_000, base),
+                new SyncBenchmark.BaselineRound(5_000, 20_000, base));
+        return new SyncBenchmark.Result(
+                o, new SyncBenchmark.WarmUp(1, 0.01), rounds, baselines, null, "", "15", "7.0.15");
+    }
+
     private static SyncBenchmark.CisternRound round(List<SyncBenchmark.MasterWork> masters) {
         CpuMeter.Use cpu = new CpuMeter.Use(1, 0.5, 0.1, Map.of(), 0.2, 1);
         return new SyncBenchmark.CisternRound(900, 900, 900, cpu, 1_800, cpu, masters);

@@ -120,25 +120,33 @@ final class SyncMetrics {
                                 .tag("partition", Integer.toString(p))
                                 .register(registry))
                 .record(sinceFirstAttempt);
-        Set<String> inBatch = new HashSet<>();
-        entries.forEach(e -> inBatch.add(e.id()));
         Set<String> deadLettered = new HashSet<>();
-        for (DeadLetter d : result.deadLetters()) {
-            if (!inBatch.contains(d.entryId())) {
-                continue; // a malformed entry, counted when it could not be decoded (deadLettered)
+        if (!result.deadLetters().isEmpty()) {
+            Set<String> inBatch = new HashSet<>();
+            entries.forEach(e -> inBatch.add(e.id()));
+            for (DeadLetter d : result.deadLetters()) {
+                if (!inBatch.contains(d.entryId())) {
+                    continue; // a malformed entry, counted when it could not be decoded (deadLettered)
+                }
+                deadLettered.add(d.entryId());
+                deadLettered(partition, d.fields().get(ChangeEntry.TABLE));
             }
-            deadLettered.add(d.entryId());
-            deadLettered(partition, d.fields().get(ChangeEntry.TABLE));
         }
         int superseded = result.superseded().size();
         int applied = entries.size() - deadLettered.size() - superseded;
         entries(partition, "applied", applied);
         entries(partition, "superseded", superseded);
         entries(partition, "dead_lettered", deadLettered.size());
+        // A batch is usually one table: its timer is looked up once, not once per entry.
+        String table = null;
+        Timer timer = null;
         for (ChangeEntry e : entries) {
-            if (!deadLettered.contains(e.id())) {
-                writeToCommitTimer(e.table())
-                        .record(Math.max(0, commitMillis - e.writeTimeMillis()), TimeUnit.MILLISECONDS);
+            if (deadLettered.isEmpty() || !deadLettered.contains(e.id())) {
+                if (!e.table().equals(table)) {
+                    table = e.table();
+                    timer = writeToCommitTimer(table);
+                }
+                timer.record(Math.max(0, commitMillis - e.writeTimeMillis()), TimeUnit.MILLISECONDS);
             }
         }
     }

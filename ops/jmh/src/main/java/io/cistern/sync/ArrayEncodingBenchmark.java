@@ -39,11 +39,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * The array encoding of a coalesced batch for PostgreSQL (issue 22): what the upsert path ({@code
  * RowStatements.countingUpsert}) does between the plan and {@code executeUpdate}, for the 1,000 upserts of a {@code
  * bench sync-insert} batch. {@code RowStatements.bindArrays} turns the row operations into one array per parameter
- * (encoded keys, the key column, the five columns as {@code text[]}, the versions as {@code int8[]}) with PgJDBC's
- * {@code createArrayOf} and binds them to the statement the worker prepares; nothing is executed, so no round trip is
- * measured. Time and {@code -prof gc} allocation are per row ({@link OperationsPerInvocation}).
+ * (encoded keys, the key column, the five columns as {@code text[]}, the versions as {@code int8[]}) and binds them to
+ * the statement the worker prepares, since issue 22 as PgJDBC's binary arrays ({@code setObject} of a {@code String[]}
+ * or {@code long[]}; before it, {@code createArrayOf} text literals: {@code createArrays} keeps that driver path beside
+ * {@code binaryArrays} for comparison in one run); nothing is executed, so no round trip is measured. Time and {@code -prof gc} allocation are per row ({@link OperationsPerInvocation}).
  *
- * <p>{@code createArrayOf} needs a real PgJDBC connection (the encoding depends on the connection's encoding and type
+ * <p>The encodings need a real PgJDBC connection (the encoding depends on the connection's encoding and type
  * cache), so the trial opens one to {@code CISTERN_JMH_JDBC_URL} (default: the local server as {@code postgres}); the
  * statement is only prepared client-side and never sent. {@code bindArrays} is private: the benchmark calls it through
  * a method handle (no wider API in the worker for a benchmark); the package is {@code io.cistern.sync} because the
@@ -66,8 +67,7 @@ public class ArrayEncodingBenchmark {
                     .findStatic(
                             RowStatements.class,
                             "bindArrays",
-                            MethodType.methodType(
-                                    void.class, Connection.class, PreparedStatement.class, List.class, List.class));
+                            MethodType.methodType(void.class, PreparedStatement.class, List.class, List.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -79,6 +79,7 @@ public class ArrayEncodingBenchmark {
     private List<String> columns;
     private String[][] textArrays;
     private Long[] versions;
+    private long[] primitiveVersions;
 
     @Setup(Level.Trial)
     public void setUp() throws SQLException {
@@ -110,6 +111,7 @@ public class ArrayEncodingBenchmark {
         // The same arrays as plain Java, for the driver-only benchmark.
         textArrays = new String[2 + columns.size()][ROWS];
         versions = new Long[ROWS];
+        primitiveVersions = new long[ROWS];
         for (int r = 0; r < ROWS; r++) {
             RowOperation op = upserts.get(r);
             textArrays[0][r] = op.key().encoded();
@@ -118,6 +120,7 @@ public class ArrayEncodingBenchmark {
                 textArrays[2 + c][r] = op.columns().get(columns.get(c));
             }
             versions[r] = op.version();
+            primitiveVersions[r] = op.version();
         }
     }
 
@@ -131,11 +134,29 @@ public class ArrayEncodingBenchmark {
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public PreparedStatement bindBatch() throws Throwable {
-        BIND_ARRAYS.invokeExact(connection, statement, upserts, columns);
+        BIND_ARRAYS.invokeExact(statement, upserts, columns);
         return statement;
     }
 
-    /** The driver's part: {@code createArrayOf} of the same seven {@code text[]} and one {@code int8[]}. */
+    /**
+     * The driver's part of the binary binding {@code bindArrays} uses since issue 22: {@code setObject} of the same
+     * seven {@code String[]} and one {@code long[]}, which pgjdbc encodes in PostgreSQL's binary array format.
+     */
+    @Benchmark
+    @OperationsPerInvocation(ROWS)
+    public PreparedStatement binaryArrays() throws SQLException {
+        int p = 1;
+        for (String[] values : textArrays) {
+            statement.setObject(p++, values);
+        }
+        statement.setObject(p, primitiveVersions);
+        return statement;
+    }
+
+    /**
+     * The driver's part of the text binding {@code bindArrays} used before issue 22: {@code createArrayOf} of the same
+     * seven {@code text[]} and one {@code int8[]} (array literals, quoted and escaped).
+     */
     @Benchmark
     @OperationsPerInvocation(ROWS)
     public void createArrays(Blackhole bh) throws SQLException {

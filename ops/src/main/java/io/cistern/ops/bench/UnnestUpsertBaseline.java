@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class UnnestUpsertBaseline {
     /** One transaction's rows: the encoded keys, each key column's text, each column's text, and the versions. */
-    record Batch(String[] keys, String[][] keyTexts, String[][] values, Long[] versions) {
+    record Batch(String[] keys, String[][] keyTexts, String[][] values, long[] versions) {
         int size() {
             return keys.length;
         }
@@ -74,14 +74,15 @@ final class UnnestUpsertBaseline {
                     try (PreparedStatement ps = c.prepareStatement(sql)) {
                         for (Batch b : batches) {
                             int p = 1;
-                            ps.setArray(p++, c.createArrayOf("text", b.keys()));
+                            // Bound as the worker binds them (RowStatements): binary arrays through setObject.
+                            ps.setObject(p++, b.keys());
                             for (String[] k : b.keyTexts()) {
-                                ps.setArray(p++, c.createArrayOf("text", k));
+                                ps.setObject(p++, k);
                             }
                             for (String[] v : b.values()) {
-                                ps.setArray(p++, c.createArrayOf("text", v));
+                                ps.setObject(p++, v);
                             }
-                            ps.setArray(p, c.createArrayOf("int8", b.versions()));
+                            ps.setObject(p, b.versions());
                             rowsWritten.addAndGet(ps.executeUpdate());
                             c.commit();
                         }

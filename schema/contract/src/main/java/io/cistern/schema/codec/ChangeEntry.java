@@ -120,7 +120,7 @@ public record ChangeEntry(
 
     /** The write time, from the entry ID, in epoch milliseconds. */
     public long writeTimeMillis() {
-        return Long.parseLong(id.substring(0, id.indexOf('-')));
+        return Long.parseLong(id, 0, id.indexOf('-'), 10);
     }
 
     private static String require(String id, String v, String name) {

@@ -99,7 +99,12 @@ public record TableDef(
 
     /** The primary-key columns' definitions, in key order. */
     public List<ColumnDef> keyColumns() {
-        return primaryKey.stream().map(k -> column(k).orElseThrow()).toList();
+        // A loop, not a stream: the sync worker asks for every entry it decodes.
+        ColumnDef[] key = new ColumnDef[primaryKey.size()];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = column(primaryKey.get(i)).orElseThrow();
+        }
+        return List.of(key);
     }
 
     /** Whether {@code columnName} is part of the primary key. */

@@ -2,6 +2,7 @@ package io.cistern.sync;
 
 import io.cistern.schema.registry.ColumnDef;
 import io.cistern.schema.registry.TableDef;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -113,7 +114,7 @@ final class RowStatements {
         String sql = countingSqlByShape.computeIfAbsent(
                 first.shape(), s -> upsertSql(first.table(), columns, RowSource.UNNEST));
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindArrays(ps, group, columns);
+            bindArrays(connection, ps, group, columns);
             return ps.executeUpdate();
         }
     }
@@ -125,7 +126,7 @@ final class RowStatements {
         String sql = sqlByShape.computeIfAbsent(first.shape(), s -> upsertReportingSql(first.table(), columns));
         Set<String> superseded = new HashSet<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindArrays(ps, group, columns);
+            bindArrays(connection, ps, group, columns);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     superseded.add(rs.getString(1));
@@ -144,7 +145,7 @@ final class RowStatements {
         Set<String> absentKeys = new HashSet<>();
         Set<String> supersededKeys = new HashSet<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindArrays(ps, group, columns);
+            bindArrays(connection, ps, group, columns);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     (rs.getBoolean(2) ? supersededKeys : absentKeys).add(rs.getString(1));
@@ -161,7 +162,7 @@ final class RowStatements {
         String sql = sqlByShape.computeIfAbsent(first.shape(), s -> deleteSql(first.table()));
         Set<String> superseded = new HashSet<>();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindArrays(ps, group, List.of());
+            bindArrays(connection, ps, group, List.of());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     superseded.add(rs.getString(1));
@@ -184,39 +185,39 @@ final class RowStatements {
      * Binds, in order: the encoded keys, each key column's text, each of {@code columns}' text, the versions; one array
      * element per row operation.
      */
-    private static void bindArrays(PreparedStatement ps, List<RowOperation> group, List<String> columns)
+    private static void bindArrays(
+            Connection connection, PreparedStatement ps, List<RowOperation> group, List<String> columns)
             throws SQLException {
         int n = group.size();
         int keyColumns = group.getFirst().table().primaryKey().size();
         String[] keys = new String[n];
         String[][] keyTexts = new String[keyColumns][n];
         String[][] values = new String[columns.size()][n];
-        long[] versions = new long[n];
+        Long[] versions = new Long[n];
         for (int r = 0; r < n; r++) {
             RowOperation op = group.get(r);
             keys[r] = op.key().encoded();
-            List<String> texts = op.key().texts();
             for (int k = 0; k < keyColumns; k++) {
-                keyTexts[k][r] = texts.get(k);
+                keyTexts[k][r] = op.key().texts().get(k);
             }
-            Map<String, String> opColumns = op.columns();
             for (int c = 0; c < columns.size(); c++) {
-                values[c][r] = opColumns.get(columns.get(c));
+                values[c][r] = op.columns().get(columns.get(c));
             }
             versions[r] = op.version();
         }
-        // A String[] or long[] through setObject goes to PostgreSQL in the binary array format (lengths, then the
-        // UTF-8 bytes or the eight-byte integers): no quoting and escaping into an array literal on this side, and no
-        // parsing of one on the server's; createArrayOf sends the text literal.
         int p = 1;
-        ps.setObject(p++, keys);
+        ps.setArray(p++, text(connection, keys));
         for (String[] k : keyTexts) {
-            ps.setObject(p++, k);
+            ps.setArray(p++, text(connection, k));
         }
         for (String[] v : values) {
-            ps.setObject(p++, v);
+            ps.setArray(p++, text(connection, v));
         }
-        ps.setObject(p, versions);
+        ps.setArray(p, connection.createArrayOf("int8", versions));
+    }
+
+    private static Array text(Connection connection, String[] values) throws SQLException {
+        return connection.createArrayOf("text", values);
     }
 
     /** Where a statement's rows come from: bound arrays, or one row of bound values per batch element. */

@@ -788,7 +788,7 @@ final class SyncBenchmark {
             int n = sorted.size();
             String[] keys = new String[n];
             String[][] values = new String[COLUMNS.size()][n];
-            long[] versions = new long[n];
+            Long[] versions = new Long[n];
             for (int i = 0; i < n; i++) {
                 Row r = sorted.get(i);
                 keys[i] = r.key();
@@ -796,7 +796,7 @@ final class SyncBenchmark {
                 for (int col = 0; col < COLUMNS.size(); col++) {
                     values[col][i] = String.valueOf(c.get(COLUMNS.get(col)));
                 }
-                versions[i] = r.version();
+                versions[i] = (long) r.version();
             }
             return new UnnestUpsertBaseline.Batch(keys, new String[][] {keys.clone()}, values, versions);
         }

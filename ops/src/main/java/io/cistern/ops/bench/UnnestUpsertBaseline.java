@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class UnnestUpsertBaseline {
     /** One transaction's rows: the encoded keys, each key column's text, each column's text, and the versions. */
-    record Batch(String[] keys, String[][] keyTexts, String[][] values, long[] versions) {
+    record Batch(String[] keys, String[][] keyTexts, String[][] values, Long[] versions) {
         int size() {
             return keys.length;
         }
@@ -74,15 +74,14 @@ final class UnnestUpsertBaseline {
                     try (PreparedStatement ps = c.prepareStatement(sql)) {
                         for (Batch b : batches) {
                             int p = 1;
-                            // Bound as the worker binds them (RowStatements): binary arrays through setObject.
-                            ps.setObject(p++, b.keys());
+                            ps.setArray(p++, c.createArrayOf("text", b.keys()));
                             for (String[] k : b.keyTexts()) {
-                                ps.setObject(p++, k);
+                                ps.setArray(p++, c.createArrayOf("text", k));
                             }
                             for (String[] v : b.values()) {
-                                ps.setObject(p++, v);
+                                ps.setArray(p++, c.createArrayOf("text", v));
                             }
-                            ps.setObject(p, b.versions());
+                            ps.setArray(p, c.createArrayOf("int8", b.versions()));
                             rowsWritten.addAndGet(ps.executeUpdate());
                             c.commit();
                         }

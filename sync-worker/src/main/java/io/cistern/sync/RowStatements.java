@@ -81,13 +81,20 @@ final class RowStatements {
             RowOperation first = operations.get(i);
             Map<String, List<RowOperation>> byShape = new LinkedHashMap<>();
             int j = i;
+            RowOperation previous = null;
+            List<RowOperation> previousGroup = null;
             for (; j < operations.size(); j++) {
                 RowOperation op = operations.get(j);
                 if (op.kind() != first.kind()
                         || !op.table().name().equals(first.table().name())) {
                     break;
                 }
-                byShape.computeIfAbsent(op.shape(), s -> new ArrayList<>()).add(op);
+                // Neighbours usually name the same columns: then they share a group without a shape string each.
+                if (previous == null || !sameColumns(previous, op)) {
+                    previousGroup = byShape.computeIfAbsent(op.shape(), s -> new ArrayList<>());
+                }
+                previousGroup.add(op);
+                previous = op;
             }
             for (List<RowOperation> group : byShape.values()) {
                 switch (first.kind()) {
@@ -105,6 +112,20 @@ final class RowStatements {
             i = j;
         }
         return new Executed(List.copyOf(absent), List.copyOf(superseded), false);
+    }
+
+    /** Whether {@code a} and {@code b} name the same columns in the same order (then their shapes are equal). */
+    private static boolean sameColumns(RowOperation a, RowOperation b) {
+        if (a.columns().size() != b.columns().size()) {
+            return false;
+        }
+        java.util.Iterator<String> other = b.columns().keySet().iterator();
+        for (String column : a.columns().keySet()) {
+            if (!column.equals(other.next())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The plain upsert of {@code group}; returns the rows it wrote (inserted or updated). */

@@ -141,6 +141,32 @@ class BatchApplierIT {
     }
 
     @Test
+    void putsNamingDifferentColumns_interleavedInOneBatch_eachRunWithItsOwnColumns() {
+        // Statements group neighbouring operations by shape (the columns they name): A, B, A must make two statements,
+        // each binding only its own columns, with no operation run under its neighbour's shape.
+        String a1 = uuid();
+        String b = uuid();
+        String a2 = uuid();
+        apply(
+                fx.entry(DOCS, a1, PUT, 1, Map.of("filename", "\"a1.pdf\"", "status", "\"done\"")),
+                fx.entry(DOCS, b, PUT, 2, Map.of("filename", "\"b.pdf\"", "page_count", "7")),
+                fx.entry(DOCS, a2, PUT, 3, Map.of("filename", "\"a2.pdf\"", "status", "\"failed\"")));
+
+        assertThat(doc(a1))
+                .containsEntry("filename", "a1.pdf")
+                .containsEntry("status", "done")
+                .containsEntry("page_count", null);
+        assertThat(doc(b))
+                .containsEntry("filename", "b.pdf")
+                .containsEntry("status", "registered")
+                .containsEntry("page_count", "7");
+        assertThat(doc(a2))
+                .containsEntry("filename", "a2.pdf")
+                .containsEntry("status", "failed")
+                .containsEntry("page_count", null);
+    }
+
+    @Test
     void putOmittingColumns_setsThemToTheirDefaultOrNull() {
         String doc = uuid();
         apply(fx.entry(

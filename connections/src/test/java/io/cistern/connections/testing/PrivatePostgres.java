@@ -13,6 +13,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A PostgreSQL server of a test's own: a fresh cluster ({@code initdb}) in a temporary directory, on a random port of
- * 127.0.0.1, for tests that must stop, restart or configure a server differently (pg_hba.conf, passwords, TLS,
+ * A PostgreSQL server of a test's own: a fresh cluster (a copy of one {@code initdb} made for the JVM) in a temporary
+ * directory, on a random port of 127.0.0.1, for tests that must stop, restart or configure a server differently (pg_hba.conf, passwords, TLS,
  * {@code max_connections}). Never the shared server.
  *
  * <pre>{@code
@@ -56,6 +57,25 @@ public final class PrivatePostgres implements AutoCloseable {
 
     /** The tools that talk to a server over the protocol, and so work with a server of any version. */
     private static final Set<String> CLIENT_TOOLS = Set.of("psql", "pg_isready");
+
+    /**
+     * Clusters fresh from {@code initdb}, one per {@code initdb} binary and superuser password, copied into each new
+     * server's directory instead of running {@code initdb} again: it takes one to five seconds on a busy two-core
+     * machine (bootstrap, template databases), a copy a tenth of that. A copy is an independent cluster (only the
+     * system identifier is shared, which no test compares). Kept for the JVM (one failsafe fork), deleted at its exit.
+     */
+    private static final Map<String, Path> TEMPLATES = new HashMap<>();
+
+    static {
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            synchronized (TEMPLATES) {
+                                TEMPLATES.values().forEach(t -> deleteRecursively(t.getParent()));
+                            }
+                        },
+                        "private-postgres-templates"));
+    }
 
     private final Path dir;
     private final Path data;
@@ -309,10 +329,27 @@ public final class PrivatePostgres implements AutoCloseable {
 
     private void initialize(String superuserPassword) throws IOException {
         chownToServerUser(dir);
+        String initdb = bin("initdb");
+        Path template;
+        synchronized (TEMPLATES) {
+            String key = initdb + "\n" + (superuserPassword == null ? "" : superuserPassword);
+            template = TEMPLATES.get(key);
+            if (template == null) {
+                Path templateDir = Files.createTempDirectory("cistern-pg-template");
+                chownToServerUser(templateDir);
+                template = templateDir.resolve("data");
+                initdb(initdb, template, superuserPassword);
+                TEMPLATES.put(key, template);
+            }
+        }
+        run(List.of("cp", "-a", template.toString(), data.toString()), "copying the initdb template");
+    }
+
+    private void initdb(String initdb, Path target, String superuserPassword) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
-                bin("initdb"),
+                initdb,
                 "-D",
-                data.toString(),
+                target.toString(),
                 "-U",
                 "postgres",
                 "-E",
@@ -320,15 +357,19 @@ public final class PrivatePostgres implements AutoCloseable {
                 "--no-sync",
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256"));
+        Path pwfile = target.resolveSibling("pwfile");
         if (superuserPassword != null) {
-            Path pwfile = dir.resolve("pwfile");
             writeOwned(pwfile, superuserPassword + "\n");
             cmd.add("--pwfile=" + pwfile);
         }
-        run(cmd, "initdb");
+        try {
+            run(cmd, "initdb");
+        } finally {
+            Files.deleteIfExists(pwfile);
+        }
     }
 
-    private void writeOwned(Path file, String content) throws IOException {
+    private static void writeOwned(Path file, String content) throws IOException {
         Files.writeString(file, content, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         chownToServerUser(file);

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * are counted and printed, every key is uncertain after each kill until settled; both modes then require nothing
  * resurrected, no older version over a newer one, and PostgreSQL equal to the model row by row.
  *
- * <p>Replay with {@code -Dcistern.fault.seed=<seed>}; soak with {@code -Dcistern.fault.minutes=10} (default 0.5
- * minutes of faults per mode). Worker output goes to {@code target/fault-logs/ClusterModelFaultIT-<mode>-<seed>/}.
+ * <p>Replay with {@code -Dcistern.fault.seed=<seed>}; soak with {@code -Dcistern.fault.minutes=10} (by default, for CI,
+ * one round per mode: every kind once, see {@link FaultSchedule}). Worker output goes to {@code target/fault-logs/ClusterModelFaultIT-<mode>-<seed>/}.
  */
 class ClusterModelFaultIT extends PromotionFaultTest {
     enum Fault {

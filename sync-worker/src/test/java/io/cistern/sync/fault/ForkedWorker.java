@@ -50,12 +50,19 @@ final class ForkedWorker implements AutoCloseable {
      */
     static ForkedWorker launch(
             String name, Path logDir, Map<String, String> environment, String prefix, Duration leaseTime) {
+        ForkedWorker worker = unstarted(name, logDir, environment, prefix, leaseTime);
+        worker.start();
+        return worker;
+    }
+
+    private static ForkedWorker unstarted(
+            String name, Path logDir, Map<String, String> environment, String prefix, Duration leaseTime) {
         try {
             Files.createDirectories(logDir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ForkedWorker worker = new ForkedWorker(
+        return new ForkedWorker(
                 name,
                 environment,
                 List.of(
@@ -63,18 +70,34 @@ final class ForkedWorker implements AutoCloseable {
                         Long.toString(leaseTime.toMillis()),
                         Long.toString(leaseTime.dividedBy(4).toMillis())),
                 logDir.resolve(name + ".log"));
-        worker.start();
-        return worker;
     }
 
     /**
-     * Launches worker {@code w<number>} of a model-based fault test: {@code REDIS_URL} {@code redisUrl}, the database
-     * at {@code databaseUrl} as application {@code cistern-fault-w<number>} (so a test can terminate its backends),
-     * short connect, statement and idle-in-transaction timeouts, a pool of 4.
+     * Launches workers {@code w1} to {@code w<count>} of a model-based fault test, all at once (a JVM's start takes
+     * seconds on a busy machine), and waits until each is ready: {@code REDIS_URL} {@code redisUrl}, the database at
+     * {@code databaseUrl} as application {@code cistern-fault-w<number>} (so a test can terminate its backends), short
+     * connect, statement and idle-in-transaction timeouts, a pool of 4.
      */
-    static ForkedWorker launchFaultWorker(
+    static List<ForkedWorker> launchFaultWorkers(
+            int count, Path logDir, String redisUrl, String databaseUrl, String prefix, Duration leaseTime) {
+        List<ForkedWorker> workers = new ArrayList<>();
+        try {
+            for (int w = 1; w <= count; w++) {
+                ForkedWorker worker = faultWorker(w, logDir, redisUrl, databaseUrl, prefix, leaseTime);
+                workers.add(worker);
+                worker.spawn();
+            }
+            workers.forEach(ForkedWorker::awaitReady);
+        } catch (RuntimeException | Error e) {
+            workers.forEach(ForkedWorker::close); // the test never saw them: no process left behind
+            throw e;
+        }
+        return workers;
+    }
+
+    private static ForkedWorker faultWorker(
             int number, Path logDir, String redisUrl, String databaseUrl, String prefix, Duration leaseTime) {
-        return launch(
+        return unstarted(
                 "w" + number,
                 logDir,
                 Map.of(
@@ -91,6 +114,11 @@ final class ForkedWorker implements AutoCloseable {
 
     /** Starts the process (again, after {@link #kill()}) and waits for its ready line. */
     void start() {
+        spawn();
+        awaitReady();
+    }
+
+    private void spawn() {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " is still running (pid " + process.pid() + ")");
         }
@@ -115,6 +143,9 @@ final class ForkedWorker implements AutoCloseable {
             throw new UncheckedIOException("cannot launch worker " + name + ": " + e.getMessage(), e);
         }
         frozen = false;
+    }
+
+    private void awaitReady() {
         long pid = process.pid();
         await(name + " (pid " + pid + ") ready; output in " + output)
                 .atMost(READY_TIMEOUT)

@@ -50,7 +50,8 @@ import org.junit.jupiter.api.Test;
  * its pending entries after any failed read, and applies nothing newer while older entries are pending.
  *
  * <p>Replay a schedule with {@code -Dcistern.fault.seed=<seed>} (printed at start; thread timing still varies). Soak
- * with {@code -Dcistern.fault.minutes=10} (default 0.75 minutes of faults, for CI). Worker output goes to {@code
+ * with {@code -Dcistern.fault.minutes=10} (by default, for CI, one round: every kind once, see {@link FaultSchedule}).
+ * Worker output goes to {@code
  * target/fault-logs/ModelBasedFaultIT-<seed>/}.
  */
 class ModelBasedFaultIT {
@@ -69,7 +70,6 @@ class ModelBasedFaultIT {
     }
 
     private static long seed;
-    private static Duration faultPhase;
     private static PrivatePostgres postgres;
     private static PrivateRedis redis;
     private static HikariDataSource dataSource;
@@ -84,11 +84,9 @@ class ModelBasedFaultIT {
     @BeforeEach
     void start() {
         seed = Long.getLong("cistern.fault.seed", new Random().nextLong());
-        double minutes = Double.parseDouble(System.getProperty("cistern.fault.minutes", "0.75"));
-        faultPhase = Duration.ofMillis((long) (minutes * 60_000));
         System.out.printf(
-                "ModelBasedFaultIT: seed=%d (replay: -Dcistern.fault.seed=%d), %d s of faults%n",
-                seed, seed, faultPhase.toSeconds());
+                "ModelBasedFaultIT: seed=%d (replay: -Dcistern.fault.seed=%d), %s%n",
+                seed, seed, FaultSchedule.describePhase());
         logDir = Path.of("target", "fault-logs", "ModelBasedFaultIT-" + seed);
 
         postgres = PrivatePostgres.builder().maxConnections(60).start();
@@ -104,10 +102,8 @@ class ModelBasedFaultIT {
                 .run(InitOptions.defaults(layout).withPartitions(PARTITIONS));
         writer = RecordWriter.connect(
                 WriterSettings.of(redis.url()).mutate().prefix(layout.prefix()).build());
-        for (int w = 1; w <= 2; w++) {
-            workers.add(ForkedWorker.launchFaultWorker(
-                    w, logDir, redis.url(), postgres.jdbcUrl("cistern") + "?user=postgres", layout.prefix(), LEASE));
-        }
+        workers.addAll(ForkedWorker.launchFaultWorkers(
+                2, logDir, redis.url(), postgres.jdbcUrl("cistern") + "?user=postgres", layout.prefix(), LEASE));
     }
 
     @AfterEach
@@ -149,7 +145,7 @@ class ModelBasedFaultIT {
         FaultInjector faults = new FaultInjector(run.faultRandom(), run.producers(), kinds);
 
         // given: producers writing all the time; when: faults fire, one at a time, for the fault phase
-        run.writeWhileFaultsFire(faults, faultPhase, workers);
+        run.writeWhileFaultsFire(faults, workers);
         System.out.printf(
                 "ModelBasedFaultIT: seed=%d: %s; faults fired %s, %d of them with entries in flight; %d backends"
                         + " terminated%n",

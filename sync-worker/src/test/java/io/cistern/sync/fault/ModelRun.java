@@ -53,23 +53,28 @@ final class ModelRun {
     }
 
     /**
-     * Writes while {@code faults} fire for {@code faultPhase}, then checks the workers survived and settles every key a
-     * write left uncertain with a later put or delete, as an application would.
+     * Writes while {@code faults} fire for the fault phase ({@link FaultSchedule#minimumPhase()} and its rounds), then
+     * checks the workers survived and settles every key a write left uncertain with a later put or delete, as an
+     * application would.
      */
-    void writeWhileFaultsFire(FaultSchedule<?> faults, Duration faultPhase, List<ForkedWorker> workers)
-            throws InterruptedException {
+    void writeWhileFaultsFire(FaultSchedule<?> faults, List<ForkedWorker> workers) throws InterruptedException {
+        Duration faultPhase = FaultSchedule.minimumPhase();
         ScheduledExecutorService producerThreads = Executors.newScheduledThreadPool(
                 producers.size(), Thread.ofPlatform().name("producer-", 0).factory());
         producers.forEach(
                 p -> producerThreads.scheduleWithFixedDelay(p::step, 0, STEP.toMillis(), TimeUnit.MILLISECONDS));
         ScheduledExecutorService faultThread = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("faults").factory());
-        faults.scheduleNext(faultThread, Instant.now().plus(faultPhase));
+        Instant phaseStarted = Instant.now();
+        faults.scheduleNext(faultThread, phaseStarted.plus(faultPhase));
         try {
             await("fault phase over")
-                    .atMost(faultPhase.plusMinutes(3))
-                    .pollInterval(Duration.ofMillis(500))
+                    .atMost(faultPhase.plusMinutes(3L * FaultSchedule.rounds()))
+                    .pollInterval(Duration.ofMillis(100))
                     .until(faults::finished);
+            System.out.printf(
+                    "%s: fault phase over after %.1f s%n",
+                    test, Duration.between(phaseStarted, Instant.now()).toMillis() / 1000.0);
         } finally {
             faultThread.shutdownNow();
             producerThreads.shutdown();

@@ -79,7 +79,6 @@ abstract class PromotionFaultTest {
     record Promotion(String what, long killedAtMillis, Set<Integer> partitions) {}
 
     protected long seed;
-    protected Duration faultPhase;
     protected KeyLayout layout;
     protected ModelCheck check;
     protected RedisDeployment redis;
@@ -105,11 +104,9 @@ abstract class PromotionFaultTest {
         test = getClass().getSimpleName() + "[" + mode + "]";
         waitsForReplicas = waitReplicas > 0;
         seed = Long.getLong("cistern.fault.seed", new Random().nextLong());
-        double minutes = Double.parseDouble(System.getProperty("cistern.fault.minutes", "0.5"));
-        faultPhase = Duration.ofMillis((long) (minutes * 60_000));
         System.out.printf(
-                "%s: seed=%d (replay: -Dcistern.fault.seed=%d), %d s of faults, replica wait %d%n",
-                test, seed, seed, faultPhase.toSeconds(), waitReplicas);
+                "%s: seed=%d (replay: -Dcistern.fault.seed=%d), %s, replica wait %d%n",
+                test, seed, seed, FaultSchedule.describePhase(), waitReplicas);
         logDir = Path.of("target", "fault-logs", getClass().getSimpleName() + "-" + mode + "-" + seed);
 
         postgres = PrivatePostgres.builder().maxConnections(80).start();
@@ -126,10 +123,8 @@ abstract class PromotionFaultTest {
                 .waitReplicas(waitReplicas)
                 .waitTimeout(WAIT_TIMEOUT)
                 .build());
-        for (int w = 1; w <= 2; w++) {
-            workers.add(ForkedWorker.launchFaultWorker(
-                    w, logDir, redisUrl, postgres.jdbcUrl("cistern") + "?user=postgres", layout.prefix(), LEASE));
-        }
+        workers.addAll(ForkedWorker.launchFaultWorkers(
+                2, logDir, redisUrl, postgres.jdbcUrl("cistern") + "?user=postgres", layout.prefix(), LEASE));
     }
 
     @AfterEach
@@ -173,7 +168,7 @@ abstract class PromotionFaultTest {
                 action.fire(fault, random, producers);
             }
         };
-        run.writeWhileFaultsFire(faults, faultPhase, workers);
+        run.writeWhileFaultsFire(faults, workers);
         verify(run, faults);
     }
 

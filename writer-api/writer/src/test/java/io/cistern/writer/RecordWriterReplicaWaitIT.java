@@ -34,6 +34,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * The writer's replica wait ({@code CISTERN_WRITER_WAIT_REPLICAS}): a write counts as accepted only once the replicas
  * asked for hold it; a wait that falls short reports the write as "may have been applied"; on a cluster, a master
  * killed after acknowledging writes with the wait loses none of them. Also measures the wait's latency cost.
+ *
+ * <p>What a master's kill loses without the wait is counted by {@code ClusterModelFaultIT}'s wait-off mode (in
+ * sync-worker), with the replica held behind so that the loss is real rather than left to replication's luck.
  */
 class RecordWriterReplicaWaitIT {
     private static final String DOCS = "source_documents";
@@ -280,21 +283,6 @@ class RecordWriterReplicaWaitIT {
             assertThat(lost)
                     .as("acknowledged writes missing on the promoted replica")
                     .isEmpty();
-        }
-
-        @Test
-        void masterKilledAfterWritesAcknowledgedWithoutTheWait_theLossIsCountedAndReported() {
-            List<WriteReceipt> onKilled = new ArrayList<>();
-
-            List<WriteReceipt> lost = writeThenKill(0, 400, onKilled);
-
-            // Replication is asynchronous: without the wait the count may be anything from 0 up; reported, not hidden.
-            System.out.printf(
-                    "without the replica wait: %d of %d acknowledged writes to the killed master lost on the promoted"
-                            + " replica%n",
-                    lost.size(), onKilled.size());
-            assertThat(onKilled).isNotEmpty();
-            assertThat(lost.size()).isBetween(0, onKilled.size());
         }
     }
 }

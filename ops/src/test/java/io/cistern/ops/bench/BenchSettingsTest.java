@@ -33,7 +33,28 @@ class BenchSettingsTest {
     @Test
     void zipfExponentOutOfRange_isRefusedNamingTheOption() {
         assertThatThrownBy(() -> new BenchSettings(
-                        List.of("read"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, -1, 5))
+                        List.of("read"),
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        2,
+                        1,
+                        1,
+                        1,
+                        1,
+                        Duration.ofSeconds(1),
+                        true,
+                        1,
+                        1,
+                        -1,
+                        5,
+                        1,
+                        1,
+                        1,
+                        1))
                 .hasMessageContaining("--zipf");
     }
 
@@ -56,6 +77,10 @@ class BenchSettingsTest {
                 size.readKeys(),
                 size.reads(),
                 0.99,
-                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
+                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS,
+                size.httpWrites(),
+                100,
+                16,
+                100);
     }
 }

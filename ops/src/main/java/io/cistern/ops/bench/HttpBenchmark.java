@@ -91,8 +91,9 @@ final class HttpBenchmark {
     /** One round: the four phases, in the order they ran. */
     record Round(Phase single, Phase writeAsync, Phase batch, Phase writeAll) {}
 
-    /** The measured rounds, and the server JVM's command line. */
-    record Result(Options options, List<Round> rounds, List<String> serverCommand, String redisVersion) {
+    /** The measured rounds, and the server JVM's command line and PID (stopped by the time this is returned). */
+    record Result(
+            Options options, List<Round> rounds, List<String> serverCommand, long serverPid, String redisVersion) {
         double median(java.util.function.Function<Round, Phase> phase, java.util.function.ToDoubleFunction<Phase> f) {
             return Stats.median(
                     rounds.stream().map(phase).map(p -> f.applyAsDouble(p)).toList());
@@ -221,7 +222,7 @@ final class HttpBenchmark {
                     admin.sync().del(layout.stream(0));
                 }
             }
-            return new Result(o, rounds, command, version);
+            return new Result(o, rounds, command, pid, version);
         } catch (IOException e) {
             throw new UncheckedIOException("bench http: " + e.getMessage(), e);
         } finally {
@@ -381,6 +382,7 @@ final class HttpBenchmark {
                 .put("valueBytes", o.valueBytes())
                 .put("rounds", o.rounds())
                 .put("redisVersion", r.redisVersion());
+        n.put("serverPid", r.serverPid());
         ArrayNode command = n.putArray("serverCommand");
         r.serverCommand().forEach(command::add);
         n.put("singleWritesPerSecond", Math.round(r.median(Round::single, Phase::writesPerSecond)));

@@ -324,15 +324,15 @@ final class HttpBenchmark {
         return ExactJson.mapper().writeValueAsBytes(body);
     }
 
-    /** Waits up to 120 s for {@code /actuator/health/readiness} to answer 200; fails at once if the server exits. */
+    /** Waits up to 300 s (a loaded machine starts a JVM slowly) for {@code /actuator/health/readiness} to answer 200; fails at once if the server exits. */
     private static void awaitReady(Process server, HttpLoad load, Path log) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         while (load.status("/actuator/health/readiness") != 200) {
             if (!server.isAlive() || System.nanoTime() > deadline) {
                 List<String> lines = Files.readAllLines(log);
                 String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
                 throw new IllegalStateException("bench http: the writer API "
-                        + (server.isAlive() ? "was not ready within 120 s" : "exited with " + server.exitValue())
+                        + (server.isAlive() ? "was not ready within 300 s" : "exited with " + server.exitValue())
                         + "; its output ends with:\n" + tail);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));

@@ -72,10 +72,11 @@ class BenchHttpIT {
         }) {
             assertThat(http.get(rate).asDouble()).as(rate).isPositive();
         }
+        // The headline carries the medians to 3 decimals, the named figures rounded to whole writes.
         assertThat(http.get("result").asDouble())
-                .isEqualTo(http.get("singleWritesPerSecond").asDouble());
+                .isCloseTo(http.get("singleWritesPerSecond").asDouble(), org.assertj.core.data.Offset.offset(0.5));
         assertThat(http.get("baseline").asDouble())
-                .isEqualTo(http.get("writeAsyncWritesPerSecond").asDouble());
+                .isCloseTo(http.get("writeAsyncWritesPerSecond").asDouble(), org.assertj.core.data.Offset.offset(0.5));
         assertThat(http.get("ratio").asDouble())
                 .isCloseTo(
                         http.get("result").asDouble() / http.get("baseline").asDouble(),

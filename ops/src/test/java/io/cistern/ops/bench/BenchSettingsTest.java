@@ -12,10 +12,11 @@ class BenchSettingsTest {
     void noScenarioNamed_runsEveryScenarioAtTheQuickSize() {
         BenchSettings s = settings(List.of(), BenchSettings.Size.of(List.of()));
 
-        assertThat(s.scenarios()).containsExactly("write", "sync-insert", "sync-update", "memory", "read");
+        assertThat(s.scenarios()).containsExactly("write", "sync-insert", "sync-update", "memory", "read", "http");
         assertThat(BenchSettings.Size.of(List.of())).isEqualTo(BenchSettings.Size.QUICK);
         assertThat(s.records()).isLessThan(BenchSettings.Size.FULL.records());
         assertThat(s.writes()).isLessThan(BenchSettings.Size.FULL.writes());
+        assertThat(s.httpWrites()).isLessThan(BenchSettings.Size.FULL.httpWrites());
     }
 
     @Test

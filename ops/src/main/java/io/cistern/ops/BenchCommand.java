@@ -34,6 +34,11 @@ import picocli.CommandLine.Spec;
                     + " plain HSET hash and XADD entry; then the sync worker's heap while it drains that backlog.",
             "  read         CachedReader reads on a Zipf key mix vs the same keys read by a plain HGETALL loop and a"
                     + " plain primary-key SELECT loop.",
+            "  http         the writer API started as a child JVM (writer-api on a free port), driven with single PUTs"
+                    + " on keep-alive connections and with batch requests, vs the in-process RecordWriter doing the same"
+                    + " writes (writeAsync as many in flight, writeAll the same batches); CPU per write of the server"
+                    + " JVM and Redis. CISTERN_BENCH_SERVER_JAVA_OPTS adds JVM options to the server (a JFR"
+                    + " recording, say).",
             "Sizes: with no scenario named, every scenario runs at the quick size (a few minutes on 2 cores); naming"
                     + " scenarios uses the full size. An option given here wins over both; defaults below read"
                     + " 'quick / full'."
@@ -49,7 +54,8 @@ final class BenchCommand implements Callable<Integer> {
             arity = "0..*",
             paramLabel = "SCENARIO",
             description =
-                    "Scenarios to run: write, sync-insert, sync-update, memory, read (default: all, at the quick size).")
+                    "Scenarios to run: write, sync-insert, sync-update, memory, read, http (default: all, at the quick"
+                            + " size).")
     List<String> scenarios = List.of();
 
     @Option(names = "--writes", paramLabel = "N", description = "write: writes per round (default: 30,000 / 200,000).")
@@ -136,6 +142,32 @@ final class BenchCommand implements Callable<Integer> {
                     + " the JIT has settled (default: ${DEFAULT-VALUE}).")
     int maxWarmUpPairs = BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS;
 
+    @Option(
+            names = "--http-writes",
+            paramLabel = "N",
+            description = "http: writes per phase and round (default: 10,000 / 30,000).")
+    Integer httpWrites;
+
+    @Option(
+            names = "--http-connections",
+            paramLabel = "N",
+            description = "http: keep-alive connections sending single PUTs, and writeAsync's writes in flight"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int httpConnections = 100;
+
+    @Option(
+            names = "--http-batch-connections",
+            paramLabel = "N",
+            description = "http: concurrent batch requests, and writeAll's concurrent callers (default:"
+                    + " ${DEFAULT-VALUE}).")
+    int httpBatchConnections = 16;
+
+    @Option(
+            names = "--http-batch-size",
+            paramLabel = "N",
+            description = "http: writes per batch request and per writeAll (default: ${DEFAULT-VALUE}).")
+    int httpBatchSize = 100;
+
     @Option(names = "--json", description = "Print one JSON object instead of a Markdown table.")
     boolean json;
 
@@ -174,7 +206,11 @@ final class BenchCommand implements Callable<Integer> {
                 readKeys != null ? readKeys : size.readKeys(),
                 reads != null ? reads : size.reads(),
                 zipfExponent,
-                maxWarmUpPairs);
+                maxWarmUpPairs,
+                httpWrites != null ? httpWrites : size.httpWrites(),
+                httpConnections,
+                httpBatchConnections,
+                httpBatchSize);
         if (pin) {
             return PinnedBench.run(
                     childArguments(),
@@ -194,6 +230,7 @@ final class BenchCommand implements Callable<Integer> {
                         spec.commandLine().getOut(),
                         spec.commandLine().getErr(),
                         pinned)
+                .serverLauncher(connection.environment(), PinnedBench.javaCommand())
                 .run(settings);
     }
 

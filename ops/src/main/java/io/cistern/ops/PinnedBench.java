@@ -110,6 +110,14 @@ final class PinnedBench {
         return launcherJar ? List.of("-jar", classPath) : List.of("-cp", classPath, CisternCli.class.getName());
     }
 
+    /** The java binary of this JVM and {@link #launch()}: a command that runs a {@code cistern} subcommand. */
+    static List<String> javaCommand() {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(launch());
+        return command;
+    }
+
     /** This JVM's flags, minus agents and debuggers (a coverage agent or a debugger port is this JVM's own). */
     private static List<String> jvmFlags() {
         return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()

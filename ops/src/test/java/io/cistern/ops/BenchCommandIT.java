@@ -63,7 +63,15 @@ class BenchCommandIT {
                         "--read-keys",
                         "300",
                         "--reads",
-                        "1000");
+                        "1000",
+                        "--http-writes",
+                        "500",
+                        "--http-connections",
+                        "4",
+                        "--http-batch-connections",
+                        "2",
+                        "--http-batch-size",
+                        "50");
 
         assertThat(code).as(err.toString()).isZero();
         JsonNode json = ExactJson.mapper().readTree(out.toString());
@@ -95,6 +103,7 @@ class BenchCommandIT {
         assertThat(err.toString())
                 .as("the progress bar goes to stderr")
                 .contains("memory")
-                .contains("read");
+                .contains("read")
+                .contains("http");
     }
 }

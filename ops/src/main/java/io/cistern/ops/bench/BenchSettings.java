@@ -26,6 +26,12 @@ import java.util.List;
  * @param zipfExponent the skew of {@code read}'s key mix (0 is uniform; about 1 is web-like)
  * @param maxWarmUpPairs at most this many unmeasured pairs of sync rounds before the measured ones (fewer once the JIT
  *     has settled)
+ * @param httpWrites writes per phase and round of {@code http}
+ * @param httpConnections keep-alive connections of {@code http}'s single PUTs (and writes in flight of its {@code
+ *     writeAsync} baseline)
+ * @param httpBatchConnections concurrent batch requests of {@code http} (and concurrent callers of its {@code writeAll}
+ *     baseline)
+ * @param httpBatchSize writes per batch request of {@code http}
  */
 public record BenchSettings(
         List<String> scenarios,
@@ -45,11 +51,16 @@ public record BenchSettings(
         int readKeys,
         int reads,
         double zipfExponent,
-        int maxWarmUpPairs) {
+        int maxWarmUpPairs,
+        int httpWrites,
+        int httpConnections,
+        int httpBatchConnections,
+        int httpBatchSize) {
     /** The sync scenarios' default bound on unmeasured warm-up pairs. */
     public static final int DEFAULT_MAX_WARM_UP_PAIRS = 5;
 
-    public static final List<String> SCENARIOS = List.of("write", "sync-insert", "sync-update", "memory", "read");
+    public static final List<String> SCENARIOS =
+            List.of("write", "sync-insert", "sync-update", "memory", "read", "http");
 
     /**
      * The defaults of a run. {@link #QUICK} applies when no scenario is named ({@code ops/cistern bench}): every
@@ -57,9 +68,17 @@ public record BenchSettings(
      * named: the sizes the published results use. An option given on the command line wins over either.
      */
     public record Size(
-            int writes, int writeRounds, int records, int syncRounds, Duration duration, int readKeys, int reads) {
-        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 30_000);
-        public static final Size FULL = new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 100_000);
+            int writes,
+            int writeRounds,
+            int records,
+            int syncRounds,
+            Duration duration,
+            int readKeys,
+            int reads,
+            int httpWrites) {
+        public static final Size QUICK = new Size(30_000, 3, 20_000, 3, Duration.ofSeconds(5), 10_000, 30_000, 10_000);
+        public static final Size FULL =
+                new Size(200_000, 5, 50_000, 3, Duration.ofSeconds(10), 100_000, 100_000, 30_000);
 
         /** {@link #QUICK} for a run of every scenario, {@link #FULL} for named ones. */
         public static Size of(List<String> scenarios) {
@@ -89,6 +108,10 @@ public record BenchSettings(
         requirePositive("--read-keys", readKeys);
         requirePositive("--reads", reads);
         requirePositive("--max-warm-up-pairs", maxWarmUpPairs);
+        requirePositive("--http-writes", httpWrites);
+        requirePositive("--http-connections", httpConnections);
+        requirePositive("--http-batch-connections", httpBatchConnections);
+        requirePositive("--http-batch-size", httpBatchSize);
         if (scenarios.contains("sync-update") && keys < 2) {
             throw new IllegalArgumentException("--keys must be at least 2 for sync-update, was " + keys);
         }

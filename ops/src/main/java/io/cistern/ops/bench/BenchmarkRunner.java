@@ -18,6 +18,8 @@ public final class BenchmarkRunner {
     private final PrintWriter err;
     private final java.util.Optional<PinLayout.Pinned> pinned;
     private final java.util.OptionalLong postmasterPid;
+    private java.util.Map<String, String> environment = System.getenv();
+    private List<String> launcher;
 
     /** Against shared servers: PostgreSQL's CPU is reported absent from the per-row figures. */
     public BenchmarkRunner(RedisSettings redis, DatabaseSettings database, PrintWriter out, PrintWriter err) {
@@ -43,8 +45,20 @@ public final class BenchmarkRunner {
                 pinned.map(p -> java.util.OptionalLong.of(p.postmasterPid())).orElse(java.util.OptionalLong.empty());
     }
 
+    /**
+     * How the {@code http} scenario starts the writer API: with {@code environment} (the bench's, with its connection
+     * options) and {@code launcher}, the command that runs a {@code cistern} subcommand in a new JVM ({@code java -jar
+     * <launcher jar>}, or {@code java -cp <class path> <main class>}).
+     */
+    public BenchmarkRunner serverLauncher(java.util.Map<String, String> environment, List<String> launcher) {
+        this.environment = java.util.Map.copyOf(environment);
+        this.launcher = List.copyOf(launcher);
+        return this;
+    }
+
     public int run(BenchSettings s) {
         WriteBenchmark.Result write = null;
+        HttpBenchmark.Result http = null;
         List<SyncBenchmark.Result> syncs = new ArrayList<>();
         MemoryBenchmark.Result memory = null;
         ReadBenchmark.Result read = null;
@@ -65,6 +79,22 @@ public final class BenchmarkRunner {
                         s.readKeys(), s.reads(), s.zipfExponent(), s.valueBytes(), s.partitions(), s.syncRounds());
                 ProgressBar bar = new ProgressBar(err, "read", ReadBenchmark.steps(options));
                 read = new ReadBenchmark(redis, database).run(options, bar::update);
+                bar.done();
+            } else if (scenario.equals("http")) {
+                if (launcher == null) {
+                    throw new IllegalStateException("bench http: no launcher to start the writer API with");
+                }
+                HttpBenchmark.Options options = new HttpBenchmark.Options(
+                        s.httpWrites(),
+                        s.httpConnections(),
+                        s.httpBatchConnections(),
+                        s.httpBatchSize(),
+                        s.columns(),
+                        s.valueBytes(),
+                        s.writeRounds(),
+                        HttpBenchmark.serverJvmOptions(environment));
+                ProgressBar bar = new ProgressBar(err, "http", HttpBenchmark.steps(options));
+                http = new HttpBenchmark(redis, environment, launcher).run(options, bar::update);
                 bar.done();
             } else if (scenario.equals("write")) {
                 WriteBenchmark.Options options = new WriteBenchmark.Options(
@@ -106,6 +136,9 @@ public final class BenchmarkRunner {
             if (read != null) {
                 readJson(root, read);
             }
+            if (http != null) {
+                HttpBenchmark.json(root, http);
+            }
             machineJson(root, s, machineBefore, MachineLoad.take(), (System.nanoTime() - started) / 1e9);
             jvmJson((ObjectNode) root.get("machine"));
             pinned.ifPresent(p -> pinJson(root, p));
@@ -125,6 +158,9 @@ public final class BenchmarkRunner {
             if (read != null) {
                 readRows(read);
             }
+            if (http != null) {
+                HttpBenchmark.rows(out, http);
+            }
             if (write != null) {
                 writeNotes(write);
             }
@@ -136,6 +172,9 @@ public final class BenchmarkRunner {
             }
             if (read != null) {
                 readNotes(read);
+            }
+            if (http != null) {
+                HttpBenchmark.notes(out, http);
             }
             out.printf(
                     "%nmachine: %s; %.0f s in all%n",

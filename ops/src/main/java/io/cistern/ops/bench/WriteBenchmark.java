@@ -112,12 +112,7 @@ final class WriteBenchmark {
         RedisDeployment admin = RedisDeployment.open(redis);
         try {
             RedisClusterCommands<String, String> r = admin.sync();
-            // On a Redis Cluster the library goes on every master; the benchmark's one partition lives on one of them.
-            admin.masters().forEach(m -> FunctionLibrary.install(m.sync()));
-            TableRegistry registry = new TableRegistry(1, List.of(table(o.columns())));
-            new RedisRegistry(r, layout)
-                    .publish(registry, new BufferLimits(0, 0, Math.max(1 << 20, o.valueBytes() * 2)));
-            r.fcall(FunctionLibrary.SEED_FUNCTION, ScriptOutputType.INTEGER, new String[] {layout.meta(0)}, "0");
+            prepare(admin, layout, o.columns(), o.valueBytes());
             RedisDeployment.Master master = admin.masterFor(layout.meta(0));
             String version = master.sync()
                     .info("server")
@@ -183,6 +178,18 @@ final class WriteBenchmark {
                 admin.close();
             }
         }
+    }
+
+    /**
+     * Installs the Function library (on every master of a cluster), publishes the one-table registry ({@value #TABLE},
+     * {@code columns} text columns) under {@code layout}, and seeds partition 0, where the benchmarks' record lives.
+     */
+    static void prepare(RedisDeployment admin, KeyLayout layout, int columns, int valueBytes) {
+        admin.masters().forEach(m -> FunctionLibrary.install(m.sync()));
+        TableRegistry registry = new TableRegistry(1, List.of(table(columns)));
+        new RedisRegistry(admin.sync(), layout)
+                .publish(registry, new BufferLimits(0, 0, Math.max(1 << 20, valueBytes * 2)));
+        admin.sync().fcall(FunctionLibrary.SEED_FUNCTION, ScriptOutputType.INTEGER, new String[] {layout.meta(0)}, "0");
     }
 
     /** Steps reported to {@code progress}: three per round and the two latency phases. */
@@ -259,20 +266,29 @@ final class WriteBenchmark {
     }
 
     private static Map<String, Object> payload(Options o) {
-        Map<String, Object> columns = new LinkedHashMap<>();
-        for (int i = 0; i < o.columns(); i++) {
-            columns.put("c" + i, "x".repeat(o.valueBytes()));
+        return payload(o.columns(), o.valueBytes());
+    }
+
+    /** The record every write carries: columns {@code c0..c<n-1>}, each {@code valueBytes} of {@code x}. */
+    static Map<String, Object> payload(int columns, int valueBytes) {
+        Map<String, Object> payload = new LinkedHashMap<>();
+        for (int i = 0; i < columns; i++) {
+            payload.put("c" + i, "x".repeat(valueBytes));
         }
-        return columns;
+        return payload;
     }
 
     /** writeAsync with at most {@code pipeline} writes in flight. */
     private static double runWindow(RecordWriter writer, Map<String, Object> columns, Options o) {
-        Semaphore inFlight = new Semaphore(o.pipeline());
+        return runWindow(writer, Write.put(TABLE, RecordKey.of(1L), columns), o.writes(), o.pipeline());
+    }
+
+    /** {@code writes} times {@code writeAsync(write)} with at most {@code window} in flight; writes per second. */
+    static double runWindow(RecordWriter writer, Write write, int writes, int window) {
+        Semaphore inFlight = new Semaphore(window);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Write write = Write.put(TABLE, RecordKey.of(1L), columns);
         long start = System.nanoTime();
-        for (int i = 0; i < o.writes() && failure.get() == null; i++) {
+        for (int i = 0; i < writes && failure.get() == null; i++) {
             inFlight.acquireUninterruptibly();
             writer.writeAsync(write).whenComplete((receipt, t) -> {
                 if (t != null) {
@@ -281,9 +297,9 @@ final class WriteBenchmark {
                 inFlight.release();
             });
         }
-        inFlight.acquireUninterruptibly(o.pipeline());
-        double rate = o.writes() / ((System.nanoTime() - start) / 1e9);
-        inFlight.release(o.pipeline());
+        inFlight.acquireUninterruptibly(window);
+        double rate = writes / ((System.nanoTime() - start) / 1e9);
+        inFlight.release(window);
         if (failure.get() != null) {
             throw new IllegalStateException("a benchmark write failed: " + failure.get(), failure.get());
         }
@@ -381,6 +397,11 @@ final class WriteBenchmark {
     }
 
     private void cleanUp(RedisDeployment admin) {
+        cleanUp(admin, layout);
+    }
+
+    /** Deletes what {@link #prepare} and the writes created under {@code layout}. */
+    static void cleanUp(RedisDeployment admin, KeyLayout layout) {
         // DEL splits the keys by slot on a cluster (the unpartitioned ones may live on another master).
         admin.sync()
                 .del(

@@ -179,7 +179,11 @@ class BenchJsonShapeTest {
                 1,
                 1,
                 0.99,
-                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
+                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS,
+                1,
+                1,
+                1,
+                1);
         ObjectNode root = ExactJson.mapper().createObjectNode();
 
         BenchmarkRunner.machineJson(

@@ -12,10 +12,11 @@ class BenchSettingsTest {
     void noScenarioNamed_runsEveryScenarioAtTheQuickSize() {
         BenchSettings s = settings(List.of(), BenchSettings.Size.of(List.of()));
 
-        assertThat(s.scenarios()).containsExactly("write", "sync-insert", "sync-update", "memory", "read");
+        assertThat(s.scenarios()).containsExactly("write", "sync-insert", "sync-update", "memory", "read", "http");
         assertThat(BenchSettings.Size.of(List.of())).isEqualTo(BenchSettings.Size.QUICK);
         assertThat(s.records()).isLessThan(BenchSettings.Size.FULL.records());
         assertThat(s.writes()).isLessThan(BenchSettings.Size.FULL.writes());
+        assertThat(s.httpWrites()).isLessThan(BenchSettings.Size.FULL.httpWrites());
     }
 
     @Test
@@ -33,7 +34,28 @@ class BenchSettingsTest {
     @Test
     void zipfExponentOutOfRange_isRefusedNamingTheOption() {
         assertThatThrownBy(() -> new BenchSettings(
-                        List.of("read"), 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, Duration.ofSeconds(1), true, 1, 1, -1, 5))
+                        List.of("read"),
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        1,
+                        2,
+                        1,
+                        1,
+                        1,
+                        1,
+                        Duration.ofSeconds(1),
+                        true,
+                        1,
+                        1,
+                        -1,
+                        5,
+                        1,
+                        1,
+                        1,
+                        1))
                 .hasMessageContaining("--zipf");
     }
 
@@ -56,6 +78,10 @@ class BenchSettingsTest {
                 size.readKeys(),
                 size.reads(),
                 0.99,
-                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
+                BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS,
+                size.httpWrites(),
+                100,
+                16,
+                100);
     }
 }

@@ -16,6 +16,7 @@ import io.cistern.writer.SyncTimeoutException;
 import io.cistern.writer.Write;
 import io.cistern.writer.WriteReceipt;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -76,35 +77,43 @@ final class WriteController {
     }
 
     @PutMapping(RECORD)
-    Object put(@PathVariable String table, HttpServletRequest request) {
-        return handle(table, Operation.PUT.wire(), request, () -> single(Operation.PUT, table, request));
+    Object put(@PathVariable String table, HttpServletRequest request, HttpServletResponse response) {
+        return handle(table, Operation.PUT.wire(), request, response, () -> single(Operation.PUT, table, request));
     }
 
     @PatchMapping(RECORD)
-    Object patch(@PathVariable String table, HttpServletRequest request) {
-        return handle(table, Operation.PATCH.wire(), request, () -> single(Operation.PATCH, table, request));
+    Object patch(@PathVariable String table, HttpServletRequest request, HttpServletResponse response) {
+        return handle(table, Operation.PATCH.wire(), request, response, () -> single(Operation.PATCH, table, request));
     }
 
     /** A delete takes no body; one that is sent is not read. */
     @DeleteMapping(RECORD)
-    Object delete(@PathVariable String table, HttpServletRequest request) {
-        return handle(table, Operation.DELETE.wire(), request, () -> single(Operation.DELETE, table, request));
+    Object delete(@PathVariable String table, HttpServletRequest request, HttpServletResponse response) {
+        return handle(
+                table, Operation.DELETE.wire(), request, response, () -> single(Operation.DELETE, table, request));
     }
 
     @PostMapping(BATCH)
-    Object batch(@PathVariable String table, HttpServletRequest request) {
-        return handle(table, "batch", request, () -> writeBatch(table, request));
+    Object batch(@PathVariable String table, HttpServletRequest request, HttpServletResponse response) {
+        return handle(table, "batch", request, response, () -> writeBatch(table, request));
     }
 
     private record Answer(ResponseEntity<byte[]> response, String outcome) {}
 
     /**
-     * Runs {@code action} and answers: at once with a {@link ResponseEntity} when the answer is known (every request
-     * without {@code wait=synced}), else with a {@link DeferredResult} that the flush barrier completes, so a waiting
-     * request holds no server thread. Spring picks the return value handler by the runtime type.
+     * Runs {@code action} and answers: at once, written straight to {@code response} (and null returned, which tells
+     * Spring the request is handled), when the answer is known (every request without {@code wait=synced}), else with
+     * a {@link DeferredResult} that the flush barrier completes, so a waiting request holds no server thread. The
+     * immediate answer is a JSON body this class has already encoded: writing it directly skips Spring's content
+     * negotiation and message converters, which were a tenth of a single write's CPU in a profile (docs/benchmarks.md,
+     * "Issue 22: the HTTP ingest path").
      */
     private Object handle(
-            String table, String op, HttpServletRequest request, Supplier<CompletableFuture<Answer>> action) {
+            String table,
+            String op,
+            HttpServletRequest request,
+            HttpServletResponse response,
+            Supplier<CompletableFuture<Answer>> action) {
         String key = keyForLog(request);
         CompletableFuture<Answer> answer;
         try {
@@ -116,7 +125,8 @@ final class WriteController {
             answer = CompletableFuture.failedFuture(e);
         }
         if (answer.isDone()) {
-            return finish(table, op, key, answer);
+            send(finish(table, op, key, answer), response);
+            return null;
         }
         // The barrier answers by the request's own timeout; this one only guards against an answer that never comes.
         DeferredResult<ResponseEntity<byte[]>> deferred =
@@ -124,6 +134,21 @@ final class WriteController {
         CompletableFuture<Answer> pending = answer;
         pending.whenComplete((a, t) -> deferred.setResult(finish(table, op, key, pending)));
         return deferred;
+    }
+
+    /** Writes {@code answer}'s status, headers and body to {@code response}. */
+    private static void send(ResponseEntity<byte[]> answer, HttpServletResponse response) {
+        response.setStatus(answer.getStatusCode().value());
+        answer.getHeaders().forEach((name, values) -> values.forEach(v -> response.addHeader(name, v)));
+        byte[] body = answer.getBody();
+        try {
+            if (body != null) {
+                response.setContentLength(body.length);
+                response.getOutputStream().write(body);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the answer", e);
+        }
     }
 
     private ResponseEntity<byte[]> finish(String table, String op, String key, CompletableFuture<Answer> done) {

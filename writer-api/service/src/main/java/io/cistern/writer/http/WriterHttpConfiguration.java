@@ -5,9 +5,11 @@ import io.cistern.writer.WriterSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import org.apache.tomcat.util.buf.EncodedSolidusHandling;
+import org.apache.tomcat.util.threads.VirtualThreadExecutor;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.boot.tomcat.TomcatProtocolHandlerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -33,7 +35,8 @@ import org.springframework.context.annotation.PropertySource;
  *   <li>defaults, overridable by the application's own properties: {@code /actuator/health} (with the {@code liveness}
  *       and {@code readiness} groups) and {@code /actuator/prometheus} exposed;
  *   <li>on Tomcat, encoded slashes ({@code %2F}) and backslashes ({@code %5C}) in paths are passed through undecoded
- *       instead of refused, because a key component may contain them. This applies to the whole server.
+ *       instead of refused, because a key component may contain them, and requests run on virtual threads. Both apply
+ *       to the whole server.
  * </ul>
  */
 @Configuration(proxyBeanMethods = false)
@@ -55,7 +58,7 @@ public class WriterHttpConfiguration {
 
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(name = "org.apache.catalina.connector.Connector")
-    static class TomcatKeysWithSlashes {
+    static class TomcatForWrites {
         /**
          * Tomcat refuses {@code %2F} in a path by default (400); decoding it would split the key. Passed through, it
          * stays inside the key segment, which the controller reads from the raw URI.
@@ -66,6 +69,19 @@ public class WriterHttpConfiguration {
                 connector.setEncodedSolidusHandling(EncodedSolidusHandling.PASS_THROUGH.getValue());
                 connector.setEncodedReverseSolidusHandling(EncodedSolidusHandling.PASS_THROUGH.getValue());
             };
+        }
+
+        /**
+         * Each request on a virtual thread of its own instead of Tomcat's pool of up to 200 platform threads. A write
+         * request blocks on its Redis reply ({@link RecordWriter#write}); a virtual thread parks there for the price of
+         * a continuation, where a pool thread is an OS thread put to sleep and woken again, and where 100 busy
+         * connections on two cores made the pool's threads contend for Tomcat's shared processor cache (measured with
+         * {@code ops/cistern bench http}, docs/benchmarks.md "Issue 22: the HTTP ingest path"). Only this server's
+         * request threads: Spring's own executors are left as the application configures them.
+         */
+        @Bean
+        TomcatProtocolHandlerCustomizer<?> cisternVirtualThreadRequests() {
+            return protocolHandler -> protocolHandler.setExecutor(new VirtualThreadExecutor("cistern-http-"));
         }
     }
 }

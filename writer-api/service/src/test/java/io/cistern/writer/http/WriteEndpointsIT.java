@@ -51,6 +51,20 @@ class WriteEndpointsIT {
         RecordWriter recordWriter(WriterSettings settings) {
             return RecordWriter.connect(settings);
         }
+
+        @Bean
+        RequestThreadProbe requestThreadProbe() {
+            return new RequestThreadProbe();
+        }
+    }
+
+    /** Answers whether the request ran on a virtual thread: the server's request threads, seen from a handler. */
+    @org.springframework.web.bind.annotation.RestController
+    static class RequestThreadProbe {
+        @org.springframework.web.bind.annotation.GetMapping("/test/request-thread")
+        String thread() {
+            return Thread.currentThread().isVirtual() ? "virtual" : "platform";
+        }
     }
 
     @Autowired
@@ -463,6 +477,22 @@ class WriteEndpointsIT {
                 .containsPattern("cistern_writer_requests_total\\{[^}]*op=\"put\",outcome=\"UNKNOWN_TABLE\","
                         + "table=\"unknown\"} [1-9]")
                 .doesNotContain("made_up_table");
+    }
+
+    @Test
+    void requests_runOnVirtualThreads_andAreTimedByNoHttpServerRequestsObservation() {
+        HttpTestClient.Response accepted = http().put(doc(UUID.randomUUID()), "{\"filename\": \"v.pdf\"}");
+
+        assertThat(accepted.status()).isEqualTo(202);
+        // Written without Spring's converters: the headers are the controller's own.
+        assertThat(accepted.header("Content-Type")).startsWith("application/json");
+        assertThat(accepted.header("Content-Length"))
+                .isEqualTo(Integer.toString(
+                        accepted.raw().body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length));
+        assertThat(http().get("/test/request-thread").body()).isEqualTo("virtual");
+        assertThat(http().get("/actuator/prometheus").body())
+                .contains("cistern_writer_requests_total")
+                .doesNotContain("http_server_requests");
     }
 
     @Test

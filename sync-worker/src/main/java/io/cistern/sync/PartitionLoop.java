@@ -18,7 +18,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -61,7 +63,7 @@ final class PartitionLoop implements Runnable {
     private final Consumer<String> consumer;
     private final DeadLetterStream deadLetters;
     private final StreamTrimmer trimmer;
-    private final SyncedHashes syncedHashes;
+    private final BatchAcknowledgement acknowledgement;
     private final SyncMetrics metrics;
     /** Whether an operator paused this partition (ops/cistern pause); checked before every read. */
     private final PauseGate pauseGate;
@@ -116,7 +118,7 @@ final class PartitionLoop implements Runnable {
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
         this.deadLetters = new DeadLetterStream(connection.commands(), layout, settings.workerId());
         this.trimmer = new StreamTrimmer(connection.commands());
-        this.syncedHashes = new SyncedHashes(connection.commands(), layout, settings.syncedHashTtl());
+        this.acknowledgement = new BatchAcknowledgement(connection.commands(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
         this.pauseGate = new PauseGate(connection.commands(), partition, layout.meta(partition), clock);
         this.errors = new ApplyErrorReport(connection.commands(), layout.meta(partition));
@@ -302,30 +304,28 @@ final class PartitionLoop implements Runnable {
                     partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());
             appliedEntries += result.entries() - result.deadLetters().size();
         }
-        retryRedis(
-                () -> redis.xack(stream, GROUP, ids.toArray(String[]::new)),
-                "acknowledging " + ids.size() + " entries");
-        if (result != null) {
-            watermark = java.util.Optional.of(result.watermark());
-            releaseSyncedHashes(entries, result);
-        }
+        acknowledge(ids, entries, result);
     }
 
     /**
-     * Publishes the applied watermark and lets the synced hashes expire ({@link SyncedHashes}). Best effort, tried
-     * once: a missed TTL only keeps a hash longer, and the next batch publishes a later watermark.
+     * Acknowledges the committed batch, publishes its watermark and releases its synced hashes, in one script call
+     * ({@link BatchAcknowledgement}), sent again until it succeeds: it is idempotent as a whole.
+     *
+     * @param result the batch's outcome; null when it committed nothing (every entry gone from the stream)
      */
-    private void releaseSyncedHashes(List<ChangeEntry> entries, ApplyResult result) {
-        java.util.Set<String> deadLettered = new java.util.HashSet<>();
-        result.deadLetters().forEach(d -> deadLettered.add(d.entryId()));
-        try {
-            syncedHashes.release(partition, result.watermark(), entries, deadLettered);
-        } catch (RedisException e) {
-            LOG.warn(
-                    "partition {}: publishing watermark {} and releasing synced hashes failed: {}",
-                    partition,
-                    result.watermark(),
-                    e.getMessage());
+    private void acknowledge(List<String> ids, List<ChangeEntry> entries, ApplyResult result)
+            throws InterruptedException {
+        java.util.Optional<String> applied =
+                java.util.Optional.ofNullable(result).map(ApplyResult::watermark);
+        Set<String> deadLettered = new java.util.HashSet<>();
+        if (result != null) {
+            result.deadLetters().forEach(d -> deadLettered.add(d.entryId()));
+        }
+        retryRedis(
+                () -> acknowledgement.acknowledge(partition, ids, applied, entries, deadLettered),
+                "acknowledging " + ids.size() + " entries");
+        if (applied.isPresent()) {
+            watermark = applied;
         }
     }
 

@@ -83,7 +83,6 @@ record RedisLink(
      * The same connection's asynchronous commands: a command sent here and one sent through {@link #commands()} after it
      * reach the server in that order (one connection; on a cluster, one node connection per master).
      */
-    @SuppressWarnings("unchecked")
     RedisClusterAsyncCommands<String, String> async() {
         return cluster != null ? cluster.async() : ((StatefulRedisConnection<String, String>) connection).async();
     }

@@ -5,9 +5,11 @@ import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
 import io.lettuce.core.Consumer;
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -18,7 +20,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -34,13 +38,25 @@ import org.slf4j.LoggerFactory;
  * batchSize} entries or {@code linger} after its first entry arrived (a batch that fills up while lingering is seen
  * full at the next of a few non-blocking reads, at most a quarter of the linger later). Each batch: one transaction ({@link
  * BatchApplier}), its dead letters recorded in {@code cistern_dead_letter} inside it and appended to the
- * dead-letter stream before its commit, then {@code XACK}. Transient failures are retried here, and
- * only here, with capped exponential backoff and jitter; a missing foreign-key parent for at most {@code
- * parentMissingTimeout}. A stale fencing token ends the loop without acknowledging anything.
+ * dead-letter stream before its commit, then one script call that acknowledges the batch, publishes the watermark and
+ * releases the synced hashes ({@link BatchAcknowledgement}). Transient failures are retried here, and only here, with
+ * capped exponential backoff and jitter; a missing foreign-key parent for at most {@code parentMissingTimeout}. A stale
+ * fencing token ends the loop without acknowledging anything.
+ *
+ * <p><b>Reading ahead.</b> When a batch read with {@code >} is full, the next one is requested before the batch is
+ * applied: one non-blocking {@code XREADGROUP COUNT batchSize} sent asynchronously on the loop's connection, answered
+ * while the transaction runs. The fence guards ownership, not order, so the order is kept here, by the one loop thread:
+ * the batch read ahead (N+1) is only taken in hand once batch N committed and its acknowledgement ran; while N is
+ * retried it waits unapplied; if the loop ends (fenced out, stopped, interrupted) it stays pending under the
+ * partition's consumer, never acknowledged, and the next owner's pending-first read applies it after N. The check for
+ * older pending entries runs on it as on any new batch, after N's acknowledgement. A batch read ahead with fewer than
+ * {@code batchSize} entries lingers from the moment it was requested (its first entry had arrived by then), with at
+ * least one more non-blocking read for what arrived meanwhile. No read ahead in the pending-first phase, and none
+ * after a batch that was not full (the stream is then drained, and the read would mostly come back empty).
  *
  * <p>{@link #stop()} asks the loop to finish the batch in hand (commit and acknowledge) and exit; it never abandons a
  * committed batch unacknowledged unless Redis is gone, in which case the entries stay pending and are re-applied
- * idempotently by the next owner.
+ * idempotently by the next owner. A batch read ahead is not in hand: it stays pending for the next owner.
  */
 final class PartitionLoop implements Runnable {
     static final String GROUP = "sync";
@@ -61,7 +77,7 @@ final class PartitionLoop implements Runnable {
     private final Consumer<String> consumer;
     private final DeadLetterStream deadLetters;
     private final StreamTrimmer trimmer;
-    private final SyncedHashes syncedHashes;
+    private final BatchAcknowledgement acknowledgement;
     private final SyncMetrics metrics;
     /** Whether an operator paused this partition (ops/cistern pause); checked before every read. */
     private final PauseGate pauseGate;
@@ -69,6 +85,8 @@ final class PartitionLoop implements Runnable {
     private final ApplyErrorReport errors;
     /** The highest entry ID this loop committed; confined to the loop thread. */
     private java.util.Optional<String> watermark = java.util.Optional.empty();
+    /** The next batch, requested while the one in hand is applied; null when none is. Confined to the loop thread. */
+    private ReadAhead readAhead;
     /**
      * PostgreSQL's applied watermark when this loop got its fencing token: every entry up to it was applied or
      * dead-lettered by an earlier owner.
@@ -116,7 +134,7 @@ final class PartitionLoop implements Runnable {
         this.consumer = Consumer.from(GROUP, Integer.toString(partition));
         this.deadLetters = new DeadLetterStream(connection.commands(), layout, settings.workerId());
         this.trimmer = new StreamTrimmer(connection.commands());
-        this.syncedHashes = new SyncedHashes(connection.commands(), layout, settings.syncedHashTtl());
+        this.acknowledgement = new BatchAcknowledgement(connection.commands(), layout, settings.syncedHashTtl());
         this.nextTrimAt = clock.instant().plus(settings.trimInterval());
         this.pauseGate = new PauseGate(connection.commands(), partition, layout.meta(partition), clock);
         this.errors = new ApplyErrorReport(connection.commands(), layout.meta(partition));
@@ -167,6 +185,7 @@ final class PartitionLoop implements Runnable {
                 } catch (RedisException e) {
                     // The read may have been executed and its reply lost (a restart, a reset, a timeout): its
                     // entries are then pending under this partition's consumer, so read the pending ones first.
+                    readAhead = null;
                     pending = true;
                     readFailures++;
                     pause(readFailures, "reading the stream", e);
@@ -196,6 +215,9 @@ final class PartitionLoop implements Runnable {
                     pending = true;
                     continue;
                 }
+                if (!pending && batch.size() == settings.batchSize() && !stopping) {
+                    readAhead = new ReadAhead(readAheadRequest(), clock.instant());
+                }
                 process(redis, batch, !pending);
             }
         } catch (FencedOutException e) {
@@ -223,11 +245,42 @@ final class PartitionLoop implements Runnable {
                 consumer, XReadArgs.Builder.count(settings.batchSize()), XReadArgs.StreamOffset.from(stream, "0"));
     }
 
+    /** The read sent ahead: the next batch with {@code >}, not blocking, on this loop's connection. */
+    private RedisFuture<List<StreamMessage<String, String>>> readAheadRequest() {
+        return connection
+                .async()
+                .xreadgroup(
+                        consumer,
+                        XReadArgs.Builder.count(settings.batchSize()),
+                        XReadArgs.StreamOffset.lastConsumed(stream));
+    }
+
+    /**
+     * A read sent ahead and when: its entries had arrived by {@code sentAt}. Its reply comes before the answer to
+     * anything sent after it on the connection (the batch's acknowledgement), so it is normally there when taken.
+     */
+    private record ReadAhead(RedisFuture<List<StreamMessage<String, String>>> reply, Instant sentAt) {
+        List<StreamMessage<String, String>> await(Duration timeout) {
+            List<StreamMessage<String, String>> read =
+                    LettuceFutures.awaitOrCancel(reply, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return read == null ? List.of() : read;
+        }
+    }
+
     private List<StreamMessage<String, String>> readNew(RedisClusterCommands<String, String> redis) {
-        List<StreamMessage<String, String>> first = redis.xreadgroup(
-                consumer,
-                XReadArgs.Builder.count(settings.batchSize()).block(POLL),
-                XReadArgs.StreamOffset.lastConsumed(stream));
+        ReadAhead ahead = readAhead;
+        readAhead = null;
+        List<StreamMessage<String, String>> first =
+                ahead == null ? List.of() : ahead.await(connection.connection().getTimeout());
+        Instant firstArrived = ahead == null ? null : ahead.sentAt();
+        if (first.isEmpty()) {
+            first = redis.xreadgroup(
+                    consumer,
+                    XReadArgs.Builder.count(settings.batchSize()).block(POLL),
+                    XReadArgs.StreamOffset.lastConsumed(stream));
+            firstArrived = clock.instant();
+            ahead = null;
+        }
         if (first == null || first.isEmpty()) {
             return List.of();
         }
@@ -235,15 +288,18 @@ final class PartitionLoop implements Runnable {
         // The batch stays open for the linger unless it is full: collect what arrived meanwhile with a few reads that
         // do not block, spaced over the linger. A blocking read would return at every arriving entry, and at moderate
         // rates cost a read (Redis and worker CPU) for every few entries. A batch that fills up closes at the next
-        // step, at most a quarter of the linger late.
-        Instant closesAt = clock.instant().plus(settings.linger());
+        // step, at most a quarter of the linger late. A batch read ahead may have lingered its time out while the one
+        // before was applied: it still collects once what arrived during its linger.
+        Instant closesAt = firstArrived.plus(settings.linger());
         long step = Math.max(1, settings.linger().toNanos() / LINGER_STEPS);
         for (int i = 0; i <= LINGER_STEPS && batch.size() < settings.batchSize() && !stopping; i++) {
             long left = Duration.between(clock.instant(), closesAt).toNanos();
-            if (left <= 0) {
+            if (left <= 0 && (ahead == null || i > 0)) {
                 break;
             }
-            LockSupport.parkNanos(Math.min(left, step));
+            if (left > 0) {
+                LockSupport.parkNanos(Math.min(left, step));
+            }
             List<StreamMessage<String, String>> read = redis.xreadgroup(
                     consumer,
                     XReadArgs.Builder.count(settings.batchSize() - batch.size()),
@@ -302,30 +358,28 @@ final class PartitionLoop implements Runnable {
                     partition, Duration.between(firstAttempt, committed), entries, result, committed.toEpochMilli());
             appliedEntries += result.entries() - result.deadLetters().size();
         }
-        retryRedis(
-                () -> redis.xack(stream, GROUP, ids.toArray(String[]::new)),
-                "acknowledging " + ids.size() + " entries");
-        if (result != null) {
-            watermark = java.util.Optional.of(result.watermark());
-            releaseSyncedHashes(entries, result);
-        }
+        acknowledge(ids, entries, result);
     }
 
     /**
-     * Publishes the applied watermark and lets the synced hashes expire ({@link SyncedHashes}). Best effort, tried
-     * once: a missed TTL only keeps a hash longer, and the next batch publishes a later watermark.
+     * Acknowledges the committed batch, publishes its watermark and releases its synced hashes, in one script call
+     * ({@link BatchAcknowledgement}), sent again until it succeeds: it is idempotent as a whole.
+     *
+     * @param result the batch's outcome; null when it committed nothing (every entry gone from the stream)
      */
-    private void releaseSyncedHashes(List<ChangeEntry> entries, ApplyResult result) {
-        java.util.Set<String> deadLettered = new java.util.HashSet<>();
-        result.deadLetters().forEach(d -> deadLettered.add(d.entryId()));
-        try {
-            syncedHashes.release(partition, result.watermark(), entries, deadLettered);
-        } catch (RedisException e) {
-            LOG.warn(
-                    "partition {}: publishing watermark {} and releasing synced hashes failed: {}",
-                    partition,
-                    result.watermark(),
-                    e.getMessage());
+    private void acknowledge(List<String> ids, List<ChangeEntry> entries, ApplyResult result)
+            throws InterruptedException {
+        java.util.Optional<String> applied =
+                java.util.Optional.ofNullable(result).map(ApplyResult::watermark);
+        Set<String> deadLettered = new java.util.HashSet<>();
+        if (result != null) {
+            result.deadLetters().forEach(d -> deadLettered.add(d.entryId()));
+        }
+        retryRedis(
+                () -> acknowledgement.acknowledge(partition, ids, applied, entries, deadLettered),
+                "acknowledging " + ids.size() + " entries");
+        if (applied.isPresent()) {
+            watermark = applied;
         }
     }
 

@@ -6,6 +6,7 @@ import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.RedisCodec;
@@ -76,6 +77,14 @@ record RedisLink(
         if (cluster != null) {
             ((RedisClusterClient) client).refreshPartitions();
         }
+    }
+
+    /**
+     * The same connection's asynchronous commands: a command sent here and one sent through {@link #commands()} after it
+     * reach the server in that order (one connection; on a cluster, one node connection per master).
+     */
+    RedisClusterAsyncCommands<String, String> async() {
+        return cluster != null ? cluster.async() : ((StatefulRedisConnection<String, String>) connection).async();
     }
 
     boolean isCluster() {

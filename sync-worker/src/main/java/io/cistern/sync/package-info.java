@@ -16,7 +16,8 @@
  * io.cistern.connections.Backoff}, the one backoff policy of Cistern. Drivers: {@code BatchApplier} (one fenced
  * transaction per batch, set-based statements from {@code RowStatements}, bisection of poison entries under
  * savepoints, the watermark; each entry reported applied, superseded or dead-lettered), {@code PartitionLoop} (one thread and one Redis connection per owned partition; the one
- * retry loop; after each commit and {@code XACK}, {@code SyncedHashes}; every {@code trimInterval}, {@code
+ * retry loop; after each commit, {@code BatchAcknowledgement}; the next batch read ahead while one commits; every
+ * {@code trimInterval}, {@code
  * StreamTrimmer}; before every read, {@code PauseGate}) and {@code SyncWorker} (heartbeat, even spread, leases on their own thread and connection, fencing
  * tokens from {@code FenceTokens}, re-seeding after Redis lost its data, the dead-letter retention on its own
  * thread).

@@ -109,6 +109,15 @@ public final class RedisReplies {
         return prefix.equals("MOVED") || prefix.equals("ASK");
     }
 
+    /**
+     * Whether {@code failure} is Redis's {@code NOSCRIPT} reply to an {@code EVALSHA}: the server does not hold the
+     * script (restarted, failed over, {@code SCRIPT FLUSH}), for a caller that then sends it whole with {@code EVAL},
+     * which also caches it there.
+     */
+    public static boolean isScriptNotCached(Throwable failure) {
+        return classify(failure).prefix().equals("NOSCRIPT");
+    }
+
     /** Whether an error reply says the called Function is not loaded ({@code ERR Function not found}). */
     public static boolean isFunctionNotFound(String reply) {
         return reply != null && reply.regionMatches(true, 0, FUNCTION_NOT_FOUND, 0, FUNCTION_NOT_FOUND.length());

@@ -138,6 +138,20 @@ class RedisRepliesTest {
                 .isFalse();
     }
 
+    @org.junit.jupiter.api.Test
+    void isScriptNotCached_isNoscript_wrappedOrNot_andNotAFunctionNotFound() {
+        assertThat(RedisReplies.isScriptNotCached(
+                        new RedisCommandExecutionException("NOSCRIPT No matching script. Please use EVAL.")))
+                .isTrue();
+        assertThat(RedisReplies.isScriptNotCached(
+                        new CompletionException(new RedisCommandExecutionException("NOSCRIPT No matching script"))))
+                .isTrue();
+        assertThat(RedisReplies.isScriptNotCached(new RedisCommandExecutionException("ERR Function not found")))
+                .isFalse();
+        assertThat(RedisReplies.isScriptNotCached(new RedisConnectionException("connection refused")))
+                .isFalse();
+    }
+
     private static Arguments row(String name, Throwable failure, RedisFailureKind kind) {
         return Arguments.of(name, failure, kind);
     }

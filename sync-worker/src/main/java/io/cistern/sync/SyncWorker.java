@@ -99,14 +99,14 @@ public final class SyncWorker implements AutoCloseable {
             + " return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
     private static final String RELEASE =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live count. */
+    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live workers. */
     private static final String HEARTBEAT = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
             redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
             redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-            return redis.call('ZCARD', KEYS[1])
+            return redis.call('ZRANGE', KEYS[1], 0, -1)
             """;
 
     /**
@@ -147,6 +147,11 @@ public final class SyncWorker implements AutoCloseable {
 
     /** The live workers counted at the last heartbeat; touched by the lease thread only. */
     private long lastLive = 1;
+
+    /** Which change-entry format the Function may write to the partitions this worker owns; lease thread only. */
+    private final EntryFormatGate entryFormats;
+    /** Whether this worker has announced itself a format reader yet (before its first heartbeat); lease thread only. */
+    private boolean readerAnnounced;
     /** Whether a command of this lease round failed (a master unreachable); touched by the lease thread only. */
     private boolean roundFailed;
 
@@ -219,6 +224,7 @@ public final class SyncWorker implements AutoCloseable {
         this.redisClient = RedisLink.check(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.applier = new BatchApplier(dataSource, this.registry, this::publishTables, settings.workerId());
+        this.entryFormats = new EntryFormatGate(settings.layout(), settings.workerId(), settings.entryFormat());
         this.fenceTokens = new FenceTokens(dataSource, settings.stallTimeout());
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
@@ -339,7 +345,13 @@ public final class SyncWorker implements AutoCloseable {
                 refreshTopology();
             }
             roundFailed = false;
-            long live = heartbeatOrLast(redis);
+            if (!readerAnnounced) {
+                // Before the first heartbeat: no worker may see this one live before it is seen a reader.
+                announceReader(redis);
+            }
+            List<String> liveWorkers = heartbeatOrLast(redis);
+            long live = lastLive;
+            updateEntryFormat(redis, liveWorkers);
             announcePool(redis);
             renewLeases(redis, o -> true);
             if (closed) {
@@ -461,10 +473,15 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
-    /** The live count from this round's heartbeat, or the last one when the master holding the set cannot be reached. */
-    private long heartbeatOrLast(RedisClusterCommands<String, String> redis) {
+    /**
+     * This round's heartbeat: the live workers, with {@link #lastLive} set to their count; null (and the count as last
+     * seen) when the master holding the set cannot be reached.
+     */
+    private List<String> heartbeatOrLast(RedisClusterCommands<String, String> redis) {
         try {
-            lastLive = heartbeat(redis);
+            List<String> live = heartbeat(redis);
+            lastLive = Math.max(1, live.size());
+            return live;
         } catch (RuntimeException e) {
             roundFailed = true;
             LOG.warn(
@@ -473,7 +490,57 @@ public final class SyncWorker implements AutoCloseable {
                     e.getMessage(),
                     lastLive);
         }
-        return lastLive;
+        return null;
+    }
+
+    /** Announces this worker in the format readers' set; false when that failed (said at debug level). */
+    private List<String> announceReader(RedisClusterCommands<String, String> redis) {
+        try {
+            List<String> readers = entryFormats.announce(redis, settings.leaseTime());
+            readerAnnounced = true;
+            return readers;
+        } catch (RuntimeException e) {
+            roundFailed = true;
+            LOG.debug("sync worker {}: announcing the entry formats it reads failed: {}", settings.workerId(), e);
+            return null;
+        }
+    }
+
+    /**
+     * Decides which change-entry format the Function may write ({@link EntryFormatGate}) from this round's heartbeat
+     * and the readers' set read after it; a round that could not read both keeps the last decision.
+     */
+    private void updateEntryFormat(RedisClusterCommands<String, String> redis, List<String> liveWorkers) {
+        List<String> readers = announceReader(redis);
+        if (liveWorkers == null || readers == null) {
+            return;
+        }
+        try {
+            entryFormats.update(redis, registry.current().partitions(), liveWorkers, readers);
+        } catch (RuntimeException e) {
+            roundFailed = true;
+            LOG.warn(
+                    "sync worker {}: could not set the change-entry format of every partition (tried again next"
+                            + " round): {}",
+                    settings.workerId(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Opens partition {@code p}'s entry-format gate when this worker's last decision is format 2 (at takeover and every
+     * renewal, so a partition that changed hands, or whose meta Redis lost, gets it back). Best effort: a partition
+     * left on format 1 costs only speed.
+     */
+    private void openEntryFormat(RedisClusterCommands<String, String> redis, int partition) {
+        if (entryFormats.decided() < io.cistern.schema.codec.ChangeEntry.FORMAT_2) {
+            return;
+        }
+        try {
+            entryFormats.set(redis, partition, entryFormats.decided());
+        } catch (RuntimeException e) {
+            LOG.debug("partition {}: could not set its change-entry format: {}", partition, e.getMessage());
+        }
     }
 
     /** A renewal that failed (its partition's master unreachable): the loop goes on until the lease would have expired. */
@@ -514,15 +581,15 @@ public final class SyncWorker implements AutoCloseable {
         new RedisRegistry(redis, layout).publish(Initializer.registry(dataSource), settings.limits());
     }
 
-    /** Announces this worker for one more lease time; returns how many workers are live, this one included. */
-    private long heartbeat(RedisClusterCommands<String, String> redis) {
-        Long live = redis.eval(
+    /** Announces this worker for one more lease time; returns the live workers, this one included. */
+    private List<String> heartbeat(RedisClusterCommands<String, String> redis) {
+        List<String> live = redis.eval(
                 HEARTBEAT,
-                ScriptOutputType.INTEGER,
+                ScriptOutputType.MULTI,
                 new String[] {settings.layout().workers()},
                 settings.workerId(),
                 Long.toString(settings.leaseTime().toMillis()));
-        return live == null ? 1 : Math.max(1, live);
+        return live == null ? List.of(settings.workerId()) : live;
     }
 
     /** Announces the pool for one lease time; a failure only costs doctor's count, never a lease renewal. */
@@ -561,6 +628,7 @@ public final class SyncWorker implements AutoCloseable {
         if (renewed != null && renewed == 1) {
             o.validUntil = now.plus(settings.leaseTime());
             confirmFloor(redis, partition, o.loop.floorBound());
+            openEntryFormat(redis, partition);
         } else {
             LOG.warn(
                     "partition {}: lease lost (taken by another worker, or Redis lost its data); stopping its loop",
@@ -609,6 +677,7 @@ public final class SyncWorker implements AutoCloseable {
             // BUSYGROUP: the group exists, as it should.
         }
         recordTakeover(redis, partition, grant.token());
+        openEntryFormat(redis, partition);
         RedisLink connection = RedisLink.open(redisClient, StreamReplyCodec.INSTANCE);
         PartitionLoop loop = new PartitionLoop(
                 partition,

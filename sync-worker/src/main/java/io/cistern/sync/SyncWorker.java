@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
+import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
@@ -12,6 +13,7 @@ import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
+import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisException;
@@ -78,6 +80,11 @@ import org.slf4j.LoggerFactory;
  * io.cistern.schema.keys.KeyLayout#pools()} with every heartbeat, for one lease time, and withdraws it when it closes,
  * so that {@code ops/cistern doctor} can add up the live pools against {@code max_connections} ({@link PoolRegistry}).
  *
+ * <p>Change-entry formats: every round, before its heartbeat and again after it, the worker announces that it reads
+ * format 2 ({@link EntryFormatGate}); when every live worker of the heartbeat set does, it lets the Function write
+ * format 2 to the partitions it owns, and when one does not (an older release, {@code CISTERN_ENTRY_FORMAT=1}) it sets
+ * every partition back to format 1, so no worker meets a format it cannot read during a rolling upgrade.
+ *
  * <p>Retention: unless {@link SyncSettings#deadLetterRetention()} is zero, the worker deletes resolved dead letters past
  * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
  * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
@@ -95,8 +102,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncWorker.class);
-    private static final String RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then"
-            + " return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    /**
+     * KEYS[1] the lease, KEYS[2] the partition's meta hash (same slot); ARGV[1] this worker, ARGV[2] the lease time in
+     * ms, ARGV[3] the entry format to open the partition's gate to ({@link EntryFormatGate}), or '' to leave it.
+     */
+    private static final String RENEW = WireScript.render("""
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+            if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], '${MetaFields.ENTRY_FORMAT}', ARGV[3]) end
+            return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            """);
+
     private static final String RELEASE =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
     /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live workers. */
@@ -528,12 +543,12 @@ public final class SyncWorker implements AutoCloseable {
     }
 
     /**
-     * Opens partition {@code p}'s entry-format gate when this worker's last decision is format 2 (at takeover and every
-     * renewal, so a partition that changed hands, or whose meta Redis lost, gets it back). Best effort: a partition
-     * left on format 1 costs only speed.
+     * Opens partition {@code p}'s entry-format gate at takeover when this worker's last decision is format 2 (every
+     * renewal does it too, in the renewal's script, so a partition whose meta Redis lost gets it back). Best effort: a
+     * partition left on format 1 costs only speed.
      */
     private void openEntryFormat(RedisClusterCommands<String, String> redis, int partition) {
-        if (entryFormats.decided() < io.cistern.schema.codec.ChangeEntry.FORMAT_2) {
+        if (entryFormats.decided() < ChangeEntry.FORMAT_2) {
             return;
         }
         try {
@@ -622,13 +637,13 @@ public final class SyncWorker implements AutoCloseable {
         Long renewed = redis.eval(
                 RENEW,
                 ScriptOutputType.INTEGER,
-                new String[] {leaseKey(partition)},
+                new String[] {leaseKey(partition), settings.layout().meta(partition)},
                 settings.workerId(),
-                Long.toString(settings.leaseTime().toMillis()));
+                Long.toString(settings.leaseTime().toMillis()),
+                entryFormats.decided() >= ChangeEntry.FORMAT_2 ? Integer.toString(entryFormats.decided()) : "");
         if (renewed != null && renewed == 1) {
             o.validUntil = now.plus(settings.leaseTime());
             confirmFloor(redis, partition, o.loop.floorBound());
-            openEntryFormat(redis, partition);
         } else {
             LOG.warn(
                     "partition {}: lease lost (taken by another worker, or Redis lost its data); stopping its loop",

@@ -159,7 +159,8 @@ class EntryFormatUpgradeIT {
         try (SyncWorker worker = new SyncWorker(settings(2), fx.registry, fx.dataSource, fx.client())) {
             worker.start();
             // The old worker counts in the fair share: this one takes half the partitions, and closes every gate.
-            await().atMost(Duration.ofSeconds(15)).until(() -> !worker.ownedPartitions().isEmpty());
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> !worker.ownedPartitions().isEmpty());
             await().atMost(Duration.ofSeconds(5))
                     .untilAsserted(() -> assertThat(gates()).containsOnly("1"));
 

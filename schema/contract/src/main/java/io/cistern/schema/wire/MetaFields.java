@@ -38,7 +38,7 @@ public final class MetaFields {
      * io.cistern.schema.codec.ChangeEntry#FORMAT_2}; absent or anything else: format 1): written by the sync worker
      * that owns the partition, at takeover and every lease renewal, and set back to 1 on every partition by any worker
      * that sees a live worker not reading format 2 ({@code SyncWorker}'s entry-format gate); read by every write in the
-     * meta hash read it already does, so an old worker never meets a format it cannot read (docs/upgrading.md).
+     * meta hash read it already does, so an old worker never meets a format it cannot read (docs/operations.md, "Upgrades and the change-entry format").
      */
     public static final String ENTRY_FORMAT = "entry_format";
 

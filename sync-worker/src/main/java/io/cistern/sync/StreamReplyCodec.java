@@ -17,7 +17,8 @@ final class StreamReplyCodec extends StringCodec {
     static final StreamReplyCodec INSTANCE = new StreamReplyCodec();
 
     private static final int SLOTS = 256;
-    private static final int MAX_CACHED_BYTES = 64;
+    /** Format-2 field names ({@code e2:<op>:<table>:<columns>}) are this long for a table of many columns. */
+    private static final int MAX_CACHED_BYTES = 512;
 
     private record Cached(byte[] bytes, String text) {}
 

@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import io.cistern.connections.EnvironmentReader;
+import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.function.BufferLimits;
 import io.cistern.schema.keys.KeyLayout;
 import java.time.Duration;
@@ -39,6 +40,10 @@ import org.slf4j.LoggerFactory;
  *     connection is abandoned as dead (a path that stopped passing bytes sends no error, and the driver's socket
  *     timeout is a minute); the bound grows with the partition's recent batch times and doubles after each stall
  *     ({@link ResponseBound}); zero waits for the driver's socket timeout ({@code DB_SOCKET_TIMEOUT_MS})
+ * @param entryFormat the newest change-entry format this worker lets the Function write ({@link
+ *     ChangeEntry#NEWEST_FORMAT} by default, written only once every live worker reads it: {@link EntryFormatGate});
+ *     {@link ChangeEntry#FORMAT_1} keeps every partition on format 1, for a rollback to a release that reads no other
+ *     (docs/operations.md#upgrades-and-the-change-entry-format). The worker reads every format either way
  */
 public record SyncSettings(
         KeyLayout layout,
@@ -55,7 +60,8 @@ public record SyncSettings(
         Duration trimInterval,
         Duration syncedHashTtl,
         Duration deadLetterRetention,
-        Duration stallTimeout) {
+        Duration stallTimeout,
+        int entryFormat) {
     public static final int DEFAULT_BATCH_SIZE = 1_000;
     public static final Duration DEFAULT_LINGER = Duration.ofMillis(20);
     public static final Duration DEFAULT_LEASE_TIME = Duration.ofSeconds(10);
@@ -105,6 +111,8 @@ public record SyncSettings(
     public static final String DEAD_LETTER_RETENTION_VARIABLE = "SYNC_DEAD_LETTER_RETENTION_MS";
     /** {@link #stallTimeout()} in milliseconds; 0, or at least {@link #MIN_STALL_TIMEOUT}. */
     public static final String STALL_TIMEOUT_VARIABLE = "SYNC_STALL_TIMEOUT_MS";
+    /** {@link #entryFormat()}: 1 or 2; 1 keeps the Function writing format 1 everywhere (a rollback). */
+    public static final String ENTRY_FORMAT_VARIABLE = "CISTERN_ENTRY_FORMAT";
 
     public SyncSettings {
         Objects.requireNonNull(layout, "layout must not be null");
@@ -129,6 +137,11 @@ public record SyncSettings(
         requirePositive("syncedHashTtl", syncedHashTtl, true);
         requireRetention("deadLetterRetention", deadLetterRetention);
         requireStallTimeout(stallTimeout, "stallTimeout");
+        if (entryFormat < ChangeEntry.FORMAT_1 || entryFormat > ChangeEntry.NEWEST_FORMAT) {
+            throw new IllegalArgumentException("entryFormat must be " + ChangeEntry.FORMAT_1 + " (keep format 1, for a"
+                    + " rollback) or " + ChangeEntry.NEWEST_FORMAT + " (the newest, once every worker reads it), was "
+                    + entryFormat);
+        }
         requireCombinations(
                 leaseTime,
                 renewInterval,
@@ -157,7 +170,8 @@ public record SyncSettings(
                 DEFAULT_TRIM_INTERVAL,
                 DEFAULT_SYNCED_HASH_TTL,
                 DEFAULT_DEAD_LETTER_RETENTION,
-                DEFAULT_STALL_TIMEOUT);
+                DEFAULT_STALL_TIMEOUT,
+                ChangeEntry.NEWEST_FORMAT);
     }
 
     /**
@@ -192,7 +206,12 @@ public record SyncSettings(
                 .trimInterval(reader.millis(TRIM_INTERVAL_VARIABLE, DEFAULT_TRIM_INTERVAL, 1, none))
                 .syncedHashTtl(reader.millis(SYNCED_HASH_TTL_VARIABLE, DEFAULT_SYNCED_HASH_TTL, 0, none))
                 .deadLetterRetention(retentionFromEnvironment(reader))
-                .stallTimeout(reader.millis(STALL_TIMEOUT_VARIABLE, DEFAULT_STALL_TIMEOUT, 0, none));
+                .stallTimeout(reader.millis(STALL_TIMEOUT_VARIABLE, DEFAULT_STALL_TIMEOUT, 0, none))
+                .entryFormat(reader.integer(
+                        ENTRY_FORMAT_VARIABLE,
+                        ChangeEntry.NEWEST_FORMAT,
+                        ChangeEntry.FORMAT_1,
+                        ChangeEntry.NEWEST_FORMAT));
         requireStallTimeout(builder.stallTimeout, STALL_TIMEOUT_VARIABLE);
         // The combinations in the variables' own names, before the constructor would name the fields.
         requireCombinations(
@@ -234,7 +253,9 @@ public record SyncSettings(
                         + (stallTimeout.isZero()
                                 ? "the driver's socket timeout (DB_SOCKET_TIMEOUT_MS)"
                                 : "at least " + stallTimeout.toMillis() + " ms")
-                        + " abandons its connection (" + STALL_TIMEOUT_VARIABLE + ")");
+                        + " abandons its connection (" + STALL_TIMEOUT_VARIABLE + ")",
+                "sync change entries: format " + entryFormat + " at most, once every live worker reads it ("
+                        + ENTRY_FORMAT_VARIABLE + ")");
     }
 
     /** A builder holding these settings, to change some of them: {@code settings.mutate().batchSize(10).build()}. */
@@ -262,6 +283,7 @@ public record SyncSettings(
         private Duration syncedHashTtl;
         private Duration deadLetterRetention;
         private Duration stallTimeout;
+        private int entryFormat;
 
         private Builder(SyncSettings from) {
             layout = from.layout;
@@ -279,6 +301,7 @@ public record SyncSettings(
             syncedHashTtl = from.syncedHashTtl;
             deadLetterRetention = from.deadLetterRetention;
             stallTimeout = from.stallTimeout;
+            entryFormat = from.entryFormat;
         }
 
         public Builder layout(KeyLayout value) {
@@ -358,6 +381,12 @@ public record SyncSettings(
             return this;
         }
 
+        /** {@link SyncSettings#entryFormat()}: 1 keeps the Function writing format 1 on every partition. */
+        public Builder entryFormat(int value) {
+            entryFormat = value;
+            return this;
+        }
+
         /**
          * The settings.
          *
@@ -379,7 +408,8 @@ public record SyncSettings(
                     trimInterval,
                     syncedHashTtl,
                     deadLetterRetention,
-                    stallTimeout);
+                    stallTimeout,
+                    entryFormat);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.cistern.sync;
 
 import io.cistern.connections.Backoff;
+import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.failure.RedisReplies;
 import io.cistern.schema.function.FunctionLibrary;
 import io.cistern.schema.keys.KeyLayout;
@@ -12,6 +13,7 @@ import io.cistern.schema.registry.RegistryCache;
 import io.cistern.schema.registry.TableRegistry;
 import io.cistern.schema.wire.ConfigFields;
 import io.cistern.schema.wire.MetaFields;
+import io.cistern.schema.wire.WireScript;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisException;
@@ -78,6 +80,11 @@ import org.slf4j.LoggerFactory;
  * io.cistern.schema.keys.KeyLayout#pools()} with every heartbeat, for one lease time, and withdraws it when it closes,
  * so that {@code ops/cistern doctor} can add up the live pools against {@code max_connections} ({@link PoolRegistry}).
  *
+ * <p>Change-entry formats: every round, before its heartbeat and again after it, the worker announces that it reads
+ * format 2 ({@link EntryFormatGate}); when every live worker of the heartbeat set does, it lets the Function write
+ * format 2 to the partitions it owns, and when one does not (an older release, {@code CISTERN_ENTRY_FORMAT=1}) it sets
+ * every partition back to format 1, so no worker meets a format it cannot read during a rolling upgrade.
+ *
  * <p>Retention: unless {@link SyncSettings#deadLetterRetention()} is zero, the worker deletes resolved dead letters past
  * it ({@link DeadLetterRetention}) at start and every {@link #RETENTION_INTERVAL}, on its own thread so that a long
  * purge never delays a lease renewal. Every worker does; concurrent purges split the rows between them.
@@ -95,18 +102,26 @@ import org.slf4j.LoggerFactory;
  */
 public final class SyncWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncWorker.class);
-    private static final String RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then"
-            + " return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    /**
+     * KEYS[1] the lease, KEYS[2] the partition's meta hash (same slot); ARGV[1] this worker, ARGV[2] the lease time in
+     * ms, ARGV[3] the entry format to open the partition's gate to ({@link EntryFormatGate}), or '' to leave it.
+     */
+    private static final String RENEW = WireScript.render("""
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+            if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], '${MetaFields.ENTRY_FORMAT}', ARGV[3]) end
+            return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            """);
+
     private static final String RELEASE =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live count. */
+    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live workers. */
     private static final String HEARTBEAT = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
             redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
             redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-            return redis.call('ZCARD', KEYS[1])
+            return redis.call('ZRANGE', KEYS[1], 0, -1)
             """;
 
     /**
@@ -147,6 +162,11 @@ public final class SyncWorker implements AutoCloseable {
 
     /** The live workers counted at the last heartbeat; touched by the lease thread only. */
     private long lastLive = 1;
+
+    /** Which change-entry format the Function may write to the partitions this worker owns; lease thread only. */
+    private final EntryFormatGate entryFormats;
+    /** Whether this worker has announced itself a format reader yet (before its first heartbeat); lease thread only. */
+    private boolean readerAnnounced;
     /** Whether a command of this lease round failed (a master unreachable); touched by the lease thread only. */
     private boolean roundFailed;
 
@@ -219,6 +239,7 @@ public final class SyncWorker implements AutoCloseable {
         this.redisClient = RedisLink.check(redisClient, "redisClient");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.applier = new BatchApplier(dataSource, this.registry, this::publishTables, settings.workerId());
+        this.entryFormats = new EntryFormatGate(settings.layout(), settings.workerId(), settings.entryFormat());
         this.fenceTokens = new FenceTokens(dataSource, settings.stallTimeout());
         this.metrics = new SyncMetrics(Objects.requireNonNull(meters, "meters"), this.registry.current());
         this.leaseThread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
@@ -339,7 +360,13 @@ public final class SyncWorker implements AutoCloseable {
                 refreshTopology();
             }
             roundFailed = false;
-            long live = heartbeatOrLast(redis);
+            if (!readerAnnounced) {
+                // Before the first heartbeat: no worker may see this one live before it is seen a reader.
+                announceReader(redis);
+            }
+            List<String> liveWorkers = heartbeatOrLast(redis);
+            long live = lastLive;
+            updateEntryFormat(redis, liveWorkers);
             announcePool(redis);
             renewLeases(redis, o -> true);
             if (closed) {
@@ -461,10 +488,15 @@ public final class SyncWorker implements AutoCloseable {
         }
     }
 
-    /** The live count from this round's heartbeat, or the last one when the master holding the set cannot be reached. */
-    private long heartbeatOrLast(RedisClusterCommands<String, String> redis) {
+    /**
+     * This round's heartbeat: the live workers, with {@link #lastLive} set to their count; null (and the count as last
+     * seen) when the master holding the set cannot be reached.
+     */
+    private List<String> heartbeatOrLast(RedisClusterCommands<String, String> redis) {
         try {
-            lastLive = heartbeat(redis);
+            List<String> live = heartbeat(redis);
+            lastLive = Math.max(1, live.size());
+            return live;
         } catch (RuntimeException e) {
             roundFailed = true;
             LOG.warn(
@@ -473,7 +505,57 @@ public final class SyncWorker implements AutoCloseable {
                     e.getMessage(),
                     lastLive);
         }
-        return lastLive;
+        return null;
+    }
+
+    /** Announces this worker in the format readers' set; false when that failed (said at debug level). */
+    private List<String> announceReader(RedisClusterCommands<String, String> redis) {
+        try {
+            List<String> readers = entryFormats.announce(redis, settings.leaseTime());
+            readerAnnounced = true;
+            return readers;
+        } catch (RuntimeException e) {
+            roundFailed = true;
+            LOG.debug("sync worker {}: announcing the entry formats it reads failed: {}", settings.workerId(), e);
+            return null;
+        }
+    }
+
+    /**
+     * Decides which change-entry format the Function may write ({@link EntryFormatGate}) from this round's heartbeat
+     * and the readers' set read after it; a round that could not read both keeps the last decision.
+     */
+    private void updateEntryFormat(RedisClusterCommands<String, String> redis, List<String> liveWorkers) {
+        List<String> readers = announceReader(redis);
+        if (liveWorkers == null || readers == null) {
+            return;
+        }
+        try {
+            entryFormats.update(redis, registry.current().partitions(), liveWorkers, readers);
+        } catch (RuntimeException e) {
+            roundFailed = true;
+            LOG.warn(
+                    "sync worker {}: could not set the change-entry format of every partition (tried again next"
+                            + " round): {}",
+                    settings.workerId(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Opens partition {@code p}'s entry-format gate at takeover when this worker's last decision is format 2 (every
+     * renewal does it too, in the renewal's script, so a partition whose meta Redis lost gets it back). Best effort: a
+     * partition left on format 1 costs only speed.
+     */
+    private void openEntryFormat(RedisClusterCommands<String, String> redis, int partition) {
+        if (entryFormats.decided() < ChangeEntry.FORMAT_2) {
+            return;
+        }
+        try {
+            entryFormats.set(redis, partition, entryFormats.decided());
+        } catch (RuntimeException e) {
+            LOG.debug("partition {}: could not set its change-entry format: {}", partition, e.getMessage());
+        }
     }
 
     /** A renewal that failed (its partition's master unreachable): the loop goes on until the lease would have expired. */
@@ -514,15 +596,15 @@ public final class SyncWorker implements AutoCloseable {
         new RedisRegistry(redis, layout).publish(Initializer.registry(dataSource), settings.limits());
     }
 
-    /** Announces this worker for one more lease time; returns how many workers are live, this one included. */
-    private long heartbeat(RedisClusterCommands<String, String> redis) {
-        Long live = redis.eval(
+    /** Announces this worker for one more lease time; returns the live workers, this one included. */
+    private List<String> heartbeat(RedisClusterCommands<String, String> redis) {
+        List<String> live = redis.eval(
                 HEARTBEAT,
-                ScriptOutputType.INTEGER,
+                ScriptOutputType.MULTI,
                 new String[] {settings.layout().workers()},
                 settings.workerId(),
                 Long.toString(settings.leaseTime().toMillis()));
-        return live == null ? 1 : Math.max(1, live);
+        return live == null ? List.of(settings.workerId()) : live;
     }
 
     /** Announces the pool for one lease time; a failure only costs doctor's count, never a lease renewal. */
@@ -555,9 +637,10 @@ public final class SyncWorker implements AutoCloseable {
         Long renewed = redis.eval(
                 RENEW,
                 ScriptOutputType.INTEGER,
-                new String[] {leaseKey(partition)},
+                new String[] {leaseKey(partition), settings.layout().meta(partition)},
                 settings.workerId(),
-                Long.toString(settings.leaseTime().toMillis()));
+                Long.toString(settings.leaseTime().toMillis()),
+                entryFormats.decided() >= ChangeEntry.FORMAT_2 ? Integer.toString(entryFormats.decided()) : "");
         if (renewed != null && renewed == 1) {
             o.validUntil = now.plus(settings.leaseTime());
             confirmFloor(redis, partition, o.loop.floorBound());
@@ -609,6 +692,7 @@ public final class SyncWorker implements AutoCloseable {
             // BUSYGROUP: the group exists, as it should.
         }
         recordTakeover(redis, partition, grant.token());
+        openEntryFormat(redis, partition);
         RedisLink connection = RedisLink.open(redisClient, StreamReplyCodec.INSTANCE);
         PartitionLoop loop = new PartitionLoop(
                 partition,

@@ -87,6 +87,7 @@ class SyncSettingsTest {
         env.put("SYNC_SYNCED_HASH_TTL_MS", "0");
         env.put("SYNC_DEAD_LETTER_RETENTION_MS", "604800000");
         env.put("SYNC_STALL_TIMEOUT_MS", "8000");
+        env.put("CISTERN_ENTRY_FORMAT", "1");
         KeyLayout layout = new KeyLayout("shop");
 
         SyncSettings s = SyncSettings.fromEnvironment(env, layout);
@@ -107,7 +108,17 @@ class SyncSettingsTest {
                         Duration.ofSeconds(1),
                         Duration.ZERO,
                         Duration.ofDays(7),
-                        Duration.ofSeconds(8)));
+                        Duration.ofSeconds(8),
+                        1));
+    }
+
+    @Test
+    void entryFormat_defaultsToTheNewest_andAnOtherValueIsRefusedNamingTheVariable() {
+        assertThat(SyncSettings.defaults(new KeyLayout("shop")).entryFormat()).isEqualTo(2);
+        assertThat(fromEnv("CISTERN_ENTRY_FORMAT", "1").entryFormat()).isEqualTo(1);
+        assertThatThrownBy(() -> fromEnv("CISTERN_ENTRY_FORMAT", "3"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CISTERN_ENTRY_FORMAT");
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -50,6 +51,13 @@ public class StreamDecodeBenchmark {
     static final int ENTRIES = 1_000;
     private static final String STREAM = "cistern:{p:7}:stream";
 
+    /**
+     * The change-entry format of the reply: 1, 18 field and value strings per entry (every release); 2, one field and
+     * its packed value (issue 22's denser entry). Both in one run, so before and after share the machine's load.
+     */
+    @Param({"1", "2"})
+    public int format;
+
     private ByteBuf reply;
     private RedisStateMachine parser;
     private List<StreamMessage<String, String>> messages;
@@ -67,6 +75,24 @@ public class StreamDecodeBenchmark {
             ascii(resp, "*2\r\n");
             bulk(resp, "1795000000123-" + i);
             Map<String, Object> columns = Fixtures.benchColumns(i);
+            if (format == ChangeEntry.FORMAT_2) {
+                // One field, e2:put:<table>:<columns>, and its packed value, as Function revision 9 writes them.
+                java.util.LinkedHashMap<String, String> values = new java.util.LinkedHashMap<>();
+                columns.forEach((name, value) -> values.put(
+                        name,
+                        ValueCodec.encode(Fixtures.TABLE, table.column(name).orElseThrow(), value)));
+                ChangeEntry entry = new ChangeEntry(
+                        "1795000000123-" + i,
+                        Fixtures.TABLE,
+                        Fixtures.key(i).toString(),
+                        io.cistern.schema.codec.Operation.PUT,
+                        1_000_000L + i,
+                        values);
+                ascii(resp, "*2\r\n");
+                bulk(resp, entry.packedField());
+                bulk(resp, entry.packedValue());
+                continue;
+            }
             ascii(resp, "*" + 2 * (4 + columns.size()) + "\r\n");
             bulk(resp, ChangeEntry.TABLE);
             bulk(resp, Fixtures.TABLE);

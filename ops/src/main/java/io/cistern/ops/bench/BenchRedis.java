@@ -1,9 +1,11 @@
 package io.cistern.ops.bench;
 
 import io.cistern.connections.RedisDeployment;
+import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.keys.StreamEntryId;
 import io.cistern.schema.wire.MetaFields;
+import io.cistern.sync.SyncSettings;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
@@ -24,6 +26,40 @@ final class BenchRedis {
     static KeyLayout scratchLayout() {
         return new KeyLayout(
                 "cistern-bench-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36));
+    }
+
+    /**
+     * The change-entry format a run's writes use, from {@code CISTERN_ENTRY_FORMAT} as the sync worker reads it: the
+     * newest by default; 1 measures the format every release reads (the "before" of issue 22's denser entry).
+     */
+    static int entryFormat() {
+        String value = System.getenv(SyncSettings.ENTRY_FORMAT_VARIABLE);
+        if (value == null || value.isBlank()) {
+            return ChangeEntry.NEWEST_FORMAT;
+        }
+        try {
+            int format = Integer.parseInt(value.strip());
+            if (format >= ChangeEntry.FORMAT_1 && format <= ChangeEntry.NEWEST_FORMAT) {
+                return format;
+            }
+        } catch (NumberFormatException e) {
+            // named below
+        }
+        throw new IllegalArgumentException(SyncSettings.ENTRY_FORMAT_VARIABLE + " must be " + ChangeEntry.FORMAT_1
+                + " or " + ChangeEntry.NEWEST_FORMAT + ", got '" + value + "'");
+    }
+
+    /**
+     * Sets every partition's entry-format gate to {@link #entryFormat()}, as the sync workers that own them would: the
+     * scenarios write their backlog while no worker runs, and a worker of this release opens the gate only once it
+     * owns the partition (EntryFormatGate in the sync worker).
+     */
+    static int openEntryFormat(RedisDeployment redis, KeyLayout layout, int partitions) {
+        int format = entryFormat();
+        for (int p = 0; p < partitions; p++) {
+            redis.sync().hset(layout.meta(p), MetaFields.ENTRY_FORMAT, Integer.toString(format));
+        }
+        return format;
     }
 
     /** Waits until every partition's published watermark has reached its target entry. */

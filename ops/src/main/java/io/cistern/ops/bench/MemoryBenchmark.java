@@ -151,6 +151,7 @@ final class MemoryBenchmark {
             try {
                 RedisClusterCommands<String, String> redis = admin.sync();
                 TableRegistry registry = db.init(admin, layout, o.partitions());
+                BenchRedis.openEntryFormat(admin, layout, o.partitions());
                 List<Footprint> cistern = new ArrayList<>();
                 List<Footprint> plain = new ArrayList<>();
                 try (RecordWriter writer =
@@ -377,6 +378,7 @@ final class MemoryBenchmark {
                         .mutate()
                         .batchSize(o.batchSize())
                         .workerId("bench-memory")
+                        .entryFormat(BenchRedis.entryFormat())
                         .build(),
                 registry,
                 dataSource,

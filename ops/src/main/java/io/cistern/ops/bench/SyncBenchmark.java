@@ -436,6 +436,7 @@ final class SyncBenchmark {
 
         Result execute(IntConsumer progress) {
             registry = db.init(admin, layout, o.partitions());
+            BenchRedis.openEntryFormat(admin, layout, o.partitions());
             for (int p = 0; p < o.partitions(); p++) {
                 masterOfPartition.add(admin.masterFor(layout.meta(p)).address());
             }
@@ -608,6 +609,7 @@ final class SyncBenchmark {
                     .mutate()
                     .batchSize(options.batchSize())
                     .workerId("bench-" + layout.prefix() + "-w" + w + "-" + roundNumber)
+                    .entryFormat(BenchRedis.entryFormat())
                     .build();
         }
 

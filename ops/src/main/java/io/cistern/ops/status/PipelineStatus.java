@@ -93,6 +93,10 @@ public final class PipelineStatus implements AutoCloseable {
               local f = entry[2]
               for i = 1, #f, 2 do
                 if f[i] == '${ChangeEntry.VERSION}' then return tonumber(f[i + 1]) end
+                -- format 2: one field e2:<op>:<table>:<columns> whose value starts with <version>:
+                if string.sub(f[i], 1, 3) == '${ChangeEntry.PACKED_PREFIX}' then
+                  return tonumber(string.match(f[i + 1], '^(%d+):'))
+                end
               end
               return nil
             end
@@ -400,11 +404,15 @@ public final class PipelineStatus implements AutoCloseable {
             }
             streamBytes += usage;
             streamEntries += p.streamLength();
-            Map<String, String> entry = newest.get(0).getBody();
-            String table = entry.get(ChangeEntry.TABLE);
-            String key = entry.get(ChangeEntry.KEY);
-            if (table != null && key != null) {
-                Long hash = redis.memoryUsage(layout.record(p.partition(), table, key));
+            ChangeEntry entry;
+            try {
+                entry = ChangeEntry.fromFields(
+                        newest.get(0).getId(), newest.get(0).getBody());
+            } catch (IllegalArgumentException e) {
+                entry = null; // malformed, or a newer format: its hash is not sampled
+            }
+            if (entry != null) {
+                Long hash = redis.memoryUsage(layout.record(p.partition(), entry.table(), entry.key()));
                 if (hash != null) {
                     hashBytes += hash;
                     hashes++;

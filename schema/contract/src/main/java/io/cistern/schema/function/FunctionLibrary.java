@@ -23,7 +23,7 @@ public final class FunctionLibrary {
     /** The protocol version: part of the library and function names. */
     public static final int PROTOCOL = 1;
     /** The revision of the library source shipped with this build. */
-    public static final int REVISION = 8;
+    public static final int REVISION = 9;
 
     public static final String LIBRARY_NAME = "cistern_v" + PROTOCOL;
     public static final String SEED_FUNCTION = "cistern_seed_v" + PROTOCOL;

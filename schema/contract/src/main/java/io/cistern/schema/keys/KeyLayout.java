@@ -78,6 +78,16 @@ public record KeyLayout(String prefix) {
     }
 
     /**
+     * The live sync workers that read change-entry format {@code format} ({@code io.cistern.schema.codec.ChangeEntry}):
+     * a sorted set of worker IDs scored like {@link #workers()}, announced by each worker of a release that reads it
+     * (unless told to keep the older format). The Function writes a format only to partitions whose owner saw every
+     * live worker of {@link #workers()} here (docs/operations.md, "Upgrades and the change-entry format"). Not tied to a partition (no hash tag).
+     */
+    public String entryFormatReaders(int format) {
+        return prefix + ":workers:e" + format;
+    }
+
+    /**
      * The PostgreSQL pools of the live Cistern processes: a sorted set of pool descriptions ({@link
      * io.cistern.schema.pools.DatabasePool#encode()}), each scored with the Redis time (ms) at which its announcement
      * expires. {@code ops/cistern doctor} adds them up against {@code max_connections}. Not tied to a partition (no hash

@@ -33,6 +33,15 @@ public final class MetaFields {
      * reloaded the catalog (RedisRegistry); read by every write that names the generation it was judged by.
      */
     public static final String TABLE_GENERATION_PREFIX = "g:";
+    /**
+     * Which change-entry format the Function writes to this partition ({@code 2}: {@link
+     * io.cistern.schema.codec.ChangeEntry#FORMAT_2}; absent or anything else: format 1): written by the sync worker
+     * that owns the partition, at takeover and every lease renewal, and set back to 1 on every partition by any worker
+     * that sees a live worker not reading format 2 ({@code SyncWorker}'s entry-format gate); read by every write in the
+     * meta hash read it already does, so an old worker never meets a format it cannot read (docs/operations.md, "Upgrades and the change-entry format").
+     */
+    public static final String ENTRY_FORMAT = "entry_format";
+
     /** Present while paused, naming who paused it: written by {@code ops/cistern pause}; read by the sync worker. */
     public static final String PAUSED = "paused";
     /** The worker that last took the partition: written by the sync worker at takeover; read by {@code ops}. */

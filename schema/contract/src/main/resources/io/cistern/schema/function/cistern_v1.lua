@@ -36,7 +36,7 @@ failover, snapshot restore or library reload starts with no partition confirmed,
 CISTERN_UNCONFIRMED (retryable) until the worker has raised the floor on this server.
 ]]
 
-local REVISION = 8
+local REVISION = 9
 
 -- Meta keys of the partitions whose floor a sync worker or init confirmed on this server process (see above).
 local CONFIRMED = {}
@@ -307,7 +307,7 @@ local function prepare(keys, args, op)
     return nil, fail('BADARGS', 'the first key must be the record hash ' .. tag .. 'r:' .. tbl .. ':' .. key)
   end
   local meta = redis.call('HMGET', keys[3], 'floor', 'seq', 'partitions', 'max_backlog', 'max_memory',
-    'max_value', 't:' .. tbl, 'g:' .. tbl)
+    'max_value', 't:' .. tbl, 'g:' .. tbl, 'entry_format')
   local floor = tonumber(meta[1])
   if floor == nil then
     return nil, fail('NOFLOOR', 'partition ' .. p .. ' has no version floor in Redis (Redis lost its data or'
@@ -431,17 +431,40 @@ local function prepare(keys, args, op)
   if seq >= MAX_VERSION then
     return nil, fail('BADARGS', 'partition ' .. p .. ' has used every version up to 2^53 - 1')
   end
-  return { p = p, tbl = tbl, key = key, version = seq + 1 }
+  return { p = p, tbl = tbl, key = key, version = seq + 1, packed = meta[9] == '2' }
 end
 
+-- Appends the change entry: in format 2 when the partition's meta says every live sync worker reads it (entry_format,
+-- set by the workers), else in format 1. See ChangeEntry in Java and docs/protocol.md.
+--   format 1: t <table> k <key> o <op> v <version> c:<column> <value> ...
+--   format 2: one field e2:<op>:<table>:<column>,... whose value is <version>:<#key>:<key><#value>:<value>...
+--             (#s: the byte length of s, in decimal)
 local function append(keys, args, ctx, op)
   redis.call('HSET', keys[3], 'seq', ctx.version)
-  local entry = { 't', ctx.tbl, 'k', ctx.key, 'o', op, 'v', ctx.version }
-  for i = 3, #args, 2 do
-    entry[#entry + 1] = 'c:' .. args[i]
-    entry[#entry + 1] = args[i + 1]
+  local id
+  if ctx.packed then
+    local key = ctx.key
+    local names = { 'e2:', op, ':', ctx.tbl, ':' }
+    local parts = { string.format('%d', ctx.version), ':', #key, ':', key }
+    for i = 3, #args, 2 do
+      if i > 3 then
+        names[#names + 1] = ','
+      end
+      names[#names + 1] = args[i]
+      local v = args[i + 1]
+      parts[#parts + 1] = #v
+      parts[#parts + 1] = ':'
+      parts[#parts + 1] = v
+    end
+    id = redis.call('XADD', keys[2], '*', table.concat(names), table.concat(parts))
+  else
+    local entry = { 't', ctx.tbl, 'k', ctx.key, 'o', op, 'v', ctx.version }
+    for i = 3, #args, 2 do
+      entry[#entry + 1] = 'c:' .. args[i]
+      entry[#entry + 1] = args[i + 1]
+    end
+    id = redis.call('XADD', keys[2], '*', unpack(entry))
   end
-  local id = redis.call('XADD', keys[2], '*', unpack(entry))
   return { ctx.version, id }
 end
 

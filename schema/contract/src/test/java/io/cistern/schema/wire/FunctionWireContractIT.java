@@ -163,6 +163,47 @@ class FunctionWireContractIT {
     }
 
     @Test
+    void writes_areFormatTwo_onlyWhileTheMetaFieldSaysSo_andDecodeInJavaToWhatWasWritten() {
+        publish(BufferLimits.DEFAULTS);
+        confirm(0);
+        // Multi-byte characters: Lua's lengths count bytes, and Java must read them as bytes.
+        String title = "\"é😀:12\"";
+
+        cmd.hset(layout.meta(p), MetaFields.ENTRY_FORMAT, Integer.toString(ChangeEntry.FORMAT_2));
+        long put = version(write(Operation.PUT, "title", title, "n", "3"));
+        StreamMessage<String, String> putEntry = lastEntry();
+        long patch = version(write(Operation.PATCH, "n", "4"));
+        StreamMessage<String, String> patchEntry = lastEntry();
+        long delete = version(write(Operation.DELETE));
+        StreamMessage<String, String> deleteEntry = lastEntry();
+        cmd.hset(layout.meta(p), MetaFields.ENTRY_FORMAT, Integer.toString(ChangeEntry.FORMAT_1));
+        write(Operation.PUT, "n", "5");
+        StreamMessage<String, String> closedAgain = lastEntry();
+
+        Map<String, String> written = new java.util.LinkedHashMap<>();
+        written.put("title", title);
+        written.put("n", "3");
+        ChangeEntry expectedPut = new ChangeEntry(putEntry.getId(), DOCS.name(), ID, Operation.PUT, put, written);
+        assertThat(putEntry.getBody()).containsOnlyKeys("e2:put:docs:title,n");
+        assertThat(putEntry.getBody().values()).containsExactly(expectedPut.packedValue());
+        assertThat(ChangeEntry.fromFields(putEntry.getId(), putEntry.getBody())).isEqualTo(expectedPut);
+        assertThat(patchEntry.getBody()).containsOnlyKeys(ChangeEntry.PACKED_PREFIX + "patch:docs:n");
+        assertThat(ChangeEntry.fromFields(patchEntry.getId(), patchEntry.getBody()))
+                .isEqualTo(
+                        new ChangeEntry(patchEntry.getId(), DOCS.name(), ID, Operation.PATCH, patch, Map.of("n", "4")));
+        assertThat(deleteEntry.getBody()).containsOnlyKeys(ChangeEntry.PACKED_PREFIX + "delete:docs:");
+        assertThat(ChangeEntry.fromFields(deleteEntry.getId(), deleteEntry.getBody()))
+                .isEqualTo(new ChangeEntry(deleteEntry.getId(), DOCS.name(), ID, Operation.DELETE, delete, Map.of()));
+        assertThat(closedAgain.getBody())
+                .containsOnlyKeys(
+                        ChangeEntry.TABLE,
+                        ChangeEntry.KEY,
+                        ChangeEntry.OP,
+                        ChangeEntry.VERSION,
+                        ChangeEntry.COLUMN_PREFIX + "n");
+    }
+
+    @Test
     void patch_keepsTheFullState_orMarksAnAbsentRecordPartial() {
         publish(BufferLimits.DEFAULTS);
         confirm(0);

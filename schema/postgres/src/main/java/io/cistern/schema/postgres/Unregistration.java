@@ -152,7 +152,7 @@ public final class Unregistration {
                     Range.from(Range.Boundary.excluding(from), Range.Boundary.unbounded()),
                     Limit.create(0, PAGE));
             for (StreamMessage<String, String> m : page) {
-                if (table.equals(m.getBody().get(ChangeEntry.TABLE))) {
+                if (table.equals(ChangeEntry.tableOf(m.getBody()))) {
                     count++;
                 }
             }

@@ -273,6 +273,12 @@ public class CisternProperties {
          */
         private Duration stallTimeout;
 
+        /**
+         * The newest change-entry format the embedded worker lets the Function write (2, once every live worker reads
+         * it); 1 keeps every partition on format 1, for a rollback ({@code CISTERN_ENTRY_FORMAT}).
+         */
+        private Integer entryFormat;
+
         public Embedded getEmbedded() {
             return embedded;
         }
@@ -371,6 +377,14 @@ public class CisternProperties {
 
         public void setStallTimeout(Duration stallTimeout) {
             this.stallTimeout = stallTimeout;
+        }
+
+        public Integer getEntryFormat() {
+            return entryFormat;
+        }
+
+        public void setEntryFormat(Integer entryFormat) {
+            this.entryFormat = entryFormat;
         }
 
         /** Switching the embedded worker on. */

@@ -89,6 +89,7 @@ public final class CisternSyncWorkerAutoConfiguration {
         ComponentSettings.ifSet(s.getTrimInterval(), settings::trimInterval);
         ComponentSettings.ifSet(s.getSyncedHashTtl(), settings::syncedHashTtl);
         ComponentSettings.ifSet(s.getStallTimeout(), settings::stallTimeout);
+        ComponentSettings.ifSet(s.getEntryFormat(), settings::entryFormat);
         return settings.build();
     }
 }

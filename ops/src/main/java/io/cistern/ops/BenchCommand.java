@@ -121,6 +121,13 @@ final class BenchCommand implements Callable<Integer> {
     Integer durationSeconds;
 
     @Option(
+            names = "--latency-share",
+            paramLabel = "FRACTION",
+            description = "sync: the latency phase offers this share of the drain rate the rounds sustained, above 0"
+                    + " and at most 1 (default: ${DEFAULT-VALUE}).")
+    double latencyShare = BenchSettings.DEFAULT_LATENCY_SHARE;
+
+    @Option(
             names = "--read-keys",
             paramLabel = "N",
             description = "read: keys written once, then read (default: 10,000 / 100,000).")
@@ -210,7 +217,8 @@ final class BenchCommand implements Callable<Integer> {
                 httpWrites != null ? httpWrites : size.httpWrites(),
                 httpConnections,
                 httpBatchConnections,
-                httpBatchSize);
+                httpBatchSize,
+                latencyShare);
         if (pin) {
             return PinnedBench.run(
                     childArguments(),

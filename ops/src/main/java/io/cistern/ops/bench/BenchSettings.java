@@ -32,6 +32,7 @@ import java.util.List;
  * @param httpBatchConnections concurrent batch requests of {@code http} (and concurrent callers of its {@code writeAll}
  *     baseline)
  * @param httpBatchSize writes per batch request of {@code http}
+ * @param latencyShare the share of the drain rate the rounds sustained that the sync latency phase offers
  */
 public record BenchSettings(
         List<String> scenarios,
@@ -55,7 +56,11 @@ public record BenchSettings(
         int httpWrites,
         int httpConnections,
         int httpBatchConnections,
-        int httpBatchSize) {
+        int httpBatchSize,
+        double latencyShare) {
+    /** The share of the sustained drain rate the sync latency phase offers by default. */
+    public static final double DEFAULT_LATENCY_SHARE = 0.5;
+
     /** The sync scenarios' default bound on unmeasured warm-up pairs. */
     public static final int DEFAULT_MAX_WARM_UP_PAIRS = 5;
 
@@ -126,6 +131,10 @@ public record BenchSettings(
         }
         if (readKeys > 10_000_000) {
             throw new IllegalArgumentException("--read-keys must be at most 10000000, was " + readKeys);
+        }
+        if (!(latencyShare > 0 && latencyShare <= 1)) {
+            throw new IllegalArgumentException(
+                    "--latency-share must be above 0 and at most 1 (a share of the drain rate), was " + latencyShare);
         }
         if (!(zipfExponent >= 0 && zipfExponent <= 5)) {
             throw new IllegalArgumentException("--zipf must be between 0 (uniform) and 5, was " + zipfExponent);

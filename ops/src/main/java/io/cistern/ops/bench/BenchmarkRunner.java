@@ -116,7 +116,8 @@ public final class BenchmarkRunner {
                         s.batchSize(),
                         s.syncRounds(),
                         s.duration(),
-                        s.maxWarmUpPairs());
+                        s.maxWarmUpPairs(),
+                        s.latencyShare());
                 ProgressBar bar = new ProgressBar(err, scenario, SyncBenchmark.steps(options));
                 syncs.add(new SyncBenchmark(redis, database, postmasterPid).run(options, bar::update));
                 bar.done();

@@ -50,7 +50,7 @@ import java.util.function.IntConsumer;
 /**
  * The {@code sync-insert} and {@code sync-update} scenarios: how fast sync workers drain a preloaded backlog into
  * PostgreSQL, beside the raw {@code unnest} upsert ceiling ({@link UnnestUpsertBaseline}) on the same rows, alternating
- * rounds in the same run; then the write-to-commit latency at half the sustained rate.
+ * rounds in the same run; then the write-to-commit latency at a share of the sustained rate (half by default).
  *
  * <p>Isolation: each run creates its own database ({@link BenchDatabase}) and key prefix, initialises Cistern there
  * with the demo tables, and drops both at the end. The payload is the demo table {@code source_documents}: a put of
@@ -111,6 +111,7 @@ final class SyncBenchmark {
      * @param valueBytes the width of {@code filename} and {@code storage_uri}
      * @param duration how long the paced producer of the latency phase runs
      * @param maxWarmUpPairs at most this many unmeasured pairs of rounds (see {@code Run.warmUp})
+     * @param latencyShare the share of the sustained drain rate the latency phase offers
      */
     record Options(
             Kind kind,
@@ -122,7 +123,8 @@ final class SyncBenchmark {
             int batchSize,
             int rounds,
             Duration duration,
-            int maxWarmUpPairs) {
+            int maxWarmUpPairs,
+            double latencyShare) {
         Options {
             if (records < 1
                     || keys < 1
@@ -141,9 +143,15 @@ final class SyncBenchmark {
             if (duration.isNegative() || duration.isZero()) {
                 throw new IllegalArgumentException("duration must be positive, was " + duration);
             }
+            if (!(latencyShare > 0 && latencyShare <= 1)) {
+                throw new IllegalArgumentException("latency share must be above 0 and at most 1, was " + latencyShare);
+            }
         }
 
-        /** With at most {@value BenchSettings#DEFAULT_MAX_WARM_UP_PAIRS} warm-up pairs. */
+        /**
+         * With at most {@value BenchSettings#DEFAULT_MAX_WARM_UP_PAIRS} warm-up pairs and the latency phase at {@value
+         * BenchSettings#DEFAULT_LATENCY_SHARE} of the sustained rate.
+         */
         Options(
                 Kind kind,
                 int records,
@@ -164,7 +172,8 @@ final class SyncBenchmark {
                     batchSize,
                     rounds,
                     duration,
-                    BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS);
+                    BenchSettings.DEFAULT_MAX_WARM_UP_PAIRS,
+                    BenchSettings.DEFAULT_LATENCY_SHARE);
         }
     }
 
@@ -463,7 +472,7 @@ final class SyncBenchmark {
                 double sustained = Stats.median(cistern.stream()
                         .map(c -> o.kind() == Kind.INSERT ? c.rowsPerSecond() : c.entriesPerSecond())
                         .toList());
-                Latency latency = latency(writer, sustained / 2);
+                Latency latency = latency(writer, sustained * o.latencyShare());
                 progress.accept(steps(o));
                 return new Result(
                         o,

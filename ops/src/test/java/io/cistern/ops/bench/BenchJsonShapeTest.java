@@ -183,7 +183,8 @@ class BenchJsonShapeTest {
                 1,
                 1,
                 1,
-                1);
+                1,
+                BenchSettings.DEFAULT_LATENCY_SHARE);
         ObjectNode root = ExactJson.mapper().createObjectNode();
 
         BenchmarkRunner.machineJson(

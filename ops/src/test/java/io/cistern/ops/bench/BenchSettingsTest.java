@@ -55,8 +55,47 @@ class BenchSettingsTest {
                         1,
                         1,
                         1,
-                        1))
+                        1,
+                        BenchSettings.DEFAULT_LATENCY_SHARE))
                 .hasMessageContaining("--zipf");
+    }
+
+    @Test
+    void latencyShareOutOfRange_isRefusedNamingTheOption() {
+        BenchSettings ok = settings(List.of("sync-insert"), BenchSettings.Size.FULL);
+        for (double share : new double[] {0, -0.5, 1.5}) {
+            assertThatThrownBy(() -> withLatencyShare(ok, share))
+                    .hasMessageContaining("--latency-share")
+                    .hasMessageContaining(Double.toString(share));
+        }
+        assertThat(withLatencyShare(ok, 0.3).latencyShare()).isEqualTo(0.3);
+    }
+
+    private static BenchSettings withLatencyShare(BenchSettings s, double share) {
+        return new BenchSettings(
+                s.scenarios(),
+                s.writes(),
+                s.pipeline(),
+                s.columns(),
+                s.valueBytes(),
+                s.writeRounds(),
+                s.records(),
+                s.keys(),
+                s.partitions(),
+                s.workers(),
+                s.batchSize(),
+                s.syncRounds(),
+                s.duration(),
+                s.json(),
+                s.readKeys(),
+                s.reads(),
+                s.zipfExponent(),
+                s.maxWarmUpPairs(),
+                s.httpWrites(),
+                s.httpConnections(),
+                s.httpBatchConnections(),
+                s.httpBatchSize(),
+                share);
     }
 
     private static BenchSettings settings(List<String> scenarios, BenchSettings.Size size) {
@@ -82,6 +121,7 @@ class BenchSettingsTest {
                 size.httpWrites(),
                 100,
                 16,
-                100);
+                100,
+                BenchSettings.DEFAULT_LATENCY_SHARE);
     }
 }

@@ -154,14 +154,8 @@ final class HttpBenchmark {
         Process server = null;
         try {
             WriteBenchmark.prepare(admin, layout, o.columns(), o.valueBytes());
-            String version = admin.masterFor(layout.meta(0))
-                    .sync()
-                    .info("server")
-                    .lines()
-                    .filter(l -> l.startsWith("redis_version:"))
-                    .map(l -> l.substring("redis_version:".length()).strip())
-                    .findFirst()
-                    .orElse("?");
+            String version =
+                    SyncBenchmark.redisVersion(admin.masterFor(layout.meta(0)).sync());
             int port = freePort();
             List<String> command = serverCommand(o, port);
             log = Files.createTempFile("cistern-bench-writer-api-", ".log");

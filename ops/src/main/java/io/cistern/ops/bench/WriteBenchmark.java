@@ -114,13 +114,7 @@ final class WriteBenchmark {
             RedisClusterCommands<String, String> r = admin.sync();
             prepare(admin, layout, o.columns(), o.valueBytes());
             RedisDeployment.Master master = admin.masterFor(layout.meta(0));
-            String version = master.sync()
-                    .info("server")
-                    .lines()
-                    .filter(l -> l.startsWith("redis_version:"))
-                    .map(l -> l.substring("redis_version:".length()).strip())
-                    .findFirst()
-                    .orElse("?");
+            String version = SyncBenchmark.redisVersion(master.sync());
             Map<String, Object> columns = payload(o);
             List<Double> cistern = new ArrayList<>();
             List<Double> batches = new ArrayList<>();

@@ -3,7 +3,6 @@ package io.cistern.sync;
 import io.cistern.schema.codec.ChangeEntry;
 import io.cistern.schema.keys.KeyLayout;
 import io.cistern.schema.wire.MetaFields;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Duration;
 import java.util.Collection;
@@ -34,23 +33,6 @@ import org.slf4j.LoggerFactory;
 final class EntryFormatGate {
     private static final Logger LOG = LoggerFactory.getLogger(EntryFormatGate.class);
 
-    /**
-     * KEYS[1] the readers' set; ARGV[1] this worker, ARGV[2] lifetime (ms), ARGV[3] 1 to announce it, 0 to withdraw it.
-     * Expired members are pruned with the Redis clock, as in the heartbeat; returns the live readers.
-     */
-    private static final String READERS = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-            if ARGV[3] == '1' then
-              redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-              redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-            else
-              redis.call('ZREM', KEYS[1], ARGV[1])
-            end
-            return redis.call('ZRANGE', KEYS[1], 0, -1)
-            """;
-
     private final KeyLayout layout;
     private final String workerId;
     /** {@link SyncSettings#entryFormat()}: the newest format this worker lets the Function write. */
@@ -73,13 +55,12 @@ final class EntryFormatGate {
 
     /** Announces (or withdraws) this worker as a reader of format 2, before its heartbeat; returns the live readers. */
     List<String> announce(RedisClusterCommands<String, String> redis, Duration lifetime) {
-        return redis.eval(
-                READERS,
-                ScriptOutputType.MULTI,
-                new String[] {layout.entryFormatReaders(ChangeEntry.FORMAT_2)},
+        return LiveSet.touch(
+                redis,
+                layout.entryFormatReaders(ChangeEntry.FORMAT_2),
                 workerId,
-                Long.toString(lifetime.toMillis()),
-                allowed >= ChangeEntry.FORMAT_2 ? "1" : "0");
+                lifetime,
+                allowed >= ChangeEntry.FORMAT_2);
     }
 
     /**

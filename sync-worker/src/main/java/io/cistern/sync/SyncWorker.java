@@ -114,16 +114,6 @@ public final class SyncWorker implements AutoCloseable {
 
     private static final String RELEASE =
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    /** KEYS[1] the workers set, ARGV[1] this worker, ARGV[2] heartbeat lifetime in ms; returns the live workers. */
-    private static final String HEARTBEAT = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-            redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-            redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-            return redis.call('ZRANGE', KEYS[1], 0, -1)
-            """;
-
     /**
      * How often each worker purges resolved dead letters past their retention (and once at start). The retention is at
      * least an hour ({@link DeadLetterRetention#MINIMUM}), so a row outlives it by at most one interval.
@@ -598,13 +588,9 @@ public final class SyncWorker implements AutoCloseable {
 
     /** Announces this worker for one more lease time; returns the live workers, this one included. */
     private List<String> heartbeat(RedisClusterCommands<String, String> redis) {
-        List<String> live = redis.eval(
-                HEARTBEAT,
-                ScriptOutputType.MULTI,
-                new String[] {settings.layout().workers()},
-                settings.workerId(),
-                Long.toString(settings.leaseTime().toMillis()));
-        return live == null ? List.of(settings.workerId()) : live;
+        List<String> live =
+                LiveSet.touch(redis, settings.layout().workers(), settings.workerId(), settings.leaseTime(), true);
+        return live.isEmpty() ? List.of(settings.workerId()) : live;
     }
 
     /** Announces the pool for one lease time; a failure only costs doctor's count, never a lease renewal. */

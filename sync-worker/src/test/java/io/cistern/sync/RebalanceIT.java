@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,7 @@ class RebalanceIT {
     @Test
     void givenSlowFencingGrants_theLeasesTakenFirstAreRenewedWhileTheRoundTakesTheRest() throws Exception {
         List<Connection> lockers = new ArrayList<>();
+        ScheduledExecutorService releases = Executors.newSingleThreadScheduledExecutor();
         try {
             for (int p = 1; p <= 7; p++) {
                 Connection c = fx.db.connect();
@@ -129,26 +133,34 @@ class RebalanceIT {
                         .until(() -> worker.ownedPartitions().contains(0));
                 String firstToken = fx.scalar("SELECT fence_token FROM cistern_partition WHERE partition = 0");
                 Instant roundStarted = Instant.now();
-                for (Connection c : lockers) {
-                    Thread.sleep(700);
-                    c.commit();
+                // The grants are held up by releasing the locks one by one, 700 ms apart.
+                for (int i = 0; i < lockers.size(); i++) {
+                    Connection c = lockers.get(i);
+                    releases.schedule(
+                            () -> {
+                                c.commit();
+                                return null;
+                            },
+                            700L * (i + 1),
+                            TimeUnit.MILLISECONDS);
                 }
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> worker.ownedPartitions().size() == PARTITIONS);
                 assertThat(Duration.between(roundStarted, Instant.now()))
                         .as("the round that took them outlasted the lease")
                         .isGreaterThan(LEASE.multipliedBy(2));
-                Thread.sleep(RENEW.multipliedBy(2).toMillis());
+                await("owned after the slow round, through two renewals")
+                        .during(RENEW.multipliedBy(2))
+                        .atMost(RENEW.multipliedBy(3))
+                        .until(() -> worker.ownedPartitions().size() == PARTITIONS);
 
-                assertThat(worker.ownedPartitions())
-                        .as("owned after the slow round")
-                        .hasSize(PARTITIONS);
                 assertThat(fx.scalar("SELECT fence_token FROM cistern_partition WHERE partition = 0"))
                         .as("partition 0's token: never lost and taken again")
                         .isEqualTo(firstToken);
                 assertThat(fx.commands().get(fx.layout.lease(0))).startsWith("slow-grants-");
             }
         } finally {
+            releases.shutdownNow();
             for (Connection c : lockers) {
                 c.close();
             }
